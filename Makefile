@@ -3,11 +3,13 @@ GO ?= go
 
 .PHONY: run test test-full vet fmt-check bench bugs soak azurite
 
+AZURITE := tools/azurite/node_modules/.bin/azurite-table
+
 run:
 	$(GO) run ./cmd/mtabletest -iterations 1000 -seed 314159
 
 # The whole suite in its -short form (the CI gate).
-test: vet fmt-check
+test: azurite vet fmt-check
 	$(GO) test -short -count=1 ./...
 
 test-full:
@@ -21,3 +23,11 @@ fmt-check:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Installs the Azure Storage emulator the adapter tests run against
+# (pinned in tools/azurite/package-lock.json). Without npm the Azure tests
+# say so and skip.
+azurite:
+	@if [ -x $(AZURITE) ]; then :; \
+	elif command -v npm >/dev/null 2>&1; then npm ci --prefix tools/azurite --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the Azure adapter tests will skip"; fi
