@@ -1,7 +1,9 @@
 package spec
 
 // String prints "Property op literal".
-func (c Comparison) String() string { return c.Property + " " + c.Op.String() + " " + c.Value.Literal() }
+func (c Comparison) String() string {
+	return c.Property + " " + c.Op.String() + " " + c.Value.Literal()
+}
 
 // String prints "(L) and (R)".
 func (a And) String() string { return "(" + a.L.String() + ") and (" + a.R.String() + ")" }

@@ -154,7 +154,7 @@ func (v Value) Compare(w Value) (int, bool) {
 
 // Literal returns the value as an OData filter literal, the form the
 // filter parser reads back: 'text' (quotes doubled), true, 42, 42L,
-// 1.5, datetime'2006-01-02T15:04:05.999999999Z', guid'…', X'0a1b'.
+// 1.5 (NaN, INF, -INF), datetime'2006-01-02T15:04:05.999999999Z', guid'…', X'0a1b'.
 func (v Value) Literal() string {
 	switch v.t {
 	case TypeString:
@@ -166,9 +166,17 @@ func (v Value) Literal() string {
 	case TypeInt64:
 		return strconv.FormatInt(v.n, 10) + "L"
 	case TypeDouble:
+		switch {
+		case math.IsNaN(v.f):
+			return "NaN"
+		case math.IsInf(v.f, 1):
+			return "INF"
+		case math.IsInf(v.f, -1):
+			return "-INF"
+		}
 		s := strconv.FormatFloat(v.f, 'g', -1, 64)
 		// Keep a marker of doubleness so the literal reads back as a double.
-		if !containsAny(s, ".eEIN") {
+		if !containsAny(s, ".eE") {
 			s += ".0"
 		}
 		return s

@@ -1,0 +1,214 @@
+package spec
+
+import (
+	"slices"
+	"time"
+)
+
+// Rows is an immutable snapshot of (part of) a table: entities sorted by
+// key, with no two sharing a key.
+//
+// A Rows value and the entities in it (including their Props maps) must
+// never be modified once built: snapshots share entities with each other
+// and with the table they came from. ApplyBatch returns a new Rows and
+// leaves its input untouched. Use Entity.Clone (or Rows.Clone) to obtain
+// something mutable.
+type Rows []Entity
+
+// Search returns the index of the first row whose key is >= k, and
+// whether that row's key equals k.
+func (r Rows) Search(k Key) (int, bool) {
+	return slices.BinarySearchFunc(r, k, func(e Entity, k Key) int { return e.Key.Compare(k) })
+}
+
+// Get returns the row with key k. The entity is shared with r: do not
+// modify its Props (clone it first).
+func (r Rows) Get(k Key) (Entity, bool) {
+	i, ok := r.Search(k)
+	if !ok {
+		return Entity{}, false
+	}
+	return r[i], true
+}
+
+// Partition returns the sub-snapshot of the rows whose PartitionKey is
+// pk (sharing r's backing array; it is immutable like r).
+func (r Rows) Partition(pk string) Rows {
+	lo, _ := r.Search(Key{PartitionKey: pk})
+	hi := lo
+	for hi < len(r) && r[hi].PartitionKey == pk {
+		hi++
+	}
+	return r[lo:hi:hi]
+}
+
+// Query returns deep copies of the rows that match f (nil matches all),
+// in key order. It is the sequential semantics of both query kinds:
+// QueryAtomic on a table whose state is r returns
+// r.Query(filter) (after checking SinglePartition).
+func (r Rows) Query(f Filter) []Entity {
+	if pk, ok := SinglePartition(f); ok {
+		r = r.Partition(pk)
+	}
+	out := []Entity{}
+	for _, e := range r {
+		if Matches(f, e) {
+			out = append(out, cloneEntity(e))
+		}
+	}
+	return out
+}
+
+// Clone returns a deep copy of the rows as a mutable slice.
+func (r Rows) Clone() []Entity {
+	out := make([]Entity, len(r))
+	for i, e := range r {
+		out[i] = cloneEntity(e)
+	}
+	return out
+}
+
+// NewRows builds a Rows from arbitrary entities: it deep-copies them,
+// sorts them by key and, when several share a key, keeps the last one.
+// Nil Props become empty maps. Keys and ETags are not validated.
+func NewRows(entities []Entity) Rows {
+	out := make(Rows, 0, len(entities))
+	for _, e := range entities {
+		out = append(out, cloneEntity(e))
+	}
+	// Stable sort keeps the input order among equal keys, so that the
+	// last one of each run is the last given.
+	slices.SortStableFunc(out, func(a, b Entity) int { return a.Key.Compare(b.Key) })
+	dedup := out[:0]
+	for i, e := range out {
+		if i+1 < len(out) && out[i+1].Key == e.Key {
+			continue
+		}
+		dedup = append(dedup, e)
+	}
+	return slices.Clip(dedup)
+}
+
+// cloneEntity deep-copies e and makes its Props non-nil, so callers can
+// add properties to the copy.
+func cloneEntity(e Entity) Entity {
+	e = e.Clone()
+	if e.Props == nil {
+		e.Props = Props{}
+	}
+	return e
+}
+
+// ApplyBatch is the pure sequential semantics of a batch: given the
+// table state rows, it returns the state after the batch and one Result
+// per operation, or the *Error of the first failing operation (and then
+// nil Rows and nil results). It never modifies rows or ops.
+//
+// The batch is first checked by ValidateBatch (400). Then each
+// operation, in order, is checked against the row with its key:
+//
+//   - Insert fails with 409 if the row exists.
+//   - Replace, Merge and Delete fail with 404 if the row is absent, and
+//     with 412 if the operation's ETag (If-Match) is neither AnyETag nor
+//     the row's current ETag.
+//   - InsertOrReplace, InsertOrMerge and DeleteIfExists never fail; their
+//     ETag field is ignored.
+//
+// Operations of a valid batch touch distinct rows, so checking each
+// against the state before the batch is the same as checking it after
+// its predecessors. If every check passes, newETag(i) is called, in
+// increasing i and only for the non-delete operations, to supply the
+// ETag of the row operation i writes; it is never called when the batch
+// fails. Replace and InsertOrReplace set exactly the operation's
+// properties; Merge and InsertOrMerge set the given properties and keep
+// the others. A written row has a zero Timestamp. Successful results
+// carry the written row's new ETag, or "" for deletes.
+func ApplyBatch(rows Rows, ops []Op, newETag func(i int) ETag) (Rows, []Result, error) {
+	return applyBatch(rows, ops, newETag, nil)
+}
+
+// applyBatch is ApplyBatch with stamp, when non-nil, supplying the
+// Timestamp of the row operation i writes (called right after newETag).
+func applyBatch(rows Rows, ops []Op, newETag func(i int) ETag, stamp func(i int) time.Time) (Rows, []Result, error) {
+	if err := ValidateBatch(ops); err != nil {
+		return nil, nil, err
+	}
+	if err := checkBatch(rows, ops); err != nil {
+		return nil, nil, err
+	}
+	// All operations are on one partition: rebuild only its rows.
+	pk := ops[0].Entity.PartitionKey
+	lo, _ := rows.Search(Key{PartitionKey: pk})
+	hi := lo
+	for hi < len(rows) && rows[hi].PartitionKey == pk {
+		hi++
+	}
+	part := slices.Clone(rows[lo:hi])
+	results := make([]Result, len(ops))
+	for i, op := range ops {
+		j, found := part.Search(op.Entity.Key)
+		if op.Kind.IsDelete() {
+			if found {
+				part = slices.Delete(part, j, j+1)
+			}
+			continue
+		}
+		etag := newETag(i)
+		var ts time.Time
+		if stamp != nil {
+			ts = stamp(i)
+		}
+		e := Entity{Key: op.Entity.Key, ETag: etag, Timestamp: ts}
+		if found && (op.Kind == Merge || op.Kind == InsertOrMerge) {
+			e.Props = part[j].Props.Clone()
+			if e.Props == nil {
+				e.Props = Props{}
+			}
+			for _, name := range op.Entity.Props.Names() {
+				e.Props[name] = op.Entity.Props[name]
+			}
+		} else {
+			e.Props = op.Entity.Props.Clone()
+			if e.Props == nil {
+				e.Props = Props{}
+			}
+		}
+		if found {
+			part[j] = e
+		} else {
+			part = slices.Insert(part, j, e)
+		}
+		results[i] = Result{ETag: etag}
+	}
+	out := make(Rows, 0, len(rows)-(hi-lo)+len(part))
+	out = append(out, rows[:lo]...)
+	out = append(out, part...)
+	out = append(out, rows[hi:]...)
+	return out, results, nil
+}
+
+// checkBatch returns the *Error of the first operation of a valid batch
+// that fails against rows (404, 409 or 412), or nil.
+func checkBatch(rows Rows, ops []Op) error {
+	for i, op := range ops {
+		cur, found := rows.Get(op.Entity.Key)
+		switch op.Kind {
+		case Insert:
+			if found {
+				return &Error{Status: StatusConflict, Index: i, Code: "EntityAlreadyExists",
+					Message: "Insert: the entity " + op.Entity.Key.String() + " already exists"}
+			}
+		case Replace, Merge, Delete:
+			if !found {
+				return &Error{Status: StatusNotFound, Index: i, Code: "ResourceNotFound",
+					Message: op.Kind.String() + ": the entity " + op.Entity.Key.String() + " does not exist"}
+			}
+			if op.Entity.ETag != AnyETag && op.Entity.ETag != cur.ETag {
+				return &Error{Status: StatusPreconditionFailed, Index: i, Code: "UpdateConditionNotSatisfied",
+					Message: op.Kind.String() + ": If-Match " + quote(string(op.Entity.ETag)) +
+						" does not match the current ETag " + quote(string(cur.ETag)) + " of " + op.Entity.Key.String()}
+			}
+		}
+	}
+	return nil
+}
