@@ -1,0 +1,401 @@
+package linearizability
+
+import (
+	"cmp"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Result is the verdict of a check.
+type Result uint8
+
+// The three verdicts. The zero Result is Unknown.
+const (
+	// Unknown: the budget ran out before the search decided.
+	Unknown Result = iota
+	// Ok: the history is linearizable.
+	Ok
+	// Illegal: the history is not linearizable.
+	Illegal
+)
+
+// String returns "unknown", "ok" or "illegal".
+func (r Result) String() string {
+	switch r {
+	case Unknown:
+		return "unknown"
+	case Ok:
+		return "ok"
+	case Illegal:
+		return "illegal"
+	}
+	return fmt.Sprintf("Result(%d)", uint8(r))
+}
+
+// Options tune a check.
+type Options struct {
+	// MaxSteps bounds the number of search steps, summed over all parts
+	// of the history. When the bound is reached the check stops with
+	// Unknown (unless a part already proved Illegal). Zero or negative
+	// means no bound.
+	MaxSteps int64
+}
+
+// Linearized is one operation of a linearization, with the model state
+// right after it.
+type Linearized[S, I, O any] struct {
+	Op    Operation[I, O]
+	After S
+}
+
+// Report is the outcome of Check.
+type Report[S, I, O any] struct {
+	Result Result
+	Steps  int64 // search steps taken, over all parts searched
+	Parts  int   // number of parts the history was split into
+
+	// The fields below are set only when Result is Illegal. They
+	// describe the shortest violating prefix: among the parts that are
+	// not linearizable, the one whose violation shows earliest (smallest
+	// Failed.Return, then lowest part index).
+
+	// Part is the index of the failing part, in Partition's order.
+	Part int
+	// Failed is the operation that cannot be linearized: the part's
+	// history truncated just before Failed's return (operations that
+	// have not returned by then count as pending) is linearizable, and
+	// no linearization of it can be extended by Failed.
+	Failed Operation[I, O]
+	// Prefix is one linearization of that longest linearizable prefix,
+	// in order, each operation with the state after it. It holds every
+	// operation of the part whose return comes before Failed's (in the
+	// event order of the package doc), and possibly some that were
+	// called by then but had not returned.
+	Prefix []Linearized[S, I, O]
+	// Initial is the model's initial state.
+	Initial S
+	// Explanation renders the above as text, using the model's
+	// DescribeOperation and DescribeState.
+	Explanation string
+}
+
+// String returns the verdict and, for Illegal, the explanation.
+func (r *Report[S, I, O]) String() string {
+	if r.Result != Illegal {
+		return fmt.Sprintf("%s (%d parts, %d search steps)", r.Result, r.Parts, r.Steps)
+	}
+	return r.Explanation
+}
+
+// Check decides whether history is linearizable with respect to m.
+//
+// It returns an error, and no verdict, when the model lacks Init, Step
+// or Key, when an operation returns before it is called (or is called
+// at Pending), or when m.Partition loses or invents operations. The
+// history is not modified. The verdict, the report and the number of
+// steps depend only on m, history and opts.
+func Check[S, I, O any](m Model[S, I, O], history []Operation[I, O], opts Options) (Report[S, I, O], error) {
+	var rep Report[S, I, O]
+	switch {
+	case m.Init == nil:
+		return rep, fmt.Errorf("linearizability: model has no Init function")
+	case m.Step == nil:
+		return rep, fmt.Errorf("linearizability: model has no Step function")
+	case m.Key == nil:
+		return rep, fmt.Errorf("linearizability: model has no Key function")
+	}
+	for i, op := range history {
+		if err := validate(op); err != nil {
+			return rep, fmt.Errorf("linearizability: operation %d: %w", i, err)
+		}
+	}
+	parts := [][]Operation[I, O]{history}
+	if m.Partition != nil {
+		parts = m.Partition(history)
+		total := 0
+		for _, p := range parts {
+			total += len(p)
+		}
+		if total != len(history) {
+			return rep, fmt.Errorf("linearizability: Partition returned %d operations in %d parts, want the %d of the history", total, len(parts), len(history))
+		}
+	}
+	rep.Parts = len(parts)
+	rep.Result = Ok
+	budget := opts.MaxSteps
+	var failure *partFailure[S, I, O]
+	failedPart := -1
+	for i, part := range parts {
+		s := searcher[S, I, O]{m: &m, ops: part, budget: budget, limited: budget > 0}
+		res := s.run()
+		rep.Steps += s.steps
+		if s.limited {
+			budget -= s.steps
+		}
+		switch res {
+		case Illegal:
+			f := s.failure()
+			if failure == nil || f.failed.Return < failure.failed.Return {
+				failure, failedPart = f, i
+			}
+		case Unknown:
+			if rep.Result == Ok {
+				rep.Result = Unknown
+			}
+		}
+		if s.limited && budget <= 0 {
+			if i < len(parts)-1 && rep.Result == Ok {
+				rep.Result = Unknown
+			}
+			break
+		}
+	}
+	if failure != nil {
+		rep.Result = Illegal
+		rep.Part = failedPart
+		rep.Failed = failure.failed
+		rep.Prefix = failure.prefix
+		rep.Initial = m.Init()
+		rep.Explanation = explain(&m, &rep)
+	}
+	return rep, nil
+}
+
+func validate[I, O any](op Operation[I, O]) error {
+	if op.Call == Pending {
+		return fmt.Errorf("call time is Pending")
+	}
+	if op.Return < op.Call {
+		return fmt.Errorf("return time %d is before call time %d", op.Return, op.Call)
+	}
+	return nil
+}
+
+func explain[S, I, O any](m *Model[S, I, O], rep *Report[S, I, O]) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "illegal: not linearizable (part %d of %d, %d search steps)\n", rep.Part, rep.Parts, rep.Steps)
+	fmt.Fprintf(&b, "cannot linearize: %s\n", m.describeOp(rep.Failed))
+	fmt.Fprintf(&b, "after the longest linearizable prefix (the part's history before time %d), which has %d operations in this linearization:\n",
+		rep.Failed.Return, len(rep.Prefix))
+	fmt.Fprintf(&b, "  initial state: %s\n", m.describeState(rep.Initial))
+	for i, l := range rep.Prefix {
+		fmt.Fprintf(&b, "  %d. %s\n", i+1, m.describeOp(l.Op))
+		fmt.Fprintf(&b, "     state: %s\n", m.describeState(l.After))
+	}
+	b.WriteString("no linearization of that prefix can be followed by the failing operation")
+	return b.String()
+}
+
+// node is an entry of the search's doubly linked event list: a call or
+// a return of one operation.
+type node struct {
+	op         int   // index in the part
+	call       bool  // call event (else return event)
+	event      int   // position in time order
+	match      *node // a call's return (nil when pending)
+	prev, next *node
+}
+
+// lift removes a call and its return from the list.
+func lift(n *node) {
+	n.prev.next = n.next
+	if n.next != nil {
+		n.next.prev = n.prev
+	}
+	if r := n.match; r != nil {
+		r.prev.next = r.next
+		if r.next != nil {
+			r.next.prev = r.prev
+		}
+	}
+}
+
+// unlift undoes lift(n); lifts and unlifts must nest.
+func unlift(n *node) {
+	if r := n.match; r != nil {
+		r.prev.next = r
+		if r.next != nil {
+			r.next.prev = r
+		}
+	}
+	n.prev.next = n
+	if n.next != nil {
+		n.next.prev = n
+	}
+}
+
+type frame[S any] struct {
+	n    *node
+	prev S // the state before n's operation
+}
+
+type partFailure[S, I, O any] struct {
+	failed Operation[I, O]
+	prefix []Linearized[S, I, O]
+}
+
+// searcher runs the Wing & Gong / Lowe search on one part.
+type searcher[S, I, O any] struct {
+	m       *Model[S, I, O]
+	ops     []Operation[I, O]
+	budget  int64
+	limited bool
+	steps   int64
+
+	// The deepest frontier reached: the event position of the first
+	// unlinearized return, with the linearization that reached it.
+	best       int
+	bestFailed int
+	bestOps    []int
+	bestStates []S
+}
+
+func (s *searcher[S, I, O]) run() Result {
+	ops := s.ops
+	n := len(ops)
+	nodes := make([]node, 0, 2*n)
+	for i, op := range ops {
+		nodes = append(nodes, node{op: i, call: true})
+		if !op.IsPending() {
+			nodes = append(nodes, node{op: i})
+		}
+	}
+	time := func(x *node) int64 {
+		if x.call {
+			return ops[x.op].Call
+		}
+		return ops[x.op].Return
+	}
+	// Time order; at equal times calls come first, so that operations
+	// touching at one instant overlap.
+	slices.SortFunc(nodes, func(a, b node) int {
+		ta, tb := time(&a), time(&b)
+		if c := cmp.Compare(ta, tb); c != 0 {
+			return c
+		}
+		if a.call != b.call {
+			if a.call {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Compare(a.op, b.op)
+	})
+	callOf := make([]*node, n)
+	head := &node{}
+	prev := head
+	for i := range nodes {
+		x := &nodes[i]
+		x.event = i
+		x.prev = prev
+		prev.next = x
+		prev = x
+		if x.call {
+			callOf[x.op] = x
+		} else {
+			callOf[x.op].match = x
+		}
+	}
+	remaining := 0
+	for _, op := range ops {
+		if !op.IsPending() {
+			remaining++
+		}
+	}
+
+	s.best = -1
+	linearized := make([]uint64, (n+63)/64)
+	var keyBuf []byte
+	seen := make(map[string]struct{})
+	var stack []frame[S]
+	state := s.m.Init()
+	entry := head.next
+	for remaining > 0 {
+		if s.limited && s.steps >= s.budget {
+			return Unknown
+		}
+		s.steps++
+		if entry == nil {
+			// Only pending calls were left to try: backtrack.
+			if len(stack) == 0 {
+				return Illegal
+			}
+			entry = s.pop(&stack, &state, linearized, &remaining)
+			continue
+		}
+		if entry.call {
+			op := &ops[entry.op]
+			if ok, next := s.m.Step(state, op.Input, op.Output); ok {
+				linearized[entry.op/64] |= 1 << (entry.op % 64)
+				keyBuf = keyBuf[:0]
+				for _, w := range linearized {
+					keyBuf = binary.LittleEndian.AppendUint64(keyBuf, w)
+				}
+				keyBuf = append(keyBuf, s.m.Key(next)...)
+				if _, dup := seen[string(keyBuf)]; !dup {
+					seen[string(keyBuf)] = struct{}{}
+					stack = append(stack, frame[S]{n: entry, prev: state})
+					state = next
+					if !op.IsPending() {
+						remaining--
+					}
+					lift(entry)
+					entry = head.next
+					continue
+				}
+				linearized[entry.op/64] &^= 1 << (entry.op % 64)
+			}
+			entry = entry.next
+			continue
+		}
+		// The return of an operation not yet linearized: nothing before
+		// it fits, so this branch is dead.
+		if entry.event > s.best {
+			s.record(entry, stack, state)
+		}
+		if len(stack) == 0 {
+			return Illegal
+		}
+		entry = s.pop(&stack, &state, linearized, &remaining)
+	}
+	return Ok
+}
+
+// pop undoes the last linearized operation and returns the entry to
+// try next.
+func (s *searcher[S, I, O]) pop(stack *[]frame[S], state *S, linearized []uint64, remaining *int) *node {
+	f := (*stack)[len(*stack)-1]
+	*stack = (*stack)[:len(*stack)-1]
+	*state = f.prev
+	linearized[f.n.op/64] &^= 1 << (f.n.op % 64)
+	if !s.ops[f.n.op].IsPending() {
+		*remaining++
+	}
+	unlift(f.n)
+	return f.n.next
+}
+
+func (s *searcher[S, I, O]) record(entry *node, stack []frame[S], state S) {
+	s.best = entry.event
+	s.bestFailed = entry.op
+	s.bestOps = s.bestOps[:0]
+	s.bestStates = s.bestStates[:0]
+	for i, f := range stack {
+		s.bestOps = append(s.bestOps, f.n.op)
+		if i+1 < len(stack) {
+			s.bestStates = append(s.bestStates, stack[i+1].prev)
+		} else {
+			s.bestStates = append(s.bestStates, state)
+		}
+	}
+}
+
+func (s *searcher[S, I, O]) failure() *partFailure[S, I, O] {
+	f := &partFailure[S, I, O]{failed: s.ops[s.bestFailed]}
+	for i, op := range s.bestOps {
+		f.prefix = append(f.prefix, Linearized[S, I, O]{Op: s.ops[op], After: s.bestStates[i]})
+	}
+	return f
+}

@@ -1,0 +1,469 @@
+package linearizability_test
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"pgregory.net/rapid"
+
+	"github.com/migratingtable/migratingtable/linearizability"
+)
+
+// A key-value register model: each operation reads or writes one key.
+type kvIn struct {
+	Key   string
+	Write bool
+	Value int
+}
+
+type kvState map[string]int // never mutated: Step copies
+
+func kvModel(partition bool) linearizability.Model[kvState, kvIn, int] {
+	m := linearizability.Model[kvState, kvIn, int]{
+		Init: func() kvState { return kvState{} },
+		Step: func(s kvState, in kvIn, out int) (bool, kvState) {
+			if in.Write {
+				next := make(kvState, len(s)+1)
+				for k, v := range s {
+					next[k] = v
+				}
+				next[in.Key] = in.Value
+				return true, next
+			}
+			return s[in.Key] == out, s
+		},
+		Key: func(s kvState) string {
+			var b strings.Builder
+			for _, k := range sortedKeys(s) {
+				fmt.Fprintf(&b, "%q=%d;", k, s[k])
+			}
+			return b.String()
+		},
+		DescribeOperation: func(in kvIn, out int) string {
+			if in.Write {
+				return fmt.Sprintf("write(%s, %d)", in.Key, in.Value)
+			}
+			return fmt.Sprintf("read(%s) -> %d", in.Key, out)
+		},
+		DescribeState: func(s kvState) string {
+			var parts []string
+			for _, k := range sortedKeys(s) {
+				parts = append(parts, fmt.Sprintf("%s=%d", k, s[k]))
+			}
+			return "{" + strings.Join(parts, " ") + "}"
+		},
+	}
+	if partition {
+		m.Partition = func(h []kvOp) [][]kvOp {
+			byKey := map[string][]kvOp{}
+			for _, op := range h {
+				byKey[op.Input.Key] = append(byKey[op.Input.Key], op)
+			}
+			var out [][]kvOp
+			for _, k := range sortedKeys(byKey) {
+				out = append(out, byKey[k])
+			}
+			return out
+		}
+	}
+	return m
+}
+
+type kvOp = linearizability.Operation[kvIn, int]
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func w(client int, call, ret int64, key string, v int) kvOp {
+	return kvOp{Client: client, Call: call, Return: ret, Input: kvIn{Key: key, Write: true, Value: v}}
+}
+
+func r(client int, call, ret int64, key string, got int) kvOp {
+	return kvOp{Client: client, Call: call, Return: ret, Input: kvIn{Key: key}, Output: got}
+}
+
+const P = linearizability.Pending
+
+func TestCheckRegister(t *testing.T) {
+	tests := []struct {
+		name    string
+		history []kvOp
+		want    linearizability.Result
+		failed  int // index of the operation reported as Failed when Illegal
+		prefix  int // length of the reported prefix when Illegal
+	}{
+		{name: "empty", want: linearizability.Ok},
+		{name: "sequential", history: []kvOp{w(1, 0, 1, "x", 1), r(2, 2, 3, "x", 1), w(1, 4, 5, "x", 2), r(2, 6, 7, "x", 2)}, want: linearizability.Ok},
+		{name: "overlapping read sees old", history: []kvOp{w(1, 0, 10, "x", 1), r(2, 2, 3, "x", 0)}, want: linearizability.Ok},
+		{name: "overlapping read sees new", history: []kvOp{w(1, 0, 10, "x", 1), r(2, 2, 3, "x", 1)}, want: linearizability.Ok},
+		{name: "reads in both orders of two overlapping writes",
+			history: []kvOp{w(1, 0, 10, "x", 1), w(2, 0, 10, "x", 2), r(3, 11, 12, "x", 1), r(3, 13, 14, "x", 1)}, want: linearizability.Ok},
+		{name: "stale read after completed write",
+			history: []kvOp{w(1, 0, 1, "x", 1), r(2, 2, 3, "x", 0)}, want: linearizability.Illegal, failed: 1, prefix: 1},
+		{name: "read flips back",
+			history: []kvOp{w(1, 0, 10, "x", 1), r(2, 1, 2, "x", 1), r(2, 3, 4, "x", 0)}, want: linearizability.Illegal, failed: 2, prefix: 2},
+		{name: "value nobody wrote",
+			history: []kvOp{w(1, 0, 10, "x", 1), r(2, 1, 2, "x", 7)}, want: linearizability.Illegal, failed: 1, prefix: 1},
+		{name: "pending write taken", history: []kvOp{w(1, 0, P, "x", 1), r(2, 5, 6, "x", 1)}, want: linearizability.Ok},
+		{name: "pending write left out", history: []kvOp{w(1, 0, P, "x", 1), r(2, 5, 6, "x", 0)}, want: linearizability.Ok},
+		{name: "pending write late", history: []kvOp{w(1, 0, P, "x", 1), r(2, 5, 6, "x", 0), r(2, 7, 8, "x", 1)}, want: linearizability.Ok},
+		{name: "pending write cannot be undone",
+			history: []kvOp{w(1, 0, P, "x", 1), r(2, 5, 6, "x", 1), r(2, 7, 8, "x", 0)}, want: linearizability.Illegal, failed: 2, prefix: 2},
+		{name: "pending write not before its call",
+			history: []kvOp{r(2, 0, 1, "x", 1), w(1, 2, P, "x", 1)}, want: linearizability.Illegal, failed: 0, prefix: 0},
+		{name: "instantaneous event overlaps an operation touching it",
+			history: []kvOp{w(1, 3, 3, "x", 1), r(2, 0, 3, "x", 1)}, want: linearizability.Ok},
+		{name: "instantaneous event after a return",
+			history: []kvOp{w(1, 3, 3, "x", 1), r(2, 0, 2, "x", 1)}, want: linearizability.Illegal, failed: 1, prefix: 0},
+		{name: "instantaneous events in order",
+			history: []kvOp{w(1, 3, 3, "x", 1), w(1, 4, 4, "x", 2), r(2, 0, 9, "x", 2), r(2, 10, 11, "x", 2)}, want: linearizability.Ok},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, part := range []bool{false, true} {
+				rep, err := linearizability.Check(kvModel(part), tt.history, linearizability.Options{})
+				if err != nil {
+					t.Fatalf("Check: %v", err)
+				}
+				if got, want := rep.Result, tt.want; got != want {
+					t.Fatalf("partition=%v: got %v, want %v\n%s", part, got, want, rep.String())
+				}
+				if tt.want != linearizability.Illegal {
+					continue
+				}
+				if got, want := rep.Failed, tt.history[tt.failed]; got != want {
+					t.Errorf("Failed: got %+v, want %+v", got, want)
+				}
+				if got, want := len(rep.Prefix), tt.prefix; got != want {
+					t.Errorf("len(Prefix): got %d, want %d\n%s", got, want, rep.Explanation)
+				}
+				if !strings.Contains(rep.Explanation, "cannot linearize: client") {
+					t.Errorf("Explanation lacks the failing operation:\n%s", rep.Explanation)
+				}
+			}
+		})
+	}
+}
+
+func TestCheckPartitions(t *testing.T) {
+	h := []kvOp{
+		w(1, 0, 10, "a", 1), r(2, 1, 2, "a", 0), r(2, 3, 4, "a", 1),
+		w(1, 11, 12, "b", 5), r(2, 13, 14, "b", 0), // stale read in b
+		w(3, 0, 1, "c", 1), r(3, 2, 3, "c", 2), // a value nobody wrote, earlier
+	}
+	rep, err := linearizability.Check(kvModel(true), h, linearizability.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := rep.Result, linearizability.Illegal; got != want {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	if got, want := rep.Parts, 3; got != want {
+		t.Errorf("Parts: got %d, want %d", got, want)
+	}
+	// Both b and c are illegal; c's violation shows first (time 3).
+	if got, want := rep.Part, 2; got != want {
+		t.Errorf("Part: got %d, want %d", got, want)
+	}
+	if got, want := rep.Failed, h[6]; got != want {
+		t.Errorf("Failed: got %+v, want %+v", got, want)
+	}
+	if got, want := rep.Prefix, []linearizability.Linearized[kvState, kvIn, int]{{Op: h[5], After: kvState{"c": 1}}}; !cmp.Equal(got, want) {
+		t.Errorf("Prefix: %s", cmp.Diff(want, got))
+	}
+	// Without the bad parts, the rest is fine.
+	rep, err = linearizability.Check(kvModel(true), h[:3], linearizability.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := rep.Result, linearizability.Ok; got != want {
+		t.Errorf("first part alone: got %v, want %v", got, want)
+	}
+}
+
+func TestCheckExplanation(t *testing.T) {
+	h := []kvOp{w(1, 0, 1, "x", 1), r(2, 2, 3, "x", 0)}
+	rep, err := linearizability.Check(kvModel(false), h, linearizability.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `illegal: not linearizable (part 0 of 1, 4 search steps)
+cannot linearize: client 2 [2, 3]: read(x) -> 0
+after the longest linearizable prefix (the part's history before time 3), which has 1 operations in this linearization:
+  initial state: {}
+  1. client 1 [0, 1]: write(x, 1)
+     state: {x=1}
+no linearization of that prefix can be followed by the failing operation`
+	if got := rep.String(); got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// concurrentWrites is a history with many overlapping writes then a read
+// of a value none of them wrote: the search must try many orders.
+func concurrentWrites(n int) []kvOp {
+	var h []kvOp
+	for i := range n {
+		h = append(h, w(i, 0, 100, "x", i+1), r(n+i, 1, 99, "x", i+1))
+	}
+	return append(h, r(0, 200, 201, "x", -1))
+}
+
+func TestCheckBudget(t *testing.T) {
+	h := concurrentWrites(6)
+	full, err := linearizability.Check(kvModel(false), h, linearizability.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := full.Result, linearizability.Illegal; got != want {
+		t.Fatalf("no budget: got %v, want %v", got, want)
+	}
+	for _, budget := range []int64{1, 10, full.Steps - 1} {
+		rep, err := linearizability.Check(kvModel(false), h, linearizability.Options{MaxSteps: budget})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := rep.Result, linearizability.Unknown; got != want {
+			t.Errorf("budget %d: got %v, want %v", budget, got, want)
+		}
+		if got, want := rep.Steps, budget; got != want {
+			t.Errorf("budget %d: Steps: got %d, want %d", budget, got, want)
+		}
+	}
+	rep, err := linearizability.Check(kvModel(false), h, linearizability.Options{MaxSteps: full.Steps})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := rep.Result, linearizability.Illegal; got != want {
+		t.Errorf("budget %d (exactly enough): got %v, want %v", full.Steps, got, want)
+	}
+	// A budget spent on one part leaves the next unknown.
+	h2 := []kvOp{w(1, 0, 1, "a", 1), r(1, 2, 3, "a", 1), w(1, 0, 1, "b", 1), r(1, 2, 3, "b", 1)}
+	rep, err = linearizability.Check(kvModel(true), h2, linearizability.Options{MaxSteps: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := rep.Result, linearizability.Unknown; got != want {
+		t.Errorf("budget spent on the first part: got %v, want %v", got, want)
+	}
+}
+
+func TestCheckErrors(t *testing.T) {
+	good := kvModel(false)
+	noInit, noStep, noKey := good, good, good
+	noInit.Init, noStep.Step, noKey.Key = nil, nil, nil
+	lossy := kvModel(true)
+	lossy.Partition = func(h []kvOp) [][]kvOp { return [][]kvOp{h[1:]} }
+	tests := []struct {
+		name    string
+		m       linearizability.Model[kvState, kvIn, int]
+		history []kvOp
+		want    string
+	}{
+		{"no Init", noInit, nil, "linearizability: model has no Init function"},
+		{"no Step", noStep, nil, "linearizability: model has no Step function"},
+		{"no Key", noKey, nil, "linearizability: model has no Key function"},
+		{"return before call", good, []kvOp{w(1, 0, 1, "x", 1), r(1, 5, 4, "x", 1)}, "linearizability: operation 1: return time 4 is before call time 5"},
+		{"call at Pending", good, []kvOp{w(1, P, P, "x", 1)}, "linearizability: operation 0: call time is Pending"},
+		{"lossy partition", lossy, []kvOp{w(1, 0, 1, "x", 1), r(1, 2, 3, "x", 1)}, "linearizability: Partition returned 1 operations in 1 parts, want the 2 of the history"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := linearizability.Check(tt.m, tt.history, linearizability.Options{})
+			if err == nil {
+				t.Fatalf("got no error, want %q", tt.want)
+			}
+			if got := err.Error(); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// genHistory draws a small random history of reads and writes on keys
+// a and b by three clients; each client's operations are sequential.
+func genHistory(t *rapid.T) []kvOp {
+	n := rapid.IntRange(0, 7).Draw(t, "n")
+	var h []kvOp
+	busyUntil := map[int]int64{}
+	for i := range n {
+		c := rapid.IntRange(0, 2).Draw(t, "client")
+		call := busyUntil[c] + rapid.Int64Range(0, 3).Draw(t, "gap")
+		ret := call + rapid.Int64Range(0, 6).Draw(t, "len")
+		if rapid.IntRange(0, 5).Draw(t, "pending") == 0 {
+			ret = P
+			busyUntil[c] = 1 << 40 // a client that never returned makes no more calls
+		} else {
+			busyUntil[c] = ret + 1
+		}
+		if busyUntil[c] > 1<<39 && ret != P {
+			continue
+		}
+		key := rapid.SampledFrom([]string{"a", "b"}).Draw(t, "key")
+		if rapid.Bool().Draw(t, "write") {
+			h = append(h, w(c, call, ret, key, i+1))
+		} else {
+			h = append(h, r(c, call, ret, key, rapid.IntRange(0, n).Draw(t, "got")))
+		}
+	}
+	return h
+}
+
+// bruteForce decides linearizability by trying every order of every
+// subset that holds all completed operations.
+func bruteForce(h []kvOp) bool {
+	m := kvModel(false)
+	used := make([]bool, len(h))
+	var try func(s kvState, done int) bool
+	need := 0
+	for _, op := range h {
+		if !op.IsPending() {
+			need++
+		}
+	}
+	try = func(s kvState, done int) bool {
+		if done == need {
+			return true
+		}
+		for i, op := range h {
+			if used[i] {
+				continue
+			}
+			// op may go next only if no unused completed operation
+			// returned before op was called.
+			blocked := false
+			for j, o := range h {
+				if !used[j] && j != i && !o.IsPending() && o.Return < op.Call {
+					blocked = true
+					break
+				}
+			}
+			if blocked {
+				continue
+			}
+			ok, next := m.Step(s, op.Input, op.Output)
+			if !ok {
+				continue
+			}
+			used[i] = true
+			d := done
+			if !op.IsPending() {
+				d++
+			}
+			found := try(next, d)
+			used[i] = false
+			if found {
+				return true
+			}
+		}
+		return false
+	}
+	return try(m.Init(), 0)
+}
+
+func TestCheckAgreesWithBruteForce(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		h := genHistory(t)
+		want := linearizability.Illegal
+		if bruteForce(h) {
+			want = linearizability.Ok
+		}
+		for _, part := range []bool{false, true} {
+			rep, err := linearizability.Check(kvModel(part), h, linearizability.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := rep.Result; got != want {
+				t.Fatalf("partition=%v: got %v, want %v (brute force)\n%s", part, got, want, rep.String())
+			}
+			if got := rep.Result; got == linearizability.Illegal {
+				checkPrefix(t, h, rep)
+			}
+		}
+	})
+}
+
+// checkPrefix verifies the Illegal report's claims: the prefix is a
+// valid linearization holding every operation that returned before the
+// failing one, and the history truncated before the failing return is
+// linearizable while the one including it is not.
+func checkPrefix(t *rapid.T, h []kvOp, rep linearizability.Report[kvState, kvIn, int]) {
+	m := kvModel(false)
+	s := m.Init()
+	in := map[kvOp]bool{}
+	for i, l := range rep.Prefix {
+		ok, next := m.Step(s, l.Op.Input, l.Op.Output)
+		if !ok || !cmp.Equal(next, l.After) {
+			t.Fatalf("prefix step %d does not follow the model", i)
+		}
+		s = next
+		in[l.Op] = true
+		if l.Op.Call > rep.Failed.Return {
+			t.Fatalf("prefix holds %+v, called after the failing return %d", l.Op, rep.Failed.Return)
+		}
+	}
+	var part []kvOp
+	fi := -1
+	for _, op := range h {
+		if rep.Parts > 1 && op.Input.Key != rep.Failed.Input.Key {
+			continue
+		}
+		if op == rep.Failed {
+			fi = len(part)
+		}
+		part = append(part, op)
+	}
+	var before, with []kvOp
+	for j, op := range part {
+		returnedBefore := op.Return < rep.Failed.Return || (op.Return == rep.Failed.Return && j < fi)
+		if returnedBefore && !in[op] {
+			t.Fatalf("prefix lacks %+v, which returned before the failing operation", op)
+		}
+		if op.Call > rep.Failed.Return {
+			continue
+		}
+		cut := op
+		if !returnedBefore {
+			cut.Return = P
+		}
+		before = append(before, cut)
+		if j == fi {
+			cut.Return = op.Return
+		}
+		with = append(with, cut)
+	}
+	if !bruteForce(before) {
+		t.Fatalf("history before the failing return is not linearizable")
+	}
+	if bruteForce(with) {
+		t.Fatalf("history up to the failing return is linearizable")
+	}
+}
+
+func TestCheckDeterministic(t *testing.T) {
+	h := concurrentWrites(5)
+	h = append(h, w(9, 300, P, "y", 3), r(8, 301, 302, "y", 3))
+	var first string
+	for i := range 3 {
+		rep, err := linearizability.Check(kvModel(true), h, linearizability.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := rep.String() + " steps=" + strconv.FormatInt(rep.Steps, 10)
+		if i == 0 {
+			first = got
+		} else if got != first {
+			t.Fatalf("run %d differs:\n%s", i, cmp.Diff(first, got))
+		}
+	}
+}
