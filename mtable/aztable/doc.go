@@ -1,0 +1,66 @@
+// Package aztable implements the spec.Table contract over Azure Table
+// storage (package github.com/Azure/azure-sdk-for-go/sdk/data/aztables),
+// and a durable configuration service for MigratingTable stored in a
+// table (ConfigService).
+//
+// # Connecting
+//
+// Connect takes an Azure Storage connection string. Account.Table names
+// a table; Account.CreateTable, DeleteTable and TableExists manage them.
+// Credentials never appear in an error message: service errors are
+// rebuilt from the service's code and message, and transport errors name
+// only the endpoint.
+//
+// # Writes
+//
+// ExecuteBatch sends every batch, a single operation included, as one
+// entity group transaction. The contract's checks are made before
+// anything is sent, each failing with a 400 *spec.Error: an empty batch
+// or one of more than spec.MaxBatch operations (Index -1); an operation
+// on another partition than the first, a second operation on a row, a
+// Replace, Merge or Delete without an If-Match ETag, a key Azure cannot
+// hold ('/', '\', '#', '?', control characters, more than 1 KiB, an
+// empty PartitionKey), or a property name that is not an ASCII
+// identifier or is reserved (PartitionKey, RowKey, Timestamp, ETag)
+// (Index: that operation).
+//
+// The SDK discards what a transaction's response says. The adapter
+// recovers it from the raw multipart response: on success the new ETag
+// of each operation (deletes return none); on failure the inner
+// response's status (404, 409, 412, 400) and the failing operation's
+// index (the "N:" prefix of the service's message).
+//
+// Azure has no DeleteIfExists. The adapter sends it as Delete with
+// If-Match "*"; when the transaction fails with 404 on that operation,
+// the row was absent at that instant, and the transaction is sent again
+// without it. A lone DeleteIfExists is therefore exact. In a batch with
+// other operations the result is the same as the contract's when no
+// other writer touches the partition meanwhile, but the batch then takes
+// effect as two instants (the failed attempt, at which the row was
+// absent, and the retry): callers that need a single instant must not
+// mix DeleteIfExists of possibly absent rows with other operations.
+//
+// # Values
+//
+// Every property is written with its EDM type annotation, so a Double
+// holding a whole number reads back as a Double; Int64 travels as a
+// JSON string; DateTime is truncated to Azure's 100 ns ticks; NaN and
+// the infinities are stored as Azure spells them. Rows are decoded from
+// the raw response, not from the SDK's re-encoded map (which turns 2.0
+// into 2).
+//
+// # Queries
+//
+// QueryAtomic requires a filter that targets one partition
+// (spec.SinglePartition; otherwise 400) and reads one page: when the
+// service says there is more, the error wraps ErrMultiPage rather than
+// returning a partial answer. QueryStreamed reads page after page on
+// demand; each page reflects the table when it was read, which is what
+// the spec.Stream guarantee allows. Its Continuation is the smallest key
+// before the first row, then the successor of the last row returned,
+// and reports finished once the last page has been used up.
+//
+// Filters are sent as spec.Filter.String prints them, which Azure and
+// Azurite accept; a double literal NaN or ±Inf has no OData spelling and
+// is refused with a 400.
+package aztable
