@@ -34,10 +34,12 @@ func (o CompareOp) String() string {
 	return "?"
 }
 
-// The pseudo-properties that name the primary key in filters.
+// The system properties a filter can name: the primary key (compared as
+// strings) and the Timestamp.
 const (
 	PartitionKeyProp = "PartitionKey"
 	RowKeyProp       = "RowKey"
+	TimestampProp    = "Timestamp" // compares as an Edm.DateTime
 )
 
 // Comparison compares a property with a literal: Property Op Value.
@@ -76,6 +78,8 @@ func Matches(f Filter, e Entity) bool {
 			v = String(e.PartitionKey)
 		case RowKeyProp:
 			v = String(e.RowKey)
+		case TimestampProp:
+			v = DateTime(e.Timestamp)
 		default:
 			var ok bool
 			if v, ok = e.Props[f.Property]; !ok {
