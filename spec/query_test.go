@@ -156,7 +156,7 @@ func TestQueryStreamed(t *testing.T) {
 		switch step {
 		case 0: // after ("", "z"): changes ahead and behind the cursor
 			mustExec(t, tbl, spec.Op{Kind: spec.Insert, Entity: ent("", "a", "", spec.Props{"n": spec.Int32(9)})}) // behind: never seen
-			mustExec(t, tbl, spec.Op{Kind: spec.Delete, Entity: ent("p", "a", "*", nil)})                           // ahead: gone
+			mustExec(t, tbl, spec.Op{Kind: spec.Delete, Entity: ent("p", "a", "*", nil)})                          // ahead: gone
 			mustExec(t, tbl, spec.Op{Kind: spec.Insert, Entity: ent("p", "bb", "", spec.Props{"n": spec.Int32(7)})})
 			mustExec(t, tbl, spec.Op{Kind: spec.Merge, Entity: ent("p", "b", "*", spec.Props{"n": spec.Int32(8)})}) // now matches
 		}
