@@ -327,7 +327,7 @@ func (s *searcher[S, I, O]) run() Result {
 		}
 		if entry.call {
 			op := &ops[entry.op]
-			if ok, next := s.m.Step(state, op.Input, op.Output); ok {
+			if ok, next := s.step(state, op); ok {
 				linearized[entry.op/64] |= 1 << (entry.op % 64)
 				keyBuf = keyBuf[:0]
 				for _, w := range linearized {
@@ -361,6 +361,13 @@ func (s *searcher[S, I, O]) run() Result {
 		entry = s.pop(&stack, &state, linearized, &remaining)
 	}
 	return Ok
+}
+
+func (s *searcher[S, I, O]) step(state S, op *Operation[I, O]) (bool, S) {
+	if op.IsPending() && s.m.StepPending != nil {
+		return s.m.StepPending(state, op.Input)
+	}
+	return s.m.Step(state, op.Input, op.Output)
 }
 
 // pop undoes the last linearized operation and returns the entry to

@@ -42,10 +42,17 @@ type Model[S, I, O any] struct {
 	// Step reports whether an operation with input in may return out
 	// when applied to state s, and if so the state after it. Step must
 	// not modify s (states are shared between branches of the search).
-	// For a pending operation out is the recorded Output and must be
-	// treated as unknown: Step then decides whether the operation may
-	// take effect at this point, and how.
+	// For a pending operation (when StepPending is nil) out is the
+	// recorded Output, and Step must treat it as unknown.
 	Step func(s S, in I, out O) (ok bool, next S)
+
+	// StepPending optionally replaces Step for pending operations, whose
+	// output is unknown: it reports whether the operation may take
+	// effect in state s, and the state after it. Leaving a pending
+	// operation out of a linearization is always allowed, so StepPending
+	// may answer false for an operation that would have no effect. Nil
+	// means Step with the recorded Output.
+	StepPending func(s S, in I) (ok bool, next S)
 
 	// Key returns the memoization key of a state: two states with equal
 	// keys must behave identically under every sequence of Steps. (A

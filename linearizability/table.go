@@ -1,0 +1,521 @@
+package linearizability
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/migratingtable/migratingtable/spec"
+)
+
+// CallKind is the kind of a call in a table history.
+type CallKind uint8
+
+// The calls of a table history.
+const (
+	// BatchCall is spec.Table.ExecuteBatch(Ops).
+	BatchCall CallKind = iota + 1
+	// QueryCall is spec.Table.QueryAtomic(Filter).
+	QueryCall
+	// RetrieveCall is spec.Retrieve(Key): an atomic point query.
+	RetrieveCall
+	// ETagChangeCall is an event, not a call: a backend write (a
+	// migrator's copy or clean-up) gave row Key the ETag ETag without
+	// changing its content.
+	ETagChangeCall
+)
+
+var callKindNames = [...]string{BatchCall: "batch", QueryCall: "query", RetrieveCall: "retrieve", ETagChangeCall: "etag-change"}
+
+// String returns "batch", "query", "retrieve" or "etag-change".
+func (k CallKind) String() string {
+	if int(k) < len(callKindNames) && callKindNames[k] != "" {
+		return callKindNames[k]
+	}
+	return "CallKind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// TableCall is the input of an operation of a table history.
+type TableCall struct {
+	Kind   CallKind
+	Ops    []spec.Op   // BatchCall: the operations
+	Filter spec.Filter // QueryCall: the filter
+	Key    spec.Key    // RetrieveCall, ETagChangeCall: the row
+	ETag   spec.ETag   // ETagChangeCall: the row's new ETag
+}
+
+// TableOutcome is the output of an operation of a table history.
+//
+// Err is nil or the *spec.Error the call returned. On success Results
+// holds a batch's results, and Rows a query's rows (a retrieve's row,
+// or none when it was not found). An ETagChangeCall has no outcome. A
+// call that failed in another way (a cancelled context, a transport
+// error) has an indeterminate effect and must be recorded as pending.
+type TableOutcome struct {
+	Results []spec.Result
+	Rows    []spec.Entity
+	Err     error
+}
+
+// TableOperation is an operation of a table history.
+type TableOperation = Operation[TableCall, TableOutcome]
+
+// Batch records an ExecuteBatch call made by client at time call that
+// returned (results, err) at time ret. An err that is not a *spec.Error
+// makes the operation pending (its effect is unknown); so does ret ==
+// Pending.
+func Batch(client int, call, ret int64, ops []spec.Op, results []spec.Result, err error) TableOperation {
+	op := TableOperation{Client: client, Call: call, Return: ret,
+		Input: TableCall{Kind: BatchCall, Ops: ops}, Output: TableOutcome{Results: results, Err: err}}
+	return settle(op)
+}
+
+// Query records a QueryAtomic call; see Batch.
+func Query(client int, call, ret int64, filter spec.Filter, rows []spec.Entity, err error) TableOperation {
+	if rows == nil && err == nil {
+		rows = []spec.Entity{}
+	}
+	op := TableOperation{Client: client, Call: call, Return: ret,
+		Input: TableCall{Kind: QueryCall, Filter: filter}, Output: TableOutcome{Rows: rows, Err: err}}
+	return settle(op)
+}
+
+// Retrieve records a spec.Retrieve call that returned (e, found, err);
+// see Batch.
+func Retrieve(client int, call, ret int64, key spec.Key, e spec.Entity, found bool, err error) TableOperation {
+	rows := []spec.Entity{}
+	if found && err == nil {
+		rows = append(rows, e)
+	}
+	op := TableOperation{Client: client, Call: call, Return: ret,
+		Input: TableCall{Kind: RetrieveCall, Key: key}, Output: TableOutcome{Rows: rows, Err: err}}
+	return settle(op)
+}
+
+// ETagChange records that a backend write by client at time at changed
+// the ETag of row key to etag without changing its virtual content. It
+// is an instantaneous operation (Call == Return == at).
+func ETagChange(client int, at int64, key spec.Key, etag spec.ETag) TableOperation {
+	return TableOperation{Client: client, Call: at, Return: at,
+		Input: TableCall{Kind: ETagChangeCall, Key: key, ETag: etag}}
+}
+
+// settle turns an operation with an indeterminate outcome into a
+// pending one.
+func settle(op TableOperation) TableOperation {
+	var se *spec.Error
+	if op.Output.Err != nil && !errors.As(op.Output.Err, &se) {
+		op.Return = Pending
+	}
+	if op.IsPending() {
+		op.Output = TableOutcome{}
+	}
+	return op
+}
+
+// TableState is a state of the table model: the rows, with their ETags.
+// A row written by a pending batch has an ETag that is not known yet
+// (see TableModel); it prints as ?N.
+type TableState struct {
+	rows  spec.Rows
+	fresh int // pending-write ETags issued so far on this path
+}
+
+// Rows returns the state's rows (shared: do not modify them).
+func (s TableState) Rows() spec.Rows { return s.rows }
+
+// unknownPrefix starts the placeholder ETags of rows written by pending
+// batches. It cannot be a real ETag: ETags are HTTP header values, which
+// exclude control characters.
+const unknownPrefix = "\x00?"
+
+func isUnknown(e spec.ETag) bool { return strings.HasPrefix(string(e), unknownPrefix) }
+
+// TableModel returns the sequential specification of a spec.Table whose
+// initial content is initial (entities with their ETags; Timestamps are
+// ignored), partitioned by PartitionKey.
+//
+// The semantics are spec's: batches follow spec.ApplyBatch, queries
+// spec.Matches within the filter's partition (spec.SinglePartition;
+// other filters fail with 400 and Index -1), and a retrieve is the
+// point query spec.KeyFilter(Key). Outcomes are compared as follows:
+//
+//   - A failed call must fail with the *spec.Error of the same Status
+//     and Index as the model's (a 400 caller error included); Code and
+//     Message are not compared.
+//   - A successful batch must succeed in the model, with one result per
+//     operation: "" for a delete, a non-empty ETag other than "*" for
+//     any other operation. ETags are not predictable, so the model takes
+//     each written row's new ETag from the recorded result.
+//   - A successful query or retrieve must return exactly the model's
+//     rows, in key order, with the same ETags and properties
+//     (Timestamps are ignored).
+//   - An ETag change requires the row to exist and sets its ETag.
+//
+// A pending batch, if linearized, takes effect only if it succeeds in
+// the model; the ETags it writes are unknown. An unknown ETag matches
+// If-Match "*"; it becomes known (on that path of the search) when a
+// completed call observes the row: a query or retrieve returning the
+// row, or a batch that the outcome says passed an If-Match with a
+// specific ETag on it. Until then a pending batch's If-Match with a
+// specific ETag does not match it. Pending queries and retrieves have no
+// effect and are left out.
+func TableModel(initial []spec.Entity) Model[TableState, TableCall, TableOutcome] {
+	init := TableState{rows: spec.NewRows(initial)}
+	return Model[TableState, TableCall, TableOutcome]{
+		Init:              func() TableState { return init },
+		Step:              tableStep,
+		StepPending:       tableStepPending,
+		Key:               tableKey,
+		Partition:         partitionTable,
+		DescribeOperation: describeTableOp,
+		DescribeState:     describeTableState,
+	}
+}
+
+// CheckTable checks a table history against TableModel(initial). Before
+// the search it rejects, with an error, operations whose call kind is
+// unknown, ETag changes with an empty ETag or "*", and completed
+// operations whose Err is not a *spec.Error.
+func CheckTable(initial []spec.Entity, history []TableOperation, opts Options) (Report[TableState, TableCall, TableOutcome], error) {
+	for i, op := range history {
+		if err := validateTableOp(op); err != nil {
+			return Report[TableState, TableCall, TableOutcome]{}, fmt.Errorf("linearizability: operation %d: %w", i, err)
+		}
+	}
+	return Check(TableModel(initial), history, opts)
+}
+
+func validateTableOp(op TableOperation) error {
+	switch op.Input.Kind {
+	case BatchCall, QueryCall, RetrieveCall:
+	case ETagChangeCall:
+		if op.Input.ETag == "" || op.Input.ETag == spec.AnyETag {
+			return fmt.Errorf("etag-change of %s to %q: want a specific new ETag", op.Input.Key, op.Input.ETag)
+		}
+		return nil
+	default:
+		return fmt.Errorf("unknown call kind %d", op.Input.Kind)
+	}
+	var se *spec.Error
+	if !op.IsPending() && op.Output.Err != nil && !errors.As(op.Output.Err, &se) {
+		return fmt.Errorf("%s returned %q, which is not a *spec.Error: record a call with an indeterminate outcome as pending", op.Input.Kind, op.Output.Err)
+	}
+	return nil
+}
+
+func tableStep(s TableState, in TableCall, out TableOutcome) (bool, TableState) {
+	switch in.Kind {
+	case BatchCall:
+		return stepBatch(s, in.Ops, out)
+	case QueryCall:
+		return stepQuery(s, in.Filter, out)
+	case RetrieveCall:
+		return stepQuery(s, spec.KeyFilter(in.Key), out)
+	case ETagChangeCall:
+		return stepETagChange(s, in.Key, in.ETag)
+	}
+	return false, s
+}
+
+func tableStepPending(s TableState, in TableCall) (bool, TableState) {
+	switch in.Kind {
+	case BatchCall:
+		n := s.fresh
+		rows, _, err := spec.ApplyBatch(s.rows, in.Ops, func(int) spec.ETag {
+			n++
+			return spec.ETag(unknownPrefix + strconv.Itoa(n))
+		})
+		if err != nil {
+			return false, s // no effect: the same as leaving it out
+		}
+		return true, TableState{rows: rows, fresh: n}
+	case ETagChangeCall:
+		return stepETagChange(s, in.Key, in.ETag)
+	}
+	return false, s // queries have no effect
+}
+
+func stepBatch(s TableState, ops []spec.Op, out TableOutcome) (bool, TableState) {
+	// Operations before the failing one (all of them on success) passed
+	// their If-Match: that reveals rows' unknown ETags.
+	passed := len(ops)
+	var want *spec.Error
+	if out.Err != nil {
+		if !errors.As(out.Err, &want) {
+			return false, s
+		}
+		passed = min(max(want.Index, 0), len(ops))
+	} else if len(out.Results) != len(ops) {
+		return false, s
+	}
+	rows := s.rows
+	for i := range passed {
+		op := ops[i]
+		if !op.Kind.NeedsIfMatch() || op.Entity.ETag == spec.AnyETag || op.Entity.ETag == "" {
+			continue
+		}
+		if j, ok := rows.Search(op.Entity.Key); ok && isUnknown(rows[j].ETag) {
+			rows = bind(rows, j, op.Entity.ETag)
+		}
+	}
+	if want != nil {
+		_, _, err := spec.ApplyBatch(rows, ops, func(int) spec.ETag { return "" })
+		if spec.StatusOf(err) != want.Status || spec.IndexOf(err) != want.Index {
+			return false, s
+		}
+		return true, TableState{rows: rows, fresh: s.fresh}
+	}
+	for i, r := range out.Results {
+		if ops[i].Kind.IsDelete() {
+			if r.ETag != "" {
+				return false, s
+			}
+		} else if r.ETag == "" || r.ETag == spec.AnyETag || isUnknown(r.ETag) {
+			return false, s
+		}
+	}
+	next, _, err := spec.ApplyBatch(rows, ops, func(i int) spec.ETag { return out.Results[i].ETag })
+	if err != nil {
+		return false, s
+	}
+	return true, TableState{rows: next, fresh: s.fresh}
+}
+
+// bind returns rows with row j's ETag set to etag (a copy; rows is
+// shared).
+func bind(rows spec.Rows, j int, etag spec.ETag) spec.Rows {
+	rows = slices.Clone(rows)
+	rows[j].ETag = etag
+	return rows
+}
+
+func stepQuery(s TableState, f spec.Filter, out TableOutcome) (bool, TableState) {
+	pk, ok := spec.SinglePartition(f)
+	if !ok {
+		return spec.StatusOf(out.Err) == spec.StatusBadRequest && spec.IndexOf(out.Err) == -1, s
+	}
+	if out.Err != nil {
+		return false, s
+	}
+	rows := s.rows
+	lo, _ := rows.Search(spec.Key{PartitionKey: pk})
+	got := out.Rows
+	n := 0
+	for j := lo; j < len(rows) && rows[j].PartitionKey == pk; j++ {
+		e := rows[j]
+		if !spec.Matches(f, e) {
+			continue
+		}
+		if n >= len(got) {
+			return false, s
+		}
+		g := got[n]
+		n++
+		if g.Key != e.Key || !sameProps(g.Props, e.Props) {
+			return false, s
+		}
+		if g.ETag != e.ETag {
+			if !isUnknown(e.ETag) || g.ETag == "" || g.ETag == spec.AnyETag || isUnknown(g.ETag) {
+				return false, s
+			}
+			rows = bind(rows, j, g.ETag)
+		}
+	}
+	if n != len(got) {
+		return false, s
+	}
+	return true, TableState{rows: rows, fresh: s.fresh}
+}
+
+func sameProps(a, b spec.Props) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for name, v := range a {
+		w, ok := b[name]
+		if !ok || !sameValue(v, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// sameValue is Value equality under which a NaN equals itself.
+func sameValue(v, w spec.Value) bool {
+	if v.Equal(w) {
+		return true
+	}
+	return v.Type() == spec.TypeDouble && w.Type() == spec.TypeDouble &&
+		math.IsNaN(v.AsDouble()) && math.IsNaN(w.AsDouble())
+}
+
+func stepETagChange(s TableState, k spec.Key, etag spec.ETag) (bool, TableState) {
+	j, ok := s.rows.Search(k)
+	if !ok {
+		return false, s
+	}
+	return true, TableState{rows: bind(s.rows, j, etag), fresh: s.fresh}
+}
+
+// tableKey encodes the rows canonically (the fresh counter only names
+// unknown ETags and does not change behaviour).
+func tableKey(s TableState) string {
+	var b []byte
+	str := func(x string) {
+		b = strconv.AppendInt(b, int64(len(x)), 10)
+		b = append(b, ':')
+		b = append(b, x...)
+	}
+	for _, e := range s.rows {
+		str(e.PartitionKey)
+		str(e.RowKey)
+		str(string(e.ETag))
+		names := e.Props.Names()
+		b = strconv.AppendInt(b, int64(len(names)), 10)
+		for _, name := range names {
+			v := e.Props[name]
+			str(name)
+			b = append(b, byte(v.Type()))
+			str(v.Literal())
+		}
+	}
+	return string(b)
+}
+
+// partitionTable groups operations by the partition they address,
+// keeping history order within a group; groups are in PartitionKey
+// order. Operations whose outcome does not depend on the state (a batch
+// with no operations, a query whose filter targets no single partition)
+// join the group of the empty PartitionKey.
+func partitionTable(h []TableOperation) [][]TableOperation {
+	groups := map[string][]TableOperation{}
+	for _, op := range h {
+		var pk string
+		switch op.Input.Kind {
+		case BatchCall:
+			if len(op.Input.Ops) > 0 {
+				pk = op.Input.Ops[0].Entity.PartitionKey
+			}
+		case QueryCall:
+			pk, _ = spec.SinglePartition(op.Input.Filter)
+		default:
+			pk = op.Input.Key.PartitionKey
+		}
+		groups[pk] = append(groups[pk], op)
+	}
+	pks := make([]string, 0, len(groups))
+	for pk := range groups {
+		pks = append(pks, pk)
+	}
+	slices.Sort(pks)
+	out := make([][]TableOperation, len(pks))
+	for i, pk := range pks {
+		out[i] = groups[pk]
+	}
+	return out
+}
+
+func describeTableOp(in TableCall, out TableOutcome) string {
+	var b strings.Builder
+	switch in.Kind {
+	case BatchCall:
+		b.WriteString("batch[")
+		for i, op := range in.Ops {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(op.Kind.String() + " " + op.Entity.Key.String())
+			if op.Kind.NeedsIfMatch() {
+				fmt.Fprintf(&b, " if-match %s", etagString(op.Entity.ETag))
+			}
+			if !op.Kind.IsDelete() {
+				b.WriteString(" " + propsString(op.Entity.Props))
+			}
+		}
+		b.WriteString("]")
+		switch {
+		case out.Err != nil:
+			b.WriteString(" -> " + errString(out.Err))
+		case out.Results == nil:
+			b.WriteString(" -> ?")
+		default:
+			b.WriteString(" -> ok [")
+			for i, r := range out.Results {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString(etagString(r.ETag))
+			}
+			b.WriteString("]")
+		}
+	case QueryCall, RetrieveCall:
+		if in.Kind == QueryCall {
+			fmt.Fprintf(&b, "query(%s)", spec.FilterString(in.Filter))
+		} else {
+			fmt.Fprintf(&b, "retrieve(%s)", in.Key)
+		}
+		switch {
+		case out.Err != nil:
+			b.WriteString(" -> " + errString(out.Err))
+		case out.Rows == nil:
+			b.WriteString(" -> ?")
+		default:
+			b.WriteString(" -> " + rowsString(out.Rows))
+		}
+	case ETagChangeCall:
+		fmt.Fprintf(&b, "etag-change(%s) -> %s", in.Key, etagString(in.ETag))
+	default:
+		b.WriteString(in.Kind.String())
+	}
+	return b.String()
+}
+
+func describeTableState(s TableState) string { return rowsString(s.rows) }
+
+func errString(err error) string {
+	var se *spec.Error
+	if errors.As(err, &se) {
+		if se.Index >= 0 {
+			return fmt.Sprintf("%d at %d", se.Status, se.Index)
+		}
+		return strconv.Itoa(se.Status)
+	}
+	return fmt.Sprintf("error %q", err)
+}
+
+func etagString(e spec.ETag) string {
+	if isUnknown(e) {
+		return "?" + strings.TrimPrefix(string(e), unknownPrefix)
+	}
+	return strconv.Quote(string(e))
+}
+
+func rowsString(rows []spec.Entity) string {
+	var b strings.Builder
+	b.WriteString("[")
+	for i, e := range rows {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(e.Key.String() + "@" + etagString(e.ETag) + " " + propsString(e.Props))
+	}
+	b.WriteString("]")
+	return b.String()
+}
+
+func propsString(p spec.Props) string {
+	var b strings.Builder
+	b.WriteString("{")
+	for i, name := range p.Names() {
+		if i > 0 {
+			b.WriteString(" ")
+		}
+		b.WriteString(name + "=" + p[name].Literal())
+	}
+	b.WriteString("}")
+	return b.String()
+}
