@@ -1,0 +1,278 @@
+package linearizability_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/migratingtable/migratingtable/linearizability"
+	"github.com/migratingtable/migratingtable/spec"
+)
+
+type (
+	tOp     = linearizability.TableOperation
+	tReport = linearizability.Report[linearizability.TableState, linearizability.TableCall, linearizability.TableOutcome]
+)
+
+func key(pk, rk string) spec.Key { return spec.Key{PartitionKey: pk, RowKey: rk} }
+
+func ent(pk, rk string, etag spec.ETag, v int64) spec.Entity {
+	return spec.Entity{Key: key(pk, rk), ETag: etag, Props: spec.Props{"v": spec.Int64(v)}}
+}
+
+func op(kind spec.OpKind, pk, rk string, ifMatch spec.ETag, v int64) spec.Op {
+	e := ent(pk, rk, ifMatch, v)
+	if kind.IsDelete() {
+		e.Props = nil
+	}
+	return spec.Op{Kind: kind, Entity: e}
+}
+
+func ok(etags ...spec.ETag) []spec.Result {
+	var rs []spec.Result
+	for _, e := range etags {
+		rs = append(rs, spec.Result{ETag: e})
+	}
+	return rs
+}
+
+func fail(status, index int) error { return spec.Errorf(status, index, "recorded failure") }
+
+func batch(c int, call, ret int64, ops []spec.Op, results []spec.Result, err error) tOp {
+	return linearizability.Batch(c, call, ret, ops, results, err)
+}
+
+func query(c int, call, ret int64, pk string, rows ...spec.Entity) tOp {
+	return linearizability.Query(c, call, ret, spec.PartitionFilter(pk), rows, nil)
+}
+
+func get(c int, call, ret int64, pk, rk string, e *spec.Entity) tOp {
+	if e == nil {
+		return linearizability.Retrieve(c, call, ret, key(pk, rk), spec.Entity{}, false, nil)
+	}
+	return linearizability.Retrieve(c, call, ret, key(pk, rk), *e, true, nil)
+}
+
+func ptr(e spec.Entity) *spec.Entity { return &e }
+
+func ops(o ...spec.Op) []spec.Op { return o }
+
+// The initial table of the hand-made histories: p/1 with v=0, ETag e0.
+var initial = []spec.Entity{ent("p", "1", "e0", 0)}
+
+func TestTableHistories(t *testing.T) {
+	const I, R, M, D = spec.Insert, spec.Replace, spec.Merge, spec.Delete
+	tests := []struct {
+		name    string
+		history []tOp
+		want    linearizability.Result
+		failed  int // index of the operation reported as Failed when Illegal
+	}{
+		{name: "query sees the initial row", want: linearizability.Ok,
+			history: []tOp{query(1, 0, 1, "p", ent("p", "1", "e0", 0))}},
+		{name: "overlapping query sees the old version", want: linearizability.Ok,
+			history: []tOp{
+				batch(1, 0, 10, ops(op(R, "p", "1", "e0", 5)), ok("e1"), nil),
+				query(2, 1, 2, "p", ent("p", "1", "e0", 0)),
+			}},
+		{name: "overlapping query sees the new version", want: linearizability.Ok,
+			history: []tOp{
+				batch(1, 0, 10, ops(op(R, "p", "1", "e0", 5)), ok("e1"), nil),
+				query(2, 1, 2, "p", ent("p", "1", "e1", 5)),
+			}},
+		{name: "stale read after a completed write", want: linearizability.Illegal, failed: 1,
+			history: []tOp{
+				batch(1, 0, 1, ops(op(R, "p", "1", "e0", 5)), ok("e1"), nil),
+				query(2, 2, 3, "p", ent("p", "1", "e0", 0)),
+			}},
+		{name: "stale retrieve after a completed write", want: linearizability.Illegal, failed: 1,
+			history: []tOp{
+				batch(1, 0, 1, ops(op(R, "p", "1", "e0", 5)), ok("e1"), nil),
+				get(2, 2, 3, "p", "1", ptr(ent("p", "1", "e0", 0))),
+			}},
+		{name: "retrieve of a deleted row", want: linearizability.Ok,
+			history: []tOp{
+				batch(1, 0, 1, ops(op(D, "p", "1", "e0", 0)), ok(""), nil),
+				get(2, 2, 3, "p", "1", nil),
+			}},
+		{name: "lost update: two replaces with the same If-Match both succeed", want: linearizability.Illegal, failed: 1,
+			history: []tOp{
+				batch(1, 0, 10, ops(op(R, "p", "1", "e0", 1)), ok("e1"), nil),
+				batch(2, 0, 10, ops(op(R, "p", "1", "e0", 2)), ok("e2"), nil),
+			}},
+		{name: "one of two racing replaces gets 412", want: linearizability.Ok,
+			history: []tOp{
+				batch(1, 0, 10, ops(op(R, "p", "1", "e0", 1)), ok("e1"), nil),
+				batch(2, 0, 10, ops(op(R, "p", "1", "e0", 2)), nil, fail(412, 0)),
+				query(3, 11, 12, "p", ent("p", "1", "e1", 1)),
+			}},
+		{name: "lost update: a merge's property vanishes", want: linearizability.Illegal, failed: 2,
+			history: []tOp{
+				batch(1, 0, 10, ops(spec.Op{Kind: M, Entity: spec.Entity{Key: key("p", "1"), ETag: "*", Props: spec.Props{"a": spec.Bool(true)}}}), ok("e1"), nil),
+				batch(2, 0, 10, ops(spec.Op{Kind: M, Entity: spec.Entity{Key: key("p", "1"), ETag: "*", Props: spec.Props{"b": spec.Bool(true)}}}), ok("e2"), nil),
+				linearizability.Query(3, 11, 12, spec.PartitionFilter("p"),
+					[]spec.Entity{{Key: key("p", "1"), ETag: "e2", Props: spec.Props{"v": spec.Int64(0), "b": spec.Bool(true)}}}, nil),
+			}},
+		{name: "a 412 that cannot be explained", want: linearizability.Illegal, failed: 0,
+			history: []tOp{
+				batch(1, 0, 1, ops(op(R, "p", "1", "e0", 1)), nil, fail(412, 0)),
+			}},
+		{name: "a 412 explained by an ETag change", want: linearizability.Ok,
+			history: []tOp{
+				linearizability.ETagChange(9, 5, key("p", "1"), "m1"),
+				batch(1, 0, 10, ops(op(R, "p", "1", "e0", 1)), nil, fail(412, 0)),
+				query(2, 11, 12, "p", ent("p", "1", "m1", 0)),
+			}},
+		{name: "an ETag change before the call cannot be ignored", want: linearizability.Illegal, failed: 1,
+			history: []tOp{
+				linearizability.ETagChange(9, 5, key("p", "1"), "m1"),
+				batch(1, 6, 10, ops(op(R, "p", "1", "e0", 1)), ok("e1"), nil),
+			}},
+		{name: "a query returning an ETag nobody wrote", want: linearizability.Illegal, failed: 1,
+			history: []tOp{
+				batch(1, 0, 10, ops(op(R, "p", "1", "e0", 1)), ok("e1"), nil),
+				query(2, 1, 2, "p", ent("p", "1", "e7", 1)),
+			}},
+		{name: "a query at the instant of an ETag change sees either", want: linearizability.Ok,
+			history: []tOp{
+				query(2, 0, 5, "p", ent("p", "1", "m1", 0)),
+				linearizability.ETagChange(9, 5, key("p", "1"), "m1"),
+				query(3, 5, 6, "p", ent("p", "1", "m1", 0)),
+			}},
+		{name: "an ETag change needs the row", want: linearizability.Illegal, failed: 0,
+			history: []tOp{linearizability.ETagChange(9, 5, key("p", "2"), "m1")}},
+		{name: "409 explained by a concurrent insert", want: linearizability.Ok,
+			history: []tOp{
+				batch(1, 0, 10, ops(op(I, "p", "2", "", 1)), ok("e1"), nil),
+				batch(2, 0, 10, ops(op(I, "p", "2", "", 2)), nil, fail(409, 0)),
+			}},
+		{name: "409 at the wrong index", want: linearizability.Illegal, failed: 0,
+			history: []tOp{
+				batch(2, 0, 10, ops(op(I, "p", "2", "", 2), op(I, "p", "1", "", 2)), nil, fail(409, 0)),
+			}},
+		{name: "caller error matches", want: linearizability.Ok,
+			history: []tOp{
+				batch(1, 0, 1, nil, nil, fail(400, -1)),
+				batch(1, 2, 3, ops(op(R, "p", "1", "", 1)), nil, fail(400, 0)),
+				linearizability.Query(1, 4, 5, spec.Comparison{Property: "v", Op: spec.Eq, Value: spec.Int64(0)}, nil, fail(400, -1)),
+			}},
+		{name: "caller error must be reported", want: linearizability.Illegal, failed: 0,
+			history: []tOp{
+				batch(1, 0, 1, ops(op(R, "p", "1", "", 1)), ok("e1"), nil),
+			}},
+		{name: "a delete returns no ETag", want: linearizability.Illegal, failed: 0,
+			history: []tOp{batch(1, 0, 1, ops(op(D, "p", "1", "*", 0)), ok("e1"), nil)}},
+		{name: "a write returns an ETag", want: linearizability.Illegal, failed: 0,
+			history: []tOp{batch(1, 0, 1, ops(op(spec.InsertOrReplace, "p", "1", "", 3)), ok(""), nil)}},
+		{name: "pending batch observed by a query", want: linearizability.Ok,
+			history: []tOp{
+				batch(1, 0, linearizability.Pending, ops(op(R, "p", "1", "e0", 5)), nil, nil),
+				query(2, 3, 4, "p", ent("p", "1", "e9", 5)),
+				query(2, 5, 6, "p", ent("p", "1", "e9", 5)),
+			}},
+		{name: "pending batch's ETag cannot change by itself", want: linearizability.Illegal, failed: 2,
+			history: []tOp{
+				batch(1, 0, linearizability.Pending, ops(op(R, "p", "1", "e0", 5)), nil, nil),
+				query(2, 3, 4, "p", ent("p", "1", "e9", 5)),
+				query(2, 5, 6, "p", ent("p", "1", "e8", 5)),
+			}},
+		{name: "pending batch left out", want: linearizability.Ok,
+			history: []tOp{
+				batch(1, 0, linearizability.Pending, ops(op(R, "p", "1", "e0", 5)), nil, nil),
+				query(2, 3, 4, "p", ent("p", "1", "e0", 0)),
+			}},
+		{name: "pending batch's ETag revealed by an If-Match", want: linearizability.Ok,
+			history: []tOp{
+				batch(1, 0, linearizability.Pending, ops(op(R, "p", "1", "e0", 5)), nil, nil),
+				batch(2, 3, 4, ops(op(M, "p", "1", "e9", 6)), ok("e10"), nil),
+				query(2, 5, 6, "p", ent("p", "1", "e10", 6)),
+			}},
+		{name: "transport error is pending", want: linearizability.Ok,
+			history: []tOp{
+				batch(1, 0, 1, ops(op(R, "p", "1", "e0", 5)), nil, errors.New("connection reset")),
+				query(2, 3, 4, "p", ent("p", "1", "e9", 5)),
+			}},
+		{name: "pending query has no say", want: linearizability.Ok,
+			history: []tOp{
+				batch(1, 0, 1, ops(op(R, "p", "1", "e0", 5)), ok("e1"), nil),
+				query(2, 3, linearizability.Pending, "p"),
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep, err := linearizability.CheckTable(initial, tt.history, linearizability.Options{})
+			if err != nil {
+				t.Fatalf("CheckTable: %v", err)
+			}
+			if got, want := rep.Result, tt.want; got != want {
+				t.Fatalf("got %v, want %v\n%s", got, want, rep.String())
+			}
+			if tt.want != linearizability.Illegal {
+				return
+			}
+			if got, want := describe(rep.Failed), describe(tt.history[tt.failed]); got != want {
+				t.Errorf("Failed: got %s, want %s\n%s", got, want, rep.Explanation)
+			}
+		})
+	}
+}
+
+func describe(o tOp) string {
+	return linearizability.TableModel(nil).DescribeOperation(o.Input, o.Output)
+}
+
+func TestTablePartitions(t *testing.T) {
+	init := []spec.Entity{ent("a", "1", "a0", 0), ent("b", "1", "b0", 0)}
+	h := []tOp{
+		batch(1, 0, 10, ops(op(spec.Replace, "a", "1", "a0", 1)), ok("a1"), nil),
+		batch(2, 0, 10, ops(op(spec.Replace, "b", "1", "b0", 1)), ok("b1"), nil),
+		query(3, 11, 12, "a", ent("a", "1", "a1", 1)),
+		query(3, 13, 14, "b", ent("b", "1", "b0", 0)), // stale
+		linearizability.Query(3, 15, 16, nil, nil, fail(400, -1)),
+	}
+	rep, err := linearizability.CheckTable(init, h, linearizability.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := rep.Result, linearizability.Illegal; got != want {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	if got, want := rep.Parts, 3; got != want {
+		t.Errorf("Parts: got %d, want %d", got, want)
+	}
+	if got, want := rep.Part, 2; got != want { // "", "a", "b"
+		t.Errorf("Part: got %d, want %d", got, want)
+	}
+	if got, want := describe(rep.Failed), describe(h[3]); got != want {
+		t.Errorf("Failed: got %s, want %s", got, want)
+	}
+	wantText := `cannot linearize: client 3 [13, 14]: query(PartitionKey eq 'b') -> ['b'/'1'@"b0" {v=0L}]`
+	if !strings.Contains(rep.Explanation, wantText) {
+		t.Errorf("Explanation lacks %q:\n%s", wantText, rep.Explanation)
+	}
+}
+
+func TestCheckTableErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		op   tOp
+		want string
+	}{
+		{"unknown kind", tOp{Call: 1, Return: 2}, "linearizability: operation 0: unknown call kind 0"},
+		{"empty ETag change", linearizability.ETagChange(1, 3, key("p", "1"), ""), `linearizability: operation 0: etag-change of 'p'/'1' to "": want a specific new ETag`},
+		{"non-table error", tOp{Call: 1, Return: 2, Input: linearizability.TableCall{Kind: linearizability.QueryCall}, Output: linearizability.TableOutcome{Err: errors.New("boom")}},
+			`linearizability: operation 0: query returned "boom", which is not a *spec.Error: record a call with an indeterminate outcome as pending`},
+		{"return before call", query(1, 5, 4, "p"), "linearizability: operation 0: return time 4 is before call time 5"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := linearizability.CheckTable(initial, []tOp{tt.op}, linearizability.Options{})
+			if err == nil {
+				t.Fatalf("got no error, want %q", tt.want)
+			}
+			if got := err.Error(); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
