@@ -1,0 +1,122 @@
+package mtable
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Bug selects one deliberately re-introduced mistake (PROTOCOL.md
+// section 4), so that the verification can show it catches it. NoBug is
+// the correct library. The numbering is the catalogue's and the CLI's
+// (-bug N).
+type Bug int
+
+// The bug catalogue, numbered as in PROTOCOL.md section 4, plus
+// BugDeleteIfExistsHideMetadata, the original library's known defect.
+const (
+	NoBug Bug = -1
+
+	BugQueryAtomicFilterShadowing           Bug = 0
+	BugQueryStreamedFilterShadowing         Bug = 1
+	BugQueryStreamedLock                    Bug = 2
+	BugQueryStreamedBackUpNewStream         Bug = 3
+	BugQueryStreamedSaveNewConfig           Bug = 4
+	BugDeleteNoLeaveTombstonesETag          Bug = 5
+	BugDeletePrimaryKey                     Bug = 6
+	BugEnsurePartitionSwitchedFromPopulated Bug = 7
+	BugTombstoneOutputETag                  Bug = 8
+	BugMigrateSkipPreferOld                 Bug = 9
+	BugMigrateSkipUseNewWithTombstones      Bug = 10
+	BugInsertBehindMigrator                 Bug = 11
+	BugDeleteIfExistsHideMetadata           Bug = 12
+)
+
+var bugInfo = [...]struct{ name, desc string }{
+	{"QueryAtomicFilterShadowing", "atomic query reads only filter-matching new-table rows, so an old row shows through a new row that no longer matches"},
+	{"QueryStreamedFilterShadowing", "the streamed query's new-table stream uses the caller's filter, so an old row shows through a new row that no longer matches"},
+	{"QueryStreamedLock", "the streamed query's lock is a no-op, so a configuration push races with a read"},
+	{"QueryStreamedBackUpNewStream", "on entering USE_NEW_HIDE_METADATA the streamed query does not restart the new stream at the continuation key, so rows are skipped"},
+	{"QueryStreamedSaveNewConfig", "the streamed query never records a pushed state (believed benign: each branch still fires at the right time)"},
+	{"DeleteNoLeaveTombstonesETag", "with tombstones off, the translated Delete/DeleteIfExists is sent with no If-Match"},
+	{"DeletePrimaryKey", "the translated delete or tombstone loses its primary key"},
+	{"EnsurePartitionSwitchedFromPopulated", "ensure-switched never reads the meta row and ignores a 409, so a POPULATED partition is never switched"},
+	{"TombstoneOutputETag", "a result's ETag is chosen by whether a translated operation was sent, not by the operation's kind"},
+	{"MigrateSkipPreferOld", "the migrator skips the PREFER_OLD push"},
+	{"MigrateSkipUseNewWithTombstones", "the migrator skips the USE_NEW_WITH_TOMBSTONES push"},
+	{"InsertBehindMigrator", "the migrator skips PREFER_NEW and copies while clients still write to the old table"},
+	{"DeleteIfExistsHideMetadata", "in USE_NEW_HIDE_METADATA a DeleteIfExists of an absent row is dropped from the batch (the original's defect; may send an empty batch)"},
+}
+
+// Bugs returns every bug switch, in catalogue order (NoBug excluded).
+func Bugs() []Bug {
+	out := make([]Bug, len(bugInfo))
+	for i := range out {
+		out[i] = Bug(i)
+	}
+	return out
+}
+
+func (b Bug) valid() bool { return b >= 0 && int(b) < len(bugInfo) }
+
+// String returns the catalogue name, e.g. "QueryStreamedLock", or
+// "NoBug".
+func (b Bug) String() string {
+	switch {
+	case b == NoBug:
+		return "NoBug"
+	case b.valid():
+		return bugInfo[b].name
+	}
+	return "Bug(" + strconv.Itoa(int(b)) + ")"
+}
+
+// Description returns a one-line description of the mistake.
+func (b Bug) Description() string {
+	switch {
+	case b == NoBug:
+		return "the correct library"
+	case b.valid():
+		return bugInfo[b].desc
+	}
+	return "unknown bug"
+}
+
+// ParseBug reads a bug by number ("3", "-1") or by name, with or
+// without the "Bug" prefix and ignoring case ("QueryStreamedLock",
+// "BugQueryStreamedLock", "NoBug", "none").
+func ParseBug(s string) (Bug, error) {
+	t := strings.TrimSpace(s)
+	if n, err := strconv.Atoi(t); err == nil {
+		b := Bug(n)
+		if b == NoBug || b.valid() {
+			return b, nil
+		}
+		return NoBug, fmt.Errorf("mtable: bug number %d out of range: want -1 (none) or 0..%d (%s)", n, len(bugInfo)-1, bugList())
+	}
+	switch strings.ToLower(t) {
+	case "nobug", "none":
+		return NoBug, nil
+	}
+	name := t
+	if len(name) > 3 && strings.EqualFold(name[:3], "bug") {
+		name = name[3:]
+	}
+	for i, bi := range bugInfo {
+		if strings.EqualFold(bi.name, name) {
+			return Bug(i), nil
+		}
+	}
+	return NoBug, fmt.Errorf("mtable: unknown bug %q: want a number or a name, one of %s", s, bugList())
+}
+
+func bugList() string {
+	var b strings.Builder
+	for i, bi := range bugInfo {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%d=%s", i, bi.name)
+	}
+	return b.String()
+}

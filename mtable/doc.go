@@ -1,0 +1,129 @@
+// Package mtable is MigratingTable: a spec.Table that migrates the data
+// of an old backend table to a new one live, while application
+// processes keep using it, with every call linearizable. PROTOCOL.md
+// section 3 (in the design notes) is its specification; this comment
+// states what users can rely on and the choices the specification left
+// open.
+//
+// # Guarantees
+//
+// A *Table (see New) presents one virtual table whose content is the old
+// and new backends overlaid. Every ExecuteBatch and QueryAtomic behaves
+// as if it ran atomically at one instant between its call and its
+// return, on a single ordinary table (linearizability), whatever the
+// mix of client states, concurrent callers and the Migrator's progress.
+// A streamed query (QueryStreamed) gives the weak guarantee of
+// spec.Stream: each row reflects the virtual table at some instant
+// between the start of the query and the row's return.
+//
+// Internal rows (IsInternalKey) and metadata properties (DeletedProperty,
+// PartitionStateProperty) are never shown to callers. Callers cannot write
+// them: a batch that targets a reserved RowKey or sets a reserved
+// property, and a filter that mentions a reserved property, fail with a
+// 400 *spec.Error saying so. A virtual batch holds at most
+// spec.MaxBatch-1 = 99 operations, because a PREFER_OLD writer prefixes
+// the caller's batch with one protocol operation. Otherwise errors
+// follow spec.Table: a caller's outcome (400, 404, 409, 412) is a
+// *spec.Error with the index of the caller's failing operation; any
+// other failure (a backend fault, an unexpected backend status) is a
+// plain error that wraps no *spec.Error.
+//
+// # The five client states
+//
+// The configuration service (ConfigService, e.g. MemConfig) distributes
+// one State to every client; the Migrator advances it one step at a
+// time, and a push returns only when every client has acknowledged it.
+// Every virtual call holds a non-acknowledging subscription for its
+// whole duration, so a push also waits for the calls begun under the
+// previous state. Adjacent states coexist safely.
+//
+//   - UseOldHideMetadata: reads and writes go to the old table only;
+//     internal rows are hidden. Coexists with plain use of the old table.
+//   - PreferOld: reads overlay the new table on the old for partitions
+//     marked SWITCHED. A write first marks its partition POPULATED, then
+//     runs on the old table behind a populated assertion; if the
+//     partition was switched meanwhile, it takes the new-table path.
+//   - PreferNew: reads as PreferOld. A write switches its partition,
+//     copies its rows from the old table if they are not yet in the new
+//     one, and runs on the new table, leaving tombstones for deletes.
+//   - UseNewWithTombstones: reads the new table only; writes still
+//     switch the partition and leave tombstones for PreferNew readers.
+//   - UseNewHideMetadata: reads the new table only, hiding tombstones;
+//     writes create no tombstones (see below) and cope with existing
+//     ones. Once the Migrator has finished, it coexists with plain use of
+//     the new table.
+//
+// # Metadata
+//
+// In the old table, a partition's meta row (MetaRowKey) holds its
+// PartitionState; while POPULATED the row PopulatedAssertionRowKey
+// exists too. In the new table a row with DeletedProperty=true is a
+// tombstone: it shadows the old row with its key and means "absent".
+//
+// # Choices this package makes
+//
+//   - DeleteIfExists in UseNewHideMetadata: the original library dropped
+//     a DeleteIfExists of an absent row from the translated batch, which
+//     is not linearizable (a row inserted between the read and the batch
+//     survives a batch that "deleted if exists" it) and can send an
+//     empty batch. Here, when every operation is such a no-op the read
+//     is the linearization point and nothing is sent; otherwise the
+//     absent row is asserted absent by inserting a tombstone in the
+//     batch (a 409 makes the batch retry) that is deleted again right
+//     after. BugDeleteIfExistsHideMetadata restores the original.
+//   - InsertOrMerge in UseNewHideMetadata is translated against the row
+//     read (Insert, Replace of a tombstone, or Merge conditioned on the
+//     ETag) so that no metadata is written after clean-up; earlier
+//     states send InsertOrMerge with DeletedProperty=false, which revives a
+//     tombstone it lands on.
+//   - Writes in UseNewHideMetadata do not switch the partition: every
+//     client reads only the new table by then, and the Migrator may be
+//     emptying the old table, where a new meta row would be left behind.
+//   - Clean-up rewrites only live rows that carry metadata.
+//
+// # Monitoring
+//
+// After every backend call made on behalf of a virtual call or of the
+// Migrator — every backend ExecuteBatch, QueryAtomic, QueryStreamed and
+// Stream.Next — the library calls Monitor.AnnotateBackendCall exactly
+// once, with the ctx of the call. In each completed ExecuteBatch or
+// QueryAtomic exactly one annotation has LinearizationPoint set; for a
+// successful batch it carries the results the caller gets. Copies and
+// clean-up rewrites report ETagChanges. Streamed queries never report a
+// linearization point. Annotations of a streamed query's reaction to a
+// push carry the ctx of the machine delivering the push. Without
+// WithMonitor nothing is reported.
+//
+// # Waiting
+//
+// The package waits only through the controlled primitives of package
+// sched (and starts goroutines only with sched.Go), passing the caller's
+// ctx, so it runs unchanged under the deterministic scheduler; outside a
+// scheduler they are ordinary Go primitives.
+//
+// # The production procedure
+//
+//  1. Deploy every application process with a *Table from
+//     New(old, new, cfg) where cfg's state is UseOldHideMetadata (the
+//     processes then behave exactly as direct users of the old table).
+//     Processes that still use the old table directly must all be
+//     replaced before step 2.
+//  2. Create the new table and run NewMigrator(old, new, cfg).Run(ctx)
+//     in one process. It pushes PreferOld and PreferNew, copies every
+//     partition, pushes UseNewWithTombstones and UseNewHideMetadata and
+//     cleans up. If it dies, run it again: it resumes from cfg's state.
+//  3. Wait for Run to return nil: the new table then holds the data
+//     without metadata and the old table is empty.
+//  4. Redeploy the application processes to use the new table directly
+//     (or keep the *Table, now a thin layer over the new table).
+//  5. Delete the old table.
+//
+// # Bug switches
+//
+// WithBug re-introduces one of the catalogued mistakes (Bug, Bugs,
+// ParseBug) so that the verification harness can show it catches it.
+// BugQueryStreamedSaveNewConfig is believed benign: with pushes in
+// order, each branch of the push handler still fires when it should
+// (entering a PREFER state restarts the new stream at the continuation
+// key, which only re-reads rows).
+package mtable
