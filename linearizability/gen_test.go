@@ -124,7 +124,9 @@ func settleOp(op tOp) tOp {
 	return op
 }
 
-func genKey(p, r int) spec.Key { return spec.Key{PartitionKey: fmt.Sprintf("p%d", p), RowKey: fmt.Sprint(r)} }
+func genKey(p, r int) spec.Key {
+	return spec.Key{PartitionKey: fmt.Sprintf("p%d", p), RowKey: fmt.Sprint(r)}
+}
 
 // genCall draws a call: mostly batches of 1-3 operations of every kind
 // (If-Match "*", a wrong ETag, or the row's ETag when the call is made),
