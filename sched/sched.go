@@ -1,0 +1,574 @@
+package sched
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Defaults applied by Run to zero Config fields.
+const (
+	DefaultMaxSteps      = 100000
+	DefaultWatchdog      = 5 * time.Second
+	DefaultDepth         = 3
+	DefaultExpectedSteps = 100
+)
+
+// Param is one key/value pair of the program's parameters, recorded in
+// the trace header as "param key=value".
+type Param struct {
+	Key, Value string
+}
+
+// Config selects the strategy and bounds of one run.
+type Config struct {
+	// Strategy is one of "random", "pct", "pos", "dfs", "portfolio",
+	// "replay". Empty means "random".
+	Strategy string
+	// Seed seeds the strategy's random source. Use IterationSeed to derive
+	// the seed of iteration i from a base seed.
+	Seed uint64
+	// Iteration is the iteration index; "portfolio" uses it to pick the
+	// strategy of this run (see PortfolioStrategy).
+	Iteration int
+	// Depth is the PCT bug depth d (d-1 priority change points). Zero
+	// means DefaultDepth.
+	Depth int
+	// ExpectedSteps is the number of steps over which PCT spreads its
+	// change points; after it PCT schedules uniformly at random (fairly).
+	// Zero means DefaultExpectedSteps.
+	ExpectedSteps int
+	// MaxSteps bounds the steps of the run; exceeding it is a StepBound
+	// failure. Zero means DefaultMaxSteps.
+	MaxSteps int
+	// LivenessSteps is how many fair steps a hot condition may persist
+	// (see SetHot). Zero means MaxSteps/2; negative disables the check.
+	LivenessSteps int
+	// Watchdog is how long the running machine may go without reaching a
+	// scheduling point before the run ends with UncontrolledBlocking.
+	// Zero means DefaultWatchdog.
+	Watchdog time.Duration
+	// Params are recorded in the trace header.
+	Params []Param
+	// Replay is the trace to replay when Strategy is "replay".
+	Replay *Trace
+	// NoEvents disables event recording: Logf does nothing and Tracing
+	// reports false. Use it for throughput runs.
+	NoEvents bool
+
+	dfs *dfsState // set by Explorer for "dfs"
+}
+
+// Result is the outcome of one run.
+type Result struct {
+	// Failure is nil when the run passed.
+	Failure *Failure
+	// Steps is the number of scheduling decisions (schedule and choice)
+	// made by the run.
+	Steps int64
+	// Trace records every decision; Trace.Write saves it for replay.
+	Trace *Trace
+	// Events are the scheduler's and the program's (Logf) events, in
+	// step order.
+	Events []Event
+	// Machines is the number of machines the run created, main included.
+	Machines int
+}
+
+// Event is one line of a run's event log.
+type Event struct {
+	Step    int64  // the step during which it happened
+	Machine int    // machine ID, -1 for the scheduler itself
+	Name    string // machine name, "" for the scheduler
+	Text    string
+}
+
+// String formats e as "step 12 [3 app]: text".
+func (e Event) String() string {
+	if e.Machine < 0 {
+		return fmt.Sprintf("step %d [sched]: %s", e.Step, e.Text)
+	}
+	return fmt.Sprintf("step %d [%d %s]: %s", e.Step, e.Machine, e.Name, e.Text)
+}
+
+// Tail returns the events of the last n steps of the run.
+func (r *Result) Tail(n int64) []Event {
+	from := r.Steps - n
+	i := sort.Search(len(r.Events), func(i int) bool { return r.Events[i].Step > from })
+	return r.Events[i:]
+}
+
+type ctxKey struct{}
+
+type machine struct {
+	s    *scheduler
+	id   int
+	name string
+	ctx  context.Context
+	wake chan struct{}
+	// waiting is "" when the machine is enabled, otherwise what it waits
+	// on; holder is the Mutex holder for "Mutex.Lock" waits.
+	waiting string
+	holder  *machine
+	done    bool
+	// res is the resource of the machine's pending operation (POS).
+	res any
+}
+
+func (m *machine) String() string { return fmt.Sprintf("machine %d %q", m.id, m.name) }
+
+type hotCond struct {
+	name  string
+	since int64
+}
+
+type scheduler struct {
+	mu       sync.Mutex
+	cfg      Config
+	strat    strategy
+	fairFrom int64
+	liveness int64
+	all      []*machine
+	live     []*machine // unfinished machines in ID order
+	enabled  []*machine // scratch
+	cur      *machine
+	step     int64
+	trace    *Trace
+	events   []Event
+	hot      []hotCond
+	failure  *Failure
+	finished bool
+	aborted  atomic.Bool
+	done     chan struct{}
+	wg       sync.WaitGroup
+}
+
+func machineOf(ctx context.Context) *machine {
+	if ctx == nil {
+		return nil
+	}
+	m, _ := ctx.Value(ctxKey{}).(*machine)
+	return m
+}
+
+// Errors returned by Run and NewExplorer for a bad Config.
+var (
+	ErrUnknownStrategy = errors.New("sched: unknown strategy")
+	ErrBadConfig       = errors.New("sched: bad config")
+)
+
+func (c Config) withDefaults() (Config, error) {
+	if c.Strategy == "" {
+		c.Strategy = "random"
+	}
+	switch c.Strategy {
+	case "random", "pct", "pos", "dfs", "portfolio", "replay":
+	default:
+		return c, fmt.Errorf("%w %q (want random, pct, pos, dfs, portfolio or replay)", ErrUnknownStrategy, c.Strategy)
+	}
+	if c.Depth < 0 || c.ExpectedSteps < 0 || c.MaxSteps < 0 || c.Watchdog < 0 || c.Iteration < 0 {
+		return c, fmt.Errorf("%w: Depth, ExpectedSteps, MaxSteps, Watchdog and Iteration must not be negative", ErrBadConfig)
+	}
+	if c.Strategy == "replay" && c.Replay == nil {
+		return c, fmt.Errorf("%w: strategy replay needs Config.Replay", ErrBadConfig)
+	}
+	if c.Strategy == "portfolio" {
+		c.Strategy = PortfolioStrategy(c.Iteration)
+	}
+	if c.Strategy == "replay" {
+		tr := c.Replay
+		// Bounds and fairness rules come from the recorded run.
+		if c.MaxSteps == 0 {
+			c.MaxSteps = tr.MaxSteps
+		}
+		if c.LivenessSteps == 0 {
+			c.LivenessSteps = tr.LivenessSteps
+		}
+		if c.ExpectedSteps == 0 {
+			c.ExpectedSteps = tr.ExpectedSteps
+		}
+		if c.Depth == 0 {
+			c.Depth = tr.Depth
+		}
+		if c.Params == nil {
+			c.Params = tr.Params
+		}
+		c.Seed = tr.Seed
+	}
+	for _, p := range c.Params {
+		if err := checkParamKey(p.Key); err != nil {
+			return c, fmt.Errorf("%w: %v", ErrBadConfig, err)
+		}
+	}
+	if c.Depth == 0 {
+		c.Depth = DefaultDepth
+	}
+	if c.ExpectedSteps == 0 {
+		c.ExpectedSteps = DefaultExpectedSteps
+	}
+	if c.MaxSteps == 0 {
+		c.MaxSteps = DefaultMaxSteps
+	}
+	if c.LivenessSteps == 0 {
+		c.LivenessSteps = c.MaxSteps / 2
+	}
+	if c.Watchdog == 0 {
+		c.Watchdog = DefaultWatchdog
+	}
+	return c, nil
+}
+
+// Run runs main as machine 0 ("main") under the strategy of cfg until
+// every machine has finished or the run fails, then tears the run down:
+// when Run returns, every machine goroutine of the run has exited (except
+// a machine stuck in uncontrolled blocking, which exits as soon as it
+// reaches the scheduler again). The error is non-nil only for a bad
+// Config; failures of the program are in Result.Failure.
+func Run(cfg Config, main func(ctx context.Context)) (*Result, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if main == nil {
+		return nil, fmt.Errorf("%w: main is nil", ErrBadConfig)
+	}
+	s := &scheduler{cfg: cfg, done: make(chan struct{})}
+	origStrategy := cfg.Strategy
+	if cfg.Strategy == "replay" {
+		origStrategy = cfg.Replay.Strategy
+	}
+	s.trace = &Trace{
+		Version:       TraceVersion,
+		Strategy:      origStrategy,
+		Seed:          cfg.Seed,
+		Depth:         cfg.Depth,
+		ExpectedSteps: cfg.ExpectedSteps,
+		MaxSteps:      cfg.MaxSteps,
+		LivenessSteps: cfg.LivenessSteps,
+		Params:        append([]Param(nil), cfg.Params...),
+	}
+	s.strat = newStrategy(cfg)
+	s.fairFrom = fairFrom(origStrategy, cfg)
+	s.liveness = int64(cfg.LivenessSteps)
+	if cfg.Strategy == "replay" {
+		s.trace.Decisions = make([]Decision, 0, len(cfg.Replay.Decisions))
+	}
+
+	m0 := s.newMachine(context.Background(), "main")
+	s.wg.Add(1)
+	go s.start(m0, main)
+	s.mu.Lock()
+	next := s.decide(nil)
+	if next != nil {
+		s.cur = next
+	}
+	s.mu.Unlock()
+	if next != nil {
+		next.wake <- struct{}{}
+	}
+
+	uncontrolled := s.watch()
+	if !uncontrolled {
+		s.wg.Wait()
+	}
+	res := &Result{Failure: s.failure, Steps: s.step, Trace: s.trace, Events: s.events, Machines: len(s.all)}
+	if s.failure != nil {
+		s.trace.Comment = strings.Split(s.failure.Error(), "\n")
+		if s.failure.Stack != "" {
+			s.trace.Comment = append(s.trace.Comment, strings.Split(strings.TrimRight(s.failure.Stack, "\n"), "\n")...)
+		}
+	}
+	return res, nil
+}
+
+// watch waits for the run to finish, ending it with UncontrolledBlocking
+// when no step is made for cfg.Watchdog. It reports whether it did.
+func (s *scheduler) watch() bool {
+	tick := s.cfg.Watchdog / 4
+	if tick <= 0 {
+		tick = 1
+	}
+	t := time.NewTimer(tick)
+	defer t.Stop()
+	last, stale := int64(-1), 0
+	for {
+		select {
+		case <-s.done:
+			return false
+		case <-t.C:
+		}
+		s.mu.Lock()
+		if s.finished {
+			s.mu.Unlock()
+			<-s.done
+			return false
+		}
+		if s.step != last {
+			last, stale = s.step, 0
+		} else {
+			stale++
+		}
+		if stale >= 4 {
+			f := &Failure{Kind: UncontrolledBlocking, Step: s.step, Machine: -1,
+				Message: fmt.Sprintf("no scheduling point for %v (blocked on a plain channel, sync primitive, sleep or I/O, or computing)", s.cfg.Watchdog)}
+			if s.cur != nil {
+				f.Machine, f.MachineName = s.cur.id, s.cur.name
+			}
+			s.finish(f)
+			s.mu.Unlock()
+			return true
+		}
+		s.mu.Unlock()
+		t.Reset(tick)
+	}
+}
+
+func (s *scheduler) newMachine(parent context.Context, name string) *machine {
+	m := &machine{s: s, id: len(s.all), name: name, wake: make(chan struct{}, 1)}
+	m.ctx = context.WithValue(parent, ctxKey{}, m)
+	s.all = append(s.all, m)
+	s.live = append(s.live, m)
+	s.strat.spawned(s, m)
+	return m
+}
+
+// start is the body of a machine goroutine.
+func (s *scheduler) start(m *machine, f func(context.Context)) {
+	defer s.wg.Done()
+	<-m.wake
+	if s.aborted.Load() {
+		return
+	}
+	normal := false
+	defer func() {
+		if normal {
+			s.exit(m)
+			return
+		}
+		r := recover()
+		s.mu.Lock()
+		if s.finished {
+			s.mu.Unlock()
+			return
+		}
+		if r != nil {
+			s.finish(&Failure{Kind: Panic, Step: s.step, Machine: m.id, MachineName: m.name,
+				Message: fmt.Sprint(r), Value: r, Stack: string(debug.Stack())})
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Unlock()
+		s.exit(m) // the machine called runtime.Goexit itself
+	}()
+	f(m.ctx)
+	normal = true
+}
+
+// exit retires m and hands control to the next machine.
+func (s *scheduler) exit(m *machine) {
+	s.mu.Lock()
+	if s.finished {
+		s.mu.Unlock()
+		return
+	}
+	m.done = true
+	for i, x := range s.live {
+		if x == m {
+			copy(s.live[i:], s.live[i+1:])
+			s.live[len(s.live)-1] = nil
+			s.live = s.live[:len(s.live)-1]
+			break
+		}
+	}
+	next := s.decide(m)
+	if next == nil {
+		s.mu.Unlock()
+		return
+	}
+	s.cur = next
+	s.mu.Unlock()
+	next.wake <- struct{}{}
+}
+
+// enter locks s.mu on behalf of machine m, which must be the running
+// machine. It does not return if the run is over.
+func (m *machine) enter() *scheduler {
+	s := m.s
+	s.mu.Lock()
+	if s.finished {
+		s.mu.Unlock()
+		runtime.Goexit()
+	}
+	if s.cur != m {
+		s.finish(&Failure{Kind: Panic, Step: s.step, Machine: m.id, MachineName: m.name,
+			Message: "sched: controlled primitive called with this machine's context from a goroutine that is not the running machine (start machines with sched.Go, not the go statement)"})
+		s.mu.Unlock()
+		runtime.Goexit()
+	}
+	return s
+}
+
+// yield is a scheduling point for cur, called with s.mu held; it returns
+// with s.mu released once cur runs again.
+func (s *scheduler) yield(cur *machine) {
+	next := s.decide(cur)
+	if next == nil {
+		s.mu.Unlock()
+		runtime.Goexit()
+	}
+	if next == cur {
+		s.mu.Unlock()
+		return
+	}
+	s.cur = next
+	s.mu.Unlock()
+	next.wake <- struct{}{}
+	<-cur.wake
+	if s.aborted.Load() {
+		runtime.Goexit()
+	}
+}
+
+// block makes cur wait on what (a controlled wait) and yields.
+func (s *scheduler) block(cur *machine, what string, holder *machine) {
+	cur.waiting, cur.holder = what, holder
+	s.yield(cur)
+}
+
+func (s *scheduler) unblock(m *machine) {
+	m.waiting, m.holder = "", nil
+}
+
+// decide takes the scheduling decision of the next step, with s.mu held.
+// It returns nil when the run is over.
+func (s *scheduler) decide(cur *machine) *machine {
+	if s.finished {
+		return nil
+	}
+	if len(s.live) == 0 {
+		s.finishPassed()
+		return nil
+	}
+	s.step++
+	if s.step > int64(s.cfg.MaxSteps) {
+		s.step--
+		s.finish(&Failure{Kind: StepBound, Step: s.step, Machine: -1,
+			Message: fmt.Sprintf("%d steps without finishing (possible livelock)", s.cfg.MaxSteps)})
+		return nil
+	}
+	if len(s.hot) > 0 && s.liveness >= 0 {
+		for _, h := range s.hot {
+			since := max(h.since, s.fairFrom)
+			if s.step-since > s.liveness {
+				s.finish(&Failure{Kind: Liveness, Step: s.step, Machine: -1,
+					Message: fmt.Sprintf("hot condition %q held for more than %d fair steps", h.name, s.liveness)})
+				return nil
+			}
+		}
+	}
+	en := s.enabled[:0]
+	for _, m := range s.live {
+		if m.waiting == "" {
+			en = append(en, m)
+		}
+	}
+	s.enabled = en
+	if len(en) == 0 {
+		s.step--
+		s.finish(s.deadlock())
+		return nil
+	}
+	i, div := s.strat.pick(s, en, cur)
+	if div != "" {
+		s.finish(&Failure{Kind: Divergence, Step: s.step, Machine: -1, Message: div})
+		return nil
+	}
+	next := en[i]
+	s.trace.Decisions = append(s.trace.Decisions, Decision{Kind: Schedule, Value: next.id})
+	return next
+}
+
+func (s *scheduler) deadlock() *Failure {
+	f := &Failure{Kind: Deadlock, Step: s.step, Machine: -1}
+	for _, m := range s.live {
+		b := Blocked{Machine: m.id, Name: m.name, WaitsOn: m.waiting, Holder: -1}
+		if m.holder != nil {
+			b.Holder, b.HolderName = m.holder.id, m.holder.name
+		}
+		f.Blocked = append(f.Blocked, b)
+	}
+	return f
+}
+
+func (s *scheduler) finishPassed() {
+	if s.cfg.Strategy == "replay" && len(s.trace.Decisions) < len(s.cfg.Replay.Decisions) {
+		d := s.cfg.Replay.Decisions[len(s.trace.Decisions)]
+		s.finish(&Failure{Kind: Divergence, Step: s.step + 1, Machine: -1,
+			Message: fmt.Sprintf("trace says %s, program finished", d.describe())})
+		return
+	}
+	if len(s.hot) > 0 && s.liveness >= 0 {
+		s.finish(&Failure{Kind: Liveness, Step: s.step, Machine: -1,
+			Message: fmt.Sprintf("hot condition %q still held when every machine finished", s.hot[0].name)})
+		return
+	}
+	s.finish(nil)
+}
+
+// finish ends the run with f (nil: passed) and releases every parked
+// machine so that it exits. Called with s.mu held.
+func (s *scheduler) finish(f *Failure) {
+	if s.finished {
+		return
+	}
+	s.finished = true
+	s.failure = f
+	s.aborted.Store(true)
+	for _, m := range s.live {
+		select {
+		case m.wake <- struct{}{}:
+		default:
+		}
+	}
+	if f != nil && !s.cfg.NoEvents {
+		s.events = append(s.events, Event{Step: s.step, Machine: -1, Text: "run failed: " + f.Error()})
+	}
+	close(s.done)
+}
+
+func (s *scheduler) choose(m *machine, n int) int {
+	s.step++
+	if s.step > int64(s.cfg.MaxSteps) {
+		s.step--
+		s.finish(&Failure{Kind: StepBound, Step: s.step, Machine: -1,
+			Message: fmt.Sprintf("%d steps without finishing (possible livelock)", s.cfg.MaxSteps)})
+		s.mu.Unlock()
+		runtime.Goexit()
+	}
+	v, div := s.strat.choose(s, n)
+	if div != "" {
+		s.finish(&Failure{Kind: Divergence, Step: s.step, Machine: m.id, MachineName: m.name, Message: div})
+		s.mu.Unlock()
+		runtime.Goexit()
+	}
+	s.trace.Decisions = append(s.trace.Decisions, Decision{Kind: Choice, Value: v, Bound: n})
+	return v
+}
+
+func (s *scheduler) logf(m *machine, format string, args ...any) {
+	if s.cfg.NoEvents {
+		return
+	}
+	e := Event{Step: s.step, Machine: -1, Text: fmt.Sprintf(format, args...)}
+	if m != nil {
+		e.Machine, e.Name = m.id, m.name
+	}
+	s.events = append(s.events, e)
+}

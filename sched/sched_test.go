@@ -1,0 +1,526 @@
+package sched_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/migratingtable/migratingtable/sched"
+)
+
+func mustRun(t testing.TB, cfg sched.Config, main func(context.Context)) *sched.Result {
+	t.Helper()
+	res, err := sched.Run(cfg, main)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	return res
+}
+
+// lockOrder is the classic lock-order deadlock: main takes b then a,
+// machine x takes a then b.
+func lockOrder(ctx context.Context) {
+	var a, b sched.Mutex
+	sched.Go(ctx, "x", func(ctx context.Context) {
+		a.Lock(ctx)
+		b.Lock(ctx)
+		b.Unlock(ctx)
+		a.Unlock(ctx)
+	})
+	b.Lock(ctx)
+	a.Lock(ctx)
+	a.Unlock(ctx)
+	b.Unlock(ctx)
+}
+
+// findFailure runs prog with seeds 0, 1, ... until it fails.
+func findFailure(t *testing.T, cfg sched.Config, prog func(context.Context)) *sched.Result {
+	t.Helper()
+	for seed := uint64(0); seed < 1000; seed++ {
+		cfg.Seed = seed
+		if res := mustRun(t, cfg, prog); res.Failure != nil {
+			return res
+		}
+	}
+	t.Fatalf("no failure in 1000 seeds")
+	return nil
+}
+
+func TestFailureTexts(t *testing.T) {
+	errBroken := errors.New("invariant broken")
+	tests := []struct {
+		name string
+		cfg  sched.Config
+		prog func(context.Context)
+		kind sched.Kind
+		want string
+	}{
+		{
+			name: "assertion",
+			prog: func(ctx context.Context) {
+				sched.Go(ctx, "checker", func(ctx context.Context) { sched.Fail(ctx, errBroken) })
+			},
+			kind: sched.Assertion,
+			want: `assertion failed in machine 1 "checker" at step 2: invariant broken`,
+		},
+		{
+			name: "assertf",
+			prog: func(ctx context.Context) {
+				sched.Assertf(ctx, 1+1 == 3, "sum is %d, want %d", 2, 3)
+			},
+			kind: sched.Assertion,
+			want: `assertion failed in machine 0 "main" at step 1: sum is 2, want 3`,
+		},
+		{
+			name: "deadlock",
+			cfg:  sched.Config{Strategy: "dfs"},
+			prog: func(ctx context.Context) {
+				var a, b sched.Mutex
+				sched.Go(ctx, "x", func(ctx context.Context) { a.Lock(ctx); b.Lock(ctx) })
+				b.Lock(ctx) // dfs runs main first: main holds b
+				sched.Yield(ctx)
+				sched.Yield(ctx)
+				a.Lock(ctx)
+			},
+			kind: sched.Deadlock,
+			// dfs picks the lowest enabled ID first: main keeps running
+			// until it blocks on a (held by nobody? no: x never ran).
+			want: "",
+		},
+		{
+			name: "future deadlock",
+			prog: func(ctx context.Context) {
+				f := sched.NewFuture[int]()
+				var wg sched.WaitGroup
+				wg.Add(ctx, 1)
+				sched.Go(ctx, "waiter", func(ctx context.Context) { f.Wait(ctx); wg.Done(ctx) })
+				wg.Wait(ctx)
+			},
+			kind: sched.Deadlock,
+			want: `deadlock at step 5: no machine enabled; machine 0 "main" waits on WaitGroup.Wait; machine 1 "waiter" waits on Future.Wait`,
+			cfg:  sched.Config{Strategy: "dfs"},
+		},
+		{
+			name: "panic",
+			prog: func(ctx context.Context) {
+				sched.Yield(ctx)
+				var m map[string]int
+				m["x"] = 1
+			},
+			kind: sched.Panic,
+			want: `panic in machine 0 "main" at step 2: assignment to entry in nil map`,
+		},
+		{
+			name: "step bound",
+			cfg:  sched.Config{MaxSteps: 50},
+			prog: func(ctx context.Context) {
+				for {
+					sched.Yield(ctx)
+				}
+			},
+			kind: sched.StepBound,
+			want: `step bound exceeded at step 50: 50 steps without finishing (possible livelock)`,
+		},
+		{
+			name: "liveness held",
+			cfg:  sched.Config{LivenessSteps: 10},
+			prog: func(ctx context.Context) {
+				sched.SetHot(ctx, "work pending", true)
+				for {
+					sched.Yield(ctx)
+				}
+			},
+			kind: sched.Liveness,
+			want: `liveness violation at step 12: hot condition "work pending" held for more than 10 fair steps`,
+		},
+		{
+			name: "liveness at end",
+			prog: func(ctx context.Context) {
+				sched.SetHot(ctx, "work pending", true)
+				sched.SetHot(ctx, "other", true)
+				sched.SetHot(ctx, "other", false)
+			},
+			kind: sched.Liveness,
+			want: `liveness violation at step 1: hot condition "work pending" still held when every machine finished`,
+		},
+		{
+			name: "uncontrolled blocking",
+			cfg:  sched.Config{Watchdog: 20 * time.Millisecond},
+			prog: func(ctx context.Context) {
+				sched.Go(ctx, "sleeper", func(ctx context.Context) {
+					time.Sleep(time.Second)
+				})
+				sched.Yield(ctx)
+				sched.Yield(ctx)
+			},
+			kind: sched.UncontrolledBlocking,
+			want: "",
+		},
+		{
+			name: "unlock not held",
+			prog: func(ctx context.Context) {
+				var mu sched.Mutex
+				mu.Unlock(ctx)
+			},
+			kind: sched.Panic,
+			want: `panic in machine 0 "main" at step 1: sched: Mutex.Unlock of a mutex held by nobody`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := mustRun(t, tt.cfg, tt.prog)
+			if res.Failure == nil {
+				t.Fatalf("run passed, want a %v failure", tt.kind)
+			}
+			if got := res.Failure.Kind; got != tt.kind {
+				t.Fatalf("kind: got %v, want %v (%v)", got, tt.kind, res.Failure)
+			}
+			if tt.want != "" {
+				if got := res.Failure.Error(); got != tt.want {
+					t.Errorf("error text:\ngot  %s\nwant %s", got, tt.want)
+				}
+			}
+		})
+	}
+}
+
+func TestDeadlockText(t *testing.T) {
+	res := findFailure(t, sched.Config{}, lockOrder)
+	f := res.Failure
+	if f.Kind != sched.Deadlock {
+		t.Fatalf("kind: got %v, want deadlock (%v)", f.Kind, f)
+	}
+	want := fmt.Sprintf(`deadlock at step %d: no machine enabled; machine 0 "main" waits on Mutex.Lock (held by machine 1 "x"); machine 1 "x" waits on Mutex.Lock (held by machine 0 "main")`, f.Step)
+	if got := f.Error(); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	if len(f.Blocked) != 2 || f.Blocked[0].Holder != 1 || f.Blocked[1].Holder != 0 {
+		t.Errorf("Blocked: got %+v, want main held by 1 and x held by 0", f.Blocked)
+	}
+}
+
+func TestPanicHasStack(t *testing.T) {
+	res := mustRun(t, sched.Config{}, func(ctx context.Context) {
+		sched.Go(ctx, "bad", func(ctx context.Context) { panicHere() })
+	})
+	if res.Failure == nil || res.Failure.Kind != sched.Panic {
+		t.Fatalf("got %v, want a panic failure", res.Failure)
+	}
+	if !strings.Contains(res.Failure.Stack, "panicHere") {
+		t.Errorf("stack does not name the panicking function:\n%s", res.Failure.Stack)
+	}
+	if res.Failure.Value != "deliberate" {
+		t.Errorf("Value: got %v, want %q", res.Failure.Value, "deliberate")
+	}
+}
+
+func panicHere() { panic("deliberate") }
+
+func TestBadConfig(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  sched.Config
+		want string
+	}{
+		{"unknown strategy", sched.Config{Strategy: "bfs"}, `sched: unknown strategy "bfs" (want random, pct, pos, dfs, portfolio or replay)`},
+		{"replay without trace", sched.Config{Strategy: "replay"}, `sched: bad config: strategy replay needs Config.Replay`},
+		{"negative", sched.Config{MaxSteps: -1}, `sched: bad config: Depth, ExpectedSteps, MaxSteps, Watchdog and Iteration must not be negative`},
+		{"bad param", sched.Config{Params: []sched.Param{{Key: "a b", Value: "1"}}}, `sched: bad config: param key "a b" must be printable ASCII without spaces, '=', '"' or '#'`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := sched.Run(tt.cfg, func(context.Context) {})
+			if err == nil {
+				t.Fatalf("got no error, want %q", tt.want)
+			}
+			if err.Error() != tt.want {
+				t.Errorf("got %q, want %q", err, tt.want)
+			}
+		})
+	}
+	if _, err := sched.Run(sched.Config{}, nil); err == nil {
+		t.Errorf("Run with nil main: got no error")
+	}
+}
+
+// TestPrimitivesUncontrolled runs the primitives with a plain context and
+// real goroutines (run it with -race).
+func TestPrimitivesUncontrolled(t *testing.T) {
+	ctx := context.Background()
+	var mu sched.Mutex
+	cond := sched.NewCond(&mu)
+	var wg sched.WaitGroup
+	n, ready := 0, false
+	f := sched.NewFuture[string]()
+	for i := 0; i < 8; i++ {
+		wg.Add(ctx, 1)
+		sched.Go(ctx, "w", func(ctx context.Context) {
+			defer wg.Done(ctx)
+			mu.Lock(ctx)
+			for !ready {
+				cond.Wait(ctx)
+			}
+			n++
+			mu.Unlock(ctx)
+			sched.Yield(ctx)
+			f.Resolve(ctx, "done")
+		})
+	}
+	mu.Lock(ctx)
+	ready = true
+	cond.Broadcast(ctx)
+	mu.Unlock(ctx)
+	wg.Wait(ctx)
+	if got := f.Wait(ctx); got != "done" {
+		t.Errorf("Future: got %q, want %q", got, "done")
+	}
+	if n != 8 {
+		t.Errorf("counter: got %d, want 8", n)
+	}
+	if c := sched.Choose(ctx, 5); c < 0 || c >= 5 {
+		t.Errorf("Choose(5): got %d, want 0..4", c)
+	}
+	if sched.Controlled(ctx) || sched.Tracing(ctx) || sched.Step(ctx) != 0 || sched.MachineID(ctx) != -1 || sched.MachineName(ctx) != "" {
+		t.Errorf("plain context looks controlled")
+	}
+}
+
+// TestMutexExclusion checks that a controlled Mutex excludes, Cond wakes
+// and WaitGroup waits, under many schedules.
+func TestMutexExclusion(t *testing.T) {
+	for _, strategy := range []string{"random", "pct", "pos"} {
+		t.Run(strategy, func(t *testing.T) {
+			for seed := uint64(0); seed < 200; seed++ {
+				res := mustRun(t, sched.Config{Strategy: strategy, Seed: seed}, func(ctx context.Context) {
+					var mu sched.Mutex
+					cond := sched.NewCond(&mu)
+					var wg sched.WaitGroup
+					inside, total, turn := 0, 0, 0
+					for i := 0; i < 3; i++ {
+						wg.Add(ctx, 1)
+						sched.Go(ctx, fmt.Sprint("w", i), func(ctx context.Context) {
+							defer wg.Done(ctx)
+							mu.Lock(ctx)
+							for turn != i {
+								cond.Wait(ctx)
+							}
+							inside++
+							sched.Yield(ctx)
+							sched.Assertf(ctx, inside == 1, "%d machines inside the lock", inside)
+							inside--
+							total++
+							turn++
+							cond.Broadcast(ctx)
+							mu.Unlock(ctx)
+						})
+					}
+					wg.Wait(ctx)
+					sched.Assertf(ctx, total == 3, "total: got %d, want 3", total)
+				})
+				if res.Failure != nil {
+					t.Fatalf("seed %d: %v", seed, res.Failure)
+				}
+			}
+		})
+	}
+}
+
+func traceHash(t testing.TB, res *sched.Result) string {
+	var b bytes.Buffer
+	if err := res.Trace.Write(&b); err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%x", sha256.Sum256(b.Bytes()))
+}
+
+// busy is a program with several machines, locks, futures and choices.
+func busy(ctx context.Context) {
+	var mu sched.Mutex
+	var wg sched.WaitGroup
+	shared := 0
+	fs := make([]*sched.Future[int], 4)
+	for i := range fs {
+		fs[i] = sched.NewFuture[int]()
+		wg.Add(ctx, 1)
+		sched.Go(ctx, fmt.Sprint("worker", i), func(ctx context.Context) {
+			defer wg.Done(ctx)
+			for j := 0; j < 5; j++ {
+				mu.Lock(ctx)
+				shared += sched.Choose(ctx, 3)
+				mu.Unlock(ctx)
+				sched.Yield(ctx)
+			}
+			fs[i].Resolve(ctx, shared)
+		})
+	}
+	for _, f := range fs {
+		sched.Logf(ctx, "got %d", f.Wait(ctx))
+	}
+	wg.Wait(ctx)
+}
+
+// TestDeterminismGOMAXPROCS: the same seed gives the same trace at
+// GOMAXPROCS 1, 2 and 8, for every strategy.
+func TestDeterminismGOMAXPROCS(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, strategy := range []string{"random", "pct", "pos"} {
+		for seed := uint64(1); seed <= 5; seed++ {
+			var first string
+			for _, procs := range []int{1, 2, 8} {
+				runtime.GOMAXPROCS(procs)
+				res := mustRun(t, sched.Config{Strategy: strategy, Seed: seed}, busy)
+				if res.Failure != nil {
+					t.Fatalf("%s seed %d: %v", strategy, seed, res.Failure)
+				}
+				h := traceHash(t, res)
+				if procs == 1 {
+					first = h
+				} else if h != first {
+					t.Errorf("%s seed %d: GOMAXPROCS %d trace hash %s, GOMAXPROCS 1 gave %s", strategy, seed, procs, h, first)
+				}
+			}
+		}
+	}
+}
+
+// TestSweepSeesBothOrders: over a sweep of seeds, a two-machine race
+// resolves both ways, and every seed is reproducible.
+func TestSweepSeesBothOrders(t *testing.T) {
+	for _, strategy := range []string{"random", "pct", "pos"} {
+		t.Run(strategy, func(t *testing.T) {
+			seen := map[string]int{}
+			for i := 0; i < 100; i++ {
+				var order []string
+				prog := func(ctx context.Context) {
+					var wg sched.WaitGroup
+					for _, name := range []string{"a", "b"} {
+						wg.Add(ctx, 1)
+						sched.Go(ctx, name, func(ctx context.Context) {
+							sched.Yield(ctx)
+							order = append(order, name)
+							wg.Done(ctx)
+						})
+					}
+					wg.Wait(ctx)
+				}
+				mustRun(t, sched.Config{Strategy: strategy, Seed: sched.IterationSeed(7, i)}, prog)
+				seen[strings.Join(order, "")]++
+			}
+			if seen["ab"] == 0 || seen["ba"] == 0 || len(seen) != 2 {
+				t.Errorf("orders seen: got %v, want both ab and ba", seen)
+			}
+		})
+	}
+}
+
+func TestTeardown(t *testing.T) {
+	progs := map[string]func(context.Context){
+		"deadlock": lockOrder,
+		"assertion": func(ctx context.Context) {
+			var mu sched.Mutex
+			sched.Go(ctx, "holder", func(ctx context.Context) {
+				mu.Lock(ctx)
+				defer mu.Unlock(ctx) // runs during teardown
+				f := sched.NewFuture[int]()
+				f.Wait(ctx)
+			})
+			sched.Go(ctx, "unstarted", func(ctx context.Context) {})
+			sched.Yield(ctx)
+			sched.Fail(ctx, errors.New("stop"))
+		},
+		"panic": func(ctx context.Context) {
+			for i := 0; i < 3; i++ {
+				sched.Go(ctx, "spinner", func(ctx context.Context) {
+					for {
+						sched.Yield(ctx)
+					}
+				})
+			}
+			sched.Yield(ctx)
+			panic("stop")
+		},
+		"step bound": func(ctx context.Context) {
+			sched.Go(ctx, "spinner", func(ctx context.Context) {
+				for {
+					sched.Yield(ctx)
+				}
+			})
+			for {
+				sched.Yield(ctx)
+			}
+		},
+		"pass": busy,
+	}
+	names := []string{"assertion", "deadlock", "panic", "pass", "step bound"}
+	runs := 2000
+	if testing.Short() {
+		runs = 200
+	}
+	runtime.GC()
+	before := runtime.NumGoroutine()
+	var ms0, ms1 runtime.MemStats
+	for i := 0; i < runs; i++ {
+		if i == runs/2 {
+			runtime.GC()
+			runtime.ReadMemStats(&ms0)
+		}
+		res := mustRun(t, sched.Config{Seed: uint64(i), MaxSteps: 200, NoEvents: true}, progs[names[i%len(names)]])
+		if (res.Failure == nil) != (names[i%len(names)] == "pass") && names[i%len(names)] != "deadlock" {
+			t.Fatalf("run %d (%s): unexpected outcome %v", i, names[i%len(names)], res.Failure)
+		}
+		// A few goroutines of the last runs may still be retiring;
+		// a leak would grow without bound.
+		if got := runtime.NumGoroutine(); got > before+10 {
+			buf := make([]byte, 1<<16)
+			buf = buf[:runtime.Stack(buf, true)]
+			t.Fatalf("%s\nrun %d (%s): %d goroutines after Run returned, %d before the runs", buf, i, names[i%len(names)], got, before)
+		}
+	}
+	if got := settledGoroutines(before); got > before {
+		t.Errorf("%d goroutines after %d runs, %d before", got, runs, before)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&ms1)
+	if growth := int64(ms1.HeapAlloc) - int64(ms0.HeapAlloc); growth > 1<<20 {
+		t.Errorf("heap grew by %d bytes over %d runs", growth, runs/2)
+	}
+}
+
+// settledGoroutines returns runtime.NumGoroutine once it is at most
+// want, or after up to a second of polling: a machine goroutine that has
+// signalled its exit may not have been retired by the runtime yet. It
+// never asserts on time; it only gives the runtime the chance to finish.
+func settledGoroutines(want int) int {
+	n := runtime.NumGoroutine()
+	for i := 0; i < 1000 && n > want; i++ {
+		time.Sleep(time.Millisecond)
+		n = runtime.NumGoroutine()
+	}
+	return n
+}
+
+func TestControlledFromPlainGoroutine(t *testing.T) {
+	res := mustRun(t, sched.Config{}, func(ctx context.Context) {
+		start, fin := make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(fin)
+			<-start
+			sched.Yield(ctx) // wrong: main's context, but main is parked
+		}()
+		sched.Go(ctx, "y", func(ctx context.Context) {
+			close(start)
+			<-fin
+			sched.Yield(ctx)
+		})
+		sched.NewFuture[int]().Wait(ctx)
+	})
+	if res.Failure == nil || res.Failure.Kind != sched.Panic || !strings.Contains(res.Failure.Message, "not the running machine") {
+		t.Fatalf("got %v, want a Panic failure about a goroutine that is not the running machine", res.Failure)
+	}
+}

@@ -1,0 +1,333 @@
+package sched
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// TraceVersion is the version of the trace file format that Write
+// produces and Parse accepts.
+const TraceVersion = 1
+
+// DecisionKind distinguishes the two kinds of decision.
+type DecisionKind uint8
+
+const (
+	// Schedule: the strategy chose which machine runs next.
+	Schedule DecisionKind = iota + 1
+	// Choice: a machine called Choose or Bool.
+	Choice
+)
+
+// Decision is one decision of a run: step i of the run is Decisions[i-1].
+type Decision struct {
+	Kind DecisionKind
+	// Value is the ID of the machine scheduled (Schedule) or the value
+	// chosen (Choice).
+	Value int
+	// Bound is n of Choose(n) (Choice only).
+	Bound int
+}
+
+// String formats d as its trace line: "s 2" or "c 1/3".
+func (d Decision) String() string {
+	if d.Kind == Choice {
+		return "c " + strconv.Itoa(d.Value) + "/" + strconv.Itoa(d.Bound)
+	}
+	return "s " + strconv.Itoa(d.Value)
+}
+
+func (d Decision) describe() string {
+	if d.Kind == Choice {
+		return fmt.Sprintf("choice %d of Choose(%d) (%q)", d.Value, d.Bound, d.String())
+	}
+	return fmt.Sprintf("schedule machine %d (%q)", d.Value, d.String())
+}
+
+// Trace is the record of one run: enough to replay it decision for
+// decision.
+//
+// The file format (Write, Parse) is line based:
+//
+//	sched-trace 1
+//	strategy pct
+//	seed 314159
+//	depth 3
+//	expected-steps 1000
+//	max-steps 100000
+//	liveness-steps 50000
+//	param bug=3
+//	param note="two words"
+//	# deadlock at step 12: no machine enabled; ...
+//	s 0
+//	s 1
+//	c 1/3
+//	end 3
+//
+// The first line names the format and its version. Header lines follow
+// in any order; "param" lines keep their order. Lines starting with "#"
+// are comments (Write puts the failure there). Then one line per
+// decision: "s ID" (machine ID scheduled) or "c V/N" (value V of
+// Choose(N)). The last line, "end N", holds the number of decisions, so
+// that a truncated file is detected. Param values that are empty or hold
+// spaces, quotes, '#' or non-printable characters are written as Go
+// quoted strings.
+type Trace struct {
+	Version       int
+	Strategy      string // strategy of the recorded run (never "portfolio" or "replay")
+	Seed          uint64
+	Depth         int
+	ExpectedSteps int
+	MaxSteps      int
+	LivenessSteps int
+	Params        []Param
+	// Comment holds the comment lines (without "# "); Run puts the
+	// failure's text there.
+	Comment   []string
+	Decisions []Decision
+}
+
+// Param returns the value of the first param named key.
+func (t *Trace) Param(key string) (string, bool) {
+	for _, p := range t.Params {
+		if p.Key == key {
+			return p.Value, true
+		}
+	}
+	return "", false
+}
+
+func checkParamKey(k string) error {
+	if k == "" {
+		return errors.New("param key is empty")
+	}
+	for _, r := range k {
+		if r <= ' ' || r == '=' || r == '"' || r == '#' || r > '~' {
+			return fmt.Errorf("param key %q must be printable ASCII without spaces, '=', '\"' or '#'", k)
+		}
+	}
+	return nil
+}
+
+func needsQuote(v string) bool {
+	if v == "" {
+		return true
+	}
+	for _, r := range v {
+		if r <= ' ' || r == '"' || r == '#' || r > '~' {
+			return true
+		}
+	}
+	return false
+}
+
+// Write writes t in the trace file format.
+func (t *Trace) Write(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	fmt.Fprintf(bw, "sched-trace %d\n", TraceVersion)
+	fmt.Fprintf(bw, "strategy %s\n", t.Strategy)
+	fmt.Fprintf(bw, "seed %d\n", t.Seed)
+	fmt.Fprintf(bw, "depth %d\n", t.Depth)
+	fmt.Fprintf(bw, "expected-steps %d\n", t.ExpectedSteps)
+	fmt.Fprintf(bw, "max-steps %d\n", t.MaxSteps)
+	fmt.Fprintf(bw, "liveness-steps %d\n", t.LivenessSteps)
+	for _, p := range t.Params {
+		if err := checkParamKey(p.Key); err != nil {
+			return fmt.Errorf("sched: writing trace: %v", err)
+		}
+		v := p.Value
+		if needsQuote(v) {
+			v = strconv.Quote(v)
+		}
+		fmt.Fprintf(bw, "param %s=%s\n", p.Key, v)
+	}
+	for _, c := range t.Comment {
+		fmt.Fprintf(bw, "# %s\n", strings.ReplaceAll(c, "\n", " "))
+	}
+	var buf []byte
+	for _, d := range t.Decisions {
+		buf = buf[:0]
+		if d.Kind == Choice {
+			buf = append(buf, "c "...)
+			buf = strconv.AppendInt(buf, int64(d.Value), 10)
+			buf = append(buf, '/')
+			buf = strconv.AppendInt(buf, int64(d.Bound), 10)
+		} else {
+			buf = append(buf, "s "...)
+			buf = strconv.AppendInt(buf, int64(d.Value), 10)
+		}
+		buf = append(buf, '\n')
+		bw.Write(buf)
+	}
+	fmt.Fprintf(bw, "end %d\n", len(t.Decisions))
+	return bw.Flush()
+}
+
+// String returns the trace file text.
+func (t *Trace) String() string {
+	var b strings.Builder
+	if err := t.Write(&b); err != nil {
+		return "invalid trace: " + err.Error()
+	}
+	return b.String()
+}
+
+// ErrCorruptTrace is wrapped by every error Parse returns for a file that
+// is not a well-formed trace.
+var ErrCorruptTrace = errors.New("corrupt trace")
+
+// Parse reads a trace file written by Write. Errors name the line:
+// "trace line 7: ...", and wrap ErrCorruptTrace.
+func Parse(r io.Reader) (*Trace, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	t := &Trace{}
+	line := 0
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("trace line %d: %s: %w", line, fmt.Sprintf(format, args...), ErrCorruptTrace)
+	}
+	seen := map[string]bool{}
+	ended, inBody := false, false
+	for sc.Scan() {
+		line++
+		text := strings.TrimRight(sc.Text(), "\r")
+		if line == 1 {
+			v, ok := strings.CutPrefix(text, "sched-trace ")
+			if !ok {
+				return nil, bad("not a sched trace (first line %q, want \"sched-trace %d\")", text, TraceVersion)
+			}
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return nil, bad("bad version %q", v)
+			}
+			if n != TraceVersion {
+				return nil, bad("unsupported trace version %d (this package reads version %d)", n, TraceVersion)
+			}
+			t.Version = n
+			continue
+		}
+		if ended {
+			return nil, bad("text after the end line: %q", text)
+		}
+		if text == "" {
+			continue
+		}
+		if c, ok := strings.CutPrefix(text, "#"); ok {
+			t.Comment = append(t.Comment, strings.TrimPrefix(c, " "))
+			continue
+		}
+		key, val, _ := strings.Cut(text, " ")
+		switch key {
+		case "s", "c":
+			inBody = true
+			d, err := parseDecision(key, val)
+			if err != nil {
+				return nil, bad("%v", err)
+			}
+			t.Decisions = append(t.Decisions, d)
+			continue
+		case "end":
+			n, err := strconv.Atoi(val)
+			if err != nil || n < 0 {
+				return nil, bad("bad end line %q", text)
+			}
+			if n != len(t.Decisions) {
+				return nil, bad("end line says %d decisions, file holds %d", n, len(t.Decisions))
+			}
+			ended = true
+			continue
+		}
+		if inBody {
+			return nil, bad("unexpected line %q among decisions (want \"s ID\", \"c V/N\" or \"end N\")", text)
+		}
+		if key != "param" {
+			if seen[key] {
+				return nil, bad("duplicate header %q", key)
+			}
+			seen[key] = true
+		}
+		var err error
+		switch key {
+		case "strategy":
+			switch val {
+			case "random", "pct", "pos", "dfs":
+				t.Strategy = val
+			default:
+				return nil, bad("unknown strategy %q", val)
+			}
+		case "seed":
+			t.Seed, err = strconv.ParseUint(val, 10, 64)
+		case "depth":
+			t.Depth, err = atoiNonNeg(val)
+		case "expected-steps":
+			t.ExpectedSteps, err = atoiNonNeg(val)
+		case "max-steps":
+			t.MaxSteps, err = atoiNonNeg(val)
+		case "liveness-steps":
+			t.LivenessSteps, err = strconv.Atoi(val)
+		case "param":
+			k, v, ok := strings.Cut(val, "=")
+			if !ok {
+				return nil, bad("param %q has no '='", val)
+			}
+			if err := checkParamKey(k); err != nil {
+				return nil, bad("%v", err)
+			}
+			if strings.HasPrefix(v, `"`) {
+				uq, qerr := strconv.Unquote(v)
+				if qerr != nil {
+					return nil, bad("param %s: bad quoted value %s", k, v)
+				}
+				v = uq
+			}
+			t.Params = append(t.Params, Param{Key: k, Value: v})
+		default:
+			return nil, bad("unknown header %q", key)
+		}
+		if err != nil {
+			return nil, bad("bad %s value %q", key, val)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("trace line %d: %v: %w", line+1, err, ErrCorruptTrace)
+	}
+	if line == 0 {
+		return nil, fmt.Errorf("trace is empty: %w", ErrCorruptTrace)
+	}
+	if !ended {
+		return nil, fmt.Errorf("trace line %d: truncated: no \"end N\" line after %d decisions: %w", line, len(t.Decisions), ErrCorruptTrace)
+	}
+	if t.Strategy == "" {
+		return nil, fmt.Errorf("trace: header has no strategy line: %w", ErrCorruptTrace)
+	}
+	return t, nil
+}
+
+func atoiNonNeg(s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err == nil && n < 0 {
+		err = errors.New("negative")
+	}
+	return n, err
+}
+
+func parseDecision(key, val string) (Decision, error) {
+	if key == "s" {
+		n, err := strconv.Atoi(val)
+		if err != nil || n < 0 {
+			return Decision{}, fmt.Errorf("bad schedule decision %q (want \"s ID\")", "s "+val)
+		}
+		return Decision{Kind: Schedule, Value: n}, nil
+	}
+	a, b, ok := strings.Cut(val, "/")
+	v, err1 := strconv.Atoi(a)
+	n, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || n <= 0 || v < 0 || v >= n {
+		return Decision{}, fmt.Errorf("bad choice decision %q (want \"c V/N\" with 0 <= V < N)", "c "+val)
+	}
+	return Decision{Kind: Choice, Value: v, Bound: n}, nil
+}

@@ -1,0 +1,248 @@
+package sched_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/migratingtable/migratingtable/sched"
+)
+
+// lostUpdate: two machines increment a shared counter with an
+// unsynchronised read-modify-write; the monitor asserts both updates.
+func lostUpdate(ctx context.Context) {
+	x := 0
+	var wg sched.WaitGroup
+	for _, name := range []string{"inc1", "inc2"} {
+		wg.Add(ctx, 1)
+		sched.Go(ctx, name, func(ctx context.Context) {
+			defer wg.Done(ctx)
+			v := x
+			sched.Yield(ctx)
+			x = v + 1
+		})
+	}
+	wg.Wait(ctx)
+	sched.Assertf(ctx, x == 2, "counter is %d, want 2", x)
+}
+
+func roundTrip(t *testing.T, tr *sched.Trace) *sched.Trace {
+	t.Helper()
+	var b bytes.Buffer
+	if err := tr.Write(&b); err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	got, err := sched.Parse(&b)
+	if err != nil {
+		t.Fatalf("Parse of written trace: %v\n%s", err, b.String())
+	}
+	return got
+}
+
+func TestTraceRoundTrip(t *testing.T) {
+	res := mustRun(t, sched.Config{Strategy: "pct", Seed: 99, Params: []sched.Param{
+		{Key: "bug", Value: "3"}, {Key: "note", Value: "two words # and \"quotes\""}, {Key: "empty", Value: ""},
+	}}, busy)
+	res.Trace.Comment = []string{"first", "second"}
+	got := roundTrip(t, res.Trace)
+	if !reflect.DeepEqual(got, res.Trace) {
+		t.Errorf("round trip:\ngot  %+v\nwant %+v", got, res.Trace)
+	}
+	if v, ok := got.Param("note"); !ok || v != "two words # and \"quotes\"" {
+		t.Errorf("Param(note): got %q, %v", v, ok)
+	}
+}
+
+func TestReplayReproducesFailure(t *testing.T) {
+	for _, strategy := range []string{"random", "pct", "pos"} {
+		t.Run(strategy, func(t *testing.T) {
+			orig := findFailure(t, sched.Config{Strategy: strategy, Params: []sched.Param{{Key: "prog", Value: "lostUpdate"}}}, lostUpdate)
+			tr := roundTrip(t, orig.Trace)
+			if len(tr.Comment) == 0 || tr.Comment[0] != orig.Failure.Error() {
+				t.Errorf("trace comment: got %q, want the failure %q", tr.Comment, orig.Failure.Error())
+			}
+			for i := 0; i < 3; i++ {
+				rep := mustRun(t, sched.Config{Strategy: "replay", Replay: tr}, lostUpdate)
+				if rep.Failure == nil || rep.Failure.Error() != orig.Failure.Error() {
+					t.Fatalf("replay %d: got failure %v, want %v", i, rep.Failure, orig.Failure)
+				}
+				if !reflect.DeepEqual(rep.Trace.Decisions, orig.Trace.Decisions) {
+					t.Fatalf("replay %d: decisions differ:\ngot  %v\nwant %v", i, rep.Trace.Decisions, orig.Trace.Decisions)
+				}
+				if rep.Trace.Strategy != strategy || rep.Trace.Seed != orig.Trace.Seed {
+					t.Errorf("replay trace header: got %s/%d, want %s/%d", rep.Trace.Strategy, rep.Trace.Seed, strategy, orig.Trace.Seed)
+				}
+			}
+		})
+	}
+}
+
+func TestReplayDivergence(t *testing.T) {
+	orig := findFailure(t, sched.Config{}, lostUpdate)
+	tests := []struct {
+		name string
+		prog func(context.Context)
+		want string // prefix of the failure text
+	}{
+		{
+			name: "fewer machines",
+			prog: func(ctx context.Context) {
+				sched.Go(ctx, "only", func(ctx context.Context) { sched.Yield(ctx) })
+				sched.Yield(ctx)
+				sched.Yield(ctx)
+				sched.Yield(ctx)
+				sched.Yield(ctx)
+			},
+			want: "schedule diverged at step ",
+		},
+		{
+			name: "choice instead of schedule",
+			prog: func(ctx context.Context) {
+				sched.Choose(ctx, 3)
+			},
+			want: `schedule diverged at step 2: trace says schedule machine `,
+		},
+		{
+			name: "finishes early",
+			prog: func(ctx context.Context) {},
+			want: `schedule diverged at step 2: trace says schedule machine `,
+		},
+		{
+			name: "runs longer",
+			prog: func(ctx context.Context) {
+				lostUpdate(ctx)
+				for {
+					sched.Yield(ctx)
+				}
+			},
+			want: "",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := mustRun(t, sched.Config{Strategy: "replay", Replay: orig.Trace}, tt.prog)
+			if tt.name == "runs longer" {
+				// The same program reproduces the original assertion
+				// before it could run longer.
+				if res.Failure == nil || res.Failure.Error() != orig.Failure.Error() {
+					t.Fatalf("got %v, want the original failure %v", res.Failure, orig.Failure)
+				}
+				return
+			}
+			if res.Failure == nil || res.Failure.Kind != sched.Divergence {
+				t.Fatalf("got %v, want a divergence", res.Failure)
+			}
+			if !strings.HasPrefix(res.Failure.Error(), tt.want) {
+				t.Errorf("got %q, want prefix %q", res.Failure.Error(), tt.want)
+			}
+		})
+	}
+}
+
+func TestReplayDivergenceTexts(t *testing.T) {
+	two := func(ctx context.Context) {
+		sched.Go(ctx, "a", func(ctx context.Context) {})
+		sched.Choose(ctx, 3)
+	}
+	tr := &sched.Trace{Strategy: "random", Decisions: []sched.Decision{
+		{Kind: sched.Schedule, Value: 0}, {Kind: sched.Schedule, Value: 0}, {Kind: sched.Choice, Value: 1, Bound: 4},
+	}}
+	tests := []struct {
+		name string
+		tr   *sched.Trace
+		prog func(context.Context)
+		want string
+	}{
+		{"choice bound", tr, two, `schedule diverged at step 3: trace says choice 1 of Choose(4) ("c 1/4"), program calls Choose(3)`},
+		{"machine not enabled", &sched.Trace{Strategy: "random", Decisions: []sched.Decision{{Kind: sched.Schedule, Value: 0}, {Kind: sched.Schedule, Value: 2}}}, two,
+			`schedule diverged at step 2: trace says schedule machine 2 ("s 2"), program has machines [0 1] enabled`},
+		{"trace exhausted", &sched.Trace{Strategy: "random", Decisions: []sched.Decision{{Kind: sched.Schedule, Value: 0}}}, two,
+			`schedule diverged at step 2: trace says end of schedule, program schedules one of machines [0 1]`},
+		{"program finished", &sched.Trace{Strategy: "random", Decisions: []sched.Decision{{Kind: sched.Schedule, Value: 0}, {Kind: sched.Schedule, Value: 0}}},
+			func(ctx context.Context) {}, `schedule diverged at step 2: trace says schedule machine 0 ("s 0"), program finished`},
+		{"choice where schedule", &sched.Trace{Strategy: "random", Decisions: []sched.Decision{{Kind: sched.Schedule, Value: 0}, {Kind: sched.Choice, Value: 0, Bound: 2}}}, two,
+			`schedule diverged at step 2: trace says choice 0 of Choose(2) ("c 0/2"), program schedules one of machines [0 1]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := mustRun(t, sched.Config{Strategy: "replay", Replay: tt.tr}, tt.prog)
+			if res.Failure == nil {
+				t.Fatalf("got no failure, want %q", tt.want)
+			}
+			if got := res.Failure.Error(); got != tt.want {
+				t.Errorf("got  %s\nwant %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	good := "sched-trace 1\nstrategy random\nseed 5\nparam a=b\n# comment\ns 0\nc 1/2\nend 2\n"
+	if _, err := sched.Parse(strings.NewReader(good)); err != nil {
+		t.Fatalf("good trace: %v", err)
+	}
+	tests := []struct {
+		name, text, want string
+	}{
+		{"empty", "", "trace is empty: corrupt trace"},
+		{"not a trace", "hello\n", `trace line 1: not a sched trace (first line "hello", want "sched-trace 1"): corrupt trace`},
+		{"future version", "sched-trace 9\n", "trace line 1: unsupported trace version 9 (this package reads version 1): corrupt trace"},
+		{"truncated", strings.TrimSuffix(good, "end 2\n"), `trace line 7: truncated: no "end N" line after 2 decisions: corrupt trace`},
+		{"cut mid-line", "sched-trace 1\nstrategy random\ns 0\nc 1/", `trace line 4: bad choice decision "c 1/" (want "c V/N" with 0 <= V < N): corrupt trace`},
+		{"wrong count", strings.Replace(good, "end 2", "end 3", 1), "trace line 8: end line says 3 decisions, file holds 2: corrupt trace"},
+		{"bad seed", strings.Replace(good, "seed 5", "seed x", 1), `trace line 3: bad seed value "x": corrupt trace`},
+		{"unknown header", strings.Replace(good, "seed 5", "color red", 1), `trace line 3: unknown header "color": corrupt trace`},
+		{"unknown strategy", strings.Replace(good, "strategy random", "strategy bfs", 1), `trace line 2: unknown strategy "bfs": corrupt trace`},
+		{"duplicate header", strings.Replace(good, "seed 5", "strategy pct", 1), `trace line 3: duplicate header "strategy": corrupt trace`},
+		{"choice out of range", strings.Replace(good, "c 1/2", "c 2/2", 1), `trace line 7: bad choice decision "c 2/2" (want "c V/N" with 0 <= V < N): corrupt trace`},
+		{"bad schedule", strings.Replace(good, "s 0", "s -1", 1), `trace line 6: bad schedule decision "s -1" (want "s ID"): corrupt trace`},
+		{"garbage among decisions", strings.Replace(good, "c 1/2", "c 1/2\nseed 3", 1), `trace line 8: unexpected line "seed 3" among decisions (want "s ID", "c V/N" or "end N"): corrupt trace`},
+		{"after end", good + "s 1\n", `trace line 9: text after the end line: "s 1": corrupt trace`},
+		{"no strategy", "sched-trace 1\nend 0\n", "trace: header has no strategy line: corrupt trace"},
+		{"param without =", strings.Replace(good, "param a=b", "param ab", 1), `trace line 4: param "ab" has no '=': corrupt trace`},
+		{"bad quoted param", strings.Replace(good, "param a=b", `param a="b`, 1), `trace line 4: param a: bad quoted value "b: corrupt trace`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := sched.Parse(strings.NewReader(tt.text))
+			if err == nil {
+				t.Fatalf("got no error, want %q", tt.want)
+			}
+			if err.Error() != tt.want {
+				t.Errorf("got  %q\nwant %q", err, tt.want)
+			}
+			if !errors.Is(err, sched.ErrCorruptTrace) {
+				t.Errorf("error does not wrap ErrCorruptTrace")
+			}
+		})
+	}
+}
+
+func TestEventsAndTail(t *testing.T) {
+	res := mustRun(t, sched.Config{Strategy: "dfs"}, func(ctx context.Context) {
+		sched.Logf(ctx, "hello %d", 1)
+		sched.Go(ctx, "w", func(ctx context.Context) {
+			sched.Logf(ctx, "in %s id %d at %d", sched.MachineName(ctx), sched.MachineID(ctx), sched.Step(ctx))
+		})
+		sched.Yield(ctx)
+		sched.Yield(ctx)
+	})
+	var got []string
+	for _, e := range res.Events {
+		got = append(got, e.String())
+	}
+	want := []string{
+		`step 1 [0 main]: hello 1`,
+		`step 1 [0 main]: spawn machine 1 "w"`,
+		`step 5 [1 w]: in w id 1 at 5`,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("events:\ngot  %q\nwant %q", got, want)
+	}
+	if tail := res.Tail(2); len(tail) != 1 || tail[0].Machine != 1 {
+		t.Errorf("Tail(2): got %v, want the last event only (run has %d steps)", tail, res.Steps)
+	}
+}
