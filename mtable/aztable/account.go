@@ -34,7 +34,7 @@ func Connect(connectionString string) (*Account, error) {
 		return nil, errors.New("aztable: empty connection string")
 	}
 	opts := &aztables.ClientOptions{ClientOptions: policy.ClientOptions{
-		Retry: policy.RetryOptions{MaxRetries: 2},
+		Retry: policy.RetryOptions{MaxRetries: -1},
 	}}
 	svc, err := aztables.NewServiceClientFromConnectionString(connectionString, opts)
 	if err != nil {

@@ -25,51 +25,6 @@ const (
 // dateTimeLayout is the form Azure stores: 100 ns ticks, UTC.
 const dateTimeLayout = "2006-01-02T15:04:05.0000000Z"
 
-// checkKey reports why k cannot address an Azure entity, or nil.
-// Azure forbids '/', '\', '#', '?' and control characters in keys and
-// limits each to 1 KiB; the SDK cannot address an entity whose
-// PartitionKey is empty in a transaction.
-func checkKey(k spec.Key) error {
-	if k.PartitionKey == "" {
-		return fmt.Errorf("empty PartitionKey is not supported by the Azure adapter")
-	}
-	for _, part := range [...]struct{ name, s string }{{pkProp, k.PartitionKey}, {rkProp, k.RowKey}} {
-		if len(part.s) > 1024 {
-			return fmt.Errorf("%s is %d bytes long; Azure allows at most 1024", part.name, len(part.s))
-		}
-		for _, r := range part.s {
-			if r == '/' || r == '\\' || r == '#' || r == '?' || r < 0x20 || (r >= 0x7f && r <= 0x9f) {
-				return fmt.Errorf("%s %q contains %q, which Azure forbids in keys", part.name, part.s, r)
-			}
-		}
-	}
-	return nil
-}
-
-// checkPropName reports why name cannot be an Azure property name, or
-// nil. The adapter accepts ASCII identifiers (a letter or '_', then
-// letters, digits or '_') of at most 255 bytes, other than the system
-// property names.
-func checkPropName(name string) error {
-	switch name {
-	case "":
-		return fmt.Errorf("empty property name")
-	case pkProp, rkProp, timestampProp, "ETag":
-		return fmt.Errorf("property name %q is reserved by Azure Table storage", name)
-	}
-	if len(name) > 255 {
-		return fmt.Errorf("property name %q is %d bytes long; Azure allows at most 255", name[:20]+"…", len(name))
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		letter := c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-		if !letter && (i == 0 || c < '0' || c > '9') {
-			return fmt.Errorf("property name %q is not an identifier (letters, digits, '_'; not starting with a digit)", name)
-		}
-	}
-	return nil
-}
-
 // encodeEntity returns the JSON body for writing e: keys and every user
 // property with its EDM annotation (so that, for example, a Double 2.0
 // is not read back as an Int32).
@@ -78,9 +33,6 @@ func encodeEntity(k spec.Key, props spec.Props) ([]byte, error) {
 	m[pkProp] = k.PartitionKey
 	m[rkProp] = k.RowKey
 	for _, name := range props.Names() {
-		if err := checkPropName(name); err != nil {
-			return nil, err
-		}
 		v := props[name]
 		var (
 			x   any

@@ -14,15 +14,11 @@
 // # Writes
 //
 // ExecuteBatch sends every batch, a single operation included, as one
-// entity group transaction. The contract's checks are made before
-// anything is sent, each failing with a 400 *spec.Error: an empty batch
-// or one of more than spec.MaxBatch operations (Index -1); an operation
-// on another partition than the first, a second operation on a row, a
-// Replace, Merge or Delete without an If-Match ETag, a key Azure cannot
-// hold ('/', '\', '#', '?', control characters, more than 1 KiB, an
-// empty PartitionKey), or a property name that is not an ASCII
-// identifier or is reserved (PartitionKey, RowKey, Timestamp, ETag)
-// (Index: that operation).
+// entity group transaction. spec.ValidateBatch runs first, so caller
+// errors are the same 400 *spec.Error values spec.MemTable gives, and
+// nothing is sent. One more is the adapter's own: a row whose
+// PartitionKey is empty cannot be addressed through the SDK (400 at
+// that operation).
 //
 // The SDK discards what a transaction's response says. The adapter
 // recovers it from the raw multipart response: on success the new ETag

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -89,28 +90,15 @@ func (t *Table) ExecuteBatch(ctx context.Context, ops []spec.Op) ([]spec.Result,
 
 // actions validates ops as the contract requires and translates them.
 func (t *Table) actions(ops []spec.Op) ([]aztables.TransactionAction, error) {
-	if len(ops) == 0 {
-		return nil, spec.Errorf(spec.StatusBadRequest, -1, "empty batch")
+	if err := spec.ValidateBatch(ops); err != nil {
+		return nil, err
 	}
-	if len(ops) > spec.MaxBatch {
-		return nil, spec.Errorf(spec.StatusBadRequest, -1, "batch of %d operations; at most %d are allowed", len(ops), spec.MaxBatch)
-	}
-	seen := make(map[string]int, len(ops))
 	actions := make([]aztables.TransactionAction, len(ops))
 	for i, op := range ops {
 		k := op.Entity.Key
-		if k.PartitionKey != ops[0].Entity.PartitionKey {
-			return nil, spec.Errorf(spec.StatusBadRequest, i, "operation on partition %q in a batch on partition %q", k.PartitionKey, ops[0].Entity.PartitionKey)
-		}
-		if prev, dup := seen[k.RowKey]; dup {
-			return nil, spec.Errorf(spec.StatusBadRequest, i, "second operation on row %v (the first is operation %d)", k, prev)
-		}
-		seen[k.RowKey] = i
-		if err := checkKey(k); err != nil {
-			return nil, spec.Errorf(spec.StatusBadRequest, i, "%v", err)
-		}
-		if op.Kind.NeedsIfMatch() && op.Entity.ETag == "" {
-			return nil, spec.Errorf(spec.StatusBadRequest, i, "%v needs an If-Match ETag (\"*\" or a version); got none", op.Kind)
+		if k.PartitionKey == "" {
+			return nil, &spec.Error{Status: spec.StatusBadRequest, Index: i, Code: "InvalidInput",
+				Message: op.Kind.String() + " of " + k.String() + ": the Azure adapter cannot address a row whose PartitionKey is empty (the SDK refuses it)"}
 		}
 		// The SDK puts keys into the request URL without doubling quotes.
 		urlKey := spec.Key{PartitionKey: strings.ReplaceAll(k.PartitionKey, "'", "''"), RowKey: strings.ReplaceAll(k.RowKey, "'", "''")}
@@ -146,7 +134,7 @@ func (t *Table) actions(ops []spec.Op) ([]aztables.TransactionAction, error) {
 		}
 		body, err := encodeEntity(bodyKey, props)
 		if err != nil {
-			return nil, spec.Errorf(spec.StatusBadRequest, i, "%v", err)
+			return nil, &spec.Error{Status: spec.StatusBadRequest, Index: i, Code: "InvalidInput", Message: err.Error()}
 		}
 		a.Entity = body
 		actions[i] = a
@@ -445,35 +433,63 @@ func (s *stream) Close() error {
 	return nil
 }
 
-// filterString prints f in the OData form Azure accepts. Non-finite
-// double literals have no OData spelling Azure reads, so they are
-// refused with a 400.
+// filterString prints f in the OData form Azure accepts: as
+// spec.Filter.String prints it, except that double literals are written
+// in positional notation (Azurite misreads an exponent such as 1e+300
+// and then matches rows lacking the property). Non-finite double
+// literals have no OData spelling, so they are refused with a 400.
 func filterString(f spec.Filter) (string, error) {
-	var bad error
-	var walk func(spec.Filter)
-	walk = func(f spec.Filter) {
-		switch f := f.(type) {
-		case spec.Comparison:
-			if !f.Value.Valid() {
-				bad = spec.Errorf(spec.StatusBadRequest, -1, "filter compares %s with an invalid value", f.Property)
-			} else if f.Value.Type() == spec.TypeDouble {
-				if s := f.Value.Literal(); strings.ContainsAny(s, "NI") {
-					bad = spec.Errorf(spec.StatusBadRequest, -1, "filter literal %s for %s cannot be sent to Azure (no OData spelling for non-finite doubles)", s, f.Property)
-				}
-			}
-		case spec.And:
-			walk(f.L)
-			walk(f.R)
-		case spec.Or:
-			walk(f.L)
-			walk(f.R)
-		case spec.Not:
-			walk(f.X)
+	var b strings.Builder
+	if err := printFilter(&b, f); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
+func printFilter(b *strings.Builder, f spec.Filter) error {
+	binary := func(l, r spec.Filter, op string) error {
+		b.WriteByte('(')
+		if err := printFilter(b, l); err != nil {
+			return err
 		}
+		b.WriteString(") " + op + " (")
+		if err := printFilter(b, r); err != nil {
+			return err
+		}
+		b.WriteByte(')')
+		return nil
 	}
-	walk(f)
-	if bad != nil {
-		return "", bad
+	switch f := f.(type) {
+	case nil:
+		return nil
+	case spec.Comparison:
+		if !f.Value.Valid() {
+			return spec.Errorf(spec.StatusBadRequest, -1, "filter compares %s with an invalid value", f.Property)
+		}
+		lit := f.Value.Literal()
+		if f.Value.Type() == spec.TypeDouble {
+			d := f.Value.AsDouble()
+			if math.IsNaN(d) || math.IsInf(d, 0) {
+				return spec.Errorf(spec.StatusBadRequest, -1, "filter literal %s for %s cannot be sent to Azure (no OData spelling for non-finite doubles)", lit, f.Property)
+			}
+			lit = strconv.FormatFloat(d, 'f', -1, 64)
+			if !strings.Contains(lit, ".") {
+				lit += ".0"
+			}
+		}
+		b.WriteString(f.Property + " " + f.Op.String() + " " + lit)
+		return nil
+	case spec.And:
+		return binary(f.L, f.R, "and")
+	case spec.Or:
+		return binary(f.L, f.R, "or")
+	case spec.Not:
+		b.WriteString("not (")
+		if err := printFilter(b, f.X); err != nil {
+			return err
+		}
+		b.WriteByte(')')
+		return nil
 	}
-	return spec.FilterString(f), nil
+	return spec.Errorf(spec.StatusBadRequest, -1, "unknown filter type %T", f)
 }
