@@ -21,9 +21,16 @@ func (e *FilterError) Error() string {
 	return fmt.Sprintf("filter: syntax error at byte %d: %s", e.Offset, e.Message)
 }
 
-// maxFilterDepth bounds the nesting of parentheses and "not", so that
-// hostile input cannot exhaust the stack.
-const maxFilterDepth = 100
+// MaxFilterDepth is the deepest filter ParseFilter accepts: the number
+// of nodes on the longest path from the root to a comparison, so
+// "a eq 1" has depth 1 and "not (a eq 1) and b eq 2" depth 3.
+const MaxFilterDepth = 100
+
+// maxNesting bounds the syntactic nesting of parentheses and "not", so
+// that hostile input cannot exhaust the stack. Printing a filter of depth
+// d nests at most 2d levels, so every accepted filter prints to a string
+// that parses again.
+const maxNesting = 2*MaxFilterDepth + 2
 
 // ParseFilter parses a filter in the OData subset Azure Table storage
 // uses. The grammar, with "or" binding loosest and "not" tightest:
@@ -48,21 +55,21 @@ const maxFilterDepth = 100
 // Keywords (and, or, not, eq, ne, lt, le, gt, ge, true, false) are
 // lower case. Blanks (space, tab, CR, LF) separate tokens. "and" and
 // "or" associate to the left. An integer without L that does not fit in
-// an Int32 is an error. Nesting deeper than 100 levels is an error.
+// an Int32 is an error, and so is a filter deeper than MaxFilterDepth.
 //
 // The empty (or all-blank) string parses to the nil Filter, which
 // matches every row. Errors are *FilterError values giving the byte
 // offset and what was expected. For every Filter f whose property names
-// are valid property names (not keywords) and whose DateTime values lie
-// within what a Value holds, ParseFilter(f.String()) returns a filter
-// equal to f.
+// are identifiers other than keywords and whose depth is at most
+// MaxFilterDepth, ParseFilter(f.String()) returns a filter equal to f
+// (Double NaN literals included).
 func ParseFilter(s string) (Filter, error) {
 	p := &parser{in: s}
 	p.skipBlanks()
 	if p.pos == len(s) {
 		return nil, nil
 	}
-	f, err := p.parseOr(0)
+	f, _, err := p.parseOr(0)
 	if err != nil {
 		return nil, err
 	}
@@ -151,63 +158,82 @@ var keywords = map[string]bool{
 	"true": true, "false": true,
 }
 
-func (p *parser) parseOr(depth int) (Filter, error) {
-	l, err := p.parseAnd(depth)
+// Each parse function returns the filter and its depth (see
+// MaxFilterDepth); nesting counts the enclosing parentheses and "not"s.
+
+func (p *parser) parseOr(nesting int) (Filter, int, error) {
+	at := p.pos
+	l, ld, err := p.parseAnd(nesting)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	for p.keyword("or") {
-		r, err := p.parseAnd(depth)
+		r, rd, err := p.parseAnd(nesting)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		l = Or{l, r}
+		l, ld = Or{l, r}, 1+max(ld, rd)
+		if ld > MaxFilterDepth {
+			return nil, 0, p.tooDeep(at)
+		}
 	}
-	return l, nil
+	return l, ld, nil
 }
 
-func (p *parser) parseAnd(depth int) (Filter, error) {
-	l, err := p.parseUnary(depth)
+func (p *parser) parseAnd(nesting int) (Filter, int, error) {
+	at := p.pos
+	l, ld, err := p.parseUnary(nesting)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	for p.keyword("and") {
-		r, err := p.parseUnary(depth)
+		r, rd, err := p.parseUnary(nesting)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		l = And{l, r}
+		l, ld = And{l, r}, 1+max(ld, rd)
+		if ld > MaxFilterDepth {
+			return nil, 0, p.tooDeep(at)
+		}
 	}
-	return l, nil
+	return l, ld, nil
 }
 
-func (p *parser) parseUnary(depth int) (Filter, error) {
+func (p *parser) tooDeep(at int) error {
+	return p.errorf(at, "filter deeper than %d levels (count every and, or and not on the way to a comparison)", MaxFilterDepth)
+}
+
+func (p *parser) parseUnary(nesting int) (Filter, int, error) {
 	p.skipBlanks()
-	if depth >= maxFilterDepth {
-		return nil, p.errorf(p.pos, "filter nested more than %d levels deep", maxFilterDepth)
-	}
 	start := p.pos
+	if nesting > maxNesting {
+		return nil, 0, p.errorf(p.pos, "filter nested more than %d levels deep in parentheses and \"not\"", maxNesting)
+	}
 	if p.keyword("not") {
-		x, err := p.parseUnary(depth + 1)
+		x, d, err := p.parseUnary(nesting + 1)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		return Not{x}, nil
+		if d+1 > MaxFilterDepth {
+			return nil, 0, p.tooDeep(start)
+		}
+		return Not{x}, d + 1, nil
 	}
 	if p.pos < len(p.in) && p.in[p.pos] == '(' {
 		p.pos++
-		f, err := p.parseOr(depth + 1)
+		f, d, err := p.parseOr(nesting + 1)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		p.skipBlanks()
 		if p.pos >= len(p.in) || p.in[p.pos] != ')' {
-			return nil, p.errorf(p.pos, "expected \")\" to close the \"(\" at byte %d, found %s", start, p.describe())
+			return nil, 0, p.errorf(p.pos, "expected \")\" to close the \"(\" at byte %d, found %s", start, p.describe())
 		}
 		p.pos++
-		return f, nil
+		return f, d, nil
 	}
-	return p.parseComparison()
+	f, err := p.parseComparison()
+	return f, 1, err
 }
 
 func (p *parser) parseComparison() (Filter, error) {

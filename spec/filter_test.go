@@ -3,6 +3,7 @@ package spec_test
 import (
 	"errors"
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -137,8 +138,10 @@ func TestParseFilterErrors(t *testing.T) {
 		{"a eq time'x'", 5, `unknown literal prefix "time"`},
 		{"a eq True", 5, `found "True"`},
 		{"a eq #", 5, `found "#"`},
-		{strings.Repeat("(", 101) + "a eq 1" + strings.Repeat(")", 101), 100, "nested more than 100 levels"},
-		{strings.Repeat("not ", 101) + "a eq 1", 400, "nested more than 100 levels"},
+		{strings.Repeat("(", 203) + "a eq 1" + strings.Repeat(")", 203), 203, "nested more than 202 levels deep"},
+		{strings.Repeat("not ", 100) + "a eq 1", 0, "deeper than 100 levels"},
+		{"a eq 1" + strings.Repeat(" and a eq 1", 100), 0, "deeper than 100 levels"},
+		{"x eq 1 or (a eq 1" + strings.Repeat(" or a eq 1", 100) + ")", 11, "deeper than 100 levels"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {
@@ -266,6 +269,32 @@ func TestSinglePartition(t *testing.T) {
 			pk, ok := spec.SinglePartition(spec.MustParseFilter(tc.filter))
 			if got, want := [2]any{pk, ok}, [2]any{tc.pk, tc.ok}; got != want {
 				t.Errorf("SinglePartition: got %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+// TestParseFilterDepthLimit: the deepest accepted filters print to
+// strings that parse again to the same filter.
+func TestParseFilterDepthLimit(t *testing.T) {
+	tests := []string{
+		strings.Repeat("(", 202) + "a eq 1" + strings.Repeat(")", 202),
+		strings.Repeat("not ", 99) + "a eq 1",
+		"a eq 1" + strings.Repeat(" and a eq 1", 99),
+		"a eq 1" + strings.Repeat(" or (a eq 1", 98) + strings.Repeat(")", 98),
+	}
+	for i, in := range tests {
+		t.Run(strconv.Itoa(i), func(t *testing.T) {
+			f, err := spec.ParseFilter(in)
+			if err != nil {
+				t.Fatalf("ParseFilter: %v", err)
+			}
+			again, err := spec.ParseFilter(f.String())
+			if err != nil {
+				t.Fatalf("ParseFilter(String()): %v", err)
+			}
+			if diff := cmp.Diff(f, again, valueComparer); diff != "" {
+				t.Errorf("round trip (-want +got):\n%s", diff)
 			}
 		})
 	}
