@@ -120,8 +120,19 @@ func settle(op TableOperation) TableOperation {
 // A row written by a pending batch has an ETag that is not known yet
 // (see TableModel); it prints as ?N.
 type TableState struct {
-	rows  spec.Rows
-	fresh int // pending-write ETags issued so far on this path
+	rows    spec.Rows
+	fresh   int      // pending-write ETags issued so far on this path
+	touched []string // sorted PartitionKeys whose rows may differ from the initial ones (shared, never modified)
+}
+
+// with returns the state with rows and fresh replaced, marking pk as
+// touched.
+func (s TableState) with(rows spec.Rows, fresh int, pk string) TableState {
+	touched := s.touched
+	if i, found := slices.BinarySearch(touched, pk); !found {
+		touched = slices.Insert(slices.Clip(touched), i, pk)
+	}
+	return TableState{rows: rows, fresh: fresh, touched: touched}
 }
 
 // Rows returns the state's rows (shared: do not modify them).
@@ -232,7 +243,7 @@ func tableStepPending(s TableState, in TableCall) (bool, TableState) {
 		if err != nil {
 			return false, s // no effect: the same as leaving it out
 		}
-		return true, TableState{rows: rows, fresh: n}
+		return true, s.with(rows, n, in.Ops[0].Entity.PartitionKey)
 	case ETagChangeCall:
 		return stepETagChange(s, in.Key, in.ETag)
 	}
@@ -252,14 +263,14 @@ func stepBatch(s TableState, ops []spec.Op, out TableOutcome) (bool, TableState)
 	} else if len(out.Results) != len(ops) {
 		return false, s
 	}
-	rows := s.rows
+	rows, bound := s.rows, false
 	for i := range passed {
 		op := ops[i]
 		if !op.Kind.NeedsIfMatch() || op.Entity.ETag == spec.AnyETag || op.Entity.ETag == "" {
 			continue
 		}
 		if j, ok := rows.Search(op.Entity.Key); ok && isUnknown(rows[j].ETag) {
-			rows = bind(rows, j, op.Entity.ETag)
+			rows, bound = bind(rows, j, op.Entity.ETag), true
 		}
 	}
 	if want != nil {
@@ -267,7 +278,10 @@ func stepBatch(s TableState, ops []spec.Op, out TableOutcome) (bool, TableState)
 		if spec.StatusOf(err) != want.Status || spec.IndexOf(err) != want.Index {
 			return false, s
 		}
-		return true, TableState{rows: rows, fresh: s.fresh}
+		if bound {
+			return true, s.with(rows, s.fresh, ops[0].Entity.PartitionKey)
+		}
+		return true, s
 	}
 	for i, r := range out.Results {
 		if ops[i].Kind.IsDelete() {
@@ -282,7 +296,7 @@ func stepBatch(s TableState, ops []spec.Op, out TableOutcome) (bool, TableState)
 	if err != nil {
 		return false, s
 	}
-	return true, TableState{rows: next, fresh: s.fresh}
+	return true, s.with(next, s.fresh, ops[0].Entity.PartitionKey)
 }
 
 // bind returns rows with row j's ETag set to etag (a copy; rows is
@@ -301,7 +315,7 @@ func stepQuery(s TableState, f spec.Filter, out TableOutcome) (bool, TableState)
 	if out.Err != nil {
 		return false, s
 	}
-	rows := s.rows
+	rows, bound := s.rows, false
 	lo, _ := rows.Search(spec.Key{PartitionKey: pk})
 	got := out.Rows
 	n := 0
@@ -322,13 +336,16 @@ func stepQuery(s TableState, f spec.Filter, out TableOutcome) (bool, TableState)
 			if !isUnknown(e.ETag) || g.ETag == "" || g.ETag == spec.AnyETag || isUnknown(g.ETag) {
 				return false, s
 			}
-			rows = bind(rows, j, g.ETag)
+			rows, bound = bind(rows, j, g.ETag), true
 		}
 	}
 	if n != len(got) {
 		return false, s
 	}
-	return true, TableState{rows: rows, fresh: s.fresh}
+	if bound {
+		return true, s.with(rows, s.fresh, pk)
+	}
+	return true, s
 }
 
 func sameProps(a, b spec.Props) bool {
@@ -358,29 +375,45 @@ func stepETagChange(s TableState, k spec.Key, etag spec.ETag) (bool, TableState)
 	if !ok {
 		return false, s
 	}
-	return true, TableState{rows: bind(s.rows, j, etag), fresh: s.fresh}
+	return true, s.with(bind(s.rows, j, etag), s.fresh, k.PartitionKey)
 }
 
-// tableKey encodes the rows canonically (the fresh counter only names
-// unknown ETags and does not change behaviour).
+// tableKey encodes canonically the rows of the touched partitions, each
+// preceded by its PartitionKey. The other partitions hold their initial
+// rows in every state of a search, so leaving them out keeps equal keys
+// for equal states; the fresh counter only names unknown ETags and does
+// not change behaviour.
 func tableKey(s TableState) string {
 	var b []byte
+	var names []string
 	str := func(x string) {
 		b = strconv.AppendInt(b, int64(len(x)), 10)
 		b = append(b, ':')
 		b = append(b, x...)
 	}
-	for _, e := range s.rows {
-		str(e.PartitionKey)
-		str(e.RowKey)
-		str(string(e.ETag))
-		names := e.Props.Names()
-		b = strconv.AppendInt(b, int64(len(names)), 10)
-		for _, name := range names {
-			v := e.Props[name]
-			str(name)
-			b = append(b, byte(v.Type()))
-			str(v.Literal())
+	for _, pk := range s.touched {
+		b = append(b, 'P')
+		str(pk)
+		lo, _ := s.rows.Search(spec.Key{PartitionKey: pk})
+		for _, e := range s.rows[lo:] {
+			if e.PartitionKey != pk {
+				break
+			}
+			b = append(b, 'R')
+			str(e.RowKey)
+			str(string(e.ETag))
+			names = names[:0]
+			for name := range e.Props {
+				names = append(names, name)
+			}
+			slices.Sort(names)
+			b = strconv.AppendInt(b, int64(len(names)), 10)
+			for _, name := range names {
+				v := e.Props[name]
+				str(name)
+				b = append(b, byte(v.Type()))
+				str(v.Literal())
+			}
 		}
 	}
 	return string(b)
