@@ -61,7 +61,7 @@ func newStrategy(cfg Config) strategy {
 	case "pct":
 		return newPCT(cfg)
 	case "pos":
-		return &posStrategy{r: rng{cfg.Seed}}
+		return &posStrategy{r: rng{cfg.Seed}, k: int64(cfg.ExpectedSteps)}
 	case "dfs":
 		d := cfg.dfs
 		if d == nil {
@@ -79,7 +79,7 @@ func newStrategy(cfg Config) strategy {
 // fairly, for the liveness check.
 func fairFrom(name string, cfg Config) int64 {
 	switch name {
-	case "pct":
+	case "pct", "pos":
 		return int64(cfg.ExpectedSteps)
 	case "dfs":
 		return math.MaxInt64
@@ -168,15 +168,24 @@ func indexOf(en []*machine, id int) int {
 // machine runs, and then the priorities of its operation and of every
 // pending operation on the same resource (Mutex, Cond, Future,
 // WaitGroup, or the key given to YieldOn) are drawn afresh. Operations
-// with no known resource (Yield) race only with themselves.
+// with no known resource (Yield) race only with themselves. A machine
+// spinning on Yield can starve a machine of low priority for long, so,
+// as PCT, after ExpectedSteps steps it schedules uniformly at random.
 type posStrategy struct {
 	r    rng
 	prio []uint64 // by machine ID
+	k    int64
 }
 
 func (p *posStrategy) spawned(_ *scheduler, m *machine) { p.prio = append(p.prio, p.r.next()) }
 
 func (p *posStrategy) pick(s *scheduler, en []*machine, _ *machine) (int, string) {
+	if s.step > p.k {
+		if len(en) == 1 {
+			return 0, ""
+		}
+		return p.r.intn(len(en)), ""
+	}
 	best := 0
 	for i, m := range en[1:] {
 		if p.prio[m.id] > p.prio[en[best].id] {
