@@ -1,3 +1,92 @@
-// Package linearizability decides whether a concurrent history is
-// linearizable with respect to a sequential model.
+// Package linearizability decides whether a concurrent history of calls
+// is linearizable with respect to a sequential model, and provides a
+// model of spec.Table.
+//
+// The checker needs no annotations from the system under test: it only
+// sees each call's invocation and response. It is the Wing & Gong search
+// as improved by Lowe (a list of call and return events, with
+// memoization of visited configurations), split into independent parts
+// by P-compositionality (Horn and Kroening), in the style of Porcupine.
+//
+// # Vocabulary
+//
+// A history is a list of operations. An operation is one call made by
+// a client: its input, its output, and two times, Call and Return, in
+// any int64 unit that orders events (this project uses the scheduler's
+// step numbers). Call == Return is allowed: the operation is an
+// instantaneous event, such as a change recorded by a test harness.
+//
+// An operation a precedes an operation b when a.Return < b.Call.
+// Operations of which neither precedes the other are concurrent; in
+// particular operations touching at one instant (a.Return == b.Call)
+// are concurrent. The events of a history are ordered by time, a call
+// before a return at the same time (ties among calls, or among returns,
+// broken by position in the history).
+//
+// A pending operation is one that never returned: its Return is
+// Pending (the largest int64) and its output is unknown. It may or may
+// not have taken effect.
+//
+// A linearization of a history is a sequence holding every operation
+// that returned and any subset of the pending ones, in which each
+// operation comes after every operation that precedes it, and which the
+// model accepts when the operations are applied one after another from
+// its initial state (Model.Step for returned operations, with their
+// recorded outputs; Model.StepPending, when set, for pending ones). A
+// history is linearizable when it has a linearization.
+//
+// A prefix of a history is the history cut just before one of its
+// events: operations called after the cut are dropped, and operations
+// called but not returned before the cut become pending. Every prefix of
+// a linearizable history is linearizable.
+//
+// # Results
+//
+// Check returns a Report whose Result is one of:
+//
+//   - Ok: the history is linearizable.
+//   - Illegal: it is not. The report gives the shortest violating
+//     prefix: Failed, an operation such that the prefix cut just before
+//     Failed's return is linearizable but the prefix cut just after it
+//     is not; Prefix, one linearization of the former, with the model
+//     state after each operation; and Explanation, both as text.
+//   - Unknown: the budget ran out first.
+//
+// # Budget
+//
+// The budget is a number of search steps, never wall time, so a verdict
+// is reproducible. A search step is one visit of an event by the
+// search: trying to linearize an operation next (one call to Step or
+// StepPending, plus a memoization lookup when the model accepts), or
+// reaching a return that forces a backtrack. Report.Steps counts the
+// steps taken; Options.MaxSteps bounds their sum over all parts. A
+// linearizable history with little concurrency needs about one step per
+// event; the search is exponential only in the number of mutually
+// concurrent operations.
+//
+// # Partitions
+//
+// When the model has a Partition function, the history is split into
+// parts that are checked separately, each from the initial state (which
+// is sound when the parts act on disjoint pieces of state, as the
+// partitions of a table do). The history is Ok when every part is, and
+// Illegal when some part is; the report then describes the part whose
+// Failed operation returns first.
+//
+// # Determinism
+//
+// The search visits events in the order above and operations in a fixed
+// order, and never iterates over a map, so the same model, history and
+// options give the same Report, Steps included.
+//
+// # The table model
+//
+// TableModel specifies spec.Table with spec's own sequential semantics
+// (spec.ApplyBatch, spec.Matches): ExecuteBatch, QueryAtomic, Retrieve,
+// and ETag-change events recorded by a harness when a backend write
+// gives a row a new ETag without changing its content. It partitions by
+// PartitionKey. ETags are not predictable, so a successful write's new
+// ETag is taken from its recorded result and then checked against what
+// later calls observe. Batch, Query, Retrieve and ETagChange build the
+// operations; CheckTable validates a table history and checks it.
 package linearizability
