@@ -1,4 +1,85 @@
 // Package spec defines the table contract that every layer of this
 // project implements, following Azure Table storage semantics, and
 // MemTable, the in-memory reference implementation.
+//
+// # Rows, keys and versions
+//
+// A table holds rows (Entity). A row is identified by its Key, a
+// PartitionKey and a RowKey; keys order ordinally, by PartitionKey and
+// then RowKey, byte by byte. A row carries an ETag that the table
+// changes on every write, a Timestamp (informational: never compared by
+// this project's checks) and typed user properties (Props): String,
+// Bool, Int32, Int64, Double, DateTime, GUID and Binary (the EDM types).
+//
+// # Operations
+//
+// A write operation (Op) names one row. Its Entity carries the key, the
+// properties to write and, for Replace, Merge and Delete, the If-Match
+// condition in Entity.ETag: AnyETag ("*") or a specific version. The
+// operations and their outcomes, as HTTP statuses:
+//
+//	Insert           201; 409 if the row exists
+//	Replace          204; 404 if absent; 412 if If-Match is neither "*" nor the row's ETag;
+//	                 the row's properties become exactly the given ones
+//	Merge            as Replace, but sets only the given properties and keeps the others
+//	Delete           204; 404 if absent; 412 as for Replace
+//	InsertOrReplace  204, unconditional (Entity.ETag is ignored)
+//	InsertOrMerge    204, unconditional (Entity.ETag is ignored)
+//	DeleteIfExists   204 whether or not the row existed (Entity.ETag is ignored)
+//
+// # Batches
+//
+// ExecuteBatch runs 1..MaxBatch operations atomically: all succeed or
+// none applies. A batch is first checked for caller errors
+// (ValidateBatch: empty or too large, several partitions, two operations
+// on one row, a missing If-Match, an invalid key or property), which fail
+// with status 400. Then each operation, in order, is checked against the
+// row with its key; the first failure (404, 409 or 412) fails the batch
+// with the Error's Index naming that operation. On success there is one
+// Result per operation: the written row's new ETag, or "" for a delete.
+// A single operation is a batch of one.
+//
+// ApplyBatch is the pure form of these semantics: from a state (Rows) and
+// a batch it computes the next state and the results, never modifying
+// its inputs. MemTable executes batches with it, and a linearizability
+// checker can use it as its sequential model.
+//
+// # Errors
+//
+// Refusals are *Error values carrying Status (400, 404, 409, 412), Index
+// (the failing operation, or -1 for the whole request), an Azure-style
+// Code and a Message saying what is wrong. Use errors.As, StatusOf and
+// IndexOf; errors.Is(err, &Error{Status: 412}) matches by status. Other
+// errors (a cancelled context, a transport failure) pass through
+// unchanged. Bad input never panics.
+//
+// # Queries
+//
+// A Filter is a parsed expression in the OData subset Azure uses (see
+// ParseFilter for the grammar); Matches evaluates it. Following Azure, a
+// comparison on a property the row lacks, or with a literal of another
+// type, is false (so "not" of it is true). PartitionKey and RowKey
+// compare as strings, Timestamp as a DateTime. Printing a filter
+// (String) and parsing the result gives an equal filter.
+//
+// QueryAtomic returns, in key order, the matching rows of one partition
+// as of one instant. Its filter must target the partition syntactically
+// (SinglePartition: "PartitionKey eq 'p'", or an "and" with such an
+// operand); any other filter is a 400 error.
+//
+// QueryStreamed returns a Stream over any filter: rows one at a time in
+// key order. Each row reflects the table's state at some instant between
+// the start of the query and the moment it is returned; the instants
+// need not increase with the key, and "end of stream" is likewise true at
+// the moment it is reported. Continuation gives a key from which a
+// restarted query would complete the result.
+//
+// # MemTable
+//
+// MemTable is the reference: safe for concurrent use, each call atomic,
+// and deterministic. Its n-th write gives the row the ETag prefix+n and
+// the Timestamp MemTimestamp(n); no wall clock, randomness or map order
+// decides anything. Its state is a copy-on-write Rows, so Snapshot is
+// O(1). Entities it returns are deep copies the caller may modify; Rows
+// values (snapshots) are shared and must not be modified.
 package spec

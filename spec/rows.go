@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"errors"
 	"slices"
 	"time"
 )
@@ -119,7 +120,7 @@ func cloneEntity(e Entity) Entity {
 // its predecessors. If every check passes, newETag(i) is called, in
 // increasing i and only for the non-delete operations, to supply the
 // ETag of the row operation i writes; it is never called when the batch
-// fails. Replace and InsertOrReplace set exactly the operation's
+// fails (a nil newETag is an error). Replace and InsertOrReplace set exactly the operation's
 // properties; Merge and InsertOrMerge set the given properties and keep
 // the others. A written row has a zero Timestamp. Successful results
 // carry the written row's new ETag, or "" for deletes.
@@ -130,6 +131,9 @@ func ApplyBatch(rows Rows, ops []Op, newETag func(i int) ETag) (Rows, []Result, 
 // applyBatch is ApplyBatch with stamp, when non-nil, supplying the
 // Timestamp of the row operation i writes (called right after newETag).
 func applyBatch(rows Rows, ops []Op, newETag func(i int) ETag, stamp func(i int) time.Time) (Rows, []Result, error) {
+	if newETag == nil {
+		return nil, nil, errors.New("table: ApplyBatch needs a newETag function, got nil")
+	}
 	if err := ValidateBatch(ops); err != nil {
 		return nil, nil, err
 	}
