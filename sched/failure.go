@@ -56,12 +56,17 @@ type Blocked struct {
 	WaitsOn    string // e.g. "Mutex.Lock", "Future.Wait", "Cond.Wait", "WaitGroup.Wait"
 	Holder     int    // machine holding the Mutex for "Mutex.Lock", else -1
 	HolderName string
+	HolderDone bool // the holder has finished without unlocking
 }
 
 func (b Blocked) String() string {
 	s := fmt.Sprintf("machine %d %q waits on %s", b.Machine, b.Name, b.WaitsOn)
 	if b.Holder >= 0 {
-		s += fmt.Sprintf(" (held by machine %d %q)", b.Holder, b.HolderName)
+		s += fmt.Sprintf(" (held by machine %d %q", b.Holder, b.HolderName)
+		if b.HolderDone {
+			s += ", which has finished"
+		}
+		s += ")"
 	}
 	return s
 }

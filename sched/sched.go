@@ -500,7 +500,7 @@ func (s *scheduler) deadlock() *Failure {
 	for _, m := range s.live {
 		b := Blocked{Machine: m.id, Name: m.name, WaitsOn: m.waiting, Holder: -1}
 		if m.holder != nil {
-			b.Holder, b.HolderName = m.holder.id, m.holder.name
+			b.Holder, b.HolderName, b.HolderDone = m.holder.id, m.holder.name, m.holder.done
 		}
 		f.Blocked = append(f.Blocked, b)
 	}
@@ -571,4 +571,43 @@ func (s *scheduler) logf(m *machine, format string, args ...any) {
 		e.Machine, e.Name = m.id, m.name
 	}
 	s.events = append(s.events, e)
+}
+
+// Report formats the result for a person, in sections: a banner with the
+// strategy, seed, bounds and params; the failure (and the panic stack);
+// and the events of the last lastSteps steps.
+func (r *Result) Report(lastSteps int64) string {
+	var b strings.Builder
+	t := r.Trace
+	fmt.Fprintf(&b, "=== sched run: strategy %s, seed %d (depth %d, expected-steps %d, max-steps %d, liveness-steps %d), %d steps, %d machines\n",
+		t.Strategy, t.Seed, t.Depth, t.ExpectedSteps, t.MaxSteps, t.LivenessSteps, r.Steps, r.Machines)
+	if len(t.Params) > 0 {
+		b.WriteString("params:")
+		for _, p := range t.Params {
+			v := p.Value
+			if needsQuote(v) {
+				v = fmt.Sprintf("%q", v)
+			}
+			fmt.Fprintf(&b, " %s=%s", p.Key, v)
+		}
+		b.WriteString("\n")
+	}
+	if r.Failure == nil {
+		b.WriteString("--- passed\n")
+	} else {
+		fmt.Fprintf(&b, "--- failure (%v)\n%s\n", r.Failure.Kind, r.Failure.Error())
+		if r.Failure.Stack != "" {
+			fmt.Fprintf(&b, "--- stack of the panicking machine\n%s", r.Failure.Stack)
+			if !strings.HasSuffix(r.Failure.Stack, "\n") {
+				b.WriteString("\n")
+			}
+		}
+	}
+	tail := r.Tail(lastSteps)
+	fmt.Fprintf(&b, "--- events of the last %d steps (%d events)\n", lastSteps, len(tail))
+	for _, e := range tail {
+		b.WriteString(e.String())
+		b.WriteString("\n")
+	}
+	return b.String()
 }

@@ -89,9 +89,9 @@ func TestFailureTexts(t *testing.T) {
 				a.Lock(ctx)
 			},
 			kind: sched.Deadlock,
-			// dfs picks the lowest enabled ID first: main keeps running
-			// until it blocks on a (held by nobody? no: x never ran).
-			want: "",
+			// dfs runs the lowest enabled ID: main takes both locks and
+			// exits holding them.
+			want: `deadlock at step 8: no machine enabled; machine 1 "x" waits on Mutex.Lock (held by machine 0 "main", which has finished)`,
 		},
 		{
 			name: "future deadlock",
@@ -151,7 +151,7 @@ func TestFailureTexts(t *testing.T) {
 		},
 		{
 			name: "uncontrolled blocking",
-			cfg:  sched.Config{Watchdog: 20 * time.Millisecond},
+			cfg:  sched.Config{Strategy: "dfs", Watchdog: 20 * time.Millisecond},
 			prog: func(ctx context.Context) {
 				sched.Go(ctx, "sleeper", func(ctx context.Context) {
 					time.Sleep(time.Second)
@@ -160,7 +160,7 @@ func TestFailureTexts(t *testing.T) {
 				sched.Yield(ctx)
 			},
 			kind: sched.UncontrolledBlocking,
-			want: "",
+			want: `uncontrolled blocking in machine 1 "sleeper" at step 5: no scheduling point for 20ms (blocked on a plain channel, sync primitive, sleep or I/O, or computing)`,
 		},
 		{
 			name: "unlock not held",
@@ -196,7 +196,7 @@ func TestDeadlockText(t *testing.T) {
 	if f.Kind != sched.Deadlock {
 		t.Fatalf("kind: got %v, want deadlock (%v)", f.Kind, f)
 	}
-	want := fmt.Sprintf(`deadlock at step %d: no machine enabled; machine 0 "main" waits on Mutex.Lock (held by machine 1 "x"); machine 1 "x" waits on Mutex.Lock (held by machine 0 "main")`, f.Step)
+	want := fmt.Sprintf(`deadlock at step %d: no machine enabled; machine 0 "main" waits on Mutex.Lock (held by machine 1 "x"); machine 1 "x" waits on Mutex.Lock (held by machine 0 "main", which has finished)`, f.Step)
 	if got := f.Error(); got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}

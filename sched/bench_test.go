@@ -1,0 +1,47 @@
+package sched_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/migratingtable/migratingtable/sched"
+)
+
+// threeBy100 is the benchmark program: main and two workers, 100
+// scheduling points in all (main: spawn 2 + 31 yields + Wait; workers:
+// 32 yields each, exit).
+func threeBy100(ctx context.Context) {
+	var wg sched.WaitGroup
+	for _, name := range []string{"w1", "w2"} {
+		wg.Add(ctx, 1)
+		sched.Go(ctx, name, func(ctx context.Context) {
+			for i := 0; i < 32; i++ {
+				sched.Yield(ctx)
+			}
+			wg.Done(ctx)
+		})
+	}
+	for i := 0; i < 31; i++ {
+		sched.Yield(ctx)
+	}
+	wg.Wait(ctx)
+}
+
+func benchStrategy(b *testing.B, strategy string) {
+	var decisions int64
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		res, err := sched.Run(sched.Config{Strategy: strategy, Seed: uint64(i), NoEvents: true}, threeBy100)
+		if err != nil || res.Failure != nil {
+			b.Fatalf("run %d: %v %v", i, err, res.Failure)
+		}
+		decisions += res.Steps
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(decisions), "ns/decision")
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "schedules/s")
+	b.ReportMetric(float64(decisions)/float64(b.N), "decisions/schedule")
+}
+
+func BenchmarkRun3x100Random(b *testing.B) { benchStrategy(b, "random") }
+func BenchmarkRun3x100PCT(b *testing.B)    { benchStrategy(b, "pct") }
+func BenchmarkRun3x100POS(b *testing.B)    { benchStrategy(b, "pos") }
