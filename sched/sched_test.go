@@ -196,7 +196,7 @@ func TestDeadlockText(t *testing.T) {
 	if f.Kind != sched.Deadlock {
 		t.Fatalf("kind: got %v, want deadlock (%v)", f.Kind, f)
 	}
-	want := fmt.Sprintf(`deadlock at step %d: no machine enabled; machine 0 "main" waits on Mutex.Lock (held by machine 1 "x"); machine 1 "x" waits on Mutex.Lock (held by machine 0 "main", which has finished)`, f.Step)
+	want := fmt.Sprintf(`deadlock at step %d: no machine enabled; machine 0 "main" waits on Mutex.Lock (held by machine 1 "x"); machine 1 "x" waits on Mutex.Lock (held by machine 0 "main")`, f.Step)
 	if got := f.Error(); got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
