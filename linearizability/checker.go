@@ -63,16 +63,13 @@ type Report[S, I, O any] struct {
 
 	// Part is the index of the failing part, in Partition's order.
 	Part int
-	// Failed is the operation that cannot be linearized: the part's
-	// history truncated just before Failed's return (operations that
-	// have not returned by then count as pending) is linearizable, and
-	// no linearization of it can be extended by Failed.
+	// Failed is the operation that cannot be linearized: its return is
+	// the first event at which the part's prefix (see the package doc)
+	// is not linearizable.
 	Failed Operation[I, O]
-	// Prefix is one linearization of that longest linearizable prefix,
-	// in order, each operation with the state after it. It holds every
-	// operation of the part whose return comes before Failed's (in the
-	// event order of the package doc), and possibly some that were
-	// called by then but had not returned.
+	// Prefix is one linearization of the part's prefix just before
+	// Failed's return, in order, each operation with the state after
+	// it. No linearization of that prefix can be followed by Failed.
 	Prefix []Linearized[S, I, O]
 	// Initial is the model's initial state.
 	Initial S

@@ -35,10 +35,12 @@
 // recorded outputs; Model.StepPending, when set, for pending ones). A
 // history is linearizable when it has a linearization.
 //
-// A prefix of a history is the history cut just before one of its
-// events: operations called after the cut are dropped, and operations
-// called but not returned before the cut become pending. Every prefix of
-// a linearizable history is linearizable.
+// The prefix of a history at one of its events holds the operations
+// called before that event, with their recorded outputs; those that
+// return after it are optional, like pending ones (a linearization of
+// the prefix may include them or not). A prefix is linearizable when it
+// has such a linearization; every prefix of a linearizable history is
+// linearizable.
 //
 // # Results
 //
@@ -46,10 +48,12 @@
 //
 //   - Ok: the history is linearizable.
 //   - Illegal: it is not. The report gives the shortest violating
-//     prefix: Failed, an operation such that the prefix cut just before
-//     Failed's return is linearizable but the prefix cut just after it
-//     is not; Prefix, one linearization of the former, with the model
-//     state after each operation; and Explanation, both as text.
+//     prefix: Failed, the operation whose return is the first event at
+//     which the prefix is not linearizable (the prefix just before that
+//     return is linearizable, and none of its linearizations can be
+//     followed by Failed); Prefix, one linearization of the prefix just
+//     before it, with the model state after each operation; and
+//     Explanation, both as text.
 //   - Unknown: the budget ran out first.
 //
 // # Budget

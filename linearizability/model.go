@@ -54,9 +54,11 @@ type Model[S, I, O any] struct {
 	// means Step with the recorded Output.
 	StepPending func(s S, in I) (ok bool, next S)
 
-	// Key returns the memoization key of a state: two states with equal
-	// keys must behave identically under every sequence of Steps. (A
-	// canonical encoding of the state is always a correct key.)
+	// Key returns the memoization key of a state: two states reached in
+	// one search (from Init, by steps of the operations of one part) with
+	// equal keys must behave identically under every sequence of steps.
+	// A canonical encoding of the state is always a correct key; a key
+	// may leave out what no operation of a part can change.
 	Key func(s S) string
 
 	// Partition optionally splits a history into independent

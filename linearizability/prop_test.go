@@ -138,3 +138,40 @@ func mutate(choose func(int) int, in linearizability.TableCall, out linearizabil
 	}
 	return linearizability.TableOutcome{Rows: rows}
 }
+
+// Partitioning never changes the verdict (P-compositionality), on
+// overlapping histories with one output changed, linearizable or not.
+func TestTablePartitionedAgreesWithWhole(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		cfg := drawConfig(t)
+		cfg.calls = max(cfg.calls, 1)
+		choose := rapidChooser(t)
+		initial, h := generate(choose, cfg)
+		var calls []int
+		for i, op := range h {
+			if op.Input.Kind != linearizability.ETagChangeCall && !op.IsPending() {
+				calls = append(calls, i)
+			}
+		}
+		if len(calls) > 0 {
+			i := calls[choose(len(calls))]
+			h[i].Output = mutate(choose, h[i].Input, h[i].Output)
+		}
+		part, err := linearizability.CheckTable(initial, h, linearizability.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := linearizability.TableModel(initial)
+		m.Partition = nil
+		whole, err := linearizability.Check(m, h, linearizability.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := part.Result, whole.Result; got != want {
+			t.Fatalf("partitioned: got %v, unpartitioned: %v\n%s\n%s", got, want, part.String(), whole.String())
+		}
+		if got, want := part.Result, linearizability.Unknown; got == want {
+			t.Fatalf("got %v with no budget", got)
+		}
+	})
+}

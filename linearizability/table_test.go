@@ -2,6 +2,7 @@ package linearizability_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -274,5 +275,57 @@ func TestCheckTableErrors(t *testing.T) {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestTableBudgetAndDeterminism(t *testing.T) {
+	h, model := benchHistory(300)
+	m := model()
+	full, err := linearizability.Check(m, h, linearizability.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := full.Result, linearizability.Ok; got != want {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	again, err := linearizability.Check(model(), h, linearizability.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := again.Steps, full.Steps; got != want {
+		t.Errorf("second run: Steps: got %d, want %d", got, want)
+	}
+	tiny, err := linearizability.Check(m, h, linearizability.Options{MaxSteps: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := tiny.Result, linearizability.Unknown; got != want {
+		t.Errorf("budget 5: got %v, want %v", got, want)
+	}
+	if got, want := tiny.Steps, int64(5); got != want {
+		t.Errorf("budget 5: Steps: got %d, want %d", got, want)
+	}
+	// Break the last completed query: the verdict and its explanation are
+	// the same on every run.
+	for i := len(h) - 1; i >= 0; i-- {
+		if h[i].Input.Kind == linearizability.QueryCall && !h[i].IsPending() && h[i].Output.Err == nil {
+			h[i].Output.Rows = append(slices.Clone(h[i].Output.Rows), spec.Entity{Key: key("zz", "zz"), ETag: "x"})
+			break
+		}
+	}
+	var first string
+	for run := range 2 {
+		rep, err := linearizability.Check(model(), h, linearizability.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := rep.Result, linearizability.Illegal; got != want {
+			t.Fatalf("broken history: got %v, want %v", got, want)
+		}
+		if run == 0 {
+			first = rep.Explanation
+		} else if rep.Explanation != first {
+			t.Errorf("second run differs:\n%s\nfirst:\n%s", rep.Explanation, first)
+		}
 	}
 }
