@@ -42,7 +42,9 @@
 //
 // Each decision is one step; steps are numbered from 1, and Step returns
 // the number of the latest one. Logf records events tagged with the step
-// and the machine; they are returned in Result.Events.
+// and the machine; they are returned in Result.Events (Tracing tells
+// whether they are recorded, so callers can skip formatting), and
+// Result.Report prints the failure with the events of the last steps.
 //
 // Strategies, selected by Config.Strategy:
 //
@@ -51,15 +53,22 @@
 //   - "pct": probabilistic concurrency testing (Burckhardt et al.,
 //     ASPLOS 2010) with Config.Depth d: random machine priorities and
 //     d-1 priority change points among the first Config.ExpectedSteps
-//     steps; after them it schedules uniformly at random.
+//     steps; after them it schedules uniformly at random. Set
+//     ExpectedSteps to about the length of a typical run (Result.Steps):
+//     change points beyond the end of a run are wasted.
 //   - "pos": partial order sampling (Yuan et al., CAV 2018), with the
 //     resource of each pending operation (a Mutex, Cond, Future,
-//     WaitGroup or YieldOn key) deciding which operations race.
+//     WaitGroup or YieldOn key) deciding which operations race; after
+//     Config.ExpectedSteps steps it too schedules uniformly at random.
 //   - "dfs": depth-first enumeration of all schedules and choices, one
 //     per run; use an Explorer, which reports when the space is
 //     exhausted and how many schedules it held.
 //   - "portfolio": iteration i uses PortfolioStrategy(i).
 //   - "replay": the decisions of Config.Replay, a parsed Trace.
+//
+// An Explorer runs many iterations: iteration i has the seed
+// IterationSeed(Config.Seed, i), so iterations can be spread over workers
+// (each calling Run with that seed) without changing any schedule.
 //
 // Given the same strategy, seed and program, the decisions are the same
 // at any GOMAXPROCS: nothing but the strategy's random source and the
@@ -81,6 +90,10 @@
 //
 //	deadlock at step 9: no machine enabled; machine 0 "main" waits on Mutex.Lock (held by machine 1 "x"); machine 1 "x" waits on Mutex.Lock (held by machine 0 "main")
 //
+// A machine may finish while holding a Mutex; machines waiting for it
+// then stay blocked, and the deadlock report says the holder "has
+// finished".
+//
 // Blocking outside the scheduler's control (a plain channel, a
 // sync.Mutex, time.Sleep, I/O) while other machines are parked cannot be
 // resolved by the scheduler. The watchdog detects it: when the running
@@ -90,7 +103,19 @@
 //	uncontrolled blocking in machine 1 "app" at step 12: no scheduling point for 5s (...)
 //
 // and Run returns instead of hanging. The stuck goroutine cannot be
-// stopped; it exits as soon as it reaches the scheduler again.
+// stopped; it exits as soon as it reaches the scheduler again. A long
+// computation without a scheduling point looks the same to the
+// watchdog: do heavy checking after Run returns, or raise the Watchdog.
+//
+// # Liveness
+//
+// SetHot(ctx, name, true) marks a condition that must eventually
+// become false (SetHot(ctx, name, false)), such as "migration
+// incomplete". Only fair steps count towards Config.LivenessSteps: for
+// "random" every step, for "pct" and "pos" the steps after
+// Config.ExpectedSteps (before that they may starve a machine on
+// purpose), for "dfs" none. A condition still hot when every machine has
+// finished is a violation whatever the strategy.
 //
 // # Failures
 //

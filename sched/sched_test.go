@@ -458,9 +458,9 @@ func TestTeardown(t *testing.T) {
 		"pass": busy,
 	}
 	names := []string{"assertion", "deadlock", "panic", "pass", "step bound"}
-	runs := 2000
+	runs := 20000
 	if testing.Short() {
-		runs = 200
+		runs = 500
 	}
 	runtime.GC()
 	before := runtime.NumGoroutine()
