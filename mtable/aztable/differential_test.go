@@ -45,7 +45,7 @@ func limitRapidChecks() {
 
 var (
 	partitions = []string{"p", "q"}
-	rowKeys    = []string{"a", "b", "c", "d", "e"}
+	rowKeys    = []string{"a", "b", "c", "d", "e's"}
 	propNames  = []string{"b", "d", "g", "isHappy", "l", "n", "s", "t"}
 	testGUIDs  = []string{"00000000-0000-0000-0000-000000000001", "ffffffff-0000-0000-0000-000000000002"}
 	testTimes  = []time.Time{time.Date(2020, 1, 2, 3, 4, 5, 600, time.UTC), time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -260,7 +261,9 @@ func (t *Table) innerError(p batchPart, n int) error {
 			index, msg = v, strings.TrimSpace(msg[i+1:])
 		}
 	}
-	if index < 0 && n == 1 {
+	if code == string(aztables.TableNotFound) {
+		index, msg = -1, "table "+t.name+" does not exist: "+msg
+	} else if index < 0 && n == 1 {
 		index = 0
 	}
 	if msg == "" {
@@ -285,7 +288,17 @@ func odataError(body []byte) (code, msg string) {
 	if json.Unmarshal(body, &e) == nil {
 		return e.Err.Code, e.Err.Message.Value
 	}
-	return "", strings.TrimSpace(string(body))
+	text := strings.TrimSpace(string(body))
+	if strings.HasPrefix(text, "<") { // an XML error (e.g. authentication)
+		var x struct {
+			Code    string `xml:"Code"`
+			Message string `xml:"Message"`
+		}
+		if xml.Unmarshal(body, &x) == nil {
+			return x.Code, x.Message
+		}
+	}
+	return "", text
 }
 
 // serviceMessage returns the service's error message of re, without the
