@@ -1,0 +1,198 @@
+package harness
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/migratingtable/migratingtable/mtable"
+	"github.com/migratingtable/migratingtable/sched"
+)
+
+// Workload describes what the simulated application machines do. The
+// zero value is not useful; start from DefaultWorkload.
+type Workload struct {
+	// Apps is the number of application machines.
+	Apps int
+	// CallsPerApp is how many virtual-table calls each application
+	// machine makes.
+	CallsPerApp int
+	// Partitions is the number of partitions ("p0", "p1", ...).
+	Partitions int
+	// RowKeys is the number of row keys per partition ("0" .. RowKeys-1).
+	RowKeys int
+	// InitialRows lists the row keys present at the start in every
+	// partition of the old table except the first EmptyPartitions.
+	InitialRows []int
+	// EmptyPartitions is how many partitions (the first ones in key
+	// order) start empty, so writers create partitions behind the
+	// migrator's scan.
+	EmptyPartitions int
+	// MaxBatch is the largest batch an application writes.
+	MaxBatch int
+	// Weights of the call kinds: batch, atomic query, retrieve, streamed
+	// query. A kind with weight 0 never occurs.
+	BatchWeight, QueryWeight, RetrieveWeight, StreamWeight int
+	// FollowMigration makes each application machine, before each call,
+	// choose a client state and wait until the migrator has pushed at
+	// least that state (or finished), so calls land in every state and
+	// during pushes whatever the strategy's bias.
+	FollowMigration bool
+}
+
+// DefaultWorkload is the workload of PROTOCOL.md section 5, extended so
+// the general harness reaches every bug: the old table starts with rows
+// 0, 1, 3, 4 (of 0..5) in each of two partitions; three application
+// machines make four calls each (batches of one or two operations of the
+// seven kinds with If-Match "*", a wrong ETag or the current ETag;
+// atomic queries and retrieves; streamed queries with no filter or an
+// isHappy filter), spread over the whole migration.
+func DefaultWorkload() Workload {
+	return Workload{
+		Apps:            3,
+		CallsPerApp:     4,
+		Partitions:      2,
+		RowKeys:         6,
+		InitialRows:     []int{0, 1, 3, 4},
+		MaxBatch:        2,
+		BatchWeight:     5,
+		QueryWeight:     2,
+		RetrieveWeight:  1,
+		StreamWeight:    2,
+		FollowMigration: true,
+	}
+}
+
+// Validate reports the first unusable parameter.
+func (w Workload) Validate() error {
+	switch {
+	case w.Apps < 0 || w.Apps > 16:
+		return fmt.Errorf("workload: apps %d out of range 0..16", w.Apps)
+	case w.CallsPerApp < 0 || w.CallsPerApp > 1000:
+		return fmt.Errorf("workload: calls per app %d out of range 0..1000", w.CallsPerApp)
+	case w.Partitions < 1 || w.Partitions > 26:
+		return fmt.Errorf("workload: partitions %d out of range 1..26", w.Partitions)
+	case w.RowKeys < 1 || w.RowKeys > 100:
+		return fmt.Errorf("workload: row keys %d out of range 1..100", w.RowKeys)
+	case w.EmptyPartitions < 0 || w.EmptyPartitions > w.Partitions:
+		return fmt.Errorf("workload: empty partitions %d out of range 0..%d (partitions)", w.EmptyPartitions, w.Partitions)
+	case w.MaxBatch < 1 || w.MaxBatch > w.RowKeys:
+		return fmt.Errorf("workload: max batch %d out of range 1..%d (row keys)", w.MaxBatch, w.RowKeys)
+	case w.BatchWeight < 0 || w.QueryWeight < 0 || w.RetrieveWeight < 0 || w.StreamWeight < 0 ||
+		w.BatchWeight+w.QueryWeight+w.RetrieveWeight+w.StreamWeight == 0:
+		return fmt.Errorf("workload: call weights must be >= 0 and not all 0")
+	}
+	for _, r := range w.InitialRows {
+		if r < 0 || r >= w.RowKeys {
+			return fmt.Errorf("workload: initial row %d out of range 0..%d", r, w.RowKeys-1)
+		}
+	}
+	return nil
+}
+
+// Params lists the workload and bug as ordered key/value pairs for the
+// banner and trace header.
+func (w Workload) Params() [][2]string {
+	rows := ""
+	for i, r := range w.InitialRows {
+		if i > 0 {
+			rows += ","
+		}
+		rows += strconv.Itoa(r)
+	}
+	return [][2]string{
+		{"apps", strconv.Itoa(w.Apps)},
+		{"calls-per-app", strconv.Itoa(w.CallsPerApp)},
+		{"partitions", strconv.Itoa(w.Partitions)},
+		{"row-keys", strconv.Itoa(w.RowKeys)},
+		{"initial-rows", rows},
+		{"empty-partitions", strconv.Itoa(w.EmptyPartitions)},
+		{"max-batch", strconv.Itoa(w.MaxBatch)},
+		{"weights", fmt.Sprintf("batch=%d,query=%d,retrieve=%d,stream=%d", w.BatchWeight, w.QueryWeight, w.RetrieveWeight, w.StreamWeight)},
+		{"follow-migration", strconv.FormatBool(w.FollowMigration)},
+	}
+}
+
+// Options configures one iteration.
+type Options struct {
+	Workload Workload
+	// Bug is the library bug switched on (mtable.NoBug for the correct
+	// library).
+	Bug mtable.Bug
+}
+
+// OptionsFromTrace rebuilds the options a trace was recorded with from
+// its parameters, so a trace file is self-contained.
+func OptionsFromTrace(tr *sched.Trace) (Options, error) {
+	opts := Options{Workload: DefaultWorkload(), Bug: mtable.NoBug}
+	get := func(key string) (string, error) {
+		v, ok := tr.Param(key)
+		if !ok {
+			return "", fmt.Errorf("trace has no %q parameter: was it written by mtabletest?", key)
+		}
+		return v, nil
+	}
+	atoi := func(key string, dst *int) error {
+		v, err := get(key)
+		if err != nil {
+			return err
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("trace parameter %s=%q: not an integer", key, v)
+		}
+		*dst = n
+		return nil
+	}
+	bug, err := get("bug")
+	if err != nil {
+		return opts, err
+	}
+	if bug != "none" {
+		num, _, _ := strings.Cut(bug, ":")
+		if opts.Bug, err = mtable.ParseBug(num); err != nil {
+			return opts, fmt.Errorf("trace parameter bug=%q: %v", bug, err)
+		}
+	}
+	w := &opts.Workload
+	for _, p := range []struct {
+		key string
+		dst *int
+	}{
+		{"apps", &w.Apps}, {"calls-per-app", &w.CallsPerApp}, {"partitions", &w.Partitions},
+		{"row-keys", &w.RowKeys}, {"empty-partitions", &w.EmptyPartitions}, {"max-batch", &w.MaxBatch},
+	} {
+		if err := atoi(p.key, p.dst); err != nil {
+			return opts, err
+		}
+	}
+	rows, err := get("initial-rows")
+	if err != nil {
+		return opts, err
+	}
+	w.InitialRows = nil
+	if rows != "" {
+		for _, f := range strings.Split(rows, ",") {
+			n, err := strconv.Atoi(f)
+			if err != nil {
+				return opts, fmt.Errorf("trace parameter initial-rows=%q: %q is not an integer", rows, f)
+			}
+			w.InitialRows = append(w.InitialRows, n)
+		}
+	}
+	weights, err := get("weights")
+	if err != nil {
+		return opts, err
+	}
+	if _, err := fmt.Sscanf(weights, "batch=%d,query=%d,retrieve=%d,stream=%d", &w.BatchWeight, &w.QueryWeight, &w.RetrieveWeight, &w.StreamWeight); err != nil {
+		return opts, fmt.Errorf("trace parameter weights=%q: %v", weights, err)
+	}
+	follow, err := get("follow-migration")
+	if err != nil {
+		return opts, err
+	}
+	if w.FollowMigration, err = strconv.ParseBool(follow); err != nil {
+		return opts, fmt.Errorf("trace parameter follow-migration=%q: %v", follow, err)
+	}
+	return opts, opts.Check()
+}

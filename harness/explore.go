@@ -1,0 +1,333 @@
+package harness
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/migratingtable/migratingtable/sched"
+)
+
+// ExploreConfig configures a run of many iterations.
+type ExploreConfig struct {
+	Options
+
+	// Strategy is "random", "pct", "pos", "dfs" or "portfolio" (which
+	// rotates random, pct and pos over the iterations).
+	Strategy string
+	Depth    int // PCT depth; 0 means the scheduler's default
+	// Seed is the base seed; iteration i runs with
+	// sched.IterationSeed(Seed, i).
+	Seed uint64
+	// Iterations is the size of the iteration space 0..Iterations-1.
+	Iterations int
+	// MaxSteps bounds each iteration's schedule.
+	MaxSteps int
+	// Parallel is the number of workers (>= 1). Results do not depend on
+	// it. dfs always runs on one worker.
+	Parallel int
+	// Shard and Shards select the iterations i with i % Shards ==
+	// Shard-1. Shards 0 means all iterations.
+	Shard, Shards int
+	// KeepGoing runs every iteration instead of stopping at the first
+	// failure.
+	KeepGoing bool
+	// LinBudget bounds oracle 2's search per iteration; 0 means
+	// DefaultLinBudget.
+	LinBudget int64
+	// Events records every iteration's event log (slower); failing
+	// iterations are replayed with events on anyway.
+	Events bool
+
+	// Progress, if set, is called after each iteration completes, in
+	// iteration order, with the running totals.
+	Progress func(Progress)
+	// OnFailure, if set, is called for each failing iteration, in
+	// iteration order (with its event log).
+	OnFailure func(*Iteration)
+}
+
+// DefaultMaxSteps is the per-iteration step bound: a correct run of the
+// default workload takes a few hundred steps.
+const DefaultMaxSteps = 20_000
+
+// Progress is the state of an exploration.
+type Progress struct {
+	Done, Total, Failures int
+	Elapsed               time.Duration
+}
+
+// Summary is the outcome of an exploration.
+type Summary struct {
+	// Iterations is the number of iterations run (up to and including
+	// the first failure unless KeepGoing).
+	Iterations int
+	Failures   int
+	// First is the first failing iteration, nil if none.
+	First *Iteration
+	// ByKind counts failing iterations by IterationFailure.Kind; ByCheck
+	// counts, over failing iterations, each oracle that failed.
+	ByKind, ByCheck map[string]int
+	// Exhausted is set when a dfs exploration ran every schedule.
+	Exhausted bool
+	Elapsed   time.Duration
+}
+
+// SchedConfig returns the scheduler configuration of iteration i.
+func (c ExploreConfig) SchedConfig(i int) sched.Config {
+	return sched.Config{
+		Strategy:  c.Strategy,
+		Seed:      sched.IterationSeed(c.Seed, i),
+		Iteration: i,
+		Depth:     c.Depth,
+		MaxSteps:  c.maxSteps(),
+		Params:    Params(c.Options),
+		NoEvents:  !c.Events,
+	}
+}
+
+func (c ExploreConfig) maxSteps() int {
+	if c.MaxSteps > 0 {
+		return c.MaxSteps
+	}
+	return DefaultMaxSteps
+}
+
+// Validate reports the first unusable setting.
+func (c ExploreConfig) Validate() error {
+	if err := c.Options.Check(); err != nil {
+		return err
+	}
+	switch c.Strategy {
+	case "random", "pct", "pos", "dfs", "portfolio":
+	default:
+		return fmt.Errorf("unknown strategy %q (want random, pct, pos, dfs or portfolio)", c.Strategy)
+	}
+	switch {
+	case c.Iterations < 0:
+		return fmt.Errorf("iterations %d must be >= 0", c.Iterations)
+	case c.Parallel < 1:
+		return fmt.Errorf("parallel %d must be >= 1", c.Parallel)
+	case c.Shards < 0 || (c.Shards > 0 && (c.Shard < 1 || c.Shard > c.Shards)):
+		return fmt.Errorf("shard %d/%d: want K/N with 1 <= K <= N", c.Shard, c.Shards)
+	case c.Depth < 0:
+		return fmt.Errorf("depth %d must be >= 0", c.Depth)
+	case c.MaxSteps < 0:
+		return fmt.Errorf("max steps %d must be >= 0", c.MaxSteps)
+	}
+	return nil
+}
+
+// shardIndices is the shard's slice of the iteration space: n indices,
+// the k-th of which is first + k*stride.
+type shardIndices struct{ first, stride, n int }
+
+func (c ExploreConfig) indices() shardIndices {
+	if c.Shards == 0 {
+		return shardIndices{0, 1, c.Iterations}
+	}
+	first := c.Shard - 1
+	n := 0
+	if c.Iterations > first {
+		n = (c.Iterations - first + c.Shards - 1) / c.Shards
+	}
+	return shardIndices{first, c.Shards, n}
+}
+
+func (s shardIndices) at(k int) int { return s.first + k*s.stride }
+
+// Explore runs the iterations and summarises them. Iteration i's
+// schedule depends only on the configuration and i, so the summary (but
+// for Elapsed) is the same for any Parallel.
+func Explore(c ExploreConfig) (Summary, error) {
+	if err := c.Validate(); err != nil {
+		return Summary{}, err
+	}
+	start := time.Now()
+	sum := Summary{ByKind: map[string]int{}, ByCheck: map[string]int{}}
+	idx := c.indices()
+	done := 0
+	record := func(it *Iteration) bool {
+		done++
+		sum.Iterations++
+		if it.Failure != nil {
+			sum.Failures++
+			sum.ByKind[it.Failure.Kind]++
+			for k, n := range it.Checks {
+				if n > 0 {
+					sum.ByCheck[k]++
+				}
+			}
+			if sum.First == nil {
+				sum.First = it
+			}
+			if c.OnFailure != nil {
+				c.OnFailure(it)
+			}
+		}
+		if c.Progress != nil {
+			c.Progress(Progress{Done: done, Total: idx.n, Failures: sum.Failures, Elapsed: time.Since(start)})
+		}
+		return it.Failure == nil || c.KeepGoing
+	}
+	var err error
+	if c.Strategy == "dfs" {
+		err = c.exploreDFS(idx, record, &sum)
+	} else {
+		err = c.exploreParallel(idx, record)
+	}
+	sum.Elapsed = time.Since(start)
+	return sum, err
+}
+
+func (c ExploreConfig) exploreDFS(idx shardIndices, record func(*Iteration) bool, sum *Summary) error {
+	if c.Shards > 1 {
+		return fmt.Errorf("dfs cannot be sharded: its schedules are enumerated in sequence")
+	}
+	scfg := c.SchedConfig(0)
+	ex, err := sched.NewExplorer(scfg)
+	if err != nil {
+		return err
+	}
+	for range idx.n {
+		it, err := runWith(c.Options, c.LinBudget, ex.Next)
+		if errors.Is(err, sched.ErrExhausted) {
+			sum.Exhausted = true
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		it.Index = ex.Iteration() - 1
+		if it.Failure != nil {
+			c.withEvents(it)
+		}
+		if !record(it) {
+			return nil
+		}
+	}
+	sum.Exhausted = ex.Exhausted()
+	return nil
+}
+
+// exploreParallel runs the indices on c.Parallel workers and records the
+// results in index order, stopping after the first failure unless
+// KeepGoing: workers skip indices past a known failure, but finish the
+// ones before it, so the first failure reported is the lowest failing
+// index whatever the number of workers.
+func (c ExploreConfig) exploreParallel(idx shardIndices, record func(*Iteration) bool) error {
+	type slot struct {
+		it  *Iteration
+		err error
+	}
+	var (
+		mu       sync.Mutex
+		cond     = sync.NewCond(&mu)
+		results  = map[int]*slot{} // finished, not yet recorded
+		recorded int               // slots before this one are recorded
+		window   = 64 * c.Parallel
+		next     int
+		stopAt   = idx.n // no index at or past stopAt needs running
+		firstErr error
+	)
+	worker := func() {
+		for {
+			mu.Lock()
+			// Stay within a window of the collector, so memory is bounded
+			// however slow one iteration is.
+			for next < stopAt && next >= recorded+window {
+				cond.Wait()
+			}
+			if next >= stopAt {
+				mu.Unlock()
+				return
+			}
+			k := next
+			next++
+			mu.Unlock()
+
+			it, err := RunOnce(c.Options, c.SchedConfig(idx.at(k)), c.LinBudget)
+			if it != nil {
+				it.Index = idx.at(k)
+				if it.Failure != nil {
+					c.withEvents(it)
+				}
+			}
+			mu.Lock()
+			results[k] = &slot{it, err}
+			if (err != nil || (it.Failure != nil && !c.KeepGoing)) && k+1 < stopAt {
+				stopAt = k + 1
+			}
+			cond.Broadcast()
+			mu.Unlock()
+		}
+	}
+	workers := c.Parallel
+	if workers > idx.n {
+		workers = idx.n
+	}
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() { defer wg.Done(); worker() }()
+	}
+	// Record in index order as results arrive.
+	for k := 0; k < idx.n; k++ {
+		mu.Lock()
+		for results[k] == nil && k < stopAt {
+			cond.Wait()
+		}
+		r := results[k]
+		delete(results, k)
+		recorded = k + 1
+		cond.Broadcast()
+		mu.Unlock()
+		if r == nil {
+			break
+		}
+		if r.err != nil {
+			firstErr = r.err
+			break
+		}
+		if !record(r.it) {
+			break
+		}
+	}
+	mu.Lock()
+	stopAt = 0
+	cond.Broadcast()
+	mu.Unlock()
+	wg.Wait()
+	return firstErr
+}
+
+// withEvents replays a failing iteration with the event log on when it
+// ran without one (runs are deterministic, so the replay is the same
+// run) and keeps the replay's result.
+func (c ExploreConfig) withEvents(it *Iteration) {
+	if len(it.Sched.Events) > 0 {
+		return
+	}
+	again, err := Replay(c.Options, it.Sched.Trace, c.LinBudget)
+	if err != nil || again.Failure == nil {
+		return // keep the original; Replay's own checks report flakiness
+	}
+	again.Index = it.Index
+	*it = *again
+}
+
+// Replay runs the iteration recorded in tr, with the event log on.
+func Replay(opts Options, tr *sched.Trace, linBudget int64) (*Iteration, error) {
+	scfg := sched.Config{
+		Strategy:      "replay",
+		Replay:        tr,
+		Seed:          tr.Seed,
+		Depth:         tr.Depth,
+		ExpectedSteps: tr.ExpectedSteps,
+		MaxSteps:      tr.MaxSteps,
+		LivenessSteps: tr.LivenessSteps,
+		Params:        Params(opts),
+	}
+	return RunOnce(opts, scfg, linBudget)
+}

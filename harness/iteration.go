@@ -1,0 +1,80 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/migratingtable/migratingtable/mtable"
+	"github.com/migratingtable/migratingtable/sched"
+	"github.com/migratingtable/migratingtable/spec"
+)
+
+// main is the body of the first machine of an iteration: it starts the
+// application machines and the migrator, waits for all of them, and runs
+// the end-of-run checks.
+func (w *world) main(ctx context.Context) {
+	oldB := &backend{w: w, name: "old", mem: w.old}
+	newB := &backend{w: w, name: "new", mem: w.new}
+	cfg := &config{w: w, inner: w.config}
+	opts := []mtable.Option{mtable.WithMonitor(refMonitor{w})}
+	if w.opts.Bug != mtable.NoBug {
+		opts = append(opts, mtable.WithBug(w.opts.Bug))
+	}
+	sched.SetHot(ctx, "migration incomplete", true)
+	var done []*sched.Future[struct{}]
+	spawn := func(name string, body func(ctx context.Context)) {
+		f := sched.NewFuture[struct{}]()
+		done = append(done, f)
+		sched.Go(ctx, name, func(ctx context.Context) {
+			body(ctx)
+			f.Resolve(ctx, struct{}{})
+		})
+	}
+	spawn("migrator", func(ctx context.Context) {
+		w.migrator(ctx, oldB, newB, cfg, opts)
+		sched.SetHot(ctx, "migration incomplete", false)
+	})
+	for i := 0; i < w.opts.Workload.Apps; i++ {
+		spawn(fmt.Sprintf("app%d", i), func(ctx context.Context) {
+			w.app(ctx, i, mtable.New(oldB, newB, cfg, opts...))
+		})
+	}
+	for _, f := range done {
+		f.Wait(ctx)
+	}
+	w.checkFinal(ctx)
+}
+
+// checkFinal is oracle 5: after the migration, the new table holds
+// exactly the reference content (no metadata, no tombstones, no internal
+// rows) and the old table is empty.
+func (w *world) checkFinal(ctx context.Context) {
+	if !w.migrated || w.migratorErr != nil {
+		return
+	}
+	want := canonicalRows(w.ref.Snapshot())
+	got := canonicalRows(w.new.Snapshot())
+	if d := cmp.Diff(want, got); d != "" {
+		w.fail(ctx, &CheckFailure{Check: CheckFinalState,
+			Message: "after migration the new table differs from the reference table", Diff: d})
+		return
+	}
+	if old := w.old.Snapshot(); len(old) != 0 {
+		keys := make([]string, len(old))
+		for i, e := range old {
+			keys[i] = e.Key.String()
+		}
+		w.fail(ctx, &CheckFailure{Check: CheckFinalState,
+			Message: "after migration the old table still holds rows: " + strings.Join(keys, " ")})
+	}
+}
+
+func canonicalRows(rows spec.Rows) []comparableRow {
+	out := make([]comparableRow, len(rows))
+	for i, e := range rows {
+		out[i] = canonicalRow(e)
+	}
+	return out
+}

@@ -1,0 +1,134 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/migratingtable/migratingtable/mtable"
+	"github.com/migratingtable/migratingtable/sched"
+	"github.com/migratingtable/migratingtable/spec"
+)
+
+// app is the body of application machine i: it makes the workload's
+// calls through its own MigratingTable instance.
+func (w *world) app(ctx context.Context, i int, t spec.Table) {
+	wl := w.opts.Workload
+	for seq := 0; seq < wl.CallsPerApp; seq++ {
+		if wl.FollowMigration {
+			// Choose a state at least as far as the migration has come and
+			// wait for it: calls land in every state and during pushes.
+			target := mtable.State(sched.Choose(ctx, int(mtable.UseNewHideMetadata)+1))
+			w.waitForState(ctx, target)
+		}
+		call := w.genCall(ctx, i, seq)
+		c := &callRecord{ID: len(w.calls), Machine: sched.MachineName(ctx), MID: i, Seq: seq, Call: call,
+			Invoke: sched.Step(ctx), InvokeAt: w.tick()}
+		w.calls = append(w.calls, c)
+		cctx := withCall(ctx, c)
+		sched.Logf(ctx, "call %d: %s", seq, call)
+		switch call.Kind {
+		case CallBatch:
+			res, err := t.ExecuteBatch(cctx, call.Ops)
+			c.Outcome = outcomeOf(res, nil, err)
+		case CallQuery:
+			rows, err := t.QueryAtomic(cctx, call.Filter)
+			c.Outcome = outcomeOf(nil, rows, err)
+		case CallRetrieve:
+			e, ok, err := spec.Retrieve(cctx, t, call.Key)
+			var rows []spec.Entity
+			if ok {
+				rows = []spec.Entity{e}
+			} else if err == nil {
+				rows = []spec.Entity{}
+			}
+			c.Outcome = outcomeOf(nil, rows, err)
+		case CallStream:
+			rows, err := w.runStream(cctx, t, c)
+			c.Outcome = outcomeOf(nil, rows, err)
+		}
+		c.Return, c.ReturnAt = sched.Step(ctx), w.tick()
+		sched.Logf(ctx, "call %d returned: %s", seq, c.Outcome)
+		if c.Outcome.Status == -1 {
+			// The harness's backends fail only with table errors, so any
+			// other error is the library's fault.
+			w.fail(ctx, &CheckFailure{Check: CheckError, Call: c.String(), Message: "call failed with an error that is not a table outcome: " + c.Outcome.Err})
+		}
+		refMonitor{w}.checkReturn(ctx, c)
+	}
+}
+
+// genCall draws one call from the workload with the scheduler's choices.
+func (w *world) genCall(ctx context.Context, machine, seq int) Call {
+	wl := w.opts.Workload
+	pk := partitionName(sched.Choose(ctx, wl.Partitions))
+	k := sched.Choose(ctx, wl.BatchWeight+wl.QueryWeight+wl.RetrieveWeight+wl.StreamWeight)
+	switch {
+	case k < wl.BatchWeight:
+		n := 1 + sched.Choose(ctx, wl.MaxBatch)
+		used := map[int]bool{}
+		ops := make([]spec.Op, 0, n)
+		for o := 0; o < n; o++ {
+			r := sched.Choose(ctx, wl.RowKeys)
+			for used[r] {
+				r = (r + 1) % wl.RowKeys
+			}
+			used[r] = true
+			key := spec.Key{PartitionKey: pk, RowKey: strconv.Itoa(r)}
+			kind := spec.OpKind(sched.Choose(ctx, int(spec.DeleteIfExists)+1))
+			e := spec.Entity{Key: key}
+			if !kind.IsDelete() {
+				e.Props = spec.Props{
+					"isHappy": spec.Bool(sched.Bool(ctx)),
+					fmt.Sprintf("m%dc%do%d", machine, seq, o): spec.Bool(true),
+				}
+			}
+			if kind.NeedsIfMatch() {
+				switch sched.Choose(ctx, 3) {
+				case 0:
+					e.ETag = spec.AnyETag
+				case 1:
+					e.ETag = "wrong"
+				default:
+					// The row's current virtual ETag, as the reference knows
+					// it (a wrong one if the row is absent).
+					if cur, ok := w.ref.Snapshot().Get(key); ok {
+						e.ETag = cur.ETag
+					} else {
+						e.ETag = "absent"
+					}
+				}
+			}
+			ops = append(ops, spec.Op{Kind: kind, Entity: e})
+		}
+		return Call{Kind: CallBatch, Ops: ops}
+	case k < wl.BatchWeight+wl.QueryWeight:
+		return Call{Kind: CallQuery, Filter: spec.AndFilters(spec.PartitionFilter(pk), w.genHappyFilter(ctx))}
+	case k < wl.BatchWeight+wl.QueryWeight+wl.RetrieveWeight:
+		return Call{Kind: CallRetrieve, Key: spec.Key{PartitionKey: pk, RowKey: strconv.Itoa(sched.Choose(ctx, wl.RowKeys))}}
+	default:
+		return Call{Kind: CallStream, Filter: w.genHappyFilter(ctx)}
+	}
+}
+
+// genHappyFilter is none, isHappy eq false or isHappy eq true.
+func (w *world) genHappyFilter(ctx context.Context) spec.Filter {
+	switch sched.Choose(ctx, 3) {
+	case 0:
+		return nil
+	case 1:
+		return spec.Comparison{Property: "isHappy", Op: spec.Eq, Value: spec.Bool(false)}
+	default:
+		return spec.Comparison{Property: "isHappy", Op: spec.Eq, Value: spec.Bool(true)}
+	}
+}
+
+// migrator is the body of the migrator machine.
+func (w *world) migrator(ctx context.Context, old, new spec.Table, cfg mtable.ConfigService, opts []mtable.Option) {
+	err := mtable.NewMigrator(old, new, cfg, opts...).Run(ctx)
+	sched.Logf(ctx, "migrator returned: %v", err)
+	w.noteMigrated(ctx, err)
+	if err != nil {
+		w.fail(ctx, &CheckFailure{Check: CheckMigrator, Message: "migrator failed: " + err.Error()})
+	}
+}

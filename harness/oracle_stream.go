@@ -1,0 +1,123 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/migratingtable/migratingtable/spec"
+)
+
+// streamCheck is oracle 3 for one streamed query: each row returned, and
+// end of stream, must be a valid next answer given the reference table's
+// revisions since the query began, and the continuation key must never
+// go backwards nor pass the next row returned.
+type streamCheck struct {
+	filter   spec.Filter
+	startRev int       // index in world.revs current when the query began
+	last     *spec.Key // last key returned
+	cont     *spec.Key // last continuation reported
+}
+
+func (w *world) newStreamCheck(f spec.Filter) *streamCheck {
+	return &streamCheck{filter: f, startRev: len(w.revs) - 1}
+}
+
+// next checks one answer of the stream: a row (ok) or the end (!ok).
+// It returns a description of the violation, or "".
+func (sc *streamCheck) next(w *world, e spec.Entity, ok bool) string {
+	revs := w.revs[sc.startRev:]
+	after := func(k spec.Key) bool { return sc.last == nil || sc.last.Less(k) }
+	// The mandatory key: the smallest key after the last one returned
+	// that matches the filter in every revision since the query began.
+	var mandatory *spec.Key
+	for _, r := range revs[0] {
+		if !after(r.Key) || !spec.Matches(sc.filter, r) {
+			continue
+		}
+		inAll := true
+		for _, rev := range revs[1:] {
+			if x, found := rev.Get(r.Key); !found || !spec.Matches(sc.filter, x) {
+				inAll = false
+				break
+			}
+		}
+		if inAll {
+			k := r.Key
+			mandatory = &k
+			break
+		}
+	}
+	if !ok {
+		if mandatory != nil {
+			return fmt.Sprintf("stream ended, but row %s was present in every revision since the query began and was not returned", mandatory)
+		}
+		return ""
+	}
+	if !after(e.Key) {
+		return fmt.Sprintf("row %s returned after row %s: keys must increase", e.Key, sc.last)
+	}
+	if sc.cont != nil && e.Key.Less(*sc.cont) {
+		return fmt.Sprintf("row %s returned below the continuation key %s reported before it", e.Key, sc.cont)
+	}
+	if mandatory != nil && mandatory.Less(e.Key) {
+		return fmt.Sprintf("row %s returned, skipping row %s, which was present in every revision since the query began", e.Key, mandatory)
+	}
+	got := canonicalRow(e)
+	for _, rev := range revs {
+		if x, found := rev.Get(e.Key); found && spec.Matches(sc.filter, x) && canonicalRow(x) == got {
+			k := e.Key
+			sc.last = &k
+			return ""
+		}
+	}
+	return fmt.Sprintf("row %s is not a version of that row matching the filter in any revision since the query began", formatEntity(e))
+}
+
+// continuation checks the continuation key reported after an answer.
+func (sc *streamCheck) continuation(k spec.Key, ok bool) string {
+	if !ok {
+		return ""
+	}
+	if sc.last != nil && !sc.last.Less(k) {
+		return fmt.Sprintf("continuation key %s is not greater than the last row returned, %s", k, sc.last)
+	}
+	if sc.cont != nil && k.Less(*sc.cont) {
+		return fmt.Sprintf("continuation key went backwards: %s after %s", k, sc.cont)
+	}
+	sc.cont = &k
+	return ""
+}
+
+func canonicalRow(e spec.Entity) comparableRow {
+	return comparableRow{e.Key, e.ETag, formatProps(e.Props)}
+}
+
+// runStream runs a streamed query to its end, checking each answer.
+func (w *world) runStream(ctx context.Context, t spec.Table, c *callRecord) ([]spec.Entity, error) {
+	sc := w.newStreamCheck(c.Call.Filter)
+	c.stream = sc
+	s, err := t.QueryStreamed(ctx, c.Call.Filter)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	var rows []spec.Entity
+	for {
+		e, ok, err := s.Next(ctx)
+		if err != nil {
+			return rows, err
+		}
+		if msg := sc.next(w, e, ok); msg != "" {
+			w.fail(ctx, &CheckFailure{Check: CheckStream, Call: c.String(), Message: msg})
+			return append(rows, e), nil
+		}
+		if msg := sc.continuation(s.Continuation()); msg != "" {
+			w.fail(ctx, &CheckFailure{Check: CheckStream, Call: c.String(), Message: msg})
+			return rows, nil
+		}
+		if !ok {
+			return rows, nil
+		}
+		rows = append(rows, e)
+	}
+}

@@ -1,0 +1,147 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/migratingtable/migratingtable/linearizability"
+	"github.com/migratingtable/migratingtable/mtable"
+	"github.com/migratingtable/migratingtable/sched"
+)
+
+// Failure kinds beyond the scheduler's: an oracle's check name is used as
+// the kind of an assertion it raised.
+const (
+	KindAssertion       = "assertion"
+	KindLinearizability = "linearizability"
+)
+
+// Iteration is the outcome of one schedule.
+type Iteration struct {
+	Index    int    // iteration index within the exploration
+	Seed     uint64 // the seed the strategy ran with
+	Strategy string // the concrete strategy (never "portfolio")
+
+	Sched *sched.Result // the scheduler's result: trace, events, failure
+
+	// Failure is nil when every oracle passed.
+	Failure *IterationFailure
+
+	// Lin is oracle 2's verdict (run on every iteration, also after
+	// another oracle failed, so the oracles can be compared).
+	Lin        linearizability.Result
+	LinExplain string
+
+	// Calls is the number of virtual-table calls made.
+	Calls int
+
+	// Checks counts the failures of each oracle (by check name) in this
+	// iteration; CheckLinearizability counts oracle 2.
+	Checks map[string]int
+
+	world *world
+}
+
+// History returns the recorded history of the iteration's virtual-table
+// calls and ETag-only changes.
+func (it *Iteration) History() *History {
+	h := it.world.history()
+	h.Iteration, h.Seed, h.Strategy = it.Index, it.Seed, it.Strategy
+	return h
+}
+
+// IterationFailure says which check failed and how.
+type IterationFailure struct {
+	// Kind is a short class for exit codes and summaries: "assertion"
+	// (an oracle), "deadlock", "liveness", "step-bound", "panic",
+	// "uncontrolled-blocking", "divergence" or "linearizability".
+	Kind string
+	// Check is the oracle's failure, when an oracle failed.
+	Check *CheckFailure
+	// Sched is the scheduler's failure, when the scheduler ended the run.
+	Sched *sched.Failure
+	// Text is the one-paragraph description.
+	Text string
+}
+
+// RunOnce runs one iteration of the harness under scfg (whose Params
+// should be Params(opts), so the trace records them).
+func RunOnce(opts Options, scfg sched.Config, linBudget int64) (*Iteration, error) {
+	return runWith(opts, linBudget, func(main func(context.Context)) (*sched.Result, error) {
+		return sched.Run(scfg, main)
+	})
+}
+
+// Check reports whether opts can run.
+func (opts Options) Check() error {
+	if err := opts.Workload.Validate(); err != nil {
+		return err
+	}
+	if opts.Bug != mtable.NoBug && !validBug(opts.Bug) {
+		return fmt.Errorf("unknown bug %d", int(opts.Bug))
+	}
+	return nil
+}
+
+func runWith(opts Options, linBudget int64, run func(main func(context.Context)) (*sched.Result, error)) (*Iteration, error) {
+	if err := opts.Check(); err != nil {
+		return nil, err
+	}
+	w := newWorld(opts)
+	res, err := run(w.main)
+	if err != nil {
+		return nil, err
+	}
+	it := &Iteration{Seed: res.Trace.Seed, Strategy: res.Trace.Strategy, Sched: res, Calls: len(w.calls), world: w}
+	if linBudget == 0 {
+		linBudget = DefaultLinBudget
+	}
+	it.Lin, it.LinExplain = w.checkLinearizable(linBudget)
+	it.Checks = w.checks
+	if it.Lin == linearizability.Illegal {
+		it.Checks[CheckLinearizability]++
+	}
+	// The first oracle failure is the most specific account of what went
+	// wrong; a scheduler failure (deadlock, liveness, step bound, panic)
+	// comes next; oracle 2 runs after the schedule, so it comes last.
+	switch {
+	case w.failure != nil:
+		it.Failure = &IterationFailure{Kind: KindAssertion, Check: w.failure, Sched: res.Failure, Text: w.failure.Error()}
+	case res.Failure != nil:
+		it.Failure = &IterationFailure{Kind: res.Failure.Kind.String(), Sched: res.Failure, Text: res.Failure.Error()}
+	case it.Lin == linearizability.Illegal:
+		it.Failure = &IterationFailure{Kind: KindLinearizability,
+			Check: &CheckFailure{Check: CheckLinearizability, Message: "the history of virtual-table calls is not linearizable:\n" + it.LinExplain},
+		}
+		it.Failure.Text = it.Failure.Check.Error()
+	}
+	if it.Failure != nil {
+		res.Trace.Comment = strings.Split(strings.TrimRight(it.Failure.Text, "\n"), "\n")
+	}
+	return it, nil
+}
+
+func validBug(b mtable.Bug) bool {
+	for _, x := range mtable.Bugs() {
+		if x == b {
+			return true
+		}
+	}
+	return false
+}
+
+// Params lists the options as trace parameters: the workload and the bug.
+func Params(opts Options) []sched.Param {
+	var ps []sched.Param
+	bug := "none"
+	if opts.Bug != mtable.NoBug {
+		bug = strconv.Itoa(int(opts.Bug)) + ":" + opts.Bug.String()
+	}
+	ps = append(ps, sched.Param{Key: "bug", Value: bug})
+	for _, kv := range opts.Workload.Params() {
+		ps = append(ps, sched.Param{Key: kv[0], Value: kv[1]})
+	}
+	return ps
+}

@@ -1,0 +1,173 @@
+package harness
+
+import (
+	"context"
+	"strings"
+
+	"github.com/migratingtable/migratingtable/mtable"
+	"github.com/migratingtable/migratingtable/sched"
+	"github.com/migratingtable/migratingtable/spec"
+)
+
+// backend is the harness's view of one backend table (old or new) as the
+// library sees it: every call is one scheduling step, executed atomically
+// on the in-memory table, logged in the trace, and watched for changes
+// to the virtual view (oracle 2's ETag-only events).
+type backend struct {
+	w    *world
+	name string
+	mem  *spec.MemTable
+}
+
+var _ spec.Table = (*backend)(nil)
+
+func (b *backend) ExecuteBatch(ctx context.Context, ops []spec.Op) ([]spec.Result, error) {
+	sched.Yield(ctx)
+	keys := make([]spec.Key, len(ops))
+	before := make([]viewRow, len(ops))
+	for i, op := range ops {
+		keys[i] = op.Entity.Key
+		before[i] = b.w.view(keys[i])
+	}
+	res, err := b.mem.ExecuteBatch(ctx, ops)
+	if sched.Tracing(ctx) {
+		sched.Logf(ctx, "%s.ExecuteBatch%s -> %s", b.name, Call{Kind: CallBatch, Ops: ops}.String()[len("Batch"):], outcomeOf(res, nil, err))
+	}
+	if err == nil {
+		for i, k := range keys {
+			after := b.w.view(k)
+			if before[i].ok && after.ok && after.e.ETag != before[i].e.ETag && propsEqual(before[i].e.Props, after.e.Props) {
+				b.w.etagEvents = append(b.w.etagEvents, etagEvent{Step: sched.Step(ctx), At: b.w.tick(), Key: k, ETag: after.e.ETag})
+			}
+		}
+	}
+	return res, err
+}
+
+func (b *backend) QueryAtomic(ctx context.Context, f spec.Filter) ([]spec.Entity, error) {
+	sched.Yield(ctx)
+	rows, err := b.mem.QueryAtomic(ctx, f)
+	if sched.Tracing(ctx) {
+		sched.Logf(ctx, "%s.QueryAtomic(%s) -> %s", b.name, spec.FilterString(f), outcomeOf(nil, rows, err))
+	}
+	return rows, err
+}
+
+func (b *backend) QueryStreamed(ctx context.Context, f spec.Filter) (spec.Stream, error) {
+	sched.Yield(ctx)
+	s, err := b.mem.QueryStreamed(ctx, f)
+	if sched.Tracing(ctx) {
+		sched.Logf(ctx, "%s.QueryStreamed(%s)", b.name, spec.FilterString(f))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &backendStream{b: b, s: s}, nil
+}
+
+type backendStream struct {
+	b *backend
+	s spec.Stream
+}
+
+func (s *backendStream) Next(ctx context.Context) (spec.Entity, bool, error) {
+	sched.Yield(ctx)
+	e, ok, err := s.s.Next(ctx)
+	if sched.Tracing(ctx) {
+		switch {
+		case err != nil:
+			sched.Logf(ctx, "%s.stream.Next -> error %v", s.b.name, err)
+		case !ok:
+			sched.Logf(ctx, "%s.stream.Next -> end", s.b.name)
+		default:
+			sched.Logf(ctx, "%s.stream.Next -> %s", s.b.name, formatEntity(e))
+		}
+	}
+	return e, ok, err
+}
+
+func (s *backendStream) Continuation() (spec.Key, bool) { return s.s.Continuation() }
+func (s *backendStream) Close() error                   { return s.s.Close() }
+
+// viewRow is one row of the virtual view.
+type viewRow struct {
+	e  spec.Entity
+	ok bool
+}
+
+// view computes the virtual table's row k from the backend tables alone
+// — the refinement mapping oracle 2 trusts instead of the library's
+// annotations: a live new-table row (metadata stripped) shadows the old
+// row, a tombstone hides it, internal rows do not exist; once the push
+// of USE_NEW_HIDE_METADATA has started the old table no longer counts.
+func (w *world) view(k spec.Key) viewRow {
+	if mtable.IsInternalKey(k) {
+		return viewRow{}
+	}
+	if e, ok := w.new.Snapshot().Get(k); ok {
+		if v, has := e.Props[mtable.DeletedProperty]; has && v.Type() == spec.TypeBool && v.AsBool() {
+			return viewRow{}
+		}
+		return viewRow{e: stripMetadata(e), ok: true}
+	}
+	if w.pushed >= mtable.UseNewHideMetadata {
+		return viewRow{}
+	}
+	e, ok := w.old.Snapshot().Get(k)
+	return viewRow{e: e, ok: ok}
+}
+
+// stripMetadata returns e without the library's metadata properties (a
+// copy when there are any).
+func stripMetadata(e spec.Entity) spec.Entity {
+	has := false
+	for n := range e.Props {
+		if isMetadataProp(n) {
+			has = true
+			break
+		}
+	}
+	if !has {
+		return e
+	}
+	e.Props = e.Props.Clone()
+	for n := range e.Props {
+		if isMetadataProp(n) {
+			delete(e.Props, n)
+		}
+	}
+	return e
+}
+
+func isMetadataProp(name string) bool { return strings.HasPrefix(name, mtable.MetadataPrefix) }
+
+func propsEqual(a, b spec.Props) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for n, v := range a {
+		if w, ok := b[n]; !ok || !v.Equal(w) {
+			return false
+		}
+	}
+	return true
+}
+
+// config wraps the in-memory configuration service so pushes are logged
+// and the world knows how far the migration has come.
+type config struct {
+	w     *world
+	inner mtable.ConfigService
+}
+
+func (c *config) Subscribe(ctx context.Context, sub mtable.Subscriber) (mtable.State, func(), error) {
+	return c.inner.Subscribe(ctx, sub)
+}
+
+func (c *config) Push(ctx context.Context, s mtable.State) error {
+	sched.Logf(ctx, "push %s: start", s)
+	c.w.notePush(ctx, s)
+	err := c.inner.Push(ctx, s)
+	sched.Logf(ctx, "push %s: done (err=%v)", s, err)
+	return err
+}

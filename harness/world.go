@@ -1,0 +1,175 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/migratingtable/migratingtable/mtable"
+	"github.com/migratingtable/migratingtable/sched"
+	"github.com/migratingtable/migratingtable/spec"
+)
+
+// world is the state of one iteration: the backend tables, the
+// reference table, the configuration service and everything the oracles
+// record. Machines run one at a time, so world needs no locking of its
+// own; its only blocking (waiting for the migration to advance) uses the
+// scheduler's primitives.
+type world struct {
+	opts Options
+
+	old, new, ref *spec.MemTable
+	config        *mtable.MemConfig
+
+	// pushed is the highest state whose push has started; migrated is
+	// set when the migrator returned.
+	pushed      mtable.State
+	migrated    bool
+	migratorErr error
+	advance     sched.Mutex
+	advanced    *sched.Cond
+
+	// revs holds every revision of the reference table (oracle 3).
+	revs []spec.Rows
+
+	// calls is the history of virtual-table calls, in invocation order;
+	// etagEvents the ETag-only changes of the virtual view (oracle 2).
+	calls      []*callRecord
+	etagEvents []etagEvent
+
+	// clock orders the events oracle 2 records.
+	clock int64
+
+	// failure is the first oracle failure of the iteration; checks
+	// counts the failures of each oracle.
+	failure *CheckFailure
+	checks  map[string]int
+}
+
+// callRecord is one virtual-table call as the oracles see it.
+type callRecord struct {
+	ID      int // index in world.calls
+	Machine string
+	MID     int // machine index (application machines 0..)
+	Seq     int // call number within the machine
+	Call    Call
+
+	Invoke, Return int64 // scheduler steps; Return 0 while pending
+	// InvokeAt and ReturnAt order the call's events among all the
+	// iteration's events (a counter; several events can share a step).
+	InvokeAt, ReturnAt int64
+	Outcome        Outcome
+
+	// oracle 1
+	LPStep int64 // step of the linearization point, 0 if none yet
+	Ref    *Outcome
+
+	// oracle 3
+	stream *streamCheck
+}
+
+func (c *callRecord) String() string {
+	return fmt.Sprintf("%s call %d %s", c.Machine, c.Seq, c.Call)
+}
+
+// etagEvent is an ETag-only change of the virtual view, observed from the
+// backend tables (not from the library's annotations).
+type etagEvent struct {
+	Step int64
+	At   int64 // event order, as callRecord.InvokeAt
+	Key  spec.Key
+	ETag spec.ETag
+}
+
+type callKey struct{}
+
+func withCall(ctx context.Context, c *callRecord) context.Context {
+	return context.WithValue(ctx, callKey{}, c)
+}
+
+func callFrom(ctx context.Context) *callRecord {
+	c, _ := ctx.Value(callKey{}).(*callRecord)
+	return c
+}
+
+func newWorld(opts Options) *world {
+	w := &world{
+		opts: opts,
+		old:  spec.NewMemTable("old:"),
+		new:  spec.NewMemTable("new:"),
+		ref:  spec.NewMemTable("ref:"),
+
+		checks: map[string]int{},
+	}
+	w.advanced = sched.NewCond(&w.advance)
+	w.config = mtable.NewMemConfig(mtable.UseOldHideMetadata)
+	var initial []spec.Entity
+	for p := opts.Workload.EmptyPartitions; p < opts.Workload.Partitions; p++ {
+		for _, r := range opts.Workload.InitialRows {
+			initial = append(initial, spec.Entity{
+				Key:   spec.Key{PartitionKey: partitionName(p), RowKey: strconv.Itoa(r)},
+				Props: spec.Props{"isHappy": spec.Bool(r%2 == 0)},
+			})
+		}
+	}
+	// The old table assigns ETags; the reference takes the same rows
+	// with the same ETags: that is the virtual table's initial content.
+	for _, e := range initial {
+		if _, err := w.old.ExecuteBatch(context.Background(), []spec.Op{{Kind: spec.Insert, Entity: e}}); err != nil {
+			panic("harness: loading initial rows: " + err.Error())
+		}
+	}
+	w.ref.Load(w.old.Snapshot())
+	w.revs = append(w.revs, w.ref.Snapshot())
+	return w
+}
+
+func partitionName(p int) string { return "p" + strconv.Itoa(p) }
+
+// fail records an oracle's failure. The run goes on to its end, so that
+// every oracle judges the whole history (and the report can say which
+// ones caught the bug); the first failure recorded is the one reported.
+func (w *world) fail(ctx context.Context, f *CheckFailure) {
+	f.Step = sched.Step(ctx)
+	f.Machine = sched.MachineName(ctx)
+	sched.Logf(ctx, "CHECK FAILED: %s: %s", f.Check, f.Message)
+	w.checks[f.Check]++
+	if w.failure == nil {
+		w.failure = f
+	}
+}
+
+// notePush records that a push of s has started and wakes machines
+// waiting for the migration to advance.
+func (w *world) notePush(ctx context.Context, s mtable.State) {
+	w.advance.Lock(ctx)
+	if s > w.pushed {
+		w.pushed = s
+	}
+	w.advanced.Broadcast(ctx)
+	w.advance.Unlock(ctx)
+}
+
+func (w *world) noteMigrated(ctx context.Context, err error) {
+	w.advance.Lock(ctx)
+	w.migrated = true
+	w.migratorErr = err
+	w.advanced.Broadcast(ctx)
+	w.advance.Unlock(ctx)
+}
+
+// waitForState blocks until the migrator has started pushing s or has
+// finished.
+func (w *world) waitForState(ctx context.Context, s mtable.State) {
+	w.advance.Lock(ctx)
+	for w.pushed < s && !w.migrated {
+		w.advanced.Wait(ctx)
+	}
+	w.advance.Unlock(ctx)
+}
+
+// tick returns the next event time.
+func (w *world) tick() int64 {
+	w.clock++
+	return w.clock
+}
