@@ -133,8 +133,10 @@
 // and exits by runtime.Goexit, running its deferred calls (a controlled
 // primitive called from a deferred call of an ended run exits the
 // goroutine again). Run returns only when every machine goroutine has
-// exited, so runs do not accumulate goroutines or memory. The exception
-// is the machine stuck in uncontrolled blocking.
+// exited, so runs do not accumulate goroutines or memory. The exceptions,
+// counted in Result.Lingering, are a machine stuck in uncontrolled
+// blocking and a machine whose deferred calls block outside the
+// scheduler for longer than Config.Watchdog.
 //
 // # Traces and replay
 //

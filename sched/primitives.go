@@ -21,7 +21,7 @@ func Go(ctx context.Context, name string, f func(ctx context.Context)) {
 	s := m.enter()
 	nm := s.newMachine(ctx, name)
 	s.logf(m, "spawn machine %d %q", nm.id, name)
-	s.wg.Add(1)
+	s.goroutines.Add(1)
 	go s.start(nm, f)
 	m.res = nil
 	s.yield(m)

@@ -80,6 +80,12 @@ type Result struct {
 	Events []Event
 	// Machines is the number of machines the run created, main included.
 	Machines int
+	// Lingering is the number of machine goroutines that had not exited
+	// when Run returned: 0 unless a machine was stuck in uncontrolled
+	// blocking, or blocked outside the scheduler in a deferred call
+	// during teardown for longer than Config.Watchdog. They exit when
+	// they next reach the scheduler.
+	Lingering int
 }
 
 // Event is one line of a run's event log.
@@ -147,7 +153,10 @@ type scheduler struct {
 	finished bool
 	aborted  atomic.Bool
 	done     chan struct{}
-	wg       sync.WaitGroup
+	// goroutines counts machine goroutines not yet exited; the last
+	// one to exit closes exited.
+	goroutines atomic.Int64
+	exited     chan struct{}
 }
 
 func machineOf(ctx context.Context) *machine {
@@ -227,10 +236,11 @@ func (c Config) withDefaults() (Config, error) {
 
 // Run runs main as machine 0 ("main") under the strategy of cfg until
 // every machine has finished or the run fails, then tears the run down:
-// when Run returns, every machine goroutine of the run has exited (except
-// a machine stuck in uncontrolled blocking, which exits as soon as it
-// reaches the scheduler again). The error is non-nil only for a bad
-// Config; failures of the program are in Result.Failure.
+// when Run returns, every machine goroutine of the run has exited, except
+// those counted in Result.Lingering (a machine stuck in uncontrolled
+// blocking, or one whose deferred calls block outside the scheduler for
+// longer than cfg.Watchdog). The error is non-nil only for a bad Config;
+// failures of the program are in Result.Failure.
 func Run(cfg Config, main func(ctx context.Context)) (*Result, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
@@ -239,7 +249,7 @@ func Run(cfg Config, main func(ctx context.Context)) (*Result, error) {
 	if main == nil {
 		return nil, fmt.Errorf("%w: main is nil", ErrBadConfig)
 	}
-	s := &scheduler{cfg: cfg, done: make(chan struct{})}
+	s := &scheduler{cfg: cfg, done: make(chan struct{}), exited: make(chan struct{})}
 	origStrategy := cfg.Strategy
 	if cfg.Strategy == "replay" {
 		origStrategy = cfg.Replay.Strategy
@@ -262,7 +272,7 @@ func Run(cfg Config, main func(ctx context.Context)) (*Result, error) {
 	}
 
 	m0 := s.newMachine(context.Background(), "main")
-	s.wg.Add(1)
+	s.goroutines.Add(1)
 	go s.start(m0, main)
 	s.mu.Lock()
 	next := s.decide(nil)
@@ -274,11 +284,9 @@ func Run(cfg Config, main func(ctx context.Context)) (*Result, error) {
 		next.wake <- struct{}{}
 	}
 
-	uncontrolled := s.watch()
-	if !uncontrolled {
-		s.wg.Wait()
-	}
-	res := &Result{Failure: s.failure, Steps: s.step, Trace: s.trace, Events: s.events, Machines: len(s.all)}
+	s.watch()
+	res := &Result{Failure: s.failure, Steps: s.step, Trace: s.trace, Events: s.events, Machines: len(s.all),
+		Lingering: int(s.goroutines.Load())}
 	if s.failure != nil {
 		s.trace.Comment = strings.Split(s.failure.Error(), "\n")
 		if s.failure.Stack != "" {
@@ -289,8 +297,11 @@ func Run(cfg Config, main func(ctx context.Context)) (*Result, error) {
 }
 
 // watch waits for the run to finish, ending it with UncontrolledBlocking
-// when no step is made for cfg.Watchdog. It reports whether it did.
-func (s *scheduler) watch() bool {
+// when no step is made for cfg.Watchdog, and then for every machine
+// goroutine to exit, giving up after cfg.Watchdog if they do not (a
+// machine stuck in uncontrolled blocking, or in a deferred call that
+// blocks outside the scheduler).
+func (s *scheduler) watch() {
 	tick := s.cfg.Watchdog / 4
 	if tick <= 0 {
 		tick = 1
@@ -301,14 +312,27 @@ func (s *scheduler) watch() bool {
 	for {
 		select {
 		case <-s.done:
-			return false
+			if s.failure != nil && s.failure.Kind == UncontrolledBlocking {
+				return // the stuck machine will not exit now
+			}
+			if !t.Stop() {
+				select {
+				case <-t.C:
+				default:
+				}
+			}
+			t.Reset(s.cfg.Watchdog)
+			select {
+			case <-s.exited:
+			case <-t.C:
+			}
+			return
 		case <-t.C:
 		}
 		s.mu.Lock()
 		if s.finished {
 			s.mu.Unlock()
-			<-s.done
-			return false
+			continue
 		}
 		if s.step != last {
 			last, stale = s.step, 0
@@ -323,7 +347,7 @@ func (s *scheduler) watch() bool {
 			}
 			s.finish(f)
 			s.mu.Unlock()
-			return true
+			continue
 		}
 		s.mu.Unlock()
 		t.Reset(tick)
@@ -341,7 +365,11 @@ func (s *scheduler) newMachine(parent context.Context, name string) *machine {
 
 // start is the body of a machine goroutine.
 func (s *scheduler) start(m *machine, f func(context.Context)) {
-	defer s.wg.Done()
+	defer func() {
+		if s.goroutines.Add(-1) == 0 {
+			close(s.exited)
+		}
+	}()
 	<-m.wake
 	if s.aborted.Load() {
 		return

@@ -524,3 +524,29 @@ func TestControlledFromPlainGoroutine(t *testing.T) {
 		t.Fatalf("got %v, want a Panic failure about a goroutine that is not the running machine", res.Failure)
 	}
 }
+
+func TestLingering(t *testing.T) {
+	release := make(chan struct{})
+	res := mustRun(t, sched.Config{Strategy: "dfs", Watchdog: 20 * time.Millisecond}, func(ctx context.Context) {
+		started := sched.NewFuture[bool]()
+		sched.Go(ctx, "stubborn", func(ctx context.Context) {
+			defer func() { <-release }() // blocks outside the scheduler during teardown
+			started.Resolve(ctx, true)
+			sched.NewFuture[int]().Wait(ctx)
+		})
+		started.Wait(ctx)
+		sched.Fail(ctx, errors.New("stop"))
+	})
+	if res.Failure == nil || res.Failure.Kind != sched.Assertion {
+		t.Fatalf("got %v, want the assertion", res.Failure)
+	}
+	if res.Lingering != 1 {
+		t.Errorf("Lingering: got %d, want 1", res.Lingering)
+	}
+	close(release)
+
+	res = mustRun(t, sched.Config{}, busy)
+	if res.Lingering != 0 {
+		t.Errorf("Lingering of a passing run: got %d, want 0", res.Lingering)
+	}
+}
