@@ -1,0 +1,122 @@
+package linearizability_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"pgregory.net/rapid"
+
+	"github.com/migratingtable/migratingtable/linearizability"
+)
+
+// Printing a history and reading it back gives the same history: it
+// prints the same and gets the same verdict.
+func TestTableHistoryRoundTrip(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		cfg := drawConfig(t)
+		choose := rapidChooser(t)
+		initial, h := generate(choose, cfg)
+		for i := range h {
+			if !h[i].IsPending() && h[i].Input.Kind != linearizability.ETagChangeCall && choose(4) == 0 {
+				h[i].Output = mutate(choose, h[i].Input, h[i].Output)
+			}
+		}
+		text := linearizability.FormatTableHistory(initial, h)
+		initial2, h2, err := linearizability.ParseTableHistory(text)
+		if err != nil {
+			t.Fatalf("ParseTableHistory: %v\n%s", err, text)
+		}
+		if got, want := linearizability.FormatTableHistory(initial2, h2), text; got != want {
+			t.Fatalf("printed again:\n%s\nwant:\n%s", got, want)
+		}
+		want, err := linearizability.CheckTable(initial, h, linearizability.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := linearizability.CheckTable(initial2, h2, linearizability.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String() {
+			t.Fatalf("read back: got %s, want %s", got.String(), want.String())
+		}
+	})
+}
+
+func TestParseTableHistoryErrors(t *testing.T) {
+	tests := []struct {
+		text, want string
+	}{
+		{"bogus", `linearizability: history line 1: byte 5: expected "initial" or "op" at the start of the line, found "bogus"`},
+		{"# c\nop 1 x 2 query() -> []", `linearizability: history line 2: byte 6: expected an integer, found "x"`},
+		{"op 1 2 3 frob", `linearizability: history line 1: byte 13: expected batch, query, retrieve or etag-change, found "frob"`},
+		{"op 1 2 3 batch[Upsert 'p'/'1' {}] -> ?", `linearizability: history line 1: byte 21: expected an operation kind, found "Upsert"`},
+		{"op 1 2 3 query(PartitionKey eq) -> []", `linearizability: history line 1: byte 31: expected a filter in query(...): filter: syntax error at byte 15: expected a literal value, found the end of the filter`},
+		{"initial 'p'/'1' \"e\" {v=notaliteral}", `linearizability: history line 1: byte 23: expected a literal for property v, found "notaliteral"`},
+		{"initial 'p'/'1 \"e\" {}", `linearizability: history line 1: byte 21: expected a closing quote`},
+		{"op 1 2 3 query() -> [] extra", `linearizability: history line 1: byte 23: expected the end of the line, found "extra"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			_, _, err := linearizability.ParseTableHistory(tt.text)
+			if err == nil {
+				t.Fatalf("got no error, want %q", tt.want)
+			}
+			if got := err.Error(); got != tt.want {
+				t.Errorf("got  %q\nwant %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// Every history in testdata/ is checked on every run. The first line
+// of a file says the verdict it must get: "# want: ok" or "# want:
+// illegal". An illegal history's file also names the failing operation
+// in a line "# failed: <its line, without the leading "op">".
+func TestRecordedHistories(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "*.hist"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("no testdata/*.hist files")
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			text := string(data)
+			var want, failed string
+			for _, line := range strings.Split(text, "\n") {
+				if v, ok := strings.CutPrefix(line, "# want: "); ok {
+					want = v
+				}
+				if v, ok := strings.CutPrefix(line, "# failed: "); ok {
+					failed = v
+				}
+			}
+			initial, h, err := linearizability.ParseTableHistory(text)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep, err := linearizability.CheckTable(initial, h, linearizability.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := rep.Result.String(); got != want {
+				t.Fatalf("got %s, want %s\n%s", got, want, rep.String())
+			}
+			if rep.Result != linearizability.Illegal {
+				return
+			}
+			line := strings.TrimPrefix(linearizability.FormatTableHistory(nil, []linearizability.TableOperation{rep.Failed}), "op ")
+			if got := strings.TrimSpace(line); got != failed {
+				t.Errorf("failed: got %q, want %q", got, failed)
+			}
+		})
+	}
+}
