@@ -2,6 +2,7 @@ package spec
 
 import (
 	"errors"
+	"maps"
 	"slices"
 	"time"
 )
@@ -168,9 +169,7 @@ func applyBatch(rows Rows, ops []Op, newETag func(i int) ETag, stamp func(i int)
 			if e.Props == nil {
 				e.Props = Props{}
 			}
-			for _, name := range op.Entity.Props.Names() {
-				e.Props[name] = op.Entity.Props[name]
-			}
+			maps.Copy(e.Props, op.Entity.Props)
 		} else {
 			e.Props = op.Entity.Props.Clone()
 			if e.Props == nil {

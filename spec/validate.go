@@ -59,7 +59,6 @@ func ValidateBatch(ops []Op) error {
 		return &Error{Status: StatusBadRequest, Index: -1, Code: "InvalidInput",
 			Message: fmt.Sprintf("batch of %d operations: at most %d are allowed", len(ops), MaxBatch)}
 	}
-	seen := make(map[Key]int, len(ops))
 	for i, op := range ops {
 		if msg := validateOp(op); msg != "" {
 			return &Error{Status: StatusBadRequest, Index: i, Code: "InvalidInput", Message: msg}
@@ -70,11 +69,14 @@ func ValidateBatch(ops []Op) error {
 				Message: fmt.Sprintf("PartitionKey %s differs from operation 0's %s: a batch must stay in one partition",
 					quote(k.PartitionKey), quote(ops[0].Entity.PartitionKey))}
 		}
-		if j, dup := seen[k]; dup {
-			return &Error{Status: StatusBadRequest, Index: i, Code: "InvalidInput",
-				Message: fmt.Sprintf("row %s is also the target of operation %d: a batch may touch each row once", k, j)}
+		// Quadratic, but a batch holds at most MaxBatch operations and
+		// this allocates nothing.
+		for j := range i {
+			if ops[j].Entity.Key == k {
+				return &Error{Status: StatusBadRequest, Index: i, Code: "InvalidInput",
+					Message: fmt.Sprintf("row %s is also the target of operation %d: a batch may touch each row once", k, j)}
+			}
 		}
-		seen[k] = i
 	}
 	return nil
 }
@@ -142,33 +144,54 @@ func ValidateProps(p Props) error {
 	if len(p) > MaxProperties {
 		return bad("%d properties: at most %d are allowed", len(p), MaxProperties)
 	}
-	for _, name := range p.Names() {
-		if msg := validatePropName(name); msg != "" {
-			return bad("%s", msg)
+	// Fast path: no sorting unless something is wrong; then report the
+	// first offender in name order, so the message is deterministic.
+	ok := true
+	for name, v := range p {
+		if validateProp(name, v) != "" {
+			ok = false
+			break
 		}
-		v := p[name]
-		switch v.Type() {
-		case TypeString:
-			if !utf8.ValidString(v.s) {
-				return bad("property %s: string value is not valid UTF-8", name)
-			}
-			if n := utf16Len(v.s); n > MaxStringUTF16 {
-				return bad("property %s: string value is %d UTF-16 code units long: at most %d are allowed", name, n, MaxStringUTF16)
-			}
-		case TypeBinary:
-			if len(v.s) > MaxBinaryBytes {
-				return bad("property %s: binary value is %d bytes long: at most %d are allowed", name, len(v.s), MaxBinaryBytes)
-			}
-		case TypeDateTime:
-			if v.AsTime().Before(minDateTime) {
-				return bad("property %s: datetime %s is before 1601-01-01, the earliest Azure accepts", name, v.AsTime().Format(time.RFC3339Nano))
-			}
-		case TypeBool, TypeInt32, TypeInt64, TypeDouble, TypeGUID:
-		default:
-			return bad("property %s has the zero Value (type %d): build values with the constructors", name, v.Type())
+	}
+	if ok {
+		return nil
+	}
+	for _, name := range p.Names() {
+		if msg := validateProp(name, p[name]); msg != "" {
+			return bad("%s", msg)
 		}
 	}
 	return nil
+}
+
+// validateProp returns what is wrong with one property, or "".
+func validateProp(name string, v Value) string {
+	if msg := validatePropName(name); msg != "" {
+		return msg
+	}
+	switch v.Type() {
+	case TypeString:
+		if !utf8.ValidString(v.s) {
+			return fmt.Sprintf("property %s: string value is not valid UTF-8", name)
+		}
+		if len(v.s) > MaxStringUTF16 { // only then can it exceed the limit
+			if n := utf16Len(v.s); n > MaxStringUTF16 {
+				return fmt.Sprintf("property %s: string value is %d UTF-16 code units long: at most %d are allowed", name, n, MaxStringUTF16)
+			}
+		}
+	case TypeBinary:
+		if len(v.s) > MaxBinaryBytes {
+			return fmt.Sprintf("property %s: binary value is %d bytes long: at most %d are allowed", name, len(v.s), MaxBinaryBytes)
+		}
+	case TypeDateTime:
+		if v.AsTime().Before(minDateTime) {
+			return fmt.Sprintf("property %s: datetime %s is before 1601-01-01, the earliest Azure accepts", name, v.AsTime().Format(time.RFC3339Nano))
+		}
+	case TypeBool, TypeInt32, TypeInt64, TypeDouble, TypeGUID:
+	default:
+		return fmt.Sprintf("property %s has the zero Value (type %d): build values with the constructors", name, v.Type())
+	}
+	return ""
 }
 
 func validatePropName(name string) string {
