@@ -170,15 +170,27 @@ func validate[I, O any](op Operation[I, O]) error {
 	return nil
 }
 
+// explainOps is how many operations of the prefix an explanation shows
+// (the last ones, which lead to the failure).
+const explainOps = 20
+
 func explain[S, I, O any](m *Model[S, I, O], rep *Report[S, I, O]) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "illegal: not linearizable (part %d of %d, %d search steps)\n", rep.Part, rep.Parts, rep.Steps)
 	fmt.Fprintf(&b, "cannot linearize: %s\n", m.describeOp(rep.Failed))
 	fmt.Fprintf(&b, "after the longest linearizable prefix (the part's history before time %d), which has %d operations in this linearization:\n",
 		rep.Failed.Return, len(rep.Prefix))
-	fmt.Fprintf(&b, "  initial state: %s\n", m.describeState(rep.Initial))
-	for i, l := range rep.Prefix {
-		fmt.Fprintf(&b, "  %d. %s\n", i+1, m.describeOp(l.Op))
+	shown := rep.Prefix
+	if skip := len(shown) - explainOps; skip > 0 {
+		shown = shown[skip:]
+		fmt.Fprintf(&b, "  (%d earlier operations omitted; Report.Prefix holds them all)\n", skip)
+		fmt.Fprintf(&b, "  state: %s\n", m.describeState(rep.Prefix[skip-1].After))
+	} else {
+		fmt.Fprintf(&b, "  initial state: %s\n", m.describeState(rep.Initial))
+	}
+	first := len(rep.Prefix) - len(shown)
+	for i, l := range shown {
+		fmt.Fprintf(&b, "  %d. %s\n", first+i+1, m.describeOp(l.Op))
 		fmt.Fprintf(&b, "     state: %s\n", m.describeState(l.After))
 	}
 	b.WriteString("no linearization of that prefix can be followed by the failing operation")

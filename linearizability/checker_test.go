@@ -209,6 +209,32 @@ no linearization of that prefix can be followed by the failing operation`
 	}
 }
 
+func TestCheckExplanationOmitsEarlyOperations(t *testing.T) {
+	var h []kvOp
+	for i := range 25 {
+		h = append(h, w(1, int64(2*i), int64(2*i+1), "x", i+1))
+	}
+	h = append(h, r(2, 100, 101, "x", 7))
+	rep, err := linearizability.Check(kvModel(false), h, linearizability.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(rep.Prefix), 25; got != want {
+		t.Fatalf("len(Prefix): got %d, want %d", got, want)
+	}
+	for _, want := range []string{
+		"\n  (5 earlier operations omitted; Report.Prefix holds them all)\n  state: {x=5}\n  6. client 1 [10, 11]: write(x, 6)\n",
+		"\n  25. client 1 [48, 49]: write(x, 25)\n     state: {x=25}\n",
+	} {
+		if !strings.Contains(rep.Explanation, want) {
+			t.Errorf("Explanation lacks %q:\n%s", want, rep.Explanation)
+		}
+	}
+	if strings.Contains(rep.Explanation, "write(x, 5)") {
+		t.Errorf("Explanation shows an omitted operation:\n%s", rep.Explanation)
+	}
+}
+
 // concurrentWrites is a history with many overlapping writes then a read
 // of a value none of them wrote: the search must try many orders.
 func concurrentWrites(n int) []kvOp {
