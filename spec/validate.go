@@ -33,22 +33,23 @@ var (
 //
 // Whole-request errors have Index -1: an empty batch, or more than
 // MaxBatch operations. Otherwise Index is the first offending operation,
-// checking operations in order, each for:
+// checking operations in order, each for (in this order):
 //
 //   - an unknown OpKind;
 //   - an invalid key: PartitionKey and RowKey must be valid UTF-8 of at
 //     most MaxKeyBytes bytes, without '/', '\\', '#', '?' or control
 //     characters (U+0000–U+001F, U+007F–U+009F); empty keys are allowed;
-//   - a PartitionKey different from operation 0's;
-//   - a key already used by an earlier operation;
 //   - for Replace, Merge and Delete, an empty ETag (If-Match is
 //     required; use AnyETag for an unconditional write);
-//   - for non-deletes, invalid properties: more than MaxProperties; a
-//     name that is reserved (PartitionKey, RowKey, Timestamp, ETag), empty,
-//     longer than MaxPropertyName, or not an identifier (a letter or '_'
-//     followed by letters, digits or '_'); a zero Value; a String that is
-//     not valid UTF-8 or longer than MaxStringUTF16 UTF-16 code units; a
-//     Binary longer than MaxBinaryBytes; a DateTime before 1601-01-01.
+//   - for non-deletes, invalid properties (the first in name order): more
+//     than MaxProperties; a name that is reserved (PartitionKey, RowKey,
+//     Timestamp, ETag), empty, longer than MaxPropertyName, or not an
+//     identifier (a letter or '_' followed by letters, digits or '_'); a
+//     zero Value; a String that is not valid UTF-8 or longer than
+//     MaxStringUTF16 UTF-16 code units; a Binary longer than
+//     MaxBinaryBytes; a DateTime before 1601-01-01;
+//   - a PartitionKey different from operation 0's;
+//   - a key already used by an earlier operation.
 //
 // Properties of delete operations are ignored, as Azure ignores them.
 func ValidateBatch(ops []Op) error {
