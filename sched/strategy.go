@@ -101,32 +101,41 @@ func (g *randomStrategy) choose(_ *scheduler, n int) (int, string) { return g.r.
 
 // pct: Burckhardt et al., "A randomized scheduler with probabilistic
 // guarantees of finding bugs", ASPLOS 2010. Each machine gets a random
-// priority when it is created (inserted at a random rank); the highest
-// priority enabled machine runs; at d-1 change points, chosen uniformly
-// among the first ExpectedSteps steps, the running machine drops to the
-// lowest priority. After ExpectedSteps steps it schedules uniformly at
-// random, which is fair.
+// initial priority when it is created (inserted at a uniformly random
+// rank among the machines not yet lowered); the highest priority
+// enabled machine runs. There are d-1 change points k_1..k_{d-1}, drawn
+// uniformly among the first ExpectedSteps steps; at step k_j the machine
+// about to run gets priority j, below every initial priority. After
+// ExpectedSteps steps it schedules uniformly at random, which is fair.
 type pctStrategy struct {
 	r      rng
-	order  []int // machine IDs, highest priority first
-	change []int64
+	order  []int // machine IDs: unlowered by rank, then lowered by priority, highest first
+	low    []int // low[id] is the change-point priority of a lowered machine, 0 if not lowered
+	nlow   int   // the last nlow entries of order are lowered
+	change []pctChange
 	k      int64
+}
+
+type pctChange struct {
+	step int64
+	prio int
 }
 
 func newPCT(cfg Config) *pctStrategy {
 	p := &pctStrategy{r: rng{cfg.Seed}, k: int64(cfg.ExpectedSteps)}
-	for i := 1; i < cfg.Depth; i++ {
-		p.change = append(p.change, 1+int64(p.r.intn(cfg.ExpectedSteps)))
+	for j := 1; j < cfg.Depth; j++ {
+		p.change = append(p.change, pctChange{step: 1 + int64(p.r.intn(cfg.ExpectedSteps)), prio: j})
 	}
-	sort.Slice(p.change, func(i, j int) bool { return p.change[i] < p.change[j] })
+	sort.SliceStable(p.change, func(a, b int) bool { return p.change[a].step < p.change[b].step })
 	return p
 }
 
 func (p *pctStrategy) spawned(_ *scheduler, m *machine) {
-	i := p.r.intn(len(p.order) + 1)
+	i := p.r.intn(len(p.order) - p.nlow + 1)
 	p.order = append(p.order, 0)
 	copy(p.order[i+1:], p.order[i:])
 	p.order[i] = m.id
+	p.low = append(p.low, 0)
 }
 
 func (p *pctStrategy) top(s *scheduler) int {
@@ -138,6 +147,23 @@ func (p *pctStrategy) top(s *scheduler) int {
 	return -1
 }
 
+// lower gives the machine at order[i] the change-point priority prio.
+func (p *pctStrategy) lower(i, prio int) {
+	id := p.order[i]
+	if p.low[id] == 0 {
+		p.nlow++
+	}
+	p.low[id] = prio
+	p.order = append(p.order[:i], p.order[i+1:]...)
+	j := len(p.order) - p.nlow + 1 // first lowered position after removal
+	for j < len(p.order) && p.low[p.order[j]] > prio {
+		j++
+	}
+	p.order = append(p.order, 0)
+	copy(p.order[j+1:], p.order[j:])
+	p.order[j] = id
+}
+
 func (p *pctStrategy) pick(s *scheduler, en []*machine, _ *machine) (int, string) {
 	if s.step > p.k {
 		if len(en) == 1 {
@@ -146,11 +172,9 @@ func (p *pctStrategy) pick(s *scheduler, en []*machine, _ *machine) (int, string
 		return p.r.intn(len(en)), ""
 	}
 	i := p.top(s)
-	for len(p.change) > 0 && p.change[0] <= s.step {
+	for len(p.change) > 0 && p.change[0].step <= s.step {
+		p.lower(i, p.change[0].prio)
 		p.change = p.change[1:]
-		id := p.order[i]
-		copy(p.order[i:], p.order[i+1:])
-		p.order[len(p.order)-1] = id
 		i = p.top(s)
 	}
 	return indexOf(en, p.order[i]), ""
