@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -369,7 +370,7 @@ func busy(ctx context.Context) {
 // GOMAXPROCS 1, 2 and 8, for every strategy.
 func TestDeterminismGOMAXPROCS(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
-	for _, strategy := range []string{"random", "pct", "pos"} {
+	for _, strategy := range []string{"random", "pct", "pos", "portfolio", "dfs"} {
 		for seed := uint64(1); seed <= 5; seed++ {
 			var first string
 			for _, procs := range []int{1, 2, 8} {
@@ -391,6 +392,40 @@ func TestDeterminismGOMAXPROCS(t *testing.T) {
 
 // TestSweepSeesBothOrders: over a sweep of seeds, a two-machine race
 // resolves both ways, and every seed is reproducible.
+// TestDeterminismParallelRuns: runs in parallel goroutines (workers)
+// share nothing: each seed gives the trace it gives alone.
+func TestDeterminismParallelRuns(t *testing.T) {
+	const seeds = 40
+	want := make([]string, seeds)
+	for i := range want {
+		want[i] = traceHash(t, mustRun(t, sched.Config{Strategy: "pct", Seed: uint64(i)}, busy))
+	}
+	var wg sync.WaitGroup
+	got := make([][]string, 4)
+	for w := range got {
+		got[w] = make([]string, seeds)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < seeds; i++ {
+				res, err := sched.Run(sched.Config{Strategy: "pct", Seed: uint64(i)}, busy)
+				if err != nil {
+					panic(err)
+				}
+				got[w][i] = traceHash(t, res)
+			}
+		}()
+	}
+	wg.Wait()
+	for w := range got {
+		for i := range want {
+			if got[w][i] != want[i] {
+				t.Errorf("worker %d seed %d: trace hash %s, alone %s", w, i, got[w][i], want[i])
+			}
+		}
+	}
+}
+
 func TestSweepSeesBothOrders(t *testing.T) {
 	for _, strategy := range []string{"random", "pct", "pos"} {
 		t.Run(strategy, func(t *testing.T) {
