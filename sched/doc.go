@@ -22,10 +22,11 @@
 // exactly one machine runs at a time, spawn order, and with it every ID,
 // is deterministic.
 //
-// A context carrying machine M must only be used by M's goroutine while
-// it runs. A controlled primitive called with M's context from another
-// goroutine (one started with the go statement instead of Go) ends the
-// run with a Panic failure instead of corrupting it.
+// A context carrying machine M must only be used by M's goroutine. A
+// goroutine started with the go statement instead of Go that calls a
+// controlled primitive with M's context while M is parked ends the run
+// with a Panic failure instead of corrupting it; while M itself runs,
+// such a call cannot be told apart from M's own.
 //
 // # Scheduling
 //

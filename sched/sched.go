@@ -42,8 +42,9 @@ type Config struct {
 	// means DefaultDepth.
 	Depth int
 	// ExpectedSteps is the number of steps over which PCT spreads its
-	// change points; after it PCT schedules uniformly at random (fairly).
-	// Zero means DefaultExpectedSteps.
+	// change points and POS samples priorities; after it both schedule
+	// uniformly at random (fairly). Set it to about the length of a
+	// typical run. Zero means DefaultExpectedSteps.
 	ExpectedSteps int
 	// MaxSteps bounds the steps of the run; exceeding it is a StepBound
 	// failure. Zero means DefaultMaxSteps.
