@@ -120,3 +120,34 @@ func TestRecordedHistories(t *testing.T) {
 		})
 	}
 }
+
+// ParseTableHistory never panics, and what it accepts prints to a text
+// that reads back to the same history.
+func FuzzParseTableHistory(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "*.hist"))
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(string(data))
+	}
+	f.Add("op 1 2 3 query() -> ?")
+	f.Fuzz(func(t *testing.T, text string) {
+		initial, h, err := linearizability.ParseTableHistory(text)
+		if err != nil {
+			return
+		}
+		printed := linearizability.FormatTableHistory(initial, h)
+		initial2, h2, err := linearizability.ParseTableHistory(printed)
+		if err != nil {
+			t.Fatalf("printed form does not read back: %v\n%s", err, printed)
+		}
+		if again := linearizability.FormatTableHistory(initial2, h2); again != printed {
+			t.Fatalf("printed again:\n%s\nwant:\n%s", again, printed)
+		}
+		if _, err := linearizability.CheckTable(initial, h, linearizability.Options{MaxSteps: 10000}); err != nil {
+			return
+		}
+	})
+}
