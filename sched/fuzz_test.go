@@ -1,0 +1,35 @@
+package sched_test
+
+import (
+	"bytes"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/migratingtable/migratingtable/sched"
+)
+
+// FuzzParse: Parse never panics, and whatever it accepts writes back to
+// a file that parses to the same trace.
+func FuzzParse(f *testing.F) {
+	f.Add("sched-trace 1\nstrategy random\nseed 5\nparam a=b\nparam q=\"x y\"\n# c\ns 0\nc 1/2\nend 2\n")
+	f.Add("sched-trace 1\nstrategy pct\ndepth 3\nend 0\n")
+	f.Add("sched-trace 1\nstrategy dfs\ns 0\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		tr, err := sched.Parse(strings.NewReader(text))
+		if err != nil {
+			return
+		}
+		var b bytes.Buffer
+		if err := tr.Write(&b); err != nil {
+			t.Fatalf("Write of a parsed trace: %v", err)
+		}
+		again, err := sched.Parse(&b)
+		if err != nil {
+			t.Fatalf("Parse of a written trace: %v\n%s", err, b.String())
+		}
+		if !reflect.DeepEqual(again, tr) {
+			t.Fatalf("round trip:\ngot  %+v\nwant %+v", again, tr)
+		}
+	})
+}

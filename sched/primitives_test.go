@@ -1,0 +1,134 @@
+package sched_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/migratingtable/migratingtable/sched"
+)
+
+// TestCondSignalFIFO: Signal wakes the machine that has waited longest.
+func TestCondSignalFIFO(t *testing.T) {
+	for seed := uint64(0); seed < 100; seed++ {
+		var woke []string
+		res := mustRun(t, sched.Config{Seed: seed}, func(ctx context.Context) {
+			var mu sched.Mutex
+			cond := sched.NewCond(&mu)
+			waiting := 0
+			var order []string
+			var wg sched.WaitGroup
+			for _, name := range []string{"w1", "w2", "w3"} {
+				wg.Add(ctx, 1)
+				sched.Go(ctx, name, func(ctx context.Context) {
+					defer wg.Done(ctx)
+					mu.Lock(ctx)
+					order = append(order, name)
+					waiting++
+					cond.Wait(ctx)
+					woke = append(woke, name)
+					mu.Unlock(ctx)
+				})
+			}
+			mu.Lock(ctx)
+			for waiting < 3 {
+				mu.Unlock(ctx)
+				sched.Yield(ctx)
+				mu.Lock(ctx)
+			}
+			mu.Unlock(ctx)
+			for i := 0; i < 3; i++ {
+				mu.Lock(ctx)
+				n := len(woke)
+				cond.Signal(ctx)
+				mu.Unlock(ctx)
+				for {
+					mu.Lock(ctx)
+					done := len(woke) > n
+					mu.Unlock(ctx)
+					if done {
+						break
+					}
+					sched.Yield(ctx)
+				}
+				sched.Assertf(ctx, woke[i] == order[i], "signal %d woke %s, want %s (waited in order %v)", i, woke[i], order[i], order)
+			}
+			wg.Wait(ctx)
+		})
+		if res.Failure != nil {
+			t.Fatalf("seed %d: %v", seed, res.Failure)
+		}
+	}
+}
+
+func TestMisuseTexts(t *testing.T) {
+	tests := []struct {
+		name string
+		prog func(context.Context)
+		want string
+	}{
+		{"negative WaitGroup", func(ctx context.Context) {
+			var wg sched.WaitGroup
+			wg.Done(ctx)
+		}, `panic in machine 0 "main" at step 1: sched: negative WaitGroup counter`},
+		{"Cond.Wait without lock", func(ctx context.Context) {
+			var mu sched.Mutex
+			sched.NewCond(&mu).Wait(ctx)
+		}, `panic in machine 0 "main" at step 1: sched: Cond.Wait without holding its Mutex`},
+		{"unlock of another machine's lock", func(ctx context.Context) {
+			var mu sched.Mutex
+			mu.Lock(ctx)
+			sched.Go(ctx, "thief", func(ctx context.Context) { mu.Unlock(ctx) })
+			sched.NewFuture[int]().Wait(ctx)
+		}, `panic in machine 1 "thief" at step 5: sched: Mutex.Unlock of a mutex held by machine 0 "main"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := mustRun(t, sched.Config{Strategy: "dfs"}, tt.prog)
+			if res.Failure == nil || res.Failure.Kind != sched.Panic {
+				t.Fatalf("got %v, want a panic failure", res.Failure)
+			}
+			if got := res.Failure.Error(); got != tt.want {
+				t.Errorf("got  %s\nwant %s", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestMutexReuseAcrossRuns: a Mutex left locked by a failed run is
+// unlocked for the next run.
+func TestMutexReuseAcrossRuns(t *testing.T) {
+	var mu sched.Mutex
+	res := mustRun(t, sched.Config{}, func(ctx context.Context) {
+		mu.Lock(ctx)
+		sched.Assertf(ctx, false, "stop while holding the lock")
+	})
+	if res.Failure == nil {
+		t.Fatal("first run passed, want its assertion")
+	}
+	res = mustRun(t, sched.Config{}, func(ctx context.Context) {
+		mu.Lock(ctx)
+		mu.Unlock(ctx)
+	})
+	if res.Failure != nil {
+		t.Fatalf("second run: %v", res.Failure)
+	}
+}
+
+// TestFailOutsideScheduler: without a scheduler Fail panics with the
+// error itself, since there is no run to end.
+func TestFailOutsideScheduler(t *testing.T) {
+	defer func() {
+		r := recover()
+		if err, ok := r.(error); !ok || !strings.Contains(err.Error(), "outside") {
+			t.Errorf("recovered %v, want the error passed to Fail", r)
+		}
+	}()
+	sched.Fail(context.Background(), errOutside)
+}
+
+type outsideErr struct{}
+
+func (outsideErr) Error() string { return "failed outside a run" }
+
+var errOutside error = outsideErr{}
