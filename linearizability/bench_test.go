@@ -20,7 +20,7 @@ func benchHistory(calls int) ([]tOp, func() linearizability.Model[linearizabilit
 }
 
 func BenchmarkCheckTable(b *testing.B) {
-	for _, calls := range []int{100, 1000} {
+	for _, calls := range []int{10, 100, 1000} {
 		h, model := benchHistory(calls)
 		m := model()
 		for _, part := range []bool{true, false} {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 )
@@ -37,9 +38,12 @@ func (r Result) String() string {
 // Options tune a check.
 type Options struct {
 	// MaxSteps bounds the number of search steps, summed over all parts
-	// of the history. When the bound is reached the check stops with
-	// Unknown (unless a part already proved Illegal). Zero or negative
-	// means no bound.
+	// of the history. Parts are searched in rounds: in each round every
+	// undecided part, in Partition's order, gets up to 1024 steps (2048
+	// in the next round, and so on), so a hard part cannot starve the
+	// others. When the bound is reached the check stops; the result is
+	// Illegal if some part was proved illegal, Unknown otherwise. Zero
+	// or negative means no bound.
 	MaxSteps int64
 }
 
@@ -120,38 +124,64 @@ func Check[S, I, O any](m Model[S, I, O], history []Operation[I, O], opts Option
 		}
 	}
 	rep.Parts = len(parts)
-	rep.Result = Ok
-	budget := opts.MaxSteps
-	var failure *partFailure[S, I, O]
-	failedPart := -1
+
+	// Search the parts in rounds, each unfinished part getting a quantum
+	// of steps per round and the quantum doubling every round, so that a
+	// part whose search is hard cannot spend the budget of the others.
+	limited := opts.MaxSteps > 0
+	left := opts.MaxSteps
+	quantum := int64(1024)
+	if !limited {
+		quantum = math.MaxInt64
+	}
+	searchers := make([]*searcher[S, I, O], len(parts))
+	results := make([]Result, len(parts))
+	active := make([]int, len(parts))
 	for i, part := range parts {
-		s := searcher[S, I, O]{m: &m, ops: part, budget: budget, limited: budget > 0}
-		res := s.run()
-		rep.Steps += s.steps
-		if s.limited {
-			budget -= s.steps
+		searchers[i] = newSearcher(&m, part)
+		active[i] = i
+	}
+rounds:
+	for len(active) > 0 {
+		var next []int
+		for _, i := range active {
+			q := quantum
+			if limited {
+				if left <= 0 {
+					break rounds
+				}
+				q = min(q, left)
+			}
+			s := searchers[i]
+			before := s.steps
+			res, done := s.resume(q)
+			rep.Steps += s.steps - before
+			left -= s.steps - before
+			if done {
+				results[i] = res
+			} else {
+				next = append(next, i)
+			}
 		}
+		active = next
+		quantum = min(2*quantum, math.MaxInt64/2)
+	}
+
+	rep.Result = Ok
+	var failure *partFailure[S, I, O]
+	for i, res := range results {
 		switch res {
 		case Illegal:
-			f := s.failure()
+			f := searchers[i].failure()
 			if failure == nil || f.failed.Return < failure.failed.Return {
-				failure, failedPart = f, i
+				failure, rep.Part = f, i
 			}
 		case Unknown:
-			if rep.Result == Ok {
-				rep.Result = Unknown
-			}
-		}
-		if s.limited && budget <= 0 {
-			if i < len(parts)-1 && rep.Result == Ok {
-				rep.Result = Unknown
-			}
-			break
+			rep.Result = Unknown
 		}
 	}
 	if failure != nil {
 		rep.Result = Illegal
-		rep.Part = failedPart
 		rep.Failed = failure.failed
 		rep.Prefix = failure.prefix
 		rep.Initial = m.Init()
@@ -245,13 +275,21 @@ type partFailure[S, I, O any] struct {
 	prefix []Linearized[S, I, O]
 }
 
-// searcher runs the Wing & Gong / Lowe search on one part.
+// searcher runs the Wing & Gong / Lowe search on one part. It can be
+// stopped after any number of steps and resumed.
 type searcher[S, I, O any] struct {
-	m       *Model[S, I, O]
-	ops     []Operation[I, O]
-	budget  int64
-	limited bool
-	steps   int64
+	m     *Model[S, I, O]
+	ops   []Operation[I, O]
+	steps int64
+
+	head       *node
+	entry      *node // the next event to visit
+	state      S
+	stack      []frame[S]
+	linearized []uint64 // bitset of linearized operations
+	remaining  int      // returned operations not yet linearized
+	seen       map[string]struct{}
+	keyBuf     []byte
 
 	// The deepest frontier reached: the event position of the first
 	// unlinearized return, with the linearization that reached it.
@@ -261,8 +299,7 @@ type searcher[S, I, O any] struct {
 	bestStates []S
 }
 
-func (s *searcher[S, I, O]) run() Result {
-	ops := s.ops
+func newSearcher[S, I, O any](m *Model[S, I, O], ops []Operation[I, O]) *searcher[S, I, O] {
 	n := len(ops)
 	nodes := make([]node, 0, 2*n)
 	for i, op := range ops {
@@ -307,69 +344,78 @@ func (s *searcher[S, I, O]) run() Result {
 			callOf[x.op].match = x
 		}
 	}
-	remaining := 0
+	s := &searcher[S, I, O]{
+		m:          m,
+		ops:        ops,
+		head:       head,
+		entry:      head.next,
+		state:      m.Init(),
+		linearized: make([]uint64, (n+63)/64),
+		seen:       make(map[string]struct{}),
+		best:       -1,
+	}
 	for _, op := range ops {
 		if !op.IsPending() {
-			remaining++
+			s.remaining++
 		}
 	}
+	return s
+}
 
-	s.best = -1
-	linearized := make([]uint64, (n+63)/64)
-	var keyBuf []byte
-	seen := make(map[string]struct{})
-	var stack []frame[S]
-	state := s.m.Init()
-	entry := head.next
-	for remaining > 0 {
-		if s.limited && s.steps >= s.budget {
-			return Unknown
+// resume continues the search for at most limit steps. done is false
+// when it stopped for the limit.
+func (s *searcher[S, I, O]) resume(limit int64) (res Result, done bool) {
+	ops := s.ops
+	for taken := int64(0); s.remaining > 0; taken++ {
+		if taken >= limit {
+			return Unknown, false
 		}
 		s.steps++
+		entry := s.entry
 		if entry == nil {
 			// Only pending calls were left to try: backtrack.
-			if len(stack) == 0 {
-				return Illegal
+			if len(s.stack) == 0 {
+				return Illegal, true
 			}
-			entry = s.pop(&stack, &state, linearized, &remaining)
+			s.pop()
 			continue
 		}
 		if entry.call {
 			op := &ops[entry.op]
-			if ok, next := s.step(state, op); ok {
-				linearized[entry.op/64] |= 1 << (entry.op % 64)
-				keyBuf = keyBuf[:0]
-				for _, w := range linearized {
-					keyBuf = binary.LittleEndian.AppendUint64(keyBuf, w)
+			if ok, next := s.step(s.state, op); ok {
+				s.linearized[entry.op/64] |= 1 << (entry.op % 64)
+				s.keyBuf = s.keyBuf[:0]
+				for _, w := range s.linearized {
+					s.keyBuf = binary.LittleEndian.AppendUint64(s.keyBuf, w)
 				}
-				keyBuf = append(keyBuf, s.m.Key(next)...)
-				if _, dup := seen[string(keyBuf)]; !dup {
-					seen[string(keyBuf)] = struct{}{}
-					stack = append(stack, frame[S]{n: entry, prev: state})
-					state = next
+				s.keyBuf = append(s.keyBuf, s.m.Key(next)...)
+				if _, dup := s.seen[string(s.keyBuf)]; !dup {
+					s.seen[string(s.keyBuf)] = struct{}{}
+					s.stack = append(s.stack, frame[S]{n: entry, prev: s.state})
+					s.state = next
 					if !op.IsPending() {
-						remaining--
+						s.remaining--
 					}
 					lift(entry)
-					entry = head.next
+					s.entry = s.head.next
 					continue
 				}
-				linearized[entry.op/64] &^= 1 << (entry.op % 64)
+				s.linearized[entry.op/64] &^= 1 << (entry.op % 64)
 			}
-			entry = entry.next
+			s.entry = entry.next
 			continue
 		}
 		// The return of an operation not yet linearized: nothing before
 		// it fits, so this branch is dead.
 		if entry.event > s.best {
-			s.record(entry, stack, state)
+			s.record(entry)
 		}
-		if len(stack) == 0 {
-			return Illegal
+		if len(s.stack) == 0 {
+			return Illegal, true
 		}
-		entry = s.pop(&stack, &state, linearized, &remaining)
+		s.pop()
 	}
-	return Ok
+	return Ok, true
 }
 
 func (s *searcher[S, I, O]) step(state S, op *Operation[I, O]) (bool, S) {
@@ -379,31 +425,31 @@ func (s *searcher[S, I, O]) step(state S, op *Operation[I, O]) (bool, S) {
 	return s.m.Step(state, op.Input, op.Output)
 }
 
-// pop undoes the last linearized operation and returns the entry to
-// try next.
-func (s *searcher[S, I, O]) pop(stack *[]frame[S], state *S, linearized []uint64, remaining *int) *node {
-	f := (*stack)[len(*stack)-1]
-	*stack = (*stack)[:len(*stack)-1]
-	*state = f.prev
-	linearized[f.n.op/64] &^= 1 << (f.n.op % 64)
+// pop undoes the last linearized operation and moves to the entry to
+// try after it.
+func (s *searcher[S, I, O]) pop() {
+	f := s.stack[len(s.stack)-1]
+	s.stack = s.stack[:len(s.stack)-1]
+	s.state = f.prev
+	s.linearized[f.n.op/64] &^= 1 << (f.n.op % 64)
 	if !s.ops[f.n.op].IsPending() {
-		*remaining++
+		s.remaining++
 	}
 	unlift(f.n)
-	return f.n.next
+	s.entry = f.n.next
 }
 
-func (s *searcher[S, I, O]) record(entry *node, stack []frame[S], state S) {
+func (s *searcher[S, I, O]) record(entry *node) {
 	s.best = entry.event
 	s.bestFailed = entry.op
 	s.bestOps = s.bestOps[:0]
 	s.bestStates = s.bestStates[:0]
-	for i, f := range stack {
+	for i, f := range s.stack {
 		s.bestOps = append(s.bestOps, f.n.op)
-		if i+1 < len(stack) {
-			s.bestStates = append(s.bestStates, stack[i+1].prev)
+		if i+1 < len(s.stack) {
+			s.bestStates = append(s.bestStates, s.stack[i+1].prev)
 		} else {
-			s.bestStates = append(s.bestStates, state)
+			s.bestStates = append(s.bestStates, s.state)
 		}
 	}
 }

@@ -284,6 +284,38 @@ func TestCheckBudget(t *testing.T) {
 	}
 }
 
+// A part whose search is hard does not keep the budget from the others.
+func TestCheckBudgetSharedFairly(t *testing.T) {
+	h := concurrentWrites(8) // on x: about 300,000 steps to decide
+	for i := range h {
+		h[i].Call += 1000
+		h[i].Return += 1000
+	}
+	stale := r(2, 2, 3, "y", 0)
+	h = append(h, w(1, 0, 1, "y", 1), stale)
+	rep, err := linearizability.Check(kvModel(true), h, linearizability.Options{MaxSteps: 5000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := rep.Result, linearizability.Illegal; got != want {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	if got, want := rep.Failed, stale; got != want {
+		t.Errorf("Failed: got %+v, want %+v", got, want)
+	}
+	if got, want := rep.Steps, int64(5000); got != want {
+		t.Errorf("Steps: got %d, want %d", got, want)
+	}
+	// Without the illegal part, the same budget gives Unknown.
+	rep, err = linearizability.Check(kvModel(true), h[:len(h)-1], linearizability.Options{MaxSteps: 5000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := rep.Result, linearizability.Unknown; got != want {
+		t.Fatalf("without the stale read: got %v, want %v", got, want)
+	}
+}
+
 func TestCheckErrors(t *testing.T) {
 	good := kvModel(false)
 	noInit, noStep, noKey := good, good, good
