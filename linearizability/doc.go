@@ -91,6 +91,19 @@
 // gives a row a new ETag without changing its content. It partitions by
 // PartitionKey. ETags are not predictable, so a successful write's new
 // ETag is taken from its recorded result and then checked against what
-// later calls observe. Batch, Query, Retrieve and ETagChange build the
-// operations; CheckTable validates a table history and checks it.
+// later calls observe.
+//
+// To record a table history, build each operation with Batch, Query or
+// Retrieve when the call returns (or, for calls that never returned,
+// with Return set to Pending), passing the call's results and error
+// unchanged: an error that is not a *spec.Error makes the call pending.
+// Record an ETagChange at the step of every backend write that changes
+// the ETag a reader of the table would see for a row without changing
+// the row's properties (for MigratingTable: a migrator's copy, a
+// clean-up). CheckTable validates the history and checks it.
+//
+// FormatTableHistory prints a history in a line-based text form that
+// ParseTableHistory reads back, so a failing history can be saved and
+// checked again; the files in testdata/ are re-checked on every test
+// run.
 package linearizability
