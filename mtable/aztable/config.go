@@ -46,7 +46,9 @@ type ConfigOptions struct {
 	Partition string
 	// LeaseTTL is how long a lease lives without renewal before a push
 	// treats its process as gone (default DefaultLeaseTTL). It must be
-	// at least three times PollInterval.
+	// at least three times PollInterval, and the same in every process
+	// sharing the configuration (each process fences itself with its own
+	// value, and pushers expire leases with theirs).
 	LeaseTTL time.Duration
 	// PollInterval is how often the process renews its lease and looks
 	// for a new state, and how often a push looks at the leases

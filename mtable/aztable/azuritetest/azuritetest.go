@@ -263,6 +263,7 @@ func startOnce(node, script string) (*Server, error) {
 		"--inMemoryPersistence", "--disableTelemetry", "--silent",
 		"--tableHost", "127.0.0.1", "--tablePort", strconv.Itoa(port))
 	cmd.Dir = dir
+	setProcAttr(cmd)
 	cmd.Env = append(os.Environ(), "AZURITE_ACCOUNTS=") // the default development account only
 	out, err := cmd.StdoutPipe()
 	if err != nil {
