@@ -45,3 +45,23 @@ func benchStrategy(b *testing.B, strategy string) {
 func BenchmarkRun3x100Random(b *testing.B) { benchStrategy(b, "random") }
 func BenchmarkRun3x100PCT(b *testing.B)    { benchStrategy(b, "pct") }
 func BenchmarkRun3x100POS(b *testing.B)    { benchStrategy(b, "pos") }
+
+// BenchmarkDecisionNoSwitch measures a scheduling decision that keeps the
+// running machine (one machine, 100 yields): the cost of the strategy
+// and bookkeeping without a goroutine hand-off.
+func BenchmarkDecisionNoSwitch(b *testing.B) {
+	prog := func(ctx context.Context) {
+		for i := 0; i < 100; i++ {
+			sched.Yield(ctx)
+		}
+	}
+	var decisions int64
+	for i := 0; b.Loop(); i++ {
+		res, err := sched.Run(sched.Config{Seed: uint64(i), NoEvents: true}, prog)
+		if err != nil || res.Failure != nil {
+			b.Fatalf("run %d: %v %v", i, err, res.Failure)
+		}
+		decisions += res.Steps
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(decisions), "ns/decision")
+}

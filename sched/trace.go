@@ -72,8 +72,10 @@ func (d Decision) describe() string {
 // in any order; "param" lines keep their order. Lines starting with "#"
 // are comments (Write puts the failure there). Then one line per
 // decision: "s ID" (machine ID scheduled) or "c V/N" (value V of
-// Choose(N)). The last line, "end N", holds the number of decisions, so
-// that a truncated file is detected. Param values that are empty or hold
+// Choose(N)); the k-th decision line is step k. Among the decisions,
+// Write puts a comment "# step K" before step 101, 201, ..., for people;
+// Parse ignores comments there. The last line, "end N", holds the number
+// of decisions, so that a truncated file is detected. Param values that are empty or hold
 // spaces, quotes, '#' or non-printable characters are written as Go
 // quoted strings.
 type Trace struct {
@@ -149,8 +151,13 @@ func (t *Trace) Write(w io.Writer) error {
 		fmt.Fprintf(bw, "# %s\n", strings.ReplaceAll(c, "\n", " "))
 	}
 	var buf []byte
-	for _, d := range t.Decisions {
+	for i, d := range t.Decisions {
 		buf = buf[:0]
+		if i > 0 && i%100 == 0 {
+			buf = append(buf, "# step "...)
+			buf = strconv.AppendInt(buf, int64(i+1), 10)
+			buf = append(buf, '\n')
+		}
 		if d.Kind == Choice {
 			buf = append(buf, "c "...)
 			buf = strconv.AppendInt(buf, int64(d.Value), 10)
@@ -217,7 +224,9 @@ func Parse(r io.Reader) (*Trace, error) {
 			continue
 		}
 		if c, ok := strings.CutPrefix(text, "#"); ok {
-			t.Comment = append(t.Comment, strings.TrimPrefix(c, " "))
+			if !inBody { // comments among the decisions are step markers
+				t.Comment = append(t.Comment, strings.TrimPrefix(c, " "))
+			}
 			continue
 		}
 		key, val, _ := strings.Cut(text, " ")

@@ -246,3 +246,29 @@ func TestEventsAndTail(t *testing.T) {
 		t.Errorf("Tail(2): got %v, want the last event only (run has %d steps)", tail, res.Steps)
 	}
 }
+
+func TestTraceStepMarkers(t *testing.T) {
+	tr := &sched.Trace{Strategy: "random", Comment: []string{"failure text"}}
+	for i := 0; i < 250; i++ {
+		tr.Decisions = append(tr.Decisions, sched.Decision{Kind: sched.Schedule, Value: i % 3})
+	}
+	text := tr.String()
+	lines := strings.Split(text, "\n")
+	var markers []string
+	for i, l := range lines {
+		if strings.HasPrefix(l, "# step ") {
+			markers = append(markers, l)
+			// The marker precedes the decision of that step.
+			if want := tr.Decisions[len(markers)*100].String(); lines[i+1] != want {
+				t.Errorf("line after %q: got %q, want %q", l, lines[i+1], want)
+			}
+		}
+	}
+	if want := []string{"# step 101", "# step 201"}; !reflect.DeepEqual(markers, want) {
+		t.Errorf("markers: got %q, want %q", markers, want)
+	}
+	got := roundTrip(t, tr)
+	if !reflect.DeepEqual(got.Comment, tr.Comment) || len(got.Decisions) != 250 {
+		t.Errorf("round trip: got comment %q and %d decisions, want %q and 250", got.Comment, len(got.Decisions), tr.Comment)
+	}
+}
