@@ -511,6 +511,12 @@ func checkPrefix(t *rapid.T, h []kvOp, rep linearizability.Report[kvState, kvIn,
 func TestCheckDeterministic(t *testing.T) {
 	h := concurrentWrites(5)
 	h = append(h, w(9, 300, P, "y", 3), r(8, 301, 302, "y", 3))
+	orig := slices.Clone(h)
+	defer func() {
+		if diff := cmp.Diff(orig, h); diff != "" {
+			t.Errorf("Check modified the history (-before +after):\n%s", diff)
+		}
+	}()
 	var first string
 	for i := range 3 {
 		rep, err := linearizability.Check(kvModel(true), h, linearizability.Options{})
