@@ -278,6 +278,48 @@ func TestQueries(t *testing.T) {
 	})
 }
 
+func TestSmallPages(t *testing.T) {
+	srv := azuritetest.Shared(t)
+	tbl := srv.NewTable(t, "small")
+	ctx := context.Background()
+	var ops []spec.Op
+	for _, rk := range []string{"a", "b", "c", "d", "e"} {
+		ops = append(ops, op(spec.Insert, ent("p", rk, nil), ""))
+	}
+	if _, err := tbl.ExecuteBatch(ctx, ops); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tbl.ExecuteBatch(ctx, []spec.Op{op(spec.Insert, ent("q", "a", nil), "")}); err != nil {
+		t.Fatal(err)
+	}
+	paged := tbl.WithPageSize(2)
+	if _, err := paged.QueryAtomic(ctx, spec.PartitionFilter("p")); !errors.Is(err, aztable.ErrMultiPage) {
+		t.Errorf("atomic query over 5 rows, 2 a page: got %v, want ErrMultiPage", err)
+	}
+	if rows, err := paged.QueryAtomic(ctx, spec.PartitionFilter("q")); err != nil || len(rows) != 1 {
+		t.Errorf("atomic query over 1 row, 2 a page: got %d rows, %v; want 1 row", len(rows), err)
+	}
+	s, err := paged.QueryStreamed(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var got []string
+	for {
+		e, ok, err := s.Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			break
+		}
+		got = append(got, e.Key.String())
+	}
+	if want := []string{"'p'/'a'", "'p'/'b'", "'p'/'c'", "'p'/'d'", "'p'/'e'", "'q'/'a'"}; !cmp.Equal(got, want) {
+		t.Errorf("streamed query, 2 a page: got %q, want %q", got, want)
+	}
+}
+
 func TestAtomicQueryMultiPage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes 1,001 rows (about 2 s on Azurite); run without -short")

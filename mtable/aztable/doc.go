@@ -56,7 +56,42 @@
 // before the first row, then the successor of the last row returned,
 // and reports finished once the last page has been used up.
 //
-// Filters are sent as spec.Filter.String prints them, which Azure and
-// Azurite accept; a double literal NaN or ±Inf has no OData spelling and
-// is refused with a 400.
+// Table.WithPageSize gives a view whose queries ask for smaller pages
+// (for tests of paging).
+//
+// Filters are sent as spec.Filter.String prints them, except that double
+// literals are written positionally (1e+300 as 1000…0.0): Azurite
+// misreads an exponent. A double literal NaN or ±Inf has no OData
+// spelling and is refused with a 400.
+//
+// # Retries
+//
+// The adapter never retries a request (the SDK's retry policy is off):
+// a transaction that timed out may have been applied, and sending it
+// again would report a false 409 or 412, or apply it twice. Callers see
+// the error; MigratingTable's protocol is built to cope with that.
+//
+// # Configuration service
+//
+// ConfigService (OpenConfigService) implements mtable.ConfigService in a
+// table, for processes that do not share memory; see its doc for the
+// rows, leases, pushes and fencing. LockMigrator makes sure only one
+// migrator runs; ReadConfig reports the stored state.
+//
+// # Known differences of the Azurite emulator
+//
+// Azurite 3.35.0, which the tests run against, departs from Azure (and
+// from the spec.Table contract) in ways TestEmulatorDivergences pins:
+//
+//   - A comparison between a property and a literal of another EDM type
+//     is evaluated loosely (true le 1 holds; ne is true), where Azure and
+//     the contract make it false.
+//   - An Int64 literal compared with a property that holds another type
+//     in some row of the partition fails the whole query with a 500.
+//   - Binary values order by their base64 text, not by their bytes.
+//   - An exponent in a double literal is misread (the adapter avoids it).
+//   - ETags are derived from a clock: two rows may share one, so an ETag
+//     is only meaningful together with its row's key (as in Azure).
+//   - Azurite refuses --location together with --inMemoryPersistence;
+//     package azuritetest uses the working directory instead.
 package aztable

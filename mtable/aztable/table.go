@@ -27,9 +27,31 @@ import (
 // Table is one Azure table seen through the spec.Table contract. It is
 // safe for concurrent use.
 type Table struct {
-	acct   *Account
-	name   string
-	client *aztables.Client
+	acct     *Account
+	name     string
+	client   *aztables.Client
+	pageSize int32 // 0: the service's default (1,000)
+}
+
+// WithPageSize returns a view of the same table whose queries ask for at
+// most n rows a page (n <= 0: the service's default of 1,000). Streamed
+// queries then read more, smaller pages; an atomic query over more than
+// n rows fails with ErrMultiPage. It exists to test paging.
+func (t *Table) WithPageSize(n int) *Table {
+	c := *t
+	c.pageSize = 0
+	if n > 0 {
+		c.pageSize = int32(min(n, 1000))
+	}
+	return &c
+}
+
+func (t *Table) listOptions(filter *string) *aztables.ListEntitiesOptions {
+	o := &aztables.ListEntitiesOptions{Filter: filter, Format: to.Ptr(aztables.MetadataFormatFull)}
+	if t.pageSize > 0 {
+		o.Top = to.Ptr(t.pageSize)
+	}
+	return o
 }
 
 var _ spec.Table = (*Table)(nil)
@@ -331,7 +353,7 @@ func (t *Table) QueryAtomic(ctx context.Context, filter spec.Filter) ([]spec.Ent
 	if err != nil {
 		return nil, err
 	}
-	pager := t.client.NewListEntitiesPager(&aztables.ListEntitiesOptions{Filter: &fs, Format: to.Ptr(aztables.MetadataFormatFull)})
+	pager := t.client.NewListEntitiesPager(t.listOptions(&fs))
 	rows, err := t.nextPage(ctx, pager)
 	if err != nil {
 		return nil, err
@@ -379,15 +401,15 @@ func (t *Table) nextPage(ctx context.Context, pager *runtime.Pager[aztables.List
 // page is read when the previous one is used up, and reflects the table
 // at the moment it was read.
 func (t *Table) QueryStreamed(ctx context.Context, filter spec.Filter) (spec.Stream, error) {
-	opts := &aztables.ListEntitiesOptions{Format: to.Ptr(aztables.MetadataFormatFull)}
+	var fp *string
 	if filter != nil {
 		fs, err := filterString(filter)
 		if err != nil {
 			return nil, err
 		}
-		opts.Filter = &fs
+		fp = &fs
 	}
-	return &stream{t: t, pager: t.client.NewListEntitiesPager(opts)}, nil
+	return &stream{t: t, pager: t.client.NewListEntitiesPager(t.listOptions(fp))}, nil
 }
 
 type stream struct {
