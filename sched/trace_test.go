@@ -272,3 +272,36 @@ func TestTraceStepMarkers(t *testing.T) {
 		t.Errorf("round trip: got comment %q and %d decisions, want %q and 250", got.Comment, len(got.Decisions), tr.Comment)
 	}
 }
+
+// TestReplayEveryKind: a recorded failure of every kind the schedule
+// decides replays to the identical failure and decisions.
+func TestReplayEveryKind(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  sched.Config
+		prog func(context.Context)
+		kind sched.Kind
+	}{
+		{"assertion", sched.Config{}, lostUpdate, sched.Assertion},
+		{"deadlock", sched.Config{}, lockOrder, sched.Deadlock},
+		{"step bound", sched.Config{MaxSteps: 300, LivenessSteps: -1}, livelockProg(false), sched.StepBound},
+		{"liveness", sched.Config{MaxSteps: 300, LivenessSteps: 40}, spinUntilDone(true), sched.Liveness},
+		{"panic", sched.Config{}, atomicityProg(false), sched.Panic},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			orig := findFailure(t, tt.cfg, tt.prog)
+			if orig.Failure.Kind != tt.kind {
+				t.Fatalf("recorded run: got %v, want a %v failure", orig.Failure, tt.kind)
+			}
+			tr := roundTrip(t, orig.Trace)
+			rep := mustRun(t, sched.Config{Strategy: "replay", Replay: tr}, tt.prog)
+			if rep.Failure == nil || rep.Failure.Error() != orig.Failure.Error() {
+				t.Fatalf("replay: got %v, want %v", rep.Failure, orig.Failure)
+			}
+			if !reflect.DeepEqual(rep.Trace.Decisions, orig.Trace.Decisions) {
+				t.Errorf("replay decisions differ")
+			}
+		})
+	}
+}
