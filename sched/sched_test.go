@@ -152,7 +152,7 @@ func TestFailureTexts(t *testing.T) {
 		},
 		{
 			name: "uncontrolled blocking",
-			cfg:  sched.Config{Strategy: "dfs", Watchdog: 20 * time.Millisecond},
+			cfg:  sched.Config{Strategy: "dfs", Watchdog: 100 * time.Millisecond},
 			prog: func(ctx context.Context) {
 				sched.Go(ctx, "sleeper", func(ctx context.Context) {
 					time.Sleep(time.Second)
@@ -161,7 +161,7 @@ func TestFailureTexts(t *testing.T) {
 				sched.Yield(ctx)
 			},
 			kind: sched.UncontrolledBlocking,
-			want: `uncontrolled blocking in machine 1 "sleeper" at step 5: no scheduling point for 20ms (blocked on a plain channel, sync primitive, sleep or I/O, or computing)`,
+			want: `uncontrolled blocking in machine 1 "sleeper" at step 5: no scheduling point for 100ms (blocked on a plain channel, sync primitive, sleep or I/O, or computing)`,
 		},
 		{
 			name: "unlock not held",
@@ -562,7 +562,7 @@ func TestControlledFromPlainGoroutine(t *testing.T) {
 
 func TestLingering(t *testing.T) {
 	release := make(chan struct{})
-	res := mustRun(t, sched.Config{Strategy: "dfs", Watchdog: 20 * time.Millisecond}, func(ctx context.Context) {
+	res := mustRun(t, sched.Config{Strategy: "dfs", Watchdog: 100 * time.Millisecond}, func(ctx context.Context) {
 		started := sched.NewFuture[bool]()
 		sched.Go(ctx, "stubborn", func(ctx context.Context) {
 			defer func() { <-release }() // blocks outside the scheduler during teardown
