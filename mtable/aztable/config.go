@@ -437,7 +437,7 @@ func (c *ConfigService) Settle(ctx context.Context) error {
 	}
 	watch := map[string]seen{}
 	for {
-		_, ver, _, err := c.readState(ctx, true)
+		cur, ver, _, err := c.readState(ctx, true)
 		if err != nil {
 			return err
 		}
@@ -482,12 +482,8 @@ func (c *ConfigService) Settle(ctx context.Context) error {
 			c.mu.Unlock()
 			return ErrLeaseLost
 		}
-		if ver > c.version {
-			c.mu.Unlock()
-			c.deliver(c.stateOf(ctx), ver)
-		} else {
-			c.mu.Unlock()
-		}
+		c.mu.Unlock()
+		c.deliver(cur, ver) // in case our own loop has not seen it yet
 		t := time.NewTimer(c.opts.PollInterval)
 		select {
 		case <-ctx.Done():
@@ -496,17 +492,6 @@ func (c *ConfigService) Settle(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
-}
-
-// stateOf re-reads the state row (best effort, for a local delivery).
-func (c *ConfigService) stateOf(ctx context.Context) mtable.State {
-	st, _, _, err := c.readState(ctx, false)
-	if err != nil {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		return c.state
-	}
-	return st
 }
 
 // Lease is one process's lease as stored.

@@ -251,3 +251,32 @@ func TestLockMigrator(t *testing.T) {
 		t.Errorf("lock holder: got %q, want %q", st.Migrator, "third")
 	}
 }
+
+func TestConfigLeaseTakenAway(t *testing.T) {
+	srv := azuritetest.Shared(t)
+	tbl := srv.NewTable(t, "taken")
+	ctx := context.Background()
+	c := openConfig(t, tbl, "victim")
+	if _, cancel, err := c.Subscribe(ctx, nil); err != nil {
+		t.Fatal(err)
+	} else {
+		cancel()
+	}
+	// Someone (a pusher that judged it expired) deletes the lease.
+	if _, err := tbl.ExecuteBatch(ctx, []spec.Op{{Kind: spec.Delete, Entity: spec.Entity{Key: spec.Key{PartitionKey: aztable.ConfigPartition, RowKey: "lease-victim"}, ETag: spec.AnyETag}}}); err != nil {
+		t.Fatal(err)
+	}
+	// The next renewal finds it gone; from then on Subscribe refuses.
+	var err error
+	for i := 0; i < 200; i++ {
+		var cancel func()
+		if _, cancel, err = c.Subscribe(ctx, nil); err != nil {
+			break
+		}
+		cancel()
+		time.Sleep(testPoll / 4)
+	}
+	if !errors.Is(err, aztable.ErrLeaseLost) {
+		t.Errorf("Subscribe after the lease was deleted: got %v, want ErrLeaseLost", err)
+	}
+}
