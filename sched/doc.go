@@ -43,7 +43,9 @@
 //
 // Each decision is one step; steps are numbered from 1, and Step returns
 // the number of the latest one. Logf records events tagged with the step
-// and the machine; they are returned in Result.Events (Tracing tells
+// and the machine; the scheduler adds its own ("spawn machine 3 \"app\"",
+// "waits on Mutex.Lock", "exit", "run failed: ..."). They are returned in
+// Result.Events (Tracing tells
 // whether they are recorded, so callers can skip formatting), and
 // Result.Report prints the failure with the events of the last steps.
 //

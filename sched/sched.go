@@ -408,6 +408,9 @@ func (s *scheduler) exit(m *machine) {
 		return
 	}
 	m.done = true
+	if !s.cfg.NoEvents {
+		s.events = append(s.events, Event{Step: s.step, Machine: m.id, Name: m.name, Text: "exit"})
+	}
 	for i, x := range s.live {
 		if x == m {
 			copy(s.live[i:], s.live[i+1:])
@@ -468,6 +471,9 @@ func (s *scheduler) yield(cur *machine) {
 // block makes cur wait on what (a controlled wait) and yields.
 func (s *scheduler) block(cur *machine, what string, holder *machine) {
 	cur.waiting, cur.holder = what, holder
+	if !s.cfg.NoEvents {
+		s.events = append(s.events, Event{Step: s.step, Machine: cur.id, Name: cur.name, Text: "waits on " + what})
+	}
 	s.yield(cur)
 }
 

@@ -224,11 +224,12 @@ func TestParseErrors(t *testing.T) {
 func TestEventsAndTail(t *testing.T) {
 	res := mustRun(t, sched.Config{Strategy: "dfs"}, func(ctx context.Context) {
 		sched.Logf(ctx, "hello %d", 1)
+		f := sched.NewFuture[int]()
 		sched.Go(ctx, "w", func(ctx context.Context) {
 			sched.Logf(ctx, "in %s id %d at %d", sched.MachineName(ctx), sched.MachineID(ctx), sched.Step(ctx))
+			f.Resolve(ctx, 1)
 		})
-		sched.Yield(ctx)
-		sched.Yield(ctx)
+		f.Wait(ctx)
 	})
 	var got []string
 	for _, e := range res.Events {
@@ -237,13 +238,19 @@ func TestEventsAndTail(t *testing.T) {
 	want := []string{
 		`step 1 [0 main]: hello 1`,
 		`step 1 [0 main]: spawn machine 1 "w"`,
-		`step 5 [1 w]: in w id 1 at 5`,
+		`step 3 [0 main]: waits on Future.Wait`,
+		`step 4 [1 w]: in w id 1 at 4`,
+		`step 5 [0 main]: exit`,
+		`step 6 [1 w]: exit`,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("events:\ngot  %q\nwant %q", got, want)
 	}
-	if tail := res.Tail(2); len(tail) != 1 || tail[0].Machine != 1 {
-		t.Errorf("Tail(2): got %v, want the last event only (run has %d steps)", tail, res.Steps)
+	if res.Steps != 6 {
+		t.Errorf("Steps: got %d, want 6", res.Steps)
+	}
+	if tail := res.Tail(2); len(tail) != 2 || tail[0].Text != "exit" || tail[1].Machine != 1 {
+		t.Errorf("Tail(2): got %v, want the two exits", tail)
 	}
 }
 
