@@ -1,0 +1,79 @@
+// Command mtabletest runs the MigratingTable verification harness: it
+// explores many schedules of application machines and the migrator over
+// MigratingTable under the deterministic scheduler, checks every run
+// with the harness's oracles, and writes a replayable trace file for
+// each failure.
+//
+// Usage:
+//
+//	mtabletest [flags]                      explore schedules
+//	mtabletest -replay FILE [-html OUT]     replay a trace file (and draw it)
+//	mtabletest -bug list                    list the bug switches
+//	mtabletest -seeds DIR                   regenerate the seed corpus
+//
+// # Exploring
+//
+// Iteration i (0 <= i < -iterations) runs one schedule whose seed is
+// derived from -seed and i alone, so a run's outcome, its first failure
+// and its -json summary (but for the timing fields) do not depend on
+// -parallel, and -shard K/N runs exactly the iterations i with
+// i % N == K-1: the shards of a run together run the same iterations as
+// the run itself. Unless -keep-going, the run stops at the first (lowest
+// numbered) failing iteration.
+//
+// The run opens with a banner listing the seed, the strategy, the
+// iteration space, the bug switch and every workload parameter. While it
+// runs, and only when standard error is a terminal, one line on standard
+// error is redrawn at most ten times a second with the iterations done,
+// the rate, the failures so far and the estimated time left. At the end
+// it prints a summary; on a failure, the harness's report (the failing
+// check, what each oracle said, the last steps) and the command that
+// replays it. With -json, the human-readable output goes to standard
+// error and standard output holds only the JSON summary.
+//
+// # Trace files
+//
+// Each failing iteration is saved in -out as a trace file named for the
+// bug and the iteration, e.g.
+// bug-7-EnsurePartitionSwitchedFromPopulated-it42.trace (nobug-it42.trace
+// for the correct library). The file holds the scheduler's decisions, the
+// run's parameters (so it is self-contained) and, as comment lines, the
+// failure kind and text. An existing file is never overwritten: if a
+// file of the same name holds the same trace it is reused, otherwise the
+// next free name (…-it42-2.trace, …) is taken.
+//
+// # Replay
+//
+// -replay FILE re-runs the recorded schedule decision for decision, with
+// the options recorded in the file, and prints the same report. If the
+// program no longer makes the recorded decisions (the code changed since
+// the file was written) the replay says that the schedule diverged, and
+// where. -html OUT writes the replayed run as a self-contained HTML page:
+// one lane per machine, each event at its step, backend calls,
+// configuration pushes and linearization points marked, the failing
+// check highlighted and the failure text on top.
+//
+// # Seed corpus
+//
+// -seeds DIR explores each bug switch (or only -bug) with the other
+// flags and writes its first failing trace to DIR/bug-N-Name.trace,
+// replacing the file deliberately. The corpus in testdata/seeds is
+// replayed by this package's tests.
+//
+// # Exit status
+//
+// 0: no failure found (or the replayed run passed); 1: a failure was
+// found (or the replayed failure reproduced); 2: bad usage or bad input:
+// an unknown flag or flag value, an unknown bug, an unreadable or
+// corrupt trace file, a replay whose schedule diverged, or a file that
+// could not be written. Errors are one line on standard error, starting
+// "mtabletest: ".
+package main
+
+import (
+	"os"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}

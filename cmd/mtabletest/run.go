@@ -1,0 +1,305 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"github.com/migratingtable/migratingtable/harness"
+	"github.com/migratingtable/migratingtable/mtable"
+)
+
+// Exit codes.
+const (
+	exitPass    = 0 // no failure found
+	exitFailure = 1 // a failure found (or reproduced)
+	exitUsage   = 2 // bad usage or bad input
+)
+
+// Defaults that -h states.
+const (
+	defaultIterations = 1000
+	defaultSeed       = 314159
+	defaultStrategy   = "portfolio"
+	defaultOut        = "mtabletest-out"
+	// maxTraceFiles bounds the trace files one -keep-going run writes.
+	maxTraceFiles = 10
+)
+
+// config is the parsed command line.
+type config struct {
+	iterations int
+	seed       uint64
+	bug        mtable.Bug
+	bugList    bool
+	strategy   string
+	depth      int
+	maxSteps   int
+	parallel   int
+	shard      int
+	shards     int
+	replay     string
+	html       string
+	out        string
+	keepGoing  bool
+	json       bool
+	verbose    bool
+	historyOut string
+	seeds      string
+
+	set map[string]bool // flags given on the command line
+}
+
+// usageError is bad usage or bad input: exit 2 with its one-line text.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{fmt.Sprintf(format, args...)}
+}
+
+// bugFlag parses -bug: a number, a name, "none" or "list".
+type bugFlag struct {
+	bug  *mtable.Bug
+	list *bool
+}
+
+func (f bugFlag) String() string {
+	if f.bug == nil || *f.bug == mtable.NoBug {
+		return "none"
+	}
+	return strconv.Itoa(int(*f.bug))
+}
+
+func (f bugFlag) Set(s string) error {
+	if strings.EqualFold(strings.TrimSpace(s), "list") {
+		*f.list = true
+		return nil
+	}
+	b, err := mtable.ParseBug(s)
+	if err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), "mtable: "))
+	}
+	*f.bug = b
+	return nil
+}
+
+// shardFlag parses -shard K/N.
+type shardFlag struct{ k, n *int }
+
+func (f shardFlag) String() string {
+	if f.n == nil || *f.n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d/%d", *f.k, *f.n)
+}
+
+func (f shardFlag) Set(s string) error {
+	a, b, ok := strings.Cut(s, "/")
+	k, err1 := strconv.Atoi(a)
+	n, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil {
+		return fmt.Errorf("want K/N, e.g. 2/4")
+	}
+	if n < 1 || k < 1 || k > n {
+		return fmt.Errorf("want K/N with 1 <= K <= N, got %d/%d", k, n)
+	}
+	*f.k, *f.n = k, n
+	return nil
+}
+
+func newFlagSet(c *config) *flag.FlagSet {
+	fs := flag.NewFlagSet("mtabletest", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.IntVar(&c.iterations, "iterations", defaultIterations, "run `N` iterations (schedules), numbered 0..N-1")
+	fs.Uint64Var(&c.seed, "seed", defaultSeed,
+		"base `seed`; iteration i runs with a seed derived from it and i. The fixed default\n"+
+			"makes CI runs reproducible; vary it to explore more schedules")
+	c.bug = mtable.NoBug
+	fs.Var(bugFlag{&c.bug, &c.bugList}, "bug",
+		"switch on bug `N|name` of the catalogue (none: the correct library); -bug list prints it")
+	fs.StringVar(&c.strategy, "strategy", defaultStrategy,
+		"scheduling `strategy`: random, pct, pos, dfs (bounded exhaustive, one worker, no shards)\n"+
+			"or portfolio (random, pct and pos in turn by iteration)")
+	fs.IntVar(&c.depth, "depth", 0, "PCT bug `depth` d (d-1 priority change points); 0 means the scheduler's default, 3")
+	fs.IntVar(&c.maxSteps, "max-steps", 0,
+		fmt.Sprintf("bound each iteration to `N` scheduling steps (a step-bound failure past it); 0 means %d", harness.DefaultMaxSteps))
+	fs.IntVar(&c.parallel, "parallel", 0,
+		fmt.Sprintf("run on `P` workers; 0 means GOMAXPROCS (here %d). Results do not depend on P,\n"+
+			"so the default simply uses every core", runtime.GOMAXPROCS(0)))
+	fs.Var(shardFlag{&c.shard, &c.shards}, "shard",
+		"run only the iterations i with i % N == K-1 (`K/N`, 1 <= K <= N); the N shards of a\n"+
+			"run together run exactly its iterations, so a long run can be spread over a CI matrix")
+	fs.StringVar(&c.replay, "replay", "", "replay the trace `FILE` step for step and print its report")
+	fs.StringVar(&c.html, "html", "", "with -replay: write the replayed run as a timeline page to `OUT.html`")
+	fs.StringVar(&c.out, "out", defaultOut, "write failing traces to `DIR` (created if missing; files are never overwritten)")
+	fs.BoolVar(&c.keepGoing, "keep-going", false,
+		fmt.Sprintf("run every iteration and count all failures instead of stopping at the first\n"+
+			"(traces are written for the first %d)", maxTraceFiles))
+	fs.BoolVar(&c.json, "json", false,
+		"print a JSON summary on stdout (the human-readable output goes to stderr)")
+	fs.BoolVar(&c.verbose, "v", false, "print the full step trace of the failing (or replayed) run")
+	fs.StringVar(&c.historyOut, "history-out", "",
+		"write the recorded histories of the failing iterations (or of the replayed run) as JSON to `FILE`,\n"+
+			"for an external linearizability checker")
+	fs.StringVar(&c.seeds, "seeds", "",
+		"regenerate the seed corpus in `DIR`: explore each bug (or only -bug) and write its first\n"+
+			"failing trace to DIR/bug-N-Name.trace, replacing that file")
+	return fs
+}
+
+const usageHead = `mtabletest explores schedules of MigratingTable under the deterministic
+scheduler and checks every run with the harness's oracles.
+
+Usage:
+  mtabletest [flags]                    explore -iterations schedules
+  mtabletest -replay FILE [-html OUT]   replay a trace file (and draw its timeline)
+  mtabletest -bug list                  list the bug switches
+  mtabletest -seeds DIR                 regenerate the seed corpus
+
+Examples:
+  go run ./cmd/mtabletest -iterations 1000 -seed 314159
+  go run ./cmd/mtabletest -bug 7
+  go run ./cmd/mtabletest -replay mtabletest-out/bug-7-EnsurePartitionSwitchedFromPopulated-it3.trace -html t.html
+
+Flags:
+`
+
+const usageTail = `
+Exit status: 0 no failure found (or the replayed run passed); 1 a failure
+found (or the replayed failure reproduced); 2 bad usage or bad input (a bad
+flag value, an unknown bug, an unreadable or corrupt trace file, a replay
+whose schedule diverged, a file that could not be written).
+`
+
+func writeUsage(w io.Writer, fs *flag.FlagSet) {
+	io.WriteString(w, usageHead)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+	io.WriteString(w, usageTail)
+}
+
+// parseArgs parses the command line. It returns flag.ErrHelp for -h.
+func parseArgs(args []string, stdout io.Writer) (*config, error) {
+	c := &config{set: map[string]bool{}}
+	fs := newFlagSet(c)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			writeUsage(stdout, fs)
+			return nil, err
+		}
+		return nil, usagef("%v (run mtabletest -h for usage)", err)
+	}
+	if fs.NArg() > 0 {
+		return nil, usagef("unexpected argument %q: every option is a flag (run mtabletest -h for usage)", fs.Arg(0))
+	}
+	fs.Visit(func(f *flag.Flag) { c.set[f.Name] = true })
+	return c, c.check()
+}
+
+// check rejects flag combinations that make no sense.
+func (c *config) check() error {
+	switch {
+	case c.iterations < 0:
+		return usagef("-iterations %d: want a count >= 0", c.iterations)
+	case c.depth < 0:
+		return usagef("-depth %d: want a depth >= 0", c.depth)
+	case c.maxSteps < 0:
+		return usagef("-max-steps %d: want a bound >= 0", c.maxSteps)
+	case c.parallel < 0:
+		return usagef("-parallel %d: want a number of workers >= 0", c.parallel)
+	case c.html != "" && c.replay == "":
+		return usagef("-html needs -replay FILE: the timeline shows a replayed run")
+	case c.replay != "" && c.seeds != "":
+		return usagef("-replay and -seeds cannot be combined")
+	case c.strategy == "dfs" && c.shards > 1:
+		return usagef("-strategy dfs cannot be sharded: its schedules are enumerated in sequence")
+	}
+	switch c.strategy {
+	case "random", "pct", "pos", "dfs", "portfolio":
+	default:
+		return usagef("-strategy %q: want random, pct, pos, dfs or portfolio", c.strategy)
+	}
+	if c.replay != "" {
+		// A trace file records how it was run: flags that choose a run
+		// would be silently ignored, so reject them.
+		for _, name := range []string{"iterations", "seed", "bug", "strategy", "depth", "max-steps", "parallel", "shard", "out", "keep-going"} {
+			if c.set[name] {
+				return usagef("-%s cannot be used with -replay: the trace file records its run", name)
+			}
+		}
+	}
+	if c.parallel == 0 {
+		c.parallel = runtime.GOMAXPROCS(0)
+	}
+	return nil
+}
+
+// run is the command: it parses args, does the work and returns the exit
+// code. Human-readable output goes to stdout (stderr with -json); errors
+// and the progress display go to stderr.
+func run(args []string, stdout, stderr io.Writer) int {
+	c, err := parseArgs(args, stdout)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitPass
+	}
+	if err == nil {
+		var code int
+		code, err = c.dispatch(stdout, stderr)
+		if err == nil {
+			return code
+		}
+	}
+	fmt.Fprintf(stderr, "mtabletest: %s\n", oneLine(err.Error()))
+	var ue *usageError
+	if errors.As(err, &ue) {
+		return exitUsage
+	}
+	return exitUsage
+}
+
+func (c *config) dispatch(stdout, stderr io.Writer) (int, error) {
+	switch {
+	case c.bugList:
+		writeBugList(stdout)
+		return exitPass, nil
+	case c.replay != "":
+		return c.runReplay(stdout, stderr)
+	case c.seeds != "":
+		return c.runSeeds(stdout, stderr)
+	}
+	return c.runExplore(stdout, stderr)
+}
+
+func writeBugList(w io.Writer) {
+	fmt.Fprintf(w, "%3s  %-38s %s\n", "-1", "none", mtable.NoBug.Description())
+	for _, b := range mtable.Bugs() {
+		fmt.Fprintf(w, "%3d  %-38s %s\n", int(b), b.String(), b.Description())
+	}
+}
+
+// oneLine joins a multi-line message so errors stay one line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && termIsTerminal(int(f.Fd()))
+}
+
+// bugName is the trace-file and banner name of b.
+func bugName(b mtable.Bug) string {
+	if b == mtable.NoBug {
+		return "none"
+	}
+	return fmt.Sprintf("%d:%s", int(b), b)
+}
