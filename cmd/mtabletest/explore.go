@@ -121,7 +121,7 @@ func (p *progress) update(pr harness.Progress) {
 	}
 	eta := "?"
 	if rate > 0 {
-		eta = (time.Duration(float64(pr.Total-pr.Done)/rate*float64(time.Second))).Round(time.Second).String()
+		eta = (time.Duration(float64(pr.Total-pr.Done) / rate * float64(time.Second))).Round(time.Second).String()
 	}
 	fmt.Fprintf(p.w, "\r\x1b[K%d/%d iterations  %.0f it/s  %d failures  ETA %s", pr.Done, pr.Total, rate, pr.Failures, eta)
 	p.on = true
