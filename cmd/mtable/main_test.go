@@ -280,9 +280,9 @@ func TestMigrateEndToEnd(t *testing.T) {
 	env := baseEnv(srv, old.Name(), newName)
 	flags := []string{"-config-table", cfgName, "-lease-ttl", testTTL, "-poll", testPoll, "-progress", "200ms"}
 
-	nWriters, opsBefore := 3, 15
+	nWriters, opsBefore := 4, 15
 	if testing.Short() {
-		nWriters, opsBefore = 2, 8
+		nWriters, opsBefore = 3, 8
 	}
 	// The old table starts with three rows of each writer per partition.
 	writers := make([]*writer, nWriters)
@@ -319,19 +319,34 @@ func TestMigrateEndToEnd(t *testing.T) {
 	}
 
 	// Writers run until told to stop; each does opsBefore operations
-	// before the migration starts, and keeps going throughout it.
+	// before the migration starts, and keeps going throughout it. The
+	// last one crashes then, in the middle of a call: its lease stops
+	// being renewed while it holds a subscription, and the migration must
+	// go on without it once the lease expires.
 	stop := make(chan struct{})
 	warm := make(chan struct{}, nWriters)
 	errs := make(chan error, nWriters)
 	var wg sync.WaitGroup
-	for _, w := range writers {
+	for i, w := range writers {
+		crash := i == nWriters-1
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer w.cfg.Close()
+			warmed := false
 			for n := 0; ; n++ {
 				if n == opsBefore {
+					warmed = true
 					warm <- struct{}{}
+					if crash {
+						if _, _, err := w.cfg.Subscribe(ctx, nil); err != nil {
+							errs <- err
+							return
+						}
+						w.cfg.Abandon()
+						errs <- nil
+						return
+					}
 				}
 				if n > opsBefore {
 					select {
@@ -349,9 +364,8 @@ func TestMigrateEndToEnd(t *testing.T) {
 				}
 				if err != nil {
 					errs <- err
-					for n++; n <= opsBefore; n++ {
+					if !warmed {
 						warm <- struct{}{}
-						break
 					}
 					return
 				}
@@ -373,6 +387,10 @@ func TestMigrateEndToEnd(t *testing.T) {
 	t.Logf("status:\n%s%s", stdout, stderr)
 	if code != exitOK || !strings.Contains(stdout, "PREFER_NEW") || !strings.Contains(stdout, "SWITCHED") {
 		t.Errorf("status after the first run: exit %d, want %d and state PREFER_NEW with switched partitions", code, exitOK)
+	}
+	crashed := fmt.Sprintf("writer%d", nWriters-1)
+	if strings.Contains(stdout, crashed) || !strings.Contains(stdout, "writer0") {
+		t.Errorf("status after the first run lists leases:\n%s\nwant writer0 and not the crashed %s (expired)", stdout, crashed)
 	}
 	code, _, stderr = cli(t, ctx, srv, env, append([]string{"migrate", "-client-id", "migrator-2"}, flags...)...)
 	t.Logf("second migrate run:\n%s", stderr)
