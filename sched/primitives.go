@@ -19,6 +19,12 @@ func Go(ctx context.Context, name string, f func(ctx context.Context)) {
 		return
 	}
 	s := m.enter()
+	if f == nil {
+		s.finish(&Failure{Kind: Panic, Step: s.step, Machine: m.id, MachineName: m.name,
+			Message: fmt.Sprintf("sched: Go(%q) with a nil function", name)})
+		s.mu.Unlock()
+		runtime.Goexit()
+	}
 	nm := s.newMachine(ctx, name)
 	s.logf(m, "spawn machine %d %q", nm.id, name)
 	s.goroutines.Add(1)

@@ -67,6 +67,9 @@ func TestMisuseTexts(t *testing.T) {
 		prog func(context.Context)
 		want string
 	}{
+		{"Go with nil function", func(ctx context.Context) {
+			sched.Go(ctx, "nothing", nil)
+		}, `panic in machine 0 "main" at step 1: sched: Go("nothing") with a nil function`},
 		{"negative WaitGroup", func(ctx context.Context) {
 			var wg sched.WaitGroup
 			wg.Done(ctx)

@@ -270,7 +270,10 @@ func Run(cfg Config, main func(ctx context.Context)) (*Result, error) {
 	s.liveness = int64(cfg.LivenessSteps)
 	if cfg.Strategy == "replay" {
 		s.trace.Decisions = make([]Decision, 0, len(cfg.Replay.Decisions))
+	} else {
+		s.trace.Decisions = make([]Decision, 0, 128)
 	}
+	s.enabled = make([]*machine, 0, 8)
 
 	m0 := s.newMachine(context.Background(), "main")
 	s.goroutines.Add(1)
