@@ -270,7 +270,7 @@ func (t *Table) batchNew(ctx context.Context, state State, pk string, ops []spec
 	}
 	f := affectedFilter(pk, ops)
 	keep := state <= UseNewWithTombstones
-	for {
+	for attempt := 1; ; attempt++ {
 		rows, err := t.new.QueryAtomic(ctx, f)
 		if err != nil {
 			t.note(ctx, Annotation{})
@@ -281,7 +281,7 @@ func (t *Table) batchNew(ctx context.Context, state State, pk string, ops []spec
 			t.note(ctx, Annotation{LinearizationPoint: true})
 			return nil, serr
 		}
-		if len(tr.ops) == 0 && !t.is(BugDeleteIfExistsHideMetadata) {
+		if len(tr.ops) > 0 && len(tr.guards) == len(tr.ops) {
 			// Only DeleteIfExists of absent rows: the read was the
 			// linearization point and nothing needs writing.
 			res := make([]spec.Result, len(ops))
@@ -294,7 +294,10 @@ func (t *Table) batchNew(ctx context.Context, state State, pk string, ops []spec
 			t.note(ctx, Annotation{})
 			switch spec.StatusOf(err) {
 			case spec.StatusNotFound, spec.StatusConflict, spec.StatusPreconditionFailed:
-				continue // a concurrent writer changed a row: translate again
+				if attempt < MaxAttempts {
+					continue // a concurrent writer changed a row: translate again
+				}
+				return nil, fmt.Errorf("mtable: translated batch on the new table failed %d times in a row, last with: %v", attempt, err)
 			}
 			return nil, internalErr("translated batch on the new table", err)
 		}
@@ -316,6 +319,14 @@ func (t *Table) batchNew(ctx context.Context, state State, pk string, ops []spec
 		return res, nil
 	}
 }
+
+// MaxAttempts bounds the write path's retry loop (section 3.3 step 4):
+// a translated batch that fails this many times in a row, each time
+// because a row changed since it was read, makes ExecuteBatch give up
+// with an error rather than spin. Contention that heavy is not expected;
+// a backend that rejects a translated batch for another reason would
+// otherwise loop forever.
+const MaxAttempts = 100
 
 // translation is a caller batch translated for the new table.
 type translation struct {
