@@ -79,7 +79,9 @@ func newFixture(state mtable.State, oldRows, newRows []spec.Entity) *fixture {
 	return f
 }
 
-func (f *fixture) table(opts ...mtable.Option) *mtable.Table { return mtable.New(f.old, f.new, f.cfg, opts...) }
+func (f *fixture) table(opts ...mtable.Option) *mtable.Table {
+	return mtable.New(f.old, f.new, f.cfg, opts...)
+}
 
 func switchedMeta(pk string) spec.Entity {
 	return row(pk, mtable.MetaRowKey, "o-meta", spec.Props{mtable.PartitionStateProperty: spec.Int32(int32(mtable.PartitionSwitched))})
