@@ -36,6 +36,8 @@ type summaryJSON struct {
 	ByKind     map[string]int `json:"byKind"`
 	ByCheck    map[string]int `json:"byCheck"`
 	TraceFiles []string       `json:"traceFiles,omitempty"`
+	// FailingIterations lists every failing iteration run, in order.
+	FailingIterations []int `json:"failingIterations"`
 
 	ElapsedSeconds      float64 `json:"elapsedSeconds"`
 	IterationsPerSecond float64 `json:"iterationsPerSecond"`
@@ -105,12 +107,17 @@ func (c *config) writeBanner(w io.Writer, ec harness.ExploreConfig) {
 // progress redraws one status line on a terminal, at most every 100ms.
 type progress struct {
 	w    io.Writer
+	now  func() time.Time // the clock; nil means time.Now
 	last time.Time
 	on   bool
 }
 
 func (p *progress) update(pr harness.Progress) {
-	now := time.Now()
+	clock := p.now
+	if clock == nil {
+		clock = time.Now
+	}
+	now := clock()
 	if pr.Done < pr.Total && now.Sub(p.last) < 100*time.Millisecond {
 		return
 	}
@@ -148,7 +155,7 @@ func (c *config) runExplore(stdout, stderr io.Writer) (int, error) {
 
 	var (
 		traces    []string
-		failing   []*harness.Iteration
+		failing   []int // indices of the failing iterations
 		writeErr  error
 		histories []*harness.History
 		firstPath string
@@ -157,7 +164,7 @@ func (c *config) runExplore(stdout, stderr io.Writer) (int, error) {
 		if c.historyOut != "" {
 			histories = append(histories, it.History())
 		}
-		failing = append(failing, it)
+		failing = append(failing, it.Index)
 		if len(traces) >= maxTraceFiles || writeErr != nil {
 			return
 		}
@@ -203,7 +210,7 @@ func (c *config) runExplore(stdout, stderr io.Writer) (int, error) {
 		}
 	}
 	if c.json {
-		js := c.summaryJSON(sum, traces, firstPath)
+		js := c.summaryJSON(sum, traces, firstPath, failing)
 		b, _ := json.MarshalIndent(js, "", "  ")
 		fmt.Fprintf(stdout, "%s\n", b)
 	}
@@ -215,7 +222,7 @@ func (c *config) runExplore(stdout, stderr io.Writer) (int, error) {
 
 func (c *config) writeSummary(w io.Writer, sum harness.Summary, traces []string) {
 	fmt.Fprintf(w, "--- summary ---\n")
-	fmt.Fprintf(w, "%d iterations in %.1fs (%.0f it/s), %d failing", sum.Iterations, sum.Elapsed.Seconds(), rate(sum), sum.Failures)
+	fmt.Fprintf(w, "%d iterations in %.2fs (%.0f it/s), %d failing", sum.Iterations, sum.Elapsed.Seconds(), rate(sum), sum.Failures)
 	if sum.Exhausted {
 		fmt.Fprintf(w, "; dfs explored every schedule")
 	}
@@ -249,13 +256,14 @@ func rate(sum harness.Summary) float64 {
 	return 0
 }
 
-func (c *config) summaryJSON(sum harness.Summary, traces []string, firstPath string) summaryJSON {
+func (c *config) summaryJSON(sum harness.Summary, traces []string, firstPath string, failing []int) summaryJSON {
 	js := summaryJSON{
 		Seed: c.seed, Strategy: c.strategy, Bug: bugName(c.bug),
 		Planned: c.planned(), Iterations: sum.Iterations, Failures: sum.Failures, Exhausted: sum.Exhausted,
-		ByKind: sum.ByKind, ByCheck: sum.ByCheck, TraceFiles: traces,
+		ByKind: sum.ByKind, ByCheck: sum.ByCheck, TraceFiles: traces, FailingIterations: []int{},
 		ElapsedSeconds: sum.Elapsed.Seconds(), IterationsPerSecond: rate(sum),
 	}
+	js.FailingIterations = append(js.FailingIterations, failing...)
 	if c.shards > 0 {
 		js.Shard = fmt.Sprintf("%d/%d", c.shard, c.shards)
 	}

@@ -114,6 +114,10 @@ func (c *config) runReplay(stdout, stderr io.Writer) (int, error) {
 		}
 		js.Reproduced = !hasKind || recKind == it.Failure.Kind
 		harness.WriteReport(human, it, "go run ./cmd/mtabletest -replay "+c.replay)
+		if sf := it.Failure.Sched; sf != nil && sf.Kind == sched.Divergence {
+			fmt.Fprintf(human, "\nnote: the check failed, then the schedule diverged (%s):\n"+
+				"the code changed since %s was written; regenerate it.\n", sf.Error(), c.replay)
+		}
 		if hasKind && recKind != it.Failure.Kind {
 			fmt.Fprintf(human, "\nnote: the file recorded a %s failure; the replay failed with %s\n", recKind, it.Failure.Kind)
 		}

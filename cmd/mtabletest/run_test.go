@@ -1,0 +1,447 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/migratingtable/migratingtable/harness"
+	"github.com/migratingtable/migratingtable/mtable"
+)
+
+// The tests run the command in-process through run.
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func runCmd(t *testing.T, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return result{code, out.String(), errb.String()}
+}
+
+// foundBug is the bug the exploration tests switch on, and foundIn the
+// iterations within which the harness finds it (it does within a few
+// dozen at the default seed).
+const (
+	foundBug = "7"
+	foundIn  = "2000"
+)
+
+// findFailure explores foundBug into dir and returns the trace path and
+// the run's output.
+func findFailure(t *testing.T, dir string, extra ...string) (string, result) {
+	t.Helper()
+	args := append([]string{"-bug", foundBug, "-iterations", foundIn, "-out", dir}, extra...)
+	r := runCmd(t, args...)
+	if r.code != exitFailure {
+		t.Fatalf("mtabletest %s: exit code got %d, want %d (bug %s not found?)\nstderr: %s", strings.Join(args, " "), r.code, exitFailure, foundBug, r.stderr)
+	}
+	traces, err := filepath.Glob(filepath.Join(dir, "*.trace"))
+	if err != nil || len(traces) != 1 {
+		t.Fatalf("trace files in %s: got %v (err %v), want exactly one", dir, traces, err)
+	}
+	return traces[0], r
+}
+
+func TestUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing.trace")
+	truncated := filepath.Join(dir, "truncated.trace")
+	if err := os.WriteFile(truncated, []byte("sched-trace 1\nstrategy random\nseed 1\ns 0\ns 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	garbage := filepath.Join(dir, "garbage.trace")
+	if err := os.WriteFile(garbage, []byte("hello\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	noParams := filepath.Join(dir, "noparams.trace")
+	if err := os.WriteFile(noParams, []byte("sched-trace 1\nstrategy random\nseed 1\nend 0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		want []string // substrings of the one-line error
+	}{
+		{"bug 99", []string{"-bug", "99"}, []string{"-bug", "99", "out of range"}},
+		{"bug name", []string{"-bug", "NoSuchBug"}, []string{"unknown bug", "NoSuchBug"}},
+		{"strategy", []string{"-strategy", "bogus"}, []string{`-strategy "bogus"`, "portfolio"}},
+		{"iterations", []string{"-iterations", "-1"}, []string{"-iterations -1"}},
+		{"iterations not a number", []string{"-iterations", "many"}, []string{"-iterations", "many"}},
+		{"shard syntax", []string{"-shard", "2"}, []string{"-shard", "K/N"}},
+		{"shard range", []string{"-shard", "3/2"}, []string{"1 <= K <= N", "3/2"}},
+		{"dfs sharded", []string{"-strategy", "dfs", "-shard", "1/2"}, []string{"dfs cannot be sharded"}},
+		{"unknown flag", []string{"-frobnicate"}, []string{"frobnicate"}},
+		{"argument", []string{"extra"}, []string{`unexpected argument "extra"`}},
+		{"html without replay", []string{"-html", "x.html"}, []string{"-html needs -replay"}},
+		{"missing trace", []string{"-replay", missing}, []string{missing, "no such file"}},
+		{"truncated trace", []string{"-replay", truncated}, []string{truncated, "truncated"}},
+		{"not a trace", []string{"-replay", garbage}, []string{garbage, "not a sched trace"}},
+		{"trace without params", []string{"-replay", noParams}, []string{noParams, `no "bug" parameter`}},
+		{"replay with seed", []string{"-replay", missing, "-seed", "3"}, []string{"-seed cannot be used with -replay"}},
+		{"seeds for no bug", []string{"-seeds", dir, "-bug", "none"}, []string{"correct library"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runCmd(t, tt.args...)
+			if r.code != exitUsage {
+				t.Errorf("exit code got %d, want %d; stderr: %s", r.code, exitUsage, r.stderr)
+			}
+			if r.stdout != "" {
+				t.Errorf("stdout got %q, want nothing", r.stdout)
+			}
+			if n := strings.Count(r.stderr, "\n"); n != 1 || !strings.HasPrefix(r.stderr, "mtabletest: ") {
+				t.Errorf("stderr got %q, want one line starting \"mtabletest: \"", r.stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("stderr got %q, want it to mention %q", r.stderr, w)
+				}
+			}
+		})
+	}
+}
+
+func TestHelp(t *testing.T) {
+	r := runCmd(t, "-h")
+	if r.code != exitPass {
+		t.Fatalf("-h: exit code got %d, want 0", r.code)
+	}
+	for _, w := range []string{"-iterations", "-seed", "314159", "reproducible", "-bug", "-strategy", "-depth", "-max-steps",
+		"-parallel", "GOMAXPROCS", "-shard", "-replay", "-html", "-out", "mtabletest-out", "-keep-going", "-json", "-v", "-history-out", "-seeds", "Exit status"} {
+		if !strings.Contains(r.stdout, w) {
+			t.Errorf("-h output lacks %q", w)
+		}
+	}
+}
+
+func TestBugList(t *testing.T) {
+	r := runCmd(t, "-bug", "list")
+	if r.code != exitPass {
+		t.Fatalf("-bug list: exit code got %d, want 0; stderr %s", r.code, r.stderr)
+	}
+	lines := strings.Split(strings.TrimRight(r.stdout, "\n"), "\n")
+	if got, want := len(lines), len(mtable.Bugs())+1; got != want {
+		t.Errorf("-bug list: got %d lines, want %d (none and one per bug)", got, want)
+	}
+	for _, b := range mtable.Bugs() {
+		if !strings.Contains(r.stdout, b.String()) || !strings.Contains(r.stdout, b.Description()) {
+			t.Errorf("-bug list lacks bug %d %s with its description", int(b), b)
+		}
+	}
+}
+
+func TestCleanRunPasses(t *testing.T) {
+	n := "200"
+	if testing.Short() {
+		n = "40"
+	}
+	dir := t.TempDir()
+	r := runCmd(t, "-iterations", n, "-out", dir)
+	if r.code != exitPass {
+		t.Fatalf("correct library, %s iterations: exit code got %d, want 0\n%s%s", n, r.code, r.stdout, r.stderr)
+	}
+	// The banner lists the seed, strategy, iterations, bug and every
+	// workload parameter; the summary closes the run.
+	want := []string{"seed               314159", "strategy           portfolio", "iterations         " + n, "bug                none"}
+	for _, kv := range harness.DefaultWorkload().Params() {
+		want = append(want, kv[0])
+	}
+	want = append(want, "--- summary ---", n+" iterations in", "no failure found")
+	for _, w := range want {
+		if !strings.Contains(r.stdout, w) {
+			t.Errorf("output lacks %q:\n%s", w, r.stdout)
+		}
+	}
+	if r.stderr != "" {
+		t.Errorf("stderr got %q, want nothing (not a terminal: no progress display)", r.stderr)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("-out dir holds %d files after a clean run, want none", len(entries))
+	}
+}
+
+func TestFailureReportAndReplay(t *testing.T) {
+	dir := t.TempDir()
+	path, r := findFailure(t, dir)
+	for _, w := range []string{"=== FAILURE in iteration", "--- failing check:", "--- oracles ---", "--- last 30 steps ---",
+		"--- reproduce ---\ngo run ./cmd/mtabletest -replay " + path, "--- summary ---", "trace: " + path} {
+		if !strings.Contains(r.stdout, w) {
+			t.Errorf("exploration output lacks %q", w)
+		}
+	}
+	base := filepath.Base(path)
+	if !strings.HasPrefix(base, "bug-7-EnsurePartitionSwitchedFromPopulated-it") {
+		t.Errorf("trace file name got %q, want it named for bug 7 and the iteration", base)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), "\n# mtabletest failure kind: ") {
+		t.Errorf("trace file lacks the failure kind comment:\n%s", data)
+	}
+
+	rr := runCmd(t, "-replay", path)
+	if rr.code != exitFailure {
+		t.Fatalf("-replay: exit code got %d, want %d\n%s", rr.code, exitFailure, rr.stderr)
+	}
+	report := func(s string) string {
+		i := strings.Index(s, "=== FAILURE")
+		j := strings.Index(s, "\n--- summary ---")
+		if i < 0 {
+			return ""
+		}
+		if j < i {
+			j = len(s)
+		}
+		return strings.TrimSpace(s[i:j])
+	}
+	if got, want := report(rr.stdout), report(r.stdout); got != want || got == "" {
+		t.Errorf("replay report differs from the exploration's:\n--- got\n%s\n--- want\n%s", got, want)
+	}
+}
+
+func TestVerboseAndHistory(t *testing.T) {
+	dir := t.TempDir()
+	path, _ := findFailure(t, dir)
+	hist := filepath.Join(dir, "hist.json")
+	r := runCmd(t, "-replay", path, "-v", "-history-out", hist)
+	if r.code != exitFailure {
+		t.Fatalf("-replay -v: exit code got %d, want %d: %s", r.code, exitFailure, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "--- full step trace (") || !strings.Contains(r.stdout, "step 1 [") {
+		t.Errorf("-v output lacks the full step trace")
+	}
+	data, err := os.ReadFile(hist)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hs []harness.History
+	if err := json.Unmarshal(data, &hs); err != nil {
+		t.Fatalf("-history-out: %v", err)
+	}
+	if len(hs) != 1 || len(hs[0].Calls) == 0 {
+		t.Errorf("-history-out: got %d histories (first with calls?), want 1 with calls", len(hs))
+	}
+}
+
+// decodeSummary parses a -json summary and zeroes its timing fields.
+func decodeSummary(t *testing.T, s string) summaryJSON {
+	t.Helper()
+	var js summaryJSON
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&js); err != nil {
+		t.Fatalf("-json output is not the summary: %v\n%s", err, s)
+	}
+	js.ElapsedSeconds, js.IterationsPerSecond = 0, 0
+	return js
+}
+
+func TestJSONIndependentOfParallel(t *testing.T) {
+	n := "400"
+	if testing.Short() {
+		n = "150"
+	}
+	for _, args := range [][]string{
+		{"-bug", foundBug, "-iterations", n, "-keep-going"},
+		{"-bug", foundBug, "-iterations", foundIn},
+		{"-iterations", "60"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			dir := t.TempDir()
+			var sums []summaryJSON
+			var outs []string
+			for _, p := range []string{"1", "2", "2"} { // the last run repeats the second in the same -out
+				a := append([]string{"-json", "-out", dir, "-parallel", p}, args...)
+				r := runCmd(t, a...)
+				if r.code == exitUsage {
+					t.Fatalf("%v: %s", a, r.stderr)
+				}
+				sums = append(sums, decodeSummary(t, r.stdout))
+				outs = append(outs, r.stdout)
+			}
+			for i := 1; i < len(sums); i++ {
+				if !reflect.DeepEqual(sums[i], sums[0]) {
+					t.Errorf("run %d summary differs from run 0's:\n--- got\n%s\n--- want\n%s", i, outs[i], outs[0])
+				}
+			}
+		})
+	}
+}
+
+func TestShardsUnionEqualsRun(t *testing.T) {
+	n := "300"
+	if testing.Short() {
+		n = "120"
+	}
+	common := []string{"-json", "-bug", foundBug, "-iterations", n, "-keep-going", "-out", t.TempDir()}
+	whole := decodeSummary(t, runCmd(t, common...).stdout)
+	if whole.Failures == 0 {
+		t.Fatalf("bug %s: no failure in %s iterations; the test needs some", foundBug, n)
+	}
+	var union summaryJSON
+	union.ByKind, union.ByCheck = map[string]int{}, map[string]int{}
+	for _, shard := range []string{"1/3", "2/3", "3/3"} {
+		s := decodeSummary(t, runCmd(t, append(common, "-shard", shard)...).stdout)
+		union.Iterations += s.Iterations
+		union.Planned += s.Planned
+		union.Failures += s.Failures
+		union.FailingIterations = append(union.FailingIterations, s.FailingIterations...)
+		for k, v := range s.ByKind {
+			union.ByKind[k] += v
+		}
+		for k, v := range s.ByCheck {
+			union.ByCheck[k] += v
+		}
+		if s.FirstFailure != nil && (union.FirstFailure == nil || *s.FirstFailure < *union.FirstFailure) {
+			union.FirstFailure = s.FirstFailure
+		}
+	}
+	sort.Ints(union.FailingIterations)
+	for _, c := range []struct {
+		name      string
+		got, want any
+	}{
+		{"iterations", union.Iterations, whole.Iterations},
+		{"planned", union.Planned, whole.Planned},
+		{"failures", union.Failures, whole.Failures},
+		{"failing iterations", union.FailingIterations, whole.FailingIterations},
+		{"by kind", union.ByKind, whole.ByKind},
+		{"by check", union.ByCheck, whole.ByCheck},
+		{"first failure", *union.FirstFailure, *whole.FirstFailure},
+	} {
+		if !reflect.DeepEqual(c.got, c.want) {
+			t.Errorf("union of 3 shards, %s: got %v, want %v (the single run's)", c.name, c.got, c.want)
+		}
+	}
+}
+
+func TestOutNeverOverwrites(t *testing.T) {
+	dir := t.TempDir()
+	path, _ := findFailure(t, dir)
+	orig, _ := os.ReadFile(path)
+
+	// Same run again: the identical file is reused, nothing new written.
+	r := runCmd(t, "-bug", foundBug, "-iterations", foundIn, "-out", dir)
+	if !strings.Contains(r.stdout, "trace: "+path+"\n") {
+		t.Errorf("rerun: output does not name the identical existing trace %s", path)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("rerun: -out holds %d files, want 1 (the identical trace reused)", len(entries))
+	}
+
+	// A different file under that name is kept, and a new name taken.
+	other := []byte("someone else's file\n")
+	if err := os.WriteFile(path, other, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = runCmd(t, "-bug", foundBug, "-iterations", foundIn, "-out", dir)
+	if got, _ := os.ReadFile(path); !bytes.Equal(got, other) {
+		t.Errorf("existing file %s was overwritten", path)
+	}
+	want := strings.TrimSuffix(path, ".trace") + "-2.trace"
+	got, err := os.ReadFile(want)
+	if err != nil {
+		t.Fatalf("new trace under a new name: %v\n%s", err, r.stdout)
+	}
+	if !bytes.Equal(got, orig) {
+		t.Errorf("%s: got other content than the first run's trace", want)
+	}
+	if !strings.Contains(r.stdout, "-replay "+want+"\n") {
+		t.Errorf("the reproduce command does not name the new file %s", want)
+	}
+}
+
+func TestReplayDivergence(t *testing.T) {
+	dir := t.TempDir()
+	path, _ := findFailure(t, dir)
+	data, _ := os.ReadFile(path)
+	// Keep only the first 10 decisions: the program asks for one the
+	// trace does not hold, long before any check can fail.
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	var head, decisions []string
+	for _, l := range lines {
+		switch {
+		case strings.HasPrefix(l, "s ") || strings.HasPrefix(l, "c "):
+			decisions = append(decisions, l)
+		case strings.HasPrefix(l, "end "):
+		default:
+			head = append(head, l)
+		}
+	}
+	keep := decisions[:10]
+	cut := strings.Join(append(append(head, keep...), "end "+itoa(len(keep))), "\n") + "\n"
+	short := filepath.Join(dir, "short.trace")
+	if err := os.WriteFile(short, []byte(cut), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runCmd(t, "-replay", short)
+	if r.code != exitUsage {
+		t.Errorf("diverging replay: exit code got %d, want %d", r.code, exitUsage)
+	}
+	if !strings.Contains(r.stdout, "--- the schedule diverged ---") {
+		t.Errorf("diverging replay: output does not say the schedule diverged:\n%s", r.stdout)
+	}
+	if !strings.Contains(r.stderr, "the schedule diverged") || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("diverging replay: stderr got %q, want one line saying the schedule diverged", r.stderr)
+	}
+}
+
+func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+func TestSeedsMode(t *testing.T) {
+	dir := t.TempDir()
+	for round := range 2 {
+		r := runCmd(t, "-seeds", dir, "-bug", foundBug, "-iterations", foundIn)
+		if r.code != exitPass {
+			t.Fatalf("round %d: -seeds: exit code got %d, want 0\n%s%s", round, r.code, r.stdout, r.stderr)
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 || entries[0].Name() != "bug-7-EnsurePartitionSwitchedFromPopulated.trace" {
+		t.Fatalf("-seeds wrote %v, want just bug-7-EnsurePartitionSwitchedFromPopulated.trace (replaced, not duplicated)", entries)
+	}
+}
+
+func TestProgressLine(t *testing.T) {
+	var b bytes.Buffer
+	clock := time.Unix(1000, 0)
+	p := &progress{w: &b, now: func() time.Time { return clock }}
+	p.update(harness.Progress{Done: 250, Total: 1000, Failures: 2, Elapsed: 5e9})
+	if got, want := b.String(), "\r\x1b[K250/1000 iterations  50 it/s  2 failures  ETA 15s"; got != want {
+		t.Errorf("progress line: got %q, want %q", got, want)
+	}
+	// Within 100ms of the last draw nothing is drawn; after it, or for
+	// the last iteration, the line is redrawn.
+	b.Reset()
+	clock = clock.Add(99 * time.Millisecond)
+	p.update(harness.Progress{Done: 251, Total: 1000, Elapsed: 5e9})
+	if b.Len() != 0 {
+		t.Errorf("update 99ms after the last draw: drew %q, want nothing", b.String())
+	}
+	clock = clock.Add(time.Millisecond)
+	p.update(harness.Progress{Done: 252, Total: 1000, Elapsed: 5e9})
+	if !strings.Contains(b.String(), "252/1000") {
+		t.Errorf("update 100ms after the last draw: drew %q, want the line redrawn", b.String())
+	}
+	p.update(harness.Progress{Done: 1000, Total: 1000, Elapsed: 10e9})
+	p.clear()
+	if got := b.String(); !strings.Contains(got, "1000/1000") || !strings.HasSuffix(got, "\r\x1b[K") {
+		t.Errorf("final update and clear: got %q", got)
+	}
+	if isTerminal(&b) {
+		t.Errorf("isTerminal(buffer) = true, want false")
+	}
+}
