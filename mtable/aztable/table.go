@@ -361,6 +361,7 @@ func (t *Table) QueryAtomic(ctx context.Context, filter spec.Filter) ([]spec.Ent
 	if pager.More() {
 		return nil, fmt.Errorf("table %s, filter %s: %w", t.name, fs, ErrMultiPage)
 	}
+	spec.SortEntities(rows) // the service's order can differ; see the package doc
 	return rows, nil
 }
 
@@ -393,7 +394,6 @@ func (t *Table) nextPage(ctx context.Context, pager *runtime.Pager[aztables.List
 		}
 		rows = append(rows, e)
 	}
-	spec.SortEntities(rows)
 	return rows, nil
 }
 
@@ -424,7 +424,7 @@ type stream struct {
 
 func (s *stream) Next(ctx context.Context) (spec.Entity, bool, error) {
 	if s.closed {
-		return spec.Entity{}, false, errors.New("aztable: Next on a closed stream")
+		return spec.Entity{}, false, spec.ErrStreamClosed
 	}
 	for len(s.buf) == 0 {
 		if s.done {
@@ -439,11 +439,9 @@ func (s *stream) Next(ctx context.Context) (spec.Entity, bool, error) {
 			return spec.Entity{}, false, err
 		}
 		s.started = true
-		for _, r := range rows {
-			if s.last == nil || s.last.Less(r.Key) {
-				s.buf = append(s.buf, r)
-			}
-		}
+		// The service's order, page after page (see the package doc on
+		// key order).
+		s.buf = rows
 	}
 	e := s.buf[0]
 	s.buf = s.buf[1:]
