@@ -94,6 +94,9 @@ func writeFileReplacing(path string, data []byte) error {
 		return err
 	}
 	_, werr := tmp.Write(data)
+	if werr == nil {
+		werr = tmp.Chmod(0o644) // CreateTemp makes it 0600
+	}
 	if cerr := tmp.Close(); werr == nil {
 		werr = cerr
 	}
