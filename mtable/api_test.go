@@ -1,0 +1,232 @@
+package mtable_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/migratingtable/migratingtable/mtable"
+	"github.com/migratingtable/migratingtable/spec"
+)
+
+func TestCallerErrors(t *testing.T) {
+	ctx := context.Background()
+	many := make([]spec.Op, 99)
+	for i := range many {
+		many[i] = spec.Op{Kind: spec.InsertOrReplace, Entity: row("p", strings.Repeat("k", i+1), "", spec.Props{})}
+	}
+	tests := []struct {
+		name  string
+		ops   []spec.Op
+		index int
+		msg   string
+	}{
+		{"meta row key", []spec.Op{{Kind: spec.InsertOrReplace, Entity: row("p", "a", "", spec.Props{})}, {Kind: spec.Delete, Entity: row("p", mtable.MetaRowKey, "*", nil)}}, 1, "reserved for MigratingTable's internal rows"},
+		{"assertion row key", []spec.Op{{Kind: spec.Insert, Entity: row("p", mtable.PopulatedAssertionRowKey, "", spec.Props{})}}, 0, "reserved for MigratingTable's internal rows"},
+		{"deleted property", []spec.Op{{Kind: spec.InsertOrMerge, Entity: row("p", "a", "", spec.Props{mtable.DeletedProperty: spec.Bool(false)})}}, 0, "reserved for MigratingTable's metadata"},
+		{"any prefixed property", []spec.Op{{Kind: spec.Replace, Entity: row("p", "a", "*", spec.Props{"_mtable_x": spec.Int32(1)})}}, 0, "reserved for MigratingTable's metadata"},
+		{"100 operations", append(many, spec.Op{Kind: spec.Insert, Entity: row("p", "z", "", spec.Props{})}), -1, "at most 99"},
+		{"empty batch", nil, -1, "empty batch"},
+		{"two partitions", []spec.Op{{Kind: spec.Insert, Entity: row("p", "a", "", spec.Props{})}, {Kind: spec.Insert, Entity: row("q", "a", "", spec.Props{})}}, 1, "one partition"},
+		{"missing If-Match", []spec.Op{{Kind: spec.Merge, Entity: row("p", "a", "", spec.Props{})}}, 0, "If-Match is required"},
+	}
+	for _, state := range []mtable.State{mtable.UseOldHideMetadata, mtable.PreferOld, mtable.PreferNew, mtable.UseNewWithTombstones, mtable.UseNewHideMetadata} {
+		for _, tt := range tests {
+			t.Run(state.String()+"/"+tt.name, func(t *testing.T) {
+				f := newFixture(state, nil, nil)
+				_, err := f.table().ExecuteBatch(ctx, tt.ops)
+				var se *spec.Error
+				if !errors.As(err, &se) || se.Status != spec.StatusBadRequest || se.Index != tt.index || !strings.Contains(se.Message, tt.msg) {
+					t.Fatalf("got %v, want a 400 at index %d saying %q", err, tt.index, tt.msg)
+				}
+				if n := len(f.old.Snapshot()) + len(f.new.Snapshot()); n != 0 {
+					t.Errorf("backends hold %d rows after a refused batch, want 0", n)
+				}
+			})
+		}
+	}
+	// 99 operations are fine, even in PREFER_OLD (which adds one).
+	f := newFixture(mtable.PreferOld, nil, nil)
+	if _, err := f.table().ExecuteBatch(ctx, many); err != nil {
+		t.Fatalf("99 operations in PREFER_OLD: %v", err)
+	}
+}
+
+func TestFilterErrors(t *testing.T) {
+	ctx := context.Background()
+	vt := newFixture(mtable.PreferNew, nil, nil).table()
+	reserved := spec.Not{X: spec.Comparison{Property: mtable.DeletedProperty, Op: spec.Eq, Value: spec.Bool(true)}}
+	if _, err := vt.QueryAtomic(ctx, spec.And{L: spec.PartitionFilter("p"), R: reserved}); spec.StatusOf(err) != spec.StatusBadRequest || !strings.Contains(err.Error(), "reserved") {
+		t.Errorf("atomic query on a reserved property: got %v, want a 400 saying it is reserved", err)
+	}
+	if _, err := vt.QueryStreamed(ctx, reserved); spec.StatusOf(err) != spec.StatusBadRequest {
+		t.Errorf("streamed query on a reserved property: got %v, want a 400", err)
+	}
+	if _, err := vt.QueryAtomic(ctx, spec.Comparison{Property: "v", Op: spec.Eq, Value: spec.Int32(1)}); spec.StatusOf(err) != spec.StatusBadRequest || !strings.Contains(err.Error(), "single partition") {
+		t.Errorf("atomic query without a partition: got %v, want a 400 saying it needs a single partition", err)
+	}
+}
+
+// TestInternalRowsHidden: meta rows, assertion rows, tombstones and
+// metadata properties never reach callers, in any state.
+func TestInternalRowsHidden(t *testing.T) {
+	ctx := context.Background()
+	oldRows := []spec.Entity{
+		row("p", mtable.MetaRowKey, "o-m", spec.Props{mtable.PartitionStateProperty: spec.Int32(int32(mtable.PartitionPopulated))}),
+		row("p", mtable.PopulatedAssertionRowKey, "o-a", spec.Props{}),
+		row("p", "a", "o-a", spec.Props{"v": spec.Int32(1)}),
+		switchedMeta("s"),
+		row("s", "a", "o-sa", spec.Props{"v": spec.Int32(1)}),
+		row("s", "b", "o-sb", spec.Props{"v": spec.Int32(1)}),
+	}
+	newRows := []spec.Entity{
+		row("s", "a", "n-sa", spec.Props{mtable.DeletedProperty: spec.Bool(true)}),
+		row("s", "b", "n-sb", spec.Props{"v": spec.Int32(2), mtable.DeletedProperty: spec.Bool(false)}),
+	}
+	for _, state := range []mtable.State{mtable.UseOldHideMetadata, mtable.PreferOld, mtable.PreferNew, mtable.UseNewWithTombstones, mtable.UseNewHideMetadata} {
+		t.Run(state.String(), func(t *testing.T) {
+			vt := newFixture(state, oldRows, newRows).table()
+			var all []spec.Entity
+			for _, pk := range []string{"p", "s"} {
+				rows, err := vt.QueryAtomic(ctx, spec.PartitionFilter(pk))
+				if err != nil {
+					t.Fatal(err)
+				}
+				all = append(all, rows...)
+			}
+			st, err := vt.QueryStreamed(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			streamed, err := drain(ctx, st)
+			st.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			mustNoDiff(t, "streamed vs atomic", streamed, all)
+			for _, e := range all {
+				if mtable.IsInternalKey(e.Key) || mtable.IsTombstone(e) {
+					t.Errorf("internal row or tombstone %s returned", e.Key)
+				}
+				for name := range e.Props {
+					if mtable.IsMetadataProperty(name) {
+						t.Errorf("row %s returned with metadata property %s", e.Key, name)
+					}
+				}
+			}
+		})
+	}
+}
+
+type subFunc func(ctx context.Context, s mtable.State) error
+
+func (f subFunc) Apply(ctx context.Context, s mtable.State) error { return f(ctx, s) }
+
+func TestMemConfig(t *testing.T) {
+	ctx := context.Background()
+	t.Run("push waits for a non-acknowledging subscription", func(t *testing.T) {
+		c := mtable.NewMemConfig(mtable.UseOldHideMetadata)
+		s, cancel, err := c.Subscribe(ctx, nil)
+		if err != nil || s != mtable.UseOldHideMetadata {
+			t.Fatalf("Subscribe: got %s, %v", s, err)
+		}
+		var mu sync.Mutex
+		var events []string
+		logEv := func(e string) { mu.Lock(); events = append(events, e); mu.Unlock() }
+		applied := make(chan struct{})
+		if _, _, err := c.Subscribe(ctx, subFunc(func(ctx context.Context, s mtable.State) error {
+			logEv("applied " + s.String())
+			close(applied)
+			return nil
+		})); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error)
+		go func() { err := c.Push(ctx, mtable.PreferOld); logEv("push returned"); done <- err }()
+		<-applied // the live subscriber got it; the push still waits for the nil one
+		if got := c.Current(ctx); got != mtable.PreferOld {
+			t.Errorf("Current during the push: got %s, want PREFER_OLD", got)
+		}
+		if s2, cancel2, _ := c.Subscribe(ctx, nil); s2 != mtable.PreferOld {
+			t.Errorf("Subscribe during the push: got %s, want PREFER_OLD", s2)
+		} else {
+			cancel2() // a subscription made after the push began is not waited for anyway
+		}
+		logEv("cancel")
+		cancel()
+		cancel() // twice is safe
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		got := strings.Join(events, ", ")
+		mu.Unlock()
+		if want := "applied PREFER_OLD, cancel, push returned"; got != want {
+			t.Errorf("events: got %q, want %q", got, want)
+		}
+	})
+	t.Run("refuses to go back", func(t *testing.T) {
+		c := mtable.NewMemConfig(mtable.PreferNew)
+		if err := c.Push(ctx, mtable.PreferOld); err == nil || !strings.Contains(err.Error(), "only advance") {
+			t.Errorf("push back: got %v, want a refusal", err)
+		}
+		if err := c.Push(ctx, mtable.State(9)); err == nil || !strings.Contains(err.Error(), "invalid state") {
+			t.Errorf("push of state 9: got %v, want a refusal", err)
+		}
+		if err := c.Push(ctx, mtable.PreferNew); err != nil {
+			t.Errorf("re-push of the current state: %v", err)
+		}
+	})
+	t.Run("subscriber errors are reported", func(t *testing.T) {
+		c := mtable.NewMemConfig(mtable.UseOldHideMetadata)
+		boom := errors.New("boom")
+		c.Subscribe(ctx, subFunc(func(context.Context, mtable.State) error { return boom }))
+		if err := c.Push(ctx, mtable.PreferOld); !errors.Is(err, boom) {
+			t.Errorf("Push: got %v, want the subscriber's error", err)
+		}
+		if got := c.Current(ctx); got != mtable.PreferOld {
+			t.Errorf("Current: got %s, want PREFER_OLD (pushed regardless)", got)
+		}
+	})
+}
+
+// TestCallsHoldSubscription: a push cannot complete while a virtual
+// call is in flight.
+func TestCallsHoldSubscription(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(mtable.UseOldHideMetadata, nil, nil)
+	var events []string
+	var mu sync.Mutex
+	logEv := func(e string) { mu.Lock(); events = append(events, e); mu.Unlock() }
+	pushed := make(chan error)
+	gate := &interloper{Table: f.old}
+	gate.hook = func() {
+		go func() { err := f.cfg.Push(ctx, mtable.PreferOld); logEv("push returned"); pushed <- err }()
+		logEv("batch running")
+	}
+	cfg := cancelLogger{f.cfg, func() { logEv("call unsubscribes") }}
+	if _, err := mtable.New(gate, f.new, cfg).ExecuteBatch(ctx, []spec.Op{{Kind: spec.InsertOrReplace, Entity: row("p", "a", "", spec.Props{})}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-pushed; err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if got, want := strings.Join(events, ", "), "batch running, call unsubscribes, push returned"; got != want {
+		t.Errorf("events: got %q, want %q", got, want)
+	}
+}
+
+// cancelLogger runs before() just before each subscription is cancelled.
+type cancelLogger struct {
+	mtable.ConfigService
+	before func()
+}
+
+func (c cancelLogger) Subscribe(ctx context.Context, sub mtable.Subscriber) (mtable.State, func(), error) {
+	s, cancel, err := c.ConfigService.Subscribe(ctx, sub)
+	return s, func() { c.before(); cancel() }, err
+}
