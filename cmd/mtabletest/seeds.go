@@ -67,7 +67,7 @@ func (c *config) runSeeds(stdout, stderr io.Writer) (int, error) {
 		if err := writeFileReplacing(path, text); err != nil {
 			return exitUsage, fmt.Errorf("-seeds: %v", err)
 		}
-		fmt.Fprintf(stdout, "%s iteration %4d (%-3s %.2fs) %-16s -> %s\n", label, sum.First.Index, sum.First.Strategy+",", sum.Elapsed.Seconds(), sum.First.Failure.Kind, path)
+		fmt.Fprintf(stdout, "%s iteration %4d  %-6s %6.2fs  %-10s -> %s\n", label, sum.First.Index, sum.First.Strategy, sum.Elapsed.Seconds(), sum.First.Failure.Kind, path)
 	}
 	if missed > 0 {
 		fmt.Fprintf(stdout, "%d bug(s) not found: raise -iterations or look at the harness\n", missed)
