@@ -470,3 +470,69 @@ func readAll(t *testing.T, tbl spec.Table) []spec.Entity {
 }
 
 var _ = slices.Sort[[]string]
+
+// cancelOn is a writer that cancels a context once the text written to
+// it contains a marker (the command's progress output).
+type cancelOn struct {
+	mu     sync.Mutex
+	buf    bytes.Buffer
+	marker string
+	cancel context.CancelFunc
+}
+
+func (c *cancelOn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.buf.Write(p)
+	if strings.Contains(c.buf.String(), c.marker) {
+		c.cancel()
+	}
+	return len(p), nil
+}
+
+// TestMigrateInterrupted interrupts migrate (as Ctrl-C does) while it
+// pushes PREFER_NEW, and checks that it says so, leaves no lock behind,
+// and that the next run finishes the migration.
+func TestMigrateInterrupted(t *testing.T) {
+	srv := azuritetest.Shared(t)
+	old := srv.NewTable(t, "intold")
+	newName, cfgName := srv.NewTableName("intnew"), srv.NewTableName("intcfg")
+	t.Cleanup(func() {
+		srv.Account().DeleteTable(context.Background(), newName)
+		srv.Account().DeleteTable(context.Background(), cfgName)
+	})
+	var ops []spec.Op
+	for i := 0; i < 10; i++ {
+		ops = append(ops, spec.Op{Kind: spec.Insert, Entity: spec.Entity{Key: spec.Key{PartitionKey: "p", RowKey: fmt.Sprint(i)}, Props: spec.Props{"n": spec.Int32(int32(i))}}})
+	}
+	if _, err := old.ExecuteBatch(context.Background(), ops); err != nil {
+		t.Fatal(err)
+	}
+	env := baseEnv(srv, old.Name(), newName)
+	flags := []string{"migrate", "-config-table", cfgName, "-lease-ttl", testTTL, "-poll", testPoll}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stderr := &cancelOn{marker: "pushing PREFER_NEW", cancel: cancel}
+	var stdout bytes.Buffer
+	code := run(ctx, append(flags, "-client-id", "interrupted"), func(k string) string { return env[k] }, &stdout, stderr)
+	t.Logf("interrupted run:\n%s", stderr.buf.String())
+	if code != exitInterrupted || !strings.Contains(stderr.buf.String(), "interrupted in state") {
+		t.Fatalf("interrupted run: exit %d, want %d and a message saying where it stopped", code, exitInterrupted)
+	}
+	code, out, _ := cli(t, context.Background(), srv, env, "status", "-config-table", cfgName)
+	if code != exitOK || !strings.Contains(out, "migration lock:  (none)") {
+		t.Errorf("status after the interruption: exit %d, want %d and no lock left:\n%s", code, exitOK, out)
+	}
+	code, _, errOut := cli(t, context.Background(), srv, env, append(flags, "-client-id", "resumed")...)
+	if code != exitOK || !strings.Contains(errOut, "migration complete") {
+		t.Fatalf("resumed run: exit %d, stderr:\n%s", code, errOut)
+	}
+	newTbl, _ := srv.Account().Table(newName)
+	if got := readAll(t, newTbl); len(got) != len(ops) {
+		t.Errorf("new table after the resumed run: %d rows, want %d", len(got), len(ops))
+	}
+	if got := readAll(t, old); len(got) != 0 {
+		t.Errorf("old table after the resumed run: %d rows, want none", len(got))
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/migratingtable/migratingtable/mtable"
@@ -620,8 +621,8 @@ func (c *ConfigService) deleteLease(ctx context.Context) error {
 // taken over at once.
 //
 // The returned context is cancelled when the lock is lost (not renewed
-// within LeaseTTL, or taken away); run the migrator under it. release
-// stops renewing and deletes the lock.
+// within LeaseTTL, or taken away) or ctx is; run the migrator under it.
+// release stops renewing and deletes the lock unless it was lost.
 func (c *ConfigService) LockMigrator(ctx context.Context) (locked context.Context, release func(), err error) {
 	key := c.key(migratorRowKey)
 	row := func(beat int64, etag spec.ETag) spec.Entity {
@@ -682,6 +683,7 @@ func (c *ConfigService) LockMigrator(ctx context.Context) (locked context.Contex
 		etag = res[0].ETag
 	}
 	lctx, cancel := context.WithCancelCause(ctx)
+	var lost atomic.Bool
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	go func() {
@@ -704,9 +706,11 @@ func (c *ConfigService) LockMigrator(ctx context.Context) (locked context.Contex
 			case err == nil:
 				etag, validUntil = res[0].ETag, t0.Add(c.opts.LeaseTTL)
 			case spec.StatusOf(err) == spec.StatusNotFound || spec.StatusOf(err) == spec.StatusPreconditionFailed:
+				lost.Store(true)
 				cancel(errors.New("aztable: the migration lock was taken by another migrator"))
 				return
 			case time.Now().After(validUntil):
+				lost.Store(true)
 				cancel(fmt.Errorf("aztable: the migration lock could not be renewed within %v: %v", c.opts.LeaseTTL, err))
 				return
 			}
@@ -717,7 +721,10 @@ func (c *ConfigService) LockMigrator(ctx context.Context) (locked context.Contex
 		once.Do(func() {
 			close(done)
 			<-finished
-			if lctx.Err() == nil {
+			if !lost.Load() {
+				// Also after ctx was cancelled (an interrupted migrator):
+				// the next one need not wait for the lock to expire. A
+				// 412 means it was taken over meanwhile: leave it.
 				_, _ = c.tbl.ExecuteBatch(context.Background(), []spec.Op{{Kind: spec.Delete, Entity: spec.Entity{Key: key, ETag: etag}}})
 			}
 			cancel(context.Canceled)
