@@ -112,6 +112,12 @@ func TestClearErrors(t *testing.T) {
 			t.Errorf("got exit %d, stderr %q; want %d and the endpoint named", code, stderr, exitError)
 		}
 	})
+	t.Run("status before any migration", func(t *testing.T) {
+		code, stdout, stderr := cli(t, ctx, srv, env, "status", "-config-table", srv.NewTableName("nocfg"))
+		if code != exitOK || !strings.Contains(stdout, "no migration has started") {
+			t.Errorf("got exit %d, stdout %q, stderr %q; want %d and a report that nothing started", code, stdout, stderr, exitOK)
+		}
+	})
 	t.Run("second migrator", func(t *testing.T) {
 		cfgTable := srv.NewTable(t, "errcfg")
 		holder, err := aztable.OpenConfigService(ctx, cfgTable, aztable.ConfigOptions{ClientID: "other-migrator", LeaseTTL: 1200 * time.Millisecond, PollInterval: 100 * time.Millisecond})
