@@ -89,6 +89,8 @@ func (c *config) writeBanner(w io.Writer, ec harness.ExploreConfig) {
 	line("strategy", "%s", strat)
 	if c.shards > 0 {
 		line("iterations", "%d of 0..%d (shard %d/%d: i %% %d == %d)", c.planned(), c.iterations-1, c.shard, c.shards, c.shards, c.shard-1)
+	} else if c.iterations == 0 {
+		line("iterations", "0")
 	} else {
 		line("iterations", "%d (0..%d)", c.iterations, c.iterations-1)
 	}

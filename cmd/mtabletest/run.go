@@ -123,7 +123,7 @@ func newFlagSet(c *config) *flag.FlagSet {
 			"makes CI runs reproducible; vary it to explore more schedules")
 	c.bug = mtable.NoBug
 	fs.Var(bugFlag{&c.bug, &c.bugList}, "bug",
-		"switch on bug `N|name` of the catalogue (none: the correct library); -bug list prints it")
+		"switch on bug `N|name` of the catalogue; -bug list prints it (default none: the correct library)")
 	fs.StringVar(&c.strategy, "strategy", defaultStrategy,
 		"scheduling `strategy`: random, pct, pos, dfs (bounded exhaustive, one worker, no shards)\n"+
 			"or portfolio (random, pct and pos in turn by iteration)")
@@ -257,11 +257,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return code
 		}
 	}
+	// Every error is bad usage or bad input (including a file that could
+	// not be written): exit 2 with one line.
 	fmt.Fprintf(stderr, "mtabletest: %s\n", oneLine(err.Error()))
-	var ue *usageError
-	if errors.As(err, &ue) {
-		return exitUsage
-	}
 	return exitUsage
 }
 

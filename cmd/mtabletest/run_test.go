@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -220,7 +221,7 @@ func TestVerboseAndHistory(t *testing.T) {
 	if r.code != exitFailure {
 		t.Fatalf("-replay -v: exit code got %d, want %d: %s", r.code, exitFailure, r.stderr)
 	}
-	if !strings.Contains(r.stdout, "--- full step trace (") || !strings.Contains(r.stdout, "step 1 [") {
+	if !strings.Contains(r.stdout, "--- full step trace (") || !strings.Contains(r.stdout, `[0 main]: spawn machine 1 "migrator"`) {
 		t.Errorf("-v output lacks the full step trace")
 	}
 	data, err := os.ReadFile(hist)
@@ -396,6 +397,55 @@ func TestReplayDivergence(t *testing.T) {
 	}
 	if !strings.Contains(r.stderr, "the schedule diverged") || strings.Count(r.stderr, "\n") != 1 {
 		t.Errorf("diverging replay: stderr got %q, want one line saying the schedule diverged", r.stderr)
+	}
+}
+
+func TestExploreHistoryOutAndVerbose(t *testing.T) {
+	dir := t.TempDir()
+	hist := filepath.Join(dir, "hist.json")
+	r := runCmd(t, "-bug", foundBug, "-iterations", foundIn, "-out", dir, "-v", "-history-out", hist)
+	if r.code != exitFailure {
+		t.Fatalf("exit code got %d, want %d: %s", r.code, exitFailure, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "--- full step trace (") {
+		t.Errorf("-v: output lacks the failing iteration's full step trace")
+	}
+	data, err := os.ReadFile(hist)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hs []harness.History
+	if err := json.Unmarshal(data, &hs); err != nil {
+		t.Fatalf("-history-out: %v", err)
+	}
+	if len(hs) != 1 || len(hs[0].Calls) == 0 {
+		t.Fatalf("-history-out: got %d histories, want 1 (the failing iteration's) with calls", len(hs))
+	}
+	if !strings.Contains(r.stdout, fmt.Sprintf("=== FAILURE in iteration %d ===", hs[0].Iteration)) {
+		t.Errorf("-history-out: history of iteration %d, not the reported failure's", hs[0].Iteration)
+	}
+}
+
+func TestReplayJSON(t *testing.T) {
+	dir := t.TempDir()
+	path, _ := findFailure(t, dir)
+	r := runCmd(t, "-replay", path, "-json")
+	if r.code != exitFailure {
+		t.Fatalf("exit code got %d, want %d: %s", r.code, exitFailure, r.stderr)
+	}
+	var js replayJSON
+	dec := json.NewDecoder(strings.NewReader(r.stdout))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&js); err != nil {
+		t.Fatalf("-replay -json: stdout is not the replay summary: %v\n%s", err, r.stdout)
+	}
+	want := replayJSON{Replay: path, Bug: "7:EnsurePartitionSwitchedFromPopulated", Steps: js.Steps, Failed: true,
+		Kind: js.RecordedKind, Check: js.Check, RecordedKind: js.RecordedKind, Reproduced: true}
+	if js != want || js.RecordedKind == "" || js.Steps == 0 {
+		t.Errorf("-replay -json: got %+v, want %+v", js, want)
+	}
+	if !strings.Contains(r.stderr, "=== FAILURE in iteration") {
+		t.Errorf("-replay -json: the report is not on stderr")
 	}
 }
 
