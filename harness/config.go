@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -38,18 +39,42 @@ type Workload struct {
 	// least that state (or finished), so calls land in every state and
 	// during pushes whatever the strategy's bias.
 	FollowMigration bool
+	// MigratorDelay makes the migrator wait, before it starts, until a
+	// chosen number (0 to half of all calls) of application calls have
+	// begun, as when applications have been running for a while: calls
+	// are then in flight in USE_OLD_HIDE_METADATA when the first push
+	// comes.
+	MigratorDelay bool
+	// Swarm makes each iteration draw its own shape (swarm testing): 1 to
+	// Partitions partitions, of which at most one starts empty, 2 to Apps
+	// application machines, a latency of 0 or Latency (at least 2), and
+	// whether the migrator waits for calls before it starts.
+	// Different bugs need different shapes; a mixture reaches them all.
+	Swarm bool
+	// Latency, when positive, makes each batch and atomic query on a
+	// backend table take 0..Latency extra scheduling steps (chosen by the
+	// strategy), as a slow round trip would.
+	Latency int
 }
 
 // DefaultWorkload is the workload of PROTOCOL.md section 5, extended so
-// the general harness reaches every bug: the old table starts with rows
-// 0, 1, 3, 4 (of 0..5) in each of two partitions; three application
-// machines make four calls each (batches of one or two operations of the
-// seven kinds with If-Match "*", a wrong ETag or the current ETag;
+// the general harness reaches every bug without a per-bug scenario. Each
+// iteration draws its shape (Swarm): one or two partitions, of which one
+// may start empty (so a writer can create a partition behind the
+// migrator's scan); the others start with rows 0, 1, 3, 4 of row keys
+// 0..5, each with a bool isHappy. Two to four application machines make
+// four calls each, every call drawn by the strategy: batches of one or
+// two operations of the seven kinds on distinct rows, with If-Match "*",
+// a wrong ETag or the row's current ETag, each writing isHappy and a
+// property naming machine, call and operation (so merges show);
 // atomic queries and retrieves; streamed queries with no filter or an
-// isHappy filter), spread over the whole migration.
+// isHappy filter. Before each call a machine picks a client state and
+// waits until the migration has reached it, so calls land in every state
+// and while pushes are in progress. Backend calls may take extra steps
+// (latency), and the migrator may start only after some calls began.
 func DefaultWorkload() Workload {
 	return Workload{
-		Apps:            3,
+		Apps:            4,
 		CallsPerApp:     4,
 		Partitions:      2,
 		RowKeys:         6,
@@ -60,6 +85,8 @@ func DefaultWorkload() Workload {
 		RetrieveWeight:  1,
 		StreamWeight:    2,
 		FollowMigration: true,
+		Latency:         2,
+		Swarm:           true,
 	}
 }
 
@@ -110,7 +137,42 @@ func (w Workload) Params() [][2]string {
 		{"max-batch", strconv.Itoa(w.MaxBatch)},
 		{"weights", fmt.Sprintf("batch=%d,query=%d,retrieve=%d,stream=%d", w.BatchWeight, w.QueryWeight, w.RetrieveWeight, w.StreamWeight)},
 		{"follow-migration", strconv.FormatBool(w.FollowMigration)},
+		{"latency", strconv.Itoa(w.Latency)},
+		{"migrator-delay", strconv.FormatBool(w.MigratorDelay)},
+		{"swarm", strconv.FormatBool(w.Swarm)},
 	}
+}
+
+// Describe prints the shape of the workload on one line.
+func (w Workload) Describe() string {
+	var b strings.Builder
+	for i, kv := range w.Params() {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(kv[0] + "=" + kv[1])
+	}
+	return b.String()
+}
+
+// draw picks this iteration's shape for a Swarm workload.
+func (w Workload) draw(ctx context.Context) Workload {
+	d := w
+	d.Swarm = false
+	d.Partitions = 1 + sched.Choose(ctx, w.Partitions)
+	d.EmptyPartitions = 0
+	if d.Partitions > 1 {
+		d.EmptyPartitions = sched.Choose(ctx, 2)
+	}
+	if w.Apps > 2 {
+		d.Apps = 2 + sched.Choose(ctx, w.Apps-1)
+	}
+	d.Latency = 0
+	if sched.Bool(ctx) {
+		d.Latency = max(w.Latency, 2)
+	}
+	d.MigratorDelay = sched.Bool(ctx)
+	return d
 }
 
 // Options configures one iteration.
@@ -161,6 +223,7 @@ func OptionsFromTrace(tr *sched.Trace) (Options, error) {
 	}{
 		{"apps", &w.Apps}, {"calls-per-app", &w.CallsPerApp}, {"partitions", &w.Partitions},
 		{"row-keys", &w.RowKeys}, {"empty-partitions", &w.EmptyPartitions}, {"max-batch", &w.MaxBatch},
+		{"latency", &w.Latency},
 	} {
 		if err := atoi(p.key, p.dst); err != nil {
 			return opts, err
@@ -193,6 +256,20 @@ func OptionsFromTrace(tr *sched.Trace) (Options, error) {
 	}
 	if w.FollowMigration, err = strconv.ParseBool(follow); err != nil {
 		return opts, fmt.Errorf("trace parameter follow-migration=%q: %v", follow, err)
+	}
+	delay, err := get("migrator-delay")
+	if err != nil {
+		return opts, err
+	}
+	if w.MigratorDelay, err = strconv.ParseBool(delay); err != nil {
+		return opts, fmt.Errorf("trace parameter migrator-delay=%q: %v", delay, err)
+	}
+	swarm, err := get("swarm")
+	if err != nil {
+		return opts, err
+	}
+	if w.Swarm, err = strconv.ParseBool(swarm); err != nil {
+		return opts, fmt.Errorf("trace parameter swarm=%q: %v", swarm, err)
 	}
 	return opts, opts.Check()
 }

@@ -50,7 +50,11 @@ type ExploreConfig struct {
 
 // DefaultMaxSteps is the per-iteration step bound: a correct run of the
 // default workload takes a few hundred steps.
-const DefaultMaxSteps = 20_000
+const DefaultMaxSteps = 5_000
+
+// ExpectedSteps is about the length of a run of the default workload
+// (a few hundred steps; at most about 800 were seen in 3,000 runs).
+const ExpectedSteps = 400
 
 // Progress is the state of an exploration.
 type Progress struct {
@@ -82,8 +86,11 @@ func (c ExploreConfig) SchedConfig(i int) sched.Config {
 		Iteration: i,
 		Depth:     c.Depth,
 		MaxSteps:  c.maxSteps(),
-		Params:    Params(c.Options),
-		NoEvents:  !c.Events,
+		// PCT spreads its priority change points, and PCT and POS run
+		// before turning fair, over about one run's length.
+		ExpectedSteps: ExpectedSteps,
+		Params:        Params(c.Options),
+		NoEvents:      !c.Events,
 	}
 }
 

@@ -15,6 +15,11 @@ import (
 // application machines and the migrator, waits for all of them, and runs
 // the end-of-run checks.
 func (w *world) main(ctx context.Context) {
+	if w.wl.Swarm {
+		w.wl = w.wl.draw(ctx)
+	}
+	w.load()
+	sched.Logf(ctx, "workload: %s", w.wl.Describe())
 	oldB := &backend{w: w, name: "old", mem: w.old}
 	newB := &backend{w: w, name: "new", mem: w.new}
 	cfg := &config{w: w, inner: w.config}
@@ -36,9 +41,10 @@ func (w *world) main(ctx context.Context) {
 		w.migrator(ctx, oldB, newB, cfg, opts)
 		sched.SetHot(ctx, "migration incomplete", false)
 	})
-	for i := 0; i < w.opts.Workload.Apps; i++ {
+	for i := 0; i < w.wl.Apps; i++ {
 		spawn(fmt.Sprintf("app%d", i), func(ctx context.Context) {
 			w.app(ctx, i, mtable.New(oldB, newB, cfg, opts...))
+			w.noteAppDone(ctx)
 		})
 	}
 	for _, f := range done {

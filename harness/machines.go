@@ -13,7 +13,7 @@ import (
 // app is the body of application machine i: it makes the workload's
 // calls through its own MigratingTable instance.
 func (w *world) app(ctx context.Context, i int, t spec.Table) {
-	wl := w.opts.Workload
+	wl := w.wl
 	for seq := 0; seq < wl.CallsPerApp; seq++ {
 		if wl.FollowMigration {
 			// Choose a state at least as far as the migration has come and
@@ -22,10 +22,15 @@ func (w *world) app(ctx context.Context, i int, t spec.Table) {
 			w.waitForState(ctx, target)
 		}
 		call := w.genCall(ctx, i, seq)
+		w.noteCall(ctx)
 		c := &callRecord{ID: len(w.calls), Machine: sched.MachineName(ctx), MID: i, Seq: seq, Call: call,
 			Invoke: sched.Step(ctx), InvokeAt: w.tick()}
 		w.calls = append(w.calls, c)
 		cctx := withCall(ctx, c)
+		// Every call must return: held hot beyond the liveness bound under a
+		// fair schedule, it fails the run.
+		hot := c.Machine + " call pending"
+		sched.SetHot(ctx, hot, true)
 		sched.Logf(ctx, "call %d: %s", seq, call)
 		switch call.Kind {
 		case CallBatch:
@@ -48,6 +53,7 @@ func (w *world) app(ctx context.Context, i int, t spec.Table) {
 			c.Outcome = outcomeOf(nil, rows, err)
 		}
 		c.Return, c.ReturnAt = sched.Step(ctx), w.tick()
+		sched.SetHot(ctx, hot, false)
 		sched.Logf(ctx, "call %d returned: %s", seq, c.Outcome)
 		if c.Outcome.Status == -1 {
 			// The harness's backends fail only with table errors, so any
@@ -60,7 +66,7 @@ func (w *world) app(ctx context.Context, i int, t spec.Table) {
 
 // genCall draws one call from the workload with the scheduler's choices.
 func (w *world) genCall(ctx context.Context, machine, seq int) Call {
-	wl := w.opts.Workload
+	wl := w.wl
 	pk := partitionName(sched.Choose(ctx, wl.Partitions))
 	k := sched.Choose(ctx, wl.BatchWeight+wl.QueryWeight+wl.RetrieveWeight+wl.StreamWeight)
 	switch {
@@ -125,6 +131,13 @@ func (w *world) genHappyFilter(ctx context.Context) spec.Filter {
 
 // migrator is the body of the migrator machine.
 func (w *world) migrator(ctx context.Context, old, new spec.Table, cfg mtable.ConfigService, opts []mtable.Option) {
+	if w.wl.MigratorDelay {
+		// The applications were running before the migration began: let
+		// a chosen number of their calls begin first.
+		n := sched.Choose(ctx, w.wl.Apps*w.wl.CallsPerApp/2+1)
+		sched.Logf(ctx, "migrator waits for %d calls to begin", n)
+		w.waitForCalls(ctx, n)
+	}
 	err := mtable.NewMigrator(old, new, cfg, opts...).Run(ctx)
 	sched.Logf(ctx, "migrator returned: %v", err)
 	w.noteMigrated(ctx, err)

@@ -21,8 +21,30 @@ type backend struct {
 
 var _ spec.Table = (*backend)(nil)
 
+// delay is the scheduling point before every backend call: one step, or
+// with Workload.Latency a chosen number of extra steps, modelling a slow
+// storage round trip during which other machines run.
+// The resource is the table and partition the call touches, so the
+// "pos" strategy knows which calls race.
+func (b *backend) delay(ctx context.Context, partition string) {
+	if l := b.w.wl.Latency; l > 0 {
+		for n := sched.Choose(ctx, l+1); n > 0; n-- {
+			sched.Yield(ctx)
+		}
+	}
+	sched.YieldOn(ctx, resource{b.name, partition})
+}
+
+// resource names what a backend call touches: a partition of a table,
+// or the whole table ("") for a streamed query.
+type resource struct{ table, partition string }
+
 func (b *backend) ExecuteBatch(ctx context.Context, ops []spec.Op) ([]spec.Result, error) {
-	sched.Yield(ctx)
+	pk := ""
+	if len(ops) > 0 {
+		pk = ops[0].Entity.PartitionKey
+	}
+	b.delay(ctx, pk)
 	keys := make([]spec.Key, len(ops))
 	before := make([]viewRow, len(ops))
 	for i, op := range ops {
@@ -45,7 +67,8 @@ func (b *backend) ExecuteBatch(ctx context.Context, ops []spec.Op) ([]spec.Resul
 }
 
 func (b *backend) QueryAtomic(ctx context.Context, f spec.Filter) ([]spec.Entity, error) {
-	sched.Yield(ctx)
+	pk, _ := spec.SinglePartition(f)
+	b.delay(ctx, pk)
 	rows, err := b.mem.QueryAtomic(ctx, f)
 	if sched.Tracing(ctx) {
 		sched.Logf(ctx, "%s.QueryAtomic(%s) -> %s", b.name, spec.FilterString(f), outcomeOf(nil, rows, err))
@@ -54,7 +77,7 @@ func (b *backend) QueryAtomic(ctx context.Context, f spec.Filter) ([]spec.Entity
 }
 
 func (b *backend) QueryStreamed(ctx context.Context, f spec.Filter) (spec.Stream, error) {
-	sched.Yield(ctx)
+	sched.YieldOn(ctx, resource{b.name, ""})
 	s, err := b.mem.QueryStreamed(ctx, f)
 	if sched.Tracing(ctx) {
 		sched.Logf(ctx, "%s.QueryStreamed(%s)", b.name, spec.FilterString(f))
@@ -71,7 +94,7 @@ type backendStream struct {
 }
 
 func (s *backendStream) Next(ctx context.Context) (spec.Entity, bool, error) {
-	sched.Yield(ctx)
+	sched.YieldOn(ctx, resource{s.b.name, ""})
 	e, ok, err := s.s.Next(ctx)
 	if sched.Tracing(ctx) {
 		switch {

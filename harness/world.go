@@ -17,17 +17,24 @@ import (
 // scheduler's primitives.
 type world struct {
 	opts Options
+	// wl is this iteration's workload: opts.Workload, or with Swarm the
+	// shape drawn from it at the start of the run.
+	wl Workload
 
 	old, new, ref *spec.MemTable
 	config        *mtable.MemConfig
 
 	// pushed is the highest state whose push has started; migrated is
 	// set when the migrator returned.
-	pushed      mtable.State
-	migrated    bool
-	migratorErr error
-	advance     sched.Mutex
-	advanced    *sched.Cond
+	pushed   mtable.State
+	migrated bool
+	// started counts the calls begun; idle the application machines
+	// that are finished or waiting for the migration (the migrator's
+	// start delay waits on both).
+	started, idle int
+	migratorErr   error
+	advance       sched.Mutex
+	advanced      *sched.Cond
 
 	// revs holds every revision of the reference table (oracle 3).
 	revs []spec.Rows
@@ -58,7 +65,7 @@ type callRecord struct {
 	// InvokeAt and ReturnAt order the call's events among all the
 	// iteration's events (a counter; several events can share a step).
 	InvokeAt, ReturnAt int64
-	Outcome        Outcome
+	Outcome            Outcome
 
 	// oracle 1
 	LPStep int64 // step of the linearization point, 0 if none yet
@@ -103,25 +110,27 @@ func newWorld(opts Options) *world {
 	}
 	w.advanced = sched.NewCond(&w.advance)
 	w.config = mtable.NewMemConfig(mtable.UseOldHideMetadata)
-	var initial []spec.Entity
-	for p := opts.Workload.EmptyPartitions; p < opts.Workload.Partitions; p++ {
-		for _, r := range opts.Workload.InitialRows {
-			initial = append(initial, spec.Entity{
+	w.wl = opts.Workload
+	return w
+}
+
+// load fills the old table with the workload's initial rows; the
+// reference takes the same rows with the same ETags: that is the virtual
+// table's initial content.
+func (w *world) load() {
+	for p := w.wl.EmptyPartitions; p < w.wl.Partitions; p++ {
+		for _, r := range w.wl.InitialRows {
+			e := spec.Entity{
 				Key:   spec.Key{PartitionKey: partitionName(p), RowKey: strconv.Itoa(r)},
 				Props: spec.Props{"isHappy": spec.Bool(r%2 == 0)},
-			})
-		}
-	}
-	// The old table assigns ETags; the reference takes the same rows
-	// with the same ETags: that is the virtual table's initial content.
-	for _, e := range initial {
-		if _, err := w.old.ExecuteBatch(context.Background(), []spec.Op{{Kind: spec.Insert, Entity: e}}); err != nil {
-			panic("harness: loading initial rows: " + err.Error())
+			}
+			if _, err := w.old.ExecuteBatch(context.Background(), []spec.Op{{Kind: spec.Insert, Entity: e}}); err != nil {
+				panic("harness: loading initial rows: " + err.Error())
+			}
 		}
 	}
 	w.ref.Load(w.old.Snapshot())
-	w.revs = append(w.revs, w.ref.Snapshot())
-	return w
+	w.revs = append(w.revs[:0], w.ref.Snapshot())
 }
 
 func partitionName(p int) string { return "p" + strconv.Itoa(p) }
@@ -162,7 +171,38 @@ func (w *world) noteMigrated(ctx context.Context, err error) {
 // finished.
 func (w *world) waitForState(ctx context.Context, s mtable.State) {
 	w.advance.Lock(ctx)
-	for w.pushed < s && !w.migrated {
+	if w.pushed < s && !w.migrated {
+		w.idle++
+		w.advanced.Broadcast(ctx)
+		for w.pushed < s && !w.migrated {
+			w.advanced.Wait(ctx)
+		}
+		w.idle--
+	}
+	w.advance.Unlock(ctx)
+}
+
+// noteCall records that an application machine begins a call.
+func (w *world) noteCall(ctx context.Context) {
+	w.advance.Lock(ctx)
+	w.started++
+	w.advanced.Broadcast(ctx)
+	w.advance.Unlock(ctx)
+}
+
+// noteAppDone records that an application machine has finished.
+func (w *world) noteAppDone(ctx context.Context) {
+	w.advance.Lock(ctx)
+	w.idle++
+	w.advanced.Broadcast(ctx)
+	w.advance.Unlock(ctx)
+}
+
+// waitForCalls blocks until n calls have begun or no application machine
+// can begin one without the migration advancing.
+func (w *world) waitForCalls(ctx context.Context, n int) {
+	w.advance.Lock(ctx)
+	for w.started < n && w.idle < w.wl.Apps {
 		w.advanced.Wait(ctx)
 	}
 	w.advance.Unlock(ctx)
