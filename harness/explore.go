@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/migratingtable/migratingtable/linearizability"
 	"github.com/migratingtable/migratingtable/sched"
 )
 
@@ -73,6 +74,9 @@ type Summary struct {
 	// ByKind counts failing iterations by IterationFailure.Kind; ByCheck
 	// counts, over failing iterations, each oracle that failed.
 	ByKind, ByCheck map[string]int
+	// LinUnknown counts iterations whose linearizability search ran out
+	// of budget (neither proved nor refuted; not counted as failures).
+	LinUnknown int
 	// Exhausted is set when a dfs exploration ran every schedule.
 	Exhausted bool
 	Elapsed   time.Duration
@@ -158,6 +162,9 @@ func Explore(c ExploreConfig) (Summary, error) {
 	record := func(it *Iteration) bool {
 		done++
 		sum.Iterations++
+		if it.Lin == linearizability.Unknown {
+			sum.LinUnknown++
+		}
 		if it.Failure != nil {
 			sum.Failures++
 			sum.ByKind[it.Failure.Kind]++

@@ -61,6 +61,9 @@ func TestNoFalseAlarms(t *testing.T) {
 	if sum.Iterations != n || sum.Failures != 0 {
 		t.Fatalf("got %d failures in %d iterations, want 0 in %d", sum.Failures, sum.Iterations, n)
 	}
+	if sum.LinUnknown != 0 {
+		t.Errorf("linearizability search ran out of budget in %d of %d iterations", sum.LinUnknown, n)
+	}
 }
 
 // bugBudgets is, for each catchable bug, the number of iterations from

@@ -1,0 +1,62 @@
+// Package harness is the verification of MigratingTable: it runs the
+// unmodified library under the deterministic scheduler of package sched
+// against in-memory tables and judges every run with independent
+// oracles.
+//
+// # An iteration
+//
+// One iteration is one schedule of this program: a main machine loads
+// the old table with the workload's initial rows and starts a migrator
+// machine, running mtable.Migrator, and application machines, each
+// calling its own mtable.Table. The backend tables (old and new) are
+// spec.MemTables wrapped so that every call is a scheduling point,
+// executed atomically and logged; the configuration service is
+// mtable.MemConfig, whose deliveries are machines of their own. Every
+// choice of the workload (which call, which rows, which ETag, which
+// state to wait for) is a decision of the scheduler's strategy, so an
+// iteration is reproduced exactly by its trace.
+//
+// # Oracles
+//
+// Each oracle can fail an iteration on its own; a failure names the
+// check, the machine, the call and the step, with a diff. An oracle's
+// failure does not stop the run, so every oracle judges the whole
+// history and a report says which of them caught the problem.
+//
+//  1. Annotations (CheckAnnotations): at each linearization point the
+//     library reports, the same call runs on a reference MemTable
+//     (batches mirrored with the virtual table's ETags, ETag-only changes
+//     applied); each call's outcome must equal the reference's, and
+//     every completed call must report exactly one point.
+//  2. Linearizability (CheckLinearizability): the history of atomic
+//     calls (invocation and response) is checked by package
+//     linearizability against spec semantics, partitioned by
+//     PartitionKey, without trusting the annotations. The ETag-only
+//     changes it needs (migrator copies and clean-up) are derived from the
+//     backend tables: after each backend write the harness computes the
+//     virtual row from the old and new tables (a live new row shadows the
+//     old one, a tombstone hides it, internal rows do not exist) and
+//     records an event when only the ETag changed.
+//  3. Streamed queries (CheckStream): every row returned, and the end of
+//     the stream, must be a valid next answer given the reference table's
+//     revisions since the query began; continuation keys never go back.
+//  4. Liveness: deadlock, the step bound, and hot conditions ("migration
+//     incomplete", "call pending") held beyond the bound under a fair
+//     schedule fail the run (the original harness counted "all blocked"
+//     as a pass).
+//  5. End of run (CheckFinalState): after the migration the new table
+//     equals the reference exactly (no metadata, no tombstones) and the
+//     old table is empty.
+//
+// A call that fails with an error other than a table outcome is its own
+// failure (CheckError): the backends here never produce one.
+//
+// # Exploring
+//
+// Explore runs iterations 0..N-1; iteration i runs with seed
+// sched.IterationSeed(Seed, i), so results, and the first failure
+// reported, do not depend on the number of workers or on sharding.
+// A failing iteration is replayed with its event log on for the report
+// (WriteReport). OptionsFromTrace rebuilds the options from a trace file
+// and Replay reruns it.
+package harness
