@@ -37,6 +37,7 @@ type config struct {
 	seed       uint64
 	bug        mtable.Bug
 	bugList    bool
+	bugAll     bool
 	strategy   string
 	depth      int
 	maxSteps   int
@@ -66,8 +67,8 @@ func usagef(format string, args ...any) error {
 
 // bugFlag parses -bug: a number, a name, "none" or "list".
 type bugFlag struct {
-	bug  *mtable.Bug
-	list *bool
+	bug       *mtable.Bug
+	list, all *bool
 }
 
 func (f bugFlag) String() string {
@@ -78,8 +79,12 @@ func (f bugFlag) String() string {
 }
 
 func (f bugFlag) Set(s string) error {
-	if strings.EqualFold(strings.TrimSpace(s), "list") {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "list":
 		*f.list = true
+		return nil
+	case "all":
+		*f.all = true
 		return nil
 	}
 	b, err := mtable.ParseBug(s)
@@ -122,8 +127,11 @@ func newFlagSet(c *config) *flag.FlagSet {
 		"base `seed`; iteration i runs with a seed derived from it and i. The fixed default\n"+
 			"makes CI runs reproducible; vary it to explore more schedules")
 	c.bug = mtable.NoBug
-	fs.Var(bugFlag{&c.bug, &c.bugList}, "bug",
-		"switch on bug `N|name` of the catalogue; -bug list prints it (default none: the correct library)")
+	fs.Var(bugFlag{&c.bug, &c.bugList, &c.bugAll}, "bug",
+		"switch on bug `N|name` of the catalogue (default none: the correct library); -bug list\n"+
+			"prints the catalogue; -bug all runs the correct library and then each bug, prints the\n"+
+			"table of time to first failure, and fails unless the library is clean and every bug\n"+
+			"but the benign 4 is found")
 	fs.StringVar(&c.strategy, "strategy", defaultStrategy,
 		"scheduling `strategy`: random, pct, pos, dfs (bounded exhaustive, one worker, no shards)\n"+
 			"or portfolio (random, pct and pos in turn by iteration)")
@@ -161,6 +169,7 @@ Usage:
   mtabletest [flags]                    explore -iterations schedules
   mtabletest -replay FILE [-html OUT]   replay a trace file (and draw its timeline)
   mtabletest -bug list                  list the bug switches
+  mtabletest -bug all                   the correct library, then every bug: a table
   mtabletest -seeds DIR                 regenerate the seed corpus
 
 Examples:
@@ -219,6 +228,8 @@ func (c *config) check() error {
 		return usagef("-html needs -replay FILE: the timeline shows a replayed run")
 	case c.replay != "" && c.seeds != "":
 		return usagef("-replay and -seeds cannot be combined")
+	case c.bugAll && (c.replay != "" || c.seeds != "" || c.shards > 0 || c.keepGoing || c.historyOut != ""):
+		return usagef("-bug all cannot be combined with -replay, -seeds, -shard, -keep-going or -history-out")
 	case c.strategy == "dfs" && c.shards > 1:
 		return usagef("-strategy dfs cannot be sharded: its schedules are enumerated in sequence")
 	}
@@ -268,6 +279,8 @@ func (c *config) dispatch(stdout, stderr io.Writer) (int, error) {
 	case c.bugList:
 		writeBugList(stdout)
 		return exitPass, nil
+	case c.bugAll:
+		return c.runAll(stdout, stderr)
 	case c.replay != "":
 		return c.runReplay(stdout, stderr)
 	case c.seeds != "":

@@ -90,6 +90,7 @@ func TestUsageErrors(t *testing.T) {
 		{"not a trace", []string{"-replay", garbage}, []string{garbage, "not a sched trace"}},
 		{"trace without params", []string{"-replay", noParams}, []string{noParams, `no "bug" parameter`}},
 		{"replay with seed", []string{"-replay", missing, "-seed", "3"}, []string{"-seed cannot be used with -replay"}},
+		{"bug all sharded", []string{"-bug", "all", "-shard", "1/2"}, []string{"-bug all cannot be combined"}},
 		{"seeds for no bug", []string{"-seeds", dir, "-bug", "none"}, []string{"correct library"}},
 	}
 	for _, tt := range tests {
@@ -118,7 +119,7 @@ func TestHelp(t *testing.T) {
 	if r.code != exitPass {
 		t.Fatalf("-h: exit code got %d, want 0", r.code)
 	}
-	for _, w := range []string{"-iterations", "-seed", "314159", "reproducible", "-bug", "-strategy", "-depth", "-max-steps",
+	for _, w := range []string{"-iterations", "-seed", "314159", "-bug all", "-bug list", "reproducible", "-bug", "-strategy", "-depth", "-max-steps",
 		"-parallel", "GOMAXPROCS", "-shard", "-replay", "-html", "-out", "mtabletest-out", "-keep-going", "-json", "-v", "-history-out", "-seeds", "Exit status"} {
 		if !strings.Contains(r.stdout, w) {
 			t.Errorf("-h output lacks %q", w)
@@ -493,5 +494,51 @@ func TestProgressLine(t *testing.T) {
 	}
 	if isTerminal(&b) {
 		t.Errorf("isTerminal(buffer) = true, want false")
+	}
+}
+
+func TestBugAll(t *testing.T) {
+	n := "5000"
+	if testing.Short() {
+		n = "300" // the table and its verdict, not the gate itself
+	}
+	r := runCmd(t, "-bug", "all", "-iterations", n, "-json", "-out", t.TempDir())
+	if r.code == exitUsage {
+		t.Fatalf("-bug all: %s", r.stderr)
+	}
+	var all allJSON
+	if err := json.Unmarshal([]byte(r.stdout), &all); err != nil {
+		t.Fatalf("-bug all -json: %v\n%s", err, r.stdout)
+	}
+	if got, want := len(all.Runs), len(mtable.Bugs())+1; got != want {
+		t.Fatalf("-bug all: got %d runs, want %d (the correct library and each bug)", got, want)
+	}
+	wantPassed := true
+	for i, run := range all.Runs {
+		b := mtable.NoBug
+		if i > 0 {
+			b = mtable.Bugs()[i-1]
+		}
+		if run.Bug != bugName(b) {
+			t.Errorf("run %d: bug got %q, want %q", i, run.Bug, bugName(b))
+		}
+		if (run.FirstFailure != nil) != (run.TraceFile != "") {
+			t.Errorf("run %d (%s): first failure %v but trace file %q", i, run.Bug, run.FirstFailure, run.TraceFile)
+		}
+		if !strings.Contains(r.stderr, "\n"+map[bool]string{true: "none", false: fmt.Sprintf("%2d %s", int(b), b)}[i == 0]) {
+			t.Errorf("run %d: no table line for %s", i, run.Bug)
+		}
+		switch {
+		case b == mtable.NoBug && run.Failures > 0:
+			wantPassed = false
+		case b != mtable.NoBug && run.Failures == 0 && !believedBenign[b]:
+			wantPassed = false
+		}
+	}
+	if all.Passed != wantPassed || (r.code == exitPass) != wantPassed {
+		t.Errorf("-bug all: passed %v, exit code %d; want passed %v from the runs", all.Passed, r.code, wantPassed)
+	}
+	if !testing.Short() && !all.Passed {
+		t.Errorf("-bug all -iterations %s: the correct library failed or a catchable bug was not found:\n%s", n, r.stderr)
 	}
 }

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/migratingtable/migratingtable/harness"
+	"github.com/migratingtable/migratingtable/mtable"
+)
+
+// allJSON is the -bug all -json summary: the correct library's run, then
+// one run per bug, each a plain run's summary.
+type allJSON struct {
+	Passed bool          `json:"passed"` // library clean, every bug but the benign ones found
+	Runs   []summaryJSON `json:"runs"`
+}
+
+// runAll runs the correct library for -iterations, then each bug until
+// its first failure (at most -iterations), and prints one table line
+// each: the time to the first failure is measured with -parallel
+// workers. Traces of the failures go to -out.
+func (c *config) runAll(stdout, stderr io.Writer) (int, error) {
+	human := stdout
+	if c.json {
+		human = stderr
+	}
+	first := *c
+	first.bug = mtable.NoBug
+	first.writeBanner(human, first.exploreConfig())
+	fmt.Fprintf(human, "%-42s %-10s %9s  %-8s %9s  %s\n", "bug", "result", "iteration", "strategy", "time", "trace")
+	all := allJSON{Passed: true}
+	for _, b := range append([]mtable.Bug{mtable.NoBug}, mtable.Bugs()...) {
+		bc := *c
+		bc.bug, bc.bugAll = b, false
+		ec := bc.exploreConfig()
+		if err := ec.Validate(); err != nil {
+			return exitUsage, usagef("%v", err)
+		}
+		var path string
+		var werr error
+		ec.OnFailure = func(it *harness.Iteration) {
+			if path == "" && werr == nil {
+				path, werr = saveTrace(c.out, traceName(b, it.Index), it)
+			}
+		}
+		sum, err := harness.Explore(ec)
+		if err != nil {
+			return exitUsage, err
+		}
+		if werr != nil {
+			return exitUsage, werr
+		}
+		var failing []int
+		if sum.First != nil {
+			failing = []int{sum.First.Index}
+		}
+		all.Runs = append(all.Runs, bc.summaryJSON(sum, nil, path, failing))
+
+		label := "none (the correct library)"
+		if b != mtable.NoBug {
+			label = fmt.Sprintf("%2d %s", int(b), b)
+		}
+		secs := fmt.Sprintf("%.3fs", sum.Elapsed.Seconds())
+		switch {
+		case sum.First != nil:
+			result := "found"
+			if b == mtable.NoBug {
+				result, all.Passed = "FAILED", false
+			}
+			fmt.Fprintf(human, "%-42s %-10s %9d  %-8s %9s  %s\n", label, result, sum.First.Index, sum.First.Strategy, secs, path)
+		case b == mtable.NoBug:
+			fmt.Fprintf(human, "%-42s %-10s %9s  %-8s %9s\n", label, "clean", fmt.Sprintf("%d its", sum.Iterations), c.strategy, secs)
+		default:
+			result := "NOT FOUND"
+			if believedBenign[b] {
+				result = "benign"
+			} else {
+				all.Passed = false
+			}
+			fmt.Fprintf(human, "%-42s %-10s %9s  %-8s %9s\n", label, result, fmt.Sprintf("(%d its)", sum.Iterations), c.strategy, secs)
+		}
+	}
+	if all.Passed {
+		fmt.Fprintf(human, "passed: the correct library is clean and every bug but the benign one is found\n")
+	} else {
+		fmt.Fprintf(human, "FAILED: the correct library failed or a bug was not found\n")
+	}
+	if c.json {
+		b, _ := json.MarshalIndent(all, "", "  ")
+		fmt.Fprintf(stdout, "%s\n", b)
+	}
+	if !all.Passed {
+		return exitFailure, nil
+	}
+	return exitPass, nil
+}
