@@ -36,7 +36,7 @@ var bugInfo = [...]struct{ name, desc string }{
 	{"QueryAtomicFilterShadowing", "atomic query reads only filter-matching new-table rows, so an old row shows through a new row that no longer matches"},
 	{"QueryStreamedFilterShadowing", "the streamed query's new-table stream uses the caller's filter, so an old row shows through a new row that no longer matches"},
 	{"QueryStreamedLock", "the streamed query's lock is a no-op, so a configuration push races with a read"},
-	{"QueryStreamedBackUpNewStream", "on entering USE_NEW_HIDE_METADATA the streamed query does not restart the new stream at the continuation key, so rows are skipped"},
+	{"QueryStreamedBackUpNewStream", "when the streamed query drops its old-table stream (on entering a new-table-only state) it does not restart the new stream at the continuation key, so rows are skipped"},
 	{"QueryStreamedSaveNewConfig", "the streamed query never records a pushed state (believed benign: each branch still fires at the right time)"},
 	{"DeleteNoLeaveTombstonesETag", "with tombstones off, the translated Delete/DeleteIfExists is sent with no If-Match"},
 	{"DeletePrimaryKey", "the translated delete or tombstone loses its primary key"},

@@ -259,7 +259,15 @@ func (s *stream) apply(ctx context.Context, next State) error {
 		}
 		s.newS, s.newNext, justStarted = st, first, true
 	}
-	if next >= UseNewHideMetadata && s.state < UseNewHideMetadata {
+	// Entering a new-table-only state drops the old stream. PROTOCOL.md
+	// 3.5 does this on entering USE_NEW_HIDE_METADATA, but that is too
+	// late: once this stream has acknowledged USE_NEW_WITH_TOMBSTONES,
+	// the push of USE_NEW_HIDE_METADATA may begin, and its clients
+	// delete rows without leaving tombstones while this stream has yet
+	// to hear of it; an old row would then show through. By the time
+	// USE_NEW_WITH_TOMBSTONES is pushed every old row has been copied,
+	// so the new table alone is complete.
+	if next >= UseNewWithTombstones && s.state < UseNewWithTombstones {
 		s.closeOld()
 		// The new stream may have run ahead of the old one while rows
 		// were still to come from the old stream: back it up.

@@ -115,3 +115,41 @@ func spanningStream(t *testing.T, f spec.Filter, opts ...mtable.Option) spanResu
 	defer counted.mu.Unlock()
 	return spanResult{got: got, want: new.Snapshot().Query(f), newStreams: counted.streams}
 }
+
+// TestStreamDropsOldStreamWithTombstonesState is the regression test for
+// a flaw in PROTOCOL.md 3.5 found by the harness (seed 4242, iteration
+// 1436): a stream that keeps reading the old table until it hears of
+// USE_NEW_HIDE_METADATA lets an old row show through a row that a
+// client already in USE_NEW_HIDE_METADATA deleted (without a
+// tombstone). The stream must read the new table alone as soon as it
+// has applied USE_NEW_WITH_TOMBSTONES.
+func TestStreamDropsOldStreamWithTombstonesState(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(mtable.PreferNew,
+		[]spec.Entity{switchedMeta("p"), row("p", "a", "o-a", spec.Props{"v": spec.Int32(1)}), row("p", "b", "o-b", spec.Props{"v": spec.Int32(1)})},
+		[]spec.Entity{row("p", "a", "n-a", spec.Props{"v": spec.Int32(1)}), row("p", "b", "n-b", spec.Props{"v": spec.Int32(2)})})
+	st, err := f.table().QueryStreamed(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := f.cfg.Push(ctx, mtable.UseNewWithTombstones); err != nil {
+		t.Fatal(err)
+	}
+	// The migrator's next push has begun: a client that subscribed since
+	// runs in USE_NEW_HIDE_METADATA, before the stream hears of it.
+	hide := mtable.New(f.old, f.new, mtable.NewMemConfig(mtable.UseNewHideMetadata))
+	if _, err := hide.ExecuteBatch(ctx, []spec.Op{{Kind: spec.Delete, Entity: row("p", "b", "*", nil)}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := f.new.Snapshot().Get(spec.Key{PartitionKey: "p", RowKey: "b"}); ok {
+		t.Fatalf("setup: the USE_NEW_HIDE_METADATA delete left a row or tombstone")
+	}
+	got, err := drain(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := keysOf(got), "['p'/'a'@n-a]"; got != want {
+		t.Errorf("stream: got %s, want %s (b is deleted; its old version must not show through)", got, want)
+	}
+}
