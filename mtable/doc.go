@@ -79,6 +79,20 @@
 //   - Writes in UseNewHideMetadata do not switch the partition: every
 //     client reads only the new table by then, and the Migrator may be
 //     emptying the old table, where a new meta row would be left behind.
+//   - A streamed query reads the old table only while it is in
+//     PreferOld or PreferNew: on applying UseNewWithTombstones it closes
+//     its old-table stream and restarts its new-table stream at the
+//     continuation key. PROTOCOL.md 3.5 does this on UseNewHideMetadata,
+//     which is unsafe: once the stream has acknowledged
+//     UseNewWithTombstones, clients in UseNewHideMetadata may delete
+//     rows without tombstones before the stream hears of that state, and
+//     the deleted rows' old versions would show through. Every old row
+//     has been copied before UseNewWithTombstones is pushed, so the new
+//     table alone is complete by then.
+//   - The write path's retry loop (a translated batch failing because a
+//     row changed since it was read) gives up after MaxAttempts
+//     consecutive failures with an error, rather than spinning forever
+//     when the backend keeps refusing the batch for another reason.
 //   - Clean-up rewrites only live rows that carry metadata.
 //
 // # Monitoring
