@@ -510,7 +510,7 @@ func (c *ConfigService) leases(ctx context.Context) ([]Lease, error) {
 func readLeases(ctx context.Context, tbl spec.Table, partition string) ([]Lease, error) {
 	rows, err := tbl.QueryAtomic(ctx, spec.AndFilters(spec.PartitionFilter(partition),
 		spec.Comparison{Property: spec.RowKeyProp, Op: spec.Gt, Value: spec.String(leasePrefix)},
-		spec.Comparison{Property: spec.RowKeyProp, Op: spec.Lt, Value: spec.String(leasePrefix + "\x7f")}))
+		spec.Comparison{Property: spec.RowKeyProp, Op: spec.Lt, Value: spec.String("lease.")})) // "." follows "-"
 	if err != nil {
 		return nil, fmt.Errorf("aztable: reading the configuration leases: %w", err)
 	}

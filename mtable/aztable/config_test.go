@@ -72,7 +72,7 @@ func TestConfigPushWaitsForEveryLease(t *testing.T) {
 	ctx := context.Background()
 	migrator := openConfig(t, tbl, "migrator")
 	b := openConfig(t, tbl, "b")
-	c := openConfig(t, tbl, "c")
+	c := openConfig(t, tbl, "çé") // a non-ASCII ClientID
 
 	recB, recC := newRecorder(), newRecorder()
 	for _, x := range []struct {
@@ -125,6 +125,9 @@ func TestConfigPushWaitsForEveryLease(t *testing.T) {
 	st, err = aztable.ReadConfig(ctx, tbl, "")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(st.Leases) != 3 {
+		t.Errorf("stored leases: got %+v, want migrator, b and çé", st.Leases)
 	}
 	if st.State != mtable.PreferOld || st.Version != 1 {
 		t.Errorf("stored state: got %v version %d, want %v version 1", st.State, st.Version, mtable.PreferOld)
