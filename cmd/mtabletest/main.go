@@ -9,6 +9,7 @@
 //	mtabletest [flags]                      explore schedules
 //	mtabletest -replay FILE [-html OUT]     replay a trace file (and draw it)
 //	mtabletest -bug list                    list the bug switches
+//	mtabletest -bug all                     the correct library, then each bug
 //	mtabletest -seeds DIR                   regenerate the seed corpus
 //
 // # Exploring
@@ -52,6 +53,15 @@
 // one lane per machine, each event at its step, backend calls,
 // configuration pushes and linearization points marked, the failing
 // check highlighted and the failure text on top.
+//
+// # The bug table
+//
+// -bug all runs the correct library for -iterations, then each bug
+// switch until its first failure (at most -iterations each), and prints
+// one line per run: found or not, the first failing iteration, its
+// strategy and the time to it, and the trace written. It exits 1 if the
+// correct library failed or a bug other than the believed-benign 4
+// (QueryStreamedSaveNewConfig) was not found.
 //
 // # Seed corpus
 //

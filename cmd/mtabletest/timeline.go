@@ -29,7 +29,7 @@ var (
 	reReturn  = regexp.MustCompile(`^call (\d+) returned: `)
 	reBackend = regexp.MustCompile(`^[A-Za-z0-9_]+\.(ExecuteBatch|QueryAtomic|QueryStreamed|stream\.Next)`)
 	reLP      = regexp.MustCompile(`^linearization point of (\S+) call (\d+)`)
-	reCallRef = regexp.MustCompile(`^(\S+) call (\d+) `)
+	reCallRef = regexp.MustCompile(`\b([A-Za-z][A-Za-z0-9_-]*) call (\d+)\b`)
 )
 
 func classify(machine int, text string) string {
@@ -110,13 +110,22 @@ func timelineData(file string, it *harness.Iteration) tlData {
 	// What to highlight: the failed checks, the violating call (its
 	// start, return and linearization point) and, for a scheduler
 	// failure, the failing machine's events at the failing step.
-	var hiMachine, hiSeq string
+	// The calls the failure names ("app1 call 1 Retrieve(...)" in the
+	// check's call, "app0 call 3" in its text) are highlighted.
+	hiCalls := map[string]bool{} // "app1 call 1"
 	if f := it.Failure; f != nil {
 		d.Kind, d.Failure = f.Kind, strings.TrimRight(f.Text, "\n")
+		text := f.Text
 		if cf := f.Check; cf != nil {
-			// cf.Call reads "app1 call 1 Retrieve(...)".
-			if m := reCallRef.FindStringSubmatch(cf.Call); m != nil {
-				hiMachine, hiSeq = m[1], m[2]
+			text = cf.Call + "\n" + text
+		}
+		lanes := map[string]bool{}
+		for _, l := range d.Lanes {
+			lanes[l.Name] = true
+		}
+		for _, m := range reCallRef.FindAllStringSubmatch(text, -1) {
+			if lanes[m[1]] {
+				hiCalls[m[1]+" call "+m[2]] = true
 			}
 		}
 	}
@@ -125,17 +134,13 @@ func timelineData(file string, it *harness.Iteration) tlData {
 		switch ev.Cls {
 		case clsCheck:
 			ev.Hi = true
-		case clsCall, clsReturn:
-			if e.Name == hiMachine && hiSeq != "" {
-				m := reCall.FindStringSubmatch(e.Text)
-				if m == nil {
-					m = reReturn.FindStringSubmatch(e.Text)
-				}
-				ev.Hi = m != nil && m[1] == hiSeq
-			}
+		case clsCall:
+			ev.Hi = hiCalls[e.Name+" call "+reCall.FindStringSubmatch(e.Text)[1]]
+		case clsReturn:
+			ev.Hi = hiCalls[e.Name+" call "+reReturn.FindStringSubmatch(e.Text)[1]]
 		case clsLP:
 			m := reLP.FindStringSubmatch(e.Text)
-			ev.Hi = hiSeq != "" && m[1] == hiMachine && m[2] == hiSeq
+			ev.Hi = hiCalls[m[1]+" call "+m[2]]
 		}
 		d.Events = append(d.Events, ev)
 	}
@@ -144,15 +149,6 @@ func timelineData(file string, it *harness.Iteration) tlData {
 			if e.Step == sf.Sched.Step && (sf.Sched.Machine < 0 || e.Machine == sf.Sched.Machine) {
 				d.Events[i].Hi = true
 			}
-		}
-	}
-	if it.Failure != nil {
-		found := false
-		for _, e := range d.Events {
-			found = found || e.Hi
-		}
-		if !found && len(d.Events) > 0 {
-			d.Events[len(d.Events)-1].Hi = true
 		}
 	}
 	return d
