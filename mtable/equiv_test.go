@@ -25,31 +25,62 @@ type world struct {
 
 var rowKeys = []string{"r0", "r1", "r2", "r3", "r4", "r5"}
 
-// genWorld draws a client state, the partition's migration status and,
-// for each row, where it lives: old table only, new table only, both
-// (new shadows old), a tombstone over an old row or alone, or nowhere.
-// Only placements the protocol can produce in that state are drawn.
-func genWorld(t *rapid.T, opts ...mtable.Option) *world {
-	w := &world{state: mtable.State(rapid.IntRange(0, 4).Draw(t, "state"))}
-	const (
-		metaNone = iota
-		metaPopulated
-		metaSwitched
-	)
-	var metaChoices []int
-	switch w.state {
-	case mtable.UseOldHideMetadata:
-		metaChoices = []int{metaNone, metaPopulated}
-	case mtable.PreferOld, mtable.PreferNew:
-		metaChoices = []int{metaNone, metaPopulated, metaSwitched}
-	case mtable.UseNewWithTombstones:
-		metaChoices = []int{metaSwitched}
-	default:
-		metaChoices = []int{metaSwitched, metaNone} // none: the migrator is emptying the old table
-	}
-	meta := rapid.SampledFrom(metaChoices).Draw(t, "meta")
-	switched := meta == metaSwitched
+// Where a row lives, relative to the new table.
+const (
+	newNone      = iota // no new-table row
+	newLive             // a live new-table row (shadowing any old one)
+	newTombstone        // a tombstone (hiding any old one)
+)
 
+// Partition migration status in the old table.
+const (
+	metaNone = iota
+	metaPopulated
+	metaSwitched
+)
+
+// metaChoices lists the partition states possible in a client state.
+func metaChoices(state mtable.State) []int {
+	switch state {
+	case mtable.UseOldHideMetadata:
+		return []int{metaNone, metaPopulated}
+	case mtable.PreferOld, mtable.PreferNew:
+		return []int{metaNone, metaPopulated, metaSwitched}
+	case mtable.UseNewWithTombstones:
+		return []int{metaSwitched}
+	default:
+		return []int{metaSwitched, metaNone} // none: the migrator is emptying the old table
+	}
+}
+
+// newChoices lists the new-table placements possible for a row.
+func newChoices(state mtable.State, meta int, inOld bool) []int {
+	switch {
+	case state <= mtable.PreferNew && meta == metaSwitched:
+		return []int{newNone, newLive, newTombstone}
+	case state == mtable.UseNewWithTombstones && inOld:
+		return []int{newLive, newTombstone} // copied, maybe deleted since
+	case state >= mtable.UseNewWithTombstones:
+		return []int{newNone, newLive, newTombstone}
+	}
+	return []int{newNone}
+}
+
+// placement is where one row lives: in the old table (with value
+// oldV), and in the new table (newNone/newLive/newTombstone, with value
+// newV and, for a live row, maybe DeletedProperty=false).
+type placement struct {
+	inOld      bool
+	oldV       int
+	inNew      int
+	newV       int
+	newHasFlag bool
+}
+
+// buildWorld makes backends in the given layout (partition p, rows
+// r0..r4 as placed) and a reference holding their logical content.
+func buildWorld(state mtable.State, meta int, rows []placement, opts ...mtable.Option) *world {
+	w := &world{state: state}
 	var oldRows, newRows []spec.Entity
 	switch meta {
 	case metaPopulated:
@@ -57,38 +88,26 @@ func genWorld(t *rapid.T, opts ...mtable.Option) *world {
 			row("p", mtable.MetaRowKey, "o-meta", spec.Props{mtable.PartitionStateProperty: spec.Int32(int32(mtable.PartitionPopulated))}),
 			row("p", mtable.PopulatedAssertionRowKey, "o-assert", spec.Props{}))
 	case metaSwitched:
-		oldRows = append(oldRows,
-			row("p", mtable.MetaRowKey, "o-meta", spec.Props{mtable.PartitionStateProperty: spec.Int32(int32(mtable.PartitionSwitched))}))
+		oldRows = append(oldRows, switchedMeta("p"))
 	}
 	// A bystander in another partition, in both tables once migrated.
 	oldRows = append(oldRows, row("q", "x", "o-qx", spec.Props{"v": spec.Int32(1)}))
-	if w.state >= mtable.UseNewWithTombstones {
+	if state >= mtable.UseNewWithTombstones {
 		newRows = append(newRows, row("q", "x", "n-qx", spec.Props{"v": spec.Int32(1)}))
 	}
-	for _, rk := range rowKeys[:5] {
-		inOld := rapid.Bool().Draw(t, rk+".old")
-		if inOld {
-			oldRows = append(oldRows, row("p", rk, spec.ETag("o-"+rk), spec.Props{
-				"v": spec.Int32(int32(rapid.IntRange(0, 2).Draw(t, rk+".oldv"))), "src": spec.String("old")}))
+	for i, pl := range rows {
+		rk := rowKeys[i]
+		if pl.inOld {
+			oldRows = append(oldRows, row("p", rk, spec.ETag("o-"+rk), spec.Props{"v": spec.Int32(int32(pl.oldV)), "src": spec.String("old")}))
 		}
-		// new: 0 none, 1 live, 2 tombstone
-		newChoices := []int{0}
-		switch {
-		case w.state <= mtable.PreferNew && switched:
-			newChoices = []int{0, 1, 2}
-		case w.state == mtable.UseNewWithTombstones && inOld:
-			newChoices = []int{1, 2} // copied, maybe deleted since
-		case w.state >= mtable.UseNewWithTombstones:
-			newChoices = []int{0, 1, 2}
-		}
-		switch rapid.SampledFrom(newChoices).Draw(t, rk+".new") {
-		case 1:
-			p := spec.Props{"v": spec.Int32(int32(rapid.IntRange(0, 2).Draw(t, rk+".newv")))}
-			if rapid.Bool().Draw(t, rk+".flag") {
+		switch pl.inNew {
+		case newLive:
+			p := spec.Props{"v": spec.Int32(int32(pl.newV))}
+			if pl.newHasFlag {
 				p[mtable.DeletedProperty] = spec.Bool(false)
 			}
 			newRows = append(newRows, row("p", rk, spec.ETag("n-"+rk), p))
-		case 2:
+		case newTombstone:
 			newRows = append(newRows, row("p", rk, spec.ETag("t-"+rk), spec.Props{mtable.DeletedProperty: spec.Bool(true)}))
 		}
 	}
@@ -99,6 +118,36 @@ func genWorld(t *rapid.T, opts ...mtable.Option) *world {
 	w.rec = &recorder{}
 	w.vt = mtable.New(w.old, w.new, mtable.NewMemConfig(w.state), append([]mtable.Option{mtable.WithMonitor(w.rec)}, opts...)...)
 	return w
+}
+
+// genWorld draws a client state, the partition's migration status and,
+// for each row, where it lives: old table only, new table only, both
+// (new shadows old), a tombstone over an old row or alone, or nowhere.
+// Only placements the protocol can produce in that state are drawn.
+func genWorld(t *rapid.T, opts ...mtable.Option) *world {
+	state := mtable.State(rapid.IntRange(0, 4).Draw(t, "state"))
+	meta := rapid.SampledFrom(metaChoices(state)).Draw(t, "meta")
+	rows := make([]placement, 5)
+	for i := range rows {
+		rk := rowKeys[i]
+		pl := &rows[i]
+		pl.inOld = rapid.Bool().Draw(t, rk+".old")
+		if pl.inOld {
+			pl.oldV = rapid.IntRange(0, 2).Draw(t, rk+".oldv")
+		}
+		pl.inNew = rapid.SampledFrom(newChoices(state, meta, pl.inOld)).Draw(t, rk+".new")
+		if pl.inNew == newLive {
+			pl.newV = rapid.IntRange(0, 2).Draw(t, rk+".newv")
+			pl.newHasFlag = rapid.Bool().Draw(t, rk+".flag")
+		}
+	}
+	return buildWorld(state, meta, rows, opts...)
+}
+
+// fataler is what the checks need of *testing.T and *rapid.T.
+type fataler interface {
+	Helper()
+	Fatalf(format string, args ...any)
 }
 
 func genProps(t *rapid.T, label string) spec.Props {
@@ -155,7 +204,8 @@ var streamFilters = append([]spec.Filter{nil,
 
 // checkBatch runs ops on the virtual table and on the reference and
 // compares the outcomes, the annotations and the resulting content.
-func (w *world) checkBatch(t *rapid.T, ctx context.Context, ops []spec.Op) {
+func (w *world) checkBatch(t fataler, ctx context.Context, ops []spec.Op) {
+	t.Helper()
 	w.rec.take()
 	res, err := w.vt.ExecuteBatch(ctx, ops)
 	anns := w.rec.take()
@@ -206,14 +256,15 @@ func (w *world) applyETagChanges(anns []mtable.Annotation) {
 	}
 }
 
-func (w *world) checkContent(t *rapid.T, phase string) {
+func (w *world) checkContent(t fataler, phase string) {
+	t.Helper()
 	got := logical(w.state, w.old.Snapshot(), w.new.Snapshot())
 	if d := diffRows(got, w.ref.Snapshot().Clone()); d != "" {
 		t.Fatalf("%s in %s: backend content differs from the reference (-want +got):\n%s", phase, w.state, d)
 	}
 }
 
-func (w *world) checkQuery(t *rapid.T, ctx context.Context, f spec.Filter) {
+func (w *world) checkQuery(t fataler, ctx context.Context, f spec.Filter) {
 	w.rec.take()
 	got, err := w.vt.QueryAtomic(ctx, f)
 	if err != nil {
@@ -228,7 +279,7 @@ func (w *world) checkQuery(t *rapid.T, ctx context.Context, f spec.Filter) {
 	}
 }
 
-func (w *world) checkStream(t *rapid.T, ctx context.Context, f spec.Filter) {
+func (w *world) checkStream(t fataler, ctx context.Context, f spec.Filter) {
 	st, err := w.vt.QueryStreamed(ctx, f)
 	if err != nil {
 		t.Fatalf("streamed query %s: %v", spec.FilterString(f), err)
@@ -269,4 +320,70 @@ func TestEquivalentToMemTable(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestEveryKindStatePlacement is the exhaustive companion of
+// TestEquivalentToMemTable: every operation kind, with every If-Match
+// choice, on a row placed in every way possible in every client state
+// and partition status, next to a neighbour row in each placement too
+// (so two-operation batches mix placements).
+func TestEveryKindStatePlacement(t *testing.T) {
+	ctx := context.Background()
+	cases := 0
+	for state := mtable.UseOldHideMetadata; state <= mtable.UseNewHideMetadata; state++ {
+		for _, meta := range metaChoices(state) {
+			var placements []placement
+			for _, inOld := range []bool{false, true} {
+				for _, inNew := range newChoices(state, meta, inOld) {
+					placements = append(placements, placement{inOld: inOld, oldV: 1, inNew: inNew, newV: 2, newHasFlag: inNew == newLive && inOld})
+				}
+			}
+			for _, p0 := range placements {
+				for _, p1 := range placements {
+					for kind := spec.Insert; kind <= spec.DeleteIfExists; kind++ {
+						for _, ifMatch := range []string{"*", "current", "bogus"} {
+							if !kind.NeedsIfMatch() && ifMatch != "*" {
+								continue
+							}
+							name := fmt.Sprintf("%s/meta%d/%+v/%+v/%s/%s", state, meta, p0, p1, kind, ifMatch)
+							w := buildWorld(state, meta, []placement{p0, p1})
+							ops := []spec.Op{{Kind: kind, Entity: row("p", "r0", "", spec.Props{"v": spec.Int32(7)})}}
+							if kind.NeedsIfMatch() {
+								ops[0].Entity.ETag = "*"
+								switch ifMatch {
+								case "bogus":
+									ops[0].Entity.ETag = "bogus"
+								case "current":
+									if e, ok := w.ref.Snapshot().Get(ops[0].Entity.Key); ok {
+										ops[0].Entity.ETag = e.ETag
+									}
+								}
+							}
+							// Alone, then together with a DeleteIfExists of r1
+							// and an InsertOrMerge of r1.
+							w.checkBatch(named{t, name}, ctx, ops)
+							w = buildWorld(state, meta, []placement{p0, p1})
+							w.checkBatch(named{t, name + "+DeleteIfExists r1"}, ctx, append(ops, spec.Op{Kind: spec.DeleteIfExists, Entity: row("p", "r1", "", nil)}))
+							w = buildWorld(state, meta, []placement{p0, p1})
+							w.checkBatch(named{t, name + "+InsertOrMerge r1"}, ctx, append(ops, spec.Op{Kind: spec.InsertOrMerge, Entity: row("p", "r1", "", spec.Props{"w": spec.Bool(true)})}))
+							cases += 3
+						}
+					}
+				}
+			}
+		}
+	}
+	t.Logf("%d batches checked", cases)
+}
+
+// named prefixes failures with the case name.
+type named struct {
+	t    *testing.T
+	name string
+}
+
+func (n named) Helper() { n.t.Helper() }
+func (n named) Fatalf(format string, args ...any) {
+	n.t.Helper()
+	n.t.Fatalf("%s: "+format, append([]any{n.name}, args...)...)
 }
