@@ -56,7 +56,8 @@ func TestSeedCorpus(t *testing.T) {
 			}
 			tr, it, err := replayFile(data)
 			if err != nil {
-				t.Fatalf("replaying %s: %v", name, err)
+				t.Fatalf("replaying %s: %v\n"+
+					"If the trace format or the workload's parameters changed on purpose, regenerate the file deliberately: %s", name, err, regenerate(n))
 			}
 			if got, want := tr.Params[0], (sched.Param{Key: "bug", Value: bugName(bug)}); got != want {
 				t.Fatalf("bug parameter: got %v, want %v (the file name's bug)", got, want)
