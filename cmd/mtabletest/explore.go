@@ -207,7 +207,7 @@ func (c *config) runExplore(stdout, stderr io.Writer) (int, error) {
 	c.writeSummary(human, sum, traces)
 
 	if c.historyOut != "" {
-		if err := writeJSONFile(c.historyOut, histories); err != nil {
+		if err := c.writeHistories(ec, sum, histories); err != nil {
 			return exitUsage, err
 		}
 	}

@@ -154,8 +154,9 @@ func newFlagSet(c *config) *flag.FlagSet {
 		"print a JSON summary on stdout (the human-readable output goes to stderr)")
 	fs.BoolVar(&c.verbose, "v", false, "print the full step trace of the failing (or replayed) run")
 	fs.StringVar(&c.historyOut, "history-out", "",
-		"write the recorded histories of the failing iterations (or of the replayed run) as JSON to `FILE`,\n"+
-			"for an external linearizability checker")
+		"write the recorded history of every iteration run (or of the replayed run) to `FILE`, a\n"+
+			"JSON array for an external linearizability checker (passing iterations are run a second\n"+
+			"time to record them; with dfs, only the failing iterations)")
 	fs.StringVar(&c.seeds, "seeds", "",
 		"regenerate the seed corpus in `DIR`: explore each bug (or only -bug) and write its first\n"+
 			"failing trace to DIR/bug-N-Name.trace, replacing that file")

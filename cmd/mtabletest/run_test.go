@@ -419,11 +419,41 @@ func TestExploreHistoryOutAndVerbose(t *testing.T) {
 	if err := json.Unmarshal(data, &hs); err != nil {
 		t.Fatalf("-history-out: %v", err)
 	}
-	if len(hs) != 1 || len(hs[0].Calls) == 0 {
-		t.Fatalf("-history-out: got %d histories, want 1 (the failing iteration's) with calls", len(hs))
+	if len(hs) == 0 {
+		t.Fatalf("-history-out: no histories")
 	}
-	if !strings.Contains(r.stdout, fmt.Sprintf("=== FAILURE in iteration %d ===", hs[0].Iteration)) {
-		t.Errorf("-history-out: history of iteration %d, not the reported failure's", hs[0].Iteration)
+	for i, h := range hs {
+		if h.Iteration != i || len(h.Calls) == 0 {
+			t.Errorf("-history-out: history %d is of iteration %d with %d calls, want iteration %d with calls", i, h.Iteration, len(h.Calls), i)
+		}
+	}
+	last := hs[len(hs)-1].Iteration
+	if !strings.Contains(r.stdout, fmt.Sprintf("=== FAILURE in iteration %d ===", last)) {
+		t.Errorf("-history-out: the last history is of iteration %d, not the reported failure's", last)
+	}
+}
+
+func TestHistoryOutShard(t *testing.T) {
+	dir := t.TempDir()
+	hist := filepath.Join(dir, "hist.json")
+	r := runCmd(t, "-iterations", "20", "-shard", "2/3", "-out", dir, "-history-out", hist)
+	if r.code != exitPass {
+		t.Fatalf("exit code got %d, want 0: %s", r.code, r.stderr)
+	}
+	data, err := os.ReadFile(hist)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hs []harness.History
+	if err := json.Unmarshal(data, &hs); err != nil {
+		t.Fatalf("-history-out: %v", err)
+	}
+	var got []int
+	for _, h := range hs {
+		got = append(got, h.Iteration)
+	}
+	if want := []int{1, 4, 7, 10, 13, 16, 19}; !reflect.DeepEqual(got, want) {
+		t.Errorf("-history-out -shard 2/3: iterations got %v, want %v", got, want)
 	}
 }
 
