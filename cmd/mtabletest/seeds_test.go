@@ -18,6 +18,15 @@ const seedDir = "../../testdata/seeds"
 
 var reSeedName = regexp.MustCompile(`^bug-(\d+)-([A-Za-z0-9]+)\.trace$`)
 
+func mustRead(tb testing.TB, path string) []byte {
+	tb.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return data
+}
+
 // regenerate is the command that rewrites bug n's seed file on purpose.
 func regenerate(n int) string {
 	return fmt.Sprintf("go run ./cmd/mtabletest -seeds testdata/seeds -bug %d -iterations 5000 (see testdata/seeds/README.md)", n)
