@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"reflect"
 	"strings"
 	"time"
 
@@ -161,6 +163,7 @@ func (c *config) runExplore(stdout, stderr io.Writer) (int, error) {
 		writeErr  error
 		histories []*harness.History
 		firstPath string
+		flaky     []string
 	)
 	ec.OnFailure = func(it *harness.Iteration) {
 		if c.historyOut != "" {
@@ -176,6 +179,9 @@ func (c *config) runExplore(stdout, stderr io.Writer) (int, error) {
 			return
 		}
 		traces = append(traces, path)
+		if msg := checkReproduces(path, it); msg != "" {
+			flaky = append(flaky, msg)
+		}
 		if firstPath == "" {
 			firstPath = path
 		}
@@ -205,6 +211,9 @@ func (c *config) runExplore(stdout, stderr io.Writer) (int, error) {
 		fmt.Fprintln(human)
 	}
 	c.writeSummary(human, sum, traces)
+	for _, msg := range flaky {
+		fmt.Fprintf(human, "FLAKY: %s\n", msg)
+	}
 
 	if c.historyOut != "" {
 		if err := c.writeHistories(ec, sum, histories); err != nil {
@@ -285,6 +294,29 @@ func (c *config) summaryJSON(sum harness.Summary, traces []string, firstPath str
 		js.ByCheck = map[string]int{}
 	}
 	return js
+}
+
+// checkReproduces replays the trace file just written for it and returns
+// "" if the replay fails the same way, decision for decision, else what
+// differs: the run is then not deterministic (a bug in the harness or the
+// scheduler, worth reporting), as rapid reports a flaky failure.
+func checkReproduces(path string, it *harness.Iteration) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Sprintf("%s: cannot read it back: %v", path, err)
+	}
+	_, again, err := replayFile(data)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("%s: does not replay: %v", path, err)
+	case again.Failure == nil:
+		return fmt.Sprintf("%s: the replay passed, the run failed with %s", path, it.Failure.Kind)
+	case again.Failure.Kind != it.Failure.Kind:
+		return fmt.Sprintf("%s: the replay failed with %s, the run with %s", path, again.Failure.Kind, it.Failure.Kind)
+	case !reflect.DeepEqual(again.Sched.Trace.Decisions, it.Sched.Trace.Decisions):
+		return fmt.Sprintf("%s: the replay made other decisions than the run", path)
+	}
+	return ""
 }
 
 func writeEvents(w io.Writer, events []sched.Event) {

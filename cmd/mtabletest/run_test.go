@@ -572,3 +572,25 @@ func TestBugAll(t *testing.T) {
 		t.Errorf("-bug all -iterations %s: the correct library failed or a catchable bug was not found:\n%s", n, r.stderr)
 	}
 }
+
+func TestCheckReproduces(t *testing.T) {
+	dir := t.TempDir()
+	path, _ := findFailure(t, dir)
+	_, it, err := replayFile(mustRead(t, path))
+	if err != nil || it.Failure == nil {
+		t.Fatalf("replaying %s: err %v, failed %v", path, err, it != nil && it.Failure != nil)
+	}
+	if msg := checkReproduces(path, it); msg != "" {
+		t.Errorf("checkReproduces of the run itself: got %q, want \"\"", msg)
+	}
+	other := *it
+	f := *it.Failure
+	f.Kind = "deadlock"
+	other.Failure = &f
+	if msg := checkReproduces(path, &other); !strings.Contains(msg, "the replay failed with "+it.Failure.Kind+", the run with deadlock") {
+		t.Errorf("checkReproduces with another kind: got %q, want it to name both kinds", msg)
+	}
+	if msg := checkReproduces(filepath.Join(dir, "gone.trace"), it); !strings.Contains(msg, "cannot read it back") {
+		t.Errorf("checkReproduces of a missing file: got %q", msg)
+	}
+}
