@@ -56,13 +56,10 @@ type config struct {
 	set map[string]bool // flags given on the command line
 }
 
-// usageError is bad usage or bad input: exit 2 with its one-line text.
-type usageError struct{ msg string }
-
-func (e *usageError) Error() string { return e.msg }
-
+// usagef reports bad usage or bad input (every error the command
+// returns exits 2 with its text on one line).
 func usagef(format string, args ...any) error {
-	return &usageError{fmt.Sprintf(format, args...)}
+	return fmt.Errorf(format, args...)
 }
 
 // bugFlag parses -bug: a number, a name, "none" or "list".
