@@ -41,14 +41,19 @@ type Workload struct {
 	FollowMigration bool
 	// MigratorDelay makes the migrator wait, before it starts, until a
 	// chosen number (0 to half of all calls) of application calls have
-	// begun, as when applications have been running for a while: calls
-	// are then in flight in USE_OLD_HIDE_METADATA when the first push
-	// comes.
+	// begun, as when applications have been running for a while, and
+	// each application's first call begins at once: calls are then in
+	// flight in USE_OLD_HIDE_METADATA when the first push comes.
 	MigratorDelay bool
+	// SlowApp makes application machine 0 slow: each of its backend calls
+	// takes up to 8 extra steps, so its calls stay in flight while
+	// others run, across configuration pushes.
+	SlowApp bool
 	// Swarm makes each iteration draw its own shape (swarm testing): 1 to
 	// Partitions partitions, of which at most one starts empty, 2 to Apps
-	// application machines, a latency of 0 or Latency (at least 2), and
-	// whether the migrator waits for calls before it starts.
+	// application machines, a latency of 0 or Latency (at least 2),
+	// whether the migrator waits for calls before it starts, and whether
+	// one application machine is slow.
 	// Different bugs need different shapes; a mixture reaches them all.
 	Swarm bool
 	// Latency, when positive, makes each batch and atomic query on a
@@ -139,6 +144,7 @@ func (w Workload) Params() [][2]string {
 		{"follow-migration", strconv.FormatBool(w.FollowMigration)},
 		{"latency", strconv.Itoa(w.Latency)},
 		{"migrator-delay", strconv.FormatBool(w.MigratorDelay)},
+		{"slow-app", strconv.FormatBool(w.SlowApp)},
 		{"swarm", strconv.FormatBool(w.Swarm)},
 	}
 }
@@ -172,6 +178,7 @@ func (w Workload) draw(ctx context.Context) Workload {
 		d.Latency = max(w.Latency, 2)
 	}
 	d.MigratorDelay = sched.Bool(ctx)
+	d.SlowApp = sched.Bool(ctx)
 	return d
 }
 
@@ -263,6 +270,13 @@ func OptionsFromTrace(tr *sched.Trace) (Options, error) {
 	}
 	if w.MigratorDelay, err = strconv.ParseBool(delay); err != nil {
 		return opts, fmt.Errorf("trace parameter migrator-delay=%q: %v", delay, err)
+	}
+	slow, err := get("slow-app")
+	if err != nil {
+		return opts, err
+	}
+	if w.SlowApp, err = strconv.ParseBool(slow); err != nil {
+		return opts, fmt.Errorf("trace parameter slow-app=%q: %v", slow, err)
 	}
 	swarm, err := get("swarm")
 	if err != nil {

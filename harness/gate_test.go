@@ -67,21 +67,23 @@ func TestNoFalseAlarms(t *testing.T) {
 }
 
 // bugBudgets is, for each catchable bug, the number of iterations from
-// seed 314159 within which the default workload must find it. The
-// figures are several times the measured first failure (see README).
+// seed 314159 within which the default workload must find it: about ten
+// times the expected first failure at the bug's measured failure rate
+// (see README), so a change to the library that reshuffles schedules does
+// not break the gate by bad luck.
 var bugBudgets = map[mtable.Bug]int{
 	mtable.BugQueryAtomicFilterShadowing:           1000,
 	mtable.BugQueryStreamedFilterShadowing:         1000,
-	mtable.BugQueryStreamedLock:                    100,
-	mtable.BugQueryStreamedBackUpNewStream:         2000,
+	mtable.BugQueryStreamedLock:                    300,
+	mtable.BugQueryStreamedBackUpNewStream:         1000,
 	mtable.BugDeleteNoLeaveTombstonesETag:          100,
 	mtable.BugDeletePrimaryKey:                     100,
-	mtable.BugEnsurePartitionSwitchedFromPopulated: 200,
+	mtable.BugEnsurePartitionSwitchedFromPopulated: 300,
 	mtable.BugTombstoneOutputETag:                  100,
-	mtable.BugMigrateSkipPreferOld:                 6000,
-	mtable.BugMigrateSkipUseNewWithTombstones:      6000,
+	mtable.BugMigrateSkipPreferOld:                 3000,
+	mtable.BugMigrateSkipUseNewWithTombstones:      3000,
 	mtable.BugInsertBehindMigrator:                 1000,
-	mtable.BugDeleteIfExistsHideMetadata:           200,
+	mtable.BugDeleteIfExistsHideMetadata:           300,
 }
 
 func TestEveryBugFound(t *testing.T) {

@@ -15,9 +15,11 @@ import (
 func (w *world) app(ctx context.Context, i int, t spec.Table) {
 	wl := w.wl
 	for seq := 0; seq < wl.CallsPerApp; seq++ {
-		if wl.FollowMigration {
+		if wl.FollowMigration && !(seq == 0 && wl.MigratorDelay) {
 			// Choose a state at least as far as the migration has come and
 			// wait for it: calls land in every state and during pushes.
+			// (With MigratorDelay the first call begins at once: the
+			// applications were running before the migration.)
 			target := mtable.State(sched.Choose(ctx, int(mtable.UseNewHideMetadata)+1))
 			w.waitForState(ctx, target)
 		}

@@ -27,13 +27,21 @@ var _ spec.Table = (*backend)(nil)
 // The resource is the table and partition the call touches, so the
 // "pos" strategy knows which calls race.
 func (b *backend) delay(ctx context.Context, partition string) {
-	if l := b.w.wl.Latency; l > 0 {
+	l := b.w.wl.Latency
+	if c := callFrom(ctx); c != nil && c.MID == 0 && b.w.wl.SlowApp {
+		l = slowLatency
+	}
+	if l > 0 {
 		for n := sched.Choose(ctx, l+1); n > 0; n-- {
 			sched.Yield(ctx)
 		}
 	}
 	sched.YieldOn(ctx, resource{b.name, partition})
 }
+
+// slowLatency is the latency of the slow application machine (see
+// Workload.SlowApp).
+const slowLatency = 8
 
 // resource names what a backend call touches: a partition of a table,
 // or the whole table ("") for a streamed query.
