@@ -25,6 +25,9 @@ func WriteReport(w io.Writer, it *Iteration, reproduce string) {
 	for _, p := range tr.Params {
 		fmt.Fprintf(w, "  %s = %s\n", p.Key, p.Value)
 	}
+	if v, _ := tr.Param("swarm"); v == "true" {
+		fmt.Fprintf(w, "this iteration drew: %s\n", it.Workload.Describe())
+	}
 
 	fmt.Fprintf(w, "\n--- failing check: %s ---\n", it.Failure.Kind)
 	if cf := it.Failure.Check; cf != nil {

@@ -36,6 +36,8 @@ type Iteration struct {
 
 	// Calls is the number of virtual-table calls made.
 	Calls int
+	// Workload is the iteration's workload: with Swarm, the shape it drew.
+	Workload Workload
 
 	// Checks counts the failures of each oracle (by check name) in this
 	// iteration; CheckLinearizability counts oracle 2.
@@ -94,7 +96,7 @@ func runWith(opts Options, linBudget int64, run func(main func(context.Context))
 	if err != nil {
 		return nil, err
 	}
-	it := &Iteration{Seed: res.Trace.Seed, Strategy: res.Trace.Strategy, Sched: res, Calls: len(w.calls), world: w}
+	it := &Iteration{Seed: res.Trace.Seed, Strategy: res.Trace.Strategy, Sched: res, Calls: len(w.calls), Workload: w.wl, world: w}
 	if linBudget == 0 {
 		linBudget = DefaultLinBudget
 	}
