@@ -230,3 +230,33 @@ func (c cancelLogger) Subscribe(ctx context.Context, sub mtable.Subscriber) (mta
 	s, cancel, err := c.ConfigService.Subscribe(ctx, sub)
 	return s, func() { c.before(); cancel() }, err
 }
+
+func TestNilCollaborators(t *testing.T) {
+	ctx := context.Background()
+	mem := spec.NewMemTable("x:")
+	cfg := mtable.NewMemConfig(mtable.UseOldHideMetadata)
+	tests := []struct {
+		name          string
+		old, new      spec.Table
+		cfg           mtable.ConfigService
+		wantSubstring string
+	}{
+		{"old", nil, mem, cfg, "no old table"},
+		{"new", mem, nil, cfg, "no new table"},
+		{"config", mem, mem, nil, "no configuration service"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			vt := mtable.New(tt.old, tt.new, tt.cfg)
+			_, err1 := vt.ExecuteBatch(ctx, []spec.Op{{Kind: spec.InsertOrReplace, Entity: row("p", "a", "", spec.Props{})}})
+			_, err2 := vt.QueryAtomic(ctx, spec.PartitionFilter("p"))
+			_, err3 := vt.QueryStreamed(ctx, nil)
+			err4 := mtable.NewMigrator(tt.old, tt.new, tt.cfg).Run(ctx)
+			for i, err := range []error{err1, err2, err3, err4} {
+				if err == nil || !strings.Contains(err.Error(), tt.wantSubstring) {
+					t.Errorf("call %d: got %v, want an error saying %q", i, err, tt.wantSubstring)
+				}
+			}
+		})
+	}
+}

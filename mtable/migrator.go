@@ -2,6 +2,7 @@ package mtable
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/migratingtable/migratingtable/spec"
@@ -32,6 +33,12 @@ func NewMigrator(old, new spec.Table, cfg ConfigService, opts ...Option) *Migrat
 // complete (the new table holds the data without metadata and the old
 // table is empty).
 func (m *Migrator) Run(ctx context.Context) error {
+	if m == nil {
+		return errors.New("mtable: Run called on a nil *Migrator")
+	}
+	if err := m.t.ready(); err != nil {
+		return err
+	}
 	state, cancel, err := m.t.cfg.Subscribe(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("mtable: migrator reading the configuration: %w", err)

@@ -20,6 +20,9 @@ var ErrStreamClosed = errors.New("mtable: Next on a closed stream")
 // QueryStreamed for their controlled locking, so under the scheduler
 // they must be called from the machine that opened the stream.
 func (t *Table) QueryStreamed(ctx context.Context, filter spec.Filter) (spec.Stream, error) {
+	if err := t.ready(); err != nil {
+		return nil, err
+	}
 	if err := validateFilter(filter); err != nil {
 		return nil, err
 	}

@@ -31,6 +31,21 @@ func New(old, new spec.Table, cfg ConfigService, opts ...Option) *Table {
 
 func (t *Table) is(b Bug) bool { return t.bug == b }
 
+// ready reports a Table built without its collaborators.
+func (t *Table) ready() error {
+	switch {
+	case t == nil:
+		return errors.New("mtable: method called on a nil *Table")
+	case t.old == nil:
+		return errors.New("mtable: the Table has no old table (New was given nil)")
+	case t.new == nil:
+		return errors.New("mtable: the Table has no new table (New was given nil)")
+	case t.cfg == nil:
+		return errors.New("mtable: the Table has no configuration service (New was given nil)")
+	}
+	return nil
+}
+
 // note reports the backend call just made to the monitor, if any.
 func (t *Table) note(ctx context.Context, a Annotation) {
 	if t.mon != nil {
@@ -68,6 +83,9 @@ func (t *Table) subscribe(ctx context.Context) (State, func(), error) {
 
 // ExecuteBatch implements spec.Table (PROTOCOL.md section 3.3).
 func (t *Table) ExecuteBatch(ctx context.Context, ops []spec.Op) ([]spec.Result, error) {
+	if err := t.ready(); err != nil {
+		return nil, err
+	}
 	pk, err := validateBatch(ops)
 	if err != nil {
 		return nil, err
@@ -453,6 +471,9 @@ func (t *Table) dropGuards(ctx context.Context, tr translation, res []spec.Resul
 
 // QueryAtomic implements spec.Table (PROTOCOL.md section 3.4).
 func (t *Table) QueryAtomic(ctx context.Context, filter spec.Filter) ([]spec.Entity, error) {
+	if err := t.ready(); err != nil {
+		return nil, err
+	}
 	pk, ok := spec.SinglePartition(filter)
 	if !ok {
 		return nil, &spec.Error{Status: spec.StatusBadRequest, Index: -1, Code: "InvalidInput",
