@@ -28,7 +28,9 @@ func NewMigrator(old, new spec.Table, cfg ConfigService, opts ...Option) *Migrat
 // USE_NEW_WITH_TOMBSTONES, push USE_NEW_HIDE_METADATA, clean up. It
 // starts from the configuration service's current state, so a Run
 // started again after an earlier one failed or died at any point
-// continues and finishes the migration; every step is idempotent. Only
+// continues and finishes the migration; every step is idempotent. When
+// that state is not the initial one, Run first pushes it again, in case
+// the earlier migrator died before every client had acknowledged it. Only
 // one migrator may run at a time. Run returns nil when the migration is
 // complete (the new table holds the data without metadata and the old
 // table is empty).
@@ -44,6 +46,14 @@ func (m *Migrator) Run(ctx context.Context) error {
 		return fmt.Errorf("mtable: migrator reading the configuration: %w", err)
 	}
 	cancel() // a held subscription would make our own pushes wait for us
+	if state > UseOldHideMetadata && state <= UseNewHideMetadata {
+		// Resuming: an earlier migrator may have died in the middle of
+		// pushing this state, with clients of the previous state still
+		// running. Pushing it again waits until every client has it.
+		if err := m.push(ctx, state); err != nil {
+			return err
+		}
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return err

@@ -208,3 +208,30 @@ func TestMigratorResumes(t *testing.T) {
 		checkMigrated(t, phase+", then restarted", old, new, sampleRows())
 	}
 }
+
+// TestResumeRepushes: a migrator resumed in a later state first pushes
+// that state again, because the migrator that died may not have seen
+// every client acknowledge it (clients of the previous state may still
+// be running).
+func TestResumeRepushes(t *testing.T) {
+	ctx := context.Background()
+	for _, tt := range []struct {
+		from mtable.State
+		want []mtable.State
+	}{
+		{mtable.UseOldHideMetadata, []mtable.State{mtable.PreferOld, mtable.PreferNew, mtable.UseNewWithTombstones, mtable.UseNewHideMetadata}},
+		{mtable.PreferNew, []mtable.State{mtable.PreferNew, mtable.UseNewWithTombstones, mtable.UseNewHideMetadata}},
+		{mtable.UseNewHideMetadata, []mtable.State{mtable.UseNewHideMetadata}},
+	} {
+		t.Run(tt.from.String(), func(t *testing.T) {
+			f := newFixture(tt.from, nil, nil)
+			cfg := &recordingConfig{ConfigService: f.cfg}
+			if err := mtable.NewMigrator(f.old, f.new, cfg).Run(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := fmt.Sprint(cfg.pushes), fmt.Sprint(tt.want); got != want {
+				t.Errorf("pushes: got %s, want %s", got, want)
+			}
+		})
+	}
+}
