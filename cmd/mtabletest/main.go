@@ -77,7 +77,8 @@
 // an unknown flag or flag value, an unknown bug, an unreadable or
 // corrupt trace file, a replay whose schedule diverged, or a file that
 // could not be written. Errors are one line on standard error, starting
-// "mtabletest: ".
+// "mtabletest: ". (go run prints a non-zero status as "exit status N" and
+// then exits 1 itself; scripts that need the code run the built binary.)
 package main
 
 import (

@@ -182,7 +182,9 @@ const usageTail = `
 Exit status: 0 no failure found (or the replayed run passed); 1 a failure
 found (or the replayed failure reproduced); 2 bad usage or bad input (a bad
 flag value, an unknown bug, an unreadable or corrupt trace file, a replay
-whose schedule diverged, a file that could not be written).
+whose schedule diverged, a file that could not be written). Note that go run
+prints a non-zero status as "exit status N" and then exits 1 itself: scripts
+that need the code run the built binary (go build ./cmd/mtabletest).
 `
 
 func writeUsage(w io.Writer, fs *flag.FlagSet) {
