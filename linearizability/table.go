@@ -384,8 +384,8 @@ func stepETagChange(s TableState, k spec.Key, etag spec.ETag) (bool, TableState)
 // for equal states; the fresh counter only names unknown ETags and does
 // not change behaviour.
 func tableKey(s TableState) string {
-	var b []byte
-	var names []string
+	b := make([]byte, 0, 512)
+	names := make([]string, 0, 16)
 	str := func(x string) {
 		b = strconv.AppendInt(b, int64(len(x)), 10)
 		b = append(b, ':')
@@ -425,8 +425,9 @@ func tableKey(s TableState) string {
 // with no operations, a query whose filter targets no single partition)
 // join the group of the empty PartitionKey.
 func partitionTable(h []TableOperation) [][]TableOperation {
-	groups := map[string][]TableOperation{}
-	for _, op := range h {
+	pkOf := make([]string, len(h))
+	count := map[string]int{}
+	for i, op := range h {
 		var pk string
 		switch op.Input.Kind {
 		case BatchCall:
@@ -438,16 +439,23 @@ func partitionTable(h []TableOperation) [][]TableOperation {
 		default:
 			pk = op.Input.Key.PartitionKey
 		}
-		groups[pk] = append(groups[pk], op)
+		pkOf[i] = pk
+		count[pk]++
 	}
-	pks := make([]string, 0, len(groups))
-	for pk := range groups {
+	pks := make([]string, 0, len(count))
+	for pk := range count {
 		pks = append(pks, pk)
 	}
 	slices.Sort(pks)
 	out := make([][]TableOperation, len(pks))
+	index := make(map[string]int, len(pks))
 	for i, pk := range pks {
-		out[i] = groups[pk]
+		out[i] = make([]TableOperation, 0, count[pk])
+		index[pk] = i
+	}
+	for i, op := range h {
+		j := index[pkOf[i]]
+		out[j] = append(out[j], op)
 	}
 	return out
 }
