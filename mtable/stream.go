@@ -96,10 +96,18 @@ func (s *stream) read(ctx context.Context, st spec.Stream, which string) (*spec.
 	return &e, nil
 }
 
+// newFilter is the new-table stream's filter: every row (from the
+// continuation key, when given), since a new row that fails the
+// caller's filter must still shadow its old twin; but only the caller's
+// partition when the caller's filter targets one, as shadowing pairs
+// share their key.
 func (s *stream) newFilter(from *spec.Key) spec.Filter {
 	var f spec.Filter
+	if pk, ok := spec.SinglePartition(s.filter); ok {
+		f = spec.PartitionFilter(pk)
+	}
 	if from != nil {
-		f = spec.FromKeyFilter(*from)
+		f = spec.AndFilters(f, spec.FromKeyFilter(*from))
 	}
 	if s.t.is(BugQueryStreamedFilterShadowing) {
 		f = spec.AndFilters(f, s.filter)
