@@ -55,15 +55,18 @@ type Linearized[S, I, O any] struct {
 }
 
 // Report is the outcome of Check.
+//
+// When Result is Illegal, the report describes the shortest violating
+// prefix (see the package doc) of the part whose violation shows
+// earliest: the smallest Failed.Return, then the lowest part index,
+// among the parts the search proved illegal.
 type Report[S, I, O any] struct {
 	Result Result
 	Steps  int64 // search steps taken, over all parts searched
 	Parts  int   // number of parts the history was split into
 
-	// The fields below are set only when Result is Illegal. They
-	// describe the shortest violating prefix: among the parts that are
-	// not linearizable, the one whose violation shows earliest (smallest
-	// Failed.Return, then lowest part index).
+	// Part, Failed, Prefix, Initial and Explanation are set only when
+	// Result is Illegal (see Report).
 
 	// Part is the index of the failing part, in Partition's order.
 	Part int
