@@ -45,7 +45,8 @@ func traceText(it *harness.Iteration) ([]byte, error) {
 const maxNameTries = 1000
 
 // saveTrace writes it's trace as dir/name.trace without ever overwriting
-// a file: if that file holds the same text it is reused, otherwise the
+// a file: if that file holds the same trace (comments aside) it is
+// reused, otherwise the
 // first free name of name-2.trace, name-3.trace, ... is taken. It
 // returns the path written (or reused).
 func saveTrace(dir, name string, it *harness.Iteration) (string, error) {
@@ -65,7 +66,7 @@ func saveTrace(dir, name string, it *harness.Iteration) (string, error) {
 		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 		if errors.Is(err, fs.ErrExist) {
 			old, rerr := os.ReadFile(path)
-			if rerr == nil && bytes.Equal(old, text) {
+			if rerr == nil && bytes.Equal(withoutComments(old), withoutComments(text)) {
 				return path, nil
 			}
 			continue
@@ -83,6 +84,18 @@ func saveTrace(dir, name string, it *harness.Iteration) (string, error) {
 		return path, nil
 	}
 	return "", fmt.Errorf("writing trace: %s/%s.trace and %d numbered variants all exist with other content", dir, name, maxNameTries-1)
+}
+
+// withoutComments drops the "#" lines of a trace file's text: two files
+// that differ only there record the same run.
+func withoutComments(text []byte) []byte {
+	var out []byte
+	for _, l := range bytes.SplitAfter(text, []byte("\n")) {
+		if !bytes.HasPrefix(l, []byte("#")) {
+			out = append(out, l...)
+		}
+	}
+	return out
 }
 
 // writeFileReplacing writes data to path through a temporary file in the

@@ -344,6 +344,15 @@ func TestOutNeverOverwrites(t *testing.T) {
 		t.Errorf("rerun: -out holds %d files, want 1 (the identical trace reused)", len(entries))
 	}
 
+	// The same trace with other comments is the same run: reused too.
+	if err := os.WriteFile(path, append([]byte("# a note of mine\n"), orig...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = runCmd(t, "-bug", foundBug, "-iterations", foundIn, "-out", dir)
+	if !strings.Contains(r.stdout, "trace: "+path+"\n") {
+		t.Errorf("rerun after a comment was added: output does not name the existing trace %s", path)
+	}
+
 	// A different file under that name is kept, and a new name taken.
 	other := []byte("someone else's file\n")
 	if err := os.WriteFile(path, other, 0o644); err != nil {
