@@ -1,7 +1,8 @@
 package mtable
 
-// Option configures a Table or a Migrator.
-type Option func(*options)
+// Option configures a Table or a Migrator. Build options with WithBug
+// and WithMonitor; the zero Option changes nothing.
+type Option struct{ apply func(*options) }
 
 type options struct {
 	bug Bug
@@ -10,9 +11,9 @@ type options struct {
 
 func buildOptions(opts []Option) options {
 	o := options{bug: NoBug}
-	for _, f := range opts {
-		if f != nil {
-			f(&o)
+	for _, opt := range opts {
+		if opt.apply != nil {
+			opt.apply(&o)
 		}
 	}
 	return o
@@ -22,16 +23,16 @@ func buildOptions(opts []Option) options {
 // default, is the correct library; an out-of-range value is treated as
 // NoBug.
 func WithBug(b Bug) Option {
-	return func(o *options) {
+	return Option{func(o *options) {
 		if !b.valid() {
 			b = NoBug
 		}
 		o.bug = b
-	}
+	}}
 }
 
 // WithMonitor makes the library report every backend call to m (see
 // Monitor and Annotation). A nil m means no monitor, the default.
 func WithMonitor(m Monitor) Option {
-	return func(o *options) { o.mon = m }
+	return Option{func(o *options) { o.mon = m }}
 }
