@@ -603,3 +603,17 @@ func TestCheckReproduces(t *testing.T) {
 		t.Errorf("checkReproduces of a missing file: got %q", msg)
 	}
 }
+
+func TestOutUnwritable(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runCmd(t, "-bug", foundBug, "-iterations", foundIn, "-out", file)
+	if r.code != exitUsage {
+		t.Errorf("-out over a regular file: exit code got %d, want %d", r.code, exitUsage)
+	}
+	if !strings.HasPrefix(r.stderr, "mtabletest: -out "+file+": ") || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("-out over a regular file: stderr got %q, want one line naming -out and the path", r.stderr)
+	}
+}
