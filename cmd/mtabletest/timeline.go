@@ -304,6 +304,11 @@ h1 { font-size: 16px; margin: 0 0 6px; }
     ev.title = "step " + e.step + " · " + d.lanes[e.lane].name + " · " + e.cls;
     cell.appendChild(ev);
   }
+  // timeline.html#step-232 opens at step 232 (the rows exist only now).
+  if (location.hash.startsWith("#step-")) {
+    const target = document.getElementById(location.hash.slice(1));
+    if (target) target.scrollIntoView({block: "center"});
+  }
   document.body.dataset.rendered = "lanes=" + d.lanes.length + " events=" + d.events.length;
 })();
 </script>
