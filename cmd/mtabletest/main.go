@@ -52,7 +52,16 @@
 // where. -html OUT writes the replayed run as a self-contained HTML page:
 // one lane per machine, each event at its step, backend calls,
 // configuration pushes and linearization points marked, the failing
-// check highlighted and the failure text on top.
+// check and the calls it names highlighted, and the failure text on top;
+// OUT.html#step-N opens it at step N.
+//
+// # Histories
+//
+// -history-out FILE writes the recorded history of every iteration run
+// (of the replayed run with -replay) as a JSON array of harness.History,
+// in iteration order, for an external linearizability checker. The
+// passing iterations are run a second time to record them (runs are
+// deterministic); with -strategy dfs only the failing ones are written.
 //
 // # The bug table
 //
