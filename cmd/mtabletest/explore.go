@@ -166,7 +166,7 @@ func (c *config) runExplore(stdout, stderr io.Writer) (int, error) {
 		flaky     []string
 	)
 	ec.OnFailure = func(it *harness.Iteration) {
-		if c.historyOut != "" {
+		if c.historyOut != "" && c.strategy == "dfs" { // see writeHistories
 			histories = append(histories, it.History())
 		}
 		failing = append(failing, it.Index)
