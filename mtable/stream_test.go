@@ -64,6 +64,7 @@ func spanningStream(t *testing.T, f spec.Filter, opts ...mtable.Option) spanResu
 	}
 	defer st.Close()
 	var got []spec.Entity
+	var lastCont spec.Key
 	readOne := func(phase string) {
 		e, ok, err := st.Next(ctx)
 		if err != nil {
@@ -73,9 +74,14 @@ func spanningStream(t *testing.T, f spec.Filter, opts ...mtable.Option) spanResu
 			return // premature end: the caller compares the rows
 		}
 		got = append(got, e)
-		if k, ok := st.Continuation(); !ok || !e.Key.Less(k) {
+		k, ok := st.Continuation()
+		if !ok || !e.Key.Less(k) {
 			t.Fatalf("%s: continuation %v (ok=%v) not after the row returned %v", phase, k, ok, e.Key)
 		}
+		if k.Less(lastCont) {
+			t.Fatalf("%s: continuation went back from %v to %v", phase, lastCont, k)
+		}
+		lastCont = k
 	}
 	write := func(phase string, ops ...spec.Op) {
 		if _, err := client.ExecuteBatch(ctx, ops); err != nil {
