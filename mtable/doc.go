@@ -70,7 +70,10 @@
 //     is the linearization point and nothing is sent; otherwise the
 //     absent row is asserted absent by inserting a tombstone in the
 //     batch (a 409 makes the batch retry) that is deleted again right
-//     after. BugDeleteIfExistsHideMetadata restores the original.
+//     after. (A process that dies between the two leaves that
+//     tombstone behind; MigratingTable hides it, but a plain user of the
+//     new table would see a row whose DeletedProperty is true.)
+//     BugDeleteIfExistsHideMetadata restores the original.
 //   - InsertOrMerge in UseNewHideMetadata is translated against the row
 //     read (Insert, Replace of a tombstone, or Merge conditioned on the
 //     ETag) so that no metadata is written after clean-up; earlier
