@@ -16,8 +16,9 @@
 // spec.Stream: each row reflects the virtual table at some instant
 // between the start of the query and the row's return.
 //
-// Internal rows (IsInternalKey) and metadata properties (DeletedProperty,
-// PartitionStateProperty) are never shown to callers. Callers cannot write
+// Internal rows (IsInternalKey) and metadata properties (names beginning
+// with MetadataPrefix: DeletedProperty, PartitionStateProperty) are never
+// shown to callers. Callers cannot write
 // them: a batch that targets a reserved RowKey or sets a reserved
 // property, and a filter that mentions a reserved property, fail with a
 // 400 *spec.Error saying so. A virtual batch holds at most
@@ -120,27 +121,37 @@
 //
 // # The production procedure
 //
-//  1. Deploy every application process with a *Table from
-//     New(old, new, cfg) where cfg's state is UseOldHideMetadata (the
-//     processes then behave exactly as direct users of the old table).
-//     Processes that still use the old table directly must all be
-//     replaced before step 2.
-//  2. Create the new table and run NewMigrator(old, new, cfg).Run(ctx)
-//     in one process. It pushes PreferOld and PreferNew, copies every
-//     partition, pushes UseNewWithTombstones and UseNewHideMetadata and
-//     cleans up. If it dies, run it again: it resumes from cfg's state.
-//  3. Wait for Run to return nil: the new table then holds the data
-//     without metadata and the old table is empty.
-//  4. Redeploy the application processes to use the new table directly
-//     (or keep the *Table, now a thin layer over the new table).
-//  5. Delete the old table.
+// Starting from a live application that uses the old table directly:
+//
+//  1. Provide the backends as spec.Table values (for Azure Table
+//     storage, the adapter in mtable/aztable) and a ConfigService that
+//     every process shares (MemConfig serves processes that share
+//     memory; a deployment across machines needs a networked
+//     implementation with the same push-and-acknowledge semantics).
+//  2. Set the configuration service to UseOldHideMetadata, the initial
+//     state (for MemConfig: NewMemConfig(UseOldHideMetadata)).
+//  3. Switch the application processes, one at a time, to
+//     New(old, new, cfg) over the same tables and service. In the
+//     initial state a *Table behaves as direct access to the old table,
+//     so switched and unswitched processes coexist; all must be switched
+//     before step 4.
+//  4. In one migrator process, call NewMigrator(old, new, cfg).Run(ctx).
+//     If the process dies, run it again: it resumes from the state the
+//     configuration service holds. When Run returns nil, the new table
+//     holds the data without metadata and the old table is empty.
+//  5. Switch the application processes, one at a time, to direct access
+//     to the new table (a *Table in UseNewHideMetadata coexists with
+//     it), then delete the old table.
 //
 // # Bug switches
 //
 // WithBug re-introduces one of the catalogued mistakes (Bug, Bugs,
 // ParseBug) so that the verification harness can show it catches it.
-// BugQueryStreamedSaveNewConfig is believed benign: with pushes in
-// order, each branch of the push handler still fires when it should
-// (entering a PREFER state restarts the new stream at the continuation
-// key, which only re-reads rows).
+// BugQueryStreamedSaveNewConfig is believed benign: the stream's
+// recorded state then stays at the one it started in, so every later
+// push re-fires the branches of the push handler whose condition holds
+// for that state. Each such branch re-opens the new-table stream at the
+// continuation key (only re-reading rows not yet returned) or closes an
+// already closed old-table stream; and since pushes arrive in order,
+// every branch that must fire fires on the same push as without the bug.
 package mtable
