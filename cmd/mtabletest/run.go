@@ -86,7 +86,9 @@ func (f bugFlag) Set(s string) error {
 	}
 	b, err := mtable.ParseBug(s)
 	if err != nil {
-		return errors.New(strings.TrimPrefix(err.Error(), "mtable: "))
+		bugs := mtable.Bugs()
+		return fmt.Errorf("no bug %q: want a number 0..%d or a name (see -bug list), none, list or all",
+			s, int(bugs[len(bugs)-1]))
 	}
 	*f.bug = b
 	return nil

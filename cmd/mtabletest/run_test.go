@@ -74,8 +74,8 @@ func TestUsageErrors(t *testing.T) {
 		args []string
 		want []string // substrings of the one-line error
 	}{
-		{"bug 99", []string{"-bug", "99"}, []string{"-bug", "99", "out of range"}},
-		{"bug name", []string{"-bug", "NoSuchBug"}, []string{"unknown bug", "NoSuchBug"}},
+		{"bug 99", []string{"-bug", "99"}, []string{"-bug", `no bug "99"`, fmt.Sprintf("0..%d", len(mtable.Bugs())-1), "-bug list"}},
+		{"bug name", []string{"-bug", "NoSuchBug"}, []string{`no bug "NoSuchBug"`}},
 		{"strategy", []string{"-strategy", "bogus"}, []string{`-strategy "bogus"`, "portfolio"}},
 		{"iterations", []string{"-iterations", "-1"}, []string{"-iterations -1"}},
 		{"iterations not a number", []string{"-iterations", "many"}, []string{"-iterations", "many"}},
