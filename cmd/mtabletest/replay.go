@@ -96,7 +96,7 @@ func (c *config) runReplay(stdout, stderr io.Writer) (int, error) {
 	case it.Failure == nil:
 		fmt.Fprintf(human, "--- replay passed: every check passed ---\n")
 		if hasKind {
-			fmt.Fprintf(human, "the file recorded a %s failure that no longer occurs (was the bug fixed?)\n", recKind)
+			fmt.Fprintf(human, "the file recorded a failure (%s) that no longer occurs: was the bug fixed?\n", recKind)
 		}
 	case it.Failure.Kind == sched.Divergence.String():
 		js.Failed, js.Kind, js.Diverged = true, it.Failure.Kind, true
@@ -119,7 +119,7 @@ func (c *config) runReplay(stdout, stderr io.Writer) (int, error) {
 				"the code changed since %s was written; regenerate it.\n", sf.Error(), c.replay)
 		}
 		if hasKind && recKind != it.Failure.Kind {
-			fmt.Fprintf(human, "\nnote: the file recorded a %s failure; the replay failed with %s\n", recKind, it.Failure.Kind)
+			fmt.Fprintf(human, "\nnote: the file recorded a failure of kind %s; the replay failed with %s\n", recKind, it.Failure.Kind)
 		}
 		code = exitFailure
 	}
