@@ -252,7 +252,8 @@ func tableStepPending(s TableState, in TableCall) (bool, TableState) {
 
 func stepBatch(s TableState, ops []spec.Op, out TableOutcome) (bool, TableState) {
 	// Operations before the failing one (all of them on success) passed
-	// their If-Match: that reveals rows' unknown ETags.
+	// their If-Match: that reveals rows' unknown ETags. A caller error
+	// (400) is found before any operation is checked against the rows.
 	passed := len(ops)
 	var want *spec.Error
 	if out.Err != nil {
@@ -260,6 +261,9 @@ func stepBatch(s TableState, ops []spec.Op, out TableOutcome) (bool, TableState)
 			return false, s
 		}
 		passed = min(max(want.Index, 0), len(ops))
+		if want.Status == spec.StatusBadRequest {
+			passed = 0
+		}
 	} else if len(out.Results) != len(ops) {
 		return false, s
 	}

@@ -188,6 +188,21 @@ func TestTableHistories(t *testing.T) {
 				batch(2, 3, 4, ops(op(M, "p", "1", "e9", 6)), ok("e10"), nil),
 				query(2, 5, 6, "p", ent("p", "1", "e10", 6)),
 			}},
+		{name: "a 412 after a passed If-Match reveals a pending batch's ETag", want: linearizability.Illegal, failed: 2,
+			history: []tOp{
+				batch(1, 0, linearizability.Pending, ops(op(R, "p", "1", "e0", 5)), nil, nil),
+				batch(2, 3, 4, ops(op(R, "p", "1", "e9", 6), op(I, "p", "1x", "", 1), op(R, "p", "2", "*", 1)), nil, fail(404, 2)),
+				query(2, 5, 6, "p", ent("p", "1", "e8", 5)),
+			}},
+		{name: "a caller error reveals no ETag", want: linearizability.Ok,
+			history: []tOp{
+				batch(1, 0, linearizability.Pending, ops(op(R, "p", "1", "e0", 5)), nil, nil),
+				// The pending batch took effect by now (v is no longer 0),
+				// but its ETag is still unknown.
+				linearizability.Query(3, 1, 2, spec.And{L: spec.PartitionFilter("p"), R: spec.Comparison{Property: "v", Op: spec.Eq, Value: spec.Int64(0)}}, nil, nil),
+				batch(2, 3, 4, ops(op(R, "p", "1", "e9", 6), op(R, "p", "2", "", 1)), nil, fail(400, 1)),
+				query(2, 5, 6, "p", ent("p", "1", "e8", 5)),
+			}},
 		{name: "transport error is pending", want: linearizability.Ok,
 			history: []tOp{
 				batch(1, 0, 1, ops(op(R, "p", "1", "e0", 5)), nil, errors.New("connection reset")),
