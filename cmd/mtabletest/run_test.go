@@ -617,3 +617,27 @@ func TestOutUnwritable(t *testing.T) {
 		t.Errorf("-out over a regular file: stderr got %q, want one line naming -out and the path", r.stderr)
 	}
 }
+
+func TestReplayPassingRun(t *testing.T) {
+	ec := (&config{strategy: "random", seed: 1, bug: mtable.NoBug, parallel: 1}).exploreConfig()
+	it, err := harness.RunOnce(ec.Options, ec.SchedConfig(0), 0)
+	if err != nil || it.Failure != nil {
+		t.Fatalf("the correct library's iteration 0: err %v, failure %v", err, it != nil && it.Failure != nil)
+	}
+	path := filepath.Join(t.TempDir(), "pass.trace")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := it.Sched.Trace.Write(f); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	r := runCmd(t, "-replay", path)
+	if r.code != exitPass {
+		t.Fatalf("replay of a passing run: exit code got %d, want 0: %s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "--- replay passed: every check passed ---") {
+		t.Errorf("replay of a passing run: output lacks the verdict:\n%s", r.stdout)
+	}
+}
