@@ -64,6 +64,9 @@ type Report[S, I, O any] struct {
 	Result Result
 	Steps  int64 // search steps taken, over all parts searched
 	Parts  int   // number of parts the history was split into
+	// Undecided lists the parts, by index in Partition's order, whose
+	// search the budget stopped (empty unless the budget ran out).
+	Undecided []int
 
 	// Part, Failed, Prefix, Initial and Explanation are set only when
 	// Result is Illegal (see Report).
@@ -87,6 +90,9 @@ type Report[S, I, O any] struct {
 
 // String returns the verdict and, for Illegal, the explanation.
 func (r *Report[S, I, O]) String() string {
+	if r.Result == Unknown {
+		return fmt.Sprintf("unknown: the budget ran out after %d search steps with %d of %d parts undecided", r.Steps, len(r.Undecided), r.Parts)
+	}
 	if r.Result != Illegal {
 		return fmt.Sprintf("%s (%d parts, %d search steps)", r.Result, r.Parts, r.Steps)
 	}
@@ -181,6 +187,7 @@ rounds:
 			}
 		case Unknown:
 			rep.Result = Unknown
+			rep.Undecided = append(rep.Undecided, i)
 		}
 	}
 	if failure != nil {

@@ -314,6 +314,12 @@ func TestCheckBudgetSharedFairly(t *testing.T) {
 	if got, want := rep.Result, linearizability.Unknown; got != want {
 		t.Fatalf("without the stale read: got %v, want %v", got, want)
 	}
+	if got, want := rep.Undecided, []int{0}; !slices.Equal(got, want) {
+		t.Errorf("Undecided: got %v, want %v", got, want)
+	}
+	if got, want := rep.String(), "unknown: the budget ran out after 5000 search steps with 1 of 2 parts undecided"; got != want {
+		t.Errorf("String: got %q, want %q", got, want)
+	}
 }
 
 func TestCheckErrors(t *testing.T) {
