@@ -41,3 +41,45 @@ func Example() {
 	//      state: ['p'/'1'@"e2" {isHappy=true}]
 	// no linearization of that prefix can be followed by the failing operation
 }
+
+// A model of one integer register, read and written by clients. The
+// second read returns 0 after a write of 1 that completed before it
+// began: no linearization explains it.
+func ExampleCheck() {
+	type call struct {
+		write bool
+		value int // the value written, or read
+	}
+	register := linearizability.Model[int, call, struct{}]{
+		Init: func() int { return 0 },
+		Step: func(s int, in call, _ struct{}) (bool, int) {
+			if in.write {
+				return true, in.value
+			}
+			return in.value == s, s
+		},
+		Key: func(s int) string { return fmt.Sprint(s) },
+		DescribeOperation: func(in call, _ struct{}) string {
+			if in.write {
+				return fmt.Sprintf("write(%d)", in.value)
+			}
+			return fmt.Sprintf("read() -> %d", in.value)
+		},
+	}
+	history := []linearizability.Operation[call, struct{}]{
+		{Client: 1, Call: 0, Return: 10, Input: call{write: true, value: 1}},
+		{Client: 2, Call: 1, Return: 2, Input: call{value: 0}},  // overlaps the write: fine
+		{Client: 2, Call: 11, Return: 12, Input: call{value: 0}}, // after it: stale
+		{Client: 3, Call: 5, Return: linearizability.Pending, Input: call{write: true, value: 2}},
+	}
+	report, err := linearizability.Check(register, history, linearizability.Options{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(report.Result)
+	fmt.Println(report.Failed.Client, report.Failed.Call)
+	// Output:
+	// illegal
+	// 2 11
+}
