@@ -68,7 +68,7 @@ func ExampleCheck() {
 	}
 	history := []linearizability.Operation[call, struct{}]{
 		{Client: 1, Call: 0, Return: 10, Input: call{write: true, value: 1}},
-		{Client: 2, Call: 1, Return: 2, Input: call{value: 0}},  // overlaps the write: fine
+		{Client: 2, Call: 1, Return: 2, Input: call{value: 0}},   // overlaps the write: fine
 		{Client: 2, Call: 11, Return: 12, Input: call{value: 0}}, // after it: stale
 		{Client: 3, Call: 5, Return: linearizability.Pending, Input: call{write: true, value: 2}},
 	}
