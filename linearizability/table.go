@@ -66,7 +66,8 @@ type TableOperation = Operation[TableCall, TableOutcome]
 // Batch records an ExecuteBatch call made by client at time call that
 // returned (results, err) at time ret. An err that is not a *spec.Error
 // makes the operation pending (its effect is unknown); so does ret ==
-// Pending.
+// Pending. The operation keeps ops and results (and Query and Retrieve
+// keep their rows) without copying them: do not modify them afterwards.
 func Batch(client int, call, ret int64, ops []spec.Op, results []spec.Result, err error) TableOperation {
 	op := TableOperation{Client: client, Call: call, Return: ret,
 		Input: TableCall{Kind: BatchCall, Ops: ops}, Output: TableOutcome{Results: results, Err: err}}
