@@ -25,7 +25,7 @@ import (
 func TestMain(m *testing.M) { os.Exit(azuritetest.Run(m)) }
 
 const (
-	testTTL  = "2500ms"
+	testTTL  = "4s"
 	testPoll = "100ms"
 )
 
@@ -120,7 +120,7 @@ func TestClearErrors(t *testing.T) {
 	})
 	t.Run("second migrator", func(t *testing.T) {
 		cfgTable := srv.NewTable(t, "errcfg")
-		holder, err := aztable.OpenConfigService(ctx, cfgTable, aztable.ConfigOptions{ClientID: "other-migrator", LeaseTTL: 2500 * time.Millisecond, PollInterval: 100 * time.Millisecond})
+		holder, err := aztable.OpenConfigService(ctx, cfgTable, aztable.ConfigOptions{ClientID: "other-migrator", LeaseTTL: 4 * time.Second, PollInterval: 100 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -315,7 +315,7 @@ func TestMigrateEndToEnd(t *testing.T) {
 				w.model[e.Key] = e
 			}
 		}
-		cfg, err := aztable.OpenConfigService(ctx, cfgTbl, aztable.ConfigOptions{ClientID: fmt.Sprintf("writer%d", i), LeaseTTL: 2500 * time.Millisecond, PollInterval: 100 * time.Millisecond})
+		cfg, err := aztable.OpenConfigService(ctx, cfgTbl, aztable.ConfigOptions{ClientID: fmt.Sprintf("writer%d", i), LeaseTTL: 4 * time.Second, PollInterval: 100 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -259,33 +259,46 @@ func (c *ConfigService) signal() {
 	c.changed = make(chan struct{})
 }
 
-// loop renews the lease and picks up new states until Close.
+// loop renews the lease and picks up new states until Close, in two
+// goroutines so that a slow state read never delays a renewal.
 func (c *ConfigService) loop() {
 	defer close(c.stopped)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go func() {
-		select {
-		case <-c.stop:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	tick := time.NewTicker(c.opts.PollInterval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-c.stop:
-			return
-		case <-tick.C:
-		}
-		if st, ver, _, err := c.readState(ctx, false); err == nil {
-			c.deliver(st, ver)
-		}
-		if err := c.renew(ctx); errors.Is(err, ErrLeaseLost) {
-			return
+	every := func(f func() bool) {
+		tick := time.NewTicker(c.opts.PollInterval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-c.stop:
+				cancel()
+				return
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			if !f() {
+				cancel()
+				return
+			}
 		}
 	}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		every(func() bool {
+			if st, ver, _, err := c.readState(ctx, false); err == nil {
+				c.deliver(st, ver)
+			}
+			return true
+		})
+	}()
+	go func() {
+		defer wg.Done()
+		every(func() bool { return !errors.Is(c.renew(ctx), ErrLeaseLost) })
+	}()
+	wg.Wait()
 }
 
 // deliver makes (st, ver) the local state if it is newer, and starts

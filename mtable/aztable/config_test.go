@@ -15,10 +15,10 @@ import (
 
 // Short leases keep the crash tests quick; they are durations the
 // service waits, not assertions on how long anything takes. The TTL is
-// 25 renewals long so that a loaded machine (2 shared cores) does not
+// 40 renewals long so that a loaded machine (2 shared cores) does not
 // make a live lease look expired.
 const (
-	testTTL  = 2500 * time.Millisecond
+	testTTL  = 4 * time.Second
 	testPoll = 100 * time.Millisecond
 )
 
