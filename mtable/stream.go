@@ -3,6 +3,7 @@ package mtable
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/migratingtable/migratingtable/sched"
 	"github.com/migratingtable/migratingtable/spec"
@@ -11,8 +12,9 @@ import (
 // ErrStreamClosed is returned by Next on a virtual stream after Close.
 var ErrStreamClosed = errors.New("mtable: Next on a closed stream")
 
-// QueryStreamed implements spec.Table (PROTOCOL.md section 3.5). The
-// stream holds a live subscription until Close, so the caller must close
+// QueryStreamed implements spec.Table (PROTOCOL.md section 3.5, except
+// that the old-table stream is dropped on USE_NEW_WITH_TOMBSTONES; see
+// the package documentation). The stream holds a live subscription until Close, so the caller must close
 // it: an unclosed stream that is never read still acknowledges pushes,
 // but keeps its subscription.
 //
@@ -120,7 +122,7 @@ func (s *stream) start(ctx context.Context) error {
 	defer s.unlock(ctx)
 	st, cancel, err := s.t.cfg.Subscribe(ctx, streamSub{s})
 	if err != nil {
-		return errors.New("mtable: subscribing to the configuration: " + err.Error())
+		return fmt.Errorf("mtable: subscribing to the configuration: %w", err)
 	}
 	s.cancel, s.state = cancel, st
 	if st < UseNewWithTombstones {
