@@ -3,6 +3,7 @@ package mtable_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -258,5 +259,67 @@ func TestNilCollaborators(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// comparisonLimit refuses filters with more comparisons than Azure
+// accepts (15), as Azure Table storage does.
+type comparisonLimit struct{ spec.Table }
+
+func countComparisons(f spec.Filter) int {
+	switch f := f.(type) {
+	case spec.Comparison:
+		return 1
+	case spec.And:
+		return countComparisons(f.L) + countComparisons(f.R)
+	case spec.Or:
+		return countComparisons(f.L) + countComparisons(f.R)
+	case spec.Not:
+		return countComparisons(f.X)
+	}
+	return 0
+}
+
+func (c comparisonLimit) QueryAtomic(ctx context.Context, f spec.Filter) ([]spec.Entity, error) {
+	if n := countComparisons(f); n > 15 {
+		return nil, spec.Errorf(spec.StatusBadRequest, -1, "filter has %d comparisons: at most 15 are allowed", n)
+	}
+	return c.Table.QueryAtomic(ctx, f)
+}
+
+// TestLargeBatchFilters: a batch of 99 operations on the new-table path
+// reads its rows with filters Azure accepts.
+func TestLargeBatchFilters(t *testing.T) {
+	ctx := context.Background()
+	var oldRows []spec.Entity
+	ops := make([]spec.Op, 99)
+	for i := range ops {
+		rk := fmt.Sprintf("r%02d", i)
+		if i%2 == 0 {
+			oldRows = append(oldRows, row("p", rk, "", spec.Props{"v": spec.Int32(1)}))
+		}
+		ops[i] = spec.Op{Kind: spec.InsertOrMerge, Entity: row("p", rk, "", spec.Props{"w": spec.Int32(int32(i))})}
+	}
+	for _, n := range []int{14, 15, 99} {
+		for _, state := range []mtable.State{mtable.PreferNew, mtable.UseNewWithTombstones, mtable.UseNewHideMetadata} {
+			t.Run(fmt.Sprintf("%d ops in %s", n, state), func(t *testing.T) {
+				f := newFixture(state, oldRows, nil)
+				vt := mtable.New(comparisonLimit{f.old}, comparisonLimit{f.new}, f.cfg)
+				if _, err := vt.ExecuteBatch(ctx, ops[:n]); err != nil {
+					t.Fatalf("ExecuteBatch: %v", err)
+				}
+				got, err := vt.QueryAtomic(ctx, spec.PartitionFilter("p"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := n
+				if state == mtable.PreferNew {
+					want = n + (50-(n+1)/2) // untouched old rows still show
+				}
+				if len(got) != want {
+					t.Errorf("rows after the batch: got %d, want %d", len(got), want)
+				}
+			})
+		}
 	}
 }

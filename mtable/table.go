@@ -208,8 +208,18 @@ func (t *Table) ensureSwitched(ctx context.Context, pk string) error {
 	}
 }
 
-// affectedFilter matches the rows a batch targets.
+// maxFilterComparisons is the number of comparisons Azure Table storage
+// accepts in one filter.
+const maxFilterComparisons = 15
+
+// affectedFilter matches the rows a batch targets: its partition and
+// one RowKey comparison per operation, or, when that would exceed
+// maxFilterComparisons, the whole partition (callers look the batch's
+// rows up by key).
 func affectedFilter(pk string, ops []spec.Op) spec.Filter {
+	if 1+len(ops) > maxFilterComparisons {
+		return spec.PartitionFilter(pk)
+	}
 	var rows spec.Filter
 	for _, op := range ops {
 		c := spec.Comparison{Property: spec.RowKeyProp, Op: spec.Eq, Value: spec.String(op.Entity.RowKey)}
