@@ -314,7 +314,7 @@ func TestLargeBatchFilters(t *testing.T) {
 				}
 				want := n
 				if state == mtable.PreferNew {
-					want = n + (50-(n+1)/2) // untouched old rows still show
+					want = n + (50 - (n+1)/2) // untouched old rows still show
 				}
 				if len(got) != want {
 					t.Errorf("rows after the batch: got %d, want %d", len(got), want)
