@@ -323,3 +323,29 @@ func TestLargeBatchFilters(t *testing.T) {
 		}
 	}
 }
+
+// TestLargeQueryFilters: an atomic query whose filter has 15
+// comparisons, Azure's limit, works in the overlaid states too.
+func TestLargeQueryFilters(t *testing.T) {
+	ctx := context.Background()
+	var filter spec.Filter = spec.PartitionFilter("p")
+	for i := 0; i < 14; i++ {
+		filter = spec.And{L: filter, R: spec.Comparison{Property: "v", Op: spec.Ne, Value: spec.Int32(int32(100 + i))}}
+	}
+	for state := mtable.UseOldHideMetadata; state <= mtable.UseNewHideMetadata; state++ {
+		t.Run(state.String(), func(t *testing.T) {
+			f := shadowed(state)
+			got, err := mtable.New(comparisonLimit{f.old}, comparisonLimit{f.new}, f.cfg).QueryAtomic(ctx, filter)
+			if err != nil {
+				t.Fatalf("QueryAtomic: %v", err)
+			}
+			want := "['p'/'r0'@n-r0]"
+			if state == mtable.UseOldHideMetadata {
+				want = "['p'/'r0'@o-r0]"
+			}
+			if keysOf(got) != want {
+				t.Errorf("got %s, want %s", keysOf(got), want)
+			}
+		})
+	}
+}

@@ -510,10 +510,15 @@ func (t *Table) QueryAtomic(ctx context.Context, filter spec.Filter) ([]spec.Ent
 			return nil, internalErr("query on the "+which+" table", err)
 		}
 	default:
+		// Widen the filter to the meta row; if that would exceed Azure's
+		// comparison limit, read the whole partition (finish filters).
 		widened := spec.Filter(spec.And{L: spec.PartitionFilter(pk), R: spec.Or{
 			L: spec.Comparison{Property: spec.RowKeyProp, Op: spec.Eq, Value: spec.String(MetaRowKey)},
 			R: filter,
 		}})
+		if comparisons(filter)+2 > maxFilterComparisons {
+			widened = spec.PartitionFilter(pk)
+		}
 		oldRows, err := t.old.QueryAtomic(ctx, widened)
 		if err != nil {
 			t.note(ctx, Annotation{})
@@ -561,6 +566,21 @@ func overlay(oldRows, newRows []spec.Entity) []spec.Entity {
 	}
 	spec.SortEntities(out) // map order must not leak
 	return out
+}
+
+// comparisons counts the comparisons in a filter.
+func comparisons(f spec.Filter) int {
+	switch f := f.(type) {
+	case spec.Comparison:
+		return 1
+	case spec.And:
+		return comparisons(f.L) + comparisons(f.R)
+	case spec.Or:
+		return comparisons(f.L) + comparisons(f.R)
+	case spec.Not:
+		return comparisons(f.X)
+	}
+	return 0
 }
 
 func quoteKey(pk string) string { return fmt.Sprintf("%q", pk) }
