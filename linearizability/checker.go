@@ -168,12 +168,15 @@ rounds:
 			left -= s.steps - before
 			if done {
 				results[i] = res
+				s.release()
 			} else {
 				next = append(next, i)
 			}
 		}
 		active = next
-		quantum = min(2*quantum, math.MaxInt64/2)
+		if quantum <= math.MaxInt64/2 {
+			quantum *= 2
+		}
 	}
 
 	rep.Result = Ok
@@ -433,6 +436,11 @@ func (s *searcher[S, I, O]) step(state S, op *Operation[I, O]) (bool, S) {
 		return s.m.StepPending(state, op.Input)
 	}
 	return s.m.Step(state, op.Input, op.Output)
+}
+
+// release drops what only the search needs, keeping the failure.
+func (s *searcher[S, I, O]) release() {
+	s.seen, s.stack, s.keyBuf, s.head, s.entry = nil, nil, nil, nil, nil
 }
 
 // pop undoes the last linearized operation and moves to the entry to
