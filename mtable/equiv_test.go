@@ -305,6 +305,18 @@ func (w *world) checkStream(t fataler, ctx context.Context, f spec.Filter) {
 // every call.
 func TestEquivalentToMemTable(t *testing.T) {
 	ctx := context.Background()
+	// Each round is one rapid.Check (100 cases by default, -rapid.checks
+	// to change); ten rounds take about a second.
+	rounds := 10
+	if testing.Short() {
+		rounds = 1
+	}
+	for round := 0; round < rounds; round++ {
+		t.Run(fmt.Sprintf("round%d", round), func(t *testing.T) { equivalenceRound(t, ctx) })
+	}
+}
+
+func equivalenceRound(t *testing.T, ctx context.Context) {
 	rapid.Check(t, func(t *rapid.T) {
 		w := genWorld(t)
 		w.checkContent(t, "initially")
