@@ -340,6 +340,14 @@ func equivalenceRound(t *testing.T, ctx context.Context) {
 // and partition status, next to a neighbour row in each placement too
 // (so two-operation batches mix placements).
 func TestEveryKindStatePlacement(t *testing.T) {
+	n := everyKindStatePlacement(func(name string) fataler { return named{t, name} })
+	t.Logf("%d batches checked", n)
+}
+
+// everyKindStatePlacement runs the exhaustive enumeration, reporting
+// each case's failures to check(name), and returns the number of
+// batches checked.
+func everyKindStatePlacement(check func(name string) fataler, opts ...mtable.Option) int {
 	ctx := context.Background()
 	cases := 0
 	for state := mtable.UseOldHideMetadata; state <= mtable.UseNewHideMetadata; state++ {
@@ -358,7 +366,7 @@ func TestEveryKindStatePlacement(t *testing.T) {
 								continue
 							}
 							name := fmt.Sprintf("%s/meta%d/%+v/%+v/%s/%s", state, meta, p0, p1, kind, ifMatch)
-							w := buildWorld(state, meta, []placement{p0, p1})
+							w := buildWorld(state, meta, []placement{p0, p1}, opts...)
 							ops := []spec.Op{{Kind: kind, Entity: row("p", "r0", "", spec.Props{"v": spec.Int32(7)})}}
 							if kind.NeedsIfMatch() {
 								ops[0].Entity.ETag = "*"
@@ -373,11 +381,11 @@ func TestEveryKindStatePlacement(t *testing.T) {
 							}
 							// Alone, then together with a DeleteIfExists of r1
 							// and an InsertOrMerge of r1.
-							w.checkBatch(named{t, name}, ctx, ops)
-							w = buildWorld(state, meta, []placement{p0, p1})
-							w.checkBatch(named{t, name + "+DeleteIfExists r1"}, ctx, append(ops, spec.Op{Kind: spec.DeleteIfExists, Entity: row("p", "r1", "", nil)}))
-							w = buildWorld(state, meta, []placement{p0, p1})
-							w.checkBatch(named{t, name + "+InsertOrMerge r1"}, ctx, append(ops, spec.Op{Kind: spec.InsertOrMerge, Entity: row("p", "r1", "", spec.Props{"w": spec.Bool(true)})}))
+							safeCheck(w, check(name), ctx, ops)
+							w = buildWorld(state, meta, []placement{p0, p1}, opts...)
+							safeCheck(w, check(name+"+DeleteIfExists r1"), ctx, append(ops, spec.Op{Kind: spec.DeleteIfExists, Entity: row("p", "r1", "", nil)}))
+							w = buildWorld(state, meta, []placement{p0, p1}, opts...)
+							safeCheck(w, check(name+"+InsertOrMerge r1"), ctx, append(ops, spec.Op{Kind: spec.InsertOrMerge, Entity: row("p", "r1", "", spec.Props{"w": spec.Bool(true)})}))
 							cases += 3
 						}
 					}
@@ -385,7 +393,43 @@ func TestEveryKindStatePlacement(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d batches checked", cases)
+	return cases
+}
+
+// TestExhaustiveCatchesBugs shows the enumeration above is a real test:
+// each bug switch that changes single-threaded batch behaviour makes
+// some of its cases fail.
+func TestExhaustiveCatchesBugs(t *testing.T) {
+	for _, bug := range []mtable.Bug{mtable.BugDeleteNoLeaveTombstonesETag, mtable.BugDeletePrimaryKey,
+		mtable.BugEnsurePartitionSwitchedFromPopulated, mtable.BugTombstoneOutputETag, mtable.BugDeleteIfExistsHideMetadata} {
+		t.Run(bug.String(), func(t *testing.T) {
+			failed := 0
+			var first string
+			everyKindStatePlacement(func(name string) fataler {
+				return &catcher{onFail: func(msg string) {
+					if failed == 0 {
+						first = name + ": " + msg
+					}
+					failed++
+				}}
+			}, mtable.WithBug(bug))
+			if failed == 0 {
+				t.Fatalf("no case failed with the bug on")
+			}
+			t.Logf("%d cases failed; the first: %.300s", failed, first)
+		})
+	}
+}
+
+// catcher is a fataler that records a failure and abandons the check.
+type catcher struct{ onFail func(msg string) }
+
+type abandoned struct{}
+
+func (c *catcher) Helper() {}
+func (c *catcher) Fatalf(format string, args ...any) {
+	c.onFail(fmt.Sprintf(format, args...))
+	panic(abandoned{})
 }
 
 // named prefixes failures with the case name.
@@ -398,4 +442,16 @@ func (n named) Helper() { n.t.Helper() }
 func (n named) Fatalf(format string, args ...any) {
 	n.t.Helper()
 	n.t.Fatalf("%s: "+format, append([]any{n.name}, args...)...)
+}
+
+// safeCheck runs checkBatch, absorbing a catcher's abandonment.
+func safeCheck(w *world, t fataler, ctx context.Context, ops []spec.Op) {
+	defer func() {
+		if r := recover(); r != nil {
+			if _, ok := r.(abandoned); !ok {
+				panic(r)
+			}
+		}
+	}()
+	w.checkBatch(t, ctx, ops)
 }
