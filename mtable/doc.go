@@ -107,8 +107,9 @@
 // once, with the ctx of the call. In each completed ExecuteBatch or
 // QueryAtomic exactly one annotation has LinearizationPoint set; for a
 // successful batch it carries the results the caller gets. Copies and
-// clean-up rewrites report ETagChanges. Streamed queries never report a
-// linearization point. Annotations of a streamed query's reaction to a
+// clean-up rewrites report ETagChanges. A call refused before any
+// backend call (a caller error found by validation: a 400) reports
+// nothing. Streamed queries never report a linearization point. Annotations of a streamed query's reaction to a
 // push carry the ctx of the machine delivering the push. Without
 // WithMonitor nothing is reported.
 //
