@@ -1,7 +1,7 @@
 # The README's two commands are `make run` and `make test`.
 GO ?= go
 
-.PHONY: run test test-full vet fmt-check bench bugs soak azurite
+.PHONY: run test test-full vet fmt-check bench bugs soak seeds azurite
 
 AZURITE := tools/azurite/node_modules/.bin/azurite-table
 
@@ -23,6 +23,22 @@ fmt-check:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# The gate: the correct library clean, every catchable bug found, with
+# the table of time to first failure.
+bugs:
+	$(GO) run ./cmd/mtabletest -bug all -seed 314159
+
+# A long clean run of the correct library.
+SOAK_ITERATIONS ?= 100000
+SOAK_SEED ?= 271828
+soak:
+	$(GO) run ./cmd/mtabletest -iterations $(SOAK_ITERATIONS) -seed $(SOAK_SEED)
+
+# Regenerate the seed corpus deliberately (after a change that makes the
+# recorded schedules diverge).
+seeds:
+	$(GO) run ./cmd/mtabletest -seeds testdata/seeds
 
 # Installs the Azure Storage emulator the adapter tests run against
 # (pinned in tools/azurite/package-lock.json). Without npm the Azure tests
