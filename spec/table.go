@@ -5,12 +5,12 @@ import (
 	"maps"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 )
 
-// Key is an entity's primary key. Keys order ordinally: by PartitionKey,
-// then by RowKey, comparing the strings byte by byte.
+// Key is an entity's primary key. Keys order ordinally, as in Azure: by
+// PartitionKey, then by RowKey, comparing UTF-16 code units (see
+// CompareStrings).
 type Key struct {
 	PartitionKey string
 	RowKey       string
@@ -18,10 +18,10 @@ type Key struct {
 
 // Compare returns -1, 0 or +1 as k sorts before, equal to or after o.
 func (k Key) Compare(o Key) int {
-	if c := strings.Compare(k.PartitionKey, o.PartitionKey); c != 0 {
+	if c := CompareStrings(k.PartitionKey, o.PartitionKey); c != 0 {
 		return c
 	}
-	return strings.Compare(k.RowKey, o.RowKey)
+	return CompareStrings(k.RowKey, o.RowKey)
 }
 
 // Less reports whether k sorts before o.

@@ -138,7 +138,9 @@ func (v Value) Compare(w Value) (int, bool) {
 		return 0, false
 	}
 	switch v.t {
-	case TypeString, TypeGUID:
+	case TypeString:
+		return CompareStrings(v.s, w.s), true
+	case TypeGUID:
 		return cmp.Compare(v.s, w.s), true
 	case TypeBinary:
 		return bytes.Compare([]byte(v.s), []byte(w.s)), true

@@ -92,16 +92,6 @@
 //   - An exponent in a double literal is misread (the adapter avoids it).
 //   - ETags are derived from a clock: two rows may share one, so an ETag
 //     is only meaningful together with its row's key (as in Azure).
-//   - Keys order by UTF-16 code units, not by UTF-8 bytes as spec.Key
-//     does. The two orders differ only between a character above U+FFFF
-//     and one in U+E000–U+FFFF (e.g. "😀" sorts before "ｚ" in Azurite,
-//     after it in spec). Azure itself very likely orders as Azurite does
-//     (its ordinal comparison is on UTF-16); this is then a difference
-//     between the contract and Azure, not only the emulator. The adapter
-//     sorts an atomic query's single page into spec order, but a
-//     streamed query delivers rows in the service's order (re-sorting
-//     across pages is impossible), and filters on keys compare in the
-//     service's order.
 //   - Azurite refuses --location together with --inMemoryPersistence;
 //     package azuritetest uses the working directory instead.
 package aztable
