@@ -3,6 +3,7 @@ package spec_test
 import (
 	"slices"
 	"testing"
+	"time"
 	"unicode/utf16"
 
 	"pgregory.net/rapid"
@@ -43,4 +44,29 @@ func TestCompareStringsMatchesUTF16Encoding(t *testing.T) {
 			t.Fatalf("CompareStrings(%q, %q) = %d, want %d (UTF-16 order)", a, b, got, want)
 		}
 	})
+}
+
+func TestDateTimeRange(t *testing.T) {
+	for _, tm := range []time.Time{
+		time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(1600, 12, 31, 23, 59, 59, 999_999_900, time.UTC),
+		time.Date(1601, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(1970, 1, 1, 0, 0, 0, 100, time.UTC),
+		time.Date(2262, 4, 12, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999_999_900, time.UTC),
+	} {
+		if got := spec.DateTime(tm).AsTime(); !got.Equal(tm) {
+			t.Errorf("DateTime(%s).AsTime() = %s", tm, got)
+		}
+	}
+	if got, want := spec.DateTime(time.Date(2000, 1, 1, 0, 0, 0, 123_456_789, time.UTC)).AsTime().Nanosecond(), 123_456_700; got != want {
+		t.Errorf("sub-tick digits: got %d ns, want %d (truncated to 100 ns ticks)", got, want)
+	}
+	early := spec.Entity{Key: spec.Key{PartitionKey: "p", RowKey: "r"}, Props: spec.Props{"d": spec.DateTime(time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC))}}
+	if err := spec.ValidateBatch([]spec.Op{{Kind: spec.Insert, Entity: early}}); spec.StatusOf(err) != 400 {
+		t.Errorf("a datetime before 1601: got %v, want a 400", err)
+	}
+	if c, _ := spec.DateTime(time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)).Compare(spec.DateTime(time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC))); c != -1 {
+		t.Errorf("year 1 vs 9999: Compare = %d, want -1", c)
+	}
 }

@@ -50,7 +50,7 @@ func (t Type) String() string {
 type Value struct {
 	t Type
 	s string  // String; GUID in canonical lower-case form; Binary bytes
-	n int64   // Bool (0 or 1); Int32; Int64; DateTime as Unix nanoseconds, UTC
+	n int64   // Bool (0 or 1); Int32; Int64; DateTime as ticks (see DateTime)
 	f float64 // Double
 }
 
@@ -74,9 +74,21 @@ func Int64(i int64) Value { return Value{t: TypeInt64, n: i} }
 // Double constructs an Edm.Double value.
 func Double(f float64) Value { return Value{t: TypeDouble, f: f} }
 
-// DateTime constructs an Edm.DateTime value. The time is kept in UTC to
-// nanosecond precision (Azure keeps 100 ns ticks; adapters round).
-func DateTime(t time.Time) Value { return Value{t: TypeDateTime, n: t.UTC().UnixNano()} }
+// DateTime constructs an Edm.DateTime value. The time is kept in UTC at
+// Azure's precision, 100 ns ticks (finer digits are truncated), over
+// Go's whole time range: years 1 to 9999 and beyond, not only the
+// 1678-2262 that Unix nanoseconds would hold.
+func DateTime(t time.Time) Value {
+	t = t.UTC()
+	return Value{t: TypeDateTime, n: (t.Unix()-unixToTicksEpoch)*ticksPerSecond + int64(t.Nanosecond()/100)}
+}
+
+const (
+	ticksPerSecond = 10_000_000
+	// unixToTicksEpoch is the Unix time of 0001-01-01T00:00:00Z, where
+	// ticks start (as in .NET and Azure).
+	unixToTicksEpoch = -62135596800
+)
 
 // GUID constructs an Edm.Guid value from its 16 bytes.
 func GUID(g [16]byte) Value {
@@ -120,7 +132,13 @@ func (v Value) AsInt() int64 { return v.n }
 func (v Value) AsDouble() float64 { return v.f }
 
 // AsTime returns a DateTime value in UTC.
-func (v Value) AsTime() time.Time { return time.Unix(0, v.n).UTC() }
+func (v Value) AsTime() time.Time {
+	sec, rem := v.n/ticksPerSecond, v.n%ticksPerSecond
+	if rem < 0 {
+		sec, rem = sec-1, rem+ticksPerSecond
+	}
+	return time.Unix(sec+unixToTicksEpoch, rem*100).UTC()
+}
 
 // AsBytes returns a copy of a Binary value's bytes.
 func (v Value) AsBytes() []byte { return []byte(v.s) }
