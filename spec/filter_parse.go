@@ -364,11 +364,6 @@ func typedLiteral(p *parser, start int, prefix, body string) (Value, error) {
 	return Value{}, p.errorf(start, "unknown literal prefix %q: want datetime, guid, X or binary", prefix)
 }
 
-var (
-	minValueTime = time.Unix(0, math.MinInt64).UTC()
-	maxValueTime = time.Unix(0, math.MaxInt64).UTC()
-)
-
 func parseDateTime(s string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
@@ -376,10 +371,6 @@ func parseDateTime(s string) (time.Time, error) {
 		if t, err2 = time.Parse("2006-01-02T15:04:05.999999999", s); err2 != nil {
 			return time.Time{}, fmt.Errorf("want RFC 3339, e.g. 2006-01-02T15:04:05Z")
 		}
-	}
-	if t.Before(minValueTime) || t.After(maxValueTime) {
-		return time.Time{}, fmt.Errorf("outside the representable range %s to %s",
-			minValueTime.Format(time.RFC3339Nano), maxValueTime.Format(time.RFC3339Nano))
 	}
 	return t, nil
 }

@@ -70,3 +70,17 @@ func TestDateTimeRange(t *testing.T) {
 		t.Errorf("year 1 vs 9999: Compare = %d, want -1", c)
 	}
 }
+
+func TestDateTimeLiteralRange(t *testing.T) {
+	for _, s := range []string{"0001-01-01T00:00:00Z", "1601-01-01T00:00:00Z", "3000-01-01T00:00:00Z", "9999-12-31T23:59:59.9999999Z"} {
+		f, err := spec.ParseFilter("d eq datetime'" + s + "'")
+		if err != nil {
+			t.Errorf("datetime %s: %v", s, err)
+			continue
+		}
+		g, err := spec.ParseFilter(f.String())
+		if err != nil || g.String() != f.String() {
+			t.Errorf("datetime %s: printed %q, read back %v (%v)", s, f.String(), g, err)
+		}
+	}
+}
