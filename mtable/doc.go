@@ -126,9 +126,11 @@
 //
 //  1. Provide the backends as spec.Table values (for Azure Table
 //     storage, the adapter in mtable/aztable) and a ConfigService that
-//     every process shares (MemConfig serves processes that share
-//     memory; a deployment across machines needs a networked
-//     implementation with the same push-and-acknowledge semantics).
+//     every process shares: aztable.OpenConfigService keeps the state in
+//     a table, with a renewed lease per process on which it acknowledges
+//     pushes (MemConfig serves processes that share memory). The command
+//     cmd/mtable ("mtable migrate", "mtable status") runs steps 2 and 4
+//     against Azure.
 //  2. Set the configuration service to UseOldHideMetadata, the initial
 //     state (for MemConfig: NewMemConfig(UseOldHideMetadata)).
 //  3. Switch the application processes, one at a time, to
