@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/migratingtable/migratingtable/sched"
 	"github.com/migratingtable/migratingtable/spec"
 )
 
@@ -106,6 +107,13 @@ func (w *world) runStream(ctx context.Context, t spec.Table, c *callRecord) ([]s
 		e, ok, err := s.Next(ctx)
 		if err != nil {
 			return rows, err
+		}
+		if sched.Tracing(ctx) {
+			if ok {
+				sched.Logf(ctx, "stream returned %s", formatEntity(e))
+			} else {
+				sched.Logf(ctx, "stream returned end")
+			}
 		}
 		if msg := sc.next(w, e, ok); msg != "" {
 			w.fail(ctx, &CheckFailure{Check: CheckStream, Call: c.String(), Message: msg})

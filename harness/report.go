@@ -62,9 +62,23 @@ func WriteReport(w io.Writer, it *Iteration, reproduce string) {
 		fmt.Fprintf(w, "  %-36s %s\n", "scheduler", s.Error())
 	}
 
+	// The steps that led to the failure: an oracle's failure is recorded
+	// and the run goes on, so show the steps up to it, not the run's end.
+	last := it.Sched.Steps
+	if cf := it.Failure.Check; cf != nil && cf.Step > 0 {
+		last = cf.Step
+	}
 	fmt.Fprintf(w, "\n--- last %d steps ---\n", TailSteps)
-	for _, e := range it.Sched.Tail(TailSteps) {
-		fmt.Fprintln(w, e)
+	if last < it.Sched.Steps {
+		fmt.Fprintf(w, "(up to step %d, where the check failed)\n", last)
+	}
+	for _, e := range it.Sched.Events {
+		if e.Step > last-TailSteps && e.Step <= last {
+			fmt.Fprintln(w, e)
+		}
+	}
+	if last < it.Sched.Steps {
+		fmt.Fprintf(w, "(the run went on to step %d; -v prints every step)\n", it.Sched.Steps)
 	}
 	if reproduce != "" {
 		fmt.Fprintf(w, "\n--- reproduce ---\n%s\n", reproduce)
