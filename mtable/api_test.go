@@ -266,22 +266,8 @@ func TestNilCollaborators(t *testing.T) {
 // accepts (15), as Azure Table storage does.
 type comparisonLimit struct{ spec.Table }
 
-func countComparisons(f spec.Filter) int {
-	switch f := f.(type) {
-	case spec.Comparison:
-		return 1
-	case spec.And:
-		return countComparisons(f.L) + countComparisons(f.R)
-	case spec.Or:
-		return countComparisons(f.L) + countComparisons(f.R)
-	case spec.Not:
-		return countComparisons(f.X)
-	}
-	return 0
-}
-
 func (c comparisonLimit) QueryAtomic(ctx context.Context, f spec.Filter) ([]spec.Entity, error) {
-	if n := countComparisons(f); n > 15 {
+	if n := spec.CountComparisons(f); n > spec.MaxComparisons {
 		return nil, spec.Errorf(spec.StatusBadRequest, -1, "filter has %d comparisons: at most 15 are allowed", n)
 	}
 	return c.Table.QueryAtomic(ctx, f)

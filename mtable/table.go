@@ -208,16 +208,12 @@ func (t *Table) ensureSwitched(ctx context.Context, pk string) error {
 	}
 }
 
-// maxFilterComparisons is the number of comparisons Azure Table storage
-// accepts in one filter.
-const maxFilterComparisons = 15
-
 // affectedFilter matches the rows a batch targets: its partition and
 // one RowKey comparison per operation, or, when that would exceed
-// maxFilterComparisons, the whole partition (callers look the batch's
+// spec.MaxComparisons, the whole partition (callers look the batch's
 // rows up by key).
 func affectedFilter(pk string, ops []spec.Op) spec.Filter {
-	if 1+len(ops) > maxFilterComparisons {
+	if 1+len(ops) > spec.MaxComparisons {
 		return spec.PartitionFilter(pk)
 	}
 	var rows spec.Filter
@@ -516,7 +512,7 @@ func (t *Table) QueryAtomic(ctx context.Context, filter spec.Filter) ([]spec.Ent
 			L: spec.Comparison{Property: spec.RowKeyProp, Op: spec.Eq, Value: spec.String(MetaRowKey)},
 			R: filter,
 		}})
-		if comparisons(filter)+2 > maxFilterComparisons {
+		if spec.CountComparisons(filter)+2 > spec.MaxComparisons {
 			widened = spec.PartitionFilter(pk)
 		}
 		oldRows, err := t.old.QueryAtomic(ctx, widened)
@@ -566,21 +562,6 @@ func overlay(oldRows, newRows []spec.Entity) []spec.Entity {
 	}
 	spec.SortEntities(out) // map order must not leak
 	return out
-}
-
-// comparisons counts the comparisons in a filter.
-func comparisons(f spec.Filter) int {
-	switch f := f.(type) {
-	case spec.Comparison:
-		return 1
-	case spec.And:
-		return comparisons(f.L) + comparisons(f.R)
-	case spec.Or:
-		return comparisons(f.L) + comparisons(f.R)
-	case spec.Not:
-		return comparisons(f.X)
-	}
-	return 0
 }
 
 func quoteKey(pk string) string { return fmt.Sprintf("%q", pk) }

@@ -165,3 +165,22 @@ func SinglePartition(f Filter) (pk string, ok bool) {
 	}
 	return "", false
 }
+
+// MaxComparisons is the most comparisons Azure Table storage accepts in
+// one filter.
+const MaxComparisons = 15
+
+// CountComparisons returns the number of comparisons in f (0 for nil).
+func CountComparisons(f Filter) int {
+	switch f := f.(type) {
+	case Comparison:
+		return 1
+	case And:
+		return CountComparisons(f.L) + CountComparisons(f.R)
+	case Or:
+		return CountComparisons(f.L) + CountComparisons(f.R)
+	case Not:
+		return CountComparisons(f.X)
+	}
+	return 0
+}
