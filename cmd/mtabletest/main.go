@@ -75,8 +75,8 @@
 // # Seed corpus
 //
 // -seeds DIR explores each bug switch (or only -bug) with the other
-// flags and writes its first failing trace to DIR/bug-N-Name.trace,
-// replacing the file deliberately. The corpus in testdata/seeds is
+// flags (-iterations defaults to 5000 here) and writes its first failing
+// trace to DIR/bug-N-Name.trace, replacing the file deliberately. The corpus in testdata/seeds is
 // replayed by this package's tests.
 //
 // # Exit status

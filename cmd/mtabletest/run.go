@@ -157,8 +157,9 @@ func newFlagSet(c *config) *flag.FlagSet {
 			"JSON array for an external linearizability checker (passing iterations are run a second\n"+
 			"time to record them; with dfs, only the failing iterations)")
 	fs.StringVar(&c.seeds, "seeds", "",
-		"regenerate the seed corpus in `DIR`: explore each bug (or only -bug) and write its first\n"+
-			"failing trace to DIR/bug-N-Name.trace, replacing that file")
+		"regenerate the seed corpus in `DIR`: explore each bug (or only -bug) for up to -iterations\n"+
+			"(here 5000 unless given) and write its first failing trace to DIR/bug-N-Name.trace,\n"+
+			"replacing that file")
 	return fs
 }
 

@@ -14,6 +14,10 @@ import (
 // check to catch: -seeds reports them as not found without failing.
 var believedBenign = map[mtable.Bug]bool{mtable.BugQueryStreamedSaveNewConfig: true}
 
+// seedIterations is -seeds' budget per bug unless -iterations is given:
+// more than a plain run's, since the corpus wants every catchable bug.
+const seedIterations = 5000
+
 // seedFile is the corpus file name of bug b.
 func seedFile(b mtable.Bug) string { return bugStem(b) + ".trace" }
 
@@ -34,8 +38,11 @@ func (c *config) runSeeds(stdout, stderr io.Writer) (int, error) {
 	}
 	base := *c
 	base.keepGoing = false
+	if !c.set["iterations"] {
+		base.iterations = seedIterations
+	}
 	fmt.Fprintf(stdout, "regenerating the seed corpus in %s: seed %d, strategy %s, up to %d iterations per bug, %d workers\n",
-		c.seeds, c.seed, c.strategy, c.iterations, c.parallel)
+		c.seeds, c.seed, c.strategy, base.iterations, c.parallel)
 	missed := 0
 	for _, b := range bugs {
 		bc := base
