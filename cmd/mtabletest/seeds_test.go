@@ -29,7 +29,7 @@ func mustRead(tb testing.TB, path string) []byte {
 
 // regenerate is the command that rewrites bug n's seed file on purpose.
 func regenerate(n int) string {
-	return fmt.Sprintf("go run ./cmd/mtabletest -seeds testdata/seeds -bug %d -iterations 5000 (see testdata/seeds/README.md)", n)
+	return fmt.Sprintf("go run ./cmd/mtabletest -seeds testdata/seeds -bug %d (see testdata/seeds/README.md)", n)
 }
 
 // TestSeedCorpus replays every trace in testdata/seeds and checks it
@@ -41,7 +41,7 @@ func TestSeedCorpus(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(files) == 0 {
-		t.Fatalf("no seed files in testdata/seeds: generate them with go run ./cmd/mtabletest -seeds testdata/seeds -iterations 5000")
+		t.Fatalf("no seed files in testdata/seeds: generate them with go run ./cmd/mtabletest -seeds testdata/seeds")
 	}
 	have := map[mtable.Bug]bool{}
 	for _, path := range files {
