@@ -16,6 +16,14 @@
 // state to wait for) is a decision of the scheduler's strategy, so an
 // iteration is reproduced exactly by its trace.
 //
+// The original P# harness had a tables machine that owned the old, new
+// and reference tables and served every backend call, one at a time, by
+// message. Here the tables are owned by the iteration's world (the
+// backend wrappers, the reference monitor and the oracles), and since
+// exactly one machine runs at a time, a backend call runs atomically in
+// the calling machine right after its scheduling point: the same
+// interleavings, without a round trip through another machine.
+//
 // # Oracles
 //
 // Each oracle can fail an iteration on its own; a failure names the
