@@ -12,7 +12,7 @@ run:
 test: azurite vet fmt-check
 	$(GO) test -short -count=1 ./...
 
-test-full:
+test-full: azurite
 	$(GO) test -count=1 ./...
 
 vet:
@@ -21,7 +21,7 @@ vet:
 fmt-check:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt -l lists:"; echo "$$out"; exit 1; fi
 
-bench:
+bench: azurite
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 # The gate: the correct library clean, every catchable bug found, with
