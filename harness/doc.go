@@ -44,7 +44,10 @@
 //     backend tables: after each backend write the harness computes the
 //     virtual row from the old and new tables (a live new row shadows the
 //     old one, a tombstone hides it, internal rows do not exist) and
-//     records an event when only the ETag changed.
+//     records an event when only the ETag changed. The history closes
+//     with a read of each partition's final content, computed the same
+//     way, so a write the library acknowledged and then lost is caught
+//     even when no later call read it.
 //  3. Streamed queries (CheckStream): every row returned, and the end of
 //     the stream, must be a valid next answer given the reference table's
 //     revisions since the query began; continuation keys never go back.
