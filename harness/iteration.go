@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/migratingtable/migratingtable/mtable"
 	"github.com/migratingtable/migratingtable/sched"
 	"github.com/migratingtable/migratingtable/spec"
@@ -62,7 +61,7 @@ func (w *world) checkFinal(ctx context.Context) {
 	}
 	want := canonicalRows(w.ref.Snapshot())
 	got := canonicalRows(w.new.Snapshot())
-	if d := cmp.Diff(want, got); d != "" {
+	if d := diff(want, got); d != "" {
 		w.fail(ctx, &CheckFailure{Check: CheckFinalState,
 			Message: "after migration the new table differs from the reference table", Diff: d})
 		return

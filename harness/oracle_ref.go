@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/migratingtable/migratingtable/mtable"
@@ -132,7 +133,7 @@ func (m refMonitor) checkReturn(ctx context.Context, c *callRecord) {
 	if want.equal(got) {
 		return
 	}
-	if d := cmp.Diff(want, got); d != "" {
+	if d := diff(want, got); d != "" {
 		w.fail(ctx, &CheckFailure{Check: CheckAnnotations, Call: c.String(),
 			Message: fmt.Sprintf("outcome differs from the reference table's at the linearization point (step %d)", c.LPStep),
 			Diff:    d})
@@ -170,4 +171,12 @@ func canonical(o Outcome) comparableOutcome {
 		c.Rows = append(c.Rows, comparableRow{e.Key, e.ETag, formatProps(e.Props)})
 	}
 	return c
+}
+
+// diff is cmp.Diff made deterministic: go-cmp deliberately varies its
+// output between processes (it sometimes writes non-breaking spaces) to
+// discourage depending on it, but reports and trace files must be the
+// same byte for byte on every run.
+func diff(want, got any) string {
+	return strings.ReplaceAll(cmp.Diff(want, got), "\u00a0", " ")
 }
