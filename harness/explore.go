@@ -44,6 +44,9 @@ type ExploreConfig struct {
 	// Progress, if set, is called after each iteration completes, in
 	// iteration order, with the running totals.
 	Progress func(Progress)
+	// OnIteration, if set, is called for every iteration run, failing or
+	// not, in iteration order (before OnFailure).
+	OnIteration func(*Iteration)
 	// OnFailure, if set, is called for each failing iteration, in
 	// iteration order (with its event log).
 	OnFailure func(*Iteration)
@@ -164,6 +167,9 @@ func Explore(c ExploreConfig) (Summary, error) {
 		sum.Iterations++
 		if it.Lin == linearizability.Unknown {
 			sum.LinUnknown++
+		}
+		if c.OnIteration != nil {
+			c.OnIteration(it)
 		}
 		if it.Failure != nil {
 			sum.Failures++

@@ -146,7 +146,7 @@ func (p *progress) clear() {
 	}
 }
 
-func (c *config) runExplore(stdout, stderr io.Writer) (int, error) {
+func (c *config) runExplore(stdout, stderr io.Writer) (code int, err error) {
 	ec := c.exploreConfig()
 	if err := ec.Validate(); err != nil {
 		return exitUsage, usagef("%v", err)
@@ -161,14 +161,22 @@ func (c *config) runExplore(stdout, stderr io.Writer) (int, error) {
 		traces    []string
 		failing   []int // indices of the failing iterations
 		writeErr  error
-		histories []*harness.History
 		firstPath string
 		flaky     []string
 	)
-	ec.OnFailure = func(it *harness.Iteration) {
-		if c.historyOut != "" && c.strategy == "dfs" { // see writeHistories
-			histories = append(histories, it.History())
+	if c.historyOut != "" {
+		hw, err := openHistories(c.historyOut)
+		if err != nil {
+			return exitUsage, err
 		}
+		ec.OnIteration = hw.add
+		defer func() {
+			if cerr := hw.close(); cerr != nil && err == nil {
+				code, err = exitUsage, cerr
+			}
+		}()
+	}
+	ec.OnFailure = func(it *harness.Iteration) {
 		failing = append(failing, it.Index)
 		if len(traces) >= maxTraceFiles || writeErr != nil {
 			return
@@ -215,11 +223,6 @@ func (c *config) runExplore(stdout, stderr io.Writer) (int, error) {
 		fmt.Fprintf(human, "FLAKY: %s\n", msg)
 	}
 
-	if c.historyOut != "" {
-		if err := c.writeHistories(ec, sum, histories); err != nil {
-			return exitUsage, err
-		}
-	}
 	if c.json {
 		js := c.summaryJSON(sum, traces, firstPath, failing)
 		b, _ := json.MarshalIndent(js, "", "  ")

@@ -9,70 +9,58 @@ import (
 	"github.com/migratingtable/migratingtable/harness"
 )
 
-// writeHistories writes, for -history-out, the recorded history of every
-// iteration the exploration ran, in iteration order, as a JSON array of
-// harness.History. harness.Explore hands out only the failing
-// iterations, so the others are run again (runs are deterministic: the
-// same configuration and index give the same run). For dfs, whose
-// schedules cannot be re-run by index, only the failing iterations'
-// histories are written.
-func (c *config) writeHistories(ec harness.ExploreConfig, sum harness.Summary, failing []*harness.History) error {
-	f, err := os.Create(c.historyOut)
+// historyWriter writes, for -history-out, the recorded history of every
+// iteration run, in iteration order, as a JSON array of harness.History.
+// Each history is written as its iteration completes, so a long run
+// needs no memory for them.
+type historyWriter struct {
+	path string
+	f    *os.File
+	bw   *bufio.Writer
+	n    int
+	err  error
+}
+
+func openHistories(path string) (*historyWriter, error) {
+	f, err := os.Create(path)
 	if err != nil {
-		return fmt.Errorf("-history-out: %v", err)
+		return nil, fmt.Errorf("-history-out: %v", err)
 	}
-	bw := bufio.NewWriter(f)
-	n := 0
-	emit := func(h *harness.History) error {
-		b, err := json.Marshal(h)
-		if err != nil {
-			return err
-		}
-		sep := ",\n"
-		if n == 0 {
-			sep = "\n"
-		}
-		n++
-		bw.WriteString(sep)
-		_, err = bw.Write(b)
-		return err
+	h := &historyWriter{path: path, f: f, bw: bufio.NewWriter(f)}
+	h.bw.WriteString("[")
+	return h, nil
+}
+
+// add writes one iteration's history; the first error sticks.
+func (h *historyWriter) add(it *harness.Iteration) {
+	if h.err != nil {
+		return
 	}
-	bw.WriteString("[")
-	err = func() error {
-		if c.strategy == "dfs" {
-			for _, h := range failing {
-				if err := emit(h); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-		first, stride := 0, 1
-		if c.shards > 0 {
-			first, stride = c.shard-1, c.shards
-		}
-		for k := range sum.Iterations {
-			i := first + k*stride
-			it, err := harness.RunOnce(ec.Options, ec.SchedConfig(i), ec.LinBudget)
-			if err != nil {
-				return fmt.Errorf("iteration %d: %v", i, err)
-			}
-			it.Index = i
-			if err := emit(it.History()); err != nil {
-				return err
-			}
-		}
-		return nil
-	}()
-	bw.WriteString("\n]\n")
-	if ferr := bw.Flush(); err == nil {
-		err = ferr
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
+	b, err := json.Marshal(it.History())
 	if err != nil {
-		return fmt.Errorf("-history-out %s: %v", c.historyOut, err)
+		h.err = err
+		return
+	}
+	sep := ",\n"
+	if h.n == 0 {
+		sep = "\n"
+	}
+	h.n++
+	h.bw.WriteString(sep)
+	_, h.err = h.bw.Write(b)
+}
+
+// close ends the array and reports the first error.
+func (h *historyWriter) close() error {
+	h.bw.WriteString("\n]\n")
+	if err := h.bw.Flush(); h.err == nil {
+		h.err = err
+	}
+	if err := h.f.Close(); h.err == nil {
+		h.err = err
+	}
+	if h.err != nil {
+		return fmt.Errorf("-history-out %s: %v", h.path, h.err)
 	}
 	return nil
 }

@@ -59,9 +59,8 @@
 //
 // -history-out FILE writes the recorded history of every iteration run
 // (of the replayed run with -replay) as a JSON array of harness.History,
-// in iteration order, for an external linearizability checker. The
-// passing iterations are run a second time to record them (runs are
-// deterministic); with -strategy dfs only the failing ones are written.
+// in iteration order, for an external linearizability checker; each is
+// written as its iteration completes.
 //
 // # The bug table
 //

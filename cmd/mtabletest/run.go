@@ -154,8 +154,7 @@ func newFlagSet(c *config) *flag.FlagSet {
 	fs.BoolVar(&c.verbose, "v", false, "print the full step trace of the failing (or replayed) run")
 	fs.StringVar(&c.historyOut, "history-out", "",
 		"write the recorded history of every iteration run (or of the replayed run) to `FILE`, a\n"+
-			"JSON array for an external linearizability checker (passing iterations are run a second\n"+
-			"time to record them; with dfs, only the failing iterations)")
+			"JSON array for an external linearizability checker, written as the iterations complete")
 	fs.StringVar(&c.seeds, "seeds", "",
 		"regenerate the seed corpus in `DIR`: explore each bug (or only -bug) for up to -iterations\n"+
 			"(here 5000 unless given) and write its first failing trace to DIR/bug-N-Name.trace,\n"+
