@@ -54,15 +54,14 @@ func checkOracles(t *testing.T, it *harness.Iteration) {
 	}
 }
 
-func TestNoFalseAlarms(t *testing.T) {
-	n := 5000
-	if testing.Short() {
-		n = 2000
-	}
-	sum := explore(t, mtable.NoBug, n, true, func(it *harness.Iteration) {
+// requireClean runs n iterations with bug and fails on any failure,
+// printing its report after why.
+func requireClean(t *testing.T, bug mtable.Bug, n int, why string) {
+	t.Helper()
+	sum := explore(t, bug, n, true, func(it *harness.Iteration) {
 		var b strings.Builder
 		harness.WriteReport(&b, it, "")
-		t.Errorf("correct library failed:\n%s", b.String())
+		t.Errorf("%s:\n%s", why, b.String())
 	})
 	if sum.Iterations != n || sum.Failures != 0 {
 		t.Fatalf("got %d failures in %d iterations, want 0 in %d", sum.Failures, sum.Iterations, n)
@@ -70,6 +69,14 @@ func TestNoFalseAlarms(t *testing.T) {
 	if sum.LinUnknown != 0 {
 		t.Errorf("linearizability search ran out of budget in %d of %d iterations", sum.LinUnknown, n)
 	}
+}
+
+func TestNoFalseAlarms(t *testing.T) {
+	n := 5000
+	if testing.Short() {
+		n = 2000
+	}
+	requireClean(t, mtable.NoBug, n, "correct library failed")
 }
 
 // bugBudgets is, for each catchable bug, the number of iterations from
@@ -124,14 +131,8 @@ func TestBenignBug(t *testing.T) {
 	if testing.Short() {
 		n = 1000
 	}
-	sum := explore(t, mtable.BugQueryStreamedSaveNewConfig, n, true, func(it *harness.Iteration) {
-		var b strings.Builder
-		harness.WriteReport(&b, it, "")
-		t.Errorf("bug 4 flagged; if this is a real violation, document it and move bug 4 into bugBudgets:\n%s", b.String())
-	})
-	if sum.Failures != 0 {
-		t.Fatalf("got %d failures, want 0", sum.Failures)
-	}
+	requireClean(t, mtable.BugQueryStreamedSaveNewConfig, n,
+		"bug 4 flagged; if this is a real violation, document it and move bug 4 into bugBudgets")
 }
 
 // TestOraclesAgree runs each bug with KeepGoing and checks that oracle 2
