@@ -25,7 +25,7 @@ func (w *world) app(ctx context.Context, i int, t spec.Table) {
 		}
 		call := w.genCall(ctx, i, seq)
 		w.noteCall(ctx)
-		c := &callRecord{ID: len(w.calls), Machine: sched.MachineName(ctx), MID: i, Seq: seq, Call: call,
+		c := &callRecord{Machine: sched.MachineName(ctx), MID: i, Seq: seq, Call: call,
 			Invoke: sched.Step(ctx), InvokeAt: w.tick()}
 		w.calls = append(w.calls, c)
 		cctx := withCall(ctx, c)

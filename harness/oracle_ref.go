@@ -164,11 +164,8 @@ func (a comparableOutcome) equal(b comparableOutcome) bool {
 
 func canonical(o Outcome) comparableOutcome {
 	c := comparableOutcome{Status: o.Status, Index: o.Index, Results: o.Results}
-	if o.Status != 0 {
-		c.Index = o.Index
-	}
 	for _, e := range o.Rows {
-		c.Rows = append(c.Rows, comparableRow{e.Key, e.ETag, formatProps(e.Props)})
+		c.Rows = append(c.Rows, canonicalRow(e))
 	}
 	return c
 }

@@ -96,7 +96,6 @@ func canonicalRow(e spec.Entity) comparableRow {
 // runStream runs a streamed query to its end, checking each answer.
 func (w *world) runStream(ctx context.Context, t spec.Table, c *callRecord) ([]spec.Entity, error) {
 	sc := w.newStreamCheck(c.Call.Filter)
-	c.stream = sc
 	s, err := t.QueryStreamed(ctx, c.Call.Filter)
 	if err != nil {
 		return nil, err

@@ -81,7 +81,7 @@ func (opts Options) Check() error {
 	if err := opts.Workload.Validate(); err != nil {
 		return err
 	}
-	if opts.Bug != mtable.NoBug && !validBug(opts.Bug) {
+	if opts.Bug != mtable.NoBug && !opts.Bug.Valid() {
 		return fmt.Errorf("unknown bug %d", int(opts.Bug))
 	}
 	return nil
@@ -123,15 +123,6 @@ func runWith(opts Options, linBudget int64, run func(main func(context.Context))
 		res.Trace.Comment = strings.Split(strings.TrimRight(it.Failure.Text, "\n"), "\n")
 	}
 	return it, nil
-}
-
-func validBug(b mtable.Bug) bool {
-	for _, x := range mtable.Bugs() {
-		if x == b {
-			return true
-		}
-	}
-	return false
 }
 
 // Params lists the options as trace parameters: the workload and the bug.

@@ -2,7 +2,6 @@ package harness
 
 import (
 	"context"
-	"strings"
 
 	"github.com/migratingtable/migratingtable/mtable"
 	"github.com/migratingtable/migratingtable/sched"
@@ -153,7 +152,7 @@ func (w *world) view(k spec.Key) viewRow {
 func stripMetadata(e spec.Entity) spec.Entity {
 	has := false
 	for n := range e.Props {
-		if isMetadataProp(n) {
+		if mtable.IsMetadataProperty(n) {
 			has = true
 			break
 		}
@@ -163,14 +162,12 @@ func stripMetadata(e spec.Entity) spec.Entity {
 	}
 	e.Props = e.Props.Clone()
 	for n := range e.Props {
-		if isMetadataProp(n) {
+		if mtable.IsMetadataProperty(n) {
 			delete(e.Props, n)
 		}
 	}
 	return e
 }
-
-func isMetadataProp(name string) bool { return strings.HasPrefix(name, mtable.MetadataPrefix) }
 
 func propsEqual(a, b spec.Props) bool {
 	if len(a) != len(b) {

@@ -55,7 +55,6 @@ type world struct {
 
 // callRecord is one virtual-table call as the oracles see it.
 type callRecord struct {
-	ID      int // index in world.calls
 	Machine string
 	MID     int // machine index (application machines 0..)
 	Seq     int // call number within the machine
@@ -70,9 +69,6 @@ type callRecord struct {
 	// oracle 1
 	LPStep int64 // step of the linearization point, 0 if none yet
 	Ref    *Outcome
-
-	// oracle 3
-	stream *streamCheck
 }
 
 func (c *callRecord) String() string {

@@ -10,10 +10,7 @@ import (
 	"github.com/migratingtable/migratingtable/spec"
 )
 
-type (
-	tOp     = linearizability.TableOperation
-	tReport = linearizability.Report[linearizability.TableState, linearizability.TableCall, linearizability.TableOutcome]
-)
+type tOp = linearizability.TableOperation
 
 func key(pk, rk string) spec.Key { return spec.Key{PartitionKey: pk, RowKey: rk} }
 

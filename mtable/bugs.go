@@ -57,7 +57,8 @@ func Bugs() []Bug {
 	return out
 }
 
-func (b Bug) valid() bool { return b >= 0 && int(b) < len(bugInfo) }
+// Valid reports whether b is one of the catalogue's bugs (NoBug is not).
+func (b Bug) Valid() bool { return b >= 0 && int(b) < len(bugInfo) }
 
 // String returns the catalogue name, e.g. "QueryStreamedLock", or
 // "NoBug".
@@ -65,7 +66,7 @@ func (b Bug) String() string {
 	switch {
 	case b == NoBug:
 		return "NoBug"
-	case b.valid():
+	case b.Valid():
 		return bugInfo[b].name
 	}
 	return "Bug(" + strconv.Itoa(int(b)) + ")"
@@ -76,7 +77,7 @@ func (b Bug) Description() string {
 	switch {
 	case b == NoBug:
 		return "the correct library"
-	case b.valid():
+	case b.Valid():
 		return bugInfo[b].desc
 	}
 	return "unknown bug"
@@ -89,7 +90,7 @@ func ParseBug(s string) (Bug, error) {
 	t := strings.TrimSpace(s)
 	if n, err := strconv.Atoi(t); err == nil {
 		b := Bug(n)
-		if b == NoBug || b.valid() {
+		if b == NoBug || b.Valid() {
 			return b, nil
 		}
 		return NoBug, fmt.Errorf("mtable: bug number %d out of range: want -1 (none) or 0..%d (%s)", n, len(bugInfo)-1, bugList())

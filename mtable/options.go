@@ -24,7 +24,7 @@ func buildOptions(opts []Option) options {
 // NoBug.
 func WithBug(b Bug) Option {
 	return Option{func(o *options) {
-		if !b.valid() {
+		if !b.Valid() {
 			b = NoBug
 		}
 		o.bug = b

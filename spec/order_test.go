@@ -66,6 +66,16 @@ func TestDateTimeRange(t *testing.T) {
 	if err := spec.ValidateBatch([]spec.Op{{Kind: spec.Insert, Entity: early}}); spec.StatusOf(err) != 400 {
 		t.Errorf("a datetime before 1601: got %v, want a 400", err)
 	}
+	late := early.Clone()
+	late.Props["d"] = spec.DateTime(time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC))
+	if err := spec.ValidateBatch([]spec.Op{{Kind: spec.Insert, Entity: late}}); spec.StatusOf(err) != 400 {
+		t.Errorf("a datetime after 9999: got %v, want a 400", err)
+	}
+	last := early.Clone()
+	last.Props["d"] = spec.DateTime(time.Date(9999, 12, 31, 23, 59, 59, 999_999_900, time.UTC))
+	if err := spec.ValidateBatch([]spec.Op{{Kind: spec.Insert, Entity: last}}); err != nil {
+		t.Errorf("the last datetime Azure accepts: got %v, want nil", err)
+	}
 	if c, _ := spec.DateTime(time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)).Compare(spec.DateTime(time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC))); c != -1 {
 		t.Errorf("year 1 vs 9999: Compare = %d, want -1", c)
 	}

@@ -2,7 +2,6 @@ package spec
 
 import (
 	"fmt"
-	"math"
 	"time"
 	"unicode"
 	"unicode/utf16"
@@ -20,11 +19,10 @@ const (
 	reservedPropsNames = "PartitionKey, RowKey, Timestamp, ETag"
 )
 
-// Earliest and latest Edm.DateTime values Azure accepts (and, for the
-// latest, the last instant a Value can hold at nanosecond precision).
+// Earliest and latest Edm.DateTime values Azure accepts.
 var (
 	minDateTime = time.Date(1601, 1, 1, 0, 0, 0, 0, time.UTC)
-	maxDateTime = time.Unix(0, math.MaxInt64).UTC()
+	maxDateTime = time.Date(9999, 12, 31, 23, 59, 59, 999_999_900, time.UTC)
 )
 
 // ValidateBatch reports the first caller error in a batch, as a 400
@@ -47,7 +45,7 @@ var (
 //     identifier (a letter or '_' followed by letters, digits or '_'); a
 //     zero Value; a String that is not valid UTF-8 or longer than
 //     MaxStringUTF16 UTF-16 code units; a Binary longer than
-//     MaxBinaryBytes; a DateTime before 1601-01-01;
+//     MaxBinaryBytes; a DateTime before 1601-01-01 or after 9999-12-31;
 //   - a PartitionKey different from operation 0's;
 //   - a key already used by an earlier operation.
 //
@@ -187,6 +185,9 @@ func validateProp(name string, v Value) string {
 	case TypeDateTime:
 		if v.AsTime().Before(minDateTime) {
 			return fmt.Sprintf("property %s: datetime %s is before 1601-01-01, the earliest Azure accepts", name, v.AsTime().Format(time.RFC3339Nano))
+		}
+		if v.AsTime().After(maxDateTime) {
+			return fmt.Sprintf("property %s: datetime %s is after 9999-12-31, the latest Azure accepts", name, v.AsTime().Format(time.RFC3339Nano))
 		}
 	case TypeBool, TypeInt32, TypeInt64, TypeDouble, TypeGUID:
 	default:

@@ -339,10 +339,7 @@ func failureComment(it *harness.Iteration) []string {
 	}
 	// (The harness makes go-cmp's diffs deterministic, so the file is
 	// the same from run to run.)
-	for _, l := range strings.Split(strings.TrimRight(it.Failure.Text, "\n"), "\n") {
-		cm = append(cm, l)
-	}
-	return cm
+	return append(cm, strings.Split(strings.TrimRight(it.Failure.Text, "\n"), "\n")...)
 }
 
 // recordedKind returns the failure kind a saved trace's comment records.

@@ -225,14 +225,7 @@ func TestVerboseAndHistory(t *testing.T) {
 	if !strings.Contains(r.stdout, "--- full step trace (") || !strings.Contains(r.stdout, `[0 main]: spawn machine 1 "migrator"`) {
 		t.Errorf("-v output lacks the full step trace")
 	}
-	data, err := os.ReadFile(hist)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var hs []harness.History
-	if err := json.Unmarshal(data, &hs); err != nil {
-		t.Fatalf("-history-out: %v", err)
-	}
+	hs := readHistories(t, hist)
 	if len(hs) != 1 || len(hs[0].Calls) == 0 {
 		t.Errorf("-history-out: got %d histories (first with calls?), want 1 with calls", len(hs))
 	}
@@ -420,14 +413,7 @@ func TestExploreHistoryOutAndVerbose(t *testing.T) {
 	if !strings.Contains(r.stdout, "--- full step trace (") {
 		t.Errorf("-v: output lacks the failing iteration's full step trace")
 	}
-	data, err := os.ReadFile(hist)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var hs []harness.History
-	if err := json.Unmarshal(data, &hs); err != nil {
-		t.Fatalf("-history-out: %v", err)
-	}
+	hs := readHistories(t, hist)
 	if len(hs) == 0 {
 		t.Fatalf("-history-out: no histories")
 	}
@@ -449,14 +435,7 @@ func TestHistoryOutShard(t *testing.T) {
 	if r.code != exitPass {
 		t.Fatalf("exit code got %d, want 0: %s", r.code, r.stderr)
 	}
-	data, err := os.ReadFile(hist)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var hs []harness.History
-	if err := json.Unmarshal(data, &hs); err != nil {
-		t.Fatalf("-history-out: %v", err)
-	}
+	hs := readHistories(t, hist)
 	var got []int
 	for _, h := range hs {
 		got = append(got, h.Iteration)
@@ -640,4 +619,18 @@ func TestReplayPassingRun(t *testing.T) {
 	if !strings.Contains(r.stdout, "--- replay passed: every check passed ---") {
 		t.Errorf("replay of a passing run: output lacks the verdict:\n%s", r.stdout)
 	}
+}
+
+// readHistories reads a -history-out file.
+func readHistories(t *testing.T, path string) []harness.History {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hs []harness.History
+	if err := json.Unmarshal(data, &hs); err != nil {
+		t.Fatalf("-history-out: %v", err)
+	}
+	return hs
 }

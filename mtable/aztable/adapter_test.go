@@ -26,16 +26,6 @@ func op(kind spec.OpKind, e spec.Entity, etag spec.ETag) spec.Op {
 	return spec.Op{Kind: kind, Entity: e}
 }
 
-// stripped drops service-assigned fields for content comparison.
-func stripped(rows []spec.Entity) []spec.Entity {
-	out := make([]spec.Entity, len(rows))
-	for i, r := range rows {
-		r.ETag, r.Timestamp = "", time.Time{}
-		out[i] = r
-	}
-	return out
-}
-
 var valueCmp = cmp.Comparer(func(a, b spec.Value) bool {
 	if a.Type() == spec.TypeDouble && b.Type() == spec.TypeDouble && math.IsNaN(a.AsDouble()) && math.IsNaN(b.AsDouble()) {
 		return true
