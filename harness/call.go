@@ -70,6 +70,11 @@ func formatEntity(e spec.Entity) string {
 	return fmt.Sprintf("%s etag=%q %s", e.Key, e.ETag, formatProps(e.Props))
 }
 
+// StatusNotTable is Outcome.Status for a call that failed with an error
+// that is not a table outcome (*spec.Error): the harness's backends never
+// produce one, so it is the library's fault (CheckError).
+const StatusNotTable = -1
+
 // Outcome is what a call returned.
 type Outcome struct {
 	Results []spec.Result // successful batch
@@ -89,7 +94,7 @@ func outcomeOf(res []spec.Result, rows []spec.Entity, err error) Outcome {
 		o.Index = spec.IndexOf(err)
 		o.Err = err.Error()
 		if o.Status == 0 {
-			o.Status = -1 // not a table error
+			o.Status = StatusNotTable
 		}
 	}
 	return o

@@ -20,7 +20,7 @@ type HistoryCall struct {
 	// (0 if none).
 	LinearizationPoint int64 `json:"linearizationPoint"`
 
-	Status  int           `json:"status"` // 0 success, else HTTP status (-1: not a table error)
+	Status  int           `json:"status"` // 0 success, else HTTP status (StatusNotTable: not a table error)
 	Index   int           `json:"index"`  // failing operation of a batch, else -1
 	Error   string        `json:"error,omitempty"`
 	Results []spec.Result `json:"results,omitempty"`

@@ -57,7 +57,7 @@ func (w *world) app(ctx context.Context, i int, t spec.Table) {
 		c.Return, c.ReturnAt = sched.Step(ctx), w.tick()
 		sched.SetHot(ctx, hot, false)
 		sched.Logf(ctx, "call %d returned: %s", seq, c.Outcome)
-		if c.Outcome.Status == -1 {
+		if c.Outcome.Status == StatusNotTable {
 			// The harness's backends fail only with table errors, so any
 			// other error is the library's fault.
 			w.fail(ctx, &CheckFailure{Check: CheckError, Call: c.String(), Message: "call failed with an error that is not a table outcome: " + c.Outcome.Err})

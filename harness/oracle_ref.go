@@ -112,7 +112,7 @@ func (m refMonitor) AnnotateBackendCall(ctx context.Context, a mtable.Annotation
 // checkReturn compares a returned call with its reference outcome.
 func (m refMonitor) checkReturn(ctx context.Context, c *callRecord) {
 	w := m.w
-	if c.Call.Kind == CallStream || c.Outcome.Status == -1 {
+	if c.Call.Kind == CallStream || c.Outcome.Status == StatusNotTable {
 		return // streams are oracle 3's; unexpected errors are CheckError's
 	}
 	if c.Ref == nil {
