@@ -17,6 +17,7 @@ import (
 // content with the same ETags.
 type world struct {
 	state    mtable.State
+	wide     bool // fillers in partition p, page-limited backends
 	old, new *spec.MemTable
 	ref      *spec.MemTable
 	rec      *recorder
@@ -80,7 +81,22 @@ type placement struct {
 // buildWorld makes backends in the given layout (partition p, rows
 // r0..r4 as placed) and a reference holding their logical content.
 func buildWorld(state mtable.State, meta int, rows []placement, opts ...mtable.Option) *world {
-	w := &world{state: state}
+	return buildWorldWide(state, meta, rows, false, opts...)
+}
+
+// Wide worlds: partition p also holds fillers, rows no call names and
+// no query filter matches (except those that ask for the whole
+// partition), more of them than the backends' page limit, so that a
+// library read of the whole partition fails.
+const (
+	widePageLimit = 16 // at least keysPerRead (14) plus the meta and assertion rows
+	wideFillers   = widePageLimit + 1
+)
+
+// buildWorldWide is buildWorld, with fillers and page-limited backends
+// when wide.
+func buildWorldWide(state mtable.State, meta int, rows []placement, wide bool, opts ...mtable.Option) *world {
+	w := &world{state: state, wide: wide}
 	var oldRows, newRows []spec.Entity
 	switch meta {
 	case metaPopulated:
@@ -111,7 +127,23 @@ func buildWorld(state mtable.State, meta int, rows []placement, opts ...mtable.O
 			newRows = append(newRows, row("p", rk, spec.ETag("t-"+rk), spec.Props{mtable.DeletedProperty: spec.Bool(true)}))
 		}
 	}
+	if wide {
+		for i := 0; i < wideFillers; i++ {
+			e := row("p", fmt.Sprintf("f%02d", i), spec.ETag(fmt.Sprintf("o-f%02d", i)), spec.Props{"filler": spec.Bool(true)})
+			if state <= mtable.PreferNew {
+				oldRows = append(oldRows, e)
+			}
+			if state >= mtable.UseNewWithTombstones || (state == mtable.PreferNew && meta == metaSwitched) {
+				e.ETag = spec.ETag(fmt.Sprintf("n-f%02d", i)) // copied
+				newRows = append(newRows, e)
+			}
+		}
+	}
 	w.old, w.new, w.ref = spec.NewMemTable("old:"), spec.NewMemTable("new:"), spec.NewMemTable("ref:")
+	if wide {
+		w.old.SetPageLimit(widePageLimit)
+		w.new.SetPageLimit(widePageLimit)
+	}
 	w.old.Load(oldRows)
 	w.new.Load(newRows)
 	w.ref.Load(logical(w.state, w.old.Snapshot(), w.new.Snapshot()))
@@ -161,9 +193,31 @@ func genProps(t *rapid.T, label string) spec.Props {
 	return p
 }
 
+// padding returns 14 operations on rows a00..a13 that put the
+// operations after them in a second read of the write path (keysPerRead
+// is 14): InsertOrMerges, and with conditional an Insert first, so that
+// an error after the padding must be confirmed by a probe.
+func padding(conditional bool) []spec.Op {
+	ops := make([]spec.Op, 14)
+	for i := range ops {
+		ops[i] = spec.Op{Kind: spec.InsertOrMerge, Entity: row("p", fmt.Sprintf("a%02d", i), "", spec.Props{"pad": spec.Int32(int32(i))})}
+	}
+	if conditional {
+		ops[0].Kind = spec.Insert
+	}
+	return ops
+}
+
 func genBatch(t *rapid.T, w *world, label string) []spec.Op {
 	keys := rapid.Permutation(rowKeys).Draw(t, label+".keys")
 	n := rapid.IntRange(1, 3).Draw(t, label+".n")
+	var pad []spec.Op
+	switch rapid.IntRange(0, 3).Draw(t, label+".pad") {
+	case 1:
+		pad = padding(false)
+	case 2:
+		pad = padding(true)
+	}
 	ops := make([]spec.Op, n)
 	cur := w.ref.Snapshot()
 	for i := range ops {
@@ -185,7 +239,7 @@ func genBatch(t *rapid.T, w *world, label string) []spec.Op {
 		}
 		ops[i] = spec.Op{Kind: kind, Entity: e}
 	}
-	return ops
+	return append(pad, ops...)
 }
 
 var queryFilters = []spec.Filter{
@@ -340,14 +394,15 @@ func equivalenceRound(t *testing.T, ctx context.Context) {
 // and partition status, next to a neighbour row in each placement too
 // (so two-operation batches mix placements).
 func TestEveryKindStatePlacement(t *testing.T) {
-	n := everyKindStatePlacement(func(name string) fataler { return named{t, name} })
+	n := everyKindStatePlacement(func(name string) fataler { return named{t, name} }, true)
 	t.Logf("%d batches checked", n)
 }
 
 // everyKindStatePlacement runs the exhaustive enumeration, reporting
 // each case's failures to check(name), and returns the number of
-// batches checked.
-func everyKindStatePlacement(check func(name string) fataler, opts ...mtable.Option) int {
+// batches checked. With padded, each case also runs after 14 operations
+// that put it in a second read, in a partition wider than a page.
+func everyKindStatePlacement(check func(name string) fataler, padded bool, opts ...mtable.Option) int {
 	ctx := context.Background()
 	cases := 0
 	for state := mtable.UseOldHideMetadata; state <= mtable.UseNewHideMetadata; state++ {
@@ -387,6 +442,13 @@ func everyKindStatePlacement(check func(name string) fataler, opts ...mtable.Opt
 							w = buildWorld(state, meta, []placement{p0, p1}, opts...)
 							safeCheck(w, check(name+"+InsertOrMerge r1"), ctx, append(ops, spec.Op{Kind: spec.InsertOrMerge, Entity: row("p", "r1", "", spec.Props{"w": spec.Bool(true)})}))
 							cases += 3
+							if padded {
+								// After 14 operations, so that its row is read
+								// second, in a partition wider than a page.
+								w = buildWorldWide(state, meta, []placement{p0, p1}, true, opts...)
+								safeCheck(w, check(name+" after padding"), ctx, append(padding(true), ops...))
+								cases++
+							}
 						}
 					}
 				}
@@ -412,7 +474,7 @@ func TestExhaustiveCatchesBugs(t *testing.T) {
 					}
 					failed++
 				}}
-			}, mtable.WithBug(bug))
+			}, !testing.Short(), mtable.WithBug(bug))
 			if failed == 0 {
 				t.Fatalf("no case failed with the bug on")
 			}

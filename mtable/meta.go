@@ -21,6 +21,13 @@ const (
 	// fails once the partition has been switched.
 	PopulatedAssertionRowKey = "_mtable_partition_populated_assertion"
 
+	// ProbeRowKey is a RowKey that never exists in the new table. A
+	// batch whose rows were read at several instants confirms a semantic
+	// error with a probe batch that ends with a Merge of this row under
+	// an If-Match no service issues, so that the probe always fails and
+	// applies nothing (see the package documentation).
+	ProbeRowKey = "_mtable_probe"
+
 	// DeletedProperty is the Edm.Boolean property of new-table rows; true
 	// marks a tombstone, which shadows the old table's row with the same
 	// key and means "absent". A row without it is live.

@@ -208,24 +208,51 @@ func (t *Table) ensureSwitched(ctx context.Context, pk string) error {
 	}
 }
 
-// affectedFilter matches the rows a batch targets: its partition and
-// one RowKey comparison per operation, or, when that would exceed
-// spec.MaxComparisons, the whole partition (callers look the batch's
-// rows up by key).
-func affectedFilter(pk string, ops []spec.Op) spec.Filter {
-	if 1+len(ops) > spec.MaxComparisons {
-		return spec.PartitionFilter(pk)
-	}
+// keysPerRead is how many rows one read of the write path names: a
+// filter "PartitionKey eq 'p' and (RowKey eq 'a' or ...)" with one
+// comparison per row, within Azure's limit (spec.MaxComparisons).
+const keysPerRead = spec.MaxComparisons - 1
+
+// keysFilter matches the rows of partition pk with the given RowKeys (at
+// most keysPerRead of them).
+func keysFilter(pk string, keys []string) spec.Filter {
+	return spec.AndFilters(spec.PartitionFilter(pk), anyRowKey(keys))
+}
+
+// anyRowKey is "RowKey eq 'k1' or RowKey eq 'k2' or ..." (nil for no
+// keys).
+func anyRowKey(keys []string) spec.Filter {
 	var rows spec.Filter
-	for _, op := range ops {
-		c := spec.Comparison{Property: spec.RowKeyProp, Op: spec.Eq, Value: spec.String(op.Entity.RowKey)}
+	for _, k := range keys {
+		c := spec.Comparison{Property: spec.RowKeyProp, Op: spec.Eq, Value: spec.String(k)}
 		if rows == nil {
 			rows = c
 		} else {
 			rows = spec.Or{L: rows, R: c}
 		}
 	}
-	return spec.And{L: spec.PartitionFilter(pk), R: rows}
+	return rows
+}
+
+// chunk is the operations ops[lo:hi] of a batch, whose rows one read
+// fetches.
+type chunk struct{ lo, hi int }
+
+// chunks splits a batch, in order, into runs of keysPerRead operations.
+func chunks(n int) []chunk {
+	var out []chunk
+	for lo := 0; lo < n; lo += keysPerRead {
+		out = append(out, chunk{lo, min(lo+keysPerRead, n)})
+	}
+	return out
+}
+
+func rowKeys(ops []spec.Op) []string {
+	keys := make([]string, len(ops))
+	for i, op := range ops {
+		keys[i] = op.Entity.RowKey
+	}
+	return keys
 }
 
 func byRowKey(rows []spec.Entity) map[string]spec.Entity {
@@ -251,33 +278,80 @@ func (t *Table) copyRow(ctx context.Context, e spec.Entity) error {
 	return nil
 }
 
-// ensureMigrated copies the batch's rows that exist only in the old
-// table (section 3.3 step 2).
-func (t *Table) ensureMigrated(ctx context.Context, pk string, ops []spec.Op) error {
-	f := affectedFilter(pk, ops)
-	oldRows, err := t.old.QueryAtomic(ctx, f)
-	t.note(ctx, Annotation{})
-	if err != nil {
-		return internalErr("reading the batch's rows from the old table", err)
-	}
-	newRows, err := t.new.QueryAtomic(ctx, f)
-	t.note(ctx, Annotation{})
-	if err != nil {
-		return internalErr("reading the batch's rows from the new table", err)
-	}
-	oldBy, newBy := byRowKey(oldRows), byRowKey(newRows)
-	for _, op := range ops {
-		oe, inOld := oldBy[op.Entity.RowKey]
-		if _, inNew := newBy[op.Entity.RowKey]; inOld && !inNew {
-			if err := t.copyRow(ctx, oe); err != nil {
-				return err
+// readChunk reads from the new table the rows of one chunk of the batch,
+// annotating nothing (the caller decides whether the read was the
+// linearization point). With migrate (section 3.3 step 2, ensure the
+// rows are migrated) it first reads them from the old table and copies
+// to the new table each one present in old but not in new, then reads
+// the new table again; when nothing needed copying the new-table read
+// made for the check is the one returned.
+//
+// Chunks are read at different instants, and that is safe here: the
+// decision to copy is made per row, and holds whenever it is made. The
+// partition is SWITCHED (ensureSwitched ran), so its old rows no longer
+// change; a row present in the new table stays there while any client
+// is in PREFER_NEW or earlier (deletes leave tombstones); and the copy
+// is an Insert that fails with 409 if the row has appeared meanwhile.
+// So once every chunk is read, every row of the batch present in old is
+// present in new, and a row absent from new is absent from the virtual
+// table, whatever instants the chunks were read at.
+func (t *Table) readChunk(ctx context.Context, pk string, keys []string, migrate bool) ([]spec.Entity, error) {
+	f := keysFilter(pk, keys)
+	if migrate {
+		oldRows, err := t.old.QueryAtomic(ctx, f)
+		t.note(ctx, Annotation{})
+		if err != nil {
+			return nil, internalErr("reading the batch's rows from the old table", err)
+		}
+		newRows, err := t.new.QueryAtomic(ctx, f)
+		if err != nil {
+			t.note(ctx, Annotation{})
+			return nil, internalErr("reading the batch's rows from the new table", err)
+		}
+		newBy := byRowKey(newRows)
+		var missing []spec.Entity
+		for _, e := range oldRows {
+			if _, ok := newBy[e.RowKey]; !ok {
+				missing = append(missing, e)
+			}
+		}
+		if len(missing) == 0 {
+			return newRows, nil
+		}
+		t.note(ctx, Annotation{})
+		for _, e := range missing {
+			if err := t.copyRow(ctx, e); err != nil {
+				return nil, err
 			}
 		}
 	}
-	return nil
+	rows, err := t.new.QueryAtomic(ctx, f)
+	if err != nil {
+		t.note(ctx, Annotation{})
+		return nil, internalErr("reading the batch's rows from the new table", err)
+	}
+	return rows, nil
+}
+
+// conditional reports whether an operation's outcome depends on its row
+// (the others, InsertOrReplace, InsertOrMerge and DeleteIfExists, always
+// succeed).
+func conditional(k spec.OpKind) bool {
+	return k == spec.Insert || k == spec.Replace || k == spec.Merge || k == spec.Delete
 }
 
 // batchNew is the new-table path (section 3.3 steps 1 to 5).
+//
+// The rows of a batch of more than keysPerRead operations are read in
+// chunks (see readChunk), at different instants. A translated batch is
+// conditioned on every row read (an ETag, or an Insert for a row read as
+// absent), or is unconditional where the caller's operation is, so its
+// success linearizes the call however the rows were read. A semantic
+// error (404, 409 or 412 at caller operation i) is the caller's outcome
+// only if, at one instant, operation i fails and operations 0..i-1
+// succeed. When the rows of every conditional operation among 0..i came
+// from the same read, that read is the instant. Otherwise the error is
+// confirmed by a probe (see probe) before it is returned.
 func (t *Table) batchNew(ctx context.Context, state State, pk string, ops []spec.Op) ([]spec.Result, error) {
 	// In USE_NEW_HIDE_METADATA every client reads the new table only, and
 	// the migrator may be emptying the old table: switching would leave
@@ -287,32 +361,68 @@ func (t *Table) batchNew(ctx context.Context, state State, pk string, ops []spec
 			return nil, err
 		}
 	}
-	if state <= PreferNew {
-		if err := t.ensureMigrated(ctx, pk, ops); err != nil {
-			return nil, err
-		}
-	}
-	f := affectedFilter(pk, ops)
 	keep := state <= UseNewWithTombstones
+	parts := chunks(len(ops))
+	keys := rowKeys(ops)
+	readIn := make([]int, len(ops)) // the chunk whose read fetched op i's row
+	for i := range ops {
+		readIn[i] = i / keysPerRead
+	}
 	for attempt := 1; ; attempt++ {
-		rows, err := t.new.QueryAtomic(ctx, f)
-		if err != nil {
+		// Copying rows from the old table is needed once: copied rows
+		// stay in the new table and old rows no longer change.
+		migrate := state <= PreferNew && attempt == 1
+		existing := make(map[string]spec.Entity, len(ops))
+		var serr error
+		for ci, c := range parts {
+			rows, err := t.readChunk(ctx, pk, keys[c.lo:c.hi], migrate)
+			if err != nil {
+				return nil, err
+			}
+			for _, e := range rows {
+				existing[e.RowKey] = e
+			}
+			_, serr = t.translate(ops[:c.hi], existing, keep)
+			if serr == nil {
+				if len(parts) == 1 {
+					if tr, _ := t.translate(ops, existing, keep); len(tr.ops) > 0 && len(tr.guards) == len(tr.ops) {
+						// Only DeleteIfExists of absent rows: this read was
+						// the linearization point and nothing needs writing.
+						res := make([]spec.Result, len(ops))
+						t.note(ctx, Annotation{LinearizationPoint: true, BatchResults: res})
+						return res, nil
+					}
+				}
+				t.note(ctx, Annotation{})
+				continue
+			}
+			i := spec.IndexOf(serr)
+			single := true
+			for k := 0; k <= i; k++ {
+				if conditional(ops[k].Kind) && readIn[k] != ci {
+					single = false
+				}
+			}
+			if single {
+				t.note(ctx, Annotation{LinearizationPoint: true})
+				return nil, serr
+			}
 			t.note(ctx, Annotation{})
-			return nil, internalErr("reading the batch's rows from the new table", err)
+			break
 		}
-		tr, serr := t.translate(ops, byRowKey(rows), keep)
 		if serr != nil {
-			t.note(ctx, Annotation{LinearizationPoint: true})
-			return nil, serr
+			held, err := t.probe(ctx, pk, ops[:spec.IndexOf(serr)+1], existing)
+			switch {
+			case err != nil:
+				return nil, err
+			case held:
+				return nil, serr
+			case attempt >= MaxAttempts:
+				return nil, fmt.Errorf("mtable: rows of the batch changed between its reads %d times in a row", attempt)
+			}
+			continue // a row changed since it was read: read again
 		}
-		if len(tr.ops) > 0 && len(tr.guards) == len(tr.ops) {
-			// Only DeleteIfExists of absent rows: the read was the
-			// linearization point and nothing needs writing.
-			res := make([]spec.Result, len(ops))
-			t.note(ctx, Annotation{LinearizationPoint: true, BatchResults: res})
-			return res, nil
-		}
-		t.note(ctx, Annotation{})
+		tr, _ := t.translate(ops, existing, keep)
 		newRes, err := t.new.ExecuteBatch(ctx, tr.ops)
 		if err != nil {
 			t.note(ctx, Annotation{})
@@ -342,6 +452,54 @@ func (t *Table) batchNew(ctx context.Context, state State, pk string, ops []spec
 		t.dropGuards(ctx, tr, newRes)
 		return res, nil
 	}
+}
+
+// probeETag is an If-Match value no service issues: Azure's ETags name
+// the time of the write, and no write happens at the FILETIME epoch.
+const probeETag spec.ETag = `W/"datetime'1601-01-01T00%3A00%3A00.0000000Z'"`
+
+// probe confirms a semantic error at the last of ops (the caller's
+// operations 0..i) found from rows read at different instants. It sends
+// the new table one batch: for each conditional operation among ops, an
+// operation that succeeds exactly when the row is as it was read (a
+// Merge with no properties If-Match the row's ETag, or for a row read
+// as absent the Insert of a tombstone), then a Merge of the reserved row
+// ProbeRowKey If-Match probeETag, which always fails (404, or 412 should
+// the row exist). Nothing is applied. When the batch fails at its last
+// operation, every row was as read at that instant, so operations
+// 0..i-1 succeed and operation i fails there: held is true, and that
+// backend call is the linearization point. A failure before the last
+// operation means a row changed: held is false and the caller reads
+// again.
+func (t *Table) probe(ctx context.Context, pk string, ops []spec.Op, existing map[string]spec.Entity) (held bool, err error) {
+	var p []spec.Op
+	for _, op := range ops {
+		if !conditional(op.Kind) {
+			continue
+		}
+		if ex, ok := existing[op.Entity.RowKey]; ok {
+			p = append(p, spec.Op{Kind: spec.Merge, Entity: spec.Entity{Key: op.Entity.Key, ETag: ex.ETag, Props: spec.Props{}}})
+		} else {
+			p = append(p, spec.Op{Kind: spec.Insert, Entity: tombstone(op.Entity.Key, "")})
+		}
+	}
+	last := len(p)
+	p = append(p, spec.Op{Kind: spec.Merge, Entity: spec.Entity{Key: spec.Key{PartitionKey: pk, RowKey: ProbeRowKey}, ETag: probeETag, Props: spec.Props{}}})
+	_, err = t.new.ExecuteBatch(ctx, p)
+	st := spec.StatusOf(err)
+	switch {
+	case err == nil:
+		t.note(ctx, Annotation{})
+		return false, fmt.Errorf("mtable: the probe batch on the new table succeeded, but its last operation (If-Match %s) can never hold", probeETag)
+	case spec.IndexOf(err) == last && (st == spec.StatusNotFound || st == spec.StatusPreconditionFailed):
+		t.note(ctx, Annotation{LinearizationPoint: true})
+		return true, nil
+	case spec.IndexOf(err) < last && (st == spec.StatusNotFound || st == spec.StatusConflict || st == spec.StatusPreconditionFailed):
+		t.note(ctx, Annotation{})
+		return false, nil
+	}
+	t.note(ctx, Annotation{})
+	return false, internalErr("probe batch on the new table", err)
 }
 
 // MaxAttempts bounds the write path's retry loop (section 3.3 step 4):
