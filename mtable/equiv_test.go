@@ -173,7 +173,7 @@ func genWorld(t *rapid.T, opts ...mtable.Option) *world {
 			pl.newHasFlag = rapid.Bool().Draw(t, rk+".flag")
 		}
 	}
-	return buildWorld(state, meta, rows, opts...)
+	return buildWorldWide(state, meta, rows, rapid.Bool().Draw(t, "wide"), opts...)
 }
 
 // fataler is what the checks need of *testing.T and *rapid.T.
@@ -249,6 +249,38 @@ var queryFilters = []spec.Filter{
 	spec.And{L: spec.Comparison{Property: spec.RowKeyProp, Op: spec.Ge, Value: spec.String("r2")}, R: spec.PartitionFilter("p")},
 	spec.KeyFilter(spec.Key{PartitionKey: "p", RowKey: "r1"}),
 	spec.PartitionFilter("q"),
+	// r0 or r1 or ... r5: every key named.
+	spec.And{L: spec.PartitionFilter("p"), R: rowKeyIn(rowKeys...)},
+	// 14 comparisons leave room for one more key in the new-table read,
+	// 15 for none and none for the meta row in the old-table read.
+	spec.And{L: spec.PartitionFilter("p"), R: bigFilter(13)},
+	spec.And{L: bigFilter(14), R: spec.PartitionFilter("p")},
+}
+
+// wideQueryFilters are the queryFilters that match no filler.
+var wideQueryFilters = queryFilters[3:]
+
+func rowKeyIn(keys ...string) spec.Filter {
+	var f spec.Filter
+	for _, k := range keys {
+		c := spec.Comparison{Property: spec.RowKeyProp, Op: spec.Eq, Value: spec.String(k)}
+		if f == nil {
+			f = c
+		} else {
+			f = spec.Or{L: f, R: c}
+		}
+	}
+	return f
+}
+
+// bigFilter is "RowKey ge 'r'" and n-1 comparisons that every row
+// satisfies: n comparisons that select rows r0..r5.
+func bigFilter(n int) spec.Filter {
+	var f spec.Filter = spec.Comparison{Property: spec.RowKeyProp, Op: spec.Ge, Value: spec.String("r")}
+	for i := 1; i < n; i++ {
+		f = spec.And{L: f, R: spec.Comparison{Property: spec.RowKeyProp, Op: spec.Ne, Value: spec.String(fmt.Sprintf("x%d", i))}}
+	}
+	return f
 }
 
 var streamFilters = append([]spec.Filter{nil,
@@ -320,17 +352,35 @@ func (w *world) checkContent(t fataler, phase string) {
 
 func (w *world) checkQuery(t fataler, ctx context.Context, f spec.Filter) {
 	w.rec.take()
+	limited := w.wide && spec.CountComparisons(f) == spec.MaxComparisons &&
+		(w.state == mtable.PreferOld || w.state == mtable.PreferNew) && !w.switched("p")
 	got, err := w.vt.QueryAtomic(ctx, f)
+	if limited && errors.Is(err, spec.ErrMultiPage) {
+		// Documented: a filter at Azure's limit leaves no room for the
+		// meta row, so on a partition not yet switched the old table's
+		// whole partition is read, and it spans more than a page.
+		return
+	}
 	if err != nil {
 		t.Fatalf("atomic query %s in %s: %v", spec.FilterString(f), w.state, err)
 	}
-	if n := len(lps(w.rec.take())); n != 1 {
+	anns := w.rec.take()
+	if n := len(lps(anns)); n != 1 {
 		t.Fatalf("atomic query %s: got %d linearization points, want 1", spec.FilterString(f), n)
 	}
+	// A query may copy rows it cannot name in its new-table read.
+	w.applyETagChanges(anns)
 	want, _ := w.ref.QueryAtomic(ctx, f)
 	if d := diffRows(got, want); d != "" {
 		t.Fatalf("atomic query %s in %s (-want +got):\n%s", spec.FilterString(f), w.state, d)
 	}
+}
+
+// switched reports whether partition pk is SWITCHED in the old table.
+func (w *world) switched(pk string) bool {
+	e, ok := w.old.Snapshot().Get(spec.Key{PartitionKey: pk, RowKey: mtable.MetaRowKey})
+	s, valid := mtable.DecodePartitionState(e)
+	return ok && valid && s == mtable.PartitionSwitched
 }
 
 func (w *world) checkStream(t fataler, ctx context.Context, f spec.Filter) {
@@ -380,7 +430,11 @@ func equivalenceRound(t *testing.T, ctx context.Context) {
 			case 0, 1:
 				w.checkBatch(t, ctx, genBatch(t, w, fmt.Sprintf("b%d", i)))
 			case 2:
-				w.checkQuery(t, ctx, rapid.SampledFrom(queryFilters).Draw(t, fmt.Sprintf("q%d", i)))
+				filters := queryFilters
+				if w.wide {
+					filters = wideQueryFilters
+				}
+				w.checkQuery(t, ctx, rapid.SampledFrom(filters).Draw(t, fmt.Sprintf("q%d", i)))
 			default:
 				w.checkStream(t, ctx, rapid.SampledFrom(streamFilters).Draw(t, fmt.Sprintf("s%d", i)))
 			}

@@ -186,9 +186,14 @@ func validateBatch(ops []spec.Op) (string, error) {
 	return ops[0].Entity.PartitionKey, nil
 }
 
-// validateFilter rejects filters that mention a reserved property: the
-// backend would evaluate them against metadata callers cannot see.
+// validateFilter rejects filters that mention a reserved property (the
+// backend would evaluate them against metadata callers cannot see) and,
+// as Azure does, filters of more than spec.MaxComparisons comparisons.
 func validateFilter(f spec.Filter) error {
+	if n := spec.CountComparisons(f); n > spec.MaxComparisons {
+		return &spec.Error{Status: spec.StatusBadRequest, Index: -1, Code: "InvalidInput",
+			Message: fmt.Sprintf("filter %q has %d comparisons: at most %d are allowed", spec.FilterString(f), n, spec.MaxComparisons)}
+	}
 	var bad string
 	var walk func(spec.Filter)
 	walk = func(f spec.Filter) {

@@ -2,6 +2,7 @@ package mtable_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -9,6 +10,76 @@ import (
 	"github.com/migratingtable/migratingtable/mtable"
 	"github.com/migratingtable/migratingtable/spec"
 )
+
+// bigRows returns n rows r0000.. of partition pk with v = i.
+func bigRows(pk string, n int) []spec.Entity {
+	rows := make([]spec.Entity, n)
+	for i := range rows {
+		rows[i] = row(pk, fmt.Sprintf("r%04d", i), "", spec.Props{"v": spec.Int32(int32(i))})
+	}
+	return rows
+}
+
+// bigFixture is partition k with 1,100 rows on backends that answer an
+// atomic query in pages of 1,000 rows, as Azure does, arranged as state
+// needs: in the old table (switched from PREFER_NEW on) and, from
+// PREFER_NEW on, copied to the new table as the migrator does.
+func bigFixture(state mtable.State) *fixture {
+	rows := bigRows("k", 1100)
+	var oldRows, newRows []spec.Entity
+	if state <= mtable.PreferNew {
+		oldRows = rows
+	}
+	if state == mtable.PreferNew {
+		oldRows = append(oldRows, switchedMeta("k"))
+	}
+	if state >= mtable.PreferNew {
+		newRows = rows
+	}
+	f := newFixture(state, oldRows, newRows)
+	f.old.SetPageLimit(1000)
+	f.new.SetPageLimit(1000)
+	return f
+}
+
+// TestLargePartition: with more rows in a partition than one page holds,
+// point queries, filtered queries and batches of up to 99 operations
+// work in every state: they read what they name, not the partition. An
+// atomic query that needs the whole partition fails with
+// spec.ErrMultiPage, which is not a table outcome.
+func TestLargePartition(t *testing.T) {
+	ctx := context.Background()
+	for state := mtable.UseOldHideMetadata; state <= mtable.UseNewHideMetadata; state++ {
+		t.Run(state.String(), func(t *testing.T) {
+			vt := bigFixture(state).table()
+			got, err := vt.QueryAtomic(ctx, spec.KeyFilter(spec.Key{PartitionKey: "k", RowKey: "r0005"}))
+			if err != nil || len(got) != 1 || got[0].RowKey != "r0005" {
+				t.Fatalf("point query: got %v, %v; want row r0005", got, err)
+			}
+			f := spec.And{L: spec.PartitionFilter("k"), R: spec.Comparison{Property: "v", Op: spec.Ge, Value: spec.Int32(1090)}}
+			if got, err := vt.QueryAtomic(ctx, f); err != nil || len(got) != 10 {
+				t.Fatalf("filtered query: got %d rows, %v; want 10", len(got), err)
+			}
+			for _, n := range []int{20, 99} {
+				ops := make([]spec.Op, n)
+				for i := range ops {
+					ops[i] = spec.Op{Kind: spec.Merge, Entity: row("k", fmt.Sprintf("r%04d", 7*i), "*", spec.Props{"w": spec.Int32(int32(n))})}
+				}
+				if _, err := vt.ExecuteBatch(ctx, ops); err != nil {
+					t.Fatalf("batch of %d merges: %v", n, err)
+				}
+				e, ok, err := spec.Retrieve(ctx, vt, spec.Key{PartitionKey: "k", RowKey: fmt.Sprintf("r%04d", 7*(n-1))})
+				if err != nil || !ok || !e.Props["w"].Equal(spec.Int32(int32(n))) || !e.Props["v"].Equal(spec.Int32(int32(7*(n-1)))) {
+					t.Fatalf("after the batch of %d: got %v %v %v, want the last row merged", n, e, ok, err)
+				}
+			}
+			_, err = vt.QueryAtomic(ctx, spec.PartitionFilter("k"))
+			if !errors.Is(err, spec.ErrMultiPage) || spec.StatusOf(err) != 0 {
+				t.Fatalf("query of the whole partition: got %v, want an error wrapping spec.ErrMultiPage", err)
+			}
+		})
+	}
+}
 
 // hooked wraps a backend and calls after(n) once its n-th atomic query
 // (n = 1, 2, ...) has returned, to let another writer act between the
@@ -104,4 +175,69 @@ func TestProbeSeesChange(t *testing.T) {
 	if h.queries != 3 {
 		t.Errorf("the batch's rows were read %d times, want 3 (two chunks, then the first again)", h.queries)
 	}
+}
+
+// TestQueryShadowingAtScale: in PREFER_NEW an atomic query whose old
+// rows are too many to name in the new-table read (its filter leaves
+// room for few RowKey comparisons) still lets a new row shadow its old
+// twin, whether the twin was copied before the query (looked up), or
+// not (the query copies it, as a writer would).
+func TestQueryShadowingAtScale(t *testing.T) {
+	ctx := context.Background()
+	// v lt 100 and 12 comparisons that hold for every row: 14 in all.
+	var filter spec.Filter = spec.And{L: spec.PartitionFilter("k"), R: spec.Comparison{Property: "v", Op: spec.Lt, Value: spec.Int32(100)}}
+	for i := 0; i < 12; i++ {
+		filter = spec.And{L: filter, R: spec.Comparison{Property: spec.RowKeyProp, Op: spec.Ne, Value: spec.String(fmt.Sprintf("x%d", i))}}
+	}
+	full := spec.And{L: filter, R: spec.Comparison{Property: spec.RowKeyProp, Op: spec.Ne, Value: spec.String("x12")}}
+	for _, tt := range []struct {
+		name   string
+		f      spec.Filter
+		copied int // how many of the 1,100 old rows are already in new
+	}{
+		{"14 comparisons, all copied", filter, 1100},
+		{"14 comparisons, none copied", filter, 0},
+		{"15 comparisons, half copied", full, 50},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			old := append(bigRows("k", 1100), switchedMeta("k"))
+			newRows := bigRows("k", tt.copied)
+			// r0003 was updated in the new table so that it no longer
+			// matches; r0004 was deleted.
+			newRows = append(newRows,
+				row("k", "r0003", "", spec.Props{"v": spec.Int32(500)}),
+				row("k", "r0004", "", spec.Props{mtable.DeletedProperty: spec.Bool(true)}))
+			f := newFixture(mtable.PreferNew, old, newRows)
+			f.old.SetPageLimit(1000)
+			f.new.SetPageLimit(1000)
+			rec := &recorder{}
+			got, err := f.table(mtable.WithMonitor(rec)).QueryAtomic(ctx, tt.f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 98 {
+				t.Errorf("got %d rows, want 98 (r0000..r0099 but r0003 and r0004)", len(got))
+			}
+			for _, e := range got {
+				if e.RowKey == "r0003" || e.RowKey == "r0004" {
+					t.Errorf("got %s: its old version shows through", e.Key)
+				}
+			}
+			if n := len(lps(rec.take())); n != 1 {
+				t.Errorf("got %d linearization points, want 1", n)
+			}
+			// Copies change ETags, never content.
+			mustNoDiff(t, "content after the query", withoutETags(logical(mtable.PreferNew, f.old.Snapshot(), f.new.Snapshot())),
+				withoutETags(logical(mtable.PreferNew, spec.NewRows(old), spec.NewRows(newRows))))
+		})
+	}
+}
+
+func withoutETags(rows []spec.Entity) []spec.Entity {
+	out := make([]spec.Entity, len(rows))
+	for i, e := range rows {
+		e.ETag = ""
+		out[i] = e
+	}
+	return out
 }

@@ -664,45 +664,201 @@ func (t *Table) QueryAtomic(ctx context.Context, filter spec.Filter) ([]spec.Ent
 			return nil, internalErr("query on the "+which+" table", err)
 		}
 	default:
-		// Widen the filter to the meta row; if that would exceed Azure's
-		// comparison limit, read the whole partition (finish filters).
-		widened := spec.Filter(spec.And{L: spec.PartitionFilter(pk), R: spec.Or{
-			L: spec.Comparison{Property: spec.RowKeyProp, Op: spec.Eq, Value: spec.String(MetaRowKey)},
-			R: filter,
-		}})
-		if spec.CountComparisons(filter)+2 > spec.MaxComparisons {
-			widened = spec.PartitionFilter(pk)
+		if rows, err = t.queryOverlay(ctx, pk, filter); err != nil {
+			return nil, err
 		}
-		oldRows, err := t.old.QueryAtomic(ctx, widened)
+	}
+	return finish(rows, filter), nil
+}
+
+// queryOverlay is an atomic query in PREFER_OLD or PREFER_NEW (section
+// 3.4), reading what the caller's filter needs rather than the
+// partition.
+//
+// The filter is "PartitionKey eq pk" and g. The old table is read with
+// "PartitionKey eq pk and (RowKey eq MetaRowKey or g)": the rows that
+// match, and the meta row. If the partition is not SWITCHED, that read
+// is the linearization point. If it is, the old rows read no longer
+// change, and the virtual answer at any later instant is: the new rows
+// that match, and the old rows read whose key has no new row. So the new
+// table is read, at the linearization point, with "PartitionKey eq pk
+// and (g or RowKey eq k1 or ...)" over the keys k of the old rows read
+// (a new row with such a key shadows the old one even when it fails the
+// filter). When there are more keys than Azure's comparison budget
+// leaves room for, the keys are first looked up in the new table in
+// chunks: a key present there stays present (deletes leave tombstones
+// in every state that reads the old table), so only the absent ones need
+// naming in the final read, and if even they are too many they are
+// copied to the new table first, as a writer would.
+func (t *Table) queryOverlay(ctx context.Context, pk string, filter spec.Filter) ([]spec.Entity, error) {
+	g, _ := withoutPartition(filter)
+	part := spec.PartitionFilter(pk)
+	metaKey := spec.Key{PartitionKey: pk, RowKey: MetaRowKey}
+	metaEq := spec.Comparison{Property: spec.RowKeyProp, Op: spec.Eq, Value: spec.String(MetaRowKey)}
+	switched := false
+	var oldF spec.Filter
+	switch {
+	case g == nil:
+		oldF = part // the caller asked for the whole partition
+	case spec.CountComparisons(g)+2 <= spec.MaxComparisons:
+		oldF = spec.And{L: part, R: spec.Or{L: metaEq, R: g}}
+	default:
+		// A filter at Azure's limit leaves no room for the meta row:
+		// read it first. Once SWITCHED, the old rows no longer change,
+		// so the filter alone can read them later; before that, only a
+		// read of the whole partition sees the rows and the partition's
+		// state at one instant.
+		e, ok, err := spec.Retrieve(ctx, t.old, metaKey)
+		t.note(ctx, Annotation{})
 		if err != nil {
-			t.note(ctx, Annotation{})
-			return nil, internalErr("query on the old table", err)
+			return nil, internalErr("reading the meta row of partition "+quoteKey(pk), err)
 		}
-		switched := false
-		for _, e := range oldRows {
-			if e.RowKey == MetaRowKey {
-				s, _ := DecodePartitionState(e)
-				switched = s == PartitionSwitched
+		if s, valid := DecodePartitionState(e); ok && valid && s == PartitionSwitched {
+			switched, oldF = true, filter
+		} else {
+			oldF = part
+		}
+	}
+	oldRows, err := t.old.QueryAtomic(ctx, oldF)
+	if err != nil {
+		t.note(ctx, Annotation{})
+		return nil, internalErr("query on the old table", err)
+	}
+	for _, e := range oldRows {
+		if e.RowKey == MetaRowKey {
+			s, _ := DecodePartitionState(e)
+			switched = s == PartitionSwitched
+		}
+	}
+	if !switched {
+		t.note(ctx, Annotation{LinearizationPoint: true})
+		return oldRows, nil
+	}
+	t.note(ctx, Annotation{})
+
+	// The old rows the answer may show, unless a new row shadows them.
+	var cands []spec.Entity
+	for _, e := range oldRows {
+		if !IsInternalKey(e.Key) && spec.Matches(filter, export(e)) {
+			cands = append(cands, e)
+		}
+	}
+	newF := filter
+	shadowed := map[string]bool{} // old rows known to have a new twin
+	if g != nil && !t.is(BugQueryAtomicFilterShadowing) {
+		named := rowKeysNamedBy(g)
+		var keys []string
+		for _, e := range cands {
+			if !named[e.RowKey] {
+				keys = append(keys, e.RowKey)
 			}
 		}
-		if !switched {
-			t.note(ctx, Annotation{LinearizationPoint: true})
-			rows = oldRows
-			break
+		budget := spec.MaxComparisons - 1 - spec.CountComparisons(g)
+		if len(keys) > budget {
+			if keys, err = t.shadowCheck(ctx, pk, cands, keys, budget, shadowed); err != nil {
+				return nil, err
+			}
 		}
+		if len(keys) > 0 {
+			newF = spec.And{L: part, R: spec.Or{L: g, R: anyRowKey(keys)}}
+		}
+	}
+	newRows, err := t.new.QueryAtomic(ctx, newF)
+	t.note(ctx, Annotation{LinearizationPoint: err == nil})
+	if err != nil {
+		return nil, internalErr("query on the new table", err)
+	}
+	visible := oldRows[:0:0]
+	for _, e := range oldRows {
+		if !shadowed[e.RowKey] {
+			visible = append(visible, e)
+		}
+	}
+	return overlay(visible, newRows), nil
+}
+
+// shadowCheck handles old candidate rows whose keys do not fit in the
+// final new-table read (more than budget). It looks the keys up in the
+// new table, keysPerRead at a time, and marks in shadowed those present
+// there: such a row stays in the new table, and whether it matches the
+// filter then decides. If the absent keys still exceed the budget, their
+// old rows are copied to the new table (the partition is SWITCHED, so a
+// copy leaves the virtual table unchanged) and marked too. It returns
+// the keys the final read must still name.
+func (t *Table) shadowCheck(ctx context.Context, pk string, cands []spec.Entity, keys []string, budget int, shadowed map[string]bool) ([]string, error) {
+	var absent []string
+	for lo := 0; lo < len(keys); lo += keysPerRead {
+		part := keys[lo:min(lo+keysPerRead, len(keys))]
+		rows, err := t.new.QueryAtomic(ctx, keysFilter(pk, part))
 		t.note(ctx, Annotation{})
-		nf := spec.PartitionFilter(pk)
-		if t.is(BugQueryAtomicFilterShadowing) {
-			nf = filter
-		}
-		newRows, err := t.new.QueryAtomic(ctx, nf)
-		t.note(ctx, Annotation{LinearizationPoint: err == nil})
 		if err != nil {
 			return nil, internalErr("query on the new table", err)
 		}
-		rows = overlay(oldRows, newRows)
+		found := byRowKey(rows)
+		for _, k := range part {
+			if _, ok := found[k]; ok {
+				shadowed[k] = true
+			} else {
+				absent = append(absent, k)
+			}
+		}
 	}
-	return finish(rows, filter), nil
+	if len(absent) <= budget {
+		return absent, nil
+	}
+	byKey := byRowKey(cands)
+	for _, k := range absent {
+		if err := t.copyRow(ctx, byKey[k]); err != nil {
+			return nil, err
+		}
+		shadowed[k] = true
+	}
+	return nil, nil
+}
+
+// withoutPartition splits a filter that targets one partition into the
+// comparison "PartitionKey eq 'p'" that SinglePartition finds and the
+// rest g, so that the filter is equivalent to that comparison and g (g
+// nil when there is no rest).
+func withoutPartition(f spec.Filter) (g spec.Filter, ok bool) {
+	switch f := f.(type) {
+	case spec.Comparison:
+		if f.Property == spec.PartitionKeyProp && f.Op == spec.Eq && f.Value.Type() == spec.TypeString {
+			return nil, true
+		}
+	case spec.And:
+		if l, ok := withoutPartition(f.L); ok {
+			return spec.AndFilters(l, f.R), true
+		}
+		if r, ok := withoutPartition(f.R); ok {
+			return spec.AndFilters(f.L, r), true
+		}
+	}
+	return f, false
+}
+
+// rowKeysNamedBy returns the RowKeys k for which g is a disjunction
+// that includes "RowKey eq k" (a point query or a list of keys): a new
+// row with such a key is read by g itself.
+func rowKeysNamedBy(g spec.Filter) map[string]bool {
+	out := map[string]bool{}
+	var walk func(spec.Filter) bool
+	walk = func(f spec.Filter) bool {
+		switch f := f.(type) {
+		case spec.Comparison:
+			if f.Property == spec.RowKeyProp && f.Op == spec.Eq && f.Value.Type() == spec.TypeString {
+				out[f.Value.Str()] = true
+				return true
+			}
+		case spec.Or:
+			return walk(f.L) && walk(f.R)
+		}
+		return false
+	}
+	if !walk(g) {
+		return map[string]bool{}
+	}
+	return out
 }
 
 // overlay merges two row sets by key, new over old.
