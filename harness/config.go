@@ -60,7 +60,24 @@ type Workload struct {
 	// backend table take 0..Latency extra scheduling steps (chosen by the
 	// strategy), as a slow round trip would.
 	Latency int
+	// WidePartition gives the last partition WideFillers(RowKeys) filler
+	// rows: rows that no call names and no filter matches, more of them
+	// than the backends' page limit (PageLimit), so that a library read
+	// of the whole partition fails the run (as it fails on Azure with
+	// more than 1,000 rows). An atomic query of that partition without an
+	// isHappy filter asks for "RowKey lt '~'" (the fillers' keys begin
+	// with '~').
+	WidePartition bool
 }
+
+// PageLimit is the page size of the harness's backend tables: an atomic
+// query of more rows fails, as a query of Azure spanning two pages does.
+// It is the most rows a partition holds without fillers: rowKeys
+// workload rows, the meta row and the populated-assertion row.
+func PageLimit(rowKeys int) int { return rowKeys + 2 }
+
+// WideFillers is the number of filler rows of a wide partition.
+func WideFillers(rowKeys int) int { return PageLimit(rowKeys) + 1 }
 
 // DefaultWorkload is the workload of PROTOCOL.md section 5, extended so
 // the general harness reaches every bug without a per-bug scenario. Each
@@ -77,6 +94,7 @@ type Workload struct {
 // waits until the migration has reached it, so calls land in every state
 // and while pushes are in progress. Backend calls may take extra steps
 // (latency), and the migrator may start only after some calls began.
+// One iteration in four has a wide partition (WidePartition).
 func DefaultWorkload() Workload {
 	return Workload{
 		Apps:            4,
@@ -146,6 +164,7 @@ func (w Workload) Params() [][2]string {
 		{"migrator-delay", strconv.FormatBool(w.MigratorDelay)},
 		{"slow-app", strconv.FormatBool(w.SlowApp)},
 		{"swarm", strconv.FormatBool(w.Swarm)},
+		{"wide-partition", strconv.FormatBool(w.WidePartition)},
 	}
 }
 
@@ -161,7 +180,8 @@ func (w Workload) Describe() string {
 	return b.String()
 }
 
-// draw picks this iteration's shape for a Swarm workload.
+// draw picks this iteration's shape for a Swarm workload (WidePartition
+// in one iteration of four).
 func (w Workload) draw(ctx context.Context) Workload {
 	d := w
 	d.Swarm = false
@@ -179,6 +199,7 @@ func (w Workload) draw(ctx context.Context) Workload {
 	}
 	d.MigratorDelay = sched.Bool(ctx)
 	d.SlowApp = sched.Bool(ctx)
+	d.WidePartition = sched.Choose(ctx, 4) == 0
 	return d
 }
 
@@ -284,6 +305,13 @@ func OptionsFromTrace(tr *sched.Trace) (Options, error) {
 	}
 	if w.Swarm, err = strconv.ParseBool(swarm); err != nil {
 		return opts, fmt.Errorf("trace parameter swarm=%q: %v", swarm, err)
+	}
+	wide, err := get("wide-partition")
+	if err != nil {
+		return opts, err
+	}
+	if w.WidePartition, err = strconv.ParseBool(wide); err != nil {
+		return opts, fmt.Errorf("trace parameter wide-partition=%q: %v", wide, err)
 	}
 	return opts, opts.Check()
 }

@@ -111,7 +111,12 @@ func (w *world) genCall(ctx context.Context, machine, seq int) Call {
 		}
 		return Call{Kind: CallBatch, Ops: ops}
 	case k < wl.BatchWeight+wl.QueryWeight:
-		return Call{Kind: CallQuery, Filter: spec.AndFilters(spec.PartitionFilter(pk), w.genHappyFilter(ctx))}
+		f := w.genHappyFilter(ctx)
+		if f == nil && wl.WidePartition && pk == w.widePartition() {
+			// Every row but the fillers (see Workload.WidePartition).
+			f = spec.Comparison{Property: spec.RowKeyProp, Op: spec.Lt, Value: spec.String("~")}
+		}
+		return Call{Kind: CallQuery, Filter: spec.AndFilters(spec.PartitionFilter(pk), f)}
 	case k < wl.BatchWeight+wl.QueryWeight+wl.RetrieveWeight:
 		return Call{Kind: CallRetrieve, Key: spec.Key{PartitionKey: pk, RowKey: strconv.Itoa(sched.Choose(ctx, wl.RowKeys))}}
 	default:
