@@ -229,7 +229,10 @@ func finish(rows []spec.Entity, filter spec.Filter) []spec.Entity {
 		if IsInternalKey(e.Key) || IsTombstone(e) {
 			continue
 		}
-		x := export(e)
+		x := e
+		if hasMetadata(e) {
+			x = export(e)
+		}
 		if spec.Matches(filter, x) {
 			out = append(out, x)
 		}

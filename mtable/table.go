@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/migratingtable/migratingtable/spec"
 )
@@ -744,7 +745,7 @@ func (t *Table) queryOverlay(ctx context.Context, pk string, filter spec.Filter)
 		}
 	}
 	newF := filter
-	shadowed := map[string]bool{} // old rows known to have a new twin
+	var shadowed map[string]bool // old rows known to have a new twin
 	if g != nil && !t.is(BugQueryAtomicFilterShadowing) {
 		named := rowKeysNamedBy(g)
 		var keys []string
@@ -755,6 +756,7 @@ func (t *Table) queryOverlay(ctx context.Context, pk string, filter spec.Filter)
 		}
 		budget := spec.MaxComparisons - 1 - spec.CountComparisons(g)
 		if len(keys) > budget {
+			shadowed = map[string]bool{}
 			if keys, err = t.shadowCheck(ctx, pk, cands, keys, budget, shadowed); err != nil {
 				return nil, err
 			}
@@ -768,10 +770,13 @@ func (t *Table) queryOverlay(ctx context.Context, pk string, filter spec.Filter)
 	if err != nil {
 		return nil, internalErr("query on the new table", err)
 	}
-	visible := oldRows[:0:0]
-	for _, e := range oldRows {
-		if !shadowed[e.RowKey] {
-			visible = append(visible, e)
+	visible := oldRows
+	if len(shadowed) > 0 {
+		visible = nil
+		for _, e := range oldRows {
+			if !shadowed[e.RowKey] {
+				visible = append(visible, e)
+			}
 		}
 	}
 	return overlay(visible, newRows), nil
@@ -861,20 +866,38 @@ func rowKeysNamedBy(g spec.Filter) map[string]bool {
 	return out
 }
 
-// overlay merges two row sets by key, new over old.
+// overlay merges two row sets by key, new over old, in key order.
 func overlay(oldRows, newRows []spec.Entity) []spec.Entity {
-	m := make(map[spec.Key]spec.Entity, len(oldRows)+len(newRows))
-	for _, e := range oldRows {
-		m[e.Key] = e
+	byKey := func(a, b spec.Entity) int { return a.Key.Compare(b.Key) }
+	for _, rows := range [][]spec.Entity{oldRows, newRows} {
+		if !slices.IsSortedFunc(rows, byKey) { // backends answer in key order
+			spec.SortEntities(rows)
+		}
 	}
-	for _, e := range newRows {
-		m[e.Key] = e
+	out := make([]spec.Entity, 0, len(oldRows)+len(newRows))
+	i, j := 0, 0
+	for i < len(oldRows) || j < len(newRows) {
+		switch {
+		case j == len(newRows):
+			out = append(out, oldRows[i])
+			i++
+		case i == len(oldRows):
+			out = append(out, newRows[j])
+			j++
+		default:
+			c := byKey(oldRows[i], newRows[j])
+			if c < 0 {
+				out = append(out, oldRows[i])
+				i++
+			} else {
+				out = append(out, newRows[j])
+				j++
+				if c == 0 {
+					i++ // shadowed
+				}
+			}
+		}
 	}
-	out := make([]spec.Entity, 0, len(m))
-	for _, e := range m {
-		out = append(out, e)
-	}
-	spec.SortEntities(out) // map order must not leak
 	return out
 }
 

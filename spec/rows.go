@@ -81,14 +81,14 @@ type span struct{ lo, hi int }
 // and/or combining them, narrow the ranges; anything else (another
 // property, not) leaves them whole, and Matches decides.
 func rowKeySpans(f Filter, part Rows) []span {
-	all := []span{{0, len(part)}}
 	if len(part) == 0 {
 		return nil
 	}
+	all := func() []span { return []span{{0, len(part)}} }
 	switch f := f.(type) {
 	case Comparison:
 		if f.Property != RowKeyProp || f.Value.Type() != TypeString {
-			return all
+			return all()
 		}
 		v := f.Value.Str()
 		// first is the index of the first row whose RowKey is >= v
@@ -101,7 +101,12 @@ func rowKeySpans(f Filter, part Rows) []span {
 		}
 		switch f.Op {
 		case Eq:
-			return nonEmpty(span{first(true), first(false)})
+			// Keys are unique: at most the row at first(true) equals v.
+			lo := first(true)
+			if lo < len(part) && part[lo].RowKey == v {
+				return []span{{lo, lo + 1}}
+			}
+			return nil
 		case Lt:
 			return nonEmpty(span{0, first(true)})
 		case Le:
@@ -111,13 +116,13 @@ func rowKeySpans(f Filter, part Rows) []span {
 		case Ge:
 			return nonEmpty(span{first(true), len(part)})
 		}
-		return all
+		return all()
 	case And:
 		return intersectSpans(rowKeySpans(f.L, part), rowKeySpans(f.R, part))
 	case Or:
 		return unionSpans(rowKeySpans(f.L, part), rowKeySpans(f.R, part))
 	}
-	return all
+	return all()
 }
 
 func nonEmpty(s span) []span {
@@ -129,6 +134,12 @@ func nonEmpty(s span) []span {
 
 // unionSpans merges two sorted, disjoint span lists into one.
 func unionSpans(a, b []span) []span {
+	switch {
+	case len(a) == 0:
+		return b
+	case len(b) == 0:
+		return a
+	}
 	all := append(slices.Clone(a), b...)
 	slices.SortFunc(all, func(x, y span) int { return x.lo - y.lo })
 	var out []span
@@ -144,6 +155,12 @@ func unionSpans(a, b []span) []span {
 
 // intersectSpans intersects two sorted, disjoint span lists.
 func intersectSpans(a, b []span) []span {
+	if len(a) == 1 && len(b) > 0 && a[0].lo <= b[0].lo && b[len(b)-1].hi <= a[0].hi {
+		return b // a covers b (typically: the whole partition and b)
+	}
+	if len(b) == 1 && len(a) > 0 && b[0].lo <= a[0].lo && a[len(a)-1].hi <= b[0].hi {
+		return a
+	}
 	var out []span
 	for i, j := 0, 0; i < len(a) && j < len(b); {
 		lo, hi := max(a[i].lo, b[j].lo), min(a[i].hi, b[j].hi)
