@@ -169,8 +169,12 @@
 // PREFER_OLD and PREFER_NEW also every row of the new table from the
 // continuation key on (of the caller's partition when the filter
 // targets one, of the whole table otherwise), since a new row that fails
-// the filter must still shadow its old twin. Its cost is therefore the
-// rows of the new table it passes, not the rows it returns.
+// the filter must still shadow its old twin. Its cost there is the rows
+// of the new table it passes, not the rows it returns. Once it reads the
+// new table alone (from USE_NEW_WITH_TOMBSTONES on), the caller's filter
+// goes to the backend with the continuation key, when the two fit in 15
+// comparisons (the filter then holds at most 10), so the cost is that of
+// a plain streamed query.
 //
 // # Monitoring
 //
