@@ -27,7 +27,7 @@ bench: azurite
 	$(GO) test -short -run '^$$' -bench . -benchmem ./...
 
 bench-scale: azurite
-	$(GO) test -p 1 -run '^$$' -bench LargePartition -count 5 -timeout 0 ./mtable ./mtable/aztable
+	$(GO) test -p 1 -run '^$$' -bench LargePartition -benchtime 3s -count 5 -timeout 0 ./mtable ./mtable/aztable
 
 # The gate: the correct library clean, every catchable bug found, with
 # the table of time to first failure.
