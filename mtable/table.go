@@ -369,17 +369,20 @@ func (t *Table) batchNew(ctx context.Context, state State, pk string, ops []spec
 	for i := range ops {
 		readIn[i] = i / keysPerRead
 	}
+	// Copying a chunk's rows from the old table is needed once: copied
+	// rows stay in the new table and old rows no longer change. An
+	// attempt may stop before its last chunk (an error to confirm), so
+	// each chunk is migrated on the first attempt that reads it.
+	migrated := make([]bool, len(parts))
 	for attempt := 1; ; attempt++ {
-		// Copying rows from the old table is needed once: copied rows
-		// stay in the new table and old rows no longer change.
-		migrate := state <= PreferNew && attempt == 1
 		existing := make(map[string]spec.Entity, len(ops))
 		var serr error
 		for ci, c := range parts {
-			rows, err := t.readChunk(ctx, pk, keys[c.lo:c.hi], migrate)
+			rows, err := t.readChunk(ctx, pk, keys[c.lo:c.hi], state <= PreferNew && !migrated[ci])
 			if err != nil {
 				return nil, err
 			}
+			migrated[ci] = true
 			for _, e := range rows {
 				existing[e.RowKey] = e
 			}
