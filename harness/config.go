@@ -68,6 +68,13 @@ type Workload struct {
 	// isHappy filter asks for "RowKey lt '~'" (the fillers' keys begin
 	// with '~').
 	WidePartition bool
+	// NarrowReads makes the library name one row per read
+	// (mtable.WithKeysPerRead(1)) and lets batches hold up to three
+	// operations, so that a batch's rows are read at several instants and
+	// a semantic error must be confirmed by a probe, under the
+	// scheduler's interleavings (the default, 14 rows a read, needs
+	// batches larger than the workload's).
+	NarrowReads bool
 }
 
 // PageLimit is the page size of the harness's backend tables: an atomic
@@ -94,7 +101,8 @@ func WideFillers(rowKeys int) int { return PageLimit(rowKeys) + 1 }
 // waits until the migration has reached it, so calls land in every state
 // and while pushes are in progress. Backend calls may take extra steps
 // (latency), and the migrator may start only after some calls began.
-// One iteration in four has a wide partition (WidePartition).
+// One iteration in four has a wide partition (WidePartition), one in
+// four narrow reads (NarrowReads).
 func DefaultWorkload() Workload {
 	return Workload{
 		Apps:            4,
@@ -165,6 +173,7 @@ func (w Workload) Params() [][2]string {
 		{"slow-app", strconv.FormatBool(w.SlowApp)},
 		{"swarm", strconv.FormatBool(w.Swarm)},
 		{"wide-partition", strconv.FormatBool(w.WidePartition)},
+		{"narrow-reads", strconv.FormatBool(w.NarrowReads)},
 	}
 }
 
@@ -181,7 +190,7 @@ func (w Workload) Describe() string {
 }
 
 // draw picks this iteration's shape for a Swarm workload (WidePartition
-// in one iteration of four).
+// and NarrowReads each in one iteration of four).
 func (w Workload) draw(ctx context.Context) Workload {
 	d := w
 	d.Swarm = false
@@ -200,6 +209,10 @@ func (w Workload) draw(ctx context.Context) Workload {
 	d.MigratorDelay = sched.Bool(ctx)
 	d.SlowApp = sched.Bool(ctx)
 	d.WidePartition = sched.Choose(ctx, 4) == 0
+	d.NarrowReads = sched.Choose(ctx, 4) == 0
+	if d.NarrowReads {
+		d.MaxBatch = max(d.MaxBatch, min(3, d.RowKeys))
+	}
 	return d
 }
 
@@ -312,6 +325,13 @@ func OptionsFromTrace(tr *sched.Trace) (Options, error) {
 	}
 	if w.WidePartition, err = strconv.ParseBool(wide); err != nil {
 		return opts, fmt.Errorf("trace parameter wide-partition=%q: %v", wide, err)
+	}
+	narrow, err := get("narrow-reads")
+	if err != nil {
+		return opts, err
+	}
+	if w.NarrowReads, err = strconv.ParseBool(narrow); err != nil {
+		return opts, fmt.Errorf("trace parameter narrow-reads=%q: %v", narrow, err)
 	}
 	return opts, opts.Check()
 }

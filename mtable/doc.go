@@ -119,7 +119,9 @@
 // and PREFER_NEW it reads each chunk of rows from the old table first, to
 // copy those not yet in the new one. A batch of n operations thus costs
 // about n/14 reads of the new table (twice that in PREFER_NEW), then the
-// write. Up to 99 operations work in every state.
+// write. Up to 99 operations work in every state. WithKeysPerRead names
+// fewer rows a read (with 1, every read of a batch's rows is a point
+// query).
 //
 // Rows read in several chunks are read at several instants. A translated
 // batch is conditioned on every row it depends on (the ETag read, or an

@@ -173,7 +173,10 @@ func genWorld(t *rapid.T, opts ...mtable.Option) *world {
 			pl.newHasFlag = rapid.Bool().Draw(t, rk+".flag")
 		}
 	}
-	return buildWorldWide(state, meta, rows, rapid.Bool().Draw(t, "wide"), opts...)
+	wide := rapid.Bool().Draw(t, "wide")
+	// Fewer keys per read: batches and queries span several reads.
+	kpr := rapid.SampledFrom([]int{1, 2, mtable.MaxKeysPerRead}).Draw(t, "keysPerRead")
+	return buildWorldWide(state, meta, rows, wide, append([]mtable.Option{mtable.WithKeysPerRead(kpr)}, opts...)...)
 }
 
 // fataler is what the checks need of *testing.T and *rapid.T.

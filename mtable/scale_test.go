@@ -277,3 +277,27 @@ func TestRetryMigratesUnreadChunks(t *testing.T) {
 		t.Fatalf("r30 after the batch: %v %v %v, want v=1", e, ok, err)
 	}
 }
+
+// TestKeysPerRead: WithKeysPerRead bounds the rows one read of a batch
+// names; values outside 1..MaxKeysPerRead mean the default.
+func TestKeysPerRead(t *testing.T) {
+	ctx := context.Background()
+	ops := make([]spec.Op, 30)
+	for i := range ops {
+		ops[i] = spec.Op{Kind: spec.InsertOrReplace, Entity: row("p", fmt.Sprintf("r%02d", i), "", spec.Props{})}
+	}
+	for _, tt := range []struct {
+		n, reads int
+	}{{1, 30}, {2, 15}, {14, 3}, {0, 3}, {15, 3}, {-1, 3}} {
+		t.Run(fmt.Sprint(tt.n), func(t *testing.T) {
+			f := newFixture(mtable.UseNewHideMetadata, nil, nil)
+			h := &hooked{Table: f.new}
+			if _, err := mtable.New(f.old, h, f.cfg, mtable.WithKeysPerRead(tt.n)).ExecuteBatch(ctx, ops); err != nil {
+				t.Fatal(err)
+			}
+			if h.queries != tt.reads {
+				t.Errorf("a batch of 30 read the new table %d times, want %d", h.queries, tt.reads)
+			}
+		})
+	}
+}

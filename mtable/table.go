@@ -14,10 +14,11 @@ import (
 // service distributes. It is safe for concurrent use. See the package
 // documentation for what it guarantees.
 type Table struct {
-	old, new spec.Table
-	cfg      ConfigService
-	bug      Bug
-	mon      Monitor
+	old, new    spec.Table
+	cfg         ConfigService
+	bug         Bug
+	mon         Monitor
+	keysPerRead int // rows named in one read (WithKeysPerRead)
 }
 
 var _ spec.Table = (*Table)(nil)
@@ -27,7 +28,7 @@ var _ spec.Table = (*Table)(nil)
 // new tables and the same configuration service.
 func New(old, new spec.Table, cfg ConfigService, opts ...Option) *Table {
 	o := buildOptions(opts)
-	return &Table{old: old, new: new, cfg: cfg, bug: o.bug, mon: o.mon}
+	return &Table{old: old, new: new, cfg: cfg, bug: o.bug, mon: o.mon, keysPerRead: o.keysPerRead}
 }
 
 func (t *Table) is(b Bug) bool { return t.bug == b }
@@ -209,13 +210,8 @@ func (t *Table) ensureSwitched(ctx context.Context, pk string) error {
 	}
 }
 
-// keysPerRead is how many rows one read of the write path names: a
-// filter "PartitionKey eq 'p' and (RowKey eq 'a' or ...)" with one
-// comparison per row, within Azure's limit (spec.MaxComparisons).
-const keysPerRead = spec.MaxComparisons - 1
-
 // keysFilter matches the rows of partition pk with the given RowKeys (at
-// most keysPerRead of them).
+// most MaxKeysPerRead of them).
 func keysFilter(pk string, keys []string) spec.Filter {
 	return spec.AndFilters(spec.PartitionFilter(pk), anyRowKey(keys))
 }
@@ -239,11 +235,11 @@ func anyRowKey(keys []string) spec.Filter {
 // fetches.
 type chunk struct{ lo, hi int }
 
-// chunks splits a batch, in order, into runs of keysPerRead operations.
-func chunks(n int) []chunk {
+// chunks splits a batch of n operations, in order, into runs of size.
+func chunks(n, size int) []chunk {
 	var out []chunk
-	for lo := 0; lo < n; lo += keysPerRead {
-		out = append(out, chunk{lo, min(lo+keysPerRead, n)})
+	for lo := 0; lo < n; lo += size {
+		out = append(out, chunk{lo, min(lo+size, n)})
 	}
 	return out
 }
@@ -343,7 +339,7 @@ func conditional(k spec.OpKind) bool {
 
 // batchNew is the new-table path (section 3.3 steps 1 to 5).
 //
-// The rows of a batch of more than keysPerRead operations are read in
+// The rows of a batch of more than t.keysPerRead operations are read in
 // chunks (see readChunk), at different instants. A translated batch is
 // conditioned on every row read (an ETag, or an Insert for a row read as
 // absent), or is unconditional where the caller's operation is, so its
@@ -363,11 +359,11 @@ func (t *Table) batchNew(ctx context.Context, state State, pk string, ops []spec
 		}
 	}
 	keep := state <= UseNewWithTombstones
-	parts := chunks(len(ops))
+	parts := chunks(len(ops), t.keysPerRead)
 	keys := rowKeys(ops)
 	readIn := make([]int, len(ops)) // the chunk whose read fetched op i's row
 	for i := range ops {
-		readIn[i] = i / keysPerRead
+		readIn[i] = i / t.keysPerRead
 	}
 	// Copying a chunk's rows from the old table is needed once: copied
 	// rows stay in the new table and old rows no longer change. An
@@ -757,7 +753,7 @@ func (t *Table) queryOverlay(ctx context.Context, pk string, filter spec.Filter)
 				keys = append(keys, e.RowKey)
 			}
 		}
-		budget := spec.MaxComparisons - 1 - spec.CountComparisons(g)
+		budget := min(spec.MaxComparisons-1-spec.CountComparisons(g), t.keysPerRead)
 		if len(keys) > budget {
 			shadowed = map[string]bool{}
 			if keys, err = t.shadowCheck(ctx, pk, cands, keys, budget, shadowed); err != nil {
@@ -787,7 +783,7 @@ func (t *Table) queryOverlay(ctx context.Context, pk string, filter spec.Filter)
 
 // shadowCheck handles old candidate rows whose keys do not fit in the
 // final new-table read (more than budget). It looks the keys up in the
-// new table, keysPerRead at a time, and marks in shadowed those present
+// new table, t.keysPerRead at a time, and marks in shadowed those present
 // there: such a row stays in the new table, and whether it matches the
 // filter then decides. If the absent keys still exceed the budget, their
 // old rows are copied to the new table (the partition is SWITCHED, so a
@@ -795,8 +791,8 @@ func (t *Table) queryOverlay(ctx context.Context, pk string, filter spec.Filter)
 // the keys the final read must still name.
 func (t *Table) shadowCheck(ctx context.Context, pk string, cands []spec.Entity, keys []string, budget int, shadowed map[string]bool) ([]string, error) {
 	var absent []string
-	for lo := 0; lo < len(keys); lo += keysPerRead {
-		part := keys[lo:min(lo+keysPerRead, len(keys))]
+	for lo := 0; lo < len(keys); lo += t.keysPerRead {
+		part := keys[lo:min(lo+t.keysPerRead, len(keys))]
 		rows, err := t.new.QueryAtomic(ctx, keysFilter(pk, part))
 		t.note(ctx, Annotation{})
 		if err != nil {
