@@ -107,6 +107,11 @@ func newWorld(opts Options) *world {
 	w.advanced = sched.NewCond(&w.advance)
 	w.config = mtable.NewMemConfig(mtable.UseOldHideMetadata)
 	w.wl = opts.Workload
+	// Until load runs, the tables are empty, and that is the initial
+	// revision: a run that ends before it (a step bound of one step, a
+	// replay that diverges in the workload's first draws) still has one
+	// for the oracles and the history to start from.
+	w.revs = []spec.Rows{{}}
 	return w
 }
 
