@@ -1,6 +1,7 @@
 package harness_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/migratingtable/migratingtable/harness"
@@ -41,6 +42,43 @@ func TestRunEndsBeforeLoad(t *testing.T) {
 			}
 			if h := it.History(); len(h.Initial) != 0 || len(h.Calls) != 0 {
 				t.Errorf("history got %d initial rows and %d calls, want none", len(h.Initial), len(h.Calls))
+			}
+		})
+	}
+}
+
+// TestWorkloadValidate: every parameter a trace file can carry is
+// checked, so an edited file is refused before it runs instead of
+// panicking in a machine (initial rows listed twice) or overflowing a
+// sum of weights into a Choose bound.
+func TestWorkloadValidate(t *testing.T) {
+	const maxInt = int(^uint(0) >> 1)
+	tests := []struct {
+		name string
+		edit func(*harness.Workload)
+		want string // substring of the error; "" for none
+	}{
+		{"default", func(*harness.Workload) {}, ""},
+		{"initial row twice", func(w *harness.Workload) { w.InitialRows = []int{0, 1, 0} }, "initial row 0 listed twice"},
+		{"initial row out of range", func(w *harness.Workload) { w.InitialRows = []int{6} }, "initial row 6 out of range"},
+		{"latency negative", func(w *harness.Workload) { w.Latency = -1 }, "latency -1 out of range 0..100"},
+		{"latency huge", func(w *harness.Workload) { w.Latency = maxInt }, "out of range 0..100"},
+		{"weights overflow", func(w *harness.Workload) { w.BatchWeight, w.QueryWeight = maxInt, maxInt }, "call weights must be in 0..1000"},
+		{"weight negative", func(w *harness.Workload) { w.StreamWeight = -1 }, "call weights"},
+		{"weights all zero", func(w *harness.Workload) { w.BatchWeight, w.QueryWeight, w.RetrieveWeight, w.StreamWeight = 0, 0, 0, 0 }, "not all 0"},
+		{"weights at the bound", func(w *harness.Workload) { w.BatchWeight = 1000 }, ""},
+		{"apps", func(w *harness.Workload) { w.Apps = 17 }, "apps 17"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := harness.DefaultWorkload()
+			tt.edit(&w)
+			err := w.Validate()
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("Validate: got %v, want nil", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("Validate: got %v, want an error containing %q", err, tt.want)
 			}
 		})
 	}

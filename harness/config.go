@@ -23,7 +23,8 @@ type Workload struct {
 	// RowKeys is the number of row keys per partition ("0" .. RowKeys-1).
 	RowKeys int
 	// InitialRows lists the row keys present at the start in every
-	// partition of the old table except the first EmptyPartitions.
+	// partition of the old table except the first EmptyPartitions, each
+	// at most once.
 	InitialRows []int
 	// EmptyPartitions is how many partitions (the first ones in key
 	// order) start empty, so writers create partitions behind the
@@ -32,7 +33,7 @@ type Workload struct {
 	// MaxBatch is the largest batch an application writes.
 	MaxBatch int
 	// Weights of the call kinds: batch, atomic query, retrieve, streamed
-	// query. A kind with weight 0 never occurs.
+	// query, each 0..1000. A kind with weight 0 never occurs.
 	BatchWeight, QueryWeight, RetrieveWeight, StreamWeight int
 	// FollowMigration makes each application machine, before each call,
 	// choose a client state and wait until the migrator has pushed at
@@ -56,9 +57,9 @@ type Workload struct {
 	// one application machine is slow.
 	// Different bugs need different shapes; a mixture reaches them all.
 	Swarm bool
-	// Latency, when positive, makes each batch and atomic query on a
-	// backend table take 0..Latency extra scheduling steps (chosen by the
-	// strategy), as a slow round trip would.
+	// Latency, when positive (at most 100), makes each batch and atomic
+	// query on a backend table take 0..Latency extra scheduling steps
+	// (chosen by the strategy), as a slow round trip would.
 	Latency int
 }
 
@@ -95,6 +96,15 @@ func DefaultWorkload() Workload {
 	}
 }
 
+// Bounds of Validate beyond those of the shape: a weight or a latency
+// past them only slows a run down (and their sum could overflow).
+const (
+	maxWeight  = 1000
+	maxLatency = 100
+)
+
+func inRange(n, lo, hi int) bool { return lo <= n && n <= hi }
+
 // Validate reports the first unusable parameter.
 func (w Workload) Validate() error {
 	switch {
@@ -110,14 +120,22 @@ func (w Workload) Validate() error {
 		return fmt.Errorf("workload: empty partitions %d out of range 0..%d (partitions)", w.EmptyPartitions, w.Partitions)
 	case w.MaxBatch < 1 || w.MaxBatch > w.RowKeys:
 		return fmt.Errorf("workload: max batch %d out of range 1..%d (row keys)", w.MaxBatch, w.RowKeys)
-	case w.BatchWeight < 0 || w.QueryWeight < 0 || w.RetrieveWeight < 0 || w.StreamWeight < 0 ||
+	case !inRange(w.BatchWeight, 0, maxWeight) || !inRange(w.QueryWeight, 0, maxWeight) ||
+		!inRange(w.RetrieveWeight, 0, maxWeight) || !inRange(w.StreamWeight, 0, maxWeight) ||
 		w.BatchWeight+w.QueryWeight+w.RetrieveWeight+w.StreamWeight == 0:
-		return fmt.Errorf("workload: call weights must be >= 0 and not all 0")
+		return fmt.Errorf("workload: call weights must be in 0..%d and not all 0", maxWeight)
+	case !inRange(w.Latency, 0, maxLatency):
+		return fmt.Errorf("workload: latency %d out of range 0..%d", w.Latency, maxLatency)
 	}
+	seen := map[int]bool{}
 	for _, r := range w.InitialRows {
 		if r < 0 || r >= w.RowKeys {
 			return fmt.Errorf("workload: initial row %d out of range 0..%d", r, w.RowKeys-1)
 		}
+		if seen[r] {
+			return fmt.Errorf("workload: initial row %d listed twice", r)
+		}
+		seen[r] = true
 	}
 	return nil
 }
