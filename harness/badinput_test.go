@@ -1,6 +1,8 @@
 package harness_test
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -82,4 +84,114 @@ func TestWorkloadValidate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestExploreValidateLimits: values of the command line's flags that
+// would exhaust memory or time, or wrap around, are refused.
+func TestExploreValidateLimits(t *testing.T) {
+	const maxInt = int(^uint(0) >> 1)
+	tests := []struct {
+		name string
+		edit func(*harness.ExploreConfig)
+		want string
+	}{
+		{"defaults", func(*harness.ExploreConfig) {}, ""},
+		{"depth at the limit", func(c *harness.ExploreConfig) { c.Depth = harness.MaxDepth }, ""},
+		{"depth huge", func(c *harness.ExploreConfig) { c.Depth = 1_000_000_000 }, "depth 1000000000 out of range 0..400"},
+		{"max steps huge", func(c *harness.ExploreConfig) { c.MaxSteps = maxInt }, "max steps"},
+		{"parallel huge", func(c *harness.ExploreConfig) { c.Parallel = 1_000_000 }, "parallel 1000000 out of range 1..256"},
+		{"parallel 0", func(c *harness.ExploreConfig) { c.Parallel = 0 }, "parallel 0"},
+		{"iterations huge", func(c *harness.ExploreConfig) { c.Iterations = maxInt }, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := harness.ExploreConfig{Options: harness.Options{Workload: harness.DefaultWorkload(), Bug: mtable.NoBug}, Strategy: "pct", Iterations: 1, Parallel: 1}
+			tt.edit(&c)
+			err := c.Validate()
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("Validate: got %v, want nil", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("Validate: got %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestShardSize(t *testing.T) {
+	const maxInt = int(^uint(0) >> 1)
+	tests := []struct{ iterations, shard, shards, want int }{
+		{10, 1, 3, 4}, {10, 2, 3, 3}, {10, 3, 3, 3}, {2, 3, 3, 0}, {0, 1, 1, 0}, {7, 1, 1, 7},
+		{maxInt, 1, 1, maxInt},
+		{maxInt, 2, maxInt, 1},      // (iterations-first+shards-1) overflowed to a negative count
+		{maxInt, maxInt, maxInt, 1}, // iteration maxInt-1
+		{maxInt - 1, maxInt, maxInt, 0},
+		{maxInt, 1, 2, maxInt/2 + 1},
+	}
+	for _, tt := range tests {
+		if got := harness.ShardSize(tt.iterations, tt.shard, tt.shards); got != tt.want {
+			t.Errorf("ShardSize(%d, %d, %d): got %d, want %d", tt.iterations, tt.shard, tt.shards, got, tt.want)
+		}
+	}
+}
+
+// TestExploreContextCancelled: a cancelled exploration stops starting
+// iterations, records the ones it ran (a prefix, in order) and says it
+// was interrupted; one that ran everything is not marked.
+func TestExploreContextCancelled(t *testing.T) {
+	for _, strategy := range []string{"portfolio", "dfs"} {
+		for _, parallel := range []int{1, 2} {
+			t.Run(fmt.Sprintf("%s/parallel=%d", strategy, parallel), func(t *testing.T) {
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				var seen []int
+				c := harness.ExploreConfig{Options: harness.Options{Workload: harness.DefaultWorkload(), Bug: mtable.NoBug},
+					Strategy: strategy, Seed: 1, Iterations: 1000, Parallel: parallel,
+					OnIteration: func(it *harness.Iteration) {
+						seen = append(seen, it.Index)
+						if len(seen) == 5 {
+							cancel()
+						}
+					}}
+				sum, err := harness.ExploreContext(ctx, c)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !sum.Interrupted {
+					t.Errorf("Interrupted got false, want true")
+				}
+				if sum.Iterations < 5 || sum.Iterations > 5+64*parallel || sum.Iterations != len(seen) {
+					t.Errorf("iterations got %d (callbacks %d), want 5 and at most those in flight", sum.Iterations, len(seen))
+				}
+				for i, idx := range seen {
+					if idx != i {
+						t.Fatalf("recorded iterations %v: want the prefix 0..%d in order", seen, len(seen)-1)
+					}
+				}
+			})
+		}
+	}
+	t.Run("cancelled before", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		sum, err := harness.ExploreContext(ctx, harness.ExploreConfig{Options: harness.Options{Workload: harness.DefaultWorkload(), Bug: mtable.NoBug},
+			Strategy: "random", Iterations: 10, Parallel: 2})
+		if err != nil || sum.Iterations != 0 || !sum.Interrupted {
+			t.Errorf("got %d iterations, interrupted %v, err %v; want 0, true, nil", sum.Iterations, sum.Interrupted, err)
+		}
+	})
+	t.Run("finished before", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		c := harness.ExploreConfig{Options: harness.Options{Workload: harness.DefaultWorkload(), Bug: mtable.NoBug},
+			Strategy: "random", Iterations: 3, Parallel: 1,
+			OnIteration: func(it *harness.Iteration) {
+				if it.Index == 2 {
+					cancel()
+				}
+			}}
+		sum, err := harness.ExploreContext(ctx, c)
+		if err != nil || sum.Iterations != 3 || sum.Interrupted {
+			t.Errorf("got %d iterations, interrupted %v, err %v; want 3, false, nil", sum.Iterations, sum.Interrupted, err)
+		}
+	})
 }
