@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,13 +15,16 @@ import (
 type allJSON struct {
 	Passed bool          `json:"passed"` // library clean, every bug but the benign ones found
 	Runs   []summaryJSON `json:"runs"`
+	// Interrupted: SIGINT stopped the table; Runs holds the runs made,
+	// the last one marked interrupted if it was cut short.
+	Interrupted bool `json:"interrupted,omitempty"`
 }
 
 // runAll runs the correct library for -iterations, then each bug until
 // its first failure (at most -iterations), and prints one table line
 // each: the time to the first failure is measured with -parallel
 // workers. Traces of the failures go to -out.
-func (c *config) runAll(stdout, stderr io.Writer) (int, error) {
+func (c *config) runAll(ctx context.Context, stdout, stderr io.Writer) (int, error) {
 	human := stdout
 	if c.json {
 		human = stderr
@@ -44,7 +48,11 @@ func (c *config) runAll(stdout, stderr io.Writer) (int, error) {
 				path, werr = saveTrace(c.out, traceName(b, it.Index), it)
 			}
 		}
-		sum, err := harness.Explore(ec)
+		if ctx.Err() != nil {
+			all.Interrupted = true
+			break
+		}
+		sum, err := harness.ExploreContext(ctx, ec)
 		if err != nil {
 			return exitUsage, err
 		}
@@ -63,6 +71,9 @@ func (c *config) runAll(stdout, stderr io.Writer) (int, error) {
 		}
 		secs := fmt.Sprintf("%.3fs", sum.Elapsed.Seconds())
 		switch {
+		case sum.Interrupted && sum.First == nil:
+			all.Interrupted = true
+			fmt.Fprintf(human, "%-42s %-10s %9s  %-8s %9s\n", label, "interrupted", fmt.Sprintf("(%d its)", sum.Iterations), c.strategy, secs)
 		case sum.First != nil:
 			result := "found"
 			if b == mtable.NoBug {
@@ -81,16 +92,23 @@ func (c *config) runAll(stdout, stderr io.Writer) (int, error) {
 			fmt.Fprintf(human, "%-42s %-10s %9s  %-8s %9s\n", label, result, fmt.Sprintf("(%d its)", sum.Iterations), c.strategy, secs)
 		}
 	}
-	if all.Passed {
+	switch {
+	case all.Interrupted:
+		all.Passed = false
+		fmt.Fprintf(human, "interrupted: the table is incomplete\n")
+	case all.Passed:
 		fmt.Fprintf(human, "passed: the correct library is clean and every bug but the benign one is found\n")
-	} else {
+	default:
 		fmt.Fprintf(human, "FAILED: the correct library failed or a bug was not found\n")
 	}
 	if c.json {
 		b, _ := json.MarshalIndent(all, "", "  ")
 		fmt.Fprintf(stdout, "%s\n", b)
 	}
-	if !all.Passed {
+	switch {
+	case all.Interrupted:
+		return exitInterrupted, nil
+	case !all.Passed:
 		return exitFailure, nil
 	}
 	return exitPass, nil

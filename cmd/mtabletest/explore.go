@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -28,6 +29,8 @@ type summaryJSON struct {
 	Iterations int    `json:"iterations"`        // iterations run
 	Failures   int    `json:"failures"`
 	Exhausted  bool   `json:"exhausted,omitempty"`
+	// Interrupted: SIGINT stopped the run after Iterations iterations.
+	Interrupted bool `json:"interrupted,omitempty"`
 
 	// The first failing iteration (null/empty when none).
 	FirstFailure *int   `json:"firstFailure"`
@@ -146,7 +149,7 @@ func (p *progress) clear() {
 	}
 }
 
-func (c *config) runExplore(stdout, stderr io.Writer) (code int, err error) {
+func (c *config) runExplore(ctx context.Context, stdout, stderr io.Writer) (code int, err error) {
 	ec := c.exploreConfig()
 	if err := ec.Validate(); err != nil {
 		return exitUsage, usagef("%v", err)
@@ -164,14 +167,15 @@ func (c *config) runExplore(stdout, stderr io.Writer) (code int, err error) {
 		firstPath string
 		flaky     []string
 	)
+	var sum harness.Summary
 	if c.historyOut != "" {
-		hw, err := openHistories(c.historyOut)
+		hw, err := openHistories(c.historyOut, c.histLimit, stderr)
 		if err != nil {
 			return exitUsage, err
 		}
 		ec.OnIteration = hw.add
 		defer func() {
-			if cerr := hw.close(); cerr != nil && err == nil {
+			if cerr := hw.close(sum.Interrupted); cerr != nil && err == nil {
 				code, err = exitUsage, cerr
 			}
 		}()
@@ -199,7 +203,7 @@ func (c *config) runExplore(stdout, stderr io.Writer) (code int, err error) {
 		pr = &progress{w: stderr}
 		ec.Progress = pr.update
 	}
-	sum, err := harness.Explore(ec)
+	sum, err = harness.ExploreContext(ctx, ec)
 	if pr != nil {
 		pr.clear()
 	}
@@ -228,7 +232,10 @@ func (c *config) runExplore(stdout, stderr io.Writer) (code int, err error) {
 		b, _ := json.MarshalIndent(js, "", "  ")
 		fmt.Fprintf(stdout, "%s\n", b)
 	}
-	if sum.Failures > 0 {
+	switch {
+	case sum.Interrupted:
+		return exitInterrupted, nil
+	case sum.Failures > 0:
 		return exitFailure, nil
 	}
 	return exitPass, nil
@@ -241,8 +248,13 @@ func (c *config) writeSummary(w io.Writer, sum harness.Summary, traces []string)
 		fmt.Fprintf(w, "; dfs explored every schedule")
 	}
 	fmt.Fprintln(w)
+	if sum.Interrupted {
+		fmt.Fprintf(w, "interrupted: %d of %d iterations planned were run\n", sum.Iterations, c.planned())
+	}
 	if sum.Failures == 0 {
-		if sum.Iterations < c.planned() && !sum.Exhausted {
+		if sum.Interrupted {
+			fmt.Fprintf(w, "no failure found in the iterations run\n")
+		} else if sum.Iterations < c.planned() && !sum.Exhausted {
 			fmt.Fprintf(w, "no failure found (%d of %d iterations planned)\n", sum.Iterations, c.planned())
 		} else {
 			fmt.Fprintf(w, "no failure found\n")
@@ -252,7 +264,7 @@ func (c *config) writeSummary(w io.Writer, sum harness.Summary, traces []string)
 	fmt.Fprintf(w, "first failure: iteration %d (%s, seed %d): %s\n", sum.First.Index, sum.First.Strategy, sum.First.Seed, sum.First.Failure.Kind)
 	fmt.Fprintf(w, "failures by kind:  %s\n", harness.SortedCounts(sum.ByKind))
 	fmt.Fprintf(w, "failures by check: %s\n", harness.SortedCounts(sum.ByCheck))
-	if !c.keepGoing {
+	if !c.keepGoing && !sum.Interrupted {
 		fmt.Fprintf(w, "stopped at the first failure (-keep-going runs every iteration)\n")
 	}
 	for _, p := range traces {
@@ -273,7 +285,7 @@ func rate(sum harness.Summary) float64 {
 func (c *config) summaryJSON(sum harness.Summary, traces []string, firstPath string, failing []int) summaryJSON {
 	js := summaryJSON{
 		Seed: c.seed, Strategy: c.strategy, Bug: bugName(c.bug),
-		Planned: c.planned(), Iterations: sum.Iterations, Failures: sum.Failures, Exhausted: sum.Exhausted,
+		Planned: c.planned(), Iterations: sum.Iterations, Failures: sum.Failures, Exhausted: sum.Exhausted, Interrupted: sum.Interrupted,
 		ByKind: sum.ByKind, ByCheck: sum.ByCheck, TraceFiles: traces, FailingIterations: []int{},
 		ElapsedSeconds: sum.Elapsed.Seconds(), IterationsPerSecond: rate(sum),
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -120,18 +119,6 @@ func writeFileReplacing(path string, data []byte) error {
 		os.Remove(tmp.Name())
 	}
 	return werr
-}
-
-// writeJSONFile writes v, indented, to path.
-func writeJSONFile(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return fmt.Errorf("-history-out %s: %v", path, err)
-	}
-	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("-history-out: %v", err)
-	}
-	return nil
 }
 
 // readTrace reads and parses a trace file; its errors name the file.

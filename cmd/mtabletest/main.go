@@ -60,7 +60,27 @@
 // -history-out FILE writes the recorded history of every iteration run
 // (of the replayed run with -replay) as a JSON array of harness.History,
 // in iteration order, for an external linearizability checker; each is
-// written as its iteration completes.
+// written as its iteration completes. Before a history would take the
+// file past -history-limit (default 1 GiB, about 200,000 iterations of
+// the default workload; 0 for none), recording stops, with a line on
+// standard error; the run goes on. When recording stopped early, at the
+// limit or on SIGINT, the array's last element is a note instead of a
+// history, an object without the "iteration" field every history has:
+//
+//	{"note":"not every iteration run is here: ...","histories":812,"truncated":true,"limitBytes":4194304}
+//
+// The array is always closed: the file is valid JSON.
+//
+// # Interrupting
+//
+// On SIGINT no iteration starts any more; the ones running finish (each
+// takes milliseconds), and the command prints the report of the first
+// failure among the iterations run, if any, and the summary of what ran,
+// marked interrupted, writes the -json summary ("interrupted": true) and
+// closes -history-out as for a complete run, then exits 130. -bug all and
+// -seeds stop after the bug being explored; a replay, which cannot stop
+// halfway, reports and exits 130. A second SIGINT ends the process at
+// once.
 //
 // # The bug table
 //
@@ -75,8 +95,8 @@
 //
 // -seeds DIR explores each bug switch (or only -bug) with the other
 // flags (-iterations defaults to 5000 here) and writes its first failing
-// trace to DIR/bug-N-Name.trace, replacing the file deliberately. The corpus in testdata/seeds is
-// replayed by this package's tests.
+// trace to DIR/bug-N-Name.trace, replacing the file deliberately. The
+// corpus in testdata/seeds is replayed by this package's tests.
 //
 // # Exit status
 //
@@ -84,15 +104,37 @@
 // found (or the replayed failure reproduced); 2: bad usage or bad input:
 // an unknown flag or flag value, an unknown bug, an unreadable or
 // corrupt trace file, a replay whose schedule diverged, or a file that
-// could not be written. Errors are one line on standard error, starting
-// "mtabletest: ". (go run prints a non-zero status as "exit status N" and
-// then exits 1 itself; scripts that need the code run the built binary.)
+// could not be written; 130: interrupted by SIGINT. Errors
+// are one line on standard error, starting "mtabletest: ". (go run
+// prints a non-zero status as "exit status N" and then exits 1 itself;
+// scripts that need the code run the built binary.)
 package main
 
 import (
+	"context"
+	"fmt"
 	"os"
+	"os/signal"
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	// The first SIGINT cancels the run's context: the run stops as the
+	// usage text says. stop then restores the default action, so a
+	// second SIGINT ends the process at once.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	noted := make(chan struct{})
+	stopNote := context.AfterFunc(ctx, func() {
+		defer close(noted)
+		stop()
+		if isTerminal(os.Stderr) {
+			fmt.Fprint(os.Stderr, "\r\x1b[K") // over the progress line
+		}
+		fmt.Fprintf(os.Stderr, "mtabletest: interrupted: finishing the iterations in flight (interrupt again to quit at once)\n")
+	})
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	if !stopNote() {
+		<-noted // the note is being written: not cut off by the exit
+	}
+	stop()
+	os.Exit(code)
 }

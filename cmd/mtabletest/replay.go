@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -23,6 +24,7 @@ type replayJSON struct {
 	RecordedKind string `json:"recordedKind,omitempty"`
 	Reproduced   bool   `json:"reproduced"`
 	Diverged     bool   `json:"diverged"`
+	Interrupted  bool   `json:"interrupted,omitempty"`
 }
 
 // recordedIteration returns the iteration index a saved trace's comment
@@ -39,7 +41,7 @@ func recordedIteration(tr *sched.Trace) int {
 	return 0
 }
 
-func (c *config) runReplay(stdout, stderr io.Writer) (int, error) {
+func (c *config) runReplay(ctx context.Context, stdout, stderr io.Writer) (int, error) {
 	tr, err := readTrace(c.replay)
 	if err != nil {
 		return exitUsage, err
@@ -84,7 +86,12 @@ func (c *config) runReplay(stdout, stderr io.Writer) (int, error) {
 		fmt.Fprintf(human, "timeline written to %s\n\n", c.html)
 	}
 	if c.historyOut != "" {
-		if err := writeJSONFile(c.historyOut, []*harness.History{it.History()}); err != nil {
+		hw, err := openHistories(c.historyOut, c.histLimit, stderr)
+		if err != nil {
+			return exitUsage, err
+		}
+		hw.add(it)
+		if err := hw.close(false); err != nil {
 			return exitUsage, err
 		}
 	}
@@ -122,6 +129,13 @@ func (c *config) runReplay(stdout, stderr io.Writer) (int, error) {
 			fmt.Fprintf(human, "\nnote: the file recorded a failure of kind %s; the replay failed with %s\n", recKind, it.Failure.Kind)
 		}
 		code = exitFailure
+	}
+	if ctx.Err() != nil && result == nil {
+		// SIGINT came while the replay ran; it cannot stop halfway, and
+		// its report is complete, but the command was asked to stop.
+		js.Interrupted = true
+		fmt.Fprintf(human, "interrupted (the replay had run to its end)\n")
+		code = exitInterrupted
 	}
 	if c.json {
 		b, _ := json.MarshalIndent(js, "", "  ")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,9 +17,10 @@ import (
 
 // Exit codes.
 const (
-	exitPass    = 0 // no failure found
-	exitFailure = 1 // a failure found (or reproduced)
-	exitUsage   = 2 // bad usage or bad input
+	exitPass        = 0   // no failure found
+	exitFailure     = 1   // a failure found (or reproduced)
+	exitUsage       = 2   // bad usage or bad input
+	exitInterrupted = 130 // stopped by SIGINT (128 + the signal's number, as a shell reports it)
 )
 
 // Defaults that -h states.
@@ -51,6 +53,7 @@ type config struct {
 	json       bool
 	verbose    bool
 	historyOut string
+	histLimit  int64
 	seeds      string
 
 	set map[string]bool // flags given on the command line
@@ -153,8 +156,14 @@ func newFlagSet(c *config) *flag.FlagSet {
 		"print a JSON summary on stdout (the human-readable output goes to stderr)")
 	fs.BoolVar(&c.verbose, "v", false, "print the full step trace of the failing (or replayed) run")
 	fs.StringVar(&c.historyOut, "history-out", "",
-		"write the recorded history of every iteration run (or of the replayed run) to `FILE`, a\n"+
-			"JSON array for an external linearizability checker, written as the iterations complete")
+		"write the recorded history of every iteration run (or of the replayed run) to `FILE`:\n"+
+			"a JSON array for an external linearizability checker, written as the iterations\n"+
+			"complete; if recording stopped early (-history-limit, SIGINT), its last element is a\n"+
+			"note: an object with \"note\" and no \"iteration\" field")
+	c.histLimit = defaultHistoryLimit
+	fs.Var(sizeFlag{&c.histLimit}, "history-limit",
+		"stop recording -history-out before the file grows past `SIZE` (e.g. 500M, 2G, or bytes;\n"+
+			"0: no limit), with a note in the file and on stderr; the run goes on")
 	fs.StringVar(&c.seeds, "seeds", "",
 		"regenerate the seed corpus in `DIR`: explore each bug (or only -bug) for up to -iterations\n"+
 			"(here 5000 unless given) and write its first failing trace to DIR/bug-N-Name.trace,\n"+
@@ -183,10 +192,17 @@ Flags:
 const usageTail = `
 Exit status: 0 no failure found (or the replayed run passed); 1 a failure
 found (or the replayed failure reproduced); 2 bad usage or bad input (a bad
-flag value, an unknown bug, an unreadable or corrupt trace file, a replay
-whose schedule diverged, a file that could not be written). Note that go run
-prints a non-zero status as "exit status N" and then exits 1 itself: scripts
-that need the code run the built binary (go build ./cmd/mtabletest).
+flag value, an unknown bug, an unreadable, corrupt or diverging trace file, a
+file that could not be written); 130 interrupted. Note that go run prints a
+non-zero status as "exit status N" and then exits 1 itself: scripts that need
+the code run the built binary (go build ./cmd/mtabletest).
+
+SIGINT (Ctrl-C): no iteration starts after it; the ones running finish, and
+the report of the first failure among the iterations run, the summary and the
+-json and -history-out output (closed, valid JSON) are written as for a
+complete run, marked interrupted; then the command exits 130. A second SIGINT
+exits at once.
+
 `
 
 func writeUsage(w io.Writer, fs *flag.FlagSet) {
@@ -215,7 +231,9 @@ func parseArgs(args []string, stdout io.Writer) (*config, error) {
 	return c, c.check()
 }
 
-// check rejects flag combinations that make no sense.
+// check rejects flag values and combinations that make no sense, and
+// every file the run would write that it must not, before anything is
+// run or written.
 func (c *config) check() error {
 	switch {
 	case c.iterations < 0:
@@ -226,6 +244,8 @@ func (c *config) check() error {
 		return usagef("-max-steps %d: want a bound >= 0", c.maxSteps)
 	case c.parallel < 0:
 		return usagef("-parallel %d: want a number of workers >= 0", c.parallel)
+	case c.set["history-limit"] && c.historyOut == "":
+		return usagef("-history-limit needs -history-out FILE")
 	case c.html != "" && c.replay == "":
 		return usagef("-html needs -replay FILE: the timeline shows a replayed run")
 	case c.replay != "" && c.seeds != "":
@@ -257,15 +277,16 @@ func (c *config) check() error {
 
 // run is the command: it parses args, does the work and returns the exit
 // code. Human-readable output goes to stdout (stderr with -json); errors
-// and the progress display go to stderr.
-func run(args []string, stdout, stderr io.Writer) int {
+// and the progress display go to stderr. Cancelling ctx (main does on
+// SIGINT) stops the run as the usage text says.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	c, err := parseArgs(args, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitPass
 	}
 	if err == nil {
 		var code int
-		code, err = c.dispatch(stdout, stderr)
+		code, err = c.dispatch(ctx, stdout, stderr)
 		if err == nil {
 			return code
 		}
@@ -276,19 +297,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return exitUsage
 }
 
-func (c *config) dispatch(stdout, stderr io.Writer) (int, error) {
+func (c *config) dispatch(ctx context.Context, stdout, stderr io.Writer) (int, error) {
 	switch {
 	case c.bugList:
 		writeBugList(stdout)
 		return exitPass, nil
 	case c.bugAll:
-		return c.runAll(stdout, stderr)
+		return c.runAll(ctx, stdout, stderr)
 	case c.replay != "":
-		return c.runReplay(stdout, stderr)
+		return c.runReplay(ctx, stdout, stderr)
 	case c.seeds != "":
-		return c.runSeeds(stdout, stderr)
+		return c.runSeeds(ctx, stdout, stderr)
 	}
-	return c.runExplore(stdout, stderr)
+	return c.runExplore(ctx, stdout, stderr)
 }
 
 func writeBugList(w io.Writer) {

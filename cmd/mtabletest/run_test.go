@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -26,7 +27,7 @@ type result struct {
 func runCmd(t *testing.T, args ...string) result {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code := run(args, &out, &errb)
+	code := run(context.Background(), args, &out, &errb)
 	return result{code, out.String(), errb.String()}
 }
 
@@ -120,7 +121,8 @@ func TestHelp(t *testing.T) {
 		t.Fatalf("-h: exit code got %d, want 0", r.code)
 	}
 	for _, w := range []string{"-iterations", "-seed", "314159", "-bug all", "-bug list", "reproducible", "-bug", "-strategy", "-depth", "-max-steps",
-		"-parallel", "GOMAXPROCS", "-shard", "-replay", "-html", "-out", "mtabletest-out", "-keep-going", "-json", "-v", "-history-out", "-seeds", "Exit status"} {
+		"-parallel", "GOMAXPROCS", "-shard", "-replay", "-html", "-out", "mtabletest-out", "-keep-going", "-json", "-v", "-history-out", "-seeds", "Exit status",
+		"-history-limit", "1GiB", "130 interrupted", "SIGINT"} {
 		if !strings.Contains(r.stdout, w) {
 			t.Errorf("-h output lacks %q", w)
 		}

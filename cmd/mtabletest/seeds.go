@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -25,7 +26,7 @@ func seedFile(b mtable.Bug) string { return bugStem(b) + ".trace" }
 // it explores like a plain run and writes the first failing trace to
 // c.seeds/bug-N-Name.trace, replacing it. It exits 1 if a bug that is
 // not believed benign was not found.
-func (c *config) runSeeds(stdout, stderr io.Writer) (int, error) {
+func (c *config) runSeeds(ctx context.Context, stdout, stderr io.Writer) (int, error) {
 	bugs := mtable.Bugs()
 	if c.set["bug"] {
 		if c.bug == mtable.NoBug {
@@ -51,11 +52,20 @@ func (c *config) runSeeds(stdout, stderr io.Writer) (int, error) {
 		if err := ec.Validate(); err != nil {
 			return exitUsage, usagef("%v", err)
 		}
-		sum, err := harness.Explore(ec)
+		if ctx.Err() != nil {
+			break
+		}
+		// An interrupted exploration ran a prefix of the iterations, so a
+		// failure it found is the first one all the same.
+		sum, err := harness.ExploreContext(ctx, ec)
 		if err != nil {
 			return exitUsage, err
 		}
 		label := fmt.Sprintf("bug %2d %-38s", int(b), b)
+		if sum.First == nil && sum.Interrupted {
+			fmt.Fprintf(stdout, "%s interrupted after %d iterations; %s left as it was\n", label, sum.Iterations, seedFile(b))
+			break
+		}
 		if sum.First == nil {
 			note := ""
 			if believedBenign[b] {
@@ -75,6 +85,10 @@ func (c *config) runSeeds(stdout, stderr io.Writer) (int, error) {
 			return exitUsage, fmt.Errorf("-seeds: %v", err)
 		}
 		fmt.Fprintf(stdout, "%s iteration %4d  %-6s %6.2fs  %-10s -> %s\n", label, sum.First.Index, sum.First.Strategy, sum.Elapsed.Seconds(), sum.First.Failure.Kind, path)
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintf(stdout, "interrupted: the remaining bugs were not explored\n")
+		return exitInterrupted, nil
 	}
 	if missed > 0 {
 		fmt.Fprintf(stdout, "%d bug(s) not found: raise -iterations or look at the harness\n", missed)
