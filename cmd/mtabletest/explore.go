@@ -169,7 +169,7 @@ func (c *config) runExplore(ctx context.Context, stdout, stderr io.Writer) (code
 	)
 	var sum harness.Summary
 	if c.historyOut != "" {
-		hw, err := openHistories(c.historyOut, c.histLimit, stderr)
+		hw, err := openHistories(c.historyOut, c.histLimit, c.overwrite, stderr)
 		if err != nil {
 			return exitUsage, err
 		}

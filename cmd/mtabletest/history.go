@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 
@@ -33,8 +32,7 @@ const noteRoom = 512
 // ends with a note element instead of a history (historyNote), as it
 // does when the run was interrupted, and it is always closed.
 type historyWriter struct {
-	path    string
-	f       *os.File
+	o       *output
 	bw      *bufio.Writer
 	stderr  io.Writer
 	limit   int64 // 0: none
@@ -55,12 +53,12 @@ type historyNote struct {
 	Interrupted bool   `json:"interrupted,omitempty"`
 }
 
-func openHistories(path string, limit int64, stderr io.Writer) (*historyWriter, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+func openHistories(path string, limit int64, overwrite bool, stderr io.Writer) (*historyWriter, error) {
+	o, err := createOutput("-history-out", path, overwrite)
 	if err != nil {
-		return nil, fmt.Errorf("-history-out: %v", err)
+		return nil, err
 	}
-	h := &historyWriter{path: path, f: f, bw: bufio.NewWriter(f), stderr: stderr, limit: limit}
+	h := &historyWriter{o: o, bw: bufio.NewWriter(o), stderr: stderr, limit: limit}
 	h.write("[")
 	return h, nil
 }
@@ -90,7 +88,7 @@ func (h *historyWriter) add(it *harness.Iteration) {
 	if h.limit > 0 && h.written+int64(len(sep)+len(b))+noteRoom > h.limit {
 		h.full = true
 		fmt.Fprintf(h.stderr, "mtabletest: -history-out %s: stopped recording at the %s limit after %d histories (iteration %d was not recorded; -history-limit raises it)\n",
-			h.path, formatSize(h.limit), h.n, it.Index)
+			h.o.path, formatSize(h.limit), h.n, it.Index)
 		return
 	}
 	h.n++
@@ -99,7 +97,8 @@ func (h *historyWriter) add(it *harness.Iteration) {
 }
 
 // close ends the array, with the note when recording stopped at the
-// limit or the run was interrupted, and reports the first error.
+// limit or the run was interrupted, and reports the first error. On an
+// error a file this writer created or was replacing is dropped.
 func (h *historyWriter) close(interrupted bool) error {
 	if h.full || interrupted {
 		note := historyNote{Histories: h.n, Interrupted: interrupted}
@@ -122,13 +121,11 @@ func (h *historyWriter) close(interrupted bool) error {
 	if err := h.bw.Flush(); h.err == nil {
 		h.err = err
 	}
-	if err := h.f.Close(); h.err == nil {
-		h.err = err
-	}
 	if h.err != nil {
-		return fmt.Errorf("-history-out %s: %v", h.path, h.err)
+		h.o.Abort()
+		return fmt.Errorf("-history-out %s: %v", h.o.path, h.err)
 	}
-	return nil
+	return h.o.Commit()
 }
 
 // parseSize parses -history-limit: a whole number of bytes with an

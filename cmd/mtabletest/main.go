@@ -39,9 +39,11 @@
 // bug-7-EnsurePartitionSwitchedFromPopulated-it42.trace (nobug-it42.trace
 // for the correct library). The file holds the scheduler's decisions, the
 // run's parameters (so it is self-contained) and, as comment lines, the
-// failure kind and text. An existing file is never overwritten: if a
-// file of the same name holds the same trace it is reused, otherwise the
-// next free name (…-it42-2.trace, …) is taken.
+// failure kind and text. Nothing in -out is ever written over: if a
+// regular file of the same name holds the same trace it is reused;
+// anything else under that name (another file, a link, a FIFO, a
+// directory) is left alone and the next free name (…-it42-2.trace, …)
+// is taken. -out is created, with its parents, if missing.
 //
 // # Replay
 //
@@ -71,6 +73,21 @@
 //
 // The array is always closed: the file is valid JSON.
 //
+// # Files written
+//
+// -html, -history-out and -seeds' files follow one set of rules, checked
+// before the run starts. A missing file is created (its directory must
+// exist). An existing regular file is refused unless -overwrite is given
+// (-seeds replaces its own bug-N-Name.trace files, its purpose); it is
+// then replaced whole, through a temporary file beside it renamed over
+// it when complete, so it is never seen half written and a failed run
+// leaves it as it was. A character device or a FIFO (/dev/null, a
+// terminal, a named pipe, the pipe of bash's >(...)) is written through,
+// not replaced. A symbolic link is followed only to a character device
+// or FIFO (so /dev/stdout and /dev/fd/N work); a link to a regular file,
+// a directory or nothing is refused: name the file itself. Directories,
+// block devices and sockets are refused.
+//
 // # Interrupting
 //
 // On SIGINT no iteration starts any more; the ones running finish (each
@@ -95,8 +112,9 @@
 //
 // -seeds DIR explores each bug switch (or only -bug) with the other
 // flags (-iterations defaults to 5000 here) and writes its first failing
-// trace to DIR/bug-N-Name.trace, replacing the file deliberately. The
-// corpus in testdata/seeds is replayed by this package's tests.
+// trace to DIR/bug-N-Name.trace, replacing the file deliberately (a
+// regular file only; see Files written). The corpus in testdata/seeds is
+// replayed by this package's tests.
 //
 // # Exit status
 //
@@ -104,7 +122,7 @@
 // found (or the replayed failure reproduced); 2: bad usage or bad input:
 // an unknown flag or flag value, an unknown bug, an unreadable or
 // corrupt trace file, a replay whose schedule diverged, or a file that
-// could not be written; 130: interrupted by SIGINT. Errors
+// could not or must not be written; 130: interrupted by SIGINT. Errors
 // are one line on standard error, starting "mtabletest: ". (go run
 // prints a non-zero status as "exit status N" and then exits 1 itself;
 // scripts that need the code run the built binary.)

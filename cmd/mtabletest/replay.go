@@ -80,13 +80,13 @@ func (c *config) runReplay(ctx context.Context, stdout, stderr io.Writer) (int, 
 		if err != nil {
 			return exitUsage, err
 		}
-		if err := writeFileReplacing(c.html, page); err != nil {
-			return exitUsage, fmt.Errorf("-html: %v", err)
+		if err := writeOutput("-html", c.html, page, c.overwrite); err != nil {
+			return exitUsage, err
 		}
 		fmt.Fprintf(human, "timeline written to %s\n\n", c.html)
 	}
 	if c.historyOut != "" {
-		hw, err := openHistories(c.historyOut, c.histLimit, stderr)
+		hw, err := openHistories(c.historyOut, c.histLimit, c.overwrite, stderr)
 		if err != nil {
 			return exitUsage, err
 		}

@@ -54,6 +54,7 @@ type config struct {
 	verbose    bool
 	historyOut string
 	histLimit  int64
+	overwrite  bool
 	seeds      string
 
 	set map[string]bool // flags given on the command line
@@ -147,8 +148,12 @@ func newFlagSet(c *config) *flag.FlagSet {
 		"run only the iterations i with i % N == K-1 (`K/N`, 1 <= K <= N); the N shards of a\n"+
 			"run together run exactly its iterations, so a long run can be spread over a CI matrix")
 	fs.StringVar(&c.replay, "replay", "", "replay the trace `FILE` step for step and print its report")
-	fs.StringVar(&c.html, "html", "", "with -replay: write the replayed run as a timeline page to `OUT.html`")
-	fs.StringVar(&c.out, "out", defaultOut, "write failing traces to `DIR` (created if missing; files are never overwritten)")
+	fs.StringVar(&c.html, "html", "", "with -replay: write the replayed run as a timeline page to `OUT.html` (see Files)")
+	fs.StringVar(&c.out, "out", defaultOut, "write failing traces to `DIR` (created if missing; nothing in it is ever written over:\n"+
+		"see Files)")
+	fs.BoolVar(&c.overwrite, "overwrite", false,
+		"let -html and -history-out replace an existing regular file (never a link, device or\n"+
+			"directory); without it they refuse one")
 	fs.BoolVar(&c.keepGoing, "keep-going", false,
 		fmt.Sprintf("run every iteration and count all failures instead of stopping at the first\n"+
 			"(traces are written for the first %d)", maxTraceFiles))
@@ -156,10 +161,10 @@ func newFlagSet(c *config) *flag.FlagSet {
 		"print a JSON summary on stdout (the human-readable output goes to stderr)")
 	fs.BoolVar(&c.verbose, "v", false, "print the full step trace of the failing (or replayed) run")
 	fs.StringVar(&c.historyOut, "history-out", "",
-		"write the recorded history of every iteration run (or of the replayed run) to `FILE`:\n"+
-			"a JSON array for an external linearizability checker, written as the iterations\n"+
-			"complete; if recording stopped early (-history-limit, SIGINT), its last element is a\n"+
-			"note: an object with \"note\" and no \"iteration\" field")
+		"write the recorded history of every iteration run (or of the replayed run) to `FILE`\n"+
+			"(see Files): a JSON array for an external linearizability checker, written as the\n"+
+			"iterations complete; if recording stopped early (-history-limit, SIGINT), its last\n"+
+			"element is a note: an object with \"note\" and no \"iteration\" field")
 	c.histLimit = defaultHistoryLimit
 	fs.Var(sizeFlag{&c.histLimit}, "history-limit",
 		"stop recording -history-out before the file grows past `SIZE` (e.g. 500M, 2G, or bytes;\n"+
@@ -167,7 +172,7 @@ func newFlagSet(c *config) *flag.FlagSet {
 	fs.StringVar(&c.seeds, "seeds", "",
 		"regenerate the seed corpus in `DIR`: explore each bug (or only -bug) for up to -iterations\n"+
 			"(here 5000 unless given) and write its first failing trace to DIR/bug-N-Name.trace,\n"+
-			"replacing that file")
+			"replacing that file if it is a regular file (see Files)")
 	return fs
 }
 
@@ -211,6 +216,7 @@ func writeUsage(w io.Writer, fs *flag.FlagSet) {
 	fs.PrintDefaults()
 	fs.SetOutput(io.Discard)
 	io.WriteString(w, usageTail)
+	io.WriteString(w, fileRules)
 }
 
 // parseArgs parses the command line. It returns flag.ErrHelp for -h.
@@ -271,6 +277,30 @@ func (c *config) check() error {
 	}
 	if c.parallel == 0 {
 		c.parallel = runtime.GOMAXPROCS(0)
+	}
+	return c.checkFiles()
+}
+
+// checkFiles checks every file and directory the run would write.
+func (c *config) checkFiles() error {
+	if c.bugList {
+		return nil
+	}
+	if c.html != "" {
+		if _, err := checkOutput("-html", c.html, c.overwrite); err != nil {
+			return err
+		}
+	}
+	if c.historyOut != "" {
+		if _, err := checkOutput("-history-out", c.historyOut, c.overwrite); err != nil {
+			return err
+		}
+	}
+	switch {
+	case c.seeds != "":
+		return checkOutDir("-seeds", c.seeds)
+	case c.replay == "":
+		return checkOutDir("-out", c.out)
 	}
 	return nil
 }

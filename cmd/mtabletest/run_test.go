@@ -122,7 +122,7 @@ func TestHelp(t *testing.T) {
 	}
 	for _, w := range []string{"-iterations", "-seed", "314159", "-bug all", "-bug list", "reproducible", "-bug", "-strategy", "-depth", "-max-steps",
 		"-parallel", "GOMAXPROCS", "-shard", "-replay", "-html", "-out", "mtabletest-out", "-keep-going", "-json", "-v", "-history-out", "-seeds", "Exit status",
-		"-history-limit", "1GiB", "130 interrupted", "SIGINT"} {
+		"-overwrite", "-history-limit", "1GiB", "130 interrupted", "SIGINT", "Files:", "FIFO", "symbolic link", "refused unless -overwrite"} {
 		if !strings.Contains(r.stdout, w) {
 			t.Errorf("-h output lacks %q", w)
 		}

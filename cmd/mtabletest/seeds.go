@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/migratingtable/migratingtable/harness"
@@ -34,8 +33,14 @@ func (c *config) runSeeds(ctx context.Context, stdout, stderr io.Writer) (int, e
 		}
 		bugs = []mtable.Bug{c.bug}
 	}
-	if err := os.MkdirAll(c.seeds, 0o755); err != nil {
-		return exitUsage, fmt.Errorf("-seeds %s: %v", c.seeds, err)
+	// Every file it will replace is checked before anything runs.
+	for _, b := range bugs {
+		if _, err := checkOutput("-seeds", filepath.Join(c.seeds, seedFile(b)), true); err != nil && !missingDir(c.seeds) {
+			return exitUsage, err
+		}
+	}
+	if err := makeOutDir("-seeds", c.seeds); err != nil {
+		return exitUsage, err
 	}
 	base := *c
 	base.keepGoing = false
@@ -81,8 +86,8 @@ func (c *config) runSeeds(ctx context.Context, stdout, stderr io.Writer) (int, e
 			return exitUsage, err
 		}
 		path := filepath.Join(c.seeds, seedFile(b))
-		if err := writeFileReplacing(path, text); err != nil {
-			return exitUsage, fmt.Errorf("-seeds: %v", err)
+		if err := writeOutput("-seeds", path, text, true); err != nil {
+			return exitUsage, err
 		}
 		fmt.Fprintf(stdout, "%s iteration %4d  %-6s %6.2fs  %-10s -> %s\n", label, sum.First.Index, sum.First.Strategy, sum.Elapsed.Seconds(), sum.First.Failure.Kind, path)
 	}
