@@ -68,11 +68,7 @@ func (c *config) planned() int {
 	if c.shards == 0 {
 		return c.iterations
 	}
-	first := c.shard - 1
-	if c.iterations <= first {
-		return 0
-	}
-	return (c.iterations - first + c.shards - 1) / c.shards
+	return harness.ShardSize(c.iterations, c.shard, c.shards)
 }
 
 // writeBanner prints the run's parameters, one per line.

@@ -372,9 +372,18 @@ func withoutComments(text []byte) []byte {
 
 // readTrace reads and parses a trace file; its errors name the file.
 func readTrace(path string) (*sched.Trace, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, usagef("-replay %s: %v", path, unwrapPathError(err))
+	}
+	defer f.Close()
+	// Bounded: -replay /dev/zero must not fill the memory.
+	data, err := io.ReadAll(io.LimitReader(f, maxTraceSize+1))
+	if err != nil {
+		return nil, usagef("-replay %s: %v", path, unwrapPathError(err))
+	}
+	if len(data) > maxTraceSize {
+		return nil, usagef("-replay %s: larger than %d MiB: not a trace file", path, maxTraceSize>>20)
 	}
 	tr, err := sched.Parse(bytes.NewReader(data))
 	if err != nil {

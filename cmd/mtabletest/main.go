@@ -48,10 +48,15 @@
 // # Replay
 //
 // -replay FILE re-runs the recorded schedule decision for decision, with
-// the options recorded in the file, and prints the same report. If the
-// program no longer makes the recorded decisions (the code changed since
-// the file was written) the replay says that the schedule diverged, and
-// where. -html OUT writes the replayed run as a self-contained HTML page:
+// the options recorded in the file, and prints the same report. The file
+// is checked first: a malformed file, or parameters this harness refuses
+// (an unknown bug, a workload out of range), is a one-line error. If the
+// program does not make the recorded decisions (the code changed since
+// the file was written, or the file was edited), that is, if the replay
+// asks for a decision the file does not hold or ends before its last
+// decision, the replay says that the schedule diverged, and where, and
+// exits 2 even if a check failed on the way: its report is not of the
+// recorded run. -html OUT writes the replayed run as a self-contained HTML page:
 // one lane per machine, each event at its step, backend calls,
 // configuration pushes and linearization points marked, the failing
 // check and the calls it names highlighted, and the failure text on top;
@@ -114,7 +119,8 @@
 // flags (-iterations defaults to 5000 here) and writes its first failing
 // trace to DIR/bug-N-Name.trace, replacing the file deliberately (a
 // regular file only; see Files written). The corpus in testdata/seeds is
-// replayed by this package's tests.
+// replayed by this package's tests, and is the seed corpus of its fuzz
+// tests over trace files.
 //
 // # Exit status
 //
@@ -123,9 +129,11 @@
 // an unknown flag or flag value, an unknown bug, an unreadable or
 // corrupt trace file, a replay whose schedule diverged, or a file that
 // could not or must not be written; 130: interrupted by SIGINT. Errors
-// are one line on standard error, starting "mtabletest: ". (go run
-// prints a non-zero status as "exit status N" and then exits 1 itself;
-// scripts that need the code run the built binary.)
+// are one line on standard error, starting "mtabletest: ". A panic of
+// the command itself (a bug) is reported the same way, as
+// "mtabletest: internal error ...", with exit 2. (go run prints a
+// non-zero status as "exit status N" and then exits 1 itself; scripts
+// that need the code run the built binary.)
 package main
 
 import (

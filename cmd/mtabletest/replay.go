@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -99,21 +100,28 @@ func (c *config) runReplay(ctx context.Context, stdout, stderr io.Writer) (int, 
 	js := replayJSON{Replay: c.replay, Bug: bugName(opts.Bug), Steps: it.Sched.Steps, RecordedKind: recKind}
 	code := exitPass
 	var result error
+	diverged := divergence(it, tr)
 	switch {
 	case it.Failure == nil:
 		fmt.Fprintf(human, "--- replay passed: every check passed ---\n")
 		if hasKind {
 			fmt.Fprintf(human, "the file recorded a failure (%s) that no longer occurs: was the bug fixed?\n", recKind)
 		}
-	case it.Failure.Kind == sched.Divergence.String():
+	case diverged != "":
+		// The replay left the recorded schedule (possibly after a check
+		// failed): whatever it found is not the recorded run.
 		js.Failed, js.Kind, js.Diverged = true, it.Failure.Kind, true
+		if it.Failure.Check != nil {
+			js.Check = it.Failure.Check.Check
+		}
 		harness.WriteReport(human, it, "")
 		fmt.Fprintf(human, "\n--- the schedule diverged ---\n"+
-			"The program no longer makes the decisions recorded in %s: the code\n"+
-			"changed since the file was written, so the recorded failure was not\n"+
-			"reproduced. Regenerate the trace with the command that found it.\n", c.replay)
+			"The replay did not make the decisions recorded in %s: the code\n"+
+			"changed since the file was written (or the file was edited), so the\n"+
+			"recorded run was not reproduced, and the report above is not of it.\n"+
+			"Regenerate the trace with the command that found it.\n", c.replay)
 		code = exitUsage
-		result = usagef("-replay %s: the schedule diverged: %s", c.replay, it.Failure.Text)
+		result = usagef("-replay %s: the schedule diverged %s", c.replay, diverged)
 	default:
 		js.Failed, js.Kind = true, it.Failure.Kind
 		if it.Failure.Check != nil {
@@ -121,10 +129,6 @@ func (c *config) runReplay(ctx context.Context, stdout, stderr io.Writer) (int, 
 		}
 		js.Reproduced = !hasKind || recKind == it.Failure.Kind
 		harness.WriteReport(human, it, "go run ./cmd/mtabletest -replay "+c.replay)
-		if sf := it.Failure.Sched; sf != nil && sf.Kind == sched.Divergence {
-			fmt.Fprintf(human, "\nnote: the check failed, then the schedule diverged (%s):\n"+
-				"the code changed since %s was written; regenerate it.\n", sf.Error(), c.replay)
-		}
 		if hasKind && recKind != it.Failure.Kind {
 			fmt.Fprintf(human, "\nnote: the file recorded a failure of kind %s; the replay failed with %s\n", recKind, it.Failure.Kind)
 		}
@@ -142,6 +146,27 @@ func (c *config) runReplay(ctx context.Context, stdout, stderr io.Writer) (int, 
 		fmt.Fprintf(stdout, "%s\n", b)
 	}
 	return code, result
+}
+
+// divergence says how the replay it of tr left the recorded schedule
+// ("at step 12: trace says ..., program ..."), or "" if it made exactly
+// the recorded decisions. The scheduler reports a decision the trace
+// does not hold (sched.Divergence, possibly after a check failed); a
+// run that ended (deadlock, step bound, a panic, ...) before the trace's
+// last decision diverged too: the recorded run went on.
+func divergence(it *harness.Iteration, tr *sched.Trace) string {
+	if f := it.Failure; f != nil && f.Sched != nil && f.Sched.Kind == sched.Divergence {
+		return fmt.Sprintf("at step %d: %s", f.Sched.Step, f.Sched.Message)
+	}
+	got := it.Sched.Trace.Decisions
+	if slices.Equal(got, tr.Decisions) {
+		return ""
+	}
+	why := "the run ended"
+	if f := it.Failure; f != nil {
+		why = strings.SplitN(f.Text, "\n", 2)[0]
+	}
+	return fmt.Sprintf("after %d of the %d decisions the trace holds: %s", len(got), len(tr.Decisions), why)
 }
 
 // replayFile replays the trace text data under the options it records;

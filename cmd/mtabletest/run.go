@@ -13,6 +13,7 @@ import (
 
 	"github.com/migratingtable/migratingtable/harness"
 	"github.com/migratingtable/migratingtable/mtable"
+	"github.com/migratingtable/migratingtable/sched"
 )
 
 // Exit codes.
@@ -138,12 +139,15 @@ func newFlagSet(c *config) *flag.FlagSet {
 	fs.StringVar(&c.strategy, "strategy", defaultStrategy,
 		"scheduling `strategy`: random, pct, pos, dfs (bounded exhaustive, one worker, no shards)\n"+
 			"or portfolio (random, pct and pos in turn by iteration)")
-	fs.IntVar(&c.depth, "depth", 0, "PCT bug `depth` d (d-1 priority change points); 0 means the scheduler's default, 3")
+	fs.IntVar(&c.depth, "depth", 0,
+		fmt.Sprintf("PCT bug `depth` d, 0..%d (d-1 priority change points among the first %d steps);\n"+
+			"0 means the scheduler's default, %d", harness.MaxDepth, harness.ExpectedSteps, sched.DefaultDepth))
 	fs.IntVar(&c.maxSteps, "max-steps", 0,
-		fmt.Sprintf("bound each iteration to `N` scheduling steps (a step-bound failure past it); 0 means %d", harness.DefaultMaxSteps))
+		fmt.Sprintf("bound each iteration to `N` scheduling steps, 0..%d (a step-bound failure past it);\n"+
+			"0 means %d", harness.MaxStepsLimit, harness.DefaultMaxSteps))
 	fs.IntVar(&c.parallel, "parallel", 0,
-		fmt.Sprintf("run on `P` workers; 0 means GOMAXPROCS (here %d). Results do not depend on P,\n"+
-			"so the default simply uses every core", runtime.GOMAXPROCS(0)))
+		fmt.Sprintf("run on `P` workers, 0..%d; 0 means GOMAXPROCS (here %d). Results do not depend\n"+
+			"on P, so the default simply uses every core", harness.MaxParallel, runtime.GOMAXPROCS(0)))
 	fs.Var(shardFlag{&c.shard, &c.shards}, "shard",
 		"run only the iterations i with i % N == K-1 (`K/N`, 1 <= K <= N); the N shards of a\n"+
 			"run together run exactly its iterations, so a long run can be spread over a CI matrix")
@@ -244,12 +248,12 @@ func (c *config) check() error {
 	switch {
 	case c.iterations < 0:
 		return usagef("-iterations %d: want a count >= 0", c.iterations)
-	case c.depth < 0:
-		return usagef("-depth %d: want a depth >= 0", c.depth)
-	case c.maxSteps < 0:
-		return usagef("-max-steps %d: want a bound >= 0", c.maxSteps)
-	case c.parallel < 0:
-		return usagef("-parallel %d: want a number of workers >= 0", c.parallel)
+	case c.depth < 0 || c.depth > harness.MaxDepth:
+		return usagef("-depth %d: want a depth 0..%d (PCT's change points fall among the first %d steps)", c.depth, harness.MaxDepth, harness.ExpectedSteps)
+	case c.maxSteps < 0 || c.maxSteps > harness.MaxStepsLimit:
+		return usagef("-max-steps %d: want a bound 0..%d", c.maxSteps, harness.MaxStepsLimit)
+	case c.parallel < 0 || c.parallel > harness.MaxParallel:
+		return usagef("-parallel %d: want a number of workers 0..%d", c.parallel, harness.MaxParallel)
 	case c.set["history-limit"] && c.historyOut == "":
 		return usagef("-history-limit needs -history-out FILE")
 	case c.html != "" && c.replay == "":
@@ -276,7 +280,7 @@ func (c *config) check() error {
 		}
 	}
 	if c.parallel == 0 {
-		c.parallel = runtime.GOMAXPROCS(0)
+		c.parallel = min(runtime.GOMAXPROCS(0), harness.MaxParallel)
 	}
 	return c.checkFiles()
 }
@@ -309,13 +313,22 @@ func (c *config) checkFiles() error {
 // code. Human-readable output goes to stdout (stderr with -json); errors
 // and the progress display go to stderr. Cancelling ctx (main does on
 // SIGINT) stops the run as the usage text says.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		// The last line of defence: bad input is refused with its own
+		// message before it can panic, and a panic here is a bug of the
+		// command. Still one line and exit 2, not a crash and a stack.
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "mtabletest: internal error (a bug of mtabletest, please report it with the command line): %s\n",
+				oneLine(fmt.Sprintf("panic: %v%s", r, panicSite())))
+			code = exitUsage
+		}
+	}()
 	c, err := parseArgs(args, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitPass
 	}
 	if err == nil {
-		var code int
 		code, err = c.dispatch(ctx, stdout, stderr)
 		if err == nil {
 			return code
@@ -325,6 +338,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// not be written): exit 2 with one line.
 	fmt.Fprintf(stderr, "mtabletest: %s\n", oneLine(err.Error()))
 	return exitUsage
+}
+
+// panicSite returns " at file:line" of the function that panicked,
+// called from a deferred function during the panic.
+func panicSite() string {
+	pc := make([]uintptr, 32)
+	frames := runtime.CallersFrames(pc[:runtime.Callers(3, pc)])
+	for {
+		f, more := frames.Next()
+		if f.Function != "" && !strings.HasPrefix(f.Function, "runtime.") {
+			return fmt.Sprintf(" at %s:%d", f.File, f.Line)
+		}
+		if !more {
+			return ""
+		}
+	}
 }
 
 func (c *config) dispatch(ctx context.Context, stdout, stderr io.Writer) (int, error) {
