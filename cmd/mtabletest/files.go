@@ -26,7 +26,8 @@ device or FIFO (/dev/null, a terminal, a named pipe, bash's >(...)) is written
 through. A symbolic link is followed only to a character device or FIFO (so
 /dev/stdout works on a terminal or a pipe); a link to a file, a directory or
 nothing is refused: name the file itself. Directories, block devices and
-sockets are refused. These checks are made before the run starts. Trace files
+sockets are refused, and so is an output that names another one or the trace
+being replayed. These checks are made before the run starts. Trace files
 in -out never replace anything: a regular file of the same name holding the
 same trace is reused, anything else is left alone and the next free name
 (...-2.trace, ...) is taken.
@@ -248,6 +249,17 @@ func checkOutDir(flagName, dir string) error {
 		return fmt.Errorf("%s %s: %s, not a directory", flagName, dir, describe(fi.Mode()))
 	}
 	return nil
+}
+
+// sameFile reports whether paths a and b name the same file: the same
+// path, or the same existing file.
+func sameFile(a, b string) bool {
+	if filepath.Clean(a) == filepath.Clean(b) {
+		return true
+	}
+	fa, errA := os.Stat(a)
+	fb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(fa, fb)
 }
 
 // missingDir reports whether dir does not exist (yet).

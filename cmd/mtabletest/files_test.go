@@ -407,3 +407,41 @@ func TestSeedsReplacesOnlyRegularFiles(t *testing.T) {
 		t.Errorf("the link or its target was changed")
 	}
 }
+
+// TestOutputsDistinct: an output naming another output, or the trace
+// being replayed, is refused, -overwrite or not.
+func TestOutputsDistinct(t *testing.T) {
+	dir := t.TempDir()
+	trace := filepath.Join(dir, "t.trace")
+	if err := os.WriteFile(trace, mustRead(t, seedTrace), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("t.trace", filepath.Join(dir, "alias")); err != nil {
+		t.Skipf("symlink: %v", err)
+	}
+	out := filepath.Join(dir, "out")
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"-html is -history-out", []string{"-replay", trace, "-html", out, "-history-out", dir + "/./out"}, "-html and -history-out name the same file"},
+		{"-html is the trace", []string{"-replay", trace, "-html", trace, "-overwrite"}, "-html " + trace + " is the trace file -replay reads"},
+		{"-history-out is the trace, through a link", []string{"-replay", filepath.Join(dir, "alias"), "-history-out", trace, "-overwrite"}, "is the trace file -replay reads"},
+	}
+	before := mustRead(t, trace)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runCmd(t, tt.args...)
+			if r.code != exitUsage || r.stdout != "" || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, tt.want) {
+				t.Errorf("exit code %d, stdout %q, stderr %q; want 2 and one line saying %q", r.code, r.stdout, r.stderr, tt.want)
+			}
+		})
+	}
+	if !bytes.Equal(mustRead(t, trace), before) {
+		t.Errorf("the trace was changed")
+	}
+	if _, err := os.Lstat(out); err == nil {
+		t.Errorf("%s was written", out)
+	}
+}

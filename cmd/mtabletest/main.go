@@ -91,7 +91,8 @@
 // not replaced. A symbolic link is followed only to a character device
 // or FIFO (so /dev/stdout and /dev/fd/N work); a link to a regular file,
 // a directory or nothing is refused: name the file itself. Directories,
-// block devices and sockets are refused.
+// block devices and sockets are refused, and so is an output naming
+// another output or the trace being replayed.
 //
 // # Interrupting
 //

@@ -290,6 +290,14 @@ func (c *config) checkFiles() error {
 	if c.bugList {
 		return nil
 	}
+	if c.html != "" && c.historyOut != "" && sameFile(c.html, c.historyOut) {
+		return usagef("-html and -history-out name the same file, %s", c.html)
+	}
+	for _, o := range []struct{ flag, path string }{{"-html", c.html}, {"-history-out", c.historyOut}} {
+		if o.path != "" && c.replay != "" && sameFile(o.path, c.replay) {
+			return usagef("%s %s is the trace file -replay reads", o.flag, o.path)
+		}
+	}
 	if c.html != "" {
 		if _, err := checkOutput("-html", c.html, c.overwrite); err != nil {
 			return err
