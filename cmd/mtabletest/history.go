@@ -102,15 +102,15 @@ func (h *historyWriter) add(it *harness.Iteration) {
 func (h *historyWriter) close(interrupted bool) error {
 	if h.full || interrupted {
 		note := historyNote{Histories: h.n, Interrupted: interrupted}
-		var why []string
+		why := []string{fmt.Sprintf("this file holds the histories of %d iterations", h.n)}
 		if h.full {
 			note.Truncated, note.LimitBytes = true, h.limit
-			why = append(why, fmt.Sprintf("recording stopped at the -history-limit of %s", formatSize(h.limit)))
+			why = append(why, fmt.Sprintf("recording stopped at the -history-limit of %s: the later iterations run are not here", formatSize(h.limit)))
 		}
 		if interrupted {
-			why = append(why, "the run was interrupted")
+			why = append(why, "the run was interrupted (SIGINT) before its last iteration")
 		}
-		note.Note = fmt.Sprintf("not every iteration run is here: %s; this file holds %d histories", strings.Join(why, " and "), h.n)
+		note.Note = strings.Join(why, "; ")
 		b, _ := json.Marshal(note)
 		if h.n > 0 {
 			h.write(",")

@@ -74,7 +74,7 @@
 // limit or on SIGINT, the array's last element is a note instead of a
 // history, an object without the "iteration" field every history has:
 //
-//	{"note":"not every iteration run is here: ...","histories":812,"truncated":true,"limitBytes":4194304}
+//	{"note":"this file holds the histories of 812 iterations; recording stopped at ...","histories":812,"truncated":true,"limitBytes":4194304}
 //
 // The array is always closed: the file is valid JSON.
 //
