@@ -166,6 +166,9 @@ func TestFlagValues(t *testing.T) {
 		{"history-limit junk", []string{"-history-out", "h.json", "-history-limit", "lots"}, []string{"-history-limit", "500M"}},
 		{"history-limit tiny", []string{"-history-out", "h.json", "-history-limit", "10"}, []string{"-history-limit", "1 KiB"}},
 		{"history-limit without -history-out", []string{"-history-limit", "1M"}, []string{"-history-limit needs -history-out"}},
+		{"seeds with -history-out (ignored before)", []string{"-seeds", "d", "-history-out", "h.json"}, []string{"-seeds cannot be combined"}},
+		{"seeds with -json (ignored before)", []string{"-seeds", "d", "-json"}, []string{"-seeds cannot be combined"}},
+		{"seeds with -shard", []string{"-seeds", "d", "-shard", "1/2"}, []string{"-seeds cannot be combined"}},
 		{"history-limit past int64", []string{"-history-out", "h.json", "-history-limit", "99999999999G"}, []string{"-history-limit"}},
 	}
 	for _, tt := range tests {

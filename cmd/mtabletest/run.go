@@ -260,6 +260,10 @@ func (c *config) check() error {
 		return usagef("-html needs -replay FILE: the timeline shows a replayed run")
 	case c.replay != "" && c.seeds != "":
 		return usagef("-replay and -seeds cannot be combined")
+	case c.seeds != "" && (c.historyOut != "" || c.json || c.keepGoing || c.shards > 0):
+		// They would be ignored: -seeds writes no history and no JSON,
+		// and keeps the first failure of the whole iteration space.
+		return usagef("-seeds cannot be combined with -history-out, -json, -keep-going or -shard")
 	case c.bugAll && (c.replay != "" || c.seeds != "" || c.shards > 0 || c.keepGoing || c.historyOut != ""):
 		return usagef("-bug all cannot be combined with -replay, -seeds, -shard, -keep-going or -history-out")
 	case c.strategy == "dfs" && c.shards > 1:
