@@ -67,6 +67,11 @@
 // Explore runs iterations 0..N-1; iteration i runs with seed
 // sched.IterationSeed(Seed, i), so results, and the first failure
 // reported, do not depend on the number of workers or on sharding.
+// ExploreContext stops starting iterations when its context is
+// cancelled and summarises the ones run, a prefix, as Interrupted.
+// Validate (and Workload.Validate, which OptionsFromTrace applies to a
+// trace file's parameters) refuses every value that could not run or
+// would only exhaust the machine, so bad input is an error, not a panic.
 // A failing iteration is replayed with its event log on for the report
 // (WriteReport). OptionsFromTrace rebuilds the options from a trace file
 // and Replay reruns it.
