@@ -1,7 +1,6 @@
 package sched_test
 
 import (
-	"context"
 	"testing"
 
 	"github.com/migratingtable/migratingtable/sched"
@@ -21,21 +20,21 @@ import (
 // threeBy100 is the benchmark program: main and two workers, 100
 // scheduling points in all (main: spawn 2 + 31 yields + Wait; workers:
 // 32 yields each, exit).
-func threeBy100(ctx context.Context) {
+func threeBy100() {
 	var wg sched.WaitGroup
 	for _, name := range []string{"w1", "w2"} {
-		wg.Add(ctx, 1)
-		sched.Go(ctx, name, func(ctx context.Context) {
+		wg.Add(1)
+		sched.GoNamed(name, func() {
 			for i := 0; i < 32; i++ {
-				sched.Yield(ctx)
+				sched.Yield()
 			}
-			wg.Done(ctx)
+			wg.Done()
 		})
 	}
 	for i := 0; i < 31; i++ {
-		sched.Yield(ctx)
+		sched.Yield()
 	}
-	wg.Wait(ctx)
+	wg.Wait()
 }
 
 func benchStrategy(b *testing.B, strategy string) {
@@ -61,9 +60,9 @@ func BenchmarkRun3x100POS(b *testing.B)    { benchStrategy(b, "pos") }
 // running machine (one machine, 100 yields): the cost of the strategy
 // and bookkeeping without a goroutine hand-off.
 func BenchmarkDecisionNoSwitch(b *testing.B) {
-	prog := func(ctx context.Context) {
+	prog := func() {
 		for i := 0; i < 100; i++ {
-			sched.Yield(ctx)
+			sched.Yield()
 		}
 	}
 	var decisions int64

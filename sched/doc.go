@@ -7,26 +7,25 @@
 // decision is recorded in a Trace, so a failing run can be written to a
 // file and replayed exactly.
 //
-// # Machines and contexts
+// # Machines
 //
 // A machine is a goroutine started by Run (machine 0, named "main") or by
-// Go. Its identity travels in the context.Context passed to its
-// function; every function of this package looks it up there. A context
-// without a machine means "no scheduler": then every primitive is the
-// plain Go primitive it stands for (Go is the go statement, Mutex is a
-// sync.Mutex, Future is a channel closed once, Yield does nothing, Choose
-// uses math/rand/v2), so production code written against this package
-// runs unchanged, with real goroutines, outside tests.
+// Go or GoNamed from a machine. Every function of this package finds the
+// calling machine from the calling goroutine's identity. A goroutine that
+// is not a machine of a run in progress gets the plain Go primitive each
+// stands for (Go is the go statement, Mutex is a sync.Mutex, Future is a
+// channel closed once, Yield does nothing, Choose uses math/rand/v2), so
+// production code written against this package runs unchanged, with real
+// goroutines, outside tests.
 //
 // Machine IDs are 0 for main and then 1, 2, ... in spawn order. Because
 // exactly one machine runs at a time, spawn order, and with it every ID,
 // is deterministic.
 //
-// A context carrying machine M must only be used by M's goroutine. A
-// goroutine started with the go statement instead of Go that calls a
-// controlled primitive with M's context while M is parked ends the run
-// with a Panic failure instead of corrupting it; while M itself runs,
-// such a call cannot be told apart from M's own.
+// A goroutine started with the go statement from a machine is not a
+// machine. When it calls a controlled primitive that is in use by a run
+// in progress, the run ends with a Panic failure and the goroutine exits
+// (runtime.Goexit).
 //
 // # Scheduling
 //
@@ -112,8 +111,8 @@
 //
 // # Liveness
 //
-// SetHot(ctx, name, true) marks a condition that must eventually
-// become false (SetHot(ctx, name, false)), such as "migration
+// SetHot(name, true) marks a condition that must eventually
+// become false (SetHot(name, false)), such as "migration
 // incomplete". Only fair steps count towards Config.LivenessSteps: for
 // "random" every step, for "pct" and "pos" the steps after
 // Config.ExpectedSteps (before that they may starve a machine on

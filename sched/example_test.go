@@ -1,7 +1,6 @@
 package sched_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -12,20 +11,20 @@ import (
 // Two machines increment a counter without a lock. Depth-first search
 // finds the lost update; the failing trace replays it exactly.
 func Example() {
-	prog := func(ctx context.Context) {
+	prog := func() {
 		x := 0
 		var wg sched.WaitGroup
 		for _, name := range []string{"inc1", "inc2"} {
-			wg.Add(ctx, 1)
-			sched.Go(ctx, name, func(ctx context.Context) {
+			wg.Add(1)
+			sched.GoNamed(name, func() {
 				v := x
-				sched.Yield(ctx) // another machine may run here
+				sched.Yield() // another machine may run here
 				x = v + 1
-				wg.Done(ctx)
+				wg.Done()
 			})
 		}
-		wg.Wait(ctx)
-		sched.Assertf(ctx, x == 2, "counter is %d, want 2", x)
+		wg.Wait()
+		sched.Assertf(x == 2, "counter is %d, want 2", x)
 	}
 	ex, _ := sched.NewExplorer(sched.Config{Strategy: "dfs"})
 	for {

@@ -1,7 +1,6 @@
 package sched_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"sort"
@@ -22,15 +21,15 @@ func TestDFSTwoByTwo(t *testing.T) {
 	seen := map[string]int{}
 	for i := 0; i < 100; i++ {
 		var log []string
-		res, err := ex.Next(func(ctx context.Context) {
+		res, err := ex.Next(func() {
 			// main is machine a; it spawns b first.
-			sched.Go(ctx, "b", func(ctx context.Context) {
+			sched.GoNamed("b", func() {
 				log = append(log, "b1")
-				sched.Yield(ctx)
+				sched.Yield()
 				log = append(log, "b2")
 			})
 			log = append(log, "a1")
-			sched.Yield(ctx)
+			sched.Yield()
 			log = append(log, "a2")
 		})
 		if errors.Is(err, sched.ErrExhausted) {
@@ -65,7 +64,7 @@ func TestDFSTwoByTwo(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("interleavings:\ngot  %q\nwant %q", got, want)
 	}
-	if _, err := ex.Next(func(context.Context) {}); !errors.Is(err, sched.ErrExhausted) {
+	if _, err := ex.Next(func() {}); !errors.Is(err, sched.ErrExhausted) {
 		t.Errorf("Next after exhaustion: got %v, want ErrExhausted", err)
 	}
 }
@@ -78,10 +77,10 @@ func TestDFSChoices(t *testing.T) {
 	}
 	seen := map[[2]int]bool{}
 	for !ex.Exhausted() {
-		if _, err := ex.Next(func(ctx context.Context) {
-			a := sched.Choose(ctx, 3)
+		if _, err := ex.Next(func() {
+			a := sched.Choose(3)
 			b := 0
-			if sched.Bool(ctx) {
+			if sched.Bool() {
 				b = 1
 			}
 			seen[[2]int{a, b}] = true

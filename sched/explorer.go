@@ -1,7 +1,6 @@
 package sched
 
 import (
-	"context"
 	"errors"
 	"fmt"
 )
@@ -41,7 +40,7 @@ func NewExplorer(cfg Config) (*Explorer, error) {
 
 // Next runs the next iteration of main and returns its result. It
 // returns ErrExhausted when a dfs exploration has no schedule left.
-func (e *Explorer) Next(main func(ctx context.Context)) (*Result, error) {
+func (e *Explorer) Next(main func()) (*Result, error) {
 	if main == nil {
 		return nil, fmt.Errorf("%w: main is nil", ErrBadConfig)
 	}

@@ -120,6 +120,9 @@ func (f *Failure) Error() string {
 	case UncontrolledBlocking:
 		return fmt.Sprintf("uncontrolled blocking in machine %d %q at step %d: %s", f.Machine, f.MachineName, f.Step, f.Message)
 	case Panic:
+		if f.Machine < 0 {
+			return fmt.Sprintf("panic in a goroutine that is not a machine at step %d: %s", f.Step, f.Message)
+		}
 		return fmt.Sprintf("panic in machine %d %q at step %d: %s", f.Machine, f.MachineName, f.Step, f.Message)
 	case Divergence:
 		return fmt.Sprintf("schedule diverged at step %d: %s", f.Step, f.Message)

@@ -1,43 +1,47 @@
 package sched
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"strconv"
 	"sync"
 )
 
-// Go starts f as a new machine named name when ctx carries a scheduler,
-// and as a plain goroutine otherwise. The ctx passed to f is ctx plus the
-// new machine's identity. Spawning is a scheduling point; the new machine
-// is enabled at once and gets the next machine ID.
-func Go(ctx context.Context, name string, f func(ctx context.Context)) {
-	m := machineOf(ctx)
+// Go starts f as a new machine, named "g" followed by its machine ID,
+// when the caller is a machine, and as a plain goroutine otherwise. See
+// GoNamed.
+func Go(f func()) { goNamed("", f) }
+
+// GoNamed starts f as a new machine named name when the caller is a
+// machine, and as a plain goroutine otherwise. Spawning is a scheduling
+// point; the new machine is enabled at once and gets the next machine ID.
+func GoNamed(name string, f func()) { goNamed(name, f) }
+
+func goNamed(name string, f func()) {
+	m := current()
 	if m == nil {
-		go f(ctx)
+		go f()
 		return
 	}
 	s := m.enter()
-	if f == nil {
-		s.finish(&Failure{Kind: Panic, Step: s.step, Machine: m.id, MachineName: m.name,
-			Message: fmt.Sprintf("sched: Go(%q) with a nil function", name)})
-		s.mu.Unlock()
-		runtime.Goexit()
+	if name == "" {
+		name = "g" + strconv.Itoa(len(s.all))
 	}
-	nm := s.newMachine(ctx, name)
+	if f == nil {
+		s.fail(m, Panic, fmt.Sprintf("sched: Go(%q) with a nil function", name))
+	}
+	nm := s.newMachine(name)
 	s.logf(m, "spawn machine %d %q", nm.id, name)
-	s.goroutines.Add(1)
-	go s.start(nm, f)
+	s.spawn(nm, f)
 	m.res = nil
 	s.yield(m)
 }
 
-// Yield is a scheduling point: under a scheduler the strategy may run
-// another machine before Yield returns. Outside a scheduler it does
-// nothing.
-func Yield(ctx context.Context) {
-	m := machineOf(ctx)
+// Yield is a scheduling point: under a run the strategy may run another
+// machine before Yield returns. Outside a run it does nothing.
+func Yield() {
+	m := current()
 	if m == nil {
 		return
 	}
@@ -48,10 +52,9 @@ func Yield(ctx context.Context) {
 
 // YieldOn is Yield for an operation on the resource key (any comparable
 // value, such as a table name or a pointer): the "pos" strategy treats
-// operations on equal keys as racing. Outside a scheduler it does
-// nothing.
-func YieldOn(ctx context.Context, key any) {
-	m := machineOf(ctx)
+// operations on equal keys as racing. Outside a run it does nothing.
+func YieldOn(key any) {
+	m := current()
 	if m == nil {
 		return
 	}
@@ -61,15 +64,15 @@ func YieldOn(ctx context.Context, key any) {
 }
 
 // Choose returns a nondeterministic choice in [0, n), drawn from the
-// scheduler's strategy (and recorded in the trace) when ctx carries a
-// scheduler, and from math/rand/v2 otherwise. Choose is a decision, not a
-// scheduling point: the calling machine keeps running. n must be
-// positive; Choose returns 0 for n <= 1 without recording anything.
-func Choose(ctx context.Context, n int) int {
+// run's strategy (and recorded in the trace) when the caller is a
+// machine, and from math/rand/v2 otherwise. Choose is a decision, not a
+// scheduling point: the calling machine keeps running. Choose returns 0
+// for n <= 1 without recording anything.
+func Choose(n int) int {
 	if n <= 1 {
 		return 0
 	}
-	m := machineOf(ctx)
+	m := current()
 	if m == nil {
 		return rand.IntN(n)
 	}
@@ -79,24 +82,25 @@ func Choose(ctx context.Context, n int) int {
 	return v
 }
 
-// Bool is Choose(ctx, 2) == 1.
-func Bool(ctx context.Context) bool { return Choose(ctx, 2) == 1 }
+// Bool is Choose(2) == 1.
+func Bool() bool { return Choose(2) == 1 }
 
-// Controlled reports whether ctx carries a scheduler (a machine's
-// identity).
-func Controlled(ctx context.Context) bool { return machineOf(ctx) != nil }
+// Controlled reports whether the caller is a machine of a run in
+// progress.
+func Controlled() bool { return current() != nil }
 
-// Tracing reports whether Logf records events: ctx carries a scheduler
-// whose Config.NoEvents is false. Callers use it to skip formatting.
-func Tracing(ctx context.Context) bool {
-	m := machineOf(ctx)
+// Tracing reports whether Logf records events: the caller is a machine
+// of a run whose Config.NoEvents is false. Callers use it to skip
+// formatting.
+func Tracing() bool {
+	m := current()
 	return m != nil && !m.s.cfg.NoEvents
 }
 
-// Step returns the number of decisions the current run has made so far
-// (the step the caller runs in), or 0 outside a scheduler.
-func Step(ctx context.Context) int64 {
-	m := machineOf(ctx)
+// Step returns the number of decisions the caller's run has made so far
+// (the step the caller runs in), or 0 outside a run.
+func Step() int64 {
+	m := current()
 	if m == nil {
 		return 0
 	}
@@ -107,29 +111,28 @@ func Step(ctx context.Context) int64 {
 	return n
 }
 
-// MachineName returns the calling machine's name, or "" outside a
-// scheduler.
-func MachineName(ctx context.Context) string {
-	if m := machineOf(ctx); m != nil {
+// MachineName returns the calling machine's name, or "" outside a run.
+func MachineName() string {
+	if m := current(); m != nil {
 		return m.name
 	}
 	return ""
 }
 
 // MachineID returns the calling machine's ID (0 for main, then 1, 2, ...
-// in spawn order), or -1 outside a scheduler.
-func MachineID(ctx context.Context) int {
-	if m := machineOf(ctx); m != nil {
+// in spawn order), or -1 outside a run.
+func MachineID() int {
+	if m := current(); m != nil {
 		return m.id
 	}
 	return -1
 }
 
 // Logf appends an event, tagged with the current step and machine, to the
-// run's event log (Result.Events). Outside a scheduler, or with
+// run's event log (Result.Events). Outside a run, or with
 // Config.NoEvents, it does nothing.
-func Logf(ctx context.Context, format string, args ...any) {
-	m := machineOf(ctx)
+func Logf(format string, args ...any) {
+	m := current()
 	if m == nil || m.s.cfg.NoEvents {
 		return
 	}
@@ -143,9 +146,9 @@ func Logf(ctx context.Context, format string, args ...any) {
 
 // Fail ends the run with an Assertion failure carrying err and stops the
 // calling machine (like testing.T.FailNow, it does not return). Outside
-// a scheduler it panics with err, since there is no run to fail.
-func Fail(ctx context.Context, err error) {
-	m := machineOf(ctx)
+// a run it panics with err, since there is no run to fail.
+func Fail(err error) {
+	m := current()
 	if m == nil {
 		panic(err)
 	}
@@ -159,18 +162,18 @@ func Fail(ctx context.Context, err error) {
 }
 
 // Assertf calls Fail with the formatted message when cond is false.
-func Assertf(ctx context.Context, cond bool, format string, args ...any) {
+func Assertf(cond bool, format string, args ...any) {
 	if !cond {
-		Fail(ctx, fmt.Errorf(format, args...))
+		Fail(fmt.Errorf(format, args...))
 	}
 }
 
 // SetHot marks the liveness condition name hot (true) or cold (false).
 // A condition that stays hot for more than Config.LivenessSteps fair
 // steps, or is hot when every machine has finished, ends the run with a
-// Liveness failure. Outside a scheduler it does nothing.
-func SetHot(ctx context.Context, name string, hot bool) {
-	m := machineOf(ctx)
+// Liveness failure. Outside a run it does nothing.
+func SetHot(name string, hot bool) {
+	m := current()
 	if m == nil {
 		return
 	}
@@ -188,19 +191,68 @@ func SetHot(ctx context.Context, name string, hot bool) {
 	s.mu.Unlock()
 }
 
-// Mutex is a mutual-exclusion lock. Under a scheduler Lock and Unlock are
+// foreign ends run s, to which a controlled primitive is bound, when the
+// primitive is called from a goroutine that is not one of the run's
+// machines while the run is in progress, and stops that goroutine. It
+// returns (and the caller takes the plain path) when s is nil or over.
+func foreign(s *scheduler, what string) {
+	if s == nil || s.aborted.Load() {
+		return
+	}
+	s.mu.Lock()
+	if s.finished {
+		s.mu.Unlock()
+		return
+	}
+	s.finish(&Failure{Kind: Panic, Step: s.step, Machine: -1,
+		Message: "sched: " + what + " called from a goroutine that is not a machine of the run it belongs to (start goroutines with sched.Go, not the go statement)"})
+	s.mu.Unlock()
+	runtime.Goexit()
+}
+
+// waitQ is a list of machines blocked on one primitive, in the order
+// they blocked.
+type waitQ []*machine
+
+// wait appends m and makes it wait on what (a controlled wait); s.mu is
+// held and released when m runs again.
+func (q *waitQ) wait(s *scheduler, m *machine, what string, holder *machine) {
+	*q = append(*q, m)
+	s.block(m, what, holder)
+}
+
+// wakeAll enables every machine of q and empties it.
+func (q *waitQ) wakeAll(s *scheduler) {
+	for _, w := range *q {
+		s.unblock(w)
+	}
+	clear(*q)
+	*q = (*q)[:0]
+}
+
+// wakeFirst enables the machine that has waited longest, if any.
+func (q *waitQ) wakeFirst(s *scheduler) {
+	if len(*q) > 0 {
+		s.unblock((*q)[0])
+		*q = append((*q)[:0], (*q)[1:]...)
+	}
+}
+
+// Mutex is a mutual-exclusion lock. Under a run Lock and Unlock are
 // scheduling points and a Lock that must wait is a controlled wait
-// ("Mutex.Lock"); outside one it is a sync.Mutex. The zero Mutex is
+// ("Mutex.Lock"); outside a run it is a sync.Mutex. The zero Mutex is
 // unlocked. It must not be copied after first use, and a Mutex used
-// under a scheduler belongs to one run at a time (its controlled state
-// is reset when a new run first uses it).
+// under a run belongs to that run (its controlled state is reset when
+// another run first uses it).
 type Mutex struct {
 	mu sync.Mutex
 
 	run     *scheduler
 	holder  *machine
-	waiters []*machine
+	waiters waitQ
 }
+
+var _ sync.Locker = (*Mutex)(nil)
 
 func (m *Mutex) bind(s *scheduler) {
 	if m.run != s {
@@ -208,11 +260,12 @@ func (m *Mutex) bind(s *scheduler) {
 	}
 }
 
-// Lock locks m, blocking (as a controlled wait under a scheduler) while
+// Lock locks m, blocking (as a controlled wait under a run) while
 // another machine holds it.
-func (m *Mutex) Lock(ctx context.Context) {
-	me := machineOf(ctx)
+func (m *Mutex) Lock() {
+	me := current()
 	if me == nil {
+		foreign(m.run, "Mutex.Lock")
 		m.mu.Lock()
 		return
 	}
@@ -229,9 +282,8 @@ func (m *Mutex) lockLocked(me *machine) {
 	s := me.enter()
 	m.bind(s)
 	for m.holder != nil {
-		m.waiters = append(m.waiters, me)
 		me.res = m
-		s.block(me, "Mutex.Lock", m.holder)
+		m.waiters.wait(s, me, "Mutex.Lock", m.holder)
 		s = me.enter()
 		m.bind(s)
 	}
@@ -239,11 +291,12 @@ func (m *Mutex) lockLocked(me *machine) {
 	s.mu.Unlock()
 }
 
-// Unlock unlocks m. Under a scheduler it is a run-time error (Panic
-// failure) to unlock a Mutex the calling machine does not hold.
-func (m *Mutex) Unlock(ctx context.Context) {
-	me := machineOf(ctx)
+// Unlock unlocks m. Under a run it is a Panic failure to unlock a Mutex
+// the calling machine does not hold.
+func (m *Mutex) Unlock() {
+	me := current()
 	if me == nil {
+		foreign(m.run, "Mutex.Unlock")
 		m.mu.Unlock()
 		return
 	}
@@ -254,10 +307,7 @@ func (m *Mutex) Unlock(ctx context.Context) {
 		if m.holder != nil {
 			holder = m.holder.String()
 		}
-		s.finish(&Failure{Kind: Panic, Step: s.step, Machine: me.id, MachineName: me.name,
-			Message: "sched: Mutex.Unlock of a mutex held by " + holder})
-		s.mu.Unlock()
-		runtime.Goexit()
+		s.fail(me, Panic, "sched: Mutex.Unlock of a mutex held by "+holder)
 	}
 	m.unlockLocked(s)
 	me.res = m
@@ -266,24 +316,25 @@ func (m *Mutex) Unlock(ctx context.Context) {
 
 func (m *Mutex) unlockLocked(s *scheduler) {
 	m.holder = nil
-	for _, w := range m.waiters {
-		s.unblock(w)
-	}
-	clear(m.waiters)
-	m.waiters = m.waiters[:0]
+	m.waiters.wakeAll(s)
 }
 
-// Cond is a condition variable associated with a Mutex, like sync.Cond.
+// Cond is a condition variable, like sync.Cond: L is held while
+// observing or changing the condition. Under a run, L must be a *Mutex
+// (Wait then releases and re-acquires it without extra scheduling
+// points); outside a run any sync.Locker works.
 type Cond struct {
-	m *Mutex
-	c *sync.Cond
+	L sync.Locker
+
+	init sync.Once
+	c    sync.Cond
 
 	run     *scheduler
-	waiters []*machine
+	waiters waitQ
 }
 
-// NewCond returns a Cond whose Wait releases and re-acquires m.
-func NewCond(m *Mutex) *Cond { return &Cond{m: m, c: sync.NewCond(&m.mu)} }
+// NewCond returns a Cond whose Wait releases and re-acquires l.
+func NewCond(l sync.Locker) *Cond { return &Cond{L: l} }
 
 func (c *Cond) bind(s *scheduler) {
 	if c.run != s {
@@ -291,65 +342,73 @@ func (c *Cond) bind(s *scheduler) {
 	}
 }
 
-// Wait atomically unlocks the Mutex, waits for a Broadcast or Signal, and
-// locks it again before returning. As with sync.Cond, callers loop on
-// their condition. Under a scheduler the caller must hold the Mutex; the
-// wait is a controlled wait ("Cond.Wait").
-func (c *Cond) Wait(ctx context.Context) {
-	me := machineOf(ctx)
-	if me == nil {
-		c.c.Wait()
-		return
-	}
-	s := me.enter()
-	c.bind(s)
-	c.m.bind(s)
-	if c.m.holder != me {
-		s.finish(&Failure{Kind: Panic, Step: s.step, Machine: me.id, MachineName: me.name,
-			Message: "sched: Cond.Wait without holding its Mutex"})
-		s.mu.Unlock()
-		runtime.Goexit()
-	}
-	c.m.unlockLocked(s)
-	c.waiters = append(c.waiters, me)
-	me.res = c
-	s.block(me, "Cond.Wait", nil)
-	c.m.lockLocked(me)
+// condLocker forwards to c.L, so that the plain sync.Cond follows
+// changes of the L field.
+type condLocker Cond
+
+func (c *condLocker) Lock()   { c.L.Lock() }
+func (c *condLocker) Unlock() { c.L.Unlock() }
+
+func (c *Cond) plain() *sync.Cond {
+	c.init.Do(func() { c.c.L = (*condLocker)(c) })
+	return &c.c
 }
 
-// Broadcast wakes every machine waiting on c. Under a scheduler it is a
-// scheduling point.
-func (c *Cond) Broadcast(ctx context.Context) {
-	me := machineOf(ctx)
+// Wait atomically unlocks c.L, waits for a Broadcast or Signal, and
+// locks c.L again before returning. As with sync.Cond, callers loop on
+// their condition. Under a run the caller must hold c.L; the wait is a
+// controlled wait ("Cond.Wait").
+func (c *Cond) Wait() {
+	me := current()
 	if me == nil {
-		c.c.Broadcast()
+		foreign(c.run, "Cond.Wait")
+		c.plain().Wait()
 		return
 	}
 	s := me.enter()
 	c.bind(s)
-	for _, w := range c.waiters {
-		s.unblock(w)
+	mu, ok := c.L.(*Mutex)
+	if !ok {
+		s.fail(me, Panic, fmt.Sprintf("sched: Cond.Wait with L of type %T (want a *sched.Mutex under a run)", c.L))
 	}
-	clear(c.waiters)
-	c.waiters = c.waiters[:0]
+	mu.bind(s)
+	if mu.holder != me {
+		s.fail(me, Panic, "sched: Cond.Wait without holding its Mutex")
+	}
+	mu.unlockLocked(s)
+	me.res = c
+	c.waiters.wait(s, me, "Cond.Wait", nil)
+	mu.lockLocked(me)
+}
+
+// Broadcast wakes every machine waiting on c. Under a run it is a
+// scheduling point.
+func (c *Cond) Broadcast() {
+	me := current()
+	if me == nil {
+		foreign(c.run, "Cond.Broadcast")
+		c.plain().Broadcast()
+		return
+	}
+	s := me.enter()
+	c.bind(s)
+	c.waiters.wakeAll(s)
 	me.res = c
 	s.yield(me)
 }
 
 // Signal wakes the machine that has waited longest on c, if any. Under a
-// scheduler it is a scheduling point.
-func (c *Cond) Signal(ctx context.Context) {
-	me := machineOf(ctx)
+// run it is a scheduling point.
+func (c *Cond) Signal() {
+	me := current()
 	if me == nil {
-		c.c.Signal()
+		foreign(c.run, "Cond.Signal")
+		c.plain().Signal()
 		return
 	}
 	s := me.enter()
 	c.bind(s)
-	if len(c.waiters) > 0 {
-		s.unblock(c.waiters[0])
-		c.waiters = append(c.waiters[:0], c.waiters[1:]...)
-	}
+	c.waiters.wakeFirst(s)
 	me.res = c
 	s.yield(me)
 }
@@ -361,7 +420,7 @@ type Future[T any] struct {
 	v    T
 
 	run     *scheduler
-	waiters []*machine
+	waiters waitQ
 }
 
 // NewFuture returns an unresolved Future.
@@ -376,33 +435,36 @@ func (f *Future[T]) resolved() bool {
 	}
 }
 
+func (f *Future[T]) bind(s *scheduler) {
+	if f.run != s {
+		f.run, f.waiters = s, nil
+	}
+}
+
 // Resolve sets the value and wakes every waiter. Only the first call has
-// an effect. Under a scheduler it is a scheduling point.
-func (f *Future[T]) Resolve(ctx context.Context, v T) {
-	me := machineOf(ctx)
+// an effect. Under a run it is a scheduling point.
+func (f *Future[T]) Resolve(v T) {
+	me := current()
 	if me == nil {
+		foreign(f.run, "Future.Resolve")
 		f.once.Do(func() { f.v = v; close(f.done) })
 		return
 	}
 	s := me.enter()
-	if f.run != s {
-		f.run, f.waiters = s, nil
-	}
+	f.bind(s)
 	f.once.Do(func() { f.v = v; close(f.done) })
-	for _, w := range f.waiters {
-		s.unblock(w)
-	}
-	f.waiters = nil
+	f.waiters.wakeAll(s)
 	me.res = f
 	s.yield(me)
 }
 
 // Wait blocks until the Future is resolved and returns its value. Under
-// a scheduler it is a scheduling point and, while unresolved, a
-// controlled wait ("Future.Wait").
-func (f *Future[T]) Wait(ctx context.Context) T {
-	me := machineOf(ctx)
+// a run it is a scheduling point and, while unresolved, a controlled
+// wait ("Future.Wait").
+func (f *Future[T]) Wait() T {
+	me := current()
 	if me == nil {
+		foreign(f.run, "Future.Wait")
 		<-f.done
 		return f.v
 	}
@@ -411,16 +473,13 @@ func (f *Future[T]) Wait(ctx context.Context) T {
 	s.yield(me)
 	for {
 		s = me.enter()
-		if f.run != s {
-			f.run, f.waiters = s, nil
-		}
+		f.bind(s)
 		if f.resolved() {
 			s.mu.Unlock()
 			return f.v
 		}
-		f.waiters = append(f.waiters, me)
 		me.res = f
-		s.block(me, "Future.Wait", nil)
+		f.waiters.wait(s, me, "Future.Wait", nil)
 	}
 }
 
@@ -428,14 +487,14 @@ func (f *Future[T]) Wait(ctx context.Context) T {
 func (f *Future[T]) Done() bool { return f.resolved() }
 
 // WaitGroup waits for a collection of machines to finish, like
-// sync.WaitGroup. Under a scheduler Wait is a scheduling point and a
+// sync.WaitGroup. Under a run Wait is a scheduling point and a
 // controlled wait ("WaitGroup.Wait") while the counter is positive.
 type WaitGroup struct {
 	wg sync.WaitGroup
 
 	run     *scheduler
 	n       int
-	waiters []*machine
+	waiters waitQ
 }
 
 func (g *WaitGroup) bind(s *scheduler) {
@@ -445,10 +504,11 @@ func (g *WaitGroup) bind(s *scheduler) {
 }
 
 // Add adds delta to the counter. A negative counter is a Panic failure
-// under a scheduler (and panics outside one, as sync.WaitGroup does).
-func (g *WaitGroup) Add(ctx context.Context, delta int) {
-	me := machineOf(ctx)
+// under a run (and panics outside one, as sync.WaitGroup does).
+func (g *WaitGroup) Add(delta int) {
+	me := current()
 	if me == nil {
+		foreign(g.run, "WaitGroup.Add")
 		g.wg.Add(delta)
 		return
 	}
@@ -456,27 +516,33 @@ func (g *WaitGroup) Add(ctx context.Context, delta int) {
 	g.bind(s)
 	g.n += delta
 	if g.n < 0 {
-		s.finish(&Failure{Kind: Panic, Step: s.step, Machine: me.id, MachineName: me.name,
-			Message: "sched: negative WaitGroup counter"})
-		s.mu.Unlock()
-		runtime.Goexit()
+		s.fail(me, Panic, "sched: negative WaitGroup counter")
 	}
 	if g.n == 0 {
-		for _, w := range g.waiters {
-			s.unblock(w)
-		}
-		g.waiters = nil
+		g.waiters.wakeAll(s)
 	}
 	s.mu.Unlock()
 }
 
 // Done decrements the counter by one.
-func (g *WaitGroup) Done(ctx context.Context) { g.Add(ctx, -1) }
+func (g *WaitGroup) Done() { g.Add(-1) }
+
+// Go calls f in a new machine (a goroutine outside a run) and adds it to
+// the group: Add(1) before it starts, Done when f returns, as
+// sync.WaitGroup.Go.
+func (g *WaitGroup) Go(f func()) {
+	g.Add(1)
+	Go(func() {
+		defer g.Done()
+		f()
+	})
+}
 
 // Wait blocks until the counter is zero.
-func (g *WaitGroup) Wait(ctx context.Context) {
-	me := machineOf(ctx)
+func (g *WaitGroup) Wait() {
+	me := current()
 	if me == nil {
+		foreign(g.run, "WaitGroup.Wait")
 		g.wg.Wait()
 		return
 	}
@@ -490,8 +556,7 @@ func (g *WaitGroup) Wait(ctx context.Context) {
 			s.mu.Unlock()
 			return
 		}
-		g.waiters = append(g.waiters, me)
 		me.res = g
-		s.block(me, "WaitGroup.Wait", nil)
+		g.waiters.wait(s, me, "WaitGroup.Wait", nil)
 	}
 }

@@ -1,7 +1,6 @@
 package sched
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"runtime"
@@ -112,13 +111,11 @@ func (r *Result) Tail(n int64) []Event {
 	return r.Events[i:]
 }
 
-type ctxKey struct{}
-
 type machine struct {
 	s    *scheduler
 	id   int
 	name string
-	ctx  context.Context
+	gid  int64 // goroutine ID, set by the machine's goroutine
 	wake chan struct{}
 	// waiting is "" when the machine is enabled, otherwise what it waits
 	// on; holder is the Mutex holder for "Mutex.Lock" waits.
@@ -158,14 +155,8 @@ type scheduler struct {
 	// one to exit closes exited.
 	goroutines atomic.Int64
 	exited     chan struct{}
-}
-
-func machineOf(ctx context.Context) *machine {
-	if ctx == nil {
-		return nil
-	}
-	m, _ := ctx.Value(ctxKey{}).(*machine)
-	return m
+	// holders counts Run and the machine goroutines; see release.
+	holders atomic.Int64
 }
 
 // Errors returned by Run and NewExplorer for a bad Config.
@@ -242,7 +233,7 @@ func (c Config) withDefaults() (Config, error) {
 // blocking, or one whose deferred calls block outside the scheduler for
 // longer than cfg.Watchdog). The error is non-nil only for a bad Config;
 // failures of the program are in Result.Failure.
-func Run(cfg Config, main func(ctx context.Context)) (*Result, error) {
+func Run(cfg Config, main func()) (*Result, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -251,6 +242,9 @@ func Run(cfg Config, main func(ctx context.Context)) (*Result, error) {
 		return nil, fmt.Errorf("%w: main is nil", ErrBadConfig)
 	}
 	s := &scheduler{cfg: cfg, done: make(chan struct{}), exited: make(chan struct{})}
+	activeRuns.Add(1)
+	s.holders.Store(1)
+	defer s.release()
 	origStrategy := cfg.Strategy
 	if cfg.Strategy == "replay" {
 		origStrategy = cfg.Replay.Strategy
@@ -275,9 +269,8 @@ func Run(cfg Config, main func(ctx context.Context)) (*Result, error) {
 	}
 	s.enabled = make([]*machine, 0, 8)
 
-	m0 := s.newMachine(context.Background(), "main")
-	s.goroutines.Add(1)
-	go s.start(m0, main)
+	m0 := s.newMachine("main")
+	s.spawn(m0, main)
 	s.mu.Lock()
 	next := s.decide(nil)
 	if next != nil {
@@ -358,21 +351,40 @@ func (s *scheduler) watch() {
 	}
 }
 
-func (s *scheduler) newMachine(parent context.Context, name string) *machine {
+func (s *scheduler) newMachine(name string) *machine {
 	m := &machine{s: s, id: len(s.all), name: name, wake: make(chan struct{}, 1)}
-	m.ctx = context.WithValue(parent, ctxKey{}, m)
 	s.all = append(s.all, m)
 	s.live = append(s.live, m)
 	s.strat.spawned(s, m)
 	return m
 }
 
+// spawn starts m's goroutine running f.
+func (s *scheduler) spawn(m *machine, f func()) {
+	s.goroutines.Add(1)
+	s.holders.Add(1)
+	go s.start(m, f)
+}
+
+// release drops one hold on the run: Run itself and every machine
+// goroutine hold it; the last release ends the run's count in
+// activeRuns.
+func (s *scheduler) release() {
+	if s.holders.Add(-1) == 0 {
+		activeRuns.Add(-1)
+	}
+}
+
 // start is the body of a machine goroutine.
-func (s *scheduler) start(m *machine, f func(context.Context)) {
+func (s *scheduler) start(m *machine, f func()) {
+	m.gid = currentGoid()
+	register(m.gid, m)
 	defer func() {
+		unregister(m.gid)
 		if s.goroutines.Add(-1) == 0 {
 			close(s.exited)
 		}
+		s.release()
 	}()
 	<-m.wake
 	if s.aborted.Load() {
@@ -399,7 +411,7 @@ func (s *scheduler) start(m *machine, f func(context.Context)) {
 		s.mu.Unlock()
 		s.exit(m) // the machine called runtime.Goexit itself
 	}()
-	f(m.ctx)
+	f()
 	normal = true
 }
 
@@ -442,10 +454,9 @@ func (m *machine) enter() *scheduler {
 		runtime.Goexit()
 	}
 	if s.cur != m {
-		s.finish(&Failure{Kind: Panic, Step: s.step, Machine: m.id, MachineName: m.name,
-			Message: "sched: controlled primitive called with this machine's context from a goroutine that is not the running machine (start machines with sched.Go, not the go statement)"})
-		s.mu.Unlock()
-		runtime.Goexit()
+		// Only the running machine executes user code; a parked
+		// machine's goroutine is inside the scheduler.
+		panic("sched: internal error: a parked machine called a controlled primitive")
 	}
 	return s
 }
@@ -598,6 +609,14 @@ func (s *scheduler) choose(m *machine, n int) int {
 	}
 	s.trace.Decisions = append(s.trace.Decisions, Decision{Kind: Choice, Value: v, Bound: n})
 	return v
+}
+
+// fail ends the run with a failure of m and stops m's goroutine. Called
+// with s.mu held.
+func (s *scheduler) fail(m *machine, kind Kind, msg string) {
+	s.finish(&Failure{Kind: kind, Step: s.step, Machine: m.id, MachineName: m.name, Message: msg})
+	s.mu.Unlock()
+	runtime.Goexit()
 }
 
 func (s *scheduler) logf(m *machine, format string, args ...any) {

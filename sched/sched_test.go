@@ -2,7 +2,6 @@ package sched_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -15,7 +14,7 @@ import (
 	"github.com/migratingtable/migratingtable/sched"
 )
 
-func mustRun(t testing.TB, cfg sched.Config, main func(context.Context)) *sched.Result {
+func mustRun(t testing.TB, cfg sched.Config, main func()) *sched.Result {
 	t.Helper()
 	res, err := sched.Run(cfg, main)
 	if err != nil {
@@ -26,22 +25,22 @@ func mustRun(t testing.TB, cfg sched.Config, main func(context.Context)) *sched.
 
 // lockOrder is the classic lock-order deadlock: main takes b then a,
 // machine x takes a then b.
-func lockOrder(ctx context.Context) {
+func lockOrder() {
 	var a, b sched.Mutex
-	sched.Go(ctx, "x", func(ctx context.Context) {
-		a.Lock(ctx)
-		b.Lock(ctx)
-		b.Unlock(ctx)
-		a.Unlock(ctx)
+	sched.GoNamed("x", func() {
+		a.Lock()
+		b.Lock()
+		b.Unlock()
+		a.Unlock()
 	})
-	b.Lock(ctx)
-	a.Lock(ctx)
-	a.Unlock(ctx)
-	b.Unlock(ctx)
+	b.Lock()
+	a.Lock()
+	a.Unlock()
+	b.Unlock()
 }
 
 // findFailure runs prog with seeds 0, 1, ... until it fails.
-func findFailure(t *testing.T, cfg sched.Config, prog func(context.Context)) *sched.Result {
+func findFailure(t *testing.T, cfg sched.Config, prog func()) *sched.Result {
 	t.Helper()
 	for seed := uint64(0); seed < 1000; seed++ {
 		cfg.Seed = seed
@@ -58,22 +57,22 @@ func TestFailureTexts(t *testing.T) {
 	tests := []struct {
 		name string
 		cfg  sched.Config
-		prog func(context.Context)
+		prog func()
 		kind sched.Kind
 		want string
 	}{
 		{
 			name: "assertion",
-			prog: func(ctx context.Context) {
-				sched.Go(ctx, "checker", func(ctx context.Context) { sched.Fail(ctx, errBroken) })
+			prog: func() {
+				sched.GoNamed("checker", func() { sched.Fail(errBroken) })
 			},
 			kind: sched.Assertion,
 			want: `assertion failed in machine 1 "checker" at step 2: invariant broken`,
 		},
 		{
 			name: "assertf",
-			prog: func(ctx context.Context) {
-				sched.Assertf(ctx, 1+1 == 3, "sum is %d, want %d", 2, 3)
+			prog: func() {
+				sched.Assertf(1+1 == 3, "sum is %d, want %d", 2, 3)
 			},
 			kind: sched.Assertion,
 			want: `assertion failed in machine 0 "main" at step 1: sum is 2, want 3`,
@@ -81,13 +80,13 @@ func TestFailureTexts(t *testing.T) {
 		{
 			name: "deadlock",
 			cfg:  sched.Config{Strategy: "dfs"},
-			prog: func(ctx context.Context) {
+			prog: func() {
 				var a, b sched.Mutex
-				sched.Go(ctx, "x", func(ctx context.Context) { a.Lock(ctx); b.Lock(ctx) })
-				b.Lock(ctx) // dfs runs main first: main holds b
-				sched.Yield(ctx)
-				sched.Yield(ctx)
-				a.Lock(ctx)
+				sched.GoNamed("x", func() { a.Lock(); b.Lock() })
+				b.Lock() // dfs runs main first: main holds b
+				sched.Yield()
+				sched.Yield()
+				a.Lock()
 			},
 			kind: sched.Deadlock,
 			// dfs runs the lowest enabled ID: main takes both locks and
@@ -96,12 +95,12 @@ func TestFailureTexts(t *testing.T) {
 		},
 		{
 			name: "future deadlock",
-			prog: func(ctx context.Context) {
+			prog: func() {
 				f := sched.NewFuture[int]()
 				var wg sched.WaitGroup
-				wg.Add(ctx, 1)
-				sched.Go(ctx, "waiter", func(ctx context.Context) { f.Wait(ctx); wg.Done(ctx) })
-				wg.Wait(ctx)
+				wg.Add(1)
+				sched.GoNamed("waiter", func() { f.Wait(); wg.Done() })
+				wg.Wait()
 			},
 			kind: sched.Deadlock,
 			want: `deadlock at step 5: no machine enabled; machine 0 "main" waits on WaitGroup.Wait; machine 1 "waiter" waits on Future.Wait`,
@@ -109,8 +108,8 @@ func TestFailureTexts(t *testing.T) {
 		},
 		{
 			name: "panic",
-			prog: func(ctx context.Context) {
-				sched.Yield(ctx)
+			prog: func() {
+				sched.Yield()
 				var m map[string]int
 				m["x"] = 1
 			},
@@ -120,9 +119,9 @@ func TestFailureTexts(t *testing.T) {
 		{
 			name: "step bound",
 			cfg:  sched.Config{MaxSteps: 50},
-			prog: func(ctx context.Context) {
+			prog: func() {
 				for {
-					sched.Yield(ctx)
+					sched.Yield()
 				}
 			},
 			kind: sched.StepBound,
@@ -131,10 +130,10 @@ func TestFailureTexts(t *testing.T) {
 		{
 			name: "liveness held",
 			cfg:  sched.Config{LivenessSteps: 10},
-			prog: func(ctx context.Context) {
-				sched.SetHot(ctx, "work pending", true)
+			prog: func() {
+				sched.SetHot("work pending", true)
 				for {
-					sched.Yield(ctx)
+					sched.Yield()
 				}
 			},
 			kind: sched.Liveness,
@@ -142,10 +141,10 @@ func TestFailureTexts(t *testing.T) {
 		},
 		{
 			name: "liveness at end",
-			prog: func(ctx context.Context) {
-				sched.SetHot(ctx, "work pending", true)
-				sched.SetHot(ctx, "other", true)
-				sched.SetHot(ctx, "other", false)
+			prog: func() {
+				sched.SetHot("work pending", true)
+				sched.SetHot("other", true)
+				sched.SetHot("other", false)
 			},
 			kind: sched.Liveness,
 			want: `liveness violation at step 1: hot condition "work pending" still held when every machine finished`,
@@ -153,21 +152,21 @@ func TestFailureTexts(t *testing.T) {
 		{
 			name: "uncontrolled blocking",
 			cfg:  sched.Config{Strategy: "dfs", Watchdog: 100 * time.Millisecond},
-			prog: func(ctx context.Context) {
-				sched.Go(ctx, "sleeper", func(ctx context.Context) {
+			prog: func() {
+				sched.GoNamed("sleeper", func() {
 					time.Sleep(time.Second)
 				})
-				sched.Yield(ctx)
-				sched.Yield(ctx)
+				sched.Yield()
+				sched.Yield()
 			},
 			kind: sched.UncontrolledBlocking,
 			want: `uncontrolled blocking in machine 1 "sleeper" at step 5: no scheduling point for 100ms (blocked on a plain channel, sync primitive, sleep or I/O, or computing)`,
 		},
 		{
 			name: "unlock not held",
-			prog: func(ctx context.Context) {
+			prog: func() {
 				var mu sched.Mutex
-				mu.Unlock(ctx)
+				mu.Unlock()
 			},
 			kind: sched.Panic,
 			want: `panic in machine 0 "main" at step 1: sched: Mutex.Unlock of a mutex held by nobody`,
@@ -207,8 +206,8 @@ func TestDeadlockText(t *testing.T) {
 }
 
 func TestPanicHasStack(t *testing.T) {
-	res := mustRun(t, sched.Config{}, func(ctx context.Context) {
-		sched.Go(ctx, "bad", func(ctx context.Context) { panicHere() })
+	res := mustRun(t, sched.Config{}, func() {
+		sched.GoNamed("bad", func() { panicHere() })
 	})
 	if res.Failure == nil || res.Failure.Kind != sched.Panic {
 		t.Fatalf("got %v, want a panic failure", res.Failure)
@@ -236,7 +235,7 @@ func TestBadConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := sched.Run(tt.cfg, func(context.Context) {})
+			_, err := sched.Run(tt.cfg, func() {})
 			if err == nil {
 				t.Fatalf("got no error, want %q", tt.want)
 			}
@@ -253,41 +252,40 @@ func TestBadConfig(t *testing.T) {
 // TestPrimitivesUncontrolled runs the primitives with a plain context and
 // real goroutines (run it with -race).
 func TestPrimitivesUncontrolled(t *testing.T) {
-	ctx := context.Background()
 	var mu sched.Mutex
 	cond := sched.NewCond(&mu)
 	var wg sched.WaitGroup
 	n, ready := 0, false
 	f := sched.NewFuture[string]()
 	for i := 0; i < 8; i++ {
-		wg.Add(ctx, 1)
-		sched.Go(ctx, "w", func(ctx context.Context) {
-			defer wg.Done(ctx)
-			mu.Lock(ctx)
+		wg.Add(1)
+		sched.GoNamed("w", func() {
+			defer wg.Done()
+			mu.Lock()
 			for !ready {
-				cond.Wait(ctx)
+				cond.Wait()
 			}
 			n++
-			mu.Unlock(ctx)
-			sched.Yield(ctx)
-			f.Resolve(ctx, "done")
+			mu.Unlock()
+			sched.Yield()
+			f.Resolve("done")
 		})
 	}
-	mu.Lock(ctx)
+	mu.Lock()
 	ready = true
-	cond.Broadcast(ctx)
-	mu.Unlock(ctx)
-	wg.Wait(ctx)
-	if got := f.Wait(ctx); got != "done" {
+	cond.Broadcast()
+	mu.Unlock()
+	wg.Wait()
+	if got := f.Wait(); got != "done" {
 		t.Errorf("Future: got %q, want %q", got, "done")
 	}
 	if n != 8 {
 		t.Errorf("counter: got %d, want 8", n)
 	}
-	if c := sched.Choose(ctx, 5); c < 0 || c >= 5 {
+	if c := sched.Choose(5); c < 0 || c >= 5 {
 		t.Errorf("Choose(5): got %d, want 0..4", c)
 	}
-	if sched.Controlled(ctx) || sched.Tracing(ctx) || sched.Step(ctx) != 0 || sched.MachineID(ctx) != -1 || sched.MachineName(ctx) != "" {
+	if sched.Controlled() || sched.Tracing() || sched.Step() != 0 || sched.MachineID() != -1 || sched.MachineName() != "" {
 		t.Errorf("plain context looks controlled")
 	}
 }
@@ -298,31 +296,31 @@ func TestMutexExclusion(t *testing.T) {
 	for _, strategy := range []string{"random", "pct", "pos"} {
 		t.Run(strategy, func(t *testing.T) {
 			for seed := uint64(0); seed < 200; seed++ {
-				res := mustRun(t, sched.Config{Strategy: strategy, Seed: seed}, func(ctx context.Context) {
+				res := mustRun(t, sched.Config{Strategy: strategy, Seed: seed}, func() {
 					var mu sched.Mutex
 					cond := sched.NewCond(&mu)
 					var wg sched.WaitGroup
 					inside, total, turn := 0, 0, 0
 					for i := 0; i < 3; i++ {
-						wg.Add(ctx, 1)
-						sched.Go(ctx, fmt.Sprint("w", i), func(ctx context.Context) {
-							defer wg.Done(ctx)
-							mu.Lock(ctx)
+						wg.Add(1)
+						sched.GoNamed(fmt.Sprint("w", i), func() {
+							defer wg.Done()
+							mu.Lock()
 							for turn != i {
-								cond.Wait(ctx)
+								cond.Wait()
 							}
 							inside++
-							sched.Yield(ctx)
-							sched.Assertf(ctx, inside == 1, "%d machines inside the lock", inside)
+							sched.Yield()
+							sched.Assertf(inside == 1, "%d machines inside the lock", inside)
 							inside--
 							total++
 							turn++
-							cond.Broadcast(ctx)
-							mu.Unlock(ctx)
+							cond.Broadcast()
+							mu.Unlock()
 						})
 					}
-					wg.Wait(ctx)
-					sched.Assertf(ctx, total == 3, "total: got %d, want 3", total)
+					wg.Wait()
+					sched.Assertf(total == 3, "total: got %d, want 3", total)
 				})
 				if res.Failure != nil {
 					t.Fatalf("seed %d: %v", seed, res.Failure)
@@ -341,29 +339,29 @@ func traceHash(t testing.TB, res *sched.Result) string {
 }
 
 // busy is a program with several machines, locks, futures and choices.
-func busy(ctx context.Context) {
+func busy() {
 	var mu sched.Mutex
 	var wg sched.WaitGroup
 	shared := 0
 	fs := make([]*sched.Future[int], 4)
 	for i := range fs {
 		fs[i] = sched.NewFuture[int]()
-		wg.Add(ctx, 1)
-		sched.Go(ctx, fmt.Sprint("worker", i), func(ctx context.Context) {
-			defer wg.Done(ctx)
+		wg.Add(1)
+		sched.GoNamed(fmt.Sprint("worker", i), func() {
+			defer wg.Done()
 			for j := 0; j < 5; j++ {
-				mu.Lock(ctx)
-				shared += sched.Choose(ctx, 3)
-				mu.Unlock(ctx)
-				sched.Yield(ctx)
+				mu.Lock()
+				shared += sched.Choose(3)
+				mu.Unlock()
+				sched.Yield()
 			}
-			fs[i].Resolve(ctx, shared)
+			fs[i].Resolve(shared)
 		})
 	}
 	for _, f := range fs {
-		sched.Logf(ctx, "got %d", f.Wait(ctx))
+		sched.Logf("got %d", f.Wait())
 	}
-	wg.Wait(ctx)
+	wg.Wait()
 }
 
 // TestDeterminismGOMAXPROCS: the same seed gives the same trace at
@@ -432,17 +430,17 @@ func TestSweepSeesBothOrders(t *testing.T) {
 			seen := map[string]int{}
 			for i := 0; i < 100; i++ {
 				var order []string
-				prog := func(ctx context.Context) {
+				prog := func() {
 					var wg sched.WaitGroup
 					for _, name := range []string{"a", "b"} {
-						wg.Add(ctx, 1)
-						sched.Go(ctx, name, func(ctx context.Context) {
-							sched.Yield(ctx)
+						wg.Add(1)
+						sched.GoNamed(name, func() {
+							sched.Yield()
 							order = append(order, name)
-							wg.Done(ctx)
+							wg.Done()
 						})
 					}
-					wg.Wait(ctx)
+					wg.Wait()
 				}
 				mustRun(t, sched.Config{Strategy: strategy, Seed: sched.IterationSeed(7, i)}, prog)
 				seen[strings.Join(order, "")]++
@@ -455,39 +453,39 @@ func TestSweepSeesBothOrders(t *testing.T) {
 }
 
 func TestTeardown(t *testing.T) {
-	progs := map[string]func(context.Context){
+	progs := map[string]func(){
 		"deadlock": lockOrder,
-		"assertion": func(ctx context.Context) {
+		"assertion": func() {
 			var mu sched.Mutex
-			sched.Go(ctx, "holder", func(ctx context.Context) {
-				mu.Lock(ctx)
-				defer mu.Unlock(ctx) // runs during teardown
+			sched.GoNamed("holder", func() {
+				mu.Lock()
+				defer mu.Unlock() // runs during teardown
 				f := sched.NewFuture[int]()
-				f.Wait(ctx)
+				f.Wait()
 			})
-			sched.Go(ctx, "unstarted", func(ctx context.Context) {})
-			sched.Yield(ctx)
-			sched.Fail(ctx, errors.New("stop"))
+			sched.GoNamed("unstarted", func() {})
+			sched.Yield()
+			sched.Fail(errors.New("stop"))
 		},
-		"panic": func(ctx context.Context) {
+		"panic": func() {
 			for i := 0; i < 3; i++ {
-				sched.Go(ctx, "spinner", func(ctx context.Context) {
+				sched.GoNamed("spinner", func() {
 					for {
-						sched.Yield(ctx)
+						sched.Yield()
 					}
 				})
 			}
-			sched.Yield(ctx)
+			sched.Yield()
 			panic("stop")
 		},
-		"step bound": func(ctx context.Context) {
-			sched.Go(ctx, "spinner", func(ctx context.Context) {
+		"step bound": func() {
+			sched.GoNamed("spinner", func() {
 				for {
-					sched.Yield(ctx)
+					sched.Yield()
 				}
 			})
 			for {
-				sched.Yield(ctx)
+				sched.Yield()
 			}
 		},
 		"pass": busy,
@@ -540,37 +538,43 @@ func settledGoroutines(want int) int {
 	return n
 }
 
+// TestControlledFromPlainGoroutine: a goroutine started with the go
+// statement that uses a primitive bound to the run ends the run with a
+// Panic failure instead of taking the plain path.
 func TestControlledFromPlainGoroutine(t *testing.T) {
-	res := mustRun(t, sched.Config{}, func(ctx context.Context) {
+	res := mustRun(t, sched.Config{}, func() {
+		var mu sched.Mutex
+		mu.Lock()
 		start, fin := make(chan struct{}), make(chan struct{})
 		go func() {
 			defer close(fin)
 			<-start
-			sched.Yield(ctx) // wrong: main's context, but main is parked
+			mu.Unlock() // wrong: not a machine
 		}()
-		sched.Go(ctx, "y", func(ctx context.Context) {
+		sched.GoNamed("y", func() {
 			close(start)
 			<-fin
-			sched.Yield(ctx)
+			sched.Yield()
 		})
-		sched.NewFuture[int]().Wait(ctx)
+		sched.NewFuture[int]().Wait()
 	})
-	if res.Failure == nil || res.Failure.Kind != sched.Panic || !strings.Contains(res.Failure.Message, "not the running machine") {
-		t.Fatalf("got %v, want a Panic failure about a goroutine that is not the running machine", res.Failure)
+	want := "panic in a goroutine that is not a machine at step 3: sched: Mutex.Unlock called from a goroutine that is not a machine of the run it belongs to (start goroutines with sched.Go, not the go statement)"
+	if res.Failure == nil || res.Failure.Error() != want {
+		t.Fatalf("got %v\nwant %s", res.Failure, want)
 	}
 }
 
 func TestLingering(t *testing.T) {
 	release := make(chan struct{})
-	res := mustRun(t, sched.Config{Strategy: "dfs", Watchdog: 100 * time.Millisecond}, func(ctx context.Context) {
+	res := mustRun(t, sched.Config{Strategy: "dfs", Watchdog: 100 * time.Millisecond}, func() {
 		started := sched.NewFuture[bool]()
-		sched.Go(ctx, "stubborn", func(ctx context.Context) {
+		sched.GoNamed("stubborn", func() {
 			defer func() { <-release }() // blocks outside the scheduler during teardown
-			started.Resolve(ctx, true)
-			sched.NewFuture[int]().Wait(ctx)
+			started.Resolve(true)
+			sched.NewFuture[int]().Wait()
 		})
-		started.Wait(ctx)
-		sched.Fail(ctx, errors.New("stop"))
+		started.Wait()
+		sched.Fail(errors.New("stop"))
 	})
 	if res.Failure == nil || res.Failure.Kind != sched.Assertion {
 		t.Fatalf("got %v, want the assertion", res.Failure)

@@ -2,7 +2,6 @@ package sched_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"reflect"
 	"strings"
@@ -13,20 +12,20 @@ import (
 
 // lostUpdate: two machines increment a shared counter with an
 // unsynchronised read-modify-write; the monitor asserts both updates.
-func lostUpdate(ctx context.Context) {
+func lostUpdate() {
 	x := 0
 	var wg sched.WaitGroup
 	for _, name := range []string{"inc1", "inc2"} {
-		wg.Add(ctx, 1)
-		sched.Go(ctx, name, func(ctx context.Context) {
-			defer wg.Done(ctx)
+		wg.Add(1)
+		sched.GoNamed(name, func() {
+			defer wg.Done()
 			v := x
-			sched.Yield(ctx)
+			sched.Yield()
 			x = v + 1
 		})
 	}
-	wg.Wait(ctx)
-	sched.Assertf(ctx, x == 2, "counter is %d, want 2", x)
+	wg.Wait()
+	sched.Assertf(x == 2, "counter is %d, want 2", x)
 }
 
 func roundTrip(t *testing.T, tr *sched.Trace) *sched.Trace {
@@ -84,38 +83,38 @@ func TestReplayDivergence(t *testing.T) {
 	orig := findFailure(t, sched.Config{}, lostUpdate)
 	tests := []struct {
 		name string
-		prog func(context.Context)
+		prog func()
 		want string // prefix of the failure text
 	}{
 		{
 			name: "fewer machines",
-			prog: func(ctx context.Context) {
-				sched.Go(ctx, "only", func(ctx context.Context) { sched.Yield(ctx) })
-				sched.Yield(ctx)
-				sched.Yield(ctx)
-				sched.Yield(ctx)
-				sched.Yield(ctx)
+			prog: func() {
+				sched.GoNamed("only", func() { sched.Yield() })
+				sched.Yield()
+				sched.Yield()
+				sched.Yield()
+				sched.Yield()
 			},
 			want: "schedule diverged at step ",
 		},
 		{
 			name: "choice instead of schedule",
-			prog: func(ctx context.Context) {
-				sched.Choose(ctx, 3)
+			prog: func() {
+				sched.Choose(3)
 			},
 			want: `schedule diverged at step 2: trace says schedule machine `,
 		},
 		{
 			name: "finishes early",
-			prog: func(ctx context.Context) {},
+			prog: func() {},
 			want: `schedule diverged at step 2: trace says schedule machine `,
 		},
 		{
 			name: "runs longer",
-			prog: func(ctx context.Context) {
-				lostUpdate(ctx)
+			prog: func() {
+				lostUpdate()
 				for {
-					sched.Yield(ctx)
+					sched.Yield()
 				}
 			},
 			want: "",
@@ -143,9 +142,9 @@ func TestReplayDivergence(t *testing.T) {
 }
 
 func TestReplayDivergenceTexts(t *testing.T) {
-	two := func(ctx context.Context) {
-		sched.Go(ctx, "a", func(ctx context.Context) {})
-		sched.Choose(ctx, 3)
+	two := func() {
+		sched.GoNamed("a", func() {})
+		sched.Choose(3)
 	}
 	tr := &sched.Trace{Strategy: "random", Decisions: []sched.Decision{
 		{Kind: sched.Schedule, Value: 0}, {Kind: sched.Schedule, Value: 0}, {Kind: sched.Choice, Value: 1, Bound: 4},
@@ -153,7 +152,7 @@ func TestReplayDivergenceTexts(t *testing.T) {
 	tests := []struct {
 		name string
 		tr   *sched.Trace
-		prog func(context.Context)
+		prog func()
 		want string
 	}{
 		{"choice bound", tr, two, `schedule diverged at step 3: trace says choice 1 of Choose(4) ("c 1/4"), program calls Choose(3)`},
@@ -162,7 +161,7 @@ func TestReplayDivergenceTexts(t *testing.T) {
 		{"trace exhausted", &sched.Trace{Strategy: "random", Decisions: []sched.Decision{{Kind: sched.Schedule, Value: 0}}}, two,
 			`schedule diverged at step 2: trace says end of schedule, program schedules one of machines [0 1]`},
 		{"program finished", &sched.Trace{Strategy: "random", Decisions: []sched.Decision{{Kind: sched.Schedule, Value: 0}, {Kind: sched.Schedule, Value: 0}}},
-			func(ctx context.Context) {}, `schedule diverged at step 2: trace says schedule machine 0 ("s 0"), program finished`},
+			func() {}, `schedule diverged at step 2: trace says schedule machine 0 ("s 0"), program finished`},
 		{"choice where schedule", &sched.Trace{Strategy: "random", Decisions: []sched.Decision{{Kind: sched.Schedule, Value: 0}, {Kind: sched.Choice, Value: 0, Bound: 2}}}, two,
 			`schedule diverged at step 2: trace says choice 0 of Choose(2) ("c 0/2"), program schedules one of machines [0 1]`},
 	}
@@ -222,14 +221,14 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestEventsAndTail(t *testing.T) {
-	res := mustRun(t, sched.Config{Strategy: "dfs"}, func(ctx context.Context) {
-		sched.Logf(ctx, "hello %d", 1)
+	res := mustRun(t, sched.Config{Strategy: "dfs"}, func() {
+		sched.Logf("hello %d", 1)
 		f := sched.NewFuture[int]()
-		sched.Go(ctx, "w", func(ctx context.Context) {
-			sched.Logf(ctx, "in %s id %d at %d", sched.MachineName(ctx), sched.MachineID(ctx), sched.Step(ctx))
-			f.Resolve(ctx, 1)
+		sched.GoNamed("w", func() {
+			sched.Logf("in %s id %d at %d", sched.MachineName(), sched.MachineID(), sched.Step())
+			f.Resolve(1)
 		})
-		f.Wait(ctx)
+		f.Wait()
 	})
 	var got []string
 	for _, e := range res.Events {
@@ -286,7 +285,7 @@ func TestReplayEveryKind(t *testing.T) {
 	tests := []struct {
 		name string
 		cfg  sched.Config
-		prog func(context.Context)
+		prog func()
 		kind sched.Kind
 	}{
 		{"assertion", sched.Config{}, lostUpdate, sched.Assertion},
