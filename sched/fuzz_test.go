@@ -28,6 +28,10 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Parse of a written trace: %v\n%s", err, b.String())
 		}
+		if again.Version != sched.TraceVersion {
+			t.Fatalf("Write wrote version %d, want %d", again.Version, sched.TraceVersion)
+		}
+		again.Version = tr.Version // Write always writes the current version
 		if !reflect.DeepEqual(again, tr) {
 			t.Fatalf("round trip:\ngot  %+v\nwant %+v", again, tr)
 		}

@@ -69,7 +69,7 @@ func TestReport(t *testing.T) {
 		sched.Logf("late")
 		sched.Fail(fmt.Errorf("broken"))
 	})
-	want := `=== sched run: strategy dfs, seed 0 (depth 3, expected-steps 100, max-steps 100000, liveness-steps 50000), 3 steps, 1 machines
+	want := `=== sched run: strategy dfs, seed 0 (depth 0, expected-steps 100, max-steps 100000, liveness-steps 50000), 3 steps, 1 machines
 params: bug=3 note="a b"
 --- failure (assertion)
 assertion failed in machine 0 "main" at step 3: broken

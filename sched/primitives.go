@@ -11,14 +11,23 @@ import (
 // Go starts f as a new machine, named "g" followed by its machine ID,
 // when the caller is a machine, and as a plain goroutine otherwise. See
 // GoNamed.
-func Go(f func()) { goNamed("", f) }
+func Go(f func()) { goNamed("", f, false) }
 
 // GoNamed starts f as a new machine named name when the caller is a
-// machine, and as a plain goroutine otherwise. Spawning is a scheduling
-// point; the new machine is enabled at once and gets the next machine ID.
-func GoNamed(name string, f func()) { goNamed(name, f) }
+// machine, and as a plain goroutine otherwise. The machine belongs to
+// the caller's process. Spawning is a scheduling point; the new machine
+// is enabled at once and gets the next machine ID.
+func GoNamed(name string, f func()) { goNamed(name, f, false) }
 
-func goNamed(name string, f func()) {
+// GoDaemon is GoNamed for a daemon machine: a background loop that need
+// not finish. Once main has returned and only daemon machines are left,
+// the run ends (and passes, unless a hot condition is held), and the
+// daemons are torn down; a daemon still blocked then is not a leak.
+// Before main returns a daemon is an ordinary machine. Outside a run
+// GoDaemon is the go statement.
+func GoDaemon(name string, f func()) { goNamed(name, f, true) }
+
+func goNamed(name string, f func(), daemon bool) {
 	m := current()
 	if m == nil {
 		go f()
@@ -31,7 +40,7 @@ func goNamed(name string, f func()) {
 	if f == nil {
 		s.fail(m, Panic, fmt.Sprintf("sched: Go(%q) with a nil function", name))
 	}
-	nm := s.newMachine(name)
+	nm := s.newMachine(name, m.proc, daemon)
 	s.logf(m, "spawn machine %d %q", nm.id, name)
 	s.spawn(nm, f)
 	m.res = nil
@@ -138,7 +147,7 @@ func Logf(format string, args ...any) {
 	}
 	s := m.s
 	s.mu.Lock()
-	if !s.finished {
+	if !s.finished && !m.dead {
 		s.logf(m, format, args...)
 	}
 	s.mu.Unlock()
@@ -214,11 +223,12 @@ func foreign(s *scheduler, what string) {
 // they blocked.
 type waitQ []*machine
 
-// wait appends m and makes it wait on what (a controlled wait); s.mu is
-// held and released when m runs again.
-func (q *waitQ) wait(s *scheduler, m *machine, what string, holder *machine) {
+// wait appends m and makes it wait on what (a controlled wait) on the
+// resource r; s.mu is held and released when m runs again.
+func (q *waitQ) wait(s *scheduler, m *machine, what string, r resource, holder *machine) {
 	*q = append(*q, m)
-	s.block(m, what, holder)
+	m.wq = q
+	s.block(m, what, r, holder)
 }
 
 // wakeAll enables every machine of q and empties it.
@@ -245,9 +255,14 @@ func (q *waitQ) wakeFirst(s *scheduler) {
 // under a run belongs to that run (its controlled state is reset when
 // another run first uses it).
 type Mutex struct {
+	// Name names the mutex in failure reports; without it the mutex is
+	// named by the line that first used it in the run.
+	Name string
+
 	mu sync.Mutex
 
 	run     *scheduler
+	site    site
 	holder  *machine
 	waiters waitQ
 }
@@ -257,8 +272,11 @@ var _ sync.Locker = (*Mutex)(nil)
 func (m *Mutex) bind(s *scheduler) {
 	if m.run != s {
 		m.run, m.holder, m.waiters = s, nil, nil
+		m.site.capture()
 	}
 }
+
+func (m *Mutex) res() resource { return resource{name: m.Name, site: &m.site} }
 
 // Lock locks m, blocking (as a controlled wait under a run) while
 // another machine holds it.
@@ -283,7 +301,7 @@ func (m *Mutex) lockLocked(me *machine) {
 	m.bind(s)
 	for m.holder != nil {
 		me.res = m
-		m.waiters.wait(s, me, "Mutex.Lock", m.holder)
+		m.waiters.wait(s, me, "Mutex.Lock", m.res(), m.holder)
 		s = me.enter()
 		m.bind(s)
 	}
@@ -307,11 +325,33 @@ func (m *Mutex) Unlock() {
 		if m.holder != nil {
 			holder = m.holder.String()
 		}
-		s.fail(me, Panic, "sched: Mutex.Unlock of a mutex held by "+holder)
+		s.fail(me, Panic, "sched: Mutex.Unlock of mutex "+m.res().labelOr()+" held by "+holder)
 	}
 	m.unlockLocked(s)
 	me.res = m
 	s.yield(me)
+}
+
+// TryLock tries to lock m and reports whether it did. Under a run it is
+// a scheduling point.
+func (m *Mutex) TryLock() bool {
+	me := current()
+	if me == nil {
+		foreign(m.run, "Mutex.TryLock")
+		return m.mu.TryLock()
+	}
+	s := me.enter()
+	m.bind(s)
+	me.res = m
+	s.yield(me)
+	s = me.enter()
+	m.bind(s)
+	ok := m.holder == nil
+	if ok {
+		m.holder = me
+	}
+	s.mu.Unlock()
+	return ok
 }
 
 func (m *Mutex) unlockLocked(s *scheduler) {
@@ -325,11 +365,15 @@ func (m *Mutex) unlockLocked(s *scheduler) {
 // points); outside a run any sync.Locker works.
 type Cond struct {
 	L sync.Locker
+	// Name names the condition variable in failure reports; without it
+	// it is named by the line that first used it in the run.
+	Name string
 
 	init sync.Once
 	c    sync.Cond
 
 	run     *scheduler
+	site    site
 	waiters waitQ
 }
 
@@ -339,6 +383,7 @@ func NewCond(l sync.Locker) *Cond { return &Cond{L: l} }
 func (c *Cond) bind(s *scheduler) {
 	if c.run != s {
 		c.run, c.waiters = s, nil
+		c.site.capture()
 	}
 }
 
@@ -377,7 +422,7 @@ func (c *Cond) Wait() {
 	}
 	mu.unlockLocked(s)
 	me.res = c
-	c.waiters.wait(s, me, "Cond.Wait", nil)
+	c.waiters.wait(s, me, "Cond.Wait", resource{name: c.Name, site: &c.site}, nil)
 	mu.lockLocked(me)
 }
 
@@ -415,11 +460,16 @@ func (c *Cond) Signal() {
 
 // Future is a value that one machine resolves and others wait for.
 type Future[T any] struct {
+	// Name names the future in failure reports; without it the future
+	// is named by the line that first used it in the run.
+	Name string
+
 	once sync.Once
 	done chan struct{}
 	v    T
 
 	run     *scheduler
+	site    site
 	waiters waitQ
 }
 
@@ -438,6 +488,7 @@ func (f *Future[T]) resolved() bool {
 func (f *Future[T]) bind(s *scheduler) {
 	if f.run != s {
 		f.run, f.waiters = s, nil
+		f.site.capture()
 	}
 }
 
@@ -469,6 +520,7 @@ func (f *Future[T]) Wait() T {
 		return f.v
 	}
 	s := me.enter()
+	f.bind(s)
 	me.res = f
 	s.yield(me)
 	for {
@@ -479,7 +531,7 @@ func (f *Future[T]) Wait() T {
 			return f.v
 		}
 		me.res = f
-		f.waiters.wait(s, me, "Future.Wait", nil)
+		f.waiters.wait(s, me, "Future.Wait", resource{name: f.Name, site: &f.site}, nil)
 	}
 }
 
@@ -490,9 +542,14 @@ func (f *Future[T]) Done() bool { return f.resolved() }
 // sync.WaitGroup. Under a run Wait is a scheduling point and a
 // controlled wait ("WaitGroup.Wait") while the counter is positive.
 type WaitGroup struct {
+	// Name names the group in failure reports; without it the group is
+	// named by the line that first used it in the run.
+	Name string
+
 	wg sync.WaitGroup
 
 	run     *scheduler
+	site    site
 	n       int
 	waiters waitQ
 }
@@ -500,8 +557,11 @@ type WaitGroup struct {
 func (g *WaitGroup) bind(s *scheduler) {
 	if g.run != s {
 		g.run, g.n, g.waiters = s, 0, nil
+		g.site.capture()
 	}
 }
+
+func (g *WaitGroup) res() resource { return resource{name: g.Name, site: &g.site} }
 
 // Add adds delta to the counter. A negative counter is a Panic failure
 // under a run (and panics outside one, as sync.WaitGroup does).
@@ -516,7 +576,7 @@ func (g *WaitGroup) Add(delta int) {
 	g.bind(s)
 	g.n += delta
 	if g.n < 0 {
-		s.fail(me, Panic, "sched: negative WaitGroup counter")
+		s.fail(me, Panic, "sched: negative WaitGroup counter "+g.res().labelOr())
 	}
 	if g.n == 0 {
 		g.waiters.wakeAll(s)
@@ -547,6 +607,7 @@ func (g *WaitGroup) Wait() {
 		return
 	}
 	s := me.enter()
+	g.bind(s)
 	me.res = g
 	s.yield(me)
 	for {
@@ -557,6 +618,6 @@ func (g *WaitGroup) Wait() {
 			return
 		}
 		me.res = g
-		g.waiters.wait(s, me, "WaitGroup.Wait", nil)
+		g.waiters.wait(s, me, "WaitGroup.Wait", g.res(), nil)
 	}
 }

@@ -72,7 +72,7 @@ func TestMisuseTexts(t *testing.T) {
 		{"negative WaitGroup", func() {
 			var wg sched.WaitGroup
 			wg.Done()
-		}, `panic in machine 0 "main" at step 1: sched: negative WaitGroup counter`},
+		}, `panic in machine 0 "main" at step 1: sched: negative WaitGroup counter (primitives_test.go:74)`},
 		{"Cond.Wait without lock", func() {
 			var mu sched.Mutex
 			sched.NewCond(&mu).Wait()
@@ -82,7 +82,7 @@ func TestMisuseTexts(t *testing.T) {
 			mu.Lock()
 			sched.GoNamed("thief", func() { mu.Unlock() })
 			sched.NewFuture[int]().Wait()
-		}, `panic in machine 1 "thief" at step 5: sched: Mutex.Unlock of a mutex held by machine 0 "main"`},
+		}, `panic in machine 1 "thief" at step 5: sched: Mutex.Unlock of mutex (primitives_test.go:82) held by machine 0 "main"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

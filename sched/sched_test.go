@@ -78,7 +78,7 @@ func TestFailureTexts(t *testing.T) {
 			want: `assertion failed in machine 0 "main" at step 1: sum is 2, want 3`,
 		},
 		{
-			name: "deadlock",
+			name: "leak",
 			cfg:  sched.Config{Strategy: "dfs"},
 			prog: func() {
 				var a, b sched.Mutex
@@ -88,10 +88,10 @@ func TestFailureTexts(t *testing.T) {
 				sched.Yield()
 				a.Lock()
 			},
-			kind: sched.Deadlock,
+			kind: sched.Leak,
 			// dfs runs the lowest enabled ID: main takes both locks and
-			// exits holding them.
-			want: `deadlock at step 8: no machine enabled; machine 1 "x" waits on Mutex.Lock (held by machine 0 "main", which has finished)`,
+			// exits holding them; x is left behind.
+			want: `leak at step 8: machine 1 "x" still blocked on Mutex.Lock (sched_test.go:89) after main returned, held by machine 0 "main", which has finished`,
 		},
 		{
 			name: "future deadlock",
@@ -103,7 +103,7 @@ func TestFailureTexts(t *testing.T) {
 				wg.Wait()
 			},
 			kind: sched.Deadlock,
-			want: `deadlock at step 5: no machine enabled; machine 0 "main" waits on WaitGroup.Wait; machine 1 "waiter" waits on Future.Wait`,
+			want: `deadlock at step 5: no machine enabled; machine 0 "main" waits on WaitGroup.Wait (sched_test.go:101); machine 1 "waiter" waits on Future.Wait (sched_test.go:102)`,
 			cfg:  sched.Config{Strategy: "dfs"},
 		},
 		{
@@ -169,7 +169,7 @@ func TestFailureTexts(t *testing.T) {
 				mu.Unlock()
 			},
 			kind: sched.Panic,
-			want: `panic in machine 0 "main" at step 1: sched: Mutex.Unlock of a mutex held by nobody`,
+			want: `panic in machine 0 "main" at step 1: sched: Mutex.Unlock of mutex (sched_test.go:169) held by nobody`,
 		},
 	}
 	for _, tt := range tests {
@@ -196,7 +196,9 @@ func TestDeadlockText(t *testing.T) {
 	if f.Kind != sched.Deadlock {
 		t.Fatalf("kind: got %v, want deadlock (%v)", f.Kind, f)
 	}
-	want := fmt.Sprintf(`deadlock at step %d: no machine enabled; machine 0 "main" waits on Mutex.Lock (held by machine 1 "x"); machine 1 "x" waits on Mutex.Lock (held by machine 0 "main")`, f.Step)
+	// Each mutex is named by the line that first used it: a by x's
+	// a.Lock, b by main's b.Lock.
+	want := fmt.Sprintf(`deadlock at step %d: no machine enabled; machine 0 "main" waits on Mutex.Lock (sched_test.go:31), held by machine 1 "x"; machine 1 "x" waits on Mutex.Lock (sched_test.go:36), held by machine 0 "main"`, f.Step)
 	if got := f.Error(); got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}

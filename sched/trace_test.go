@@ -187,8 +187,8 @@ func TestParseErrors(t *testing.T) {
 		name, text, want string
 	}{
 		{"empty", "", "trace is empty: corrupt trace"},
-		{"not a trace", "hello\n", `trace line 1: not a sched trace (first line "hello", want "sched-trace 1"): corrupt trace`},
-		{"future version", "sched-trace 9\n", "trace line 1: unsupported trace version 9 (this package reads version 1): corrupt trace"},
+		{"not a trace", "hello\n", `trace line 1: not a sched trace (first line "hello", want "sched-trace 2"): corrupt trace`},
+		{"future version", "sched-trace 9\n", "trace line 1: unsupported trace version 9 (this package reads versions 1 and 2): corrupt trace"},
 		{"truncated", strings.TrimSuffix(good, "end 2\n"), `trace line 7: truncated: no "end N" line after 2 decisions: corrupt trace`},
 		{"cut mid-line", "sched-trace 1\nstrategy random\ns 0\nc 1/", `trace line 4: bad choice decision "c 1/" (want "c V/N" with 0 <= V < N): corrupt trace`},
 		{"wrong count", strings.Replace(good, "end 2", "end 3", 1), "trace line 8: end line says 3 decisions, file holds 2: corrupt trace"},
@@ -198,7 +198,7 @@ func TestParseErrors(t *testing.T) {
 		{"duplicate header", strings.Replace(good, "seed 5", "strategy pct", 1), `trace line 3: duplicate header "strategy": corrupt trace`},
 		{"choice out of range", strings.Replace(good, "c 1/2", "c 2/2", 1), `trace line 7: bad choice decision "c 2/2" (want "c V/N" with 0 <= V < N): corrupt trace`},
 		{"bad schedule", strings.Replace(good, "s 0", "s -1", 1), `trace line 6: bad schedule decision "s -1" (want "s ID"): corrupt trace`},
-		{"garbage among decisions", strings.Replace(good, "c 1/2", "c 1/2\nseed 3", 1), `trace line 8: unexpected line "seed 3" among decisions (want "s ID", "c V/N" or "end N"): corrupt trace`},
+		{"garbage among decisions", strings.Replace(good, "c 1/2", "c 1/2\nseed 3", 1), `trace line 8: unexpected line "seed 3" among decisions (want a decision line or "end N"): corrupt trace`},
 		{"after end", good + "s 1\n", `trace line 9: text after the end line: "s 1": corrupt trace`},
 		{"no strategy", "sched-trace 1\nend 0\n", "trace: header has no strategy line: corrupt trace"},
 		{"param without =", strings.Replace(good, "param a=b", "param ab", 1), `trace line 4: param "ab" has no '=': corrupt trace`},
