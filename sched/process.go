@@ -255,9 +255,10 @@ type Fault struct {
 	At time.Duration
 	// Duration is the stall's length (Stall only).
 	Duration time.Duration
-	// Forced is set for a restart the scheduler made because no machine
-	// was enabled (not a decision).
-	Forced bool
+	// By is "strategy" for a decision, "program" for Process.Crash and
+	// Process.Stall, and "scheduler" for a restart made because no
+	// machine was enabled.
+	By string
 }
 
 // String formats f as "step 12 (+1.5s): stall process 1 "db" for 3s".
@@ -266,10 +267,56 @@ func (f Fault) String() string {
 	if f.Kind == Stall {
 		s += " for " + f.Duration.String()
 	}
-	if f.Forced {
-		s += " (forced: no machine enabled)"
+	switch f.By {
+	case "program":
+		s += " (by the program)"
+	case "scheduler":
+		s += " (by the scheduler: no machine was enabled)"
 	}
 	return s
+}
+
+// Crash crashes the process now, as a crash decision would (see the
+// package documentation, "Processes and faults"): a scripted fault, not
+// a decision, and not counted against Config.Faults. It is a scheduling
+// point; a machine that crashes its own process does not return. The
+// root process cannot crash (a Panic failure); a process that has no
+// machine left is not affected. Outside a run Crash does nothing.
+func (p *Process) Crash() {
+	me := current()
+	if me == nil || p.p == nil {
+		return
+	}
+	s := me.enter()
+	if p.p.id == 0 {
+		s.fail(me, Panic, "sched: Crash of the root process")
+	}
+	if p.p.state == procRunning && len(p.p.live) > 0 {
+		s.crash(p.p, "program")
+	}
+	me.res = nil
+	s.yield(me)
+}
+
+// Stall stalls the process for d of the root clock, as a stall decision
+// would: a scripted fault, not a decision. It is a scheduling point. The
+// root process cannot stall (a Panic failure); stalling a stalled
+// process or one without machines does nothing. Outside a run Stall does
+// nothing.
+func (p *Process) Stall(d time.Duration) {
+	me := current()
+	if me == nil || p.p == nil {
+		return
+	}
+	s := me.enter()
+	if p.p.id == 0 {
+		s.fail(me, Panic, "sched: Stall of the root process")
+	}
+	if p.p.state == procRunning && len(p.p.live) > 0 && !p.p.stalled && d > 0 {
+		s.stall(p.p, int64(d), "program")
+	}
+	me.res = nil
+	s.yield(me)
 }
 
 // envAction is a decision about the world rather than the machines: a
@@ -295,18 +342,18 @@ func (s *scheduler) apply(a envAction) {
 		s.advanceTo(s.now + a.d)
 	case a.fault == Crash:
 		s.faultsLeft--
-		s.crash(a.proc)
+		s.crash(a.proc, "strategy")
 	case a.fault == Stall:
 		s.faultsLeft--
-		s.stall(a.proc, a.d)
+		s.stall(a.proc, a.d, "strategy")
 	case a.fault == Restart:
-		s.restart(a.proc, true)
+		s.restart(a.proc, "strategy")
 	}
 }
 
-func (s *scheduler) noteFault(p *process, kind FaultKind, d int64, forced bool) {
+func (s *scheduler) noteFault(p *process, kind FaultKind, d int64, by string) {
 	s.faults = append(s.faults, Fault{Kind: kind, Process: p.id, ProcessName: p.name, Step: s.step,
-		At: time.Duration(s.now), Duration: time.Duration(d), Forced: forced})
+		At: time.Duration(s.now), Duration: time.Duration(d), By: by})
 }
 
 // faultTargets returns the processes that may crash (running, with a
@@ -327,9 +374,9 @@ func (s *scheduler) faultTargets(stall bool) []*process {
 // order (their deferred calls run; any scheduling point or controlled
 // primitive they reach exits at once). A machine running the decision
 // (the current one) unwinds last, after decide returns.
-func (s *scheduler) crash(p *process) {
+func (s *scheduler) crash(p *process, by string) {
 	p.crashes++
-	s.noteFault(p, Crash, 0, false)
+	s.noteFault(p, Crash, 0, by)
 	s.event("crash process %d %q", p.id, p.name)
 	dead := append([]*machine(nil), p.live...)
 	for _, m := range dead {
@@ -379,17 +426,17 @@ func (s *scheduler) unwait(m *machine) {
 }
 
 // restart runs p's body again in a fresh machine.
-func (s *scheduler) restart(p *process, decided bool) {
+func (s *scheduler) restart(p *process, by string) {
 	p.restarts++
 	p.state = procRunning
-	s.noteFault(p, Restart, 0, !decided)
+	s.noteFault(p, Restart, 0, by)
 	s.event("restart process %d %q (restart %d)", p.id, p.name, p.restarts)
 	s.startBody(p)
 }
 
 // stall pauses p for d nanoseconds of the root clock.
-func (s *scheduler) stall(p *process, d int64) {
-	s.noteFault(p, Stall, d, false)
+func (s *scheduler) stall(p *process, d int64, by string) {
+	s.noteFault(p, Stall, d, by)
 	s.event("stall process %d %q for %v", p.id, p.name, time.Duration(d))
 	p.stallEnd = s.now + d
 	p.stallStep = s.step + int64(s.cfg.ExpectedSteps)

@@ -689,20 +689,6 @@ func (s *scheduler) decide(cur *machine) *machine {
 		if len(s.stalled) > 0 {
 			s.endLongStalls()
 		}
-		if s.env {
-			a, div := s.strat.env(s)
-			if div != "" {
-				s.finish(&Failure{Kind: Divergence, Step: s.step + 1, Machine: -1, Message: div})
-				return nil
-			}
-			if a.kind != 0 {
-				if !s.stepBound() {
-					return nil
-				}
-				s.apply(a)
-				continue
-			}
-		}
 		s.step++
 		if s.step > int64(s.cfg.MaxSteps) {
 			s.step--
@@ -735,6 +721,19 @@ func (s *scheduler) decide(cur *machine) *machine {
 			s.finish(s.stuck())
 			return nil
 		}
+		if s.env {
+			// A decision about the world (a time advance or a fault)
+			// takes this step; then the scheduling point starts over.
+			a, div := s.strat.env(s)
+			if div != "" {
+				s.finish(&Failure{Kind: Divergence, Step: s.step, Machine: -1, Message: div})
+				return nil
+			}
+			if a.kind != 0 {
+				s.apply(a)
+				continue
+			}
+		}
 		i, div := s.strat.pick(s, en, cur)
 		if div != "" {
 			s.finish(&Failure{Kind: Divergence, Step: s.step, Machine: -1, Message: div})
@@ -766,7 +765,7 @@ func (s *scheduler) stepBound() bool {
 func (s *scheduler) forced() bool {
 	for _, p := range s.procs {
 		if p.state == procDown {
-			s.restart(p, false)
+			s.restart(p, "scheduler")
 			return true
 		}
 	}

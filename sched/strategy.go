@@ -192,7 +192,7 @@ func newEnvPlan(cfg Config, r *rng) *envPlan {
 }
 
 func (e *envPlan) env(s *scheduler) envAction {
-	step := s.step + 1
+	step := s.step
 	if len(e.fault) > 0 && e.fault[0] <= step && s.faultsLeft > 0 {
 		if a, ok := drawFault(e.r, s); ok {
 			e.fault = e.fault[1:]
