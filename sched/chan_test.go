@@ -89,10 +89,10 @@ func TestChanMisuseTexts(t *testing.T) {
 		want string
 	}{
 		{"send on closed", func() {
-			ch := sched.NewChan[int](1)
+			ch := sched.NewChan[int](1) // @send-closed
 			ch.Close()
 			ch.Send(1)
-		}, `panic in machine 0 "main" at step 3: sched: send on closed channel (chan_test.go:92)`},
+		}, `panic in machine 0 "main" at step 3: sched: send on closed channel (chan_test.go:@send-closed)`},
 		{"close of closed", func() {
 			ch := sched.NewChan[int](0)
 			ch.Name = "jobs"
@@ -124,8 +124,8 @@ func TestChanMisuseTexts(t *testing.T) {
 			if res.Failure == nil || res.Failure.Kind != sched.Panic {
 				t.Fatalf("got %v, want a panic failure", res.Failure)
 			}
-			if got := res.Failure.Error(); got != tt.want {
-				t.Errorf("got  %s\nwant %s", got, tt.want)
+			if got, want := res.Failure.Error(), lines(t, tt.want); got != want {
+				t.Errorf("got  %s\nwant %s", got, want)
 			}
 			if !strings.Contains(res.Failure.Stack, "chan_test.go") {
 				t.Errorf("stack does not show the test's line:\n%s", res.Failure.Stack)
@@ -242,25 +242,25 @@ func TestSelectSendCase(t *testing.T) {
 // Select block forever: a deadlock, not a hang.
 func TestNilChanAndEmptySelect(t *testing.T) {
 	progs := map[string]func(){
-		"recv": func() { var ch *sched.Chan[int]; ch.Recv() },
-		"send": func() { var ch *sched.Chan[int]; ch.Send(1) },
+		"recv": func() { var ch *sched.Chan[int]; ch.Recv() },  // @nil-recv
+		"send": func() { var ch *sched.Chan[int]; ch.Send(1) }, // @nil-send
 		"select": func() {
 			var ch *sched.Chan[int]
-			sched.Select(ch.RecvCase(nil))
+			sched.Select(ch.RecvCase(nil)) // @nil-select
 		},
-		"empty select": func() { sched.Select() },
+		"empty select": func() { sched.Select() }, // @empty-select
 	}
 	want := map[string]string{
-		"recv":         `deadlock at step 2: no machine enabled; machine 0 "main" waits on Chan.Recv (nil channel) (chan_test.go:245)`,
-		"send":         `deadlock at step 2: no machine enabled; machine 0 "main" waits on Chan.Send (nil channel) (chan_test.go:246)`,
-		"select":       `deadlock at step 2: no machine enabled; machine 0 "main" waits on Select (chan_test.go:249)`,
-		"empty select": `deadlock at step 2: no machine enabled; machine 0 "main" waits on Select (chan_test.go:251)`,
+		"recv":         `deadlock at step 2: no machine enabled; machine 0 "main" waits on Chan.Recv (nil channel) (chan_test.go:@nil-recv)`,
+		"send":         `deadlock at step 2: no machine enabled; machine 0 "main" waits on Chan.Send (nil channel) (chan_test.go:@nil-send)`,
+		"select":       `deadlock at step 2: no machine enabled; machine 0 "main" waits on Select (chan_test.go:@nil-select)`,
+		"empty select": `deadlock at step 2: no machine enabled; machine 0 "main" waits on Select (chan_test.go:@empty-select)`,
 	}
 	for name, prog := range progs {
 		t.Run(name, func(t *testing.T) {
 			res := mustRun(t, sched.Config{}, prog)
-			if res.Failure == nil || res.Failure.Error() != want[name] {
-				t.Errorf("got  %v\nwant %s", res.Failure, want[name])
+			if want := lines(t, want[name]); res.Failure == nil || res.Failure.Error() != want {
+				t.Errorf("got  %v\nwant %s", res.Failure, want)
 			}
 		})
 	}

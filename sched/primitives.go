@@ -361,8 +361,8 @@ func (m *Mutex) unlockLocked(s *scheduler) {
 
 // Cond is a condition variable, like sync.Cond: L is held while
 // observing or changing the condition. Under a run, L must be a *Mutex
-// (Wait then releases and re-acquires it without extra scheduling
-// points); outside a run any sync.Locker works.
+// or the RLocker of an RWMutex (Wait then releases and re-acquires it
+// without extra scheduling points); outside a run any sync.Locker works.
 type Cond struct {
 	L sync.Locker
 	// Name names the condition variable in failure reports; without it
@@ -412,18 +412,30 @@ func (c *Cond) Wait() {
 	}
 	s := me.enter()
 	c.bind(s)
-	mu, ok := c.L.(*Mutex)
-	if !ok {
-		s.fail(me, Panic, fmt.Sprintf("sched: Cond.Wait with L of type %T (want a *sched.Mutex under a run)", c.L))
+	r := resource{name: c.Name, site: &c.site}
+	switch l := c.L.(type) {
+	case *Mutex:
+		l.bind(s)
+		if l.holder != me {
+			s.fail(me, Panic, "sched: Cond.Wait without holding its Mutex")
+		}
+		l.unlockLocked(s)
+		me.res = c
+		c.waiters.wait(s, me, "Cond.Wait", r, nil)
+		l.lockLocked(me)
+	case *rlocker:
+		rw := (*RWMutex)(l)
+		rw.bind(s)
+		if rw.readers == 0 {
+			s.fail(me, Panic, "sched: Cond.Wait without holding its RWMutex's read lock")
+		}
+		rw.runlockLocked(s)
+		me.res = c
+		c.waiters.wait(s, me, "Cond.Wait", r, nil)
+		rw.rlockLocked(me)
+	default:
+		s.fail(me, Panic, fmt.Sprintf("sched: Cond.Wait with L of type %T (under a run L must be a *sched.Mutex or a sched.RWMutex's RLocker)", c.L))
 	}
-	mu.bind(s)
-	if mu.holder != me {
-		s.fail(me, Panic, "sched: Cond.Wait without holding its Mutex")
-	}
-	mu.unlockLocked(s)
-	me.res = c
-	c.waiters.wait(s, me, "Cond.Wait", resource{name: c.Name, site: &c.site}, nil)
-	mu.lockLocked(me)
 }
 
 // Broadcast wakes every machine waiting on c. Under a run it is a

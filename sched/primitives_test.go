@@ -71,18 +71,18 @@ func TestMisuseTexts(t *testing.T) {
 		}, `panic in machine 0 "main" at step 1: sched: Go("nothing") with a nil function`},
 		{"negative WaitGroup", func() {
 			var wg sched.WaitGroup
-			wg.Done()
-		}, `panic in machine 0 "main" at step 1: sched: negative WaitGroup counter (primitives_test.go:74)`},
+			wg.Done() // @wg-done
+		}, `panic in machine 0 "main" at step 1: sched: negative WaitGroup counter (primitives_test.go:@wg-done)`},
 		{"Cond.Wait without lock", func() {
 			var mu sched.Mutex
 			sched.NewCond(&mu).Wait()
 		}, `panic in machine 0 "main" at step 1: sched: Cond.Wait without holding its Mutex`},
 		{"unlock of another machine's lock", func() {
 			var mu sched.Mutex
-			mu.Lock()
+			mu.Lock() // @thief-lock
 			sched.GoNamed("thief", func() { mu.Unlock() })
 			sched.NewFuture[int]().Wait()
-		}, `panic in machine 1 "thief" at step 5: sched: Mutex.Unlock of mutex (primitives_test.go:82) held by machine 0 "main"`},
+		}, `panic in machine 1 "thief" at step 5: sched: Mutex.Unlock of mutex (primitives_test.go:@thief-lock) held by machine 0 "main"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -90,8 +90,8 @@ func TestMisuseTexts(t *testing.T) {
 			if res.Failure == nil || res.Failure.Kind != sched.Panic {
 				t.Fatalf("got %v, want a panic failure", res.Failure)
 			}
-			if got := res.Failure.Error(); got != tt.want {
-				t.Errorf("got  %s\nwant %s", got, tt.want)
+			if got, want := res.Failure.Error(), lines(t, tt.want); got != want {
+				t.Errorf("got  %s\nwant %s", got, want)
 			}
 		})
 	}

@@ -218,8 +218,9 @@ type scheduler struct {
 
 	// mainDone is set when machine 0 has returned; nonDaemon counts the
 	// live machines that keep the run going.
-	mainDone  bool
-	nonDaemon int
+	mainDone    bool
+	nonDaemon   int
+	daemonSteps int64
 
 	// Virtual time: now is the root clock in nanoseconds since
 	// cfg.Start; timers holds the pending timed events.
@@ -721,6 +722,11 @@ func (s *scheduler) decide(cur *machine) *machine {
 			s.finish(s.stuck())
 			return nil
 		}
+		if s.mainDone && s.leakCheck(en) {
+			s.step--
+			s.finish(s.stuck())
+			return nil
+		}
 		if s.env {
 			// A decision about the world (a time advance or a fault)
 			// takes this step; then the scheduling point starts over.
@@ -777,6 +783,21 @@ func (s *scheduler) forced() bool {
 		return true
 	}
 	return false
+}
+
+// leakCheck counts, once main has returned, the consecutive scheduling
+// points at which only daemon machines are enabled; after ExpectedSteps
+// of them the machines left blocked are leaks (only daemons keep the run
+// going, and they have not released them).
+func (s *scheduler) leakCheck(en []*machine) bool {
+	for _, m := range en {
+		if !m.daemon {
+			s.daemonSteps = 0
+			return false
+		}
+	}
+	s.daemonSteps++
+	return s.daemonSteps > int64(s.cfg.ExpectedSteps)
 }
 
 // stuck describes the state in which no machine is enabled and nothing

@@ -2,6 +2,7 @@ package sched_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -28,13 +29,13 @@ func mustRun(t testing.TB, cfg sched.Config, main func()) *sched.Result {
 func lockOrder() {
 	var a, b sched.Mutex
 	sched.GoNamed("x", func() {
-		a.Lock()
-		b.Lock()
+		a.Lock() // @x-locks-a
+		b.Lock() // @x-locks-b
 		b.Unlock()
 		a.Unlock()
 	})
-	b.Lock()
-	a.Lock()
+	b.Lock() // @main-locks-b
+	a.Lock() // @main-locks-a
 	a.Unlock()
 	b.Unlock()
 }
@@ -86,24 +87,24 @@ func TestFailureTexts(t *testing.T) {
 				b.Lock() // dfs runs main first: main holds b
 				sched.Yield()
 				sched.Yield()
-				a.Lock()
+				a.Lock() // @leak-a
 			},
 			kind: sched.Leak,
 			// dfs runs the lowest enabled ID: main takes both locks and
 			// exits holding them; x is left behind.
-			want: `leak at step 8: machine 1 "x" still blocked on Mutex.Lock (sched_test.go:89) after main returned, held by machine 0 "main", which has finished`,
+			want: `leak at step 8: machine 1 "x" still blocked on Mutex.Lock (sched_test.go:@leak-a) after main returned, held by machine 0 "main", which has finished`,
 		},
 		{
 			name: "future deadlock",
 			prog: func() {
 				f := sched.NewFuture[int]()
 				var wg sched.WaitGroup
-				wg.Add(1)
-				sched.GoNamed("waiter", func() { f.Wait(); wg.Done() })
+				wg.Add(1)                                               // @wg-add
+				sched.GoNamed("waiter", func() { f.Wait(); wg.Done() }) // @future-wait
 				wg.Wait()
 			},
 			kind: sched.Deadlock,
-			want: `deadlock at step 5: no machine enabled; machine 0 "main" waits on WaitGroup.Wait (sched_test.go:101); machine 1 "waiter" waits on Future.Wait (sched_test.go:102)`,
+			want: `deadlock at step 5: no machine enabled; machine 0 "main" waits on WaitGroup.Wait (sched_test.go:@wg-add); machine 1 "waiter" waits on Future.Wait (sched_test.go:@future-wait)`,
 			cfg:  sched.Config{Strategy: "dfs"},
 		},
 		{
@@ -166,10 +167,10 @@ func TestFailureTexts(t *testing.T) {
 			name: "unlock not held",
 			prog: func() {
 				var mu sched.Mutex
-				mu.Unlock()
+				mu.Unlock() // @unlock-nobody
 			},
 			kind: sched.Panic,
-			want: `panic in machine 0 "main" at step 1: sched: Mutex.Unlock of mutex (sched_test.go:169) held by nobody`,
+			want: `panic in machine 0 "main" at step 1: sched: Mutex.Unlock of mutex (sched_test.go:@unlock-nobody) held by nobody`,
 		},
 	}
 	for _, tt := range tests {
@@ -182,8 +183,8 @@ func TestFailureTexts(t *testing.T) {
 				t.Fatalf("kind: got %v, want %v (%v)", got, tt.kind, res.Failure)
 			}
 			if tt.want != "" {
-				if got := res.Failure.Error(); got != tt.want {
-					t.Errorf("error text:\ngot  %s\nwant %s", got, tt.want)
+				if got, want := res.Failure.Error(), lines(t, tt.want); got != want {
+					t.Errorf("error text:\ngot  %s\nwant %s", got, want)
 				}
 			}
 		})
@@ -198,8 +199,8 @@ func TestDeadlockText(t *testing.T) {
 	}
 	// Each mutex is named by the line that first used it: a by x's
 	// a.Lock, b by main's b.Lock.
-	want := fmt.Sprintf(`deadlock at step %d: no machine enabled; machine 0 "main" waits on Mutex.Lock (sched_test.go:31), held by machine 1 "x"; machine 1 "x" waits on Mutex.Lock (sched_test.go:36), held by machine 0 "main"`, f.Step)
-	if got := f.Error(); got != want {
+	want := fmt.Sprintf(`deadlock at step %d: no machine enabled; machine 0 "main" waits on Mutex.Lock (sched_test.go:@x-locks-a), held by machine 1 "x"; machine 1 "x" waits on Mutex.Lock (sched_test.go:@main-locks-b), held by machine 0 "main"`, f.Step)
+	if got, want := f.Error(), lines(t, want); got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 	if len(f.Blocked) != 2 || f.Blocked[0].Holder != 1 || f.Blocked[1].Holder != 0 {
@@ -426,6 +427,39 @@ func TestDeterminismParallelRuns(t *testing.T) {
 	}
 }
 
+// worldConfig turns on virtual time decisions, clock skew and faults.
+func worldConfig(strategy string, seed uint64) sched.Config {
+	return sched.Config{Strategy: strategy, Seed: seed, MaxSteps: 2000, Faults: 2, MaxStall: time.Second,
+		MaxTimeStep: 50 * time.Millisecond, MaxClockSkew: 10 * time.Millisecond, ExpectedSteps: 50}
+}
+
+// TestDeterminismWorld: with timers, clock skew, crashes and stalls in
+// play, the same seed gives the same trace, failure, faults and virtual
+// time at GOMAXPROCS 1, 2 and 8.
+func TestDeterminismWorld(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	faults := 0
+	for _, strategy := range []string{"random", "pct", "pos"} {
+		for seed := uint64(1); seed <= 20; seed++ {
+			var first string
+			for _, procs := range []int{1, 2, 8} {
+				runtime.GOMAXPROCS(procs)
+				res := mustRun(t, worldConfig(strategy, seed), worldProg)
+				h := fmt.Sprintf("%s|%v|%v|%v", traceHash(t, res), res.Failure, res.Faults, res.Elapsed)
+				if procs == 1 {
+					first = h
+					faults += len(res.Faults)
+				} else if h != first {
+					t.Errorf("%s seed %d: GOMAXPROCS %d gave %s, GOMAXPROCS 1 gave %s", strategy, seed, procs, h, first)
+				}
+			}
+		}
+	}
+	if faults == 0 {
+		t.Errorf("no fault in 60 runs")
+	}
+}
+
 func TestSweepSeesBothOrders(t *testing.T) {
 	for _, strategy := range []string{"random", "pct", "pos"} {
 		t.Run(strategy, func(t *testing.T) {
@@ -451,6 +485,45 @@ func TestSweepSeesBothOrders(t *testing.T) {
 				t.Errorf("orders seen: got %v, want both ab and ba", seen)
 			}
 		})
+	}
+}
+
+// worldProg is a world with time and faults: processes whose machines
+// wait on root-owned primitives, channels, timers and contexts, restarted
+// or not, with a scripted crash; under injected faults it may pass or
+// fail in any way.
+func worldProg() {
+	var mu sched.Mutex
+	cond := sched.NewCond(&mu)
+	ch := sched.NewChan[int](1)
+	var ps []*sched.Process
+	for i := range 2 {
+		ps = append(ps, sched.StartProcess(fmt.Sprint("p", i), func() {
+			var local sched.Mutex
+			local.Lock()
+			defer local.Unlock()
+			sched.GoNamed("helper", func() {
+				ctx, cancel := sched.WithTimeout(context.Background(), time.Second)
+				defer cancel()
+				sched.Select(sched.DoneCase(ctx, nil), ch.RecvCase(nil))
+				mu.Lock()
+				cond.Wait()
+				mu.Unlock()
+			})
+			tk := sched.NewTicker(100 * time.Millisecond)
+			defer tk.Stop()
+			for range 4 {
+				tk.C.Recv()
+				mu.Lock()
+				cond.Broadcast()
+				mu.Unlock()
+			}
+		}, sched.ProcessOptions{Restart: i == 0}))
+	}
+	sched.Yield()
+	ps[1].Crash()
+	for _, p := range ps {
+		p.Wait()
 	}
 }
 
@@ -490,9 +563,25 @@ func TestTeardown(t *testing.T) {
 				sched.Yield()
 			}
 		},
-		"pass": busy,
+		"pass":   busy,
+		"faults": worldProg,
+		"timers": func() {
+			for range 3 {
+				sched.GoNamed("sleeper", func() { sched.Sleep(time.Hour) })
+				sched.AfterFunc(time.Minute, func() {})
+				sched.NewTimer(time.Second)
+				sched.NewTicker(time.Second)
+				ctx, cancel := sched.WithTimeout(context.Background(), time.Minute)
+				defer cancel()
+				sched.GoNamed("waiter", func() { sched.Select(sched.DoneCase(ctx, nil)) })
+			}
+			sched.Sleep(time.Second)
+			sched.Fail(errors.New("stop"))
+		},
 	}
-	names := []string{"assertion", "deadlock", "panic", "pass", "step bound"}
+	names := []string{"assertion", "deadlock", "panic", "pass", "step bound", "faults", "timers"}
+	mayFail := map[string]bool{"deadlock": true, "faults": true}
+	faultKinds, outcomes := map[string]int{}, map[string]int{}
 	runs := 20000
 	if testing.Short() {
 		runs = 500
@@ -505,20 +594,44 @@ func TestTeardown(t *testing.T) {
 			runtime.GC()
 			runtime.ReadMemStats(&ms0)
 		}
-		res := mustRun(t, sched.Config{Seed: uint64(i), MaxSteps: 200, NoEvents: true}, progs[names[i%len(names)]])
-		if (res.Failure == nil) != (names[i%len(names)] == "pass") && names[i%len(names)] != "deadlock" {
-			t.Fatalf("run %d (%s): unexpected outcome %v", i, names[i%len(names)], res.Failure)
+		name := names[i%len(names)]
+		cfg := sched.Config{Seed: uint64(i), MaxSteps: 200, NoEvents: true}
+		if name == "faults" {
+			cfg.Faults, cfg.MaxStall, cfg.MaxTimeStep, cfg.ExpectedSteps = 2, time.Second, 50*time.Millisecond, 50
+		}
+		res := mustRun(t, cfg, progs[name])
+		if (res.Failure == nil) != (name == "pass") && !mayFail[name] {
+			t.Fatalf("run %d (%s): unexpected outcome %v", i, name, res.Failure)
+		}
+		if name == "faults" {
+			for _, f := range res.Faults {
+				faultKinds[f.Kind.String()+" by "+f.By]++
+			}
+			if res.Failure != nil {
+				outcomes[res.Failure.Kind.String()]++
+			} else {
+				outcomes["passed"]++
+			}
+		}
+		if f := res.Failure; f != nil && (f.Kind == sched.UncontrolledBlocking || f.Kind == sched.Divergence || (f.Kind == sched.Panic && name != "panic")) {
+			t.Fatalf("run %d (%s): %v", i, name, f)
 		}
 		// A few goroutines of the last runs may still be retiring;
 		// a leak would grow without bound.
-		if got := runtime.NumGoroutine(); got > before+10 {
+		if got := runtime.NumGoroutine(); got > before+10 && settledGoroutines(before+10) > before+10 {
 			buf := make([]byte, 1<<16)
 			buf = buf[:runtime.Stack(buf, true)]
-			t.Fatalf("%s\nrun %d (%s): %d goroutines after Run returned, %d before the runs", buf, i, names[i%len(names)], got, before)
+			t.Fatalf("%s\nrun %d (%s): %d goroutines after Run returned, %d before the runs", buf, i, name, got, before)
 		}
 	}
 	if got := settledGoroutines(before); got > before {
 		t.Errorf("%d goroutines after %d runs, %d before", got, runs, before)
+	}
+	t.Logf("faults in the runs of the faults program: %v; outcomes: %v", faultKinds, outcomes)
+	for _, k := range []string{"crash by strategy", "stall by strategy", "crash by program", "restart by strategy"} {
+		if faultKinds[k] == 0 {
+			t.Errorf("no %s in the faults runs: %v", k, faultKinds)
+		}
 	}
 	runtime.GC()
 	runtime.ReadMemStats(&ms1)

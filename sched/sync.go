@@ -149,6 +149,13 @@ func (rw *RWMutex) RUnlock() {
 	if rw.readers == 0 {
 		s.fail(me, Panic, "sched: RWMutex.RUnlock of a lock not read-locked "+rw.res().labelOr())
 	}
+	rw.runlockLocked(s)
+	s.mu.Unlock()
+}
+
+// runlockLocked drops a read lock, handing the lock to the pending
+// writer when it was the last.
+func (rw *RWMutex) runlockLocked(s *scheduler) {
 	rw.readers--
 	if rw.readers == 0 && len(rw.pq) > 0 {
 		w := rw.pq[0]
@@ -156,6 +163,18 @@ func (rw *RWMutex) RUnlock() {
 		rw.writer = w
 		s.unblock(w)
 	}
+}
+
+// rlockLocked takes a read lock for me after Cond.Wait (no scheduling
+// point of its own; s.mu not held).
+func (rw *RWMutex) rlockLocked(me *machine) {
+	s := me.enter()
+	rw.bind(s)
+	if b := rw.blocker(); b != nil {
+		rw.rq.wait(s, me, "RWMutex.RLock", rw.res(), b)
+		return
+	}
+	rw.readers++
 	s.mu.Unlock()
 }
 

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/migratingtable/migratingtable/sched"
 )
@@ -309,5 +310,96 @@ func TestReplayEveryKind(t *testing.T) {
 				t.Errorf("replay decisions differ")
 			}
 		})
+	}
+}
+
+func TestTraceV2RoundTrip(t *testing.T) {
+	tr := &sched.Trace{
+		Version: sched.TraceVersion, Strategy: "pos", Seed: 7, Depth: 3, ExpectedSteps: 100, MaxSteps: 1000, LivenessSteps: 500,
+		Start:       time.Date(2030, 5, 6, 7, 8, 9, 10, time.UTC),
+		MaxTimeStep: 1500 * time.Millisecond, MaxClockSkew: 100 * time.Millisecond, Faults: 2, MaxStall: 30 * time.Second, NoCrash: true,
+		Params: []sched.Param{{Key: "k", Value: "v"}},
+		Decisions: []sched.Decision{
+			{Kind: sched.ClockOffset, Value: 1, Duration: -20 * time.Millisecond},
+			{Kind: sched.Schedule, Value: 0},
+			{Kind: sched.Choice, Value: 1, Bound: 3},
+			{Kind: sched.TimeAdvance, Duration: 250*time.Millisecond + 1},
+			{Kind: sched.FaultInjection, Fault: sched.Stall, Value: 1, Duration: 12 * time.Second},
+			{Kind: sched.FaultInjection, Fault: sched.Crash, Value: 2},
+			{Kind: sched.FaultInjection, Fault: sched.Restart, Value: 2},
+		},
+	}
+	text := tr.String()
+	for _, line := range []string{"sched-trace 2\n", "start 2030-05-06T07:08:09.00000001Z\n", "max-time-step 1.5s\n", "max-clock-skew 100ms\n",
+		"faults 2\n", "max-stall 30s\n", "no-crash true\n", "o 1 -20ms\n", "t 250.000001ms\n", "f stall 1 12s\n", "f crash 2\n", "f restart 2\n", "end 7\n"} {
+		if !strings.Contains(text, line) {
+			t.Errorf("trace text lacks %q:\n%s", line, text)
+		}
+	}
+	if got := roundTrip(t, tr); !reflect.DeepEqual(got, tr) {
+		t.Errorf("round trip:\ngot  %+v\nwant %+v", got, tr)
+	}
+}
+
+// TestParseVersion1: a version 1 file (the seed corpus's format) parses;
+// version 2 lines in it are errors.
+func TestParseVersion1(t *testing.T) {
+	v1 := "sched-trace 1\nstrategy pct\nseed 5\ndepth 3\nexpected-steps 400\nmax-steps 5000\nliveness-steps 2500\nparam bug=none\n# failure\ns 0\nc 1/2\nend 2\n"
+	tr, err := sched.Parse(strings.NewReader(v1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Version != 1 || len(tr.Decisions) != 2 || !tr.Start.IsZero() {
+		t.Errorf("parsed %+v", tr)
+	}
+	for _, tt := range []struct{ text, want string }{
+		{strings.Replace(v1, "seed 5", "faults 1", 1), `trace line 3: unknown header "faults": corrupt trace`},
+		{strings.Replace(v1, "c 1/2", "t 1s", 1), `trace line 11: unexpected line "t 1s" among decisions (want a decision line or "end N"): corrupt trace`},
+	} {
+		if _, err := sched.Parse(strings.NewReader(tt.text)); err == nil || err.Error() != tt.want {
+			t.Errorf("got %v, want %s", err, tt.want)
+		}
+	}
+}
+
+func TestParseV2Errors(t *testing.T) {
+	good := "sched-trace 2\nstrategy random\nseed 5\nfaults 1\nmax-stall 1s\ns 0\nt 1s\nf stall 1 2s\no 1 -1ms\nend 4\n"
+	if _, err := sched.Parse(strings.NewReader(good)); err != nil {
+		t.Fatalf("good trace: %v", err)
+	}
+	tests := []struct{ name, old, new, want string }{
+		{"zero advance", "t 1s", "t 0s", `trace line 7: bad clock advance "t 0s" (want "t D" with a positive duration): corrupt trace`},
+		{"bad advance", "t 1s", "t soon", `trace line 7: bad clock advance "t soon" (want "t D" with a positive duration): corrupt trace`},
+		{"root fault", "f stall 1 2s", "f crash 0", `trace line 8: bad fault "f crash 0" (want "f crash P", "f stall P D" or "f restart P" with a process P >= 1): corrupt trace`},
+		{"stall without duration", "f stall 1 2s", "f stall 1", `trace line 8: bad fault "f stall 1" (want "f crash P", "f stall P D" or "f restart P" with a process P >= 1): corrupt trace`},
+		{"unknown fault", "f stall 1 2s", "f freeze 1", `trace line 8: bad fault "f freeze 1" (want "f crash P", "f stall P D" or "f restart P" with a process P >= 1): corrupt trace`},
+		{"bad offset", "o 1 -1ms", "o x 1ms", `trace line 9: bad clock offset "o x 1ms" (want "o P D" with a process P >= 1): corrupt trace`},
+		{"negative stall bound", "max-stall 1s", "max-stall -1s", `trace line 5: bad max-stall value "-1s": corrupt trace`},
+		{"bad start", "faults 1", "start yesterday", `trace line 4: bad start value "yesterday": corrupt trace`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := sched.Parse(strings.NewReader(strings.Replace(good, tt.old, tt.new, 1)))
+			if err == nil || err.Error() != tt.want {
+				t.Errorf("got  %v\nwant %s", err, tt.want)
+			}
+			if !errors.Is(err, sched.ErrCorruptTrace) {
+				t.Errorf("error does not wrap ErrCorruptTrace")
+			}
+		})
+	}
+}
+
+// TestReplayFaultDivergence: a recorded fault the program cannot take
+// is a divergence with a clear text.
+func TestReplayFaultDivergence(t *testing.T) {
+	tr := &sched.Trace{Strategy: "random", Faults: 1, Decisions: []sched.Decision{
+		{Kind: sched.Schedule, Value: 0},
+		{Kind: sched.FaultInjection, Fault: sched.Crash, Value: 1},
+	}}
+	res := mustRun(t, sched.Config{Strategy: "replay", Replay: tr}, func() { sched.Yield() })
+	want := `schedule diverged at step 2: trace says crash of process 1 ("f crash 1"), program has processes 0..0`
+	if res.Failure == nil || res.Failure.Error() != want {
+		t.Errorf("got  %v\nwant %s", res.Failure, want)
 	}
 }
