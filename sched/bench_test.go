@@ -2,6 +2,7 @@ package sched_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/migratingtable/migratingtable/sched"
 )
@@ -53,8 +54,64 @@ func benchStrategy(b *testing.B, strategy string) {
 }
 
 func BenchmarkRun3x100Random(b *testing.B) { benchStrategy(b, "random") }
-func BenchmarkRun3x100PCT(b *testing.B)    { benchStrategy(b, "pct") }
-func BenchmarkRun3x100POS(b *testing.B)    { benchStrategy(b, "pos") }
+
+// timerHeavy is the timer-heavy benchmark program: a ticker-driven
+// producer, a consumer that selects between the data channel, a
+// per-message timeout timer and its own ticker, and two sleepers, over a
+// few virtual seconds; about 100 decisions.
+func timerHeavy() {
+	data := sched.NewChan[int](1)
+	var wg sched.WaitGroup
+	wg.Go(func() {
+		tk := sched.NewTicker(100 * time.Millisecond)
+		defer tk.Stop()
+		for i := range 10 {
+			tk.C.Recv()
+			data.Send(i)
+		}
+		data.Close()
+	})
+	wg.Go(func() {
+		tk := sched.NewTicker(250 * time.Millisecond)
+		defer tk.Stop()
+		for done := false; !done; {
+			timeout := sched.NewTimer(150 * time.Millisecond)
+			sched.Select(
+				data.RecvCase(func(_ int, ok bool) { done = !ok }),
+				timeout.C.RecvCase(nil),
+				tk.C.RecvCase(nil),
+			)
+			timeout.Stop()
+		}
+	})
+	for range 2 {
+		wg.Go(func() {
+			for range 5 {
+				sched.Sleep(200 * time.Millisecond)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// BenchmarkTimerHeavy measures a scheduling decision of timerHeavy
+// (random strategy): timers, tickers, sleeps and a select, with the
+// clock jumping whenever every machine waits.
+func BenchmarkTimerHeavy(b *testing.B) {
+	var decisions int64
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		res, err := sched.Run(sched.Config{Seed: uint64(i), NoEvents: true}, timerHeavy)
+		if err != nil || res.Failure != nil {
+			b.Fatalf("run %d: %v %v", i, err, res.Failure)
+		}
+		decisions += res.Steps
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(decisions), "ns/decision")
+	b.ReportMetric(float64(decisions)/float64(b.N), "decisions/schedule")
+}
+func BenchmarkRun3x100PCT(b *testing.B) { benchStrategy(b, "pct") }
+func BenchmarkRun3x100POS(b *testing.B) { benchStrategy(b, "pos") }
 
 // BenchmarkDecisionNoSwitch measures a scheduling decision that keeps the
 // running machine (one machine, 100 yields): the cost of the strategy

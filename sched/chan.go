@@ -19,8 +19,8 @@ import (
 // operations block forever; in Select its cases are never ready). A Chan
 // made or first used under a run belongs to that run.
 type Chan[T any] struct {
-	// Name names the channel in failure reports; without it the channel
-	// is named by the line that made it (under a run) or first used it.
+	// Name names it in failure reports (see the package documentation,
+	// "Reports"); the zero value is unnamed.
 	Name string
 
 	c     chan T   // the plain channel (nil for a timer's channel)
@@ -29,7 +29,6 @@ type Chan[T any] struct {
 	timer bool // a Timer's or Ticker's channel
 
 	run    *scheduler
-	site   site
 	buf    []T
 	closed bool
 	recvq  []*chanWaiter[T]
@@ -89,7 +88,6 @@ func NewChan[T any](n int) *Chan[T] {
 	c.rc = c.c
 	if m := current(); m != nil {
 		c.run = m.s
-		c.site.capture()
 	}
 	return c
 }
@@ -105,21 +103,12 @@ func newTimerChan(s *scheduler) *Chan[time.Time] {
 func (c *Chan[T]) bind(s *scheduler) {
 	if c.run != s {
 		c.run, c.buf, c.closed, c.recvq, c.sendq = s, nil, false, nil, nil
-		c.site = site{}
-	}
-	if c.site[0] == 0 && !c.timer {
-		c.site.capture()
 	}
 }
 
-func (c *Chan[T]) res() resource { return resource{name: c.Name, site: &c.site} }
+func (c *Chan[T]) res() resource { return resource{name: c.Name, key: c} }
 
-func (c *Chan[T]) label() string {
-	if l := c.res().label(); l != "" {
-		return l
-	}
-	return "(unnamed)"
-}
+func (c *Chan[T]) label() string { return c.res().labelOr() }
 
 // Send sends v on c.
 func (c *Chan[T]) Send(v T) {

@@ -89,9 +89,9 @@ func TestChanMisuseTexts(t *testing.T) {
 		want string
 	}{
 		{"send on closed", func() {
-			ch := sched.NewChan[int](1) // @send-closed
+			ch := sched.NewChan[int](1)
 			ch.Close()
-			ch.Send(1)
+			ch.Send(1) // @send-closed
 		}, `panic in machine 0 "main" at step 3: sched: send on closed channel (chan_test.go:@send-closed)`},
 		{"close of closed", func() {
 			ch := sched.NewChan[int](0)

@@ -60,8 +60,9 @@ type Blocked struct {
 	// WaitsOn is the operation: "Mutex.Lock", "Chan.Recv", "Select", ...
 	WaitsOn string
 	// Resource names what it waits on: `"name"` for a primitive with a
-	// Name, else "(file.go:12)", where the primitive was first used in
-	// the run (for a Select, where the machine waits); "" if unknown.
+	// Name, else "(file.go:12)", the line at which the first machine (in
+	// ID order) waiting on the same primitive waits (for a Select or a
+	// Sleep, where this machine waits); "" if unknown.
 	Resource string
 	// Holder is the machine holding the lock for lock waits, else -1.
 	Holder     int

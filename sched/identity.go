@@ -79,8 +79,9 @@ func current() *machine {
 // ID to machine. Readers never lock: they load the table and probe with
 // atomic loads. Writers (a machine registering or retiring itself) take
 // registry.mu. A slot's key goes from 0 (empty) to an ID, from an ID to
-// tomb (retired) and from tomb to another ID; never back to 0, so a probe
-// for a present key never stops early. A table is never modified after it
+// tomb (retired) and from tomb to another ID; it goes back to 0 only
+// when the next slot is empty (then no present key's probe passes
+// through it), so a probe for a present key never stops early. A table is never modified after it
 // has been replaced; the goroutine looking itself up finds its own entry
 // in whichever table it loads, since it registered before and retires
 // after.
@@ -171,9 +172,21 @@ func unregister(id int64) {
 		k := t.slots[i].key.Load()
 		if k == id {
 			t.slots[i].m.Store(nil)
-			t.slots[i].key.Store(tomb)
 			registry.n--
-			registry.tombs++
+			if t.slots[(i+1)&t.mask].key.Load() != 0 {
+				t.slots[i].key.Store(tomb)
+				registry.tombs++
+				break
+			}
+			// The next slot is empty, so no present key's probe passes
+			// through this one (a probe path is a run of non-empty slots
+			// from the key's home to the key): it can be emptied, and
+			// the tombstones just before it too.
+			t.slots[i].key.Store(0)
+			for j := (i - 1) & t.mask; t.slots[j].key.Load() == tomb; j = (j - 1) & t.mask {
+				t.slots[j].key.Store(0)
+				registry.tombs--
+			}
 			break
 		}
 		if k == 0 {

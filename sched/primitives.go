@@ -2,6 +2,7 @@ package sched
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"strconv"
@@ -76,7 +77,8 @@ func YieldOn(key any) {
 // run's strategy (and recorded in the trace) when the caller is a
 // machine, and from math/rand/v2 otherwise. Choose is a decision, not a
 // scheduling point: the calling machine keeps running. Choose returns 0
-// for n <= 1 without recording anything.
+// for n <= 1 without recording anything; n above math.MaxInt32 is a
+// Panic failure.
 func Choose(n int) int {
 	if n <= 1 {
 		return 0
@@ -86,6 +88,9 @@ func Choose(n int) int {
 		return rand.IntN(n)
 	}
 	s := m.enter()
+	if n > math.MaxInt32 {
+		s.fail(m, Panic, fmt.Sprintf("sched: Choose(%d): n above %d", n, math.MaxInt32))
+	}
 	v := s.choose(m, n)
 	s.mu.Unlock()
 	return v
@@ -255,14 +260,13 @@ func (q *waitQ) wakeFirst(s *scheduler) {
 // under a run belongs to that run (its controlled state is reset when
 // another run first uses it).
 type Mutex struct {
-	// Name names the mutex in failure reports; without it the mutex is
-	// named by the line that first used it in the run.
+	// Name names it in failure reports (see the package documentation,
+	// "Reports"); the zero value is unnamed.
 	Name string
 
 	mu sync.Mutex
 
 	run     *scheduler
-	site    site
 	holder  *machine
 	waiters waitQ
 }
@@ -272,11 +276,10 @@ var _ sync.Locker = (*Mutex)(nil)
 func (m *Mutex) bind(s *scheduler) {
 	if m.run != s {
 		m.run, m.holder, m.waiters = s, nil, nil
-		m.site.capture()
 	}
 }
 
-func (m *Mutex) res() resource { return resource{name: m.Name, site: &m.site} }
+func (m *Mutex) res() resource { return resource{name: m.Name, key: m} }
 
 // Lock locks m, blocking (as a controlled wait under a run) while
 // another machine holds it.
@@ -365,15 +368,14 @@ func (m *Mutex) unlockLocked(s *scheduler) {
 // without extra scheduling points); outside a run any sync.Locker works.
 type Cond struct {
 	L sync.Locker
-	// Name names the condition variable in failure reports; without it
-	// it is named by the line that first used it in the run.
+	// Name names it in failure reports (see the package documentation,
+	// "Reports"); the zero value is unnamed.
 	Name string
 
 	init sync.Once
 	c    sync.Cond
 
 	run     *scheduler
-	site    site
 	waiters waitQ
 }
 
@@ -383,7 +385,6 @@ func NewCond(l sync.Locker) *Cond { return &Cond{L: l} }
 func (c *Cond) bind(s *scheduler) {
 	if c.run != s {
 		c.run, c.waiters = s, nil
-		c.site.capture()
 	}
 }
 
@@ -412,7 +413,7 @@ func (c *Cond) Wait() {
 	}
 	s := me.enter()
 	c.bind(s)
-	r := resource{name: c.Name, site: &c.site}
+	r := resource{name: c.Name, key: c}
 	switch l := c.L.(type) {
 	case *Mutex:
 		l.bind(s)
@@ -472,8 +473,8 @@ func (c *Cond) Signal() {
 
 // Future is a value that one machine resolves and others wait for.
 type Future[T any] struct {
-	// Name names the future in failure reports; without it the future
-	// is named by the line that first used it in the run.
+	// Name names it in failure reports (see the package documentation,
+	// "Reports"); the zero value is unnamed.
 	Name string
 
 	once sync.Once
@@ -481,7 +482,6 @@ type Future[T any] struct {
 	v    T
 
 	run     *scheduler
-	site    site
 	waiters waitQ
 }
 
@@ -500,7 +500,6 @@ func (f *Future[T]) resolved() bool {
 func (f *Future[T]) bind(s *scheduler) {
 	if f.run != s {
 		f.run, f.waiters = s, nil
-		f.site.capture()
 	}
 }
 
@@ -543,7 +542,7 @@ func (f *Future[T]) Wait() T {
 			return f.v
 		}
 		me.res = f
-		f.waiters.wait(s, me, "Future.Wait", resource{name: f.Name, site: &f.site}, nil)
+		f.waiters.wait(s, me, "Future.Wait", resource{name: f.Name, key: f}, nil)
 	}
 }
 
@@ -554,14 +553,13 @@ func (f *Future[T]) Done() bool { return f.resolved() }
 // sync.WaitGroup. Under a run Wait is a scheduling point and a
 // controlled wait ("WaitGroup.Wait") while the counter is positive.
 type WaitGroup struct {
-	// Name names the group in failure reports; without it the group is
-	// named by the line that first used it in the run.
+	// Name names it in failure reports (see the package documentation,
+	// "Reports"); the zero value is unnamed.
 	Name string
 
 	wg sync.WaitGroup
 
 	run     *scheduler
-	site    site
 	n       int
 	waiters waitQ
 }
@@ -569,11 +567,10 @@ type WaitGroup struct {
 func (g *WaitGroup) bind(s *scheduler) {
 	if g.run != s {
 		g.run, g.n, g.waiters = s, 0, nil
-		g.site.capture()
 	}
 }
 
-func (g *WaitGroup) res() resource { return resource{name: g.Name, site: &g.site} }
+func (g *WaitGroup) res() resource { return resource{name: g.Name, key: g} }
 
 // Add adds delta to the counter. A negative counter is a Panic failure
 // under a run (and panics outside one, as sync.WaitGroup does).

@@ -79,8 +79,8 @@ func TestMisuseTexts(t *testing.T) {
 		}, `panic in machine 0 "main" at step 1: sched: Cond.Wait without holding its Mutex`},
 		{"unlock of another machine's lock", func() {
 			var mu sched.Mutex
-			mu.Lock() // @thief-lock
-			sched.GoNamed("thief", func() { mu.Unlock() })
+			mu.Lock()
+			sched.GoNamed("thief", func() { mu.Unlock() }) // @thief-lock
 			sched.NewFuture[int]().Wait()
 		}, `panic in machine 1 "thief" at step 5: sched: Mutex.Unlock of mutex (primitives_test.go:@thief-lock) held by machine 0 "main"`},
 	}

@@ -46,7 +46,7 @@ type process struct {
 	daemon bool
 	offset int64 // clock offset from the root clock, ns
 	state  procState
-	live   []*machine // unfinished machines in ID order
+	live   []*machine // unfinished machines in ID order (not kept for the root)
 	// bodyDone is set when the current incarnation's body has returned.
 	bodyDone bool
 	waiters  waitQ
@@ -94,7 +94,7 @@ func StartProcess(name string, body func(), opts ProcessOptions) *Process {
 			s.mu.Unlock()
 			runtime.Goexit()
 		}
-		s.trace.Decisions = append(s.trace.Decisions, Decision{Kind: ClockOffset, Value: p.id, Duration: time.Duration(off)})
+		s.trace.Decisions = append(s.trace.Decisions, Decision{Kind: ClockOffset, Value: int32(p.id), Duration: time.Duration(off)})
 		p.offset = off
 	}
 	s.logf(m, "start process %d %q", p.id, name)
@@ -125,6 +125,12 @@ func CurrentProcess() *Process {
 	m := current()
 	if m == nil {
 		return nil
+	}
+	s := m.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m.proc.handle == nil { // the root's, made on demand
+		m.proc.handle = &Process{name: m.proc.name, p: m.proc}
 	}
 	return m.proc.handle
 }
@@ -333,7 +339,7 @@ type envAction struct {
 func (s *scheduler) apply(a envAction) {
 	d := Decision{Kind: a.kind, Fault: a.fault, Duration: time.Duration(a.d)}
 	if a.proc != nil {
-		d.Value = a.proc.id
+		d.Value = int32(a.proc.id)
 	}
 	s.trace.Decisions = append(s.trace.Decisions, d)
 	switch {

@@ -8,28 +8,12 @@ import (
 	"strings"
 )
 
-// site records where a primitive was first used in a run: a few return
-// addresses, captured cheaply and symbolized only for a report.
-type site [4]uintptr
-
-// capture records the callers of the primitive's method (called from a
-// bind method: skips runtime.Callers, capture and bind).
-func (p *site) capture() {
-	*p = site{}
-	runtime.Callers(3, p[:])
-}
-
-// String returns "file.go:12" for the first frame outside this package,
-// or "".
-func (p *site) String() string {
-	n := 0
-	for n < len(p) && p[n] != 0 {
-		n++
-	}
-	if n == 0 {
-		return ""
-	}
-	frames := runtime.CallersFrames(p[:n])
+// callerLine returns "file.go:12" for the innermost frame of the calling
+// stack outside this package, or "".
+func callerLine() string {
+	var pcs [16]uintptr
+	n := runtime.Callers(2, pcs[:])
+	frames := runtime.CallersFrames(pcs[:n])
 	for {
 		f, more := frames.Next()
 		if f.Function != "" && !isSchedFrame(f.Function) {
@@ -47,30 +31,30 @@ func isSchedFrame(fn string) bool {
 	return strings.HasPrefix(fn, schedPkg) || strings.HasPrefix(fn, "runtime.") || strings.HasPrefix(fn, "reflect.")
 }
 
-// resource names what a machine waits on, for reports.
+// resource names what a machine waits on, for reports: the primitive's
+// Name, and the primitive itself (key) to tell unnamed ones apart.
 type resource struct {
 	name string
-	site *site
+	key  any
 }
 
-// label is `"name"` for a named resource, "(file.go:12)" for one named by
-// where it was first used, or "".
-func (r resource) label() string {
+// label is `"name"` for a named resource, else the label given to its key
+// in labels ("(file.go:12)"), or "".
+func (r resource) label(labels map[any]string) string {
 	if r.name != "" {
 		return strconv.Quote(r.name)
 	}
-	if r.site != nil {
-		if l := r.site.String(); l != "" {
-			return "(" + l + ")"
-		}
-	}
-	return ""
+	return labels[r.key]
 }
 
-// labelOr is label, or "(unnamed)".
+// labelOr is the label of a misused resource: `"name"`, else the line of
+// the misusing call, "(file.go:12)".
 func (r resource) labelOr() string {
-	if l := r.label(); l != "" {
-		return l
+	if r.name != "" {
+		return strconv.Quote(r.name)
+	}
+	if l := callerLine(); l != "" {
+		return "(" + l + ")"
 	}
 	return "(unnamed)"
 }

@@ -3,7 +3,6 @@ package sched_test
 import (
 	"os"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -35,21 +34,13 @@ func lines(t testing.TB, text string) string {
 
 var markRE = regexp.MustCompile(`([a-z_]+\.go):@([a-z0-9-]+)`)
 
-// here returns "(report_test.go:N)" for the line that calls it.
-func here() string {
-	_, file, line, _ := runtime.Caller(1)
-	return "(" + file[strings.LastIndexByte(file, '/')+1:] + ":" + strconv.Itoa(line) + ")"
-}
-
 // TestLeak: a machine still blocked after main returned is a leak (its
 // own kind, with the resource's line); one still runnable finishes
 // first; a daemon left behind is neither.
 func TestLeak(t *testing.T) {
-	var line string
 	res := mustRun(t, sched.Config{}, func() {
-		ch, l := sched.NewChan[int](0), here()
-		line = l
-		sched.GoNamed("w", func() { ch.Recv() })
+		ch := sched.NewChan[int](0)
+		sched.GoNamed("w", func() { ch.Recv() }) // @leak-w
 		sched.GoNamed("finisher", func() {
 			for range 10 {
 				sched.Yield()
@@ -68,7 +59,7 @@ func TestLeak(t *testing.T) {
 	}
 	// The daemon's ticks are all that run after main and finisher have
 	// returned: after ExpectedSteps (100) such steps w is a leak.
-	want := `leak at step 120: machine 1 "w" still blocked on Chan.Recv ` + line + ` after main returned`
+	want := lines(t, `leak at step 120: machine 1 "w" still blocked on Chan.Recv (report_test.go:@leak-w) after main returned`)
 	if got := res.Failure.Error(); got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}

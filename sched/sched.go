@@ -182,8 +182,8 @@ type machine struct {
 func (m *machine) String() string { return fmt.Sprintf("machine %d %q", m.id, m.name) }
 
 // runnable reports whether the strategy may schedule m.
-func (m *machine) runnable() bool {
-	return !m.done && !m.dead && m.waiting == "" && !m.proc.stalled
+func (s *scheduler) runnable(m *machine) bool {
+	return !m.done && !m.dead && m.waiting == "" && (len(s.stalled) == 0 || !m.proc.stalled)
 }
 
 type hotCond struct {
@@ -236,6 +236,8 @@ type scheduler struct {
 	// Processes: procs[0] is the root. env is set when the strategy
 	// takes time-advance or fault decisions.
 	procs      []*process
+	root       process
+	procBuf    [1]*process
 	env        bool
 	faultsLeft int
 	faults     []Fault
@@ -377,9 +379,10 @@ func Run(cfg Config, main func()) (*Result, error) {
 		s.trace.Decisions = make([]Decision, 0, 128)
 	}
 	s.enabled = make([]*machine, 0, 8)
-	root := &process{s: s, name: "root", state: procRunning}
-	root.handle = &Process{name: root.name, p: root}
-	s.procs = append(s.procs, root)
+	s.root = process{s: s, name: "root", state: procRunning}
+	s.procBuf[0] = &s.root
+	s.procs = s.procBuf[:]
+	root := &s.root
 
 	m0 := s.newMachine("main", root, false)
 	s.spawn(m0, main)
@@ -465,7 +468,9 @@ func (s *scheduler) newMachine(name string, p *process, daemon bool) *machine {
 	m := &machine{s: s, id: len(s.all), name: name, proc: p, daemon: daemon || p.daemon, wake: make(chan struct{}, 1)}
 	s.all = append(s.all, m)
 	s.live = append(s.live, m)
-	p.live = append(p.live, m)
+	if p.id != 0 { // the root never crashes: its machines need no list
+		p.live = append(p.live, m)
+	}
 	if !m.daemon {
 		s.nonDaemon++
 	}
@@ -541,7 +546,9 @@ func (s *scheduler) start(m *machine, f func()) {
 // removeLive removes m from the live lists of the run and its process.
 func (s *scheduler) removeLive(m *machine) {
 	s.live = removeMachine(s.live, m)
-	m.proc.live = removeMachine(m.proc.live, m)
+	if m.proc.id != 0 {
+		m.proc.live = removeMachine(m.proc.live, m)
+	}
 	if !m.daemon {
 		s.nonDaemon--
 	}
@@ -565,6 +572,23 @@ func (s *scheduler) exit(m *machine) {
 		s.mu.Unlock()
 		return
 	}
+	s.retire(m)
+	next := s.decide(m)
+	if next == nil {
+		s.mu.Unlock()
+		return
+	}
+	s.cur = next
+	s.mu.Unlock()
+	next.wake <- struct{}{}
+}
+
+// retire marks m finished. It is kept out of exit's frame: the last
+// machine of a run ends it from exit, at the bottom of a stack that must
+// stay small (see finishPassed).
+//
+//go:noinline
+func (s *scheduler) retire(m *machine) {
 	m.done = true
 	if !s.cfg.NoEvents {
 		s.events = append(s.events, Event{Step: s.step, Machine: m.id, Name: m.name, Text: "exit"})
@@ -576,14 +600,6 @@ func (s *scheduler) exit(m *machine) {
 	if p := m.proc; p.body == m {
 		p.bodyReturned(s)
 	}
-	next := s.decide(m)
-	if next == nil {
-		s.mu.Unlock()
-		return
-	}
-	s.cur = next
-	s.mu.Unlock()
-	next.wake <- struct{}{}
 }
 
 // exitDead retires a crashed machine whose goroutine has unwound.
@@ -655,7 +671,8 @@ func (s *scheduler) yield(cur *machine) {
 	}
 }
 
-// block makes cur wait on what (a controlled wait) and yields.
+// block makes cur wait on what (a controlled wait) on resource r and
+// yields.
 func (s *scheduler) block(cur *machine, what string, r resource, holder *machine) {
 	cur.waiting, cur.wres, cur.holder = what, r, holder
 	if !s.cfg.NoEvents {
@@ -708,9 +725,17 @@ func (s *scheduler) decide(cur *machine) *machine {
 			}
 		}
 		en := s.enabled[:0]
-		for _, m := range s.live {
-			if m.waiting == "" && !m.proc.stalled {
-				en = append(en, m)
+		if len(s.stalled) == 0 {
+			for _, m := range s.live {
+				if m.waiting == "" {
+					en = append(en, m)
+				}
+			}
+		} else {
+			for _, m := range s.live {
+				if m.waiting == "" && !m.proc.stalled {
+					en = append(en, m)
+				}
 			}
 		}
 		s.enabled = en
@@ -746,7 +771,7 @@ func (s *scheduler) decide(cur *machine) *machine {
 			return nil
 		}
 		next := en[i]
-		s.trace.Decisions = append(s.trace.Decisions, Decision{Kind: Schedule, Value: next.id})
+		s.trace.Decisions = append(s.trace.Decisions, Decision{Kind: Schedule, Value: int32(next.id)})
 		return next
 	}
 }
@@ -815,8 +840,18 @@ func (s *scheduler) stuck() *Failure {
 		blocked = append(blocked, m)
 	}
 	stacks := machineStacks(blocked)
+	// An unnamed resource is named by the line at which the first of its
+	// waiters (in ID order) waits.
+	labels := map[any]string{}
 	for i, m := range blocked {
-		b := Blocked{Machine: m.id, Name: m.name, WaitsOn: m.waiting, Resource: m.wres.label(), Holder: -1, Stack: stacks[i]}
+		if r := m.wres; r.name == "" && r.key != nil {
+			if _, ok := labels[r.key]; !ok {
+				labels[r.key] = topUserFrame(stacks[i])
+			}
+		}
+	}
+	for i, m := range blocked {
+		b := Blocked{Machine: m.id, Name: m.name, WaitsOn: m.waiting, Resource: m.wres.label(labels), Holder: -1, Stack: stacks[i]}
 		if m.proc.stalled {
 			b.WaitsOn = "the end of its process's stall"
 		}
@@ -832,19 +867,29 @@ func (s *scheduler) stuck() *Failure {
 	return f
 }
 
+// finishPassed ends a run in which every machine has finished. It runs
+// at the bottom of the last machine's stack (start, exit, decide): the
+// rare checks are kept out of line so that the frames there stay small
+// and the run's end does not grow the goroutine's stack.
 func (s *scheduler) finishPassed() {
+	s.finish(s.endCheck())
+}
+
+// endCheck returns the failure of a run in which every machine has
+// finished: a replay that had decisions left, or a hot condition.
+//
+//go:noinline
+func (s *scheduler) endCheck() *Failure {
 	if s.cfg.Strategy == "replay" && len(s.trace.Decisions) < len(s.cfg.Replay.Decisions) {
 		d := s.cfg.Replay.Decisions[len(s.trace.Decisions)]
-		s.finish(&Failure{Kind: Divergence, Step: s.step + 1, Machine: -1,
-			Message: fmt.Sprintf("trace says %s, program finished", d.describe())})
-		return
+		return &Failure{Kind: Divergence, Step: s.step + 1, Machine: -1,
+			Message: fmt.Sprintf("trace says %s, program finished", d.describe())}
 	}
 	if len(s.hot) > 0 && s.liveness >= 0 {
-		s.finish(&Failure{Kind: Liveness, Step: s.step, Machine: -1,
-			Message: fmt.Sprintf("hot condition %q still held when every machine finished", s.hot[0].name)})
-		return
+		return &Failure{Kind: Liveness, Step: s.step, Machine: -1,
+			Message: fmt.Sprintf("hot condition %q still held when every machine finished", s.hot[0].name)}
 	}
-	s.finish(nil)
+	return nil
 }
 
 // finish ends the run with f (nil: passed) and releases every parked
@@ -863,9 +908,14 @@ func (s *scheduler) finish(f *Failure) {
 		}
 	}
 	if f != nil && !s.cfg.NoEvents {
-		s.events = append(s.events, Event{Step: s.step, Machine: -1, Text: "run failed: " + f.Error()})
+		s.failedEvent(f)
 	}
 	close(s.done)
+}
+
+//go:noinline
+func (s *scheduler) failedEvent(f *Failure) {
+	s.events = append(s.events, Event{Step: s.step, Machine: -1, Text: "run failed: " + f.Error()})
 }
 
 func (s *scheduler) choose(m *machine, n int) int {
@@ -883,7 +933,7 @@ func (s *scheduler) choose(m *machine, n int) int {
 		s.mu.Unlock()
 		runtime.Goexit()
 	}
-	s.trace.Decisions = append(s.trace.Decisions, Decision{Kind: Choice, Value: v, Bound: n})
+	s.trace.Decisions = append(s.trace.Decisions, Decision{Kind: Choice, Value: int32(v), Bound: int32(n)})
 	return v
 }
 

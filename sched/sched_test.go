@@ -83,11 +83,11 @@ func TestFailureTexts(t *testing.T) {
 			cfg:  sched.Config{Strategy: "dfs"},
 			prog: func() {
 				var a, b sched.Mutex
-				sched.GoNamed("x", func() { a.Lock(); b.Lock() })
-				b.Lock() // dfs runs main first: main holds b
+				sched.GoNamed("x", func() { a.Lock(); b.Lock() }) // @leak-a
+				b.Lock()                                          // dfs runs main first: main holds b
 				sched.Yield()
 				sched.Yield()
-				a.Lock() // @leak-a
+				a.Lock()
 			},
 			kind: sched.Leak,
 			// dfs runs the lowest enabled ID: main takes both locks and
@@ -99,12 +99,12 @@ func TestFailureTexts(t *testing.T) {
 			prog: func() {
 				f := sched.NewFuture[int]()
 				var wg sched.WaitGroup
-				wg.Add(1)                                               // @wg-add
+				wg.Add(1)
 				sched.GoNamed("waiter", func() { f.Wait(); wg.Done() }) // @future-wait
-				wg.Wait()
+				wg.Wait()                                               // @wg-wait
 			},
 			kind: sched.Deadlock,
-			want: `deadlock at step 5: no machine enabled; machine 0 "main" waits on WaitGroup.Wait (sched_test.go:@wg-add); machine 1 "waiter" waits on Future.Wait (sched_test.go:@future-wait)`,
+			want: `deadlock at step 5: no machine enabled; machine 0 "main" waits on WaitGroup.Wait (sched_test.go:@wg-wait); machine 1 "waiter" waits on Future.Wait (sched_test.go:@future-wait)`,
 			cfg:  sched.Config{Strategy: "dfs"},
 		},
 		{
@@ -197,9 +197,8 @@ func TestDeadlockText(t *testing.T) {
 	if f.Kind != sched.Deadlock {
 		t.Fatalf("kind: got %v, want deadlock (%v)", f.Kind, f)
 	}
-	// Each mutex is named by the line that first used it: a by x's
-	// a.Lock, b by main's b.Lock.
-	want := fmt.Sprintf(`deadlock at step %d: no machine enabled; machine 0 "main" waits on Mutex.Lock (sched_test.go:@x-locks-a), held by machine 1 "x"; machine 1 "x" waits on Mutex.Lock (sched_test.go:@main-locks-b), held by machine 0 "main"`, f.Step)
+	// Each mutex is named by the line where its waiter waits.
+	want := fmt.Sprintf(`deadlock at step %d: no machine enabled; machine 0 "main" waits on Mutex.Lock (sched_test.go:@main-locks-a), held by machine 1 "x"; machine 1 "x" waits on Mutex.Lock (sched_test.go:@x-locks-b), held by machine 0 "main"`, f.Step)
 	if got, want := f.Error(), lines(t, want); got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}

@@ -68,7 +68,9 @@ func newStrategy(cfg Config) strategy {
 		return newPCT(cfg)
 	case "pos":
 		p := &posStrategy{r: rng{cfg.Seed}, k: int64(cfg.ExpectedSteps)}
-		p.plan = newEnvPlan(cfg, &p.r)
+		if cfg.MaxTimeStep > 0 || cfg.Faults > 0 {
+			p.plan = newEnvPlan(cfg, &p.r)
+		}
 		return p
 	case "dfs":
 		d := cfg.dfs
@@ -278,7 +280,9 @@ func newPCT(cfg Config) *pctStrategy {
 		p.change = append(p.change, pctChange{step: 1 + int64(p.r.intn(cfg.ExpectedSteps)), prio: j})
 	}
 	sort.SliceStable(p.change, func(a, b int) bool { return p.change[a].step < p.change[b].step })
-	p.plan = newEnvPlan(cfg, &p.r)
+	if cfg.MaxTimeStep > 0 || cfg.Faults > 0 {
+		p.plan = newEnvPlan(cfg, &p.r)
+	}
 	return p
 }
 
@@ -297,7 +301,7 @@ func (p *pctStrategy) spawned(_ *scheduler, m *machine) {
 
 func (p *pctStrategy) top(s *scheduler) int {
 	for i, id := range p.order {
-		if s.all[id].runnable() {
+		if s.runnable(s.all[id]) {
 			return i
 		}
 	}
@@ -495,8 +499,8 @@ func (g *replayStrategy) pick(s *scheduler, en []*machine, _ *machine) (int, str
 	if d.Kind != Schedule {
 		return 0, fmt.Sprintf("trace says %s, program schedules one of machines %s", d.describe(), enabledIDs(en))
 	}
-	j := indexOf(en, d.Value)
-	if j == len(en) || en[j].id != d.Value {
+	j := indexOf(en, int(d.Value))
+	if j == len(en) || en[j].id != int(d.Value) {
 		return 0, fmt.Sprintf("trace says %s, program has machines %s enabled", d.describe(), enabledIDs(en))
 	}
 	return j, ""
@@ -519,10 +523,10 @@ func (g *replayStrategy) env(s *scheduler) (envAction, string) {
 	case TimeAdvance:
 		return envAction{kind: TimeAdvance, d: int64(d.Duration)}, ""
 	case FaultInjection:
-		if d.Value >= len(s.procs) {
+		if int(d.Value) >= len(s.procs) {
 			return envAction{}, fmt.Sprintf("trace says %s, program has processes 0..%d", d.describe(), len(s.procs)-1)
 		}
-		p := s.procs[d.Value]
+		p := s.procs[int(d.Value)]
 		switch d.Fault {
 		case Crash, Stall:
 			if p.state != procRunning || len(p.live) == 0 || (d.Fault == Stall && p.stalled) {
@@ -540,7 +544,7 @@ func (g *replayStrategy) env(s *scheduler) (envAction, string) {
 
 func (g *replayStrategy) offset(s *scheduler, p *process) (int64, string) {
 	d, ok := g.next(s)
-	if !ok || d.Kind != ClockOffset || d.Value != p.id {
+	if !ok || d.Kind != ClockOffset || int(d.Value) != p.id {
 		what := "end of schedule"
 		if ok {
 			what = d.describe()
@@ -559,8 +563,8 @@ func (g *replayStrategy) choose(s *scheduler, n int) (int, string) {
 	if d.Kind != Choice {
 		return 0, fmt.Sprintf("trace says %s, program calls Choose(%d)", d.describe(), n)
 	}
-	if d.Bound != n {
+	if int(d.Bound) != n {
 		return 0, fmt.Sprintf("trace says %s, program calls Choose(%d)", d.describe(), n)
 	}
-	return d.Value, ""
+	return int(d.Value), ""
 }

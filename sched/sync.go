@@ -13,14 +13,13 @@ import (
 // writer. Outside a run it is a sync.RWMutex. The zero RWMutex is
 // unlocked; it must not be copied after first use.
 type RWMutex struct {
-	// Name names the lock in failure reports; without it the lock is
-	// named by the line that first used it in the run.
+	// Name names it in failure reports (see the package documentation,
+	// "Reports"); the zero value is unnamed.
 	Name string
 
 	rw sync.RWMutex
 
 	run     *scheduler
-	site    site
 	writer  *machine // holds the write lock
 	readers int      // read locks held
 	// pq holds the writer waiting for the readers to leave (at most
@@ -32,11 +31,10 @@ type RWMutex struct {
 func (rw *RWMutex) bind(s *scheduler) {
 	if rw.run != s {
 		rw.run, rw.writer, rw.readers, rw.pq, rw.rq, rw.wq = s, nil, 0, nil, nil, nil
-		rw.site.capture()
 	}
 }
 
-func (rw *RWMutex) res() resource { return resource{name: rw.Name, site: &rw.site} }
+func (rw *RWMutex) res() resource { return resource{name: rw.Name, key: rw} }
 
 // blocker is the machine a new reader or writer waits behind.
 func (rw *RWMutex) blocker() *machine {
@@ -218,13 +216,13 @@ func (r *rlocker) Unlock() { (*RWMutex)(r).RUnlock() }
 // scheduling point, and a Do that finds another machine running the
 // action waits for it (a controlled wait, "Once.Do"), as sync.Once does.
 type Once struct {
-	// Name names the Once in failure reports.
+	// Name names it in failure reports (see the package documentation,
+	// "Reports"); the zero value is unnamed.
 	Name string
 
 	once sync.Once
 
 	run     *scheduler
-	site    site
 	state   uint8 // 0 not run, 1 running, 2 done
 	waiters waitQ
 }
@@ -250,7 +248,7 @@ func (o *Once) Do(f func()) {
 			s.mu.Unlock()
 			return
 		case 1:
-			o.waiters.wait(s, me, "Once.Do", resource{name: o.Name, site: &o.site}, nil)
+			o.waiters.wait(s, me, "Once.Do", resource{name: o.Name, key: o}, nil)
 			continue
 		}
 		o.state = 1
@@ -272,7 +270,6 @@ func (o *Once) Do(f func()) {
 func (o *Once) bind(s *scheduler) {
 	if o.run != s {
 		o.run, o.state, o.waiters = s, 0, nil
-		o.site.capture()
 	}
 }
 

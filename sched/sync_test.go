@@ -84,14 +84,14 @@ func TestRWMutexWriterPreference(t *testing.T) {
 func TestRWMutexTryAndMisuse(t *testing.T) {
 	res := mustRun(t, sched.Config{}, func() {
 		var rw sched.RWMutex
-		sched.Assertf(rw.TryRLock() && rw.TryRLock(), "TryRLock of a free lock failed") // @try-rlock
+		sched.Assertf(rw.TryRLock() && rw.TryRLock(), "TryRLock of a free lock failed")
 		sched.Assertf(!rw.TryLock(), "TryLock with readers succeeded")
 		rw.RUnlock()
 		rw.RUnlock()
 		sched.Assertf(rw.TryLock(), "TryLock of a free lock failed")
 		sched.Assertf(!rw.TryRLock(), "TryRLock with a writer succeeded")
 		rw.Unlock()
-		rw.RUnlock()
+		rw.RUnlock() // @try-rlock
 	})
 	want := `panic in machine 0 "main" at step 10: sched: RWMutex.RUnlock of a lock not read-locked (sync_test.go:@try-rlock)`
 	if want := lines(t, want); res.Failure == nil || res.Failure.Error() != want {

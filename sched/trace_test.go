@@ -257,7 +257,7 @@ func TestEventsAndTail(t *testing.T) {
 func TestTraceStepMarkers(t *testing.T) {
 	tr := &sched.Trace{Strategy: "random", Comment: []string{"failure text"}}
 	for i := 0; i < 250; i++ {
-		tr.Decisions = append(tr.Decisions, sched.Decision{Kind: sched.Schedule, Value: i % 3})
+		tr.Decisions = append(tr.Decisions, sched.Decision{Kind: sched.Schedule, Value: int32(i % 3)})
 	}
 	text := tr.String()
 	lines := strings.Split(text, "\n")
