@@ -169,6 +169,7 @@ func Fail(err error) {
 	if err == nil {
 		err = fmt.Errorf("sched.Fail called with a nil error")
 	}
+	m.inDurable = false // a durable operation may fail the run
 	s := m.enter()
 	s.finish(&Failure{Kind: Assertion, Step: s.step, Machine: m.id, MachineName: m.name, Message: err.Error(), Err: err})
 	s.mu.Unlock()

@@ -206,8 +206,8 @@ func (p *Process) Wait() {
 // Durable runs f as one atomic operation on durable state (state that
 // survives crashes, kept outside every process that may crash): a
 // scheduling point on key (as YieldOn) and then f, which must not reach
-// a scheduling point or a controlled primitive (that is a Panic
-// failure). A machine whose process crashes at the scheduling point
+// a scheduling point or a controlled primitive (that is a Panic failure;
+// Fail and Assertf, which end the run, are allowed). A machine whose process crashes at the scheduling point
 // never runs f, so a crash can never leave durable state half-updated.
 // Outside a run Durable calls f and nothing else.
 func Durable(key any, f func()) {
