@@ -1,6 +1,7 @@
 package sched_test
 
 import (
+	"sync"
 	"testing"
 	"time"
 
@@ -131,4 +132,58 @@ func BenchmarkDecisionNoSwitch(b *testing.B) {
 		decisions += res.Steps
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(decisions), "ns/decision")
+}
+
+// The plain path: what production code (mtable's locks, for example)
+// pays for using sched's primitives outside a run, next to the sync and
+// time primitives they stand for.
+
+func BenchmarkPlainSyncMutex(b *testing.B) {
+	var mu sync.Mutex
+	for b.Loop() {
+		mu.Lock()
+		mu.Unlock()
+	}
+}
+
+func BenchmarkPlainMutex(b *testing.B) {
+	var mu sched.Mutex
+	for b.Loop() {
+		mu.Lock()
+		mu.Unlock()
+	}
+}
+
+// BenchmarkPlainMutexRunActive is BenchmarkPlainMutex while a run is in
+// progress in another goroutine: each call looks the goroutine up.
+func BenchmarkPlainMutexRunActive(b *testing.B) {
+	stop, started := make(chan struct{}), make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sched.Run(sched.Config{Strategy: "dfs", Watchdog: time.Hour, NoEvents: true}, func() {
+			close(started)
+			<-stop // uncontrolled on purpose: keeps the run in progress
+		})
+	}()
+	<-started
+	var mu sched.Mutex
+	for b.Loop() {
+		mu.Lock()
+		mu.Unlock()
+	}
+	close(stop)
+	<-done
+}
+
+func BenchmarkPlainTimeNow(b *testing.B) {
+	for b.Loop() {
+		_ = time.Now()
+	}
+}
+
+func BenchmarkPlainNow(b *testing.B) {
+	for b.Loop() {
+		_ = sched.Now()
+	}
 }

@@ -210,8 +210,16 @@ func SetHot(name string, hot bool) {
 // primitive is called from a goroutine that is not one of the run's
 // machines while the run is in progress, and stops that goroutine. It
 // returns (and the caller takes the plain path) when s is nil or over.
+// It is small enough to inline: the plain path of production code pays a
+// nil check.
 func foreign(s *scheduler, what string) {
-	if s == nil || s.aborted.Load() {
+	if s != nil {
+		foreignRun(s, what)
+	}
+}
+
+func foreignRun(s *scheduler, what string) {
+	if s.aborted.Load() {
 		return
 	}
 	s.mu.Lock()

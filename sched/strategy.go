@@ -474,7 +474,13 @@ func (d *dfsState) choose(_ *scheduler, n int) (int, string)  { return d.next(n)
 func (*dfsState) env(*scheduler) (envAction, string)          { return envAction{}, "" }
 func (*dfsState) offset(*scheduler, *process) (int64, string) { return 0, "" }
 
-// replay: the decisions of a recorded trace.
+// replay: the decisions of a recorded trace. Every recorded decision
+// names what it concerns (a machine ID, a process ID, a Choose bound), and
+// each method reports, instead of a value, why the next recorded decision
+// does not apply. A lenient replayer (for shrinking a trace) can wrap this
+// strategy: where it reports a divergence, skip or substitute the
+// recorded decision and fall back to another strategy, keeping the trace
+// it records consistent with what actually ran.
 type replayStrategy struct{ tr *Trace }
 
 func enabledIDs(en []*machine) string {
