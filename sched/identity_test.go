@@ -26,6 +26,11 @@ func TestGoidAgreesWithStack(t *testing.T) {
 // retire concurrently (run with -race), across table rebuilds; a
 // goroutine that never registered finds nothing.
 func TestRegistryConcurrent(t *testing.T) {
+	// Machines that linger from other tests' runs (stuck in uncontrolled
+	// blocking on purpose) may still be registered; they only leave.
+	registry.mu.Lock()
+	before := registry.n
+	registry.mu.Unlock()
 	var wg sync.WaitGroup
 	for w := range 16 {
 		wg.Add(1)
@@ -59,8 +64,8 @@ func TestRegistryConcurrent(t *testing.T) {
 	registry.mu.Lock()
 	n := registry.n
 	registry.mu.Unlock()
-	if n != 0 {
-		t.Errorf("%d entries left in the registry", n)
+	if n > before {
+		t.Errorf("%d entries in the registry, %d before the test", n, before)
 	}
 }
 
