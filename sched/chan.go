@@ -106,7 +106,8 @@ func (c *Chan[T]) bind(s *scheduler) {
 	}
 }
 
-func (c *Chan[T]) res() resource { return resource{name: c.Name, key: c} }
+func (c *Chan[T]) res() resource   { return resource{name: c.Name, key: c} }
+func (c *Chan[T]) resName() string { return c.Name }
 
 func (c *Chan[T]) label() string { return c.res().labelOr() }
 
@@ -535,12 +536,16 @@ func (d *doneCase) enqueue(s *scheduler, sel *selState, idx int) {
 	if d.v != nil {
 		d.v.waiters = append(d.v.waiters, selRef{sel, idx})
 	} else if d.ctx.Done() != nil {
-		s.polled = append(s.polled, polledCase{sel: sel, idx: idx, ctx: d.ctx})
+		w := s.w()
+		w.polled = append(w.polled, polledCase{sel: sel, idx: idx, ctx: d.ctx})
 	}
 }
 func (d *doneCase) dequeue(s *scheduler, sel *selState) {
 	if d.v != nil {
 		d.v.waiters = dropRef(d.v.waiters, sel)
+		return
+	}
+	if s.world == nil {
 		return
 	}
 	j := 0

@@ -72,7 +72,7 @@ func WithDeadline(parent context.Context, d time.Time) (context.Context, context
 		if err := parent.Err(); err != nil {
 			v.cancelLocked(s, err, context.Cause(parent))
 		} else {
-			s.watched = append(s.watched, v)
+			s.w().watched = append(s.w().watched, v)
 		}
 	}
 	if v.err == nil {

@@ -288,7 +288,8 @@ func (m *Mutex) bind(s *scheduler) {
 	}
 }
 
-func (m *Mutex) res() resource { return resource{name: m.Name, key: m} }
+func (m *Mutex) res() resource   { return resource{name: m.Name, key: m} }
+func (m *Mutex) resName() string { return m.Name }
 
 // Lock locks m, blocking (as a controlled wait under a run) while
 // another machine holds it.
@@ -387,6 +388,8 @@ type Cond struct {
 	run     *scheduler
 	waiters waitQ
 }
+
+func (c *Cond) resName() string { return c.Name }
 
 // NewCond returns a Cond whose Wait releases and re-acquires l.
 func NewCond(l sync.Locker) *Cond { return &Cond{L: l} }
@@ -494,6 +497,8 @@ type Future[T any] struct {
 	waiters waitQ
 }
 
+func (f *Future[T]) resName() string { return f.Name }
+
 // NewFuture returns an unresolved Future.
 func NewFuture[T any]() *Future[T] { return &Future[T]{done: make(chan struct{})} }
 
@@ -579,7 +584,8 @@ func (g *WaitGroup) bind(s *scheduler) {
 	}
 }
 
-func (g *WaitGroup) res() resource { return resource{name: g.Name, key: g} }
+func (g *WaitGroup) res() resource   { return resource{name: g.Name, key: g} }
+func (g *WaitGroup) resName() string { return g.Name }
 
 // Add adds delta to the counter. A negative counter is a Panic failure
 // under a run (and panics outside one, as sync.WaitGroup does).

@@ -80,6 +80,7 @@ func StartProcess(name string, body func(), opts ProcessOptions) *Process {
 	if body == nil {
 		s.fail(m, Panic, fmt.Sprintf("sched: StartProcess(%q) with a nil body", name))
 	}
+	s.w()
 	p := &process{s: s, id: len(s.procs), name: name, run: body, opts: opts, daemon: opts.Daemon, state: procRunning}
 	p.handle = &Process{name: name, p: p}
 	s.procs = append(s.procs, p)
@@ -134,6 +135,8 @@ func CurrentProcess() *Process {
 	}
 	return m.proc.handle
 }
+
+func (p *Process) resName() string { return p.name }
 
 // Name returns the process's name ("root" for the root process).
 func (p *Process) Name() string {
@@ -199,7 +202,7 @@ func (p *Process) Wait() {
 			return
 		}
 		me.res = p
-		p.p.waiters.wait(s, me, "Process.Wait", resource{name: p.name}, nil)
+		p.p.waiters.wait(s, me, "Process.Wait", resource{name: p.name, key: p}, nil)
 	}
 }
 
@@ -381,6 +384,7 @@ func (s *scheduler) faultTargets(stall bool) []*process {
 // primitive they reach exits at once). A machine running the decision
 // (the current one) unwinds last, after decide returns.
 func (s *scheduler) crash(p *process, by string) {
+	s.w()
 	p.crashes++
 	s.noteFault(p, Crash, 0, by)
 	s.event("crash process %d %q", p.id, p.name)
@@ -402,11 +406,12 @@ func (s *scheduler) crash(p *process, by string) {
 		if m == s.cur {
 			continue
 		}
-		m.unwound = make(chan struct{})
+		unwound := make(chan struct{})
+		s.unwinding, s.unwound = m, unwound
 		s.mu.Unlock()
 		m.wake <- struct{}{}
 		select {
-		case <-m.unwound:
+		case <-unwound:
 		case <-s.done:
 		}
 		s.mu.Lock()
@@ -442,6 +447,7 @@ func (s *scheduler) restart(p *process, by string) {
 
 // stall pauses p for d nanoseconds of the root clock.
 func (s *scheduler) stall(p *process, d int64, by string) {
+	s.w()
 	s.noteFault(p, Stall, d, by)
 	s.event("stall process %d %q for %v", p.id, p.name, time.Duration(d))
 	p.stallEnd = s.now + d

@@ -31,6 +31,14 @@ func isSchedFrame(fn string) bool {
 	return strings.HasPrefix(fn, schedPkg) || strings.HasPrefix(fn, "runtime.") || strings.HasPrefix(fn, "reflect.")
 }
 
+// resName returns the Name of a primitive (a resource's key), or "".
+func resName(key any) string {
+	if n, ok := key.(interface{ resName() string }); ok {
+		return n.resName()
+	}
+	return ""
+}
+
 // resource names what a machine waits on, for reports: the primitive's
 // Name, and the primitive itself (key) to tell unnamed ones apart.
 type resource struct {

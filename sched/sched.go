@@ -157,7 +157,7 @@ type machine struct {
 	// on (a controlled wait, "Sleep" or "Select"); wres names the
 	// resource and holder is the holder for lock waits.
 	waiting string
-	wres    resource
+	wres    any
 	holder  *machine
 	done    bool
 	// dead is set when the machine's process crashed: it unwinds and
@@ -172,9 +172,6 @@ type machine struct {
 	wq    *waitQ
 	sel   *selState
 	sleep *timerEntry
-	// unwound is closed when a dead machine driven by the scheduler
-	// (see crash) has exited.
-	unwound chan struct{}
 	// inDurable is set inside Durable.
 	inDurable bool
 }
@@ -183,7 +180,7 @@ func (m *machine) String() string { return fmt.Sprintf("machine %d %q", m.id, m.
 
 // runnable reports whether the strategy may schedule m.
 func (s *scheduler) runnable(m *machine) bool {
-	return !m.done && !m.dead && m.waiting == "" && (len(s.stalled) == 0 || !m.proc.stalled)
+	return !m.done && !m.dead && m.waiting == "" && (!s.stalls() || !m.proc.stalled)
 }
 
 type hotCond struct {
@@ -207,8 +204,11 @@ type scheduler struct {
 	hot      []hotCond
 	failure  *Failure
 	finished bool
-	aborted  atomic.Bool
-	done     chan struct{}
+	// mainDone is set when machine 0 has returned; env when the
+	// strategy takes time-advance or fault decisions.
+	mainDone, env bool
+	aborted       atomic.Bool
+	done          chan struct{}
 	// goroutines counts machine goroutines not yet exited; the last
 	// one to exit closes exited.
 	goroutines atomic.Int64
@@ -216,15 +216,25 @@ type scheduler struct {
 	// holders counts Run and the machine goroutines; see release.
 	holders atomic.Int64
 
-	// mainDone is set when machine 0 has returned; nonDaemon counts the
-	// live machines that keep the run going.
-	mainDone    bool
+	// nonDaemon counts the live machines that keep the run going;
+	// daemonSteps the scheduling points at which only daemons ran since
+	// main returned.
 	nonDaemon   int
 	daemonSteps int64
 
-	// Virtual time: now is the root clock in nanoseconds since
-	// cfg.Start; timers holds the pending timed events.
-	now      int64
+	// now is the root clock in nanoseconds since cfg.Start (see
+	// time.go); root is the root process.
+	now  int64
+	root process
+
+	// The state of timers, contexts and processes, made by the first
+	// timed event, watched context, process or fault of the run (nil in
+	// a run of machines and locks only, which then allocates less).
+	*world
+}
+
+type world struct {
+	// timers holds the pending timed events.
 	timers   timerHeap
 	timerSeq uint64
 	// watched are virtual contexts whose parent is a standard context
@@ -232,20 +242,30 @@ type scheduler struct {
 	// cases waiting on such a standard context.
 	watched []*vctx
 	polled  []polledCase
-
-	// Processes: procs[0] is the root. env is set when the strategy
-	// takes time-advance or fault decisions.
+	// procs[0] is the root.
 	procs      []*process
-	root       process
-	procBuf    [1]*process
-	env        bool
 	faultsLeft int
 	faults     []Fault
 	stalled    []*process
 	// A crashed running machine unwinds itself after the decision that
-	// crashed it; then it hands control to afterUnwind.
+	// crashed it; then it hands control to afterUnwind. Another crashed
+	// machine is driven by the scheduler: unwound is closed when
+	// unwinding has exited.
 	selfUnwinding, afterUnwind *machine
+	unwinding                  *machine
+	unwound                    chan struct{}
 }
+
+// w returns the run's world, making it on first use.
+func (s *scheduler) w() *world {
+	if s.world == nil {
+		s.world = &world{procs: []*process{&s.root}, faultsLeft: s.cfg.Faults}
+	}
+	return s.world
+}
+
+// stalls reports whether some process is stalled.
+func (s *scheduler) stalls() bool { return s.world != nil && len(s.stalled) > 0 }
 
 // Errors returned by Run and NewExplorer for a bad Config.
 var (
@@ -371,7 +391,6 @@ func Run(cfg Config, main func()) (*Result, error) {
 	s.strat = newStrategy(cfg)
 	s.fairFrom = fairFrom(origStrategy, cfg)
 	s.liveness = int64(cfg.LivenessSteps)
-	s.faultsLeft = cfg.Faults
 	s.env = cfg.MaxTimeStep > 0 || cfg.Faults > 0
 	if cfg.Strategy == "replay" {
 		s.trace.Decisions = make([]Decision, 0, len(cfg.Replay.Decisions))
@@ -380,9 +399,10 @@ func Run(cfg Config, main func()) (*Result, error) {
 	}
 	s.enabled = make([]*machine, 0, 8)
 	s.root = process{s: s, name: "root", state: procRunning}
-	s.procBuf[0] = &s.root
-	s.procs = s.procBuf[:]
 	root := &s.root
+	if s.env || cfg.MaxClockSkew > 0 {
+		s.w()
+	}
 
 	m0 := s.newMachine("main", root, false)
 	s.spawn(m0, main)
@@ -399,7 +419,10 @@ func Run(cfg Config, main func()) (*Result, error) {
 	s.watch()
 	s.mu.Lock()
 	res := &Result{Failure: s.failure, Steps: s.step, Trace: s.trace, Events: s.events, Machines: len(s.all),
-		Faults: s.faults, Elapsed: time.Duration(s.now)}
+		Elapsed: time.Duration(s.now)}
+	if s.world != nil {
+		res.Faults = s.faults
+	}
 	s.mu.Unlock()
 	res.Lingering = int(s.goroutines.Load())
 	if s.failure != nil {
@@ -607,14 +630,20 @@ func (s *scheduler) exitDead(m *machine) {
 	s.mu.Lock()
 	m.done = true
 	var next *machine
-	if s.selfUnwinding == m {
-		next = s.afterUnwind
-		s.selfUnwinding, s.afterUnwind = nil, nil
+	var unwound chan struct{}
+	if s.world != nil {
+		if s.selfUnwinding == m {
+			next = s.afterUnwind
+			s.selfUnwinding, s.afterUnwind = nil, nil
+		}
+		if s.unwinding == m {
+			unwound, s.unwinding = s.unwound, nil
+		}
 	}
 	finished := s.finished
 	s.mu.Unlock()
-	if m.unwound != nil {
-		close(m.unwound)
+	if unwound != nil {
+		close(unwound)
 	} else if next != nil && !finished {
 		next.wake <- struct{}{}
 	}
@@ -674,7 +703,7 @@ func (s *scheduler) yield(cur *machine) {
 // block makes cur wait on what (a controlled wait) on resource r and
 // yields.
 func (s *scheduler) block(cur *machine, what string, r resource, holder *machine) {
-	cur.waiting, cur.wres, cur.holder = what, r, holder
+	cur.waiting, cur.wres, cur.holder = what, r.key, holder
 	if !s.cfg.NoEvents {
 		s.events = append(s.events, Event{Step: s.step, Machine: cur.id, Name: cur.name, Text: "waits on " + what})
 	}
@@ -683,7 +712,7 @@ func (s *scheduler) block(cur *machine, what string, r resource, holder *machine
 
 // unblock enables m, which waited.
 func (s *scheduler) unblock(m *machine) {
-	m.waiting, m.wres, m.holder, m.wq, m.sel, m.sleep = "", resource{}, nil, nil, nil, nil
+	m.waiting, m.wres, m.holder, m.wq, m.sel, m.sleep = "", nil, nil, nil, nil, nil
 }
 
 // decide takes the decisions of the next scheduling point, with s.mu
@@ -698,14 +727,16 @@ func (s *scheduler) decide(cur *machine) *machine {
 			s.finishPassed()
 			return nil
 		}
-		if len(s.timers) > 0 && s.timers[0].at <= s.now {
-			s.advanceTo(s.now) // events made due now (zero delays)
-		}
-		if len(s.watched) > 0 || len(s.polled) > 0 {
-			s.poll()
-		}
-		if len(s.stalled) > 0 {
-			s.endLongStalls()
+		if s.world != nil {
+			if len(s.timers) > 0 && s.timers[0].at <= s.now {
+				s.advanceTo(s.now) // events made due now (zero delays)
+			}
+			if len(s.watched) > 0 || len(s.polled) > 0 {
+				s.poll()
+			}
+			if len(s.stalled) > 0 {
+				s.endLongStalls()
+			}
 		}
 		s.step++
 		if s.step > int64(s.cfg.MaxSteps) {
@@ -725,7 +756,7 @@ func (s *scheduler) decide(cur *machine) *machine {
 			}
 		}
 		en := s.enabled[:0]
-		if len(s.stalled) == 0 {
+		if !s.stalls() {
 			for _, m := range s.live {
 				if m.waiting == "" {
 					en = append(en, m)
@@ -794,6 +825,9 @@ func (s *scheduler) stepBound() bool {
 // lowest ID first), or moves the clock to the earliest pending timed
 // event and fires what is due. It reports whether it changed anything.
 func (s *scheduler) forced() bool {
+	if s.world == nil {
+		return false
+	}
 	for _, p := range s.procs {
 		if p.state == procDown {
 			s.restart(p, "scheduler")
@@ -844,14 +878,14 @@ func (s *scheduler) stuck() *Failure {
 	// waiters (in ID order) waits.
 	labels := map[any]string{}
 	for i, m := range blocked {
-		if r := m.wres; r.name == "" && r.key != nil {
-			if _, ok := labels[r.key]; !ok {
-				labels[r.key] = topUserFrame(stacks[i])
+		if k := m.wres; k != nil && resName(k) == "" {
+			if _, ok := labels[k]; !ok {
+				labels[k] = topUserFrame(stacks[i])
 			}
 		}
 	}
 	for i, m := range blocked {
-		b := Blocked{Machine: m.id, Name: m.name, WaitsOn: m.waiting, Resource: m.wres.label(labels), Holder: -1, Stack: stacks[i]}
+		b := Blocked{Machine: m.id, Name: m.name, WaitsOn: m.waiting, Resource: resource{name: resName(m.wres), key: m.wres}.label(labels), Holder: -1, Stack: stacks[i]}
 		if m.proc.stalled {
 			b.WaitsOn = "the end of its process's stall"
 		}

@@ -34,7 +34,8 @@ func (rw *RWMutex) bind(s *scheduler) {
 	}
 }
 
-func (rw *RWMutex) res() resource { return resource{name: rw.Name, key: rw} }
+func (rw *RWMutex) res() resource   { return resource{name: rw.Name, key: rw} }
+func (rw *RWMutex) resName() string { return rw.Name }
 
 // blocker is the machine a new reader or writer waits behind.
 func (rw *RWMutex) blocker() *machine {
@@ -266,6 +267,8 @@ func (o *Once) Do(f func()) {
 	}()
 	f()
 }
+
+func (o *Once) resName() string { return o.Name }
 
 func (o *Once) bind(s *scheduler) {
 	if o.run != s {

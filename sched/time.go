@@ -121,6 +121,7 @@ func (h *timerHeap) removeOwned(p *process) {
 
 // addTimer schedules e at root-clock instant at.
 func (s *scheduler) addTimer(at int64, e *timerEntry) *timerEntry {
+	s.w()
 	s.timerSeq++
 	e.at, e.seq = at, s.timerSeq
 	s.timers.push(e)
@@ -133,7 +134,7 @@ func (s *scheduler) advanceTo(t int64) {
 	if t > s.now {
 		s.now = t
 	}
-	for len(s.timers) > 0 && s.timers[0].at <= s.now {
+	for s.world != nil && len(s.timers) > 0 && s.timers[0].at <= s.now {
 		s.fire(s.timers.pop())
 	}
 }
@@ -170,6 +171,9 @@ func (s *scheduler) fire(e *timerEntry) {
 // forever without enabling a machine, so it does not count.
 func (s *scheduler) nextUsefulTimer() (int64, bool) {
 	best, ok := int64(0), false
+	if s.world == nil {
+		return best, ok
+	}
 	for _, e := range s.timers {
 		if e.kind == timerTick && !e.t.ch.hasReceivers() {
 			continue
