@@ -8,16 +8,21 @@ import (
 	"github.com/migratingtable/migratingtable/sched"
 )
 
-// Figures on the 2-core development machine (AMD EPYC, shared, load
-// average around 8), go test -run XXX -bench . -count 2 ./sched:
+// Figures on the 2-core development machine (AMD EPYC, shared with other
+// jobs: load average 6 to 14 while measuring), the binary of this commit
+// and of the one before sched v2, alternated run by run, 100 runs of 3,000
+// schedules each, medians (benchstat: no significant difference,
+// geomean +0.01%):
 //
-//	BenchmarkRun3x100Random-2   ~22 µs/op  101.6 decisions/schedule  ~216 ns/decision  ~45,000 schedules/s
-//	BenchmarkRun3x100PCT-2      ~12 µs/op  ~112-131 ns/decision  ~75,000-88,000 schedules/s
-//	BenchmarkRun3x100POS-2      ~9.6 µs/op  ~94 ns/decision  ~104,000 schedules/s
-//	BenchmarkDecisionNoSwitch-2 ~143-177 ns/decision (includes the per-run setup)
+//	                         before v2   v2
+//	BenchmarkRun3x100Random  461 ns/decision   441 ns/decision
+//	BenchmarkRun3x100PCT     173 ns/decision   187 ns/decision
+//	BenchmarkRun3x100POS     182 ns/decision   176 ns/decision
+//	BenchmarkTimerHeavy                        about 1.7 µs/decision (80 decisions/schedule)
 //
-// Under heavier load from other processes the random figure rose as high
-// as ~600 ns/decision: each switch wakes another goroutine.
+// Each switch wakes another goroutine, so the figures move with the load
+// of the machine: on a quiet machine the same programs ran at about 216
+// ns (random) and 95-130 ns (pct, pos) per decision.
 
 // threeBy100 is the benchmark program: main and two workers, 100
 // scheduling points in all (main: spawn 2 + 31 yields + Wait; workers:

@@ -240,6 +240,7 @@ const (
 	Restart
 )
 
+// String returns "crash", "stall" or "restart".
 func (k FaultKind) String() string {
 	switch k {
 	case Crash:
@@ -402,7 +403,7 @@ func (s *scheduler) crash(p *process, by string) {
 		p.state = procCrashed
 		p.waiters.wakeAll(s)
 	}
-	for _, m := range dead {
+	for i, m := range dead {
 		if m == s.cur {
 			continue
 		}
@@ -416,6 +417,16 @@ func (s *scheduler) crash(p *process, by string) {
 		}
 		s.mu.Lock()
 		if s.finished {
+			// The run ended (the watchdog) while m unwound: the machines
+			// not driven yet are in no live list; let them exit.
+			for _, d := range dead[i+1:] {
+				if d != s.cur {
+					select {
+					case d.wake <- struct{}{}:
+					default:
+					}
+				}
+			}
 			return
 		}
 	}
