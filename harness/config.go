@@ -183,20 +183,20 @@ func (w Workload) Describe() string {
 func (w Workload) draw(ctx context.Context) Workload {
 	d := w
 	d.Swarm = false
-	d.Partitions = 1 + sched.Choose(ctx, w.Partitions)
+	d.Partitions = 1 + sched.Choose(w.Partitions)
 	d.EmptyPartitions = 0
 	if d.Partitions > 1 {
-		d.EmptyPartitions = sched.Choose(ctx, 2)
+		d.EmptyPartitions = sched.Choose(2)
 	}
 	if w.Apps > 2 {
-		d.Apps = 2 + sched.Choose(ctx, w.Apps-1)
+		d.Apps = 2 + sched.Choose(w.Apps-1)
 	}
 	d.Latency = 0
-	if sched.Bool(ctx) {
+	if sched.Bool() {
 		d.Latency = max(w.Latency, 2)
 	}
-	d.MigratorDelay = sched.Bool(ctx)
-	d.SlowApp = sched.Bool(ctx)
+	d.MigratorDelay = sched.Bool()
+	d.SlowApp = sched.Bool()
 	return d
 }
 

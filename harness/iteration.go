@@ -18,7 +18,7 @@ func (w *world) main(ctx context.Context) {
 		w.wl = w.wl.draw(ctx)
 	}
 	w.load()
-	sched.Logf(ctx, "workload: %s", w.wl.Describe())
+	sched.Logf("workload: %s", w.wl.Describe())
 	oldB := &backend{w: w, name: "old", mem: w.old}
 	newB := &backend{w: w, name: "new", mem: w.new}
 	cfg := &config{w: w, inner: w.config}
@@ -26,19 +26,19 @@ func (w *world) main(ctx context.Context) {
 	if w.opts.Bug != mtable.NoBug {
 		opts = append(opts, mtable.WithBug(w.opts.Bug))
 	}
-	sched.SetHot(ctx, "migration incomplete", true)
+	sched.SetHot("migration incomplete", true)
 	var done []*sched.Future[struct{}]
 	spawn := func(name string, body func(ctx context.Context)) {
 		f := sched.NewFuture[struct{}]()
 		done = append(done, f)
-		sched.Go(ctx, name, func(ctx context.Context) {
+		sched.GoNamed(name, func() {
 			body(ctx)
-			f.Resolve(ctx, struct{}{})
+			f.Resolve(struct{}{})
 		})
 	}
 	spawn("migrator", func(ctx context.Context) {
 		w.migrator(ctx, oldB, newB, cfg, opts)
-		sched.SetHot(ctx, "migration incomplete", false)
+		sched.SetHot("migration incomplete", false)
 	})
 	for i := 0; i < w.wl.Apps; i++ {
 		spawn(fmt.Sprintf("app%d", i), func(ctx context.Context) {
@@ -47,7 +47,7 @@ func (w *world) main(ctx context.Context) {
 		})
 	}
 	for _, f := range done {
-		f.Wait(ctx)
+		f.Wait()
 	}
 	w.checkFinal(ctx)
 }

@@ -20,20 +20,20 @@ func (w *world) app(ctx context.Context, i int, t spec.Table) {
 			// wait for it: calls land in every state and during pushes.
 			// (With MigratorDelay the first call begins at once: the
 			// applications were running before the migration.)
-			target := mtable.State(sched.Choose(ctx, int(mtable.UseNewHideMetadata)+1))
+			target := mtable.State(sched.Choose(int(mtable.UseNewHideMetadata) + 1))
 			w.waitForState(ctx, target)
 		}
 		call := w.genCall(ctx, i, seq)
 		w.noteCall(ctx)
-		c := &callRecord{Machine: sched.MachineName(ctx), MID: i, Seq: seq, Call: call,
-			Invoke: sched.Step(ctx), InvokeAt: w.tick()}
+		c := &callRecord{Machine: sched.MachineName(), MID: i, Seq: seq, Call: call,
+			Invoke: sched.Step(), InvokeAt: w.tick()}
 		w.calls = append(w.calls, c)
 		cctx := withCall(ctx, c)
 		// Every call must return: held hot beyond the liveness bound under a
 		// fair schedule, it fails the run.
 		hot := c.Machine + " call pending"
-		sched.SetHot(ctx, hot, true)
-		sched.Logf(ctx, "call %d: %s", seq, call)
+		sched.SetHot(hot, true)
+		sched.Logf("call %d: %s", seq, call)
 		switch call.Kind {
 		case CallBatch:
 			res, err := t.ExecuteBatch(cctx, call.Ops)
@@ -54,9 +54,9 @@ func (w *world) app(ctx context.Context, i int, t spec.Table) {
 			rows, err := w.runStream(cctx, t, c)
 			c.Outcome = outcomeOf(nil, rows, err)
 		}
-		c.Return, c.ReturnAt = sched.Step(ctx), w.tick()
-		sched.SetHot(ctx, hot, false)
-		sched.Logf(ctx, "call %d returned: %s", seq, c.Outcome)
+		c.Return, c.ReturnAt = sched.Step(), w.tick()
+		sched.SetHot(hot, false)
+		sched.Logf("call %d returned: %s", seq, c.Outcome)
 		if c.Outcome.Status == StatusNotTable {
 			// The harness's backends fail only with table errors, so any
 			// other error is the library's fault.
@@ -69,30 +69,30 @@ func (w *world) app(ctx context.Context, i int, t spec.Table) {
 // genCall draws one call from the workload with the scheduler's choices.
 func (w *world) genCall(ctx context.Context, machine, seq int) Call {
 	wl := w.wl
-	pk := partitionName(sched.Choose(ctx, wl.Partitions))
-	k := sched.Choose(ctx, wl.BatchWeight+wl.QueryWeight+wl.RetrieveWeight+wl.StreamWeight)
+	pk := partitionName(sched.Choose(wl.Partitions))
+	k := sched.Choose(wl.BatchWeight + wl.QueryWeight + wl.RetrieveWeight + wl.StreamWeight)
 	switch {
 	case k < wl.BatchWeight:
-		n := 1 + sched.Choose(ctx, wl.MaxBatch)
+		n := 1 + sched.Choose(wl.MaxBatch)
 		used := map[int]bool{}
 		ops := make([]spec.Op, 0, n)
 		for o := 0; o < n; o++ {
-			r := sched.Choose(ctx, wl.RowKeys)
+			r := sched.Choose(wl.RowKeys)
 			for used[r] {
 				r = (r + 1) % wl.RowKeys
 			}
 			used[r] = true
 			key := spec.Key{PartitionKey: pk, RowKey: strconv.Itoa(r)}
-			kind := spec.OpKind(sched.Choose(ctx, int(spec.DeleteIfExists)+1))
+			kind := spec.OpKind(sched.Choose(int(spec.DeleteIfExists) + 1))
 			e := spec.Entity{Key: key}
 			if !kind.IsDelete() {
 				e.Props = spec.Props{
-					"isHappy": spec.Bool(sched.Bool(ctx)),
+					"isHappy": spec.Bool(sched.Bool()),
 					fmt.Sprintf("m%dc%do%d", machine, seq, o): spec.Bool(true),
 				}
 			}
 			if kind.NeedsIfMatch() {
-				switch sched.Choose(ctx, 3) {
+				switch sched.Choose(3) {
 				case 0:
 					e.ETag = spec.AnyETag
 				case 1:
@@ -113,7 +113,7 @@ func (w *world) genCall(ctx context.Context, machine, seq int) Call {
 	case k < wl.BatchWeight+wl.QueryWeight:
 		return Call{Kind: CallQuery, Filter: spec.AndFilters(spec.PartitionFilter(pk), w.genHappyFilter(ctx))}
 	case k < wl.BatchWeight+wl.QueryWeight+wl.RetrieveWeight:
-		return Call{Kind: CallRetrieve, Key: spec.Key{PartitionKey: pk, RowKey: strconv.Itoa(sched.Choose(ctx, wl.RowKeys))}}
+		return Call{Kind: CallRetrieve, Key: spec.Key{PartitionKey: pk, RowKey: strconv.Itoa(sched.Choose(wl.RowKeys))}}
 	default:
 		return Call{Kind: CallStream, Filter: w.genHappyFilter(ctx)}
 	}
@@ -121,7 +121,7 @@ func (w *world) genCall(ctx context.Context, machine, seq int) Call {
 
 // genHappyFilter is none, isHappy eq false or isHappy eq true.
 func (w *world) genHappyFilter(ctx context.Context) spec.Filter {
-	switch sched.Choose(ctx, 3) {
+	switch sched.Choose(3) {
 	case 0:
 		return nil
 	case 1:
@@ -136,12 +136,12 @@ func (w *world) migrator(ctx context.Context, old, new spec.Table, cfg mtable.Co
 	if w.wl.MigratorDelay {
 		// The applications were running before the migration began: let
 		// a chosen number of their calls begin first.
-		n := sched.Choose(ctx, w.wl.Apps*w.wl.CallsPerApp/2+1)
-		sched.Logf(ctx, "migrator waits for %d calls to begin", n)
+		n := sched.Choose(w.wl.Apps*w.wl.CallsPerApp/2 + 1)
+		sched.Logf("migrator waits for %d calls to begin", n)
 		w.waitForCalls(ctx, n)
 	}
 	err := mtable.NewMigrator(old, new, cfg, opts...).Run(ctx)
-	sched.Logf(ctx, "migrator returned: %v", err)
+	sched.Logf("migrator returned: %v", err)
 	w.noteMigrated(ctx, err)
 	if err != nil {
 		w.fail(ctx, &CheckFailure{Check: CheckMigrator, Message: "migrator failed: " + err.Error()})

@@ -46,25 +46,26 @@ func NewMemConfig(initial State) *MemConfig {
 
 // Current returns the current state (the last pushed, or the initial).
 func (c *MemConfig) Current(ctx context.Context) State {
-	c.mu.Lock(ctx)
-	defer c.mu.Unlock(ctx)
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	return c.state
 }
 
-// Subscribe implements ConfigService. The returned cancel uses ctx for
-// its (controlled) locking, so it must be called from the same machine.
+// Subscribe implements ConfigService. The returned cancel locks with a
+// controlled lock, so under the scheduler it must be called from a
+// machine of the run.
 func (c *MemConfig) Subscribe(ctx context.Context, sub Subscriber) (State, func(), error) {
 	if err := ctx.Err(); err != nil {
 		return 0, nil, err
 	}
-	c.mu.Lock(ctx)
-	defer c.mu.Unlock(ctx)
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.nextID++
 	s := &memSub{id: c.nextID, sub: sub, active: true}
 	c.subs = append(c.subs, s)
 	cancel := func() {
-		c.mu.Lock(ctx)
-		defer c.mu.Unlock(ctx)
+		c.mu.Lock()
+		defer c.mu.Unlock()
 		if !s.active {
 			return
 		}
@@ -75,7 +76,7 @@ func (c *MemConfig) Subscribe(ctx context.Context, sub Subscriber) (State, func(
 				break
 			}
 		}
-		c.cond.Broadcast(ctx)
+		c.cond.Broadcast()
 	}
 	return c.state, cancel, nil
 }
@@ -89,18 +90,18 @@ func (c *MemConfig) Push(ctx context.Context, s State) error {
 	if s > UseNewHideMetadata {
 		return fmt.Errorf("mtable: push of invalid state %d: want 0..%d", s, UseNewHideMetadata)
 	}
-	c.pushMu.Lock(ctx)
-	defer c.pushMu.Unlock(ctx)
+	c.pushMu.Lock()
+	defer c.pushMu.Unlock()
 
-	c.mu.Lock(ctx)
+	c.mu.Lock()
 	if s < c.state {
 		cur := c.state
-		c.mu.Unlock(ctx)
+		c.mu.Unlock()
 		return fmt.Errorf("mtable: push of %s refused: the current state %s is later, and states only advance", s, cur)
 	}
 	c.state = s
 	waiting := append([]*memSub(nil), c.subs...)
-	c.mu.Unlock(ctx)
+	c.mu.Unlock()
 
 	errs := make([]error, len(waiting))
 	pending := make([]bool, len(waiting))
@@ -110,17 +111,17 @@ func (c *MemConfig) Push(ctx context.Context, s State) error {
 		}
 		pending[i] = true
 		i, w := i, w
-		sched.Go(ctx, "config-push-"+strconv.FormatUint(w.id, 10), func(ctx context.Context) {
+		sched.GoNamed("config-push-"+strconv.FormatUint(w.id, 10), func() {
 			err := w.sub.Apply(ctx, s)
-			c.mu.Lock(ctx)
+			c.mu.Lock()
 			errs[i] = err
 			pending[i] = false
-			c.cond.Broadcast(ctx)
-			c.mu.Unlock(ctx)
+			c.cond.Broadcast()
+			c.mu.Unlock()
 		})
 	}
 
-	c.mu.Lock(ctx)
+	c.mu.Lock()
 	for {
 		done := true
 		for i, w := range waiting {
@@ -132,9 +133,9 @@ func (c *MemConfig) Push(ctx context.Context, s State) error {
 		if done {
 			break
 		}
-		c.cond.Wait(ctx)
+		c.cond.Wait()
 	}
 	err := errors.Join(errs...)
-	c.mu.Unlock(ctx)
+	c.mu.Unlock()
 	return err
 }

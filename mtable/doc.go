@@ -116,9 +116,10 @@
 // # Waiting
 //
 // The package waits only through the controlled primitives of package
-// sched (and starts goroutines only with sched.Go), passing the caller's
-// ctx, so it runs unchanged under the deterministic scheduler; outside a
-// scheduler they are ordinary Go primitives.
+// sched (and starts goroutines only with sched.GoNamed), which find the
+// running machine from the calling goroutine, so it runs unchanged under
+// the deterministic scheduler; outside a scheduler they are ordinary Go
+// primitives.
 //
 // # The production procedure
 //

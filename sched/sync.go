@@ -1,0 +1,304 @@
+package sched
+
+import (
+	"sync"
+)
+
+// RWMutex is a reader/writer mutual-exclusion lock, like sync.RWMutex.
+// Under a run every method is a scheduling point, and RLock and Lock
+// that must wait are controlled waits ("RWMutex.RLock", "RWMutex.Lock").
+// As in sync.RWMutex, a writer waiting for the readers to leave blocks
+// new readers (so a recursive RLock can deadlock with a waiting writer),
+// and a writer's Unlock admits the readers that waited before the next
+// writer. Outside a run it is a sync.RWMutex. The zero RWMutex is
+// unlocked; it must not be copied after first use.
+type RWMutex struct {
+	// Name names it in failure reports (see the package documentation,
+	// "Reports"); the zero value is unnamed.
+	Name string
+
+	rw sync.RWMutex
+
+	run     *scheduler
+	writer  *machine // holds the write lock
+	readers int      // read locks held
+	// pq holds the writer waiting for the readers to leave (at most
+	// one); rq the blocked readers; wq the writers waiting behind the
+	// writer or the pending writer.
+	pq, rq, wq waitQ
+}
+
+func (rw *RWMutex) bind(s *scheduler) {
+	if rw.run != s {
+		rw.run, rw.writer, rw.readers, rw.pq, rw.rq, rw.wq = s, nil, 0, nil, nil, nil
+	}
+}
+
+func (rw *RWMutex) res() resource   { return resource{name: rw.Name, key: rw} }
+func (rw *RWMutex) resName() string { return rw.Name }
+
+// blocker is the machine a new reader or writer waits behind.
+func (rw *RWMutex) blocker() *machine {
+	if rw.writer != nil {
+		return rw.writer
+	}
+	if len(rw.pq) > 0 {
+		return rw.pq[0]
+	}
+	return nil
+}
+
+// enter is the scheduling point before an operation; it returns with
+// s.mu held, or nil outside a run.
+func (rw *RWMutex) enter(what string) (*scheduler, *machine) {
+	me := current()
+	if me == nil {
+		foreign(rw.run, what)
+		return nil, nil
+	}
+	s := me.enter()
+	rw.bind(s)
+	me.res = rw
+	s.yield(me)
+	s = me.enter()
+	rw.bind(s)
+	return s, me
+}
+
+// Lock locks rw for writing.
+func (rw *RWMutex) Lock() {
+	s, me := rw.enter("RWMutex.Lock")
+	if s == nil {
+		rw.rw.Lock()
+		return
+	}
+	switch {
+	case rw.blocker() != nil || len(rw.wq) > 0:
+		rw.wq.wait(s, me, "RWMutex.Lock", rw.res(), rw.blocker())
+	case rw.readers > 0:
+		// Announce: readers arriving from now on wait.
+		rw.pq.wait(s, me, "RWMutex.Lock", rw.res(), nil)
+	default:
+		rw.writer = me
+		s.mu.Unlock()
+	}
+	// A waiting writer is woken only once it holds the lock.
+}
+
+// Unlock unlocks rw for writing; unlocking a lock the calling machine
+// does not hold for writing is a Panic failure.
+func (rw *RWMutex) Unlock() {
+	s, me := rw.enter("RWMutex.Unlock")
+	if s == nil {
+		rw.rw.Unlock()
+		return
+	}
+	if rw.writer != me {
+		s.fail(me, Panic, "sched: RWMutex.Unlock of a lock not write-locked by this machine "+rw.res().labelOr())
+	}
+	rw.writer = nil
+	// The readers that waited get in first; then the next writer
+	// announces itself, so that readers arriving later wait behind it.
+	rw.readers += len(rw.rq)
+	rw.rq.wakeAll(s)
+	rw.nextWriter(s)
+	s.mu.Unlock()
+}
+
+// nextWriter hands the lock, or the pending position, to the writer that
+// has waited longest.
+func (rw *RWMutex) nextWriter(s *scheduler) {
+	if rw.writer != nil || len(rw.pq) > 0 || len(rw.wq) == 0 {
+		return
+	}
+	w := rw.wq[0]
+	rw.wq = append(rw.wq[:0], rw.wq[1:]...)
+	if rw.readers == 0 {
+		rw.writer = w
+		s.unblock(w)
+		return
+	}
+	rw.pq = append(rw.pq, w)
+	w.wq, w.holder = &rw.pq, nil
+}
+
+// RLock locks rw for reading.
+func (rw *RWMutex) RLock() {
+	s, me := rw.enter("RWMutex.RLock")
+	if s == nil {
+		rw.rw.RLock()
+		return
+	}
+	if b := rw.blocker(); b != nil {
+		rw.rq.wait(s, me, "RWMutex.RLock", rw.res(), b)
+		return // woken by Unlock, holding a read lock
+	}
+	rw.readers++
+	s.mu.Unlock()
+}
+
+// RUnlock undoes one RLock; a RUnlock without a read lock held is a
+// Panic failure.
+func (rw *RWMutex) RUnlock() {
+	s, me := rw.enter("RWMutex.RUnlock")
+	if s == nil {
+		rw.rw.RUnlock()
+		return
+	}
+	if rw.readers == 0 {
+		s.fail(me, Panic, "sched: RWMutex.RUnlock of a lock not read-locked "+rw.res().labelOr())
+	}
+	rw.runlockLocked(s)
+	s.mu.Unlock()
+}
+
+// runlockLocked drops a read lock, handing the lock to the pending
+// writer when it was the last.
+func (rw *RWMutex) runlockLocked(s *scheduler) {
+	rw.readers--
+	if rw.readers == 0 && len(rw.pq) > 0 {
+		w := rw.pq[0]
+		rw.pq = rw.pq[:0]
+		rw.writer = w
+		s.unblock(w)
+	}
+}
+
+// rlockLocked takes a read lock for me after Cond.Wait (no scheduling
+// point of its own; s.mu not held).
+func (rw *RWMutex) rlockLocked(me *machine) {
+	s := me.enter()
+	rw.bind(s)
+	if b := rw.blocker(); b != nil {
+		rw.rq.wait(s, me, "RWMutex.RLock", rw.res(), b)
+		return
+	}
+	rw.readers++
+	s.mu.Unlock()
+}
+
+// TryLock tries to lock rw for writing and reports whether it did.
+func (rw *RWMutex) TryLock() bool {
+	s, me := rw.enter("RWMutex.TryLock")
+	if s == nil {
+		return rw.rw.TryLock()
+	}
+	ok := rw.blocker() == nil && len(rw.wq) == 0 && rw.readers == 0
+	if ok {
+		rw.writer = me
+	}
+	s.mu.Unlock()
+	return ok
+}
+
+// TryRLock tries to lock rw for reading and reports whether it did.
+func (rw *RWMutex) TryRLock() bool {
+	s, _ := rw.enter("RWMutex.TryRLock")
+	if s == nil {
+		return rw.rw.TryRLock()
+	}
+	ok := rw.blocker() == nil
+	if ok {
+		rw.readers++
+	}
+	s.mu.Unlock()
+	return ok
+}
+
+// RLocker returns a Locker whose Lock and Unlock call RLock and RUnlock.
+func (rw *RWMutex) RLocker() sync.Locker { return (*rlocker)(rw) }
+
+type rlocker RWMutex
+
+func (r *rlocker) Lock()   { (*RWMutex)(r).RLock() }
+func (r *rlocker) Unlock() { (*RWMutex)(r).RUnlock() }
+
+// Once performs exactly one action, like sync.Once. Under a run Do is a
+// scheduling point, and a Do that finds another machine running the
+// action waits for it (a controlled wait, "Once.Do"), as sync.Once does.
+type Once struct {
+	// Name names it in failure reports (see the package documentation,
+	// "Reports"); the zero value is unnamed.
+	Name string
+
+	once sync.Once
+
+	run     *scheduler
+	state   uint8 // 0 not run, 1 running, 2 done
+	waiters waitQ
+}
+
+// Do calls f if and only if Do is being called for the first time for
+// this Once; every call returns after f has returned (or panicked).
+func (o *Once) Do(f func()) {
+	me := current()
+	if me == nil {
+		foreign(o.run, "Once.Do")
+		o.once.Do(f)
+		return
+	}
+	s := me.enter()
+	o.bind(s)
+	me.res = o
+	s.yield(me)
+	for {
+		s = me.enter()
+		o.bind(s)
+		switch o.state {
+		case 2:
+			s.mu.Unlock()
+			return
+		case 1:
+			o.waiters.wait(s, me, "Once.Do", resource{name: o.Name, key: o}, nil)
+			continue
+		}
+		o.state = 1
+		s.mu.Unlock()
+		break
+	}
+	defer func() {
+		s := me.s
+		s.mu.Lock()
+		if o.run == s {
+			o.state = 2
+			o.waiters.wakeAll(s)
+		}
+		s.mu.Unlock()
+	}()
+	f()
+}
+
+func (o *Once) resName() string { return o.Name }
+
+func (o *Once) bind(s *scheduler) {
+	if o.run != s {
+		o.run, o.state, o.waiters = s, 0, nil
+	}
+}
+
+// touch is the scheduling point of an atomic or racy operation on the
+// variable at p: a no-op outside a run.
+func touch(p any) {
+	m := current()
+	if m == nil {
+		return
+	}
+	s := m.enter()
+	m.res = p
+	s.yield(m)
+}
+
+// Racy marks a plain shared variable whose accesses are not
+// synchronised: under a run Load and Store are scheduling points (the
+// resource, for "pos", is the variable), so an unsynchronised read and
+// write of it become an interleaving point the strategies explore.
+// Outside a run they are plain, unsynchronised accesses (a data race the
+// race detector reports, as the code being ported has). Use it to port
+// code with a data race, not to write new code.
+type Racy[T any] struct{ v T }
+
+// Load reads the variable.
+func (x *Racy[T]) Load() T { touch(x); return x.v }
+
+// Store writes the variable.
+func (x *Racy[T]) Store(v T) { touch(x); x.v = v }

@@ -1,0 +1,240 @@
+package sched_test
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/migratingtable/migratingtable/sched"
+	"github.com/migratingtable/migratingtable/sched/atomic"
+)
+
+// TestRWMutexExclusion: readers share the lock, a writer excludes
+// everyone, over many schedules; both "two readers inside" and "writer
+// inside" occur.
+func TestRWMutexExclusion(t *testing.T) {
+	sawShared := false
+	for _, strategy := range []string{"random", "pct", "pos"} {
+		for seed := uint64(0); seed < 100; seed++ {
+			res := mustRun(t, sched.Config{Strategy: strategy, Seed: seed}, func() {
+				var rw sched.RWMutex
+				readers, writers := 0, 0
+				var wg sched.WaitGroup
+				for i := range 4 {
+					wg.Go(func() {
+						for range 3 {
+							if i < 2 {
+								rw.Lock()
+								writers++
+								sched.Assertf(writers == 1 && readers == 0, "writer with %d writers, %d readers", writers, readers)
+								sched.Yield()
+								writers--
+								rw.Unlock()
+							} else {
+								rw.RLock()
+								readers++
+								sched.Assertf(writers == 0, "reader with a writer inside")
+								sched.Yield()
+								if readers == 2 {
+									sawShared = true
+								}
+								readers--
+								rw.RUnlock()
+							}
+						}
+					})
+				}
+				wg.Wait()
+			})
+			if res.Failure != nil {
+				t.Fatalf("%s seed %d: %v", strategy, seed, res.Failure)
+			}
+		}
+	}
+	if !sawShared {
+		t.Errorf("two readers never held the lock together")
+	}
+}
+
+// TestRWMutexWriterPreference: as with sync.RWMutex, a reader that
+// takes the read lock again while a writer waits deadlocks; the
+// deadlock names the pending writer.
+func TestRWMutexWriterPreference(t *testing.T) {
+	prog := func() {
+		var rw sched.RWMutex
+		rw.Name = "state"
+		sched.GoNamed("writer", func() {
+			rw.Lock()
+			rw.Unlock()
+		})
+		rw.RLock()
+		sched.Yield()
+		rw.RLock() // recursive read lock
+		rw.RUnlock()
+		rw.RUnlock()
+	}
+	res := findFailure(t, sched.Config{}, prog)
+	want := fmt.Sprintf(`deadlock at step %d: no machine enabled; machine 0 "main" waits on RWMutex.RLock "state", held by machine 1 "writer"; machine 1 "writer" waits on RWMutex.Lock "state"`, res.Failure.Step)
+	if got := res.Failure.Error(); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+func TestRWMutexTryAndMisuse(t *testing.T) {
+	res := mustRun(t, sched.Config{}, func() {
+		var rw sched.RWMutex
+		sched.Assertf(rw.TryRLock() && rw.TryRLock(), "TryRLock of a free lock failed")
+		sched.Assertf(!rw.TryLock(), "TryLock with readers succeeded")
+		rw.RUnlock()
+		rw.RUnlock()
+		sched.Assertf(rw.TryLock(), "TryLock of a free lock failed")
+		sched.Assertf(!rw.TryRLock(), "TryRLock with a writer succeeded")
+		rw.Unlock()
+		rw.RUnlock() // @try-rlock
+	})
+	want := `panic in machine 0 "main" at step 10: sched: RWMutex.RUnlock of a lock not read-locked (sync_test.go:@try-rlock)`
+	if want := lines(t, want); res.Failure == nil || res.Failure.Error() != want {
+		t.Errorf("got  %v\nwant %s", res.Failure, want)
+	}
+}
+
+// TestCondWithRLocker: a Cond over an RWMutex's read lock.
+func TestCondWithRLocker(t *testing.T) {
+	for seed := uint64(0); seed < 50; seed++ {
+		res := mustRun(t, sched.Config{Seed: seed}, func() {
+			var rw sched.RWMutex
+			cond := sched.NewCond(rw.RLocker())
+			ready := false
+			done := sched.NewFuture[bool]()
+			sched.GoNamed("waiter", func() {
+				rw.RLock()
+				for !ready {
+					cond.Wait()
+				}
+				rw.RUnlock()
+				done.Resolve(true)
+			})
+			rw.Lock()
+			ready = true
+			rw.Unlock()
+			cond.Broadcast()
+			done.Wait()
+		})
+		if res.Failure != nil {
+			t.Fatalf("seed %d: %v", seed, res.Failure)
+		}
+	}
+}
+
+// TestOnce: Do runs f once; a second caller waits until f has returned.
+func TestOnce(t *testing.T) {
+	for seed := uint64(0); seed < 50; seed++ {
+		res := mustRun(t, sched.Config{Seed: seed}, func() {
+			var once sched.Once
+			calls, done := 0, false
+			var wg sched.WaitGroup
+			for range 3 {
+				wg.Go(func() {
+					once.Do(func() {
+						calls++
+						sched.Sleep(time.Second)
+						done = true
+					})
+					sched.Assertf(done, "Do returned before f finished")
+				})
+			}
+			wg.Wait()
+			sched.Assertf(calls == 1, "f ran %d times", calls)
+		})
+		if res.Failure != nil {
+			t.Fatalf("seed %d: %v", seed, res.Failure)
+		}
+	}
+}
+
+// TestAtomicsAndRacy: atomics' operations are scheduling points, so a
+// Load-then-Store increment loses updates that Add does not; Racy makes a
+// plain variable's accesses interleaving points.
+func TestAtomicsAndRacy(t *testing.T) {
+	incr := map[string]func() int{
+		"atomic Add": func() int {
+			var n atomic.Int64
+			spawnAll([]string{"a", "b"}, func(int) { n.Add(1) })
+			return int(n.Load())
+		},
+		"atomic Load+Store": func() int {
+			var n atomic.Int32
+			spawnAll([]string{"a", "b"}, func(int) { n.Store(n.Load() + 1) })
+			return int(n.Load())
+		},
+		"Racy": func() int {
+			var n sched.Racy[int]
+			spawnAll([]string{"a", "b"}, func(int) { n.Store(n.Load() + 1) })
+			return n.Load()
+		},
+		"CompareAndSwap loop": func() int {
+			var n atomic.Uint64
+			spawnAll([]string{"a", "b"}, func(int) {
+				for {
+					v := n.Load()
+					if n.CompareAndSwap(v, v+1) {
+						return
+					}
+				}
+			})
+			return int(n.Load())
+		},
+	}
+	wantLost := map[string]bool{"atomic Load+Store": true, "Racy": true}
+	for name, f := range incr {
+		t.Run(name, func(t *testing.T) {
+			lost := 0
+			for seed := uint64(0); seed < 100; seed++ {
+				res := mustRun(t, sched.Config{Seed: seed}, func() {
+					if n := f(); n != 2 {
+						lost++
+					}
+				})
+				if res.Failure != nil {
+					t.Fatal(res.Failure)
+				}
+			}
+			if (lost > 0) != wantLost[name] {
+				t.Errorf("lost updates in %d of 100 runs, want lost: %v", lost, wantLost[name])
+			}
+		})
+	}
+	var b atomic.Bool
+	var p atomic.Pointer[string]
+	s := "x"
+	if b.Swap(true) || !b.Load() || p.Swap(&s) != nil || p.Load() != &s {
+		t.Errorf("atomics outside a run")
+	}
+}
+
+// TestSyncUncontrolled: outside a run RWMutex and Once are the sync
+// types (run with -race).
+func TestSyncUncontrolled(t *testing.T) {
+	var rw sched.RWMutex
+	var once sched.Once
+	var wg sync.WaitGroup
+	n, calls := 0, 0
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			once.Do(func() { calls++ })
+			rw.Lock()
+			n++
+			rw.Unlock()
+			rw.RLock()
+			_ = n
+			rw.RUnlock()
+		}()
+	}
+	wg.Wait()
+	if n != 8 || calls != 1 {
+		t.Errorf("n %d calls %d", n, calls)
+	}
+}
