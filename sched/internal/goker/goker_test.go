@@ -24,7 +24,7 @@ const (
 // all of them (or until dfs has exhausted its space).
 func budget() int {
 	if testing.Short() {
-		return 200
+		return 100
 	}
 	return 1000
 }
