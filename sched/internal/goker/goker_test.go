@@ -35,7 +35,7 @@ func (k *kernel) config(strategy string) sched.Config {
 		Strategy:      strategy,
 		Seed:          seed,
 		ExpectedSteps: 50,
-		MaxSteps:      2000,
+		MaxSteps:      500,
 		NoEvents:      true,
 	}
 	if k.expected > 0 {
@@ -217,7 +217,7 @@ func TestKernels(t *testing.T) {
 // port, and the first failure of each kernel.
 func table(results [][]*outcome, n int) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-17s %-22s %7s  %-7s %-7s %-7s %-9s  %s\n", "kernel", "kind", "changed", "random", "pct", "pos", "dfs", "fixed variant")
+	fmt.Fprintf(&b, "%-17s %-22s %7s  %-7s %-7s %-7s %-14s %s\n", "kernel", "kind", "changed", "random", "pct", "pos", "dfs", "fixed variant")
 	found := make([]int, len(strategies))
 	rows := 0
 	for ki, row := range results {
@@ -228,12 +228,16 @@ func table(results [][]*outcome, n int) string {
 		k := &kernels[ki]
 		fmt.Fprintf(&b, "%-17s %-22s %7d ", k.name, k.kind, k.changed.total)
 		for si, o := range row {
-			fmt.Fprintf(&b, " %-7s", o.cell())
+			w := 7
+			if strategies[si] == "dfs" {
+				w = 14
+			}
+			fmt.Fprintf(&b, " %-*s", w, o.cell())
 			if o.found != 0 {
 				found[si]++
 			}
 		}
-		fmt.Fprintf(&b, "  %s\n", fixCell(row, n))
+		fmt.Fprintf(&b, " %s\n", fixCell(row, n))
 	}
 	fmt.Fprintf(&b, "%-17s %-22s %7s ", "found", "", "")
 	for si := range strategies {
