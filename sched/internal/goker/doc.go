@@ -30,6 +30,19 @@
 // which. Each package comment cites the original's path, the upstream
 // bug and what it is.
 //
+// # The table
+//
+//	go test -v -run TestKernels ./sched/internal/goker
+//
+// prints the table: per kernel, the first schedule on which each
+// strategy found the bug, the fixed variant's result, the lines changed,
+// and each kernel's first failure with its decisions. The strategies,
+// seed and budget are constants of the test. The lines changed are
+// recorded in the table and rechecked against the originals, which are
+// not part of this repository, by
+//
+//	GOKER_SRC=/path/to/gobench/gobench/goker go test -v -run TestLinesChanged ./sched/internal/goker
+//
 // # Provenance
 //
 // The GoBench repository carries no license file. Its kernels are small

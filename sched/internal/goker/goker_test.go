@@ -64,6 +64,7 @@ type outcome struct {
 	found   int
 	failure *sched.Failure // that failure
 	steps   int64          // its length in steps
+	trace   *sched.Trace   // its decisions
 	bound   int            // dfs: the preemption bound it was found at
 	// bugRuns is the number of schedules run on the buggy variant,
 	// bugCut how many of them were cut by the step bound (see
@@ -134,7 +135,7 @@ func explore(k *kernel, strategy string, n int) *outcome {
 			o.errorf("bug: schedule %d: got a %v failure, want %v: %v", i+1, f.Kind, k.want, f)
 			return o
 		}
-		o.found, o.failure, o.steps = i+1, f, res.Steps
+		o.found, o.failure, o.steps, o.trace = i+1, f, res.Steps, res.Trace
 		if strategy == "dfs" {
 			o.bound = bound
 		}
@@ -276,11 +277,16 @@ TestLinesChanged).
 	}
 	fmt.Fprintf(&b, "%-17s %7d %7d %4d %5d %9d %7d %5d %7d %4d\n", "all", sum.total, sum.imports, sum.goStmt, sum.entry, sum.qualifier, sum.channel, sum.other, sum.removed, sum.fix)
 
-	b.WriteString("\nfirst failure found per kernel (by the first strategy that found it):\n")
+	b.WriteString("\nfirst failure found per kernel, by the first strategy that found it, and its decisions\n(s N: machine N runs; c V/N: choice V of N; t D: the clock moves by D):\n")
 	for ki, row := range results {
 		for si, o := range row {
 			if o.failure != nil {
 				fmt.Fprintf(&b, "%-17s %s #%d, %d steps: %v\n", kernels[ki].name, strategies[si], o.found, o.steps, o.failure)
+				d := make([]string, len(o.trace.Decisions))
+				for i, x := range o.trace.Decisions {
+					d[i] = x.String()
+				}
+				fmt.Fprintf(&b, "%-17s %s\n", "", strings.Join(d, ", "))
 				break
 			}
 		}
