@@ -218,7 +218,7 @@ func TestKernels(t *testing.T) {
 // port, and the first failure of each kernel.
 func table(results [][]*outcome, n int) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-17s %-22s %7s  %-7s %-7s %-7s %-14s %s\n", "kernel", "kind", "changed", "random", "pct", "pos", "dfs", "fixed variant")
+	fmt.Fprintf(&b, "%-17s %-22s %-8s %7s  %-7s %-7s %-7s %-14s %s\n", "kernel", "kind", "shows as", "changed", "random", "pct", "pos", "dfs", "fixed variant")
 	found := make([]int, len(strategies))
 	rows := 0
 	for ki, row := range results {
@@ -227,7 +227,14 @@ func table(results [][]*outcome, n int) string {
 		}
 		rows++
 		k := &kernels[ki]
-		fmt.Fprintf(&b, "%-17s %-22s %7d ", k.name, k.kind, k.changed.total)
+		shows := "-"
+		for _, o := range row {
+			if o.failure != nil {
+				shows = o.failure.Kind.String()
+				break
+			}
+		}
+		fmt.Fprintf(&b, "%-17s %-22s %-8s %7d ", k.name, k.kind, shows, k.changed.total)
 		for si, o := range row {
 			w := 7
 			if strategies[si] == "dfs" {
@@ -240,21 +247,22 @@ func table(results [][]*outcome, n int) string {
 		}
 		fmt.Fprintf(&b, " %s\n", fixCell(row, n))
 	}
-	fmt.Fprintf(&b, "%-17s %-22s %7s ", "found", "", "")
+	fmt.Fprintf(&b, "%-17s %-22s %-8s %7s ", "found", "", "", "")
 	for si := range strategies {
 		fmt.Fprintf(&b, " %-7s", fmt.Sprintf("%d/%d", found[si], rows))
 	}
 	b.WriteString(`
 
-Cells: #N = the buggy variant failed first on schedule N of the strategy's
-exploration (dfs: /bK = at preemption bound K); - = not found within the
-budget; "cut" = schedules that hit the step bound in a busy-wait loop
-under dfs, which schedules unfairly (not counted as failures). Fixed
-variant: "clean" = every schedule of random, pct and pos passed; dfs gives
-its schedules per preemption bound and whether it ran the whole space
-(complete), every schedule within bound 2 (exhausted) or stopped at the
-budget. Changed = lines of the port not in the original (see
-TestLinesChanged).
+Kind: GoKer's class (blk blocking, nbk non-blocking). Shows as: the kind
+of failure sched reported. Cells: #N = the buggy variant failed first on
+schedule N of the strategy's exploration (dfs: /bK = at preemption bound
+K); - = not found within the budget; "cut" = schedules that hit the step
+bound in a busy-wait loop under dfs, which schedules unfairly (not
+counted as failures). Fixed variant: "clean" = every schedule of random,
+pct and pos passed; dfs gives its schedules per preemption bound and
+whether it ran the whole space (complete), every schedule within bound 2
+(exhausted) or stopped at the budget. Changed = lines of the port not in
+the original (see TestLinesChanged).
 
 `)
 	fmt.Fprintf(&b, "%-17s %7s %7s %4s %5s %9s %7s %5s %7s %4s\n", "lines changed", "changed", "imports", "go", "entry", "qualifier", "channel", "other", "removed", "fix")
