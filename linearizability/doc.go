@@ -91,7 +91,11 @@
 // gives a row a new ETag without changing its content. It partitions by
 // PartitionKey. ETags are not predictable, so a successful write's new
 // ETag is taken from its recorded result and then checked against what
-// later calls observe.
+// later calls observe. The ETags a pending batch wrote are unknown: the
+// model keeps what later calls reveal about them (a value a read
+// returned or an If-Match passed, values a 412 excluded), so it accepts
+// a history exactly when some choice of those ETags explains it (see
+// TableModel).
 //
 // To record a table history, build each operation with Batch, Query or
 // Retrieve when the call returns (or, for calls that never returned,
