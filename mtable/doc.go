@@ -16,18 +16,33 @@
 // spec.Stream: each row reflects the virtual table at some instant
 // between the start of the query and the row's return.
 //
-// Internal rows (IsInternalKey) and metadata properties (names beginning
-// with MetadataPrefix: DeletedProperty, PartitionStateProperty) are never
-// shown to callers. Callers cannot write
-// them: a batch that targets a reserved RowKey or sets a reserved
-// property, and a filter that mentions a reserved property, fail with a
-// 400 *spec.Error saying so. A virtual batch holds at most
+// Internal rows (IsInternalKey) and metadata properties (IsMetadataProperty)
+// are never shown to callers, and callers cannot write them: a batch
+// that targets a reserved RowKey or sets a reserved property, and a
+// filter that mentions a reserved property, fail with a 400 *spec.Error
+// saying so (see Reserved names). A virtual batch holds at most
 // spec.MaxBatch-1 = 99 operations, because a PREFER_OLD writer prefixes
 // the caller's batch with one protocol operation. Otherwise errors
 // follow spec.Table: a caller's outcome (400, 404, 409, 412) is a
 // *spec.Error with the index of the caller's failing operation; any
 // other failure (a backend fault, an unexpected backend status) is a
 // plain error that wraps no *spec.Error.
+//
+// # Reserved names
+//
+// The library reserves every RowKey and every property name that begins
+// with MetadataPrefix, "_mtable_" (case-sensitive): the RowKeys
+// MetaRowKey and PopulatedAssertionRowKey and the properties
+// DeletedProperty and PartitionStateProperty are in use; the rest of the
+// prefix is kept for future internal rows and metadata. A row of the
+// old table that uses a reserved name cannot be migrated: a row with a
+// reserved RowKey would be hidden and never copied, and a reserved
+// property would be stripped or misread as metadata. Such rows must not
+// exist when the migration starts; the Migrator does not look for them
+// (it would skip or strip them), so check the old table first, as the
+// command cmd/mtable does ("mtable migrate -check", and migrate itself
+// before its first push). From then on every writer goes through a
+// Table, which refuses reserved names.
 //
 // # The five client states
 //
