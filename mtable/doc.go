@@ -114,6 +114,22 @@
 //     when the backend keeps refusing the batch for another reason.
 //   - Clean-up rewrites only live rows that carry metadata.
 //
+// # Fencing
+//
+// A ConfigService shared through leases (aztable.ConfigService) is valid
+// in a process only while the process renews its lease; once the lease
+// may have expired, other processes may treat the process as gone and
+// move the migration on, and a request the process sends then could take
+// effect in a state it no longer belongs to (a stalled migrator copying
+// a row that clients have deleted since, for example). Such a service
+// implements Fencer: New and NewMigrator pass their backends through
+// its Fence, which sends a request only while the lease is surely valid
+// and fails it, unsent, otherwise. To the caller of a virtual call, a
+// request refused by the fence is a backend failure like any other: the
+// call returns a plain error (not a *spec.Error) and its outcome is
+// unknown, since earlier requests of the same call may have been sent.
+// MemConfig, whose clients share memory, has no fence.
+//
 // # Monitoring
 //
 // After every backend call made on behalf of a virtual call or of the
