@@ -102,7 +102,7 @@ func Connect(connectionString string, opts ...AccountOption) (*Account, error) {
 	}
 	copts := &aztables.ClientOptions{ClientOptions: policy.ClientOptions{
 		Retry:           policy.RetryOptions{MaxRetries: -1},
-		Transport:       &http.Client{Timeout: o.timeout, Transport: base},
+		Transport:       &http.Client{Timeout: o.timeout, Transport: fencingTransport{next: base}},
 		PerCallPolicies: []policy.Policy{serverTimeoutPolicy{seconds: serverTimeoutSeconds(o.timeout)}},
 	}}
 	var svc *aztables.ServiceClient
@@ -395,6 +395,10 @@ func (a *Account) TableExists(ctx context.Context, name string) (bool, error) {
 func (a *Account) mapError(ctx context.Context, err error, doing string) error {
 	if err == nil {
 		return nil
+	}
+	var fe *fenceError
+	if errors.As(err, &fe) {
+		return fe
 	}
 	if cerr := ctx.Err(); cerr != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
 		return cerr

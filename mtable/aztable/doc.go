@@ -86,8 +86,13 @@
 //
 // ConfigService (OpenConfigService) implements mtable.ConfigService in a
 // table, for processes that do not share memory; see its doc for the
-// rows, leases, pushes and fencing. LockMigrator makes sure only one
-// migrator runs; ReadConfig reports the stored state.
+// rows, the pair of tables a configuration belongs to, leases, pushes
+// and fencing (the condition between LeaseTTL, PollInterval,
+// RequestTimeout, MaxInFlight and ClockSkew, and what it assumes). It
+// is also an mtable.Fencer: a process stalled past its lease sends no
+// request. LockMigrator makes sure only one migrator runs, and its
+// MigratorLock fences the migrator's requests; ReadConfig reports the
+// stored state.
 //
 // # Known differences of the Azurite emulator
 //

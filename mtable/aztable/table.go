@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
@@ -70,6 +71,10 @@ func (t *Table) ID() TableID { return t.acct.TableID(t.name) }
 
 // Account returns the account the table belongs to.
 func (t *Table) Account() *Account { return t.acct }
+
+// RequestTimeout returns the timeout of the table's requests (its
+// Account's).
+func (t *Table) RequestTimeout() time.Duration { return t.acct.timeout }
 
 // ExecuteBatch implements spec.Table. The batch is sent as one entity
 // group transaction; see the package doc for how results and errors are
