@@ -29,7 +29,13 @@ type preflightResult struct {
 // stdout and returns nil too.
 func preflight(ctx context.Context, env *environment, stdout, stderr io.Writer) (*preflightResult, int) {
 	o := env.opts
-	say := func(format string, args ...any) { fmt.Fprintf(stderr, "mtable migrate: "+format+"\n", args...) }
+	say := func(format string, args ...any) {
+		if ctx.Err() != nil {
+			fmt.Fprintf(stderr, "mtable migrate: interrupted before anything was written\n")
+			return
+		}
+		fmt.Fprintf(stderr, "mtable migrate: "+format+"\n", args...)
+	}
 	exists := func(acct *aztable.Account, tbl *aztable.Table) (bool, error) {
 		ok, err := acct.TableExists(ctx, tbl.Name())
 		if err != nil {

@@ -38,6 +38,10 @@ func migrate(ctx context.Context, env *environment, stdout, stderr io.Writer) in
 	}{{"new table", env.newAcct, env.new, pre.newExists}, {"configuration table", env.newAcct, env.cfg, pre.cfgExists}} {
 		if !t.exists {
 			if err := t.acct.CreateTable(ctx, t.tbl.Name()); err != nil {
+				if ctx.Err() != nil {
+					fmt.Fprintf(stderr, "mtable migrate: interrupted while creating the %s; no state was pushed\n", t.what)
+					return exitInterrupted
+				}
 				fmt.Fprintf(stderr, "mtable migrate: creating the %s %q at %s: %v\n", t.what, t.tbl.Name(), t.acct.Endpoint(), err)
 				return exitError
 			}
