@@ -9,8 +9,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -26,8 +28,20 @@ import (
 // that tests can start it as a process to interrupt, kill or stop.
 const envRunCommand = "MTABLE_TEST_RUN_COMMAND"
 
+// envStopAfterOldRow makes the command, run as a process, stop itself
+// (SIGSTOP) once its migrator has read that many rows of the old table:
+// a stall between two requests, when it holds rows it has yet to copy.
+const envStopAfterOldRow = "MTABLE_TEST_STOP_AFTER_OLD_ROW"
+
 func TestMain(m *testing.M) {
 	if os.Getenv(envRunCommand) == "1" {
+		if n, err := strconv.ParseInt(os.Getenv(envStopAfterOldRow), 10, 64); err == nil {
+			testHookOldRowRead = func(read int64) {
+				if read == n {
+					syscall.Kill(os.Getpid(), syscall.SIGSTOP)
+				}
+			}
+		}
 		main()
 		return
 	}

@@ -86,7 +86,7 @@ func migrate(ctx context.Context, env *environment, stdout, stderr io.Writer) in
 	if err := cfg.Settle(lctx); err != nil {
 		return out.fail(ctx, lock, cfg, err)
 	}
-	oldC := &counting{Table: env.old}
+	oldC := &counting{Table: env.old, hook: testHookOldRowRead}
 	newC := &counting{Table: env.new}
 	pc := &pushCounter{ConfigService: cfg, lock: lock, until: o.untilState, out: out}
 	out.setPhase(phaseFor(st))
@@ -158,6 +158,7 @@ func (p *pushCounter) Push(ctx context.Context, s mtable.State) error {
 type counting struct {
 	spec.Table
 	read, written, inserted atomic.Int64
+	hook                    func(n int64)
 }
 
 func (c *counting) ExecuteBatch(ctx context.Context, ops []spec.Op) ([]spec.Result, error) {
@@ -184,21 +185,30 @@ func (c *counting) QueryStreamed(ctx context.Context, f spec.Filter) (spec.Strea
 	if err != nil {
 		return nil, err
 	}
-	return &countingStream{Stream: s, n: &c.read}, nil
+	return &countingStream{Stream: s, n: &c.read, hook: c.hook}, nil
 }
 
 type countingStream struct {
 	spec.Stream
-	n *atomic.Int64
+	n    *atomic.Int64
+	hook func(n int64) // testHookRowRead, for the streams of the old table
 }
 
 func (s *countingStream) Next(ctx context.Context) (spec.Entity, bool, error) {
 	e, ok, err := s.Stream.Next(ctx)
 	if ok {
-		s.n.Add(1)
+		n := s.n.Add(1)
+		if s.hook != nil {
+			s.hook(n)
+		}
 	}
 	return e, ok, err
 }
+
+// testHookOldRowRead, when set (only by this package's tests), is called
+// with the count of old-table rows the migrator has read so far, after
+// each one: a test stops the process there, between two requests.
+var testHookOldRowRead func(n int64)
 
 // progress writes the progress display.
 type progress struct {

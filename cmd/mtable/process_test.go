@@ -213,24 +213,21 @@ func TestStalledMigratorDoesNotResurrect(t *testing.T) {
 	env := baseEnv(srv, old.Name(), newName)
 	args := append([]string{"migrate", "-config-table", cfgName, "-progress", "0"}, leaseFlags...)
 
-	// A copies; it is stopped once the copy has reached p0/r0050, with
-	// the rest of the old table in its buffered page.
-	a := startCommand(t, env, append(args, "-client-id", "stalled")...)
+	// A copies; it stops itself (SIGSTOP) once it has read 50 rows of
+	// the old table in its copy, between two requests, with the rest of
+	// the table in its buffered page: the next thing it does when it is
+	// continued is to copy row 50.
+	a := startCommand(t, map[string]string{envConn: env[envConn], envOldTable: env[envOldTable], envNewTable: env[envNewTable], envStopAfterOldRow: "50"},
+		append(args, "-client-id", "stalled")...)
 	a.waitFor(t, "PREFER_NEW applied")
-	newTbl := table(t, acct, newName)
-	for {
-		if _, ok, err := spec.Retrieve(ctx, newTbl, spec.Key{PartitionKey: "p0", RowKey: "r0050"}); err == nil && ok {
-			break
-		}
+	for !stopped(a.cmd.Process.Pid) {
 		select {
 		case <-a.done:
-			t.Fatalf("the first migrator ended before it was stopped:\n%s", a.output())
+			t.Fatalf("the first migrator ended before it stopped:\n%s", a.output())
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
-	if err := a.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
+	newTbl := table(t, acct, newName)
 
 	// B takes the lock over once A's has expired, and finishes.
 	code, _, stderr := cli(t, ctx, srv, env, append(args, "-client-id", "second")...)
@@ -279,3 +276,14 @@ func TestStalledMigratorDoesNotResurrect(t *testing.T) {
 }
 
 var _ = errors.Is
+
+// stopped reports whether the process is stopped (state T in /proc).
+func stopped(pid int) bool {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// The state follows the command name in parentheses.
+	i := strings.LastIndexByte(string(data), ')')
+	return i >= 0 && i+2 < len(data) && data[i+2] == 'T'
+}
