@@ -51,14 +51,13 @@ type options struct {
 	configTable, configPart string
 	requestTimeout          time.Duration
 	// migrate only
-	clientID                     string
-	leaseTTL, poll               time.Duration
-	maxInFlight, clockSkew       time.Duration
-	progress                     time.Duration
-	until                        string
-	check                        bool
-	untilState                   mtable.State
-	defaultClientID, commandName string
+	clientID               string
+	leaseTTL, poll         time.Duration
+	maxInFlight, clockSkew time.Duration
+	progress               time.Duration
+	until                  string
+	check                  bool
+	untilState             mtable.State
 }
 
 func (o *options) register(fs *flag.FlagSet, getenv func(string) string, migrate bool) {
@@ -71,8 +70,7 @@ func (o *options) register(fs *flag.FlagSet, getenv func(string) string, migrate
 	fs.DurationVar(&o.requestTimeout, "request-timeout", aztable.DefaultRequestTimeout, "client-side timeout of every request to Azure")
 	if migrate {
 		host, _ := os.Hostname()
-		o.defaultClientID = "migrator-" + sanitize(host) + "-" + strconv.Itoa(os.Getpid())
-		fs.StringVar(&o.clientID, "client-id", o.defaultClientID, "name of this migrator in its lease and the lock")
+		fs.StringVar(&o.clientID, "client-id", "migrator-"+sanitize(host)+"-"+strconv.Itoa(os.Getpid()), "name of this migrator in its lease and the lock")
 		fs.DurationVar(&o.leaseTTL, "lease-ttl", aztable.DefaultLeaseTTL, "a process that has not renewed its lease for this long is treated as gone (the same in every process)")
 		fs.DurationVar(&o.poll, "poll", aztable.DefaultPollInterval, "how often leases are renewed and looked at")
 		fs.DurationVar(&o.maxInFlight, "max-in-flight", 0, "the longest a request may take effect after it is sent (default 2 × -request-timeout)")
@@ -125,7 +123,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	fs := flag.NewFlagSet("mtable "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	o := options{commandName: "mtable " + cmd}
+	var o options
 	o.register(fs, getenv, cmd == "migrate")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -216,29 +214,21 @@ func prepare(o *options, getenv func(string) string, migrate bool) (*environment
 		}
 		o.untilState = s
 	}
-	positive := []struct {
-		flag string
-		v    time.Duration
-	}{{"-request-timeout", o.requestTimeout}}
+	type durationFlag struct {
+		flag     string
+		v        time.Duration
+		positive bool // else 0 or more
+	}
+	durations := []durationFlag{{"-request-timeout", o.requestTimeout, true}}
 	if migrate {
-		positive = append(positive, struct {
-			flag string
-			v    time.Duration
-		}{"-lease-ttl", o.leaseTTL}, struct {
-			flag string
-			v    time.Duration
-		}{"-poll", o.poll})
+		durations = append(durations, durationFlag{"-lease-ttl", o.leaseTTL, true}, durationFlag{"-poll", o.poll, true},
+			durationFlag{"-max-in-flight", o.maxInFlight, false}, durationFlag{"-clock-skew", o.clockSkew, false}, durationFlag{"-progress", o.progress, false})
 	}
-	for _, d := range positive {
-		if d.v <= 0 {
+	for _, d := range durations {
+		switch {
+		case d.positive && d.v <= 0:
 			return nil, fmt.Errorf("%s %v: want a positive duration", d.flag, d.v)
-		}
-	}
-	for _, d := range []struct {
-		flag string
-		v    time.Duration
-	}{{"-max-in-flight", o.maxInFlight}, {"-clock-skew", o.clockSkew}, {"-progress", o.progress}} {
-		if d.v < 0 {
+		case d.v < 0:
 			return nil, fmt.Errorf("%s %v: want a duration of 0 or more", d.flag, d.v)
 		}
 	}
