@@ -16,18 +16,33 @@
 // spec.Stream: each row reflects the virtual table at some instant
 // between the start of the query and the row's return.
 //
-// Internal rows (IsInternalKey) and metadata properties (names beginning
-// with MetadataPrefix: DeletedProperty, PartitionStateProperty) are never
-// shown to callers. Callers cannot write
-// them: a batch that targets a reserved RowKey or sets a reserved
-// property, and a filter that mentions a reserved property, fail with a
-// 400 *spec.Error saying so. A virtual batch holds at most
+// Internal rows (IsInternalKey) and metadata properties (IsMetadataProperty)
+// are never shown to callers, and callers cannot write them: a batch
+// that targets a reserved RowKey or sets a reserved property, and a
+// filter that mentions a reserved property, fail with a 400 *spec.Error
+// saying so (see Reserved names). A virtual batch holds at most
 // spec.MaxBatch-1 = 99 operations, because a PREFER_OLD writer prefixes
 // the caller's batch with one protocol operation. Otherwise errors
 // follow spec.Table: a caller's outcome (400, 404, 409, 412) is a
 // *spec.Error with the index of the caller's failing operation; any
 // other failure (a backend fault, an unexpected backend status) is a
 // plain error that wraps no *spec.Error.
+//
+// # Reserved names
+//
+// The library reserves every RowKey and every property name that begins
+// with MetadataPrefix, "_mtable_" (case-sensitive): the RowKeys
+// MetaRowKey and PopulatedAssertionRowKey and the properties
+// DeletedProperty and PartitionStateProperty are in use; the rest of the
+// prefix is kept for future internal rows and metadata. A row of the
+// old table that uses a reserved name cannot be migrated: a row with a
+// reserved RowKey would be hidden and never copied, and a reserved
+// property would be stripped or misread as metadata. Such rows must not
+// exist when the migration starts; the Migrator does not look for them
+// (it would skip or strip them), so check the old table first, as the
+// command cmd/mtable does ("mtable migrate -check", and migrate itself
+// before its first push). From then on every writer goes through a
+// Table, which refuses reserved names.
 //
 // # The five client states
 //
@@ -98,6 +113,22 @@
 //     consecutive failures with an error, rather than spinning forever
 //     when the backend keeps refusing the batch for another reason.
 //   - Clean-up rewrites only live rows that carry metadata.
+//
+// # Fencing
+//
+// A ConfigService shared through leases (aztable.ConfigService) is valid
+// in a process only while the process renews its lease; once the lease
+// may have expired, other processes may treat the process as gone and
+// move the migration on, and a request the process sends then could take
+// effect in a state it no longer belongs to (a stalled migrator copying
+// a row that clients have deleted since, for example). Such a service
+// implements Fencer: New and NewMigrator pass their backends through
+// its Fence, which sends a request only while the lease is surely valid
+// and fails it, unsent, otherwise. To the caller of a virtual call, a
+// request refused by the fence is a backend failure like any other: the
+// call returns a plain error (not a *spec.Error) and its outcome is
+// unknown, since earlier requests of the same call may have been sent.
+// MemConfig, whose clients share memory, has no fence.
 //
 // # Monitoring
 //

@@ -16,7 +16,10 @@ type Migrator struct {
 }
 
 // NewMigrator returns a migrator for the given backends and
-// configuration service (the same ones every client's Table uses).
+// configuration service (the same ones every client's Table uses). When
+// cfg is a Fencer, every backend request of the migrator goes through
+// cfg.Fence, as New does: give it a cfg whose fence is the migration
+// lock's, so that a migrator that may have lost its lock sends nothing.
 // WithBug selects a migrator-side bug (9, 10, 11) or one of the shared
 // code paths' bugs (ensure-switched, copy); WithMonitor receives its
 // annotations.

@@ -2,12 +2,13 @@ package aztable
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/migratingtable/migratingtable/mtable"
@@ -23,38 +24,72 @@ const (
 	leasePrefix     = "lease-"
 	migratorRowKey  = "migrator"
 
-	propState   = "state"   // Int32: the mtable.State
-	propVersion = "version" // Int64: bumped by every push
-	propAcked   = "acked"   // Int64: the version a lease's process has applied
-	propBeat    = "beat"    // Int64: bumped by every renewal
-	propClient  = "client"  // String: the client's ID
+	propState    = "state"   // Int32: the mtable.State
+	propVersion  = "version" // Int64: bumped by every push
+	propOldEP    = "oldEndpoint"
+	propOldName  = "oldTable" // String: the pair the configuration belongs to (TableID fields)
+	propNewEP    = "newEndpoint"
+	propNewName  = "newTable"
+	propAcked    = "acked"    // Int64: the version a lease's process has applied
+	propBeat     = "beat"     // Int64: bumped by every renewal
+	propClient   = "client"   // String: the client's ID
+	propInstance = "instance" // String: the instance's nonce
 )
 
-// Defaults of ConfigOptions.
+// Defaults of ConfigOptions. They satisfy the lease condition (see
+// ConfigService, "Fencing"): 60s > 1s + 10s + 20s + 1s.
 const (
-	DefaultLeaseTTL     = 30 * time.Second
+	DefaultLeaseTTL     = 60 * time.Second
 	DefaultPollInterval = time.Second
+	DefaultClockSkew    = time.Second
+	// DefaultMaxInFlight is twice DefaultRequestTimeout (see
+	// ConfigOptions.MaxInFlight).
+	DefaultMaxInFlight = 2 * DefaultRequestTimeout
 )
 
 // ConfigOptions configures a ConfigService.
 type ConfigOptions struct {
-	// ClientID names this process's lease; it must be unique among the
-	// processes sharing the configuration (e.g. host name and process
-	// ID) and be usable in a RowKey. Required.
+	// ClientID names this process in its lease, the migration lock and
+	// status reports (e.g. host name and process ID); it must be usable
+	// in a RowKey. Required. It need not be unique: each ConfigService
+	// draws a random instance nonce, and leases and the lock tell
+	// instances apart by it.
 	ClientID string
+	// Old and New identify the pair of tables the configuration belongs
+	// to (Table.ID). Required. The first process to open the
+	// configuration records them; every later one must name the same
+	// pair (see ErrOtherTables).
+	Old, New TableID
 	// Partition is the PartitionKey of the configuration rows
 	// (default ConfigPartition).
 	Partition string
 	// LeaseTTL is how long a lease lives without renewal before a push
-	// treats its process as gone (default DefaultLeaseTTL). It must be
-	// at least three times PollInterval, and the same in every process
-	// sharing the configuration (each process fences itself with its own
-	// value, and pushers expire leases with theirs).
+	// treats its process as gone (default DefaultLeaseTTL). It must be the
+	// same in every process sharing the configuration (each process
+	// fences itself with its own value, and pushers expire leases with
+	// theirs).
 	LeaseTTL time.Duration
 	// PollInterval is how often the process renews its lease and looks
 	// for a new state, and how often a push looks at the leases
 	// (default DefaultPollInterval).
 	PollInterval time.Duration
+	// RequestTimeout is the longest this process waits for a request
+	// (default: the configuration table's Account's RequestTimeout, or
+	// DefaultRequestTimeout). The tables the process uses through
+	// MigratingTable must not time out later: their requests are refused
+	// otherwise.
+	RequestTimeout time.Duration
+	// MaxInFlight is the longest a request may take effect after it is
+	// sent (default 2 × RequestTimeout). On Azure a request the client
+	// gave up on after RequestTimeout cannot reach the service later, and
+	// the service gives up on a request after its server-side timeout,
+	// which the adapter sets to RequestTimeout: hence at least
+	// 2 × RequestTimeout.
+	MaxInFlight time.Duration
+	// ClockSkew bounds how much this process's clock may run slow against
+	// another process's over one LeaseTTL (rate drift, a virtual machine
+	// paused by its host) (default DefaultClockSkew).
+	ClockSkew time.Duration
 }
 
 // ErrLeaseLost is returned by Subscribe once the process's lease has
@@ -66,6 +101,11 @@ var ErrLeaseLost = errors.New("aztable: the configuration lease of this process 
 // migrator holds the migration lock and keeps renewing it.
 var ErrMigratorRunning = errors.New("another migrator is running")
 
+// ErrOtherTables is returned (wrapped) by OpenConfigService when the
+// configuration partition belongs to another pair of tables: a migration
+// of another pair needs its own partition or configuration table.
+var ErrOtherTables = errors.New("the configuration belongs to another pair of tables")
+
 // ConfigService is an mtable.ConfigService kept in a table, so that
 // separate processes share one migration state. Each process opens one
 // (OpenConfigService) and hands it to every mtable.Table and
@@ -74,13 +114,26 @@ var ErrMigratorRunning = errors.New("another migrator is running")
 // # Rows
 //
 // In one partition of the given table: the row "state" holds the
-// current mtable.State and a version that every push increments; it is
-// only ever changed with If-Match on the version read. Each process holds
-// a row "lease-<ClientID>" that it renews every PollInterval, and on
+// current mtable.State, a version that every push increments, and the
+// pair of tables (Old, New) the configuration belongs to; it is only ever
+// changed with If-Match on the version read. Each process holds a row
+// "lease-<ClientID>.<instance>" that it renews every PollInterval, and on
 // which it records the latest version it has applied ("acked"): applied
 // means that every local Subscriber has returned from Apply and every
 // local subscription begun under the earlier state has been cancelled.
 // The row "migrator" is the migration lock (LockMigrator).
+//
+// # One pair of tables per configuration
+//
+// The state row records the TableIDs of the old and new tables when it
+// is created; OpenConfigService refuses, with ErrOtherTables, a process
+// that names another pair, and a configuration table that is the old or
+// the new table itself. The default partition is the same for every
+// pair on purpose: two processes that spelled one table differently
+// (and so might compute different identities) meet in the same
+// partition and the second is refused, rather than each following a
+// migration state of its own. A second migration that shares a
+// configuration table therefore names its own Partition.
 //
 // # Push
 //
@@ -96,32 +149,65 @@ var ErrMigratorRunning = errors.New("another migrator is running")
 // # Fencing
 //
 // Only durations measured by one clock are compared, never two
-// processes' clocks. A process counts its lease valid until LeaseTTL
-// after the start of its last successful renewal; past that, Subscribe
-// fails with ErrLeaseLost, before any pusher can consider the lease
-// expired. A renewal that finds its lease deleted or changed also loses
-// it. Calls already in flight when a process stalls for longer than
-// LeaseTTL are not stopped: a deployment must choose LeaseTTL well above
-// its longest call.
+// processes' clocks. The holder of a lease (a process's configuration
+// lease, or the migration lock) counts it valid until LeaseTTL after the
+// start of its last successful renewal, on its own monotonic clock; any
+// other process considers it expired only after it has seen it unchanged
+// for LeaseTTL on its clock, which begins after that renewal took
+// effect. A request the holder sends at time t may take effect until
+// t + MaxInFlight, and the holder's clock may lag the other's by
+// ClockSkew over a lease. So the fence (Fence, MigratorLock.Fence) sends
+// a request only while
+//
+//	now + MaxInFlight + ClockSkew < validUntil
+//
+// and every request it lets through takes effect before anyone can act
+// on the lease's expiry. Requests are refused without being sent once
+// the fence has closed, and cut off (outcome unknown) if still in flight
+// when it closes; both errors wrap ErrFenced. For the fence to stay open
+// while a process renews on schedule, a renewal started at most
+// PollInterval after the previous one and answered within RequestTimeout
+// must land before the fence closes; OpenConfigService refuses options
+// that break
+//
+//	LeaseTTL > PollInterval + RequestTimeout + MaxInFlight + ClockSkew
+//
+// naming the term to change. The defaults satisfy it with room for
+// about 28 failed renewals in a row.
+//
+// The fence is checked as late as the HTTP transport allows (as the
+// request goes out and as its body is read) but cannot be atomic with
+// the write to the network: a process stopped in the few instructions
+// between the last check and that write, for longer than the fence's
+// remaining time, still sends its request late. Assumptions: MaxInFlight
+// bounds the delay from send to effect (on Azure: RequestTimeout on the
+// client, plus the server-side timeout the adapter asks for, at most
+// 30 s); ClockSkew bounds the clock's lag, including any time the holder's
+// machine was suspended (the monotonic clock does not count it); a
+// stopped process (SIGSTOP) is fine, its monotonic clock runs on.
 //
 // This service blocks on real time and goroutines; it is for
 // production processes and Azure tests, not for the deterministic
 // scheduler (use mtable.MemConfig there).
 type ConfigService struct {
-	tbl  spec.Table
-	opts ConfigOptions
+	tbl      spec.Table
+	opts     ConfigOptions
+	instance string // this ConfigService's nonce
+	leaseRK  string // RowKey of our lease
+	now      func() time.Time
+	valid    validity // our lease's validity
+	fence    *fence
 
-	mu         sync.Mutex
-	state      mtable.State
-	version    int64         // the version of state
-	applied    int64         // the latest version fully applied locally
-	leaseETag  spec.ETag     // current ETag of our lease row
-	beat       int64         // our lease's renewal counter
-	validUntil time.Time     // our lease is valid until then (local clock)
-	lost       bool          // the lease was lost
-	subs       []*cfgSub     // local subscriptions
-	changed    chan struct{} // closed and replaced on every local change
-	nextID     uint64
+	mu        sync.Mutex
+	state     mtable.State
+	version   int64         // the version of state
+	applied   int64         // the latest version fully applied locally
+	leaseETag spec.ETag     // current ETag of our lease row
+	beat      int64         // our lease's renewal counter
+	subs      []*cfgSub     // local subscriptions
+	changed   chan struct{} // closed and replaced on every local change
+	nextID    uint64
+	lock      *MigratorLock // the migration lock, while held
 
 	stop    chan struct{}
 	stopped chan struct{}
@@ -135,41 +221,126 @@ type cfgSub struct {
 	active  bool
 }
 
-var _ mtable.ConfigService = (*ConfigService)(nil)
+var (
+	_ mtable.ConfigService = (*ConfigService)(nil)
+	_ mtable.Fencer        = (*ConfigService)(nil)
+)
 
-// OpenConfigService registers this process's lease in tbl, reads the
-// current state (creating the state row as mtable.UseOldHideMetadata if
-// there is none) and starts renewing the lease in the background. Close
-// releases the lease.
+// newInstance returns a random nonce that tells this instance apart.
+func newInstance() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return hex.EncodeToString(b[:])
+}
+
+// checkOptions fills in the defaults of o and checks it, before
+// anything is sent. tbl is the configuration table.
+func checkOptions(tbl spec.Table, o ConfigOptions) (ConfigOptions, error) {
+	if o.Partition == "" {
+		o.Partition = ConfigPartition
+	}
+	if o.LeaseTTL == 0 {
+		o.LeaseTTL = DefaultLeaseTTL
+	}
+	if o.PollInterval == 0 {
+		o.PollInterval = DefaultPollInterval
+	}
+	if o.RequestTimeout == 0 {
+		o.RequestTimeout = DefaultRequestTimeout
+		if rt, ok := tbl.(interface{ RequestTimeout() time.Duration }); ok {
+			o.RequestTimeout = rt.RequestTimeout()
+		}
+	}
+	if o.MaxInFlight == 0 {
+		o.MaxInFlight = 2 * o.RequestTimeout
+	}
+	if o.ClockSkew == 0 {
+		o.ClockSkew = DefaultClockSkew
+	}
+	if o.ClientID == "" {
+		return o, errors.New("aztable: ConfigOptions.ClientID is required (a name for this process)")
+	}
+	if err := spec.ValidateKey(spec.Key{PartitionKey: o.Partition, RowKey: leasePrefix + o.ClientID + ".0123456789abcdef"}); err != nil {
+		return o, fmt.Errorf("aztable: ClientID %q or Partition %q cannot be used in a key: %v", o.ClientID, o.Partition, err)
+	}
+	if o.Old == (TableID{}) || o.New == (TableID{}) {
+		return o, errors.New("aztable: ConfigOptions.Old and New are required: the TableIDs of the old and new tables (Table.ID)")
+	}
+	if o.Old == o.New {
+		return o, fmt.Errorf("aztable: the old and new tables are the same table (%s)", o.Old)
+	}
+	if t, ok := tbl.(*Table); ok {
+		if id := t.ID(); id == o.Old || id == o.New {
+			return o, fmt.Errorf("aztable: the configuration table %s is the old or the new table; keep the configuration in a table of its own", id)
+		}
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"LeaseTTL", o.LeaseTTL}, {"PollInterval", o.PollInterval}, {"RequestTimeout", o.RequestTimeout}, {"MaxInFlight", o.MaxInFlight}, {"ClockSkew", o.ClockSkew}} {
+		if d.v < 0 {
+			return o, fmt.Errorf("aztable: %s %v is negative", d.name, d.v)
+		}
+	}
+	if rt, ok := tbl.(interface{ RequestTimeout() time.Duration }); ok && rt.RequestTimeout() > o.RequestTimeout {
+		return o, fmt.Errorf("aztable: RequestTimeout %v is shorter than the configuration table's request timeout %v; raise RequestTimeout", o.RequestTimeout, rt.RequestTimeout())
+	}
+	if o.MaxInFlight < 2*o.RequestTimeout {
+		return o, fmt.Errorf("aztable: MaxInFlight %v is less than 2 × RequestTimeout %v: a request may reach the service until the client gives up on it and the service may work on it as long again; raise MaxInFlight or lower RequestTimeout", o.MaxInFlight, o.RequestTimeout)
+	}
+	if need := o.PollInterval + o.RequestTimeout + o.MaxInFlight + o.ClockSkew; o.LeaseTTL <= need {
+		return o, fmt.Errorf("aztable: LeaseTTL %v is too short: it must exceed PollInterval %v + RequestTimeout %v + MaxInFlight %v + ClockSkew %v = %v, or a process renewing on schedule would find its fence closed; raise LeaseTTL (or lower one of the others)",
+			o.LeaseTTL, o.PollInterval, o.RequestTimeout, o.MaxInFlight, o.ClockSkew, need)
+	}
+	return o, nil
+}
+
+// CheckConfigOptions checks opts as OpenConfigService does, for a
+// configuration kept in tbl, without sending anything: a command can
+// refuse bad options before it creates any table.
+func CheckConfigOptions(tbl spec.Table, opts ConfigOptions) error {
+	_, err := checkOptions(tbl, opts)
+	return err
+}
+
+// OpenConfigService checks opts (see ConfigOptions; nothing is sent when
+// they are refused), registers this process's lease in tbl, reads the
+// current state (creating the state row as mtable.UseOldHideMetadata,
+// with the pair of tables, if there is none; an error wrapping
+// ErrOtherTables if it belongs to another pair) and starts renewing the
+// lease in the background. Close releases the lease.
 func OpenConfigService(ctx context.Context, tbl spec.Table, opts ConfigOptions) (*ConfigService, error) {
-	if opts.Partition == "" {
-		opts.Partition = ConfigPartition
+	opts, err := checkOptions(tbl, opts)
+	if err != nil {
+		return nil, err
 	}
-	if opts.LeaseTTL == 0 {
-		opts.LeaseTTL = DefaultLeaseTTL
+	c := &ConfigService{tbl: tbl, opts: opts, instance: newInstance(), now: time.Now,
+		changed: make(chan struct{}), stop: make(chan struct{}), stopped: make(chan struct{})}
+	c.leaseRK = leasePrefix + opts.ClientID + "." + c.instance
+	c.fence = &fence{what: fmt.Sprintf("the configuration lease of %q (instance %s)", opts.ClientID, c.instance), v: &c.valid,
+		maxInFlight: opts.MaxInFlight, skew: opts.ClockSkew, maxTimeout: opts.RequestTimeout, now: c.now}
+	// A configuration of another pair is refused before anything is
+	// written (openState checks again once the lease is registered).
+	if row, err := c.readState(ctx, false); err != nil {
+		return nil, err
+	} else if row.exists && (row.old != (TableID{}) || row.version > 0) {
+		if err := c.checkPair(row); err != nil {
+			return nil, err
+		}
 	}
-	if opts.PollInterval == 0 {
-		opts.PollInterval = DefaultPollInterval
-	}
-	if opts.ClientID == "" {
-		return nil, errors.New("aztable: ConfigOptions.ClientID is required (a name unique to this process)")
-	}
-	if opts.PollInterval < 0 || opts.LeaseTTL < 3*opts.PollInterval {
-		return nil, fmt.Errorf("aztable: LeaseTTL %v must be at least three times PollInterval %v (both positive)", opts.LeaseTTL, opts.PollInterval)
-	}
-	if err := spec.ValidateKey(spec.Key{PartitionKey: opts.Partition, RowKey: leasePrefix + opts.ClientID}); err != nil {
-		return nil, fmt.Errorf("aztable: ClientID %q or Partition %q cannot be used in a key: %v", opts.ClientID, opts.Partition, err)
-	}
-	c := &ConfigService{tbl: tbl, opts: opts, changed: make(chan struct{}), stop: make(chan struct{}), stopped: make(chan struct{})}
 	// The lease first, then the state: a push that writes the state
 	// after our read sees our lease and waits for us.
-	start := time.Now()
-	res, err := tbl.ExecuteBatch(ctx, []spec.Op{{Kind: spec.InsertOrReplace, Entity: c.leaseEntity(-1, 0)}})
+	start := c.now()
+	res, err := tbl.ExecuteBatch(ctx, []spec.Op{{Kind: spec.Insert, Entity: c.leaseEntity(-1, 0)}})
 	if err != nil {
-		return nil, fmt.Errorf("aztable: registering the configuration lease %q: %w", opts.ClientID, err)
+		if spec.StatusOf(err) == 0 {
+			c.deleteLease(context.Background()) // it may have been written after all
+		}
+		return nil, fmt.Errorf("aztable: registering the configuration lease of %q: %w", opts.ClientID, err)
 	}
-	c.leaseETag, c.validUntil = res[0].ETag, start.Add(opts.LeaseTTL)
-	st, ver, _, err := c.readState(ctx, true)
+	c.leaseETag = res[0].ETag
+	c.valid.extend(start.Add(opts.LeaseTTL))
+	st, ver, err := c.openState(ctx)
 	if err != nil {
 		c.deleteLease(context.Background())
 		return nil, err
@@ -183,74 +354,168 @@ func OpenConfigService(ctx context.Context, tbl spec.Table, opts ConfigOptions) 
 	return c, nil
 }
 
+// openState reads (or creates) the state row and checks its pair of
+// tables; a row without a pair that no push has changed yet (version 0)
+// is given ours.
+func (c *ConfigService) openState(ctx context.Context) (mtable.State, int64, error) {
+	for {
+		row, err := c.readState(ctx, true)
+		if err != nil {
+			return 0, 0, err
+		}
+		if row.old == (TableID{}) && row.version == 0 {
+			e := c.stateEntity(row.state, 0)
+			e.ETag = row.etag
+			_, err := c.tbl.ExecuteBatch(ctx, []spec.Op{{Kind: spec.Replace, Entity: e}})
+			if err != nil && spec.StatusOf(err) != spec.StatusPreconditionFailed && spec.StatusOf(err) != spec.StatusNotFound {
+				return 0, 0, fmt.Errorf("aztable: recording the tables in the configuration state: %w", err)
+			}
+			continue
+		}
+		if err := c.checkPair(row); err != nil {
+			return 0, 0, err
+		}
+		return row.state, row.version, nil
+	}
+}
+
+func (c *ConfigService) checkPair(row stateRow) error {
+	if row.old == (TableID{}) {
+		return fmt.Errorf("aztable: %w: the configuration state in partition %q (%s, version %d) records no tables (it was written by an earlier version of this package); finish that migration with it, or use another Partition",
+			ErrOtherTables, c.opts.Partition, row.state, row.version)
+	}
+	if row.old != c.opts.Old || row.new != c.opts.New {
+		return fmt.Errorf("aztable: %w: the configuration in partition %q belongs to the migration of %s to %s (%s, version %d), not of %s to %s; give this migration its own configuration partition or table",
+			ErrOtherTables, c.opts.Partition, row.old, row.new, row.state, row.version, c.opts.Old, c.opts.New)
+	}
+	return nil
+}
+
 func (c *ConfigService) key(rk string) spec.Key {
 	return spec.Key{PartitionKey: c.opts.Partition, RowKey: rk}
 }
 
 func (c *ConfigService) leaseEntity(acked, beat int64) spec.Entity {
-	return spec.Entity{Key: c.key(leasePrefix + c.opts.ClientID), Props: spec.Props{
-		propAcked: spec.Int64(acked), propBeat: spec.Int64(beat), propClient: spec.String(c.opts.ClientID),
+	return spec.Entity{Key: c.key(c.leaseRK), Props: spec.Props{
+		propAcked: spec.Int64(acked), propBeat: spec.Int64(beat), propClient: spec.String(c.opts.ClientID), propInstance: spec.String(c.instance),
 	}}
 }
 
-// readState reads the state row; create makes it when absent.
-func (c *ConfigService) readState(ctx context.Context, create bool) (mtable.State, int64, spec.ETag, error) {
+func (c *ConfigService) stateEntity(s mtable.State, ver int64) spec.Entity {
+	return spec.Entity{Key: c.key(stateRowKey), Props: spec.Props{
+		propState: spec.Int32(int32(s)), propVersion: spec.Int64(ver),
+		propOldEP: spec.String(c.opts.Old.Endpoint), propOldName: spec.String(c.opts.Old.Name),
+		propNewEP: spec.String(c.opts.New.Endpoint), propNewName: spec.String(c.opts.New.Name),
+	}}
+}
+
+// stateRow is the decoded state row.
+type stateRow struct {
+	state    mtable.State
+	version  int64
+	old, new TableID // zero when not recorded
+	etag     spec.ETag
+	exists   bool
+}
+
+// readState reads the state row; create makes it when absent (with our
+// pair of tables).
+func (c *ConfigService) readState(ctx context.Context, create bool) (stateRow, error) {
+	return readStateRow(ctx, c.tbl, c.opts.Partition, func() (spec.Entity, bool) {
+		return c.stateEntity(mtable.UseOldHideMetadata, 0), create
+	})
+}
+
+func readStateRow(ctx context.Context, tbl spec.Table, partition string, create func() (spec.Entity, bool)) (stateRow, error) {
+	key := spec.Key{PartitionKey: partition, RowKey: stateRowKey}
 	for {
-		e, ok, err := spec.Retrieve(ctx, c.tbl, c.key(stateRowKey))
+		e, ok, err := spec.Retrieve(ctx, tbl, key)
 		if err != nil {
-			return 0, 0, "", fmt.Errorf("aztable: reading the configuration state: %w", err)
+			return stateRow{}, fmt.Errorf("aztable: reading the configuration state: %w", err)
 		}
 		if ok {
-			st, ver, err := decodeStateRow(e)
-			return st, ver, e.ETag, err
+			return decodeStateRow(e)
 		}
-		if !create {
-			return mtable.UseOldHideMetadata, 0, "", nil
+		row, doCreate := create()
+		if !doCreate {
+			return stateRow{state: mtable.UseOldHideMetadata}, nil
 		}
-		_, err = c.tbl.ExecuteBatch(ctx, []spec.Op{{Kind: spec.Insert, Entity: spec.Entity{Key: c.key(stateRowKey), Props: spec.Props{
-			propState: spec.Int32(int32(mtable.UseOldHideMetadata)), propVersion: spec.Int64(0)}}}})
+		_, err = tbl.ExecuteBatch(ctx, []spec.Op{{Kind: spec.Insert, Entity: row}})
 		if err != nil && spec.StatusOf(err) != spec.StatusConflict {
-			return 0, 0, "", fmt.Errorf("aztable: creating the configuration state: %w", err)
+			return stateRow{}, fmt.Errorf("aztable: creating the configuration state: %w", err)
 		}
 	}
 }
 
-func decodeStateRow(e spec.Entity) (mtable.State, int64, error) {
+func decodeStateRow(e spec.Entity) (stateRow, error) {
 	s, ok1 := e.Props[propState]
 	v, ok2 := e.Props[propVersion]
 	if !ok1 || !ok2 || s.Type() != spec.TypeInt32 || v.Type() != spec.TypeInt64 || s.AsInt() < 0 || s.AsInt() > int64(mtable.UseNewHideMetadata) {
-		return 0, 0, fmt.Errorf("aztable: the configuration state row %v is malformed (want Int32 %q in 0..4 and Int64 %q)", e.Key, propState, propVersion)
+		return stateRow{}, fmt.Errorf("aztable: the configuration state row %v is malformed (want Int32 %q in 0..4 and Int64 %q)", e.Key, propState, propVersion)
 	}
-	return mtable.State(s.AsInt()), v.AsInt(), nil
+	row := stateRow{state: mtable.State(s.AsInt()), version: v.AsInt(), etag: e.ETag, exists: true}
+	str := func(name string) string {
+		if x, ok := e.Props[name]; ok && x.Type() == spec.TypeString {
+			return x.Str()
+		}
+		return ""
+	}
+	row.old = TableID{Endpoint: str(propOldEP), Name: str(propOldName)}
+	row.new = TableID{Endpoint: str(propNewEP), Name: str(propNewName)}
+	if (row.old == TableID{}) != (row.new == TableID{}) || row.old != (TableID{}) && (row.old.Endpoint == "" || row.old.Name == "" || row.new.Endpoint == "" || row.new.Name == "") {
+		return stateRow{}, fmt.Errorf("aztable: the configuration state row %v is malformed (its tables are incomplete)", e.Key)
+	}
+	return row, nil
 }
 
 // renew bumps the lease's beat and records the applied version.
 func (c *ConfigService) renew(ctx context.Context) error {
-	c.mu.Lock()
-	if c.lost {
-		c.mu.Unlock()
+	if _, lost := c.valid.get(); lost {
 		return ErrLeaseLost
 	}
+	c.mu.Lock()
 	c.beat++
 	e := c.leaseEntity(c.applied, c.beat)
 	e.ETag = c.leaseETag
 	c.mu.Unlock()
-	start := time.Now()
+	start := c.now()
 	res, err := c.tbl.ExecuteBatch(ctx, []spec.Op{{Kind: spec.Replace, Entity: e}})
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	switch st := spec.StatusOf(err); {
 	case err == nil:
+		c.mu.Lock()
 		c.leaseETag = res[0].ETag
-		c.validUntil = start.Add(c.opts.LeaseTTL)
+		c.mu.Unlock()
+		c.valid.extend(start.Add(c.opts.LeaseTTL))
 		return nil
-	case st == spec.StatusNotFound || st == spec.StatusPreconditionFailed:
-		c.lost = true
-		c.signal()
+	case st == spec.StatusPreconditionFailed:
+		// Our previous renewal may have taken effect without our hearing
+		// of it (it timed out): the row is then still ours. Take its ETag
+		// (its validity is not extended: we do not know when it landed).
+		cur, ok, rerr := spec.Retrieve(ctx, c.tbl, c.key(c.leaseRK))
+		if rerr == nil && ok && cur.Props[propInstance].Str() == c.instance {
+			c.mu.Lock()
+			c.leaseETag = cur.ETag
+			c.mu.Unlock()
+			return fmt.Errorf("aztable: renewing the configuration lease: an earlier renewal took effect unseen; retrying")
+		}
+		if rerr != nil {
+			return fmt.Errorf("aztable: renewing the configuration lease: %w", rerr)
+		}
+		c.loseLease()
+		return ErrLeaseLost
+	case st == spec.StatusNotFound:
+		c.loseLease()
 		return ErrLeaseLost
 	default:
 		return fmt.Errorf("aztable: renewing the configuration lease: %w", err)
 	}
+}
+
+func (c *ConfigService) loseLease() {
+	c.valid.lose()
+	c.mu.Lock()
+	c.signal()
+	c.mu.Unlock()
 }
 
 // signal wakes everything waiting for a local change. c.mu is held.
@@ -288,8 +553,8 @@ func (c *ConfigService) loop() {
 	go func() {
 		defer wg.Done()
 		every(func() bool {
-			if st, ver, _, err := c.readState(ctx, false); err == nil {
-				c.deliver(st, ver)
+			if row, err := c.readState(ctx, false); err == nil && row.exists {
+				c.deliver(row.state, row.version)
 			}
 			return true
 		})
@@ -379,11 +644,11 @@ func (c *ConfigService) Subscribe(ctx context.Context, sub mtable.Subscriber) (m
 	if err := ctx.Err(); err != nil {
 		return 0, nil, err
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.lost || time.Now().After(c.validUntil) {
+	if until, lost := c.valid.get(); lost || !c.now().Before(until) {
 		return 0, nil, ErrLeaseLost
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.nextID++
 	s := &cfgSub{id: c.nextID, sub: sub, version: c.version, active: true}
 	c.subs = append(c.subs, s)
@@ -405,9 +670,16 @@ func (c *ConfigService) Subscribe(ctx context.Context, sub mtable.Subscriber) (m
 	return c.state, cancel, nil
 }
 
+// Fence implements mtable.Fencer: the returned view of t sends each
+// request only while this process's configuration lease is surely valid
+// (see Fencing). mtable.New uses it for the old and new tables.
+func (c *ConfigService) Fence(t spec.Table) spec.Table { return c.fence.wrap(t) }
+
 // Push implements mtable.ConfigService; see the type's doc. Pushing the
 // current state again only waits for it to be applied everywhere; an
-// earlier state is refused.
+// earlier state is refused. While this process holds the migration lock
+// (LockMigrator), the write of the new state goes through the lock's
+// fence.
 func (c *ConfigService) Push(ctx context.Context, s mtable.State) error {
 	if s > mtable.UseNewHideMetadata {
 		return fmt.Errorf("aztable: push of invalid state %d: want 0..%d", s, mtable.UseNewHideMetadata)
@@ -416,25 +688,35 @@ func (c *ConfigService) Push(ctx context.Context, s mtable.State) error {
 		return err
 	}
 	for {
-		cur, ver, etag, err := c.readState(ctx, true)
+		row, err := c.readState(ctx, true)
 		if err != nil {
 			return err
 		}
-		if s < cur {
-			return fmt.Errorf("aztable: push of %s refused: the current state %s is later, and states only advance", s, cur)
+		if err := c.checkPair(row); err != nil {
+			return err
 		}
-		if s == cur {
+		if s < row.state {
+			return fmt.Errorf("aztable: push of %s refused: the current state %s is later, and states only advance", s, row.state)
+		}
+		if s == row.state {
 			return c.Settle(ctx)
 		}
-		_, err = c.tbl.ExecuteBatch(ctx, []spec.Op{{Kind: spec.Replace, Entity: spec.Entity{Key: c.key(stateRowKey), ETag: etag, Props: spec.Props{
-			propState: spec.Int32(int32(s)), propVersion: spec.Int64(ver + 1)}}}})
+		e := c.stateEntity(s, row.version+1)
+		e.ETag = row.etag
+		tbl := c.tbl
+		c.mu.Lock()
+		if c.lock != nil {
+			tbl = c.lock.Fence(tbl)
+		}
+		c.mu.Unlock()
+		_, err = tbl.ExecuteBatch(ctx, []spec.Op{{Kind: spec.Replace, Entity: e}})
 		if spec.StatusOf(err) == spec.StatusPreconditionFailed || spec.StatusOf(err) == spec.StatusNotFound {
 			continue // another push raced with ours: look again
 		}
 		if err != nil {
 			return fmt.Errorf("aztable: writing the configuration state %s: %w", s, err)
 		}
-		c.deliver(s, ver+1)
+		c.deliver(s, row.version+1)
 		return c.Settle(ctx)
 	}
 }
@@ -449,9 +731,9 @@ func (c *ConfigService) Settle(ctx context.Context) error {
 		etag  spec.ETag
 		since time.Time
 	}
-	watch := map[string]seen{}
+	watch := map[string]seen{} // by lease RowKey
 	for {
-		cur, ver, _, err := c.readState(ctx, true)
+		row, err := c.readState(ctx, true)
 		if err != nil {
 			return err
 		}
@@ -460,18 +742,18 @@ func (c *ConfigService) Settle(ctx context.Context) error {
 			return err
 		}
 		pending := 0
-		now := time.Now()
+		now := c.now()
 		for _, l := range leases {
-			if l.Acked >= ver {
+			if l.Acked >= row.version {
 				continue
 			}
-			if l.Client == c.opts.ClientID {
+			if l.rowKey == c.leaseRK {
 				pending++ // ours: the local apply will acknowledge it
 				continue
 			}
-			w, ok := watch[l.Client]
+			w, ok := watch[l.rowKey]
 			if !ok || w.etag != l.etag {
-				watch[l.Client] = seen{l.etag, now}
+				watch[l.rowKey] = seen{l.etag, now}
 				pending++
 				continue
 			}
@@ -480,7 +762,7 @@ func (c *ConfigService) Settle(ctx context.Context) error {
 				continue
 			}
 			// Expired: remove it, unless it was renewed meanwhile.
-			_, err := c.tbl.ExecuteBatch(ctx, []spec.Op{{Kind: spec.Delete, Entity: spec.Entity{Key: c.key(leasePrefix + l.Client), ETag: l.etag}}})
+			_, err := c.tbl.ExecuteBatch(ctx, []spec.Op{{Kind: spec.Delete, Entity: spec.Entity{Key: c.key(l.rowKey), ETag: l.etag}}})
 			if err != nil && spec.StatusOf(err) != spec.StatusNotFound && spec.StatusOf(err) != spec.StatusPreconditionFailed {
 				return fmt.Errorf("aztable: removing the expired lease of %q: %w", l.Client, err)
 			}
@@ -491,13 +773,10 @@ func (c *ConfigService) Settle(ctx context.Context) error {
 		if pending == 0 {
 			return nil
 		}
-		c.mu.Lock()
-		if c.lost {
-			c.mu.Unlock()
+		if _, lost := c.valid.get(); lost {
 			return ErrLeaseLost
 		}
-		c.mu.Unlock()
-		c.deliver(cur, ver) // in case our own loop has not seen it yet
+		c.deliver(row.state, row.version) // in case our own loop has not seen it yet
 		t := time.NewTimer(c.opts.PollInterval)
 		select {
 		case <-ctx.Done():
@@ -510,10 +789,12 @@ func (c *ConfigService) Settle(ctx context.Context) error {
 
 // Lease is one process's lease as stored.
 type Lease struct {
-	Client string // the process's ClientID
-	Acked  int64  // the latest state version it has applied (-1: none yet)
-	Beat   int64  // its renewal counter
-	etag   spec.ETag
+	Client   string // the process's ClientID
+	Instance string // the instance's nonce ("" in a lease written by an earlier version)
+	Acked    int64  // the latest state version it has applied (-1: none yet)
+	Beat     int64  // its renewal counter
+	etag     spec.ETag
+	rowKey   string
 }
 
 func (c *ConfigService) leases(ctx context.Context) ([]Lease, error) {
@@ -532,7 +813,13 @@ func readLeases(ctx context.Context, tbl spec.Table, partition string) ([]Lease,
 		if !strings.HasPrefix(r.RowKey, leasePrefix) {
 			continue
 		}
-		l := Lease{Client: strings.TrimPrefix(r.RowKey, leasePrefix), Acked: -1, etag: r.ETag}
+		l := Lease{Client: strings.TrimPrefix(r.RowKey, leasePrefix), Acked: -1, etag: r.ETag, rowKey: r.RowKey}
+		if v, ok := r.Props[propClient]; ok && v.Type() == spec.TypeString {
+			l.Client = v.Str()
+		}
+		if v, ok := r.Props[propInstance]; ok && v.Type() == spec.TypeString {
+			l.Instance = v.Str()
+		}
 		if v, ok := r.Props[propAcked]; ok && v.Type() == spec.TypeInt64 {
 			l.Acked = v.AsInt()
 		}
@@ -541,28 +828,34 @@ func readLeases(ctx context.Context, tbl spec.Table, partition string) ([]Lease,
 		}
 		out = append(out, l)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Client < out[j].Client })
+	sort.Slice(out, func(i, j int) bool { return out[i].rowKey < out[j].rowKey })
 	return out, nil
 }
 
 // ConfigStatus is the stored configuration as ReadConfig reports it.
 type ConfigStatus struct {
+	// Exists is false when the partition holds no state row (no process
+	// has opened the configuration); State is then UseOldHideMetadata.
+	Exists  bool
 	State   mtable.State
 	Version int64
-	Leases  []Lease // sorted by Client
-	// Migrator is the ClientID holding the migration lock, or "".
-	Migrator string
+	// Old and New are the pair of tables the configuration belongs to
+	// (zero when none is recorded).
+	Old, New TableID
+	Leases   []Lease // sorted by ClientID, then instance
+	// Migrator is the ClientID holding the migration lock, or "", and
+	// MigratorInstance its instance.
+	Migrator, MigratorInstance string
 }
 
 // ReadConfig reads the configuration stored in partition of tbl
-// (ConfigPartition when empty) without registering a lease. A table
-// without configuration rows reports UseOldHideMetadata, version 0.
+// (ConfigPartition when empty) without registering a lease and without
+// writing anything.
 func ReadConfig(ctx context.Context, tbl spec.Table, partition string) (ConfigStatus, error) {
 	if partition == "" {
 		partition = ConfigPartition
 	}
-	c := &ConfigService{tbl: tbl, opts: ConfigOptions{Partition: partition}}
-	st, ver, _, err := c.readState(ctx, false)
+	row, err := readStateRow(ctx, tbl, partition, func() (spec.Entity, bool) { return spec.Entity{}, false })
 	if err != nil {
 		return ConfigStatus{}, err
 	}
@@ -570,11 +863,11 @@ func ReadConfig(ctx context.Context, tbl spec.Table, partition string) (ConfigSt
 	if err != nil {
 		return ConfigStatus{}, err
 	}
-	out := ConfigStatus{State: st, Version: ver, Leases: leases}
-	if e, ok, err := spec.Retrieve(ctx, tbl, c.key(migratorRowKey)); err != nil {
+	out := ConfigStatus{Exists: row.exists, State: row.state, Version: row.version, Old: row.old, New: row.new, Leases: leases}
+	if e, ok, err := spec.Retrieve(ctx, tbl, spec.Key{PartitionKey: partition, RowKey: migratorRowKey}); err != nil {
 		return ConfigStatus{}, fmt.Errorf("aztable: reading the migration lock: %w", err)
 	} else if ok {
-		out.Migrator = e.Props[propClient].Str()
+		out.Migrator, out.MigratorInstance = e.Props[propClient].Str(), e.Props[propInstance].Str()
 	}
 	return out, nil
 }
@@ -586,6 +879,10 @@ func (c *ConfigService) Current() (mtable.State, int64) {
 	return c.state, c.version
 }
 
+// Instance returns this ConfigService's instance nonce, which tells it
+// apart from other processes given the same ClientID.
+func (c *ConfigService) Instance() string { return c.instance }
+
 // Close stops renewing and deletes the lease, so pushes stop waiting for
 // this process at once. It is safe to call more than once.
 func (c *ConfigService) Close() error {
@@ -593,9 +890,7 @@ func (c *ConfigService) Close() error {
 	c.closeMu.Do(func() {
 		close(c.stop)
 		<-c.stopped
-		c.mu.Lock()
-		c.lost = true
-		c.mu.Unlock()
+		c.valid.lose()
 		err = c.deleteLease(context.Background())
 	})
 	return err
@@ -608,140 +903,14 @@ func (c *ConfigService) Abandon() {
 	c.closeMu.Do(func() {
 		close(c.stop)
 		<-c.stopped
-		c.mu.Lock()
-		c.lost = true
-		c.mu.Unlock()
+		c.valid.lose()
 	})
 }
 
 func (c *ConfigService) deleteLease(ctx context.Context) error {
-	_, err := c.tbl.ExecuteBatch(ctx, []spec.Op{{Kind: spec.DeleteIfExists, Entity: spec.Entity{Key: c.key(leasePrefix + c.opts.ClientID)}}})
+	_, err := c.tbl.ExecuteBatch(ctx, []spec.Op{{Kind: spec.DeleteIfExists, Entity: spec.Entity{Key: c.key(c.leaseRK)}}})
 	if err != nil {
 		return fmt.Errorf("aztable: releasing the configuration lease: %w", err)
 	}
 	return nil
-}
-
-// LockMigrator takes the migration lock, the row "migrator", so that
-// only one migrator runs at a time. The lock is a lease like a client's:
-// renewed every PollInterval, taken over by another migrator once it has
-// shown no renewal for LeaseTTL.
-//
-// When the lock is held by another ClientID that keeps renewing it,
-// LockMigrator returns an error wrapping ErrMigratorRunning, after at
-// most LeaseTTL (the time it takes to tell a live holder from a dead
-// one). A lock left by this same ClientID (an earlier run that died) is
-// taken over at once.
-//
-// The returned context is cancelled when the lock is lost (not renewed
-// within LeaseTTL, or taken away) or ctx is; run the migrator under it.
-// release stops renewing and deletes the lock unless it was lost.
-func (c *ConfigService) LockMigrator(ctx context.Context) (locked context.Context, release func(), err error) {
-	key := c.key(migratorRowKey)
-	row := func(beat int64, etag spec.ETag) spec.Entity {
-		return spec.Entity{Key: key, ETag: etag, Props: spec.Props{propClient: spec.String(c.opts.ClientID), propBeat: spec.Int64(beat)}}
-	}
-	var etag spec.ETag
-	var beat int64
-	start := time.Now()
-	for etag == "" {
-		res, err := c.tbl.ExecuteBatch(ctx, []spec.Op{{Kind: spec.Insert, Entity: row(0, "")}})
-		if err == nil {
-			etag = res[0].ETag
-			break
-		}
-		if spec.StatusOf(err) != spec.StatusConflict {
-			return nil, nil, fmt.Errorf("aztable: taking the migration lock: %w", err)
-		}
-		e, ok, err := spec.Retrieve(ctx, c.tbl, key)
-		if err != nil {
-			return nil, nil, fmt.Errorf("aztable: reading the migration lock: %w", err)
-		}
-		if !ok {
-			continue
-		}
-		holder := e.Props[propClient].Str()
-		beat = e.Props[propBeat].AsInt() + 1
-		if holder != c.opts.ClientID {
-			// Watch the holder's lease for one TTL.
-			since := time.Now()
-			for time.Since(since) < c.opts.LeaseTTL {
-				t := time.NewTimer(c.opts.PollInterval)
-				select {
-				case <-ctx.Done():
-					t.Stop()
-					return nil, nil, ctx.Err()
-				case <-t.C:
-				}
-				e2, ok, err := spec.Retrieve(ctx, c.tbl, key)
-				if err != nil {
-					return nil, nil, fmt.Errorf("aztable: reading the migration lock: %w", err)
-				}
-				if !ok || e2.ETag != e.ETag {
-					if ok {
-						holder = e2.Props[propClient].Str()
-					}
-					return nil, nil, fmt.Errorf("aztable: %w: %q holds the migration lock and renews it; wait for it to finish, or stop it (a stopped migrator's lock is taken over %v after its last renewal)", ErrMigratorRunning, holder, c.opts.LeaseTTL)
-				}
-			}
-		}
-		start = time.Now()
-		res, err = c.tbl.ExecuteBatch(ctx, []spec.Op{{Kind: spec.Replace, Entity: row(beat, e.ETag)}})
-		if spec.StatusOf(err) == spec.StatusPreconditionFailed || spec.StatusOf(err) == spec.StatusNotFound {
-			return nil, nil, fmt.Errorf("aztable: %w: another process took the migration lock at the same time", ErrMigratorRunning)
-		}
-		if err != nil {
-			return nil, nil, fmt.Errorf("aztable: taking over the migration lock: %w", err)
-		}
-		etag = res[0].ETag
-	}
-	lctx, cancel := context.WithCancelCause(ctx)
-	var lost atomic.Bool
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		validUntil := start.Add(c.opts.LeaseTTL)
-		tick := time.NewTicker(c.opts.PollInterval)
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-lctx.Done():
-				return
-			case <-tick.C:
-			}
-			beat++
-			t0 := time.Now()
-			res, err := c.tbl.ExecuteBatch(lctx, []spec.Op{{Kind: spec.Replace, Entity: row(beat, etag)}})
-			switch {
-			case err == nil:
-				etag, validUntil = res[0].ETag, t0.Add(c.opts.LeaseTTL)
-			case spec.StatusOf(err) == spec.StatusNotFound || spec.StatusOf(err) == spec.StatusPreconditionFailed:
-				lost.Store(true)
-				cancel(errors.New("aztable: the migration lock was taken by another migrator"))
-				return
-			case time.Now().After(validUntil):
-				lost.Store(true)
-				cancel(fmt.Errorf("aztable: the migration lock could not be renewed within %v: %v", c.opts.LeaseTTL, err))
-				return
-			}
-		}
-	}()
-	var once sync.Once
-	release = func() {
-		once.Do(func() {
-			close(done)
-			<-finished
-			if !lost.Load() {
-				// Also after ctx was cancelled (an interrupted migrator):
-				// the next one need not wait for the lock to expire. A
-				// 412 means it was taken over meanwhile: leave it.
-				_, _ = c.tbl.ExecuteBatch(context.Background(), []spec.Op{{Kind: spec.Delete, Entity: spec.Entity{Key: key, ETag: etag}}})
-			}
-			cancel(context.Canceled)
-		})
-	}
-	return lctx, release, nil
 }

@@ -5,11 +5,22 @@
 //
 // # Connecting
 //
-// Connect takes an Azure Storage connection string. Account.Table names
-// a table; Account.CreateTable, DeleteTable and TableExists manage them.
-// Credentials never appear in an error message: service errors are
-// rebuilt from the service's code and message, and transport errors name
-// only the endpoint.
+// Connect takes an Azure Storage connection string (an account key or a
+// shared access signature; see Connect for the accepted names). Every
+// request goes to the endpoint the connection string names — its
+// TableEndpoint when it has one, whatever the credential — and to no
+// other host. Account.Table names a table; Account.CreateTable,
+// DeleteTable and TableExists manage them. Credentials never appear in
+// an error message: service errors are rebuilt from the service's code
+// and message, and transport errors name only the endpoint.
+//
+// Every request has a client-side timeout (WithRequestTimeout, default
+// DefaultRequestTimeout) and asks the service for the same server-side
+// timeout, so an endpoint that stops answering cannot stall a caller.
+//
+// Table.ID and Account.TableID identify a table independently of how
+// its account and name were spelled (TableID): callers compare tables
+// with them, never with raw connection strings or names.
 //
 // # Writes
 //
@@ -75,8 +86,13 @@
 //
 // ConfigService (OpenConfigService) implements mtable.ConfigService in a
 // table, for processes that do not share memory; see its doc for the
-// rows, leases, pushes and fencing. LockMigrator makes sure only one
-// migrator runs; ReadConfig reports the stored state.
+// rows, the pair of tables a configuration belongs to, leases, pushes
+// and fencing (the condition between LeaseTTL, PollInterval,
+// RequestTimeout, MaxInFlight and ClockSkew, and what it assumes). It
+// is also an mtable.Fencer: a process stalled past its lease sends no
+// request. LockMigrator makes sure only one migrator runs, and its
+// MigratorLock fences the migrator's requests; ReadConfig reports the
+// stored state.
 //
 // # Known differences of the Azurite emulator
 //

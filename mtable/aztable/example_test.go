@@ -33,13 +33,15 @@ func Example_applicationProcess() {
 		log.Fatal(err)
 	}
 	host, _ := os.Hostname()
-	cfg, err := aztable.OpenConfigService(ctx, cfgTbl, aztable.ConfigOptions{ClientID: host + "-app"})
+	// The configuration belongs to this pair of tables; LeaseTTL and the
+	// other durations must be those `mtable migrate` is given.
+	cfg, err := aztable.OpenConfigService(ctx, cfgTbl, aztable.ConfigOptions{ClientID: host + "-app", Old: old.ID(), New: newTbl.ID()})
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer cfg.Close() // releases the lease: pushes stop waiting for us
 
-	orders := mtable.New(old, newTbl, cfg)
+	orders := mtable.New(old, newTbl, cfg) // every request fenced by cfg's lease
 	_, err = orders.ExecuteBatch(ctx, []spec.Op{{Kind: spec.InsertOrMerge, Entity: spec.Entity{
 		Key:   spec.Key{PartitionKey: "customer42", RowKey: "order7"},
 		Props: spec.Props{"total": spec.Double(99.5)},
