@@ -189,4 +189,12 @@
 // continuation key (only re-reading rows not yet returned) or closes an
 // already closed old-table stream; and since pushes arrive in order,
 // every branch that must fire fires on the same push as without the bug.
+//
+// The lease bugs (13 and up, Bug.Lease) are mistakes of the lease-based
+// configuration service (package mtable/leaseconfig, which its
+// Options.Bug selects) and of a migrator that lost its lease and runs
+// again: BugMigratorResumeFromMemory, selected here with WithBug for
+// NewMigrator, makes a Migrator whose Run is called again go on from the
+// state it last pushed instead of the configuration's. With MemConfig
+// they change nothing.
 package mtable

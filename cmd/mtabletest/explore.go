@@ -31,6 +31,8 @@ type summaryJSON struct {
 	Exhausted  bool   `json:"exhausted,omitempty"`
 	// Interrupted: SIGINT stopped the run after Iterations iterations.
 	Interrupted bool `json:"interrupted,omitempty"`
+	// Skipped says why -bug all did not run this bug (a lease bug).
+	Skipped string `json:"skipped,omitempty"`
 
 	// The first failing iteration (null/empty when none).
 	FirstFailure *int   `json:"firstFailure"`
