@@ -29,7 +29,11 @@ type sendCheck struct {
 //
 // A Table that sends nothing (MemTable, or a wrapper that calls another
 // Table) need not call CheckSend: whoever installed the check has
-// checked the same condition just before calling it. The check must be
+// checked the same condition just before calling it. A Table that
+// stands for a network under the deterministic scheduler (package
+// sched), where a process may be stalled at any scheduling point, calls
+// CheckSend after its last scheduling point before the request takes
+// effect. The check must be
 // quick and must not block; it may be called from a goroutine of the
 // transport, concurrently with other checks. Checks nest: a context
 // derived from one that carries a check carries both.
