@@ -539,6 +539,18 @@ func (s *Service) Close() error {
 	return s.closeErr
 }
 
+// Abandon stops renewing without deleting the lease, as a process that
+// died would: pushes wait for the lease to expire. It is for wall-clock
+// tests of crash handling (under the scheduler, crash the process
+// instead); Close after it does nothing.
+func (s *Service) Abandon() {
+	s.closeOnce.Do(func() {
+		s.stop.Close()
+		s.loops.Wait()
+		s.valid.lose()
+	})
+}
+
 func (s *Service) deleteLease() error {
 	_, err := s.do(context.Background(), func(ctx context.Context) ([]spec.Result, error) {
 		return s.tbl.ExecuteBatch(ctx, []spec.Op{{Kind: spec.DeleteIfExists, Entity: spec.Entity{Key: s.key(s.leaseRK)}}})
