@@ -171,6 +171,14 @@
 //     (case 2) or by Q's Close, which closes the fence and waits until
 //     everything it let through has landed before deleting the lease.
 //
+// A migrator's requests are made under the state it last pushed (or
+// read when it started): it pushes the next state only once they have
+// returned, those of unknown outcome drain before its own process
+// acknowledges the next state (so before the one after can be written),
+// and they go through the lock's fence, so that a migrator whose lock
+// was taken over (case 2, for the lock) or released (Release waits as
+// Close does) lands nothing after its successor starts.
+//
 // The inequality is not needed for that property; it is what makes the
 // fence compatible with serving. A renewal sent at most PollInterval
 // after the previous one and answered within RequestTimeout extends the
