@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"reflect"
 	"runtime"
-	"time"
-
 	"testing"
+	"time"
 
 	"github.com/migratingtable/migratingtable/mtable"
 	"github.com/migratingtable/migratingtable/mtable/leaseconfig"
@@ -30,7 +29,7 @@ func testLeaseBug(t *testing.T, bug mtable.Bug, scenario leaseBugScenario) {
 	for _, b := range []mtable.Bug{mtable.NoBug, bug} {
 		t.Run(b.String(), func(t *testing.T) {
 			logged := false
-			sweep(t, func() (func(), func() error) {
+			sweepSkewed(t, func() (func(), func() error) {
 				body, showed := scenario(b)
 				return body, func() error {
 					got := showed()

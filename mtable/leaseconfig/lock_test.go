@@ -3,19 +3,21 @@ package leaseconfig_test
 import (
 	"context"
 	"errors"
+	"strings"
+	"testing"
 	"time"
 
-	"testing"
-
+	"github.com/migratingtable/migratingtable/mtable"
 	"github.com/migratingtable/migratingtable/mtable/leaseconfig"
 	"github.com/migratingtable/migratingtable/sched"
+	"github.com/migratingtable/migratingtable/spec"
 )
 
 // TestLockTakeoverAfterCrash: a second migrator is refused while the
 // holder renews the lock, and takes it over once the holder has crashed
 // and its lock has shown no renewal for LeaseTTL.
 func TestLockTakeoverAfterCrash(t *testing.T) {
-	sweep(t, func() (func(), func() error) {
+	sweepSkewed(t, func() (func(), func() error) {
 		w := newWorld()
 		var c checks
 		var crashed, taken time.Duration
@@ -56,7 +58,7 @@ func TestLockTakeoverAfterCrash(t *testing.T) {
 // it writes nothing: its writes are refused unsent, its lock's context
 // is cancelled, and releasing it leaves the new holder's lock alone.
 func TestStalledMigratorIsFenced(t *testing.T) {
-	sweep(t, func() (func(), func() error) {
+	sweepSkewed(t, func() (func(), func() error) {
 		w := newWorld()
 		var c checks
 		var takenOver time.Duration
@@ -140,5 +142,31 @@ func TestReleaseWaitsForRequestsInFlight(t *testing.T) {
 				c.expect(len(w.landed) == 1 && w.landed[0].at <= released, "writes landed: %+v; want the slow one, before Release returned at +%v", w.landed, released)
 				return c.err()
 			}
+	})
+}
+
+// TestMigratorConfigNeedsTheLock: a Migrator on MigratorConfig sends
+// nothing while its Service holds no lock, and runs through the lock's
+// fence while it does; after Release it is refused again.
+func TestMigratorConfigNeedsTheLock(t *testing.T) {
+	sweep(t, func() (func(), func() error) {
+		w := newWorld()
+		w.old.ExecuteBatch(context.Background(), []spec.Op{{Kind: spec.Insert, Entity: spec.Entity{Key: spec.Key{PartitionKey: "p", RowKey: "r"}, Props: spec.Props{}}}})
+		var c checks
+		return func() {
+			ctx := context.Background()
+			svc := open(w.link("migrator", w.cfg), options("migrator"))
+			m := mtable.NewMigrator(w.link("migrator", w.old), w.link("migrator", w.new), svc.MigratorConfig())
+			err := m.Run(ctx)
+			c.expect(errors.Is(err, leaseconfig.ErrFenced) && strings.Contains(err.Error(), "does not hold the migration lock"), "Run without the lock: got %v, want ErrFenced saying so", err)
+			c.expect(len(w.new.Snapshot()) == 0, "Run without the lock wrote %d rows to the new table", len(w.new.Snapshot()))
+			lock, err := svc.LockMigrator(ctx)
+			sched.Assertf(err == nil, "LockMigrator: %v", err)
+			c.expect(m.Run(lock.Context()) == nil, "Run with the lock failed")
+			c.expect(len(w.old.Snapshot()) == 0 && len(w.new.Snapshot()) == 1, "after the migration: %d old rows, %d new, want 0 and 1", len(w.old.Snapshot()), len(w.new.Snapshot()))
+			c.expect(lock.Release() == nil, "Release failed")
+			_, err = svc.MigratorConfig().(mtable.Fencer).Fence(w.link("migrator", w.new)).QueryAtomic(ctx, spec.PartitionFilter("p"))
+			c.expect(errors.Is(err, leaseconfig.ErrFenced), "a request after Release: got %v, want ErrFenced", err)
+		}, c.err
 	})
 }

@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
-
 	"testing"
+	"time"
 
 	"github.com/migratingtable/migratingtable/mtable"
 	"github.com/migratingtable/migratingtable/mtable/leaseconfig"
@@ -72,7 +71,7 @@ func TestPushWaitsForEveryLease(t *testing.T) {
 // delays a push until its lease has shown no renewal for LeaseTTL, no
 // longer; the push deletes its lease.
 func TestCrashedClientExpires(t *testing.T) {
-	sweep(t, func() (func(), func() error) {
+	sweepSkewed(t, func() (func(), func() error) {
 		w := newWorld()
 		var c checks
 		var crashed, pushed time.Duration
@@ -176,7 +175,7 @@ func TestSettleAfterMigratorCrash(t *testing.T) {
 // unsent, a new call is refused with ErrLeaseLost, and the migration has
 // moved two states on without it.
 func TestStalledClientIsFenced(t *testing.T) {
-	sweep(t, func() (func(), func() error) {
+	sweepSkewed(t, func() (func(), func() error) {
 		w := newWorld()
 		var c checks
 		var reqErr, subErr error

@@ -234,24 +234,58 @@ func (w *world) leases() []string {
 // the run passed. Every run must pass and every check hold.
 func sweep(t *testing.T, prog func() (body func(), check func() error)) {
 	t.Helper()
+	sweepWorld(t, false, prog)
+}
+
+// sweepSkewed is sweep, then the same again in a world where each
+// process's clock is offset from the others' (by up to the tests'
+// ClockSkew) and the strategy may also let time pass at scheduling
+// points. It is for tests whose checks compare times taken in one
+// process only.
+func sweepSkewed(t *testing.T, prog func() (body func(), check func() error)) {
+	t.Helper()
+	sweepWorld(t, false, prog)
+	sweepWorld(t, true, prog)
+}
+
+func sweepWorld(t *testing.T, skewed bool, prog func() (body func(), check func() error)) {
+	t.Helper()
 	seeds := 6
 	if testing.Short() {
 		seeds = 3
 	}
+	offsets, advances := 0, 0
 	for _, strategy := range []string{"random", "pct", "pos"} {
 		for seed := uint64(1); seed <= uint64(seeds); seed++ {
+			cfg := sched.Config{Strategy: strategy, Seed: seed, ExpectedSteps: 2000, MaxSteps: 300000}
+			world := "processes on one clock"
+			if skewed {
+				cfg.MaxClockSkew, cfg.MaxTimeStep, cfg.Depth = skew, 50*time.Millisecond, 5
+				world = "skewed clocks, time steps"
+			}
 			body, check := prog()
-			res, err := sched.Run(sched.Config{Strategy: strategy, Seed: seed, ExpectedSteps: 2000, MaxSteps: 300000}, body)
+			res, err := sched.Run(cfg, body)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if res.Failure != nil {
-				t.Fatalf("%s seed %d: %v\n%s", strategy, seed, res.Failure, res.Report(40))
+				t.Fatalf("%s seed %d (%s): %v\n%s", strategy, seed, world, res.Failure, res.Report(40))
 			}
 			if err := check(); err != nil {
-				t.Errorf("%s seed %d: %v", strategy, seed, err)
+				t.Errorf("%s seed %d (%s): %v", strategy, seed, world, err)
+			}
+			for _, d := range res.Trace.Decisions {
+				switch {
+				case d.Kind == sched.ClockOffset && d.Duration != 0:
+					offsets++
+				case d.Kind == sched.TimeAdvance:
+					advances++
+				}
 			}
 		}
+	}
+	if skewed && (offsets == 0 || advances == 0) {
+		t.Errorf("the skewed sweep drew %d clock offsets and %d time advances; want some of each", offsets, advances)
 	}
 }
 
