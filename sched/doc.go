@@ -163,13 +163,15 @@
 // Failure.Blocked holds each blocked machine's stack at the blocking
 // call, trimmed to user frames (no frames of the runtime or of this
 // package), and Report prints them. Misuse is a Panic failure with the
-// failing machine's trimmed stack: unlocking an unlocked or another
-// machine's Mutex, RUnlock without a read lock, a negative WaitGroup
-// counter, Cond.Wait without its lock, a send on a closed channel, a
-// close of a closed or nil channel, a scheduling point inside Durable,
-// a non-positive Ticker period:
+// failing machine's trimmed stack: unlocking an unlocked Mutex or
+// RWMutex, RUnlock without a read lock held, a negative WaitGroup
+// counter, Cond.Wait with its lock unlocked, a send on a closed channel,
+// a close of a closed or nil channel, a scheduling point inside Durable,
+// a non-positive Ticker period. As with the sync types, a lock is not
+// associated with a machine: unlocking a lock that another machine
+// locked is no misuse.
 //
-//	panic in machine 1 "thief" at step 5: sched: Mutex.Unlock of mutex (x.go:9) held by machine 0 "main"
+//	panic in machine 1 "w" at step 5: sched: Mutex.Unlock of unlocked mutex (x.go:9)
 //	panic in machine 0 "main" at step 3: sched: close of closed channel "jobs"
 //
 // # Channels and select

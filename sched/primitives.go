@@ -322,8 +322,9 @@ func (m *Mutex) lockLocked(me *machine) {
 	s.mu.Unlock()
 }
 
-// Unlock unlocks m. Under a run it is a Panic failure to unlock a Mutex
-// the calling machine does not hold.
+// Unlock unlocks m. As with sync.Mutex, a locked Mutex is not
+// associated with a machine: one machine may lock it and another unlock
+// it. Under a run, unlocking an unlocked Mutex is a Panic failure.
 func (m *Mutex) Unlock() {
 	me := current()
 	if me == nil {
@@ -333,12 +334,8 @@ func (m *Mutex) Unlock() {
 	}
 	s := me.enter()
 	m.bind(s)
-	if m.holder != me {
-		holder := "nobody"
-		if m.holder != nil {
-			holder = m.holder.String()
-		}
-		s.fail(me, Panic, "sched: Mutex.Unlock of mutex "+m.res().labelOr()+" held by "+holder)
+	if m.holder == nil {
+		s.fail(me, Panic, "sched: Mutex.Unlock of unlocked mutex "+m.res().labelOr())
 	}
 	m.unlockLocked(s)
 	me.res = m
@@ -414,8 +411,9 @@ func (c *Cond) plain() *sync.Cond {
 
 // Wait atomically unlocks c.L, waits for a Broadcast or Signal, and
 // locks c.L again before returning. As with sync.Cond, callers loop on
-// their condition. Under a run the caller must hold c.L; the wait is a
-// controlled wait ("Cond.Wait").
+// their condition. Under a run c.L must be locked (by any machine, as
+// with sync.Cond: Wait unlocks it, and a c.L that is not locked is a
+// Panic failure); the wait is a controlled wait ("Cond.Wait").
 func (c *Cond) Wait() {
 	me := current()
 	if me == nil {
@@ -429,8 +427,8 @@ func (c *Cond) Wait() {
 	switch l := c.L.(type) {
 	case *Mutex:
 		l.bind(s)
-		if l.holder != me {
-			s.fail(me, Panic, "sched: Cond.Wait without holding its Mutex")
+		if l.holder == nil {
+			s.fail(me, Panic, "sched: Cond.Wait with its Mutex unlocked")
 		}
 		l.unlockLocked(s)
 		me.res = c
@@ -439,10 +437,10 @@ func (c *Cond) Wait() {
 	case *rlocker:
 		rw := (*RWMutex)(l)
 		rw.bind(s)
-		if rw.readers == 0 {
-			s.fail(me, Panic, "sched: Cond.Wait without holding its RWMutex's read lock")
+		if len(rw.readers) == 0 {
+			s.fail(me, Panic, "sched: Cond.Wait with its RWMutex not read-locked")
 		}
-		rw.runlockLocked(s)
+		rw.runlockLocked(s, me)
 		me.res = c
 		c.waiters.wait(s, me, "Cond.Wait", r, nil)
 		rw.rlockLocked(me)

@@ -10,8 +10,11 @@ import (
 // As in sync.RWMutex, a writer waiting for the readers to leave blocks
 // new readers (so a recursive RLock can deadlock with a waiting writer),
 // and a writer's Unlock admits the readers that waited before the next
-// writer. Outside a run it is a sync.RWMutex. The zero RWMutex is
-// unlocked; it must not be copied after first use.
+// writer. As with sync.RWMutex, a lock is not associated with a machine:
+// one machine may lock it and another unlock it; unlocking a lock that
+// is not locked (for writing by Unlock, for reading by RUnlock) is a
+// Panic failure. Outside a run it is a sync.RWMutex. The zero RWMutex
+// is unlocked; it must not be copied after first use.
 type RWMutex struct {
 	// Name names it in failure reports (see the package documentation,
 	// "Reports"); the zero value is unnamed.
@@ -19,9 +22,12 @@ type RWMutex struct {
 
 	rw sync.RWMutex
 
-	run     *scheduler
-	writer  *machine // holds the write lock
-	readers int      // read locks held
+	run    *scheduler
+	writer *machine // holds the write lock
+	// readers are the machines that hold the read locks, in the order
+	// they took them, for reports (a RUnlock by a machine that holds
+	// none releases the earliest).
+	readers []*machine
 	// pq holds the writer waiting for the readers to leave (at most
 	// one); rq the blocked readers; wq the writers waiting behind the
 	// writer or the pending writer.
@@ -30,7 +36,7 @@ type RWMutex struct {
 
 func (rw *RWMutex) bind(s *scheduler) {
 	if rw.run != s {
-		rw.run, rw.writer, rw.readers, rw.pq, rw.rq, rw.wq = s, nil, 0, nil, nil, nil
+		rw.run, rw.writer, rw.readers, rw.pq, rw.rq, rw.wq = s, nil, nil, nil, nil, nil
 	}
 }
 
@@ -75,7 +81,7 @@ func (rw *RWMutex) Lock() {
 	switch {
 	case rw.blocker() != nil || len(rw.wq) > 0:
 		rw.wq.wait(s, me, "RWMutex.Lock", rw.res(), rw.blocker())
-	case rw.readers > 0:
+	case len(rw.readers) > 0:
 		// Announce: readers arriving from now on wait.
 		rw.pq.wait(s, me, "RWMutex.Lock", rw.res(), nil)
 	default:
@@ -85,24 +91,32 @@ func (rw *RWMutex) Lock() {
 	// A waiting writer is woken only once it holds the lock.
 }
 
-// Unlock unlocks rw for writing; unlocking a lock the calling machine
-// does not hold for writing is a Panic failure.
+// Unlock unlocks rw for writing. Under a run, unlocking a lock that is
+// not locked for writing is a Panic failure.
 func (rw *RWMutex) Unlock() {
 	s, me := rw.enter("RWMutex.Unlock")
 	if s == nil {
 		rw.rw.Unlock()
 		return
 	}
-	if rw.writer != me {
-		s.fail(me, Panic, "sched: RWMutex.Unlock of a lock not write-locked by this machine "+rw.res().labelOr())
+	if rw.writer == nil {
+		s.fail(me, Panic, "sched: RWMutex.Unlock of unlocked RWMutex "+rw.res().labelOr())
 	}
 	rw.writer = nil
-	// The readers that waited get in first; then the next writer
-	// announces itself, so that readers arriving later wait behind it.
-	rw.readers += len(rw.rq)
+	rw.admit(s)
+	s.mu.Unlock()
+}
+
+// admit lets in, when no writer holds or waits for the lock, the
+// readers that waited, and then hands the lock or the pending position
+// to the next writer, so that readers arriving later wait behind it.
+func (rw *RWMutex) admit(s *scheduler) {
+	if rw.writer != nil || len(rw.pq) > 0 {
+		return
+	}
+	rw.readers = append(rw.readers, rw.rq...)
 	rw.rq.wakeAll(s)
 	rw.nextWriter(s)
-	s.mu.Unlock()
 }
 
 // nextWriter hands the lock, or the pending position, to the writer that
@@ -113,7 +127,7 @@ func (rw *RWMutex) nextWriter(s *scheduler) {
 	}
 	w := rw.wq[0]
 	rw.wq = append(rw.wq[:0], rw.wq[1:]...)
-	if rw.readers == 0 {
+	if len(rw.readers) == 0 {
 		rw.writer = w
 		s.unblock(w)
 		return
@@ -133,30 +147,38 @@ func (rw *RWMutex) RLock() {
 		rw.rq.wait(s, me, "RWMutex.RLock", rw.res(), b)
 		return // woken by Unlock, holding a read lock
 	}
-	rw.readers++
+	rw.readers = append(rw.readers, me)
 	s.mu.Unlock()
 }
 
-// RUnlock undoes one RLock; a RUnlock without a read lock held is a
-// Panic failure.
+// RUnlock undoes one RLock. Under a run, a RUnlock when no read lock is
+// held is a Panic failure.
 func (rw *RWMutex) RUnlock() {
 	s, me := rw.enter("RWMutex.RUnlock")
 	if s == nil {
 		rw.rw.RUnlock()
 		return
 	}
-	if rw.readers == 0 {
-		s.fail(me, Panic, "sched: RWMutex.RUnlock of a lock not read-locked "+rw.res().labelOr())
+	if len(rw.readers) == 0 {
+		s.fail(me, Panic, "sched: RWMutex.RUnlock of unlocked RWMutex "+rw.res().labelOr())
 	}
-	rw.runlockLocked(s)
+	rw.runlockLocked(s, me)
 	s.mu.Unlock()
 }
 
-// runlockLocked drops a read lock, handing the lock to the pending
-// writer when it was the last.
-func (rw *RWMutex) runlockLocked(s *scheduler) {
-	rw.readers--
-	if rw.readers == 0 && len(rw.pq) > 0 {
+// runlockLocked drops a read lock, me's if it holds one, else the
+// earliest; it hands the lock to the pending writer when it was the
+// last.
+func (rw *RWMutex) runlockLocked(s *scheduler, me *machine) {
+	i := 0
+	for j, r := range rw.readers {
+		if r == me {
+			i = j
+			break
+		}
+	}
+	rw.readers = append(rw.readers[:i], rw.readers[i+1:]...)
+	if len(rw.readers) == 0 && len(rw.pq) > 0 {
 		w := rw.pq[0]
 		rw.pq = rw.pq[:0]
 		rw.writer = w
@@ -173,7 +195,7 @@ func (rw *RWMutex) rlockLocked(me *machine) {
 		rw.rq.wait(s, me, "RWMutex.RLock", rw.res(), b)
 		return
 	}
-	rw.readers++
+	rw.readers = append(rw.readers, me)
 	s.mu.Unlock()
 }
 
@@ -183,7 +205,7 @@ func (rw *RWMutex) TryLock() bool {
 	if s == nil {
 		return rw.rw.TryLock()
 	}
-	ok := rw.blocker() == nil && len(rw.wq) == 0 && rw.readers == 0
+	ok := rw.blocker() == nil && len(rw.wq) == 0 && len(rw.readers) == 0
 	if ok {
 		rw.writer = me
 	}
@@ -193,13 +215,13 @@ func (rw *RWMutex) TryLock() bool {
 
 // TryRLock tries to lock rw for reading and reports whether it did.
 func (rw *RWMutex) TryRLock() bool {
-	s, _ := rw.enter("RWMutex.TryRLock")
+	s, me := rw.enter("RWMutex.TryRLock")
 	if s == nil {
 		return rw.rw.TryRLock()
 	}
 	ok := rw.blocker() == nil
 	if ok {
-		rw.readers++
+		rw.readers = append(rw.readers, me)
 	}
 	s.mu.Unlock()
 	return ok

@@ -81,6 +81,57 @@ func TestRWMutexWriterPreference(t *testing.T) {
 	}
 }
 
+// TestUnlockByAnotherMachine: as with the sync types, a lock is not
+// associated with a machine: one machine locks, another unlocks, and
+// the first locks again, on every schedule and outside a run.
+func TestUnlockByAnotherMachine(t *testing.T) {
+	progs := map[string]func(){
+		"Mutex": func() {
+			var mu sched.Mutex
+			mu.Lock()
+			sched.GoNamed("unlocker", mu.Unlock)
+			mu.Lock()
+			mu.Unlock()
+		},
+		"RWMutex write": func() {
+			var rw sched.RWMutex
+			rw.Lock()
+			sched.GoNamed("unlocker", rw.Unlock)
+			rw.Lock()
+			rw.Unlock()
+		},
+		"RWMutex read": func() {
+			var rw sched.RWMutex
+			rw.RLock()
+			sched.GoNamed("unlocker", rw.RUnlock)
+			rw.Lock()
+			rw.Unlock()
+		},
+	}
+	for _, name := range []string{"Mutex", "RWMutex write", "RWMutex read"} {
+		t.Run(name, func(t *testing.T) {
+			prog := progs[name]
+			prog() // outside a run: the sync types
+			ex, err := sched.NewExplorer(sched.Config{Strategy: "dfs"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for !ex.Exhausted() {
+				res, err := ex.Next(prog)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Failure != nil {
+					t.Fatalf("schedule %d: %v", ex.Schedules(), res.Failure)
+				}
+			}
+			if got := ex.Schedules(); got < 2 {
+				t.Errorf("schedules: got %d, want at least 2", got)
+			}
+		})
+	}
+}
+
 func TestRWMutexTryAndMisuse(t *testing.T) {
 	res := mustRun(t, sched.Config{}, func() {
 		var rw sched.RWMutex
@@ -93,7 +144,7 @@ func TestRWMutexTryAndMisuse(t *testing.T) {
 		rw.Unlock()
 		rw.RUnlock() // @try-rlock
 	})
-	want := `panic in machine 0 "main" at step 10: sched: RWMutex.RUnlock of a lock not read-locked (sync_test.go:@try-rlock)`
+	want := `panic in machine 0 "main" at step 10: sched: RWMutex.RUnlock of unlocked RWMutex (sync_test.go:@try-rlock)`
 	if want := lines(t, want); res.Failure == nil || res.Failure.Error() != want {
 		t.Errorf("got  %v\nwant %s", res.Failure, want)
 	}
