@@ -134,10 +134,14 @@
 // A deadlock is a state in which no machine is enabled, no machine can be
 // enabled by moving the clock or restarting a process, and main has not
 // returned. The run then ends with a Deadlock failure listing every
-// unfinished machine, what it waits on and, for a lock, its holder, in ID
-// order:
+// unfinished machine, what it waits on and, for a lock, what it waits
+// for, in ID order: the machine holding the lock; for an RWMutex, the
+// writer waiting for the readers to leave, behind which new readers and
+// writers queue (it holds nothing yet); for that writer, the machines
+// holding read locks:
 //
 //	deadlock at step 9: no machine enabled; machine 0 "main" waits on Mutex.Lock (x.go:20), held by machine 1 "x"; machine 1 "x" waits on Mutex.Lock (x.go:14), held by machine 0 "main"
+//	deadlock at step 7: no machine enabled; machine 0 "main" waits on RWMutex.RLock "state", behind the pending Lock of machine 1 "w"; machine 1 "w" waits on RWMutex.Lock "state", read-locked by machine 0 "main"
 //
 // After main has returned the run goes on while machines are enabled; it
 // passes when every machine has finished. A machine still blocked when

@@ -889,9 +889,13 @@ func (s *scheduler) stuck() *Failure {
 		if m.proc.stalled {
 			b.WaitsOn = "the end of its process's stall"
 		}
-		if m.holder != nil {
-			b.Holder, b.HolderName = m.holder.id, m.holder.name
-			b.HolderDone, b.HolderCrashed = m.holder.done && !m.holder.dead, m.holder.dead
+		holder := m.holder
+		if rw, ok := m.wres.(*RWMutex); ok {
+			holder = rw.describeWait(m, &b)
+		}
+		if holder != nil {
+			b.Holder, b.HolderName = holder.id, holder.name
+			b.HolderDone, b.HolderCrashed = holder.done && !holder.dead, holder.dead
 		}
 		if b.Resource == "" {
 			b.Resource = topUserFrame(b.Stack)

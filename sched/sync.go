@@ -54,6 +54,22 @@ func (rw *RWMutex) blocker() *machine {
 	return nil
 }
 
+// describeWait returns, for a report, the machine that m, blocked on
+// rw, waits behind (setting b.Pending when that machine holds nothing
+// yet), or, when m is the writer waiting for the readers to leave, nil
+// and the readers in b.Readers.
+func (rw *RWMutex) describeWait(m *machine, b *Blocked) *machine {
+	if len(rw.pq) > 0 && rw.pq[0] == m {
+		for _, r := range rw.readers {
+			b.Readers = append(b.Readers, Reader{Machine: r.id, Name: r.name, Done: r.done && !r.dead, Crashed: r.dead})
+		}
+		return nil
+	}
+	h := rw.blocker()
+	b.Pending = h != nil && h != rw.writer
+	return h
+}
+
 // enter is the scheduling point before an operation; it returns with
 // s.mu held, or nil outside a run.
 func (rw *RWMutex) enter(what string) (*scheduler, *machine) {

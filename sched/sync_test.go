@@ -59,7 +59,8 @@ func TestRWMutexExclusion(t *testing.T) {
 
 // TestRWMutexWriterPreference: as with sync.RWMutex, a reader that
 // takes the read lock again while a writer waits deadlocks; the
-// deadlock names the pending writer.
+// deadlock says that the reader waits behind the pending writer (which
+// holds nothing yet) and that the writer waits for the reader.
 func TestRWMutexWriterPreference(t *testing.T) {
 	prog := func() {
 		var rw sched.RWMutex
@@ -75,7 +76,7 @@ func TestRWMutexWriterPreference(t *testing.T) {
 		rw.RUnlock()
 	}
 	res := findFailure(t, sched.Config{}, prog)
-	want := fmt.Sprintf(`deadlock at step %d: no machine enabled; machine 0 "main" waits on RWMutex.RLock "state", held by machine 1 "writer"; machine 1 "writer" waits on RWMutex.Lock "state"`, res.Failure.Step)
+	want := fmt.Sprintf(`deadlock at step %d: no machine enabled; machine 0 "main" waits on RWMutex.RLock "state", behind the pending Lock of machine 1 "writer"; machine 1 "writer" waits on RWMutex.Lock "state", read-locked by machine 0 "main"`, res.Failure.Step)
 	if got := res.Failure.Error(); got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
@@ -127,6 +128,63 @@ func TestUnlockByAnotherMachine(t *testing.T) {
 			}
 			if got := ex.Schedules(); got < 2 {
 				t.Errorf("schedules: got %d, want at least 2", got)
+			}
+		})
+	}
+}
+
+// TestRWMutexReports: a deadlock or leak on an RWMutex says what each
+// machine waits behind: the writer holding the lock, or the writer
+// waiting for the readers to leave (which holds nothing yet), and, for
+// that writer, the readers.
+func TestRWMutexReports(t *testing.T) {
+	tests := []struct {
+		name string
+		prog func()
+		want string
+	}{
+		{"writers behind a pending writer", func() {
+			rw := sched.RWMutex{Name: "state"}
+			rw.RLock()
+			sched.GoNamed("w1", rw.Lock)
+			sched.GoNamed("w2", rw.Lock)
+			sched.GoNamed("r", rw.RLock)
+		}, `leak at step 11: ` +
+			`machine 1 "w1" still blocked on RWMutex.Lock "state" after main returned, read-locked by machine 0 "main" (finished); ` +
+			`machine 2 "w2" still blocked on RWMutex.Lock "state" after main returned, behind the pending Lock of machine 1 "w1"; ` +
+			`machine 3 "r" still blocked on RWMutex.RLock "state" after main returned, behind the pending Lock of machine 1 "w1"`},
+		{"readers of a pending writer", func() {
+			rw := sched.RWMutex{Name: "state"}
+			rw.RLock()
+			sched.GoNamed("r", func() {
+				rw.RLock()
+				sched.NewFuture[int]().Wait() // @r-waits
+			})
+			sched.GoNamed("w", rw.Lock)
+			sched.NewFuture[int]().Wait() // @main-waits
+		}, `deadlock at step 10: no machine enabled; ` +
+			`machine 0 "main" waits on Future.Wait (sync_test.go:@main-waits); ` +
+			`machine 1 "r" waits on Future.Wait (sync_test.go:@r-waits); ` +
+			`machine 2 "w" waits on RWMutex.Lock "state", read-locked by machine 0 "main" and machine 1 "r"`},
+		{"writer holding the lock", func() {
+			rw := sched.RWMutex{Name: "state"}
+			rw.Lock()
+			sched.GoNamed("r", rw.RLock)
+			sched.GoNamed("w", rw.Lock)
+		}, `leak at step 8: ` +
+			`machine 1 "r" still blocked on RWMutex.RLock "state" after main returned, held by machine 0 "main", which has finished; ` +
+			`machine 2 "w" still blocked on RWMutex.Lock "state" after main returned, held by machine 0 "main", which has finished`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// dfs's first schedule runs the lowest enabled machine:
+			// main, then each machine in turn until it blocks.
+			res := mustRun(t, sched.Config{Strategy: "dfs"}, tt.prog)
+			if res.Failure == nil {
+				t.Fatal("run passed")
+			}
+			if got, want := res.Failure.Error(), lines(t, tt.want); got != want {
+				t.Errorf("got  %s\nwant %s", got, want)
 			}
 		})
 	}
