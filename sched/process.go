@@ -436,6 +436,11 @@ func (s *scheduler) crash(p *process, by string) {
 func (s *scheduler) unwait(m *machine) {
 	if m.wq != nil {
 		*m.wq = removeMachine(*m.wq, m)
+		if rw, ok := m.wres.(*RWMutex); ok {
+			// A writer that waited for the readers to leave no longer
+			// holds back the readers queued behind it.
+			rw.admit(s)
+		}
 	}
 	if m.sel != nil {
 		m.sel.dequeueAll(s)

@@ -190,6 +190,45 @@ func TestRWMutexReports(t *testing.T) {
 	}
 }
 
+// TestRWMutexPendingWriterCrashes: a writer waiting for the readers to
+// leave whose process crashes no longer holds back the readers queued
+// behind it; on every schedule the reader gets in.
+func TestRWMutexPendingWriterCrashes(t *testing.T) {
+	ex, err := sched.NewExplorer(sched.Config{Strategy: "dfs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	queued := 0
+	for !ex.Exhausted() {
+		res, err := ex.Next(func() {
+			var rw sched.RWMutex
+			rw.RLock()
+			p := sched.StartProcess("p", rw.Lock, sched.ProcessOptions{})
+			sched.GoNamed("r", func() {
+				rw.RLock()
+				rw.RUnlock()
+			})
+			sched.Yield()
+			if !rw.TryRLock() {
+				queued++ // the writer is pending
+			} else {
+				rw.RUnlock()
+			}
+			p.Crash()
+			rw.RUnlock()
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Failure != nil {
+			t.Fatalf("schedule %d: %v", ex.Schedules(), res.Failure)
+		}
+	}
+	if queued == 0 {
+		t.Errorf("the writer was never pending at the crash")
+	}
+}
+
 func TestRWMutexTryAndMisuse(t *testing.T) {
 	res := mustRun(t, sched.Config{}, func() {
 		var rw sched.RWMutex
