@@ -367,6 +367,16 @@
 //
 //	schedule diverged at step 7: trace says schedule machine 2 ("s 2"), program has machines [0 1] enabled
 //
+// A replay that ends before the trace's last decision, because the
+// program finished or failed (a deadlock, a panic, a failed assertion,
+// the step bound, ...), diverged too: the recorded run went on, so the
+// failure is not the recorded one. The Divergence names the next
+// recorded decision, how many more follow it, and how the program
+// ended:
+//
+//	schedule diverged at step 2: trace says schedule machine 0 ("s 0"), program finished
+//	schedule diverged at step 6: trace says schedule machine 2 ("s 2") and 344 more decisions, program failed: step bound exceeded at step 5: 5 steps without finishing (possible livelock)
+//
 // # Determinism
 //
 // Given the same strategy, seed, Config and program, the decisions are

@@ -157,6 +157,7 @@ func (b Blocked) held() string {
 //	panic in machine 1 "app" at step 12: <value>
 //	panic in a goroutine that is not a machine at step 12: <message>
 //	schedule diverged at step 12: trace says ..., program ...
+//	schedule diverged at step 12: trace says ... and 5 more decisions, program failed: <failure>
 type Failure struct {
 	Kind Kind
 	// Step is the step at which the failure was detected.
