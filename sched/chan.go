@@ -2,13 +2,26 @@ package sched
 
 import (
 	"context"
+	"iter"
 	"reflect"
 	"time"
 )
 
-// Chan is a channel of T. Under a run its operations are scheduling
-// points and a Send or Recv that cannot proceed is a controlled wait
-// ("Chan.Send", "Chan.Recv"), with Go's semantics: an unbuffered send
+// Chan is a channel of T. Its methods stand for Go's channel syntax, one
+// each:
+//
+//	c <- v              c.Send(v)
+//	v := <-c            v := c.Recv()
+//	v, ok := <-c        v, ok := c.RecvOK()
+//	for v := range c    for v := range c.All()
+//	close(c)            c.Close()
+//	len(c), cap(c)      c.Len(), c.Cap()
+//	make(chan T, n)     NewChan[T](n)
+//	select { ... }      Select(c.RecvCase(...), c.SendCase(...), ...)
+//
+// Under a run its operations are scheduling points and a Send or Recv
+// that cannot proceed is a controlled wait ("Chan.Send", "Chan.Recv"),
+// with Go's semantics: an unbuffered send
 // completes when a receiver takes the value, a buffered one when there
 // is room; Close wakes every receiver (with the zero value and ok false)
 // and makes every blocked or later sender fail; a send on a closed
@@ -156,8 +169,16 @@ func (c *Chan[T]) checkSend(s *scheduler, m *machine) {
 	}
 }
 
-// Recv receives a value from c; ok is false when c is closed and empty.
-func (c *Chan[T]) Recv() (v T, ok bool) {
+// Recv receives a value from c, as <-c: the zero value once c is closed
+// and empty.
+func (c *Chan[T]) Recv() T {
+	v, _ := c.RecvOK()
+	return v
+}
+
+// RecvOK receives a value from c, as v, ok := <-c: ok is false when c is
+// closed and empty.
+func (c *Chan[T]) RecvOK() (v T, ok bool) {
 	if c == nil {
 		blockForever("Chan.Recv (nil channel)")
 		return v, false
@@ -184,6 +205,20 @@ func (c *Chan[T]) Recv() (v T, ok bool) {
 	m.sel = sel
 	s.block(m, "Chan.Recv", c.res(), nil)
 	return w.v, w.ok
+}
+
+// All returns an iterator over the values received from c until it is
+// closed and empty: for v := range c.All() is Go's for v := range c. Each
+// receive is a RecvOK.
+func (c *Chan[T]) All() iter.Seq[T] {
+	return func(yield func(T) bool) {
+		for {
+			v, ok := c.RecvOK()
+			if !ok || !yield(v) {
+				return
+			}
+		}
+	}
 }
 
 // Close closes c.

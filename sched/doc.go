@@ -73,7 +73,8 @@
 // GoDaemon and StartProcess (after the new machine is registered); Yield,
 // YieldOn and Durable; every method of Mutex, RWMutex, Cond, Future
 // (Resolve, Wait), WaitGroup.Wait, Once.Do and Process.Wait, Crash and
-// Stall; Chan.Send, Recv and Close and Select; Sleep; the operations of
+// Stall; Chan.Send, Recv, RecvOK (and each receive of All) and Close,
+// and Select; Sleep; the operations of
 // the sched/atomic types and of Racy; and a machine's exit.
 // WaitGroup.Add and Done, Timer and Ticker methods, context cancellation,
 // Now, Logf and the like are not scheduling points.
@@ -180,11 +181,13 @@
 //
 // # Channels and select
 //
-// Chan (made with NewChan) has Go's channel semantics: an unbuffered
-// Send completes when a Recv takes the value, a buffered one when the
-// buffer has room; Close wakes every receiver with the zero value and ok
-// false and makes every blocked or later sender fail; Len and Cap report
-// the buffer. A nil *Chan is a nil channel. Select takes typed cases
+// Chan (made with NewChan) has Go's channel semantics, with a method for
+// each piece of channel syntax (see Chan): Send (c <- v), Recv (<-c),
+// RecvOK (v, ok := <-c), All (for v := range c), Close, Len and Cap. An
+// unbuffered Send completes when a receive takes the value, a buffered
+// one when the buffer has room; Close wakes every receiver with the zero
+// value and ok false and makes every blocked or later sender fail; Len
+// and Cap report the buffer. A nil *Chan is a nil channel. Select takes typed cases
 // (Chan.RecvCase, Chan.SendCase, DoneCase for a context, Default), each
 // with an optional function called when the case is taken, and returns
 // the index of the case taken. Outside a run a Chan is a Go channel and

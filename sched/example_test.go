@@ -40,7 +40,7 @@ func newWatchBroadcasts(fixed bool) *watchBroadcasts {
 	sched.Go(func() {
 		defer wbs.donec.Close()
 		for {
-			wb, ok := wbs.updatec.Recv()
+			wb, ok := wbs.updatec.RecvOK()
 			if !ok {
 				break
 			}

@@ -333,7 +333,15 @@ func touch(p any) {
 // Outside a run they are plain, unsynchronised accesses (a data race the
 // race detector reports, as the code being ported has). Use it to port
 // code with a data race, not to write new code.
+//
+// The zero Racy holds T's zero value; NewRacy makes one holding a value,
+// for composite literals (&T{f: sched.NewRacy(v)} where the original has
+// &T{f: v}).
 type Racy[T any] struct{ v T }
+
+// NewRacy returns a Racy holding v. It is not a scheduling point (the
+// variable is not shared yet).
+func NewRacy[T any](v T) Racy[T] { return Racy[T]{v: v} }
 
 // Load reads the variable.
 func (x *Racy[T]) Load() T { touch(x); return x.v }

@@ -361,6 +361,23 @@ func TestAtomicsAndRacy(t *testing.T) {
 	}
 }
 
+// TestNewRacy: a Racy made by NewRacy in a composite literal holds the
+// value, under a run and outside one.
+func TestNewRacy(t *testing.T) {
+	type conf struct{ name sched.Racy[string] }
+	c := &conf{name: sched.NewRacy("a")}
+	if got := c.name.Load(); got != "a" {
+		t.Errorf("outside a run: got %q, want %q", got, "a")
+	}
+	res := mustRun(t, sched.Config{}, func() {
+		c := &conf{name: sched.NewRacy("b")}
+		sched.Assertf(c.name.Load() == "b", "Load: got %q, want %q", c.name.Load(), "b")
+	})
+	if res.Failure != nil {
+		t.Error(res.Failure)
+	}
+}
+
 // TestSyncUncontrolled: outside a run RWMutex and Once are the sync
 // types (run with -race).
 func TestSyncUncontrolled(t *testing.T) {

@@ -20,7 +20,7 @@ func (n *node) Status() Status {
 	c := sched.NewChan[Status](0)
 	switch sched.Select(n.status.SendCase(c, nil), n.done.RecvCase(nil)) {
 	case 0:
-		v, _ := c.Recv()
+		v := c.Recv()
 		return v
 	default:
 		return Status{}
