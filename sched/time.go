@@ -160,7 +160,7 @@ func (s *scheduler) fire(e *timerEntry) {
 		s.spawn(nm, t.f)
 	case timerCtx:
 		e.ctx.timer = nil
-		e.ctx.cancelLocked(s, errDeadline, nil)
+		e.ctx.cancelLocked(s, errDeadline, e.ctx.deadlineCause)
 	case timerStallEnd:
 		s.endStall(e.stalled)
 	}
