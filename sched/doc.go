@@ -11,13 +11,15 @@
 // replayed exactly.
 //
 // The primitives keep the standard library's shapes (Mutex, RWMutex,
-// Cond, WaitGroup, Once, channels, select, timers, contexts; the atomic
-// types, with sync/atomic's names, are in package sched/atomic), so
-// porting code to sched changes its imports, its go statements, its
-// channel operations (Go's channel syntax cannot be redefined) and the
-// test's entry point. Outside a run every primitive is the plain Go
-// primitive it stands for, so production code written against this
-// package runs unchanged.
+// Cond, WaitGroup, Once, channels, select, timers, contexts), and the
+// drop-in packages sched/sync, sched/time, sched/context and
+// sched/atomic export them under the names of sync, time, context and
+// sync/atomic, with the rest of those packages. So porting code to sched
+// changes its imports, its go statements (Go), its channel operations
+// (Go's channel syntax cannot be redefined: see Chan) and the test's
+// entry point. Outside a run every primitive is the plain Go primitive it
+// stands for, so production code written against this package runs
+// unchanged.
 //
 // # Vocabulary
 //
@@ -75,7 +77,7 @@
 // (Resolve, Wait), WaitGroup.Wait, Once.Do and Process.Wait, Crash and
 // Stall; Chan.Send, Recv, RecvOK (and each receive of All) and Close,
 // and Select; Sleep; the operations of
-// the sched/atomic types and of Racy; and a machine's exit.
+// the sched/atomic types and functions and of Racy; and a machine's exit.
 // WaitGroup.Add and Done, Timer and Ticker methods, context cancellation,
 // Now, Logf and the like are not scheduling points.
 //
@@ -196,8 +198,11 @@
 // # Virtual time
 //
 // Under a run, Now, Since, Until, Sleep, NewTimer, After, AfterFunc,
-// NewTicker, WithTimeout and WithDeadline use a virtual clock; outside a
-// run they are the time and context package's functions. The root clock
+// NewTicker, WithTimeout and WithDeadline (and their Cause forms) use a
+// virtual clock; outside a run they are the time and context package's
+// functions. Packages sched/time and sched/context re-export them under
+// the standard names, with the rest of those packages, so that ported
+// code changes only its imports. The root clock
 // starts at Config.Start (DefaultStart, 2026-01-01T00:00:00Z, when zero)
 // and moves only by the scheduler:
 //
@@ -225,13 +230,15 @@
 // machine named "afterfunc" in the caller's process. Stop and Reset are
 // not scheduling points.
 //
-// WithTimeout and WithDeadline return virtual contexts that behave as
-// standard ones: Done, Err (context.DeadlineExceeded or
+// WithTimeout, WithDeadline, WithTimeoutCause and WithDeadlineCause
+// return virtual contexts that behave as standard ones: Done, Err (context.DeadlineExceeded or
 // context.Canceled), Deadline, Value and context.Cause. Contexts derived
 // from them with the context package (WithCancel, WithValue, its
 // WithTimeout) are cancelled synchronously with them, through the
 // AfterFunc method that package looks for, never by a background
-// goroutine. A virtual context whose parent is a standard context that
+// goroutine; except those it derives from its own WithValue of a virtual
+// context (that has no AfterFunc method): derive values with WithValue,
+// which keeps the method. A virtual context whose parent is a standard context that
 // can be cancelled checks it when Done or Err is called and at every
 // scheduling point. Wait for a context with DoneCase in a Select: a plain
 // receive from Done blocks outside the scheduler's control.
