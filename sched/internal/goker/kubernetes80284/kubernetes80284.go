@@ -17,6 +17,7 @@ package kubernetes80284
 
 import (
 	"github.com/migratingtable/migratingtable/sched"
+	"github.com/migratingtable/migratingtable/sched/sync"
 )
 
 type Dialer struct{}
@@ -41,7 +42,7 @@ func newAuthenticator() *Authenticator {
 }
 
 func Kubernetes80284() {
-	var wg sched.WaitGroup
+	var wg sync.WaitGroup
 	wg.Add(2)
 	a := newAuthenticator()
 	for i := 0; i < 2; i++ {

@@ -17,7 +17,7 @@ func restore(ctx context.Context) bool {
 		defer readyForImportCh.Close()
 		splitAndScatter(ctx, readyForImportCh)
 	})
-	for readyForImportSpan, ok := readyForImportCh.RecvOK(); ok; readyForImportSpan, ok = readyForImportCh.RecvOK() {
+	for readyForImportSpan := range readyForImportCh.All() {
 		switch sched.Select(sched.DoneCase(ctx, nil)) {
 		case 0:
 			return readyForImportSpan
