@@ -188,6 +188,8 @@ func TestFlagValues(t *testing.T) {
 	}{
 		{"parallel 0 is every core", []string{"-parallel", "0", "-iterations", "3"}, "3 iterations in"},
 		{"depth at its limit", []string{"-strategy", "pct", "-depth", "400", "-iterations", "3"}, "strategy           pct (depth 400)"},
+		{"dfs with a preemption bound", []string{"-strategy", "dfs", "-depth", "2", "-iterations", "3"}, "strategy           dfs (preemption bounds 0..2, iterative deepening)"},
+		{"dfs without a bound", []string{"-strategy", "dfs", "-iterations", "3"}, "strategy           dfs (no preemption bound)"},
 		{"iterations 0", []string{"-iterations", "0"}, "0 iterations in"},
 		// (iterations-first+shards-1)/shards overflowed: nothing ran.
 		{"iterations and shards at int's limit", []string{"-iterations", maxInt, "-shard", "2/" + maxInt}, "1 iterations in"},
