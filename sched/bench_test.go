@@ -117,6 +117,39 @@ func BenchmarkTimerHeavy(b *testing.B) {
 	b.ReportMetric(float64(decisions)/float64(b.N), "decisions/schedule")
 }
 func BenchmarkRun3x100PCT(b *testing.B) { benchStrategy(b, "pct") }
+
+// BenchmarkRacy measures a scheduling decision of a program that uses
+// Racy, and so pays for the race check: two workers each increment a
+// shared Racy 16 times under a Mutex (Lock, Load, Store, Unlock), about
+// 140 decisions (random strategy).
+func BenchmarkRacy(b *testing.B) {
+	var decisions int64
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		res, err := sched.Run(sched.Config{Seed: uint64(i), NoEvents: true}, func() {
+			var mu sched.Mutex
+			var x sched.Racy[int]
+			var wg sched.WaitGroup
+			for range 2 {
+				wg.Go(func() {
+					for range 16 {
+						mu.Lock()
+						x.Store(x.Load() + 1)
+						mu.Unlock()
+					}
+				})
+			}
+			wg.Wait()
+			sched.Assertf(x.Load() == 32, "lost an update")
+		})
+		if err != nil || res.Failure != nil {
+			b.Fatalf("run %d: %v %v", i, err, res.Failure)
+		}
+		decisions += res.Steps
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(decisions), "ns/decision")
+	b.ReportMetric(float64(decisions)/float64(b.N), "decisions/schedule")
+}
 func BenchmarkRun3x100POS(b *testing.B) { benchStrategy(b, "pos") }
 
 // BenchmarkDecisionNoSwitch measures a scheduling decision that keeps the

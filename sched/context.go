@@ -81,6 +81,9 @@ func withDeadline(parent context.Context, d time.Time, cause error) (context.Con
 	s := m.enter()
 	v.s = s
 	v.deadline = d
+	if s.hb != nil {
+		s.hb.release(m, v) // creating it happens before its deadline passes
+	}
 	if vp != nil && vp.s == s && vp.deadline.Before(d) {
 		v.deadline = vp.deadline
 	}
@@ -297,6 +300,9 @@ func (v *vctx) cancel() {
 		s.mu.Lock()
 	case m.s == s:
 		s = m.enter()
+		if s.hb != nil {
+			s.hb.release(m, v)
+		}
 	default:
 		s.mu.Lock()
 	}
@@ -331,10 +337,18 @@ func (v *vctx) cancelLocked(s *scheduler, err, cause error) {
 	}
 	if !s.finished {
 		for _, w := range waiters {
+			if s.hb != nil {
+				s.hb.acquire(w.sel.m, v)
+			}
 			s.complete(w.sel, w.idx)
 		}
 	}
 	for _, c := range children {
+		if s.hb != nil {
+			clk := s.hb.sync[c]
+			join(&clk, s.hb.sync[v])
+			s.hb.sync[c] = clk
+		}
 		c.cancelLocked(s, err, cause)
 	}
 	for _, a := range funcs {
@@ -357,7 +371,12 @@ func (s *scheduler) poll() {
 	s.watched = s.watched[:j]
 	for i := 0; i < len(s.polled); {
 		p := s.polled[i]
-		if p.ctx.Err() != nil && s.complete(p.sel, p.idx) {
+		if p.sel.chosen < 0 && p.ctx.Err() != nil {
+			if s.hb != nil {
+				// Who cancelled a standard context is not known.
+				s.hb.everything(p.sel.m)
+			}
+			s.complete(p.sel, p.idx)
 			i = 0 // complete removed the select's entries
 			continue
 		}

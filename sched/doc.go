@@ -76,8 +76,8 @@
 // YieldOn and Durable; every method of Mutex, RWMutex, Cond, Future
 // (Resolve, Wait), WaitGroup.Wait, Once.Do and Process.Wait, Crash and
 // Stall; Chan.Send, Recv, RecvOK (and each receive of All) and Close,
-// and Select; Sleep; the operations of
-// the sched/atomic types and functions and of Racy; and a machine's exit.
+// and Select; Sleep; the operations of the sched/atomic types and
+// functions and of Racy; and a machine's exit.
 // WaitGroup.Add and Done, Timer and Ticker methods, context cancellation,
 // Now, Logf and the like are not scheduling points.
 //
@@ -322,14 +322,52 @@
 // fair steps; the steps other machines make while a process is stalled
 // count as usual.
 //
+// # Races
+//
+// A Racy variable stands for a plain shared variable of the code under
+// test. Besides making its accesses scheduling points, the scheduler
+// checks them for data races as the Go memory model defines them: two
+// accesses to the same Racy, at least one a Store, that are not ordered
+// by happens-before end the run with a Race failure naming both, with
+// the machine and line of each:
+//
+//	data race at step 9: Store by machine 2 "b" at x.go:37 and Store by machine 1 "a" at x.go:37, on the same Racy, are not ordered by happens-before
+//
+// The order is that of the memory model, whatever the interleaving, so
+// a race is found on the first schedule that makes both accesses, even
+// one where they happen far apart. The check keeps a vector clock per
+// machine, FastTrack style (Flanagan and Freund, PLDI 2009), from the
+// run's first Racy access on; a run that uses no Racy pays a nil check
+// per synchronising operation. The happens-before edges are those of
+// the controlled primitives: program order; Go (and StartProcess, and a
+// process's restart after its machines' last actions) before the new
+// machine's first action; Mutex.Unlock before the next Lock, whichever
+// machine unlocks; RWMutex.Unlock before the next RLock or Lock, RUnlock
+// before the next Lock; WaitGroup.Done (Add with a negative delta)
+// before the Wait it releases; the return of Once.Do's function before
+// every Do that returns; Future.Resolve before Wait (and a Done that
+// reports true); a send before the receive that takes its value, a
+// receive before the send that completes because of it (the k-th
+// receive from a channel of capacity C before the (k+C)-th send
+// completes), Close before a receive that reports it, Select's cases
+// alike; a write of a sched/atomic variable before a read of it; the
+// return of a process's body (or its crash) before Process.Wait
+// returns; NewTimer, AfterFunc, NewTicker and Reset before the timer's
+// tick is received or its function starts; WithDeadline and the cancel
+// function before a DoneCase of the context is taken. A DoneCase of a
+// standard context whose canceller is unknown is ordered after
+// everything every machine did before it was taken. No other
+// synchronisation is seen (uncontrolled primitives, a context's Err):
+// accesses ordered only by it are reported.
+//
 // # Failures
 //
 // A run ends when every machine has finished (it passed) or at the
 // first failure, a *Failure whose Kind is one of Assertion (Fail,
 // Assertf), Deadlock, Leak, StepBound (more than Config.MaxSteps steps),
-// Liveness, UncontrolledBlocking, Panic (with the machine's stack) and
-// Divergence (replay). Failure.Error gives the exact texts listed on
-// Failure.
+// Liveness, UncontrolledBlocking, Panic (with the machine's stack),
+// Divergence (replay) and Race (a data race on a Racy). Failure.Error
+// gives the exact texts listed on Failure.
 //
 // # What has no controlled form
 //

@@ -30,6 +30,9 @@ const (
 	// Leak: main has returned and machines are left that no machine or
 	// timed event can ever enable.
 	Leak
+	// Race: two accesses to a Racy, at least one a Store, are not
+	// ordered by happens-before (see the package documentation, "Races").
+	Race
 )
 
 var kindNames = [...]string{
@@ -41,10 +44,12 @@ var kindNames = [...]string{
 	Panic:                "panic",
 	Divergence:           "divergence",
 	Leak:                 "leak",
+	Race:                 "race",
 }
 
 // String returns the kind's name: "assertion", "deadlock", "step-bound",
-// "liveness", "uncontrolled-blocking", "panic", "divergence" or "leak".
+// "liveness", "uncontrolled-blocking", "panic", "divergence", "leak" or
+// "race".
 func (k Kind) String() string {
 	if k > 0 && int(k) < len(kindNames) {
 		return kindNames[k]
@@ -158,6 +163,7 @@ func (b Blocked) held() string {
 //	panic in a goroutine that is not a machine at step 12: <message>
 //	schedule diverged at step 12: trace says ..., program ...
 //	schedule diverged at step 12: trace says ... and 5 more decisions, program failed: <failure>
+//	data race at step 12: Store by machine 2 "b" at x.go:9 and Load by machine 1 "a" at x.go:14, on the same Racy, are not ordered by happens-before
 type Failure struct {
 	Kind Kind
 	// Step is the step at which the failure was detected.
@@ -212,6 +218,8 @@ func (f *Failure) Error() string {
 			parts[i] = fmt.Sprintf("machine %d %q still blocked on %s%s after main returned%s", b.Machine, b.Name, b.WaitsOn, b.res(), b.held())
 		}
 		return fmt.Sprintf("leak at step %d: %s", f.Step, strings.Join(parts, "; "))
+	case Race:
+		return fmt.Sprintf("data race at step %d: %s", f.Step, f.Message)
 	}
 	return fmt.Sprintf("%v failure at step %d: %s", f.Kind, f.Step, f.Message)
 }

@@ -42,6 +42,9 @@ func goNamed(name string, f func(), daemon bool) {
 		s.fail(m, Panic, fmt.Sprintf("sched: Go(%q) with a nil function", name))
 	}
 	nm := s.newMachine(name, m.proc, daemon)
+	if s.hb != nil {
+		s.hb.spawn(m, nm)
+	}
 	s.logf(m, "spawn machine %d %q", nm.id, name)
 	s.spawn(nm, f)
 	m.res = nil
@@ -319,6 +322,9 @@ func (m *Mutex) lockLocked(me *machine) {
 		m.bind(s)
 	}
 	m.holder = me
+	if s.hb != nil {
+		s.hb.acquire(me, m)
+	}
 	s.mu.Unlock()
 }
 
@@ -337,7 +343,7 @@ func (m *Mutex) Unlock() {
 	if m.holder == nil {
 		s.fail(me, Panic, "sched: Mutex.Unlock of unlocked mutex "+m.res().labelOr())
 	}
-	m.unlockLocked(s)
+	m.unlockLocked(s, me)
 	me.res = m
 	s.yield(me)
 }
@@ -359,14 +365,21 @@ func (m *Mutex) TryLock() bool {
 	ok := m.holder == nil
 	if ok {
 		m.holder = me
+		if s.hb != nil {
+			s.hb.acquire(me, m)
+		}
 	}
 	s.mu.Unlock()
 	return ok
 }
 
-func (m *Mutex) unlockLocked(s *scheduler) {
+// unlockLocked unlocks m for me.
+func (m *Mutex) unlockLocked(s *scheduler, me *machine) {
 	m.holder = nil
 	m.waiters.wakeAll(s)
+	if s.hb != nil {
+		s.hb.release(me, m)
+	}
 }
 
 // Cond is a condition variable, like sync.Cond: L is held while
@@ -430,7 +443,7 @@ func (c *Cond) Wait() {
 		if l.holder == nil {
 			s.fail(me, Panic, "sched: Cond.Wait with its Mutex unlocked")
 		}
-		l.unlockLocked(s)
+		l.unlockLocked(s, me)
 		me.res = c
 		c.waiters.wait(s, me, "Cond.Wait", r, nil)
 		l.lockLocked(me)
@@ -528,6 +541,9 @@ func (f *Future[T]) Resolve(v T) {
 	f.bind(s)
 	f.once.Do(func() { f.v = v; close(f.done) })
 	f.waiters.wakeAll(s)
+	if s.hb != nil {
+		s.hb.release(me, f)
+	}
 	me.res = f
 	s.yield(me)
 }
@@ -550,6 +566,9 @@ func (f *Future[T]) Wait() T {
 		s = me.enter()
 		f.bind(s)
 		if f.resolved() {
+			if s.hb != nil {
+				s.hb.acquire(me, f)
+			}
 			s.mu.Unlock()
 			return f.v
 		}
@@ -559,7 +578,18 @@ func (f *Future[T]) Wait() T {
 }
 
 // Done reports whether f has been resolved. It is not a scheduling point.
-func (f *Future[T]) Done() bool { return f.resolved() }
+func (f *Future[T]) Done() bool {
+	if me := current(); me != nil && me.s.hb != nil && f.run == me.s {
+		s := me.enter()
+		done := f.resolved()
+		if done {
+			s.hb.acquire(me, f)
+		}
+		s.mu.Unlock()
+		return done
+	}
+	return f.resolved()
+}
 
 // WaitGroup waits for a collection of machines to finish, like
 // sync.WaitGroup. Under a run Wait is a scheduling point and a
@@ -600,6 +630,9 @@ func (g *WaitGroup) Add(delta int) {
 	if g.n < 0 {
 		s.fail(me, Panic, "sched: negative WaitGroup counter "+g.res().labelOr())
 	}
+	if delta < 0 && s.hb != nil {
+		s.hb.release(me, g)
+	}
 	if g.n == 0 {
 		g.waiters.wakeAll(s)
 	}
@@ -636,6 +669,9 @@ func (g *WaitGroup) Wait() {
 		s = me.enter()
 		g.bind(s)
 		if g.n == 0 {
+			if s.hb != nil {
+				s.hb.acquire(me, g)
+			}
 			s.mu.Unlock()
 			return
 		}

@@ -100,6 +100,9 @@ func StartProcess(name string, body func(), opts ProcessOptions) *Process {
 	}
 	s.logf(m, "start process %d %q", p.id, name)
 	s.startBody(p)
+	if s.hb != nil {
+		s.hb.spawn(m, p.body)
+	}
 	m.res = nil
 	s.yield(m)
 	return p.handle
@@ -198,6 +201,9 @@ func (p *Process) Wait() {
 	for {
 		s = me.enter()
 		if p.p.bodyDone || p.p.state == procCrashed {
+			if s.hb != nil {
+				s.hb.acquire(me, p.p)
+			}
 			s.mu.Unlock()
 			return
 		}
@@ -391,6 +397,11 @@ func (s *scheduler) crash(p *process, by string) {
 	s.event("crash process %d %q", p.id, p.name)
 	dead := append([]*machine(nil), p.live...)
 	for _, m := range dead {
+		if s.hb != nil {
+			// What the process did before the crash happens before
+			// Process.Wait returns and before its restart.
+			s.hb.release(m, p)
+		}
 		m.dead = true
 		s.unwait(m)
 		s.removeLive(m)
@@ -459,6 +470,9 @@ func (s *scheduler) restart(p *process, by string) {
 	s.noteFault(p, Restart, 0, by)
 	s.event("restart process %d %q (restart %d)", p.id, p.name, p.restarts)
 	s.startBody(p)
+	if s.hb != nil {
+		s.hb.acquire(p.body, p)
+	}
 }
 
 // stall pauses p for d nanoseconds of the root clock.

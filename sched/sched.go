@@ -239,6 +239,9 @@ type scheduler struct {
 	// timed event, watched context, process or fault of the run (nil in
 	// a run of machines and locks only, which then allocates less).
 	*world
+
+	// hb is the happens-before state, made by the first Racy access.
+	hb *hbState
 }
 
 type world struct {
@@ -505,6 +508,9 @@ func (s *scheduler) watch() {
 func (s *scheduler) newMachine(name string, p *process, daemon bool) *machine {
 	m := &machine{s: s, id: len(s.all), name: name, proc: p, daemon: daemon || p.daemon, wake: make(chan struct{}, 1)}
 	s.all = append(s.all, m)
+	if s.hb != nil {
+		s.hb.added(m)
+	}
 	s.live = append(s.live, m)
 	if p.id != 0 { // the root never crashes: its machines need no list
 		p.live = append(p.live, m)
@@ -636,6 +642,9 @@ func (s *scheduler) retire(m *machine) {
 		s.mainDone = true
 	}
 	if p := m.proc; p.body == m {
+		if s.hb != nil {
+			s.hb.release(m, p)
+		}
 		p.bodyReturned(s)
 	}
 }

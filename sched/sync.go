@@ -102,6 +102,7 @@ func (rw *RWMutex) Lock() {
 		rw.pq.wait(s, me, "RWMutex.Lock", rw.res(), nil)
 	default:
 		rw.writer = me
+		rw.acquired(s, me, true)
 		s.mu.Unlock()
 	}
 	// A waiting writer is woken only once it holds the lock.
@@ -119,6 +120,9 @@ func (rw *RWMutex) Unlock() {
 		s.fail(me, Panic, "sched: RWMutex.Unlock of unlocked RWMutex "+rw.res().labelOr())
 	}
 	rw.writer = nil
+	if s.hb != nil {
+		s.hb.release(me, rw)
+	}
 	rw.admit(s)
 	s.mu.Unlock()
 }
@@ -130,9 +134,24 @@ func (rw *RWMutex) admit(s *scheduler) {
 	if rw.writer != nil || len(rw.pq) > 0 {
 		return
 	}
+	for _, r := range rw.rq {
+		rw.acquired(s, r, false)
+	}
 	rw.readers = append(rw.readers, rw.rq...)
 	rw.rq.wakeAll(s)
 	rw.nextWriter(s)
+}
+
+// acquired notes that m took the lock, for writing or for reading: it
+// acquires what the writers released and, for writing, the readers.
+func (rw *RWMutex) acquired(s *scheduler, m *machine, write bool) {
+	if s.hb == nil {
+		return
+	}
+	s.hb.acquire(m, rw)
+	if write {
+		s.hb.acquire(m, rwRead{rw})
+	}
 }
 
 // nextWriter hands the lock, or the pending position, to the writer that
@@ -145,6 +164,7 @@ func (rw *RWMutex) nextWriter(s *scheduler) {
 	rw.wq = append(rw.wq[:0], rw.wq[1:]...)
 	if len(rw.readers) == 0 {
 		rw.writer = w
+		rw.acquired(s, w, true)
 		s.unblock(w)
 		return
 	}
@@ -164,6 +184,7 @@ func (rw *RWMutex) RLock() {
 		return // woken by Unlock, holding a read lock
 	}
 	rw.readers = append(rw.readers, me)
+	rw.acquired(s, me, false)
 	s.mu.Unlock()
 }
 
@@ -194,10 +215,14 @@ func (rw *RWMutex) runlockLocked(s *scheduler, me *machine) {
 		}
 	}
 	rw.readers = append(rw.readers[:i], rw.readers[i+1:]...)
+	if s.hb != nil {
+		s.hb.release(me, rwRead{rw})
+	}
 	if len(rw.readers) == 0 && len(rw.pq) > 0 {
 		w := rw.pq[0]
 		rw.pq = rw.pq[:0]
 		rw.writer = w
+		rw.acquired(s, w, true)
 		s.unblock(w)
 	}
 }
@@ -212,6 +237,7 @@ func (rw *RWMutex) rlockLocked(me *machine) {
 		return
 	}
 	rw.readers = append(rw.readers, me)
+	rw.acquired(s, me, false)
 	s.mu.Unlock()
 }
 
@@ -224,6 +250,7 @@ func (rw *RWMutex) TryLock() bool {
 	ok := rw.blocker() == nil && len(rw.wq) == 0 && len(rw.readers) == 0
 	if ok {
 		rw.writer = me
+		rw.acquired(s, me, true)
 	}
 	s.mu.Unlock()
 	return ok
@@ -238,6 +265,7 @@ func (rw *RWMutex) TryRLock() bool {
 	ok := rw.blocker() == nil
 	if ok {
 		rw.readers = append(rw.readers, me)
+		rw.acquired(s, me, false)
 	}
 	s.mu.Unlock()
 	return ok
@@ -284,6 +312,9 @@ func (o *Once) Do(f func()) {
 		o.bind(s)
 		switch o.state {
 		case 2:
+			if s.hb != nil {
+				s.hb.acquire(me, o)
+			}
 			s.mu.Unlock()
 			return
 		case 1:
@@ -300,6 +331,9 @@ func (o *Once) Do(f func()) {
 		if o.run == s {
 			o.state = 2
 			o.waiters.wakeAll(s)
+			if s.hb != nil && !me.dead && !s.finished {
+				s.hb.release(me, o)
+			}
 		}
 		s.mu.Unlock()
 	}()
@@ -314,25 +348,16 @@ func (o *Once) bind(s *scheduler) {
 	}
 }
 
-// touch is the scheduling point of an atomic or racy operation on the
-// variable at p: a no-op outside a run.
-func touch(p any) {
-	m := current()
-	if m == nil {
-		return
-	}
-	s := m.enter()
-	m.res = p
-	s.yield(m)
-}
-
-// Racy marks a plain shared variable whose accesses are not
+// Racy marks a plain shared variable whose accesses may not be
 // synchronised: under a run Load and Store are scheduling points (the
 // resource, for "pos", is the variable), so an unsynchronised read and
-// write of it become an interleaving point the strategies explore.
-// Outside a run they are plain, unsynchronised accesses (a data race the
-// race detector reports, as the code being ported has). Use it to port
-// code with a data race, not to write new code.
+// write of it become an interleaving point the strategies explore, and
+// each access is checked against the earlier ones: two accesses, one a
+// Store, not ordered by happens-before end the run with a Race failure
+// (see the package documentation, "Races"). Outside a run they are
+// plain, unsynchronised accesses (a data race the race detector reports,
+// as the code being ported has). Use it to port code with a data race,
+// not to write new code.
 //
 // The zero Racy holds T's zero value; NewRacy makes one holding a value,
 // for composite literals (&T{f: sched.NewRacy(v)} where the original has
@@ -344,7 +369,7 @@ type Racy[T any] struct{ v T }
 func NewRacy[T any](v T) Racy[T] { return Racy[T]{v: v} }
 
 // Load reads the variable.
-func (x *Racy[T]) Load() T { touch(x); return x.v }
+func (x *Racy[T]) Load() T { racy(x, false); return x.v }
 
 // Store writes the variable.
-func (x *Racy[T]) Store(v T) { touch(x); x.v = v }
+func (x *Racy[T]) Store(v T) { racy(x, true); x.v = v }
