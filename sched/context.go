@@ -286,6 +286,10 @@ func (v *vctx) pollLocked(s *scheduler) {
 		return
 	}
 	if err := v.causeCC.Err(); err != nil {
+		if s.hb != nil {
+			// Who cancelled the standard parent is not known.
+			s.hb.everythingInto(v)
+		}
 		v.cancelLocked(s, err, context.Cause(v.causeCC))
 	}
 }

@@ -355,7 +355,8 @@
 // returns; NewTimer, AfterFunc, NewTicker and Reset before the timer's
 // tick is received or its function starts; WithDeadline and the cancel
 // function before a DoneCase of the context is taken. A DoneCase of a
-// standard context whose canceller is unknown is ordered after
+// standard context, or of a virtual one whose standard parent was
+// cancelled, whose canceller sched cannot see, is ordered after
 // everything every machine did before it was taken. No other
 // synchronisation is seen (uncontrolled primitives, a context's Err):
 // accesses ordered only by it are reported.

@@ -121,6 +121,16 @@ func (h *hbState) everything(m *machine) {
 	}
 }
 
+// everythingInto joins every machine's clock into key's: the release
+// of a synchronisation whose releaser sched cannot see.
+func (h *hbState) everythingInto(key any) {
+	c := h.sync[key]
+	for _, vc := range h.vcs {
+		join(&c, vc)
+	}
+	h.sync[key] = c
+}
+
 // chanClocks are a channel's clocks: one per buffered value (nil for a
 // value sent before tracking started), the receives not yet paired with
 // the send they let complete (the k-th receive happens before the

@@ -379,6 +379,22 @@ func TestNoRaceAcrossSync(t *testing.T) {
 			}
 			_ = x.Load()
 		}},
+		{"virtual context with a standard parent cancelled", func(synced bool) {
+			var x sched.Racy[int]
+			parent, cancel := context.WithCancel(context.Background())
+			ctx, vcancel := sched.WithTimeout(parent, time.Hour)
+			defer vcancel()
+			sched.GoNamed("w", func() {
+				x.Store(1)
+				cancel()
+			})
+			if synced {
+				sched.Select(sched.DoneCase(ctx, nil))
+			} else {
+				sched.Yield()
+			}
+			_ = x.Load()
+		}},
 		{"Cond through its lock", func(synced bool) {
 			var x sched.Racy[int]
 			var mu sched.Mutex
