@@ -44,17 +44,19 @@ type process struct {
 	run    func()
 	opts   ProcessOptions
 	daemon bool
-	offset int64 // clock offset from the root clock, ns
 	state  procState
-	live   []*machine // unfinished machines in ID order (not kept for the root)
 	// bodyDone is set when the current incarnation's body has returned.
 	bodyDone bool
-	waiters  waitQ
-	restarts int
-	crashes  int
 	// A stalled process is not scheduled until the root clock reaches
 	// stallEnd, or at step stallStep at the latest.
-	stalled    bool
+	stalled bool
+	// (The small fields are together: the root process is part of the
+	// scheduler, which must stay within its allocation size class.)
+	offset     int64      // clock offset from the root clock, ns
+	live       []*machine // unfinished machines in ID order (not kept for the root)
+	waiters    waitQ
+	restarts   int
+	crashes    int
 	stallEnd   int64
 	stallStep  int64
 	stallTimer *timerEntry
