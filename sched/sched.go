@@ -20,6 +20,12 @@ const (
 	DefaultExpectedSteps = 100
 )
 
+// MaxDepth bounds Config.Depth. "pct" allocates a change point per level
+// and "pct" and "pos" a time-advance point, so a larger depth only costs
+// time and memory (and they need at most one per expected step; see
+// Config.Depth); a "dfs" preemption bound this large is as good as none.
+const MaxDepth = 10000
+
 // DefaultStart is the instant the virtual clock of a run starts at when
 // Config.Start is zero.
 var DefaultStart = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
@@ -43,8 +49,10 @@ type Config struct {
 	Iteration int
 	// Depth is the PCT bug depth d (d-1 priority change points), and the
 	// number of time-advance points of "pct" and "pos" (see MaxTimeStep).
-	// Zero means DefaultDepth. For "dfs" it is the preemption bound that
-	// an Explorer deepens to (see Explorer); zero means no bound.
+	// Zero means DefaultDepth; it must be at most ExpectedSteps (the
+	// points fall among the first ExpectedSteps steps) and at most
+	// MaxDepth. For "dfs" it is the preemption bound that an Explorer
+	// deepens to (see Explorer), at most MaxDepth; zero means no bound.
 	Depth int
 	// ExpectedSteps is the number of steps over which PCT spreads its
 	// change points, PCT and POS their time-advance and fault points, and
@@ -231,6 +239,9 @@ type scheduler struct {
 	// timed event, watched context, process or fault of the run (nil in
 	// a run of machines and locks only, which then allocates less).
 	*world
+
+	// hb is the happens-before state, made by the first Racy access.
+	hb *hbState
 }
 
 type world struct {
@@ -327,11 +338,18 @@ func (c Config) withDefaults() (Config, error) {
 			return c, fmt.Errorf("%w: %v", ErrBadConfig, err)
 		}
 	}
-	if c.Depth == 0 && c.Strategy != "dfs" && !(c.Strategy == "replay" && c.Replay.Strategy == "dfs") {
+	dfs := c.Strategy == "dfs" || (c.Strategy == "replay" && c.Replay.Strategy == "dfs")
+	if c.Depth == 0 && !dfs {
 		c.Depth = DefaultDepth
 	}
 	if c.ExpectedSteps == 0 {
 		c.ExpectedSteps = DefaultExpectedSteps
+	}
+	switch {
+	case c.Depth > MaxDepth:
+		return c, fmt.Errorf("%w: Depth %d above MaxDepth %d", ErrBadConfig, c.Depth, MaxDepth)
+	case !dfs && c.Depth > c.ExpectedSteps:
+		return c, fmt.Errorf("%w: Depth %d above ExpectedSteps %d (the depth's points fall among the first ExpectedSteps steps)", ErrBadConfig, c.Depth, c.ExpectedSteps)
 	}
 	if c.MaxSteps == 0 {
 		c.MaxSteps = DefaultMaxSteps
@@ -490,6 +508,9 @@ func (s *scheduler) watch() {
 func (s *scheduler) newMachine(name string, p *process, daemon bool) *machine {
 	m := &machine{s: s, id: len(s.all), name: name, proc: p, daemon: daemon || p.daemon, wake: make(chan struct{}, 1)}
 	s.all = append(s.all, m)
+	if s.hb != nil {
+		s.hb.added(m)
+	}
 	s.live = append(s.live, m)
 	if p.id != 0 { // the root never crashes: its machines need no list
 		p.live = append(p.live, m)
@@ -621,6 +642,9 @@ func (s *scheduler) retire(m *machine) {
 		s.mainDone = true
 	}
 	if p := m.proc; p.body == m {
+		if s.hb != nil {
+			s.hb.release(m, p)
+		}
 		p.bodyReturned(s)
 	}
 }
@@ -889,9 +913,13 @@ func (s *scheduler) stuck() *Failure {
 		if m.proc.stalled {
 			b.WaitsOn = "the end of its process's stall"
 		}
-		if m.holder != nil {
-			b.Holder, b.HolderName = m.holder.id, m.holder.name
-			b.HolderDone, b.HolderCrashed = m.holder.done && !m.holder.dead, m.holder.dead
+		holder := m.holder
+		if rw, ok := m.wres.(*RWMutex); ok {
+			holder = rw.describeWait(m, &b)
+		}
+		if holder != nil {
+			b.Holder, b.HolderName = holder.id, holder.name
+			b.HolderDone, b.HolderCrashed = holder.done && !holder.dead, holder.dead
 		}
 		if b.Resource == "" {
 			b.Resource = topUserFrame(b.Stack)
@@ -915,9 +943,7 @@ func (s *scheduler) finishPassed() {
 //go:noinline
 func (s *scheduler) endCheck() *Failure {
 	if s.cfg.Strategy == "replay" && len(s.trace.Decisions) < len(s.cfg.Replay.Decisions) {
-		d := s.cfg.Replay.Decisions[len(s.trace.Decisions)]
-		return &Failure{Kind: Divergence, Step: s.step + 1, Machine: -1,
-			Message: fmt.Sprintf("trace says %s, program finished", d.describe())}
+		return s.leftOver("program finished")
 	}
 	if len(s.hot) > 0 && s.liveness >= 0 {
 		return &Failure{Kind: Liveness, Step: s.step, Machine: -1,
@@ -926,11 +952,38 @@ func (s *scheduler) endCheck() *Failure {
 	return nil
 }
 
+// endedEarly turns the failure f of a replay that has decisions of its
+// trace left into a Divergence: the recorded run went on, so f is not
+// the recorded run's failure.
+//
+//go:noinline
+func (s *scheduler) endedEarly(f *Failure) *Failure {
+	return s.leftOver("program failed: " + f.Error())
+}
+
+// leftOver is the Divergence of a replay that ended, as what says, with
+// decisions of its trace left.
+func (s *scheduler) leftOver(what string) *Failure {
+	done, all := len(s.trace.Decisions), len(s.cfg.Replay.Decisions)
+	more := ""
+	if n := all - done - 1; n > 0 {
+		more = fmt.Sprintf(" and %d more decision", n)
+		if n > 1 {
+			more += "s"
+		}
+	}
+	return &Failure{Kind: Divergence, Step: int64(done) + 1, Machine: -1,
+		Message: fmt.Sprintf("trace says %s%s, %s", s.cfg.Replay.Decisions[done].describe(), more, what)}
+}
+
 // finish ends the run with f (nil: passed) and releases every parked
 // machine so that it exits. Called with s.mu held.
 func (s *scheduler) finish(f *Failure) {
 	if s.finished {
 		return
+	}
+	if f != nil && f.Kind != Divergence && s.cfg.Strategy == "replay" && len(s.trace.Decisions) < len(s.cfg.Replay.Decisions) {
+		f = s.endedEarly(f)
 	}
 	s.finished = true
 	s.failure = f

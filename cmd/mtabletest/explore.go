@@ -88,6 +88,12 @@ func (c *config) writeBanner(w io.Writer, ec harness.ExploreConfig) {
 		} else {
 			strat += fmt.Sprintf(" (depth %d)", c.depth)
 		}
+	case "dfs":
+		if c.depth == 0 {
+			strat += " (no preemption bound)"
+		} else {
+			strat += fmt.Sprintf(" (preemption bounds 0..%d, iterative deepening)", c.depth)
+		}
 	}
 	line("strategy", "%s", strat)
 	if c.shards > 0 {

@@ -141,8 +141,10 @@ func newFlagSet(c *config) *flag.FlagSet {
 		"scheduling `strategy`: random, pct, pos, dfs (bounded exhaustive, one worker, no shards)\n"+
 			"or portfolio (random, pct and pos in turn by iteration)")
 	fs.IntVar(&c.depth, "depth", 0,
-		fmt.Sprintf("PCT bug `depth` d, 0..%d (d-1 priority change points among the first %d steps);\n"+
-			"0 means the scheduler's default, %d", harness.MaxDepth, harness.ExpectedSteps, sched.DefaultDepth))
+		fmt.Sprintf("`depth` 0..%d: for pct (and portfolio's pct iterations) the bug depth d, d-1 priority\n"+
+			"change points among the first %d steps (0 means the scheduler's default, %d); for dfs\n"+
+			"the preemption bound, explored by iterative deepening over bounds 0, 1, ..., depth\n"+
+			"(0 means no bound); random and pos ignore it", harness.MaxDepth, harness.ExpectedSteps, sched.DefaultDepth))
 	fs.IntVar(&c.maxSteps, "max-steps", 0,
 		fmt.Sprintf("bound each iteration to `N` scheduling steps, 0..%d (a step-bound failure past it);\n"+
 			"0 means %d", harness.MaxStepsLimit, harness.DefaultMaxSteps))

@@ -120,7 +120,7 @@ func TestHelp(t *testing.T) {
 	if r.code != exitPass {
 		t.Fatalf("-h: exit code got %d, want 0", r.code)
 	}
-	for _, w := range []string{"-iterations", "-seed", "314159", "-bug all", "-bug list", "reproducible", "-bug", "-strategy", "-depth", "-max-steps",
+	for _, w := range []string{"-iterations", "-seed", "314159", "-bug all", "-bug list", "reproducible", "-bug", "-strategy", "-depth", "preemption bound", "iterative deepening", "-max-steps",
 		"-parallel", "GOMAXPROCS", "-shard", "-replay", "-html", "-out", "mtabletest-out", "-keep-going", "-json", "-v", "-history-out", "-seeds", "Exit status",
 		"-overwrite", "-history-limit", "1GiB", "130 interrupted", "SIGINT", "Files:", "FIFO", "symbolic link", "refused unless -overwrite"} {
 		if !strings.Contains(r.stdout, w) {
