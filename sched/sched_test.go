@@ -230,8 +230,9 @@ func TestBadConfig(t *testing.T) {
 		cfg  sched.Config
 		want string
 	}{
-		{"unknown strategy", sched.Config{Strategy: "bfs"}, `sched: unknown strategy "bfs" (want random, pct, pos, dfs, portfolio or replay)`},
+		{"unknown strategy", sched.Config{Strategy: "bfs"}, `sched: unknown strategy "bfs" (want random, pct, pos, dfs, portfolio, replay or lenient)`},
 		{"replay without trace", sched.Config{Strategy: "replay"}, `sched: bad config: strategy replay needs Config.Replay`},
+		{"lenient without trace", sched.Config{Strategy: "lenient"}, `sched: bad config: strategy lenient needs Config.Replay`},
 		{"negative", sched.Config{MaxSteps: -1}, `sched: bad config: Depth, ExpectedSteps, MaxSteps, Watchdog and Iteration must not be negative`},
 		{"bad param", sched.Config{Params: []sched.Param{{Key: "a b", Value: "1"}}}, `sched: bad config: param key "a b" must be printable ASCII without spaces, '=', '"' or '#'`},
 	}
