@@ -287,3 +287,26 @@ func (s *scheduler) notePreemption() {
 		s.preemptAt = append(s.preemptAt, int32(len(s.trace.Decisions)))
 	}
 }
+
+// WithoutMachine returns a copy of t without the decisions of machine m
+// (the schedule decisions of m and the choices m took, see Owners), with
+// the machines above m renumbered down by one: a trace for a lenient
+// replay of the program without that machine. It fits when the machines
+// started after m keep their order and m started none of them.
+func (t *Trace) WithoutMachine(m int) *Trace {
+	c := *t
+	own := t.Owners()
+	c.Decisions = make([]Decision, 0, len(t.Decisions))
+	for i, d := range t.Decisions {
+		if own[i] == m {
+			continue
+		}
+		if d.Kind == Schedule && int(d.Value) > m {
+			d.Value--
+		}
+		c.Decisions = append(c.Decisions, d)
+	}
+	c.Params = append([]Param(nil), t.Params...)
+	c.Comment = append([]string(nil), t.Comment...)
+	return &c
+}

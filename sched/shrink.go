@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
@@ -218,18 +219,21 @@ func Shrink(ctx context.Context, tr *Trace, test ShrinkTest, opts ShrinkOptions)
 	}
 	sh.best = sh.runOf(res)
 	orig := sh.best.size
+	// The cheap passes run to a fixpoint; then delete, the costly one
+	// (about two runs per decision); after it makes progress, the cheap
+	// ones again.
+	cheap := []struct {
+		name string
+		f    func() bool
+	}{
+		{"faults", sh.passFaults},
+		{"preemptions", sh.passPreemptions},
+		{"choices", sh.passChoices},
+		{"durations", sh.passDurations},
+	}
 	for sh.stopped == "" {
 		progress := false
-		for _, p := range []struct {
-			name string
-			f    func() bool
-		}{
-			{"faults", sh.passFaults},
-			{"delete", sh.passDelete},
-			{"preemptions", sh.passPreemptions},
-			{"choices", sh.passChoices},
-			{"durations", sh.passDurations},
-		} {
+		for _, p := range cheap {
 			if sh.stopped != "" {
 				break
 			}
@@ -238,7 +242,11 @@ func Shrink(ctx context.Context, tr *Trace, test ShrinkTest, opts ShrinkOptions)
 				progress = true
 			}
 		}
-		if !progress {
+		if progress {
+			continue
+		}
+		sh.pass = "delete"
+		if !sh.passDelete() {
 			break
 		}
 	}
@@ -409,16 +417,26 @@ func (sh *shrinker) passDelete() bool {
 	for size := max(len(sh.best.items)/2, 1); ; size /= 2 {
 		end := len(sh.best.items) // blocks [i, i+size) with i+size <= end
 		for {
+			tried := false // a block was tried on the current smallest run
 			gen := func() (proposal, bool) {
-				n := len(sh.best.items)
-				end = min(end, n)
-				if end <= 0 || size > n {
-					return proposal{}, false
+				items := sh.best.items
+				for {
+					n := len(items)
+					end = min(end, n)
+					if end <= 0 || size > n {
+						return proposal{}, false
+					}
+					i := max(end-size, 0)
+					// Dropping a block equal to the one after it, just
+					// tried, gives the same decisions.
+					dup := tried && end+(end-i) <= n && slices.Equal(items[i:end], items[end:end+(end-i)])
+					j := end
+					end = i
+					if !dup {
+						tried = true
+						return proposal{items: without(items, i, j), pos: i}, true
+					}
 				}
-				i := max(end-size, 0)
-				p := proposal{items: without(sh.best.items, i, end), pos: i}
-				end = i
-				return p, true
 			}
 			pos, ok := sh.first(gen, nil)
 			if !ok {

@@ -509,3 +509,34 @@ func TestShrinkBudget(t *testing.T) {
 		})
 	}
 }
+
+func TestTraceWithoutMachine(t *testing.T) {
+	s := func(id int32) sched.Decision { return sched.Decision{Kind: sched.Schedule, Value: id} }
+	c := func(v, n int32) sched.Decision { return sched.Decision{Kind: sched.Choice, Value: v, Bound: n} }
+	adv := sched.Decision{Kind: sched.TimeAdvance, Duration: time.Second}
+	tr := &sched.Trace{Strategy: "random", Params: []sched.Param{{Key: "k", Value: "v"}},
+		Decisions: []sched.Decision{s(0), c(1, 2), s(1), c(2, 3), adv, s(2), c(0, 2), s(3), s(1), s(0)}}
+	if got, want := tr.Owners(), []int{0, 0, 1, 1, -1, 2, 2, 3, 1, 0}; !slices.Equal(got, want) {
+		t.Errorf("Owners got %v, want %v", got, want)
+	}
+	tests := []struct {
+		m    int
+		want []sched.Decision
+	}{
+		{1, []sched.Decision{s(0), c(1, 2), adv, s(1), c(0, 2), s(2), s(0)}},
+		{2, []sched.Decision{s(0), c(1, 2), s(1), c(2, 3), adv, s(2), s(1), s(0)}},
+		{3, []sched.Decision{s(0), c(1, 2), s(1), c(2, 3), adv, s(2), c(0, 2), s(1), s(0)}},
+	}
+	for _, tt := range tests {
+		got := tr.WithoutMachine(tt.m)
+		if !slices.Equal(got.Decisions, tt.want) {
+			t.Errorf("WithoutMachine(%d): got %v, want %v", tt.m, got.Decisions, tt.want)
+		}
+		if got.Strategy != tr.Strategy || !slices.Equal(got.Params, tr.Params) {
+			t.Errorf("WithoutMachine(%d): the header changed", tt.m)
+		}
+	}
+	if len(tr.Decisions) != 10 {
+		t.Errorf("WithoutMachine changed the trace it was called on")
+	}
+}
