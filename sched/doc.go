@@ -378,6 +378,11 @@
 // its advance is at most MaxTimeStep, its process can take it (a crash
 // or stall within the fault budget, a stall of at most MaxStall, a
 // restart of a crashed process) or its offset is within MaxClockSkew/2.
+// A program that names the stream of each choice with ChooseIn (by what
+// the choice decides: a retry, a value) gets one stream per name and
+// machine when the trace names them too (Trace.Streams, which lenient
+// runs record in memory): a run that makes more or fewer choices of one
+// stream than the recorded run keeps its other choices as they were.
 // Where a decision does not apply, or its stream has run out, the run
 // takes the default: the running machine goes on if it is enabled, else
 // the enabled machine with the lowest ID runs; Choose takes 0; no time

@@ -211,4 +211,3 @@ func Example_replay() {
 	// schedule 2: assertion failed in machine 0 "main" at step 9: counter is 1, want 2
 	// replay: assertion failed in machine 0 "main" at step 9: counter is 1, want 2
 }
-

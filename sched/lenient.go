@@ -1,5 +1,11 @@
 package sched
 
+import (
+	"fmt"
+	"math"
+	"slices"
+)
+
 // Lenient replay: the decisions of a trace where they still apply, a
 // deterministic default where they do not (see the package
 // documentation, "Lenient replay").
@@ -36,11 +42,40 @@ var goOn = Decision{Kind: Schedule, Value: -1}
 // lenientPlan is what a lenient replay follows: the schedule and the
 // decisions about the world in one stream, in their recorded order, and
 // each machine's choices (Choose values, clock offsets of the processes
-// it started) in a stream of its own, so that a machine gets its own
-// choices whoever ran before it.
+// it started) in streams of its own, so that a machine gets its own
+// choices whoever ran before it: one stream per name given to ChooseIn
+// when the plan is labelled, else one.
 type lenientPlan struct {
-	global  []Decision
-	choices [][]Decision // by machine ID
+	global   []Decision
+	choices  []map[string][]Decision // by machine ID, by stream
+	labelled bool
+}
+
+// ChooseIn is Choose(n) drawn from the calling machine's choice stream
+// named stream. Outside a lenient run it is Choose(n). A lenient run
+// given a trace that names the streams of its choices (Trace.Streams,
+// which lenient runs record) takes each machine's k-th choice of a stream
+// from its k-th recorded choice of that stream: a program that makes
+// more or fewer choices of one stream than the recorded run (a retry
+// loop's, say) keeps its other choices as they were. Name the streams
+// by what the choices decide.
+func ChooseIn(stream string, n int) int {
+	if n <= 1 {
+		return 0
+	}
+	m := current()
+	if m == nil {
+		return Choose(n)
+	}
+	s := m.enter()
+	if n > math.MaxInt32 {
+		s.fail(m, Panic, fmt.Sprintf("sched: ChooseIn(%q, %d): n above %d", stream, n, math.MaxInt32))
+	}
+	s.stream = stream
+	v := s.choose(m, n)
+	s.stream = ""
+	s.mu.Unlock()
+	return v
 }
 
 // owners returns the machine that took each decision of ds: for a
@@ -73,17 +108,24 @@ func owners(ds []Decision) []int {
 // uses it to find a machine's choices.
 func (t *Trace) Owners() []int { return owners(t.Decisions) }
 
-// planFrom splits decisions, with their owners, into a plan.
-func planFrom(ds []Decision, own []int) *lenientPlan {
-	p := &lenientPlan{}
+// planFrom splits decisions, with their owners and streams (nil: none
+// named), into a plan; it is labelled if a stream is named.
+func planFrom(ds []Decision, own []int, streams []string) *lenientPlan {
+	p := &lenientPlan{labelled: len(streams) == len(ds) && slices.ContainsFunc(streams, func(s string) bool { return s != "" })}
 	for i, d := range ds {
 		switch d.Kind {
 		case Choice, ClockOffset:
-			m := own[i]
+			m, st := own[i], ""
+			if p.labelled && d.Kind == Choice {
+				st = streams[i]
+			}
 			for len(p.choices) <= m {
 				p.choices = append(p.choices, nil)
 			}
-			p.choices[m] = append(p.choices[m], d)
+			if p.choices[m] == nil {
+				p.choices[m] = map[string][]Decision{}
+			}
+			p.choices[m][st] = append(p.choices[m][st], d)
 		default:
 			p.global = append(p.global, d)
 		}
@@ -93,17 +135,21 @@ func planFrom(ds []Decision, own []int) *lenientPlan {
 
 type lenientStrategy struct {
 	plan  *lenientPlan
-	g     int   // next decision of plan.global
-	c     []int // next choice of each machine
+	g     int              // next decision of plan.global
+	c     []map[string]int // next choice of each machine's streams
 	stats LenientStats
+	// streams records the stream of each choice taken, by decision
+	// index (for Trace.Streams).
+	streams map[int]string
 }
 
 func newLenient(cfg Config) *lenientStrategy {
 	p := cfg.plan
 	if p == nil {
-		p = planFrom(cfg.Replay.Decisions, cfg.Replay.Owners())
+		tr := cfg.Replay
+		p = planFrom(tr.Decisions, tr.Owners(), tr.Streams)
 	}
-	return &lenientStrategy{plan: p, c: make([]int, len(p.choices))}
+	return &lenientStrategy{plan: p, c: make([]map[string]int, len(p.choices)), streams: map[int]string{}}
 }
 
 func (*lenientStrategy) spawned(*scheduler, *machine) {}
@@ -212,17 +258,24 @@ func (l *lenientStrategy) pick(s *scheduler, en []*machine, cur *machine) (int, 
 }
 
 // nextChoice returns the running machine's next recorded choice of kind
-// k (passing over recorded clock offsets when k is Choice), or false.
-func (l *lenientStrategy) nextChoice(s *scheduler, k DecisionKind) (Decision, bool) {
+// k in stream st (passing over recorded clock offsets when k is Choice),
+// or false.
+func (l *lenientStrategy) nextChoice(s *scheduler, k DecisionKind, st string) (Decision, bool) {
 	id := s.cur.id
-	if id >= len(l.plan.choices) {
+	if id >= len(l.plan.choices) || l.plan.choices[id] == nil {
 		return Decision{}, false
 	}
-	cs := l.plan.choices[id]
-	for l.c[id] < len(cs) {
-		d := cs[l.c[id]]
+	if !l.plan.labelled || k == ClockOffset {
+		st = ""
+	}
+	cs := l.plan.choices[id][st]
+	if l.c[id] == nil {
+		l.c[id] = map[string]int{}
+	}
+	for l.c[id][st] < len(cs) {
+		d := cs[l.c[id][st]]
 		if d.Kind == k {
-			l.c[id]++
+			l.c[id][st]++
 			return d, true
 		}
 		if k == ClockOffset {
@@ -230,16 +283,19 @@ func (l *lenientStrategy) nextChoice(s *scheduler, k DecisionKind) (Decision, bo
 			// here. Keep the choice for the Choose it belongs to.
 			return Decision{}, false
 		}
-		l.c[id]++
+		l.c[id][st]++
 		l.stats.Skipped++
 	}
 	return Decision{}, false
 }
 
-// choose takes the machine's next recorded choice if its value is in
-// range (the bound may differ), else 0.
+// choose takes the machine's next recorded choice of the stream if its
+// value is in range (the bound may differ), else 0.
 func (l *lenientStrategy) choose(s *scheduler, n int) (int, string) {
-	d, ok := l.nextChoice(s, Choice)
+	if s.stream != "" {
+		l.streams[len(s.trace.Decisions)] = s.stream
+	}
+	d, ok := l.nextChoice(s, Choice, s.stream)
 	switch {
 	case !ok:
 		l.stats.Defaulted++
@@ -255,7 +311,7 @@ func (l *lenientStrategy) choose(s *scheduler, n int) (int, string) {
 // offset takes the starting machine's next recorded clock offset if it is
 // within MaxClockSkew/2, else 0.
 func (l *lenientStrategy) offset(s *scheduler, _ *process) (int64, string) {
-	d, ok := l.nextChoice(s, ClockOffset)
+	d, ok := l.nextChoice(s, ClockOffset, "")
 	half := s.cfg.MaxClockSkew / 2
 	switch {
 	case !ok:
@@ -272,10 +328,24 @@ func (l *lenientStrategy) offset(s *scheduler, _ *process) (int64, string) {
 // unused counts the recorded decisions never reached.
 func (l *lenientStrategy) unused() int {
 	n := len(l.plan.global) - l.g
-	for id, cs := range l.plan.choices {
-		n += len(cs) - l.c[id]
+	for id, streams := range l.plan.choices {
+		for st, cs := range streams {
+			n += len(cs) - l.c[id][st]
+		}
 	}
 	return n
+}
+
+// recordStreams sets tr.Streams from the streams the run's choices were
+// drawn from, if any was named.
+func (l *lenientStrategy) recordStreams(tr *Trace) {
+	if len(l.streams) == 0 {
+		return
+	}
+	tr.Streams = make([]string, len(tr.Decisions))
+	for i := range tr.Streams {
+		tr.Streams[i] = l.streams[i]
+	}
 }
 
 // notePreemption counts a switch away from cur, which could have gone on,
@@ -297,6 +367,8 @@ func (t *Trace) WithoutMachine(m int) *Trace {
 	c := *t
 	own := t.Owners()
 	c.Decisions = make([]Decision, 0, len(t.Decisions))
+	c.Streams = nil
+	labelled := len(t.Streams) == len(t.Decisions)
 	for i, d := range t.Decisions {
 		if own[i] == m {
 			continue
@@ -305,6 +377,9 @@ func (t *Trace) WithoutMachine(m int) *Trace {
 			d.Value--
 		}
 		c.Decisions = append(c.Decisions, d)
+		if labelled {
+			c.Streams = append(c.Streams, t.Streams[i])
+		}
 	}
 	c.Params = append([]Param(nil), t.Params...)
 	c.Comment = append([]string(nil), t.Comment...)

@@ -240,9 +240,11 @@ type scheduler struct {
 	now  int64
 	root process
 
-	// preemptions and preemptAt: see Result.
+	// preemptions and preemptAt: see Result. stream is the stream of
+	// the Choose being decided (ChooseIn).
 	preemptions int
 	preemptAt   []int32
+	stream      string
 
 	// The state of timers, contexts and processes, made by the first
 	// timed event, watched context, process or fault of the run (nil in
@@ -441,6 +443,7 @@ func Run(cfg Config, main func()) (*Result, error) {
 		st := l.stats
 		st.Unused = l.unused()
 		res.Lenient = &st
+		l.recordStreams(s.trace)
 	}
 	if s.world != nil {
 		res.Faults = s.faults

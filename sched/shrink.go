@@ -132,10 +132,25 @@ type ShrinkResult struct {
 }
 
 // item is one decision of a candidate with the machine that takes it
-// (-1 for a time advance or fault).
+// (-1 for a time advance or fault) and, for a choice, its stream.
 type item struct {
-	d     Decision
-	owner int
+	d      Decision
+	owner  int
+	stream string
+}
+
+// itemsOf returns the decisions of tr as items.
+func itemsOf(tr *Trace) []item {
+	own := tr.Owners()
+	items := make([]item, len(tr.Decisions))
+	labelled := len(tr.Streams) == len(tr.Decisions)
+	for i, d := range tr.Decisions {
+		items[i] = item{d: d, owner: own[i]}
+		if labelled {
+			items[i].stream = tr.Streams[i]
+		}
+	}
+	return items
 }
 
 type shrinkRun struct {
@@ -203,16 +218,11 @@ func Shrink(ctx context.Context, tr *Trace, test ShrinkTest, opts ShrinkOptions)
 		ctx = context.Background()
 	}
 	sh := &shrinker{ctx: ctx, header: *tr, test: test, opts: opts, start: time.Now()}
-	sh.header.Decisions, sh.header.Comment = nil, nil
+	sh.header.Decisions, sh.header.Comment, sh.header.Streams = nil, nil, nil
 	if _, err := (Config{Strategy: "lenient", Replay: tr}).withDefaults(); err != nil {
 		return nil, err
 	}
-	own := owners(tr.Decisions)
-	first := make([]item, len(tr.Decisions))
-	for i, d := range tr.Decisions {
-		first[i] = item{d, own[i]}
-	}
-	res, same := sh.run(first)
+	res, same := sh.run(itemsOf(tr))
 	sh.runs = 1
 	if res == nil || !same {
 		return nil, ErrNotFailing
@@ -227,6 +237,7 @@ func Shrink(ctx context.Context, tr *Trace, test ShrinkTest, opts ShrinkOptions)
 		f    func() bool
 	}{
 		{"faults", sh.passFaults},
+		{"preemptions", sh.passPreemptionSets},
 		{"preemptions", sh.passPreemptions},
 		{"choices", sh.passChoices},
 		{"durations", sh.passDurations},
@@ -255,12 +266,7 @@ func Shrink(ctx context.Context, tr *Trace, test ShrinkTest, opts ShrinkOptions)
 }
 
 func (sh *shrinker) runOf(res *Result) shrinkRun {
-	own := owners(res.Trace.Decisions)
-	items := make([]item, len(own))
-	for i, d := range res.Trace.Decisions {
-		items[i] = item{d, own[i]}
-	}
-	return shrinkRun{items: items, res: res, size: SizeOf(res)}
+	return shrinkRun{items: itemsOf(res.Trace), res: res, size: SizeOf(res)}
 }
 
 // config is the lenient configuration that runs items.
@@ -268,11 +274,12 @@ func (sh *shrinker) config(items []item) Config {
 	tr := sh.header
 	ds := make([]Decision, len(items))
 	own := make([]int, len(items))
+	streams := make([]string, len(items))
 	for i, it := range items {
-		ds[i], own[i] = it.d, it.owner
+		ds[i], own[i], streams[i] = it.d, it.owner, it.stream
 	}
-	tr.Decisions = ds
-	return Config{Strategy: "lenient", Replay: &tr, plan: planFrom(ds, own), NoEvents: true}
+	tr.Decisions, tr.Streams = ds, streams
+	return Config{Strategy: "lenient", Replay: &tr, plan: planFrom(ds, own, streams), NoEvents: true}
 }
 
 func (sh *shrinker) run(items []item) (*Result, bool) {
@@ -451,6 +458,59 @@ func (sh *shrinker) passDelete() bool {
 	}
 }
 
+// passPreemptionSets lets the preempted machines go on at many
+// preemptions at once: all of them, then each half, each quarter, ...,
+// each pair, the last first (delta debugging over the preemptions; most
+// of a random schedule's are beside the point).
+func (sh *shrinker) passPreemptionSets() bool {
+	improved := false
+	for size := len(sh.best.res.preemptAt); size >= 2; size /= 2 {
+		end := len(sh.best.res.preemptAt)
+		for {
+			gen := func() (proposal, bool) {
+				at := sh.best.res.preemptAt
+				end = min(end, len(at))
+				if end <= 0 || size > len(at) {
+					return proposal{}, false
+				}
+				i := max(end-size, 0)
+				set := at[i:end]
+				end = i
+				return proposal{items: goOnAt(sh.best.items, set), pos: i}, true
+			}
+			pos, ok := sh.first(gen, nil)
+			if !ok {
+				break
+			}
+			improved = true
+			// The preemptions before the set are the same in the new
+			// run (its decisions up to the first are the same).
+			end = pos
+		}
+		if sh.stopped != "" {
+			break
+		}
+	}
+	return improved
+}
+
+// goOnAt returns items with the machine preempted at each of the
+// (increasing) indices at going on while it can.
+func goOnAt(items []item, at []int32) []item {
+	out := make([]item, 0, len(items)+len(at))
+	next := 0
+	for i, it := range items {
+		if next < len(at) && int(at[next]) == i {
+			if a := prevSchedule(items, i); a >= 0 {
+				out = append(out, item{d: goOn, owner: a})
+			}
+			next++
+		}
+		out = append(out, it)
+	}
+	return out
+}
+
 // passPreemptions lets the preempted machine go on at each preemption,
 // the last first (see continuations).
 func (sh *shrinker) passPreemptions() bool {
@@ -523,7 +583,7 @@ func continuations(items []item, i int) [][]item {
 		}
 		return k
 	}
-	on := []item{{goOn, a}}
+	on := []item{{d: goOn, owner: a}}
 	cs := [][]item{cat(items[:i], on, items[i:])}
 	j := i + 1 // A's next run of decisions is items[j:k]
 	for j < len(items) && !(items[j].d.Kind == Schedule && int(items[j].d.Value) == a) {

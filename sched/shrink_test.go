@@ -540,3 +540,69 @@ func TestTraceWithoutMachine(t *testing.T) {
 		t.Errorf("WithoutMachine changed the trace it was called on")
 	}
 }
+
+// retryProg: a worker retries an operation a chosen number of times, then
+// chooses a value; the run fails when the value is 7.
+func retryProg() {
+	var v int
+	spawnAll([]string{"w"}, func(int) {
+		for sched.ChooseIn("retry", 2) == 1 {
+			sched.Yield()
+		}
+		v = sched.ChooseIn("value", 10)
+	})
+	sched.Assertf(v != 7, "value %d", v)
+}
+
+// TestChooseInStreams: a lenient run keeps the choices of each named
+// stream apart, so a run that retries fewer times than recorded still
+// chooses the recorded value after its retries; without the streams it
+// takes a retry's choice for the value.
+func TestChooseInStreams(t *testing.T) {
+	s := func(id int32) sched.Decision { return sched.Decision{Kind: sched.Schedule, Value: id} }
+	c := func(v, n int32) sched.Decision { return sched.Decision{Kind: sched.Choice, Value: v, Bound: n} }
+	// Two retries, then 7.
+	exact := []sched.Decision{s(0), s(0), s(1), c(1, 2), s(1), c(1, 2), s(1), c(0, 2), c(7, 10), s(0)}
+	streams := []string{"", "", "", "retry", "", "retry", "", "retry", "value", ""}
+	tr := &sched.Trace{Strategy: "random", MaxSteps: 100, Decisions: exact}
+	res, err := sched.Run(sched.Config{Strategy: "lenient", Replay: tr}, retryProg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Failure == nil || !slices.Equal(res.Trace.Streams, streams) {
+		t.Fatalf("lenient run of the exact trace: %v, streams %q, want the failure and %q", res.Failure, res.Trace.Streams, streams)
+	}
+	// No retry: the first retry choice is 0.
+	fewer := slices.Clone(exact)
+	fewer[3] = c(0, 2)
+	for _, tt := range []struct {
+		name    string
+		streams []string
+		failing bool
+	}{
+		{"with streams", streams, true},
+		{"without", nil, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tr := &sched.Trace{Strategy: "random", MaxSteps: 100, Decisions: fewer, Streams: tt.streams}
+			res, err := sched.Run(sched.Config{Strategy: "lenient", Replay: tr}, retryProg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if failed := res.Failure != nil; failed != tt.failing {
+				t.Errorf("failed got %v (%v; decisions %v), want %v", failed, res.Failure, res.Trace.Decisions, tt.failing)
+			}
+		})
+	}
+	// Outside a lenient run, ChooseIn is Choose.
+	for _, strategy := range []string{"random", "pct"} {
+		a, _ := sched.Run(sched.Config{Strategy: strategy, Seed: 3}, retryProg)
+		if a.Trace.Streams != nil {
+			t.Errorf("%s: streams recorded: %q", strategy, a.Trace.Streams)
+		}
+		b, _ := sched.Run(sched.Config{Strategy: "replay", Replay: a.Trace}, retryProg)
+		if !slices.Equal(a.Trace.Decisions, b.Trace.Decisions) {
+			t.Errorf("%s: the replay differs", strategy)
+		}
+	}
+}
