@@ -72,7 +72,7 @@ func (c *config) runAll(ctx context.Context, stdout, stderr io.Writer) (int, err
 		if b != mtable.NoBug {
 			label = fmt.Sprintf("%2d %s", int(b), b)
 		}
-		secs := fmt.Sprintf("%.3fs", sum.Elapsed.Seconds())
+		secs := fmt.Sprintf("%.3fs", exploring(sum, false).Seconds()) // to the first failure, without its shrink
 		switch {
 		case sum.Interrupted && sum.First == nil:
 			all.Interrupted = true

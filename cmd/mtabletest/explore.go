@@ -442,7 +442,7 @@ func pluralWord(n int, w string) string {
 }
 
 func shapeString(s shapeJSON) string {
-	return fmt.Sprintf("%d steps / %d calls / %d machines / %d faults", s.Steps, s.Calls, s.Machines, s.Faults)
+	return harness.Shape{Steps: s.Steps, Calls: s.Calls, Machines: s.Machines, Faults: s.Faults}.String()
 }
 
 // exploring is the time a run took to explore: without the shrink of

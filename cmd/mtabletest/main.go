@@ -153,7 +153,8 @@
 // those of one run (seed, strategy, bug, -iterations, -depth, -max-steps,
 // -keep-going and shrink settings; every K once) and refuses anything
 // else. Trace files are looked for where each summary names them, then
-// beside the summary; with -out DIR, those of the merged summary are
+// (a relative path) from the summary's directory, then beside the
+// summary; with -out DIR, those of the merged summary are
 // copied there under the names the run would have given them. A shard
 // interrupted by SIGINT makes the merged summary interrupted (exit 130).
 //

@@ -30,7 +30,8 @@ Usage:
 The shards must be the N shards of one run: the same seed, strategy, bug,
 -iterations, -depth, -max-steps, -keep-going and shrink settings, and every K
 from 1 to N once. A summary names its trace files as the shard wrote them; a
-file not found there is looked for beside the summary. With -out, the trace
+file not found there is looked for from the summary's directory (a relative
+path), then beside the summary. With -out, the trace
 files of the merged summary are copied to DIR under the names the run itself
 would have given them (never over anything: see -h of mtabletest); the first
 failure's report is printed by replaying its traces. Exit status as for a run:
@@ -305,10 +306,17 @@ func collectTraces(m *summaryJSON, shards []shard, out string) error {
 	return nil
 }
 
-// findTrace reads a trace a shard's summary names: where it names it,
-// else beside one of the summaries.
+// findTrace reads a trace a shard's summary names: where it names it;
+// else, a relative path, from the directory of one of the summaries (a
+// shard writes its summary where it runs, and the summaries and traces
+// are often moved together); else beside one of the summaries.
 func findTrace(path string, shards []shard) (string, []byte, error) {
 	tries := []string{path}
+	for _, s := range shards {
+		if !filepath.IsAbs(path) {
+			tries = append(tries, filepath.Join(filepath.Dir(s.path), path))
+		}
+	}
 	for _, s := range shards {
 		tries = append(tries, filepath.Join(filepath.Dir(s.path), filepath.Base(path)))
 	}

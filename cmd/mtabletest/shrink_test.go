@@ -253,3 +253,36 @@ func TestShrinkProgressLine(t *testing.T) {
 		t.Errorf("50ms later: drew %q, want nothing", b.String())
 	}
 }
+
+// TestMergeFindsMovedTraces: shards that ran with a relative -out, their
+// summaries and traces moved together (as CI artifacts are), merge from
+// elsewhere: the traces are found from the summaries' directory.
+func TestMergeFindsMovedTraces(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	for _, k := range []string{"1", "2"} {
+		r := runCmd(t, "-bug", foundBug, "-iterations", "30", "-shrink-runs", "50", "-shard", k+"/2", "-json", "-out", "out/shard-"+k)
+		if r.code == exitUsage {
+			t.Fatal(r.stderr)
+		}
+		if err := os.WriteFile("out-shard-"+k+".json", []byte(r.stdout), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir("artifacts", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"out", "out-shard-1.json", "out-shard-2.json"} {
+		if err := os.Rename(f, filepath.Join("artifacts", f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := runCmd(t, "merge", "-json", "-out", "merged", "artifacts/out-shard-1.json", "artifacts/out-shard-2.json")
+	if r.code != exitFailure {
+		t.Fatalf("merge: exit code %d, want 1: %s", r.code, r.stderr)
+	}
+	js := decodeSummary(t, r.stdout)
+	if len(js.Traces) == 0 || !strings.HasPrefix(js.TraceFile, "merged/") {
+		t.Errorf("merged traces %+v: want them copied to merged/", js.Traces)
+	}
+}
