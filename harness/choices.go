@@ -48,7 +48,7 @@ var streamNames = [...]string{
 // not in one).
 func (w *world) choose(n int, k choiceKind, app, call, op int) int {
 	v := sched.ChooseIn(streamNames[k], n)
-	if n > 1 {
+	if n > 1 && w.opts.track {
 		w.choices = append(w.choices, choiceRec{at: int(sched.Step()) - 1, kind: k, app: app, call: call, op: op})
 	}
 	return v

@@ -247,6 +247,11 @@ type Options struct {
 	// Bug is the library bug switched on (mtable.NoBug for the correct
 	// library).
 	Bug mtable.Bug
+
+	// track makes a run log what the shrinker edits: its choices and
+	// where each call began (set by Shrink for its runs only: an
+	// exploration does without).
+	track bool
 }
 
 // OptionsFromTrace rebuilds the options a trace was recorded with from

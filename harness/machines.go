@@ -14,9 +14,13 @@ import (
 // calls through its own MigratingTable instance.
 func (w *world) app(ctx context.Context, i int, t spec.Table) {
 	wl := w.wl
-	defer func() { w.callSteps[i] = append(w.callSteps[i], int(sched.Step())) }()
+	if w.opts.track {
+		defer func() { w.callSteps[i] = append(w.callSteps[i], int(sched.Step())) }()
+	}
 	for seq := 0; seq < wl.callsOf(i); seq++ {
-		w.callSteps[i] = append(w.callSteps[i], int(sched.Step()))
+		if w.opts.track {
+			w.callSteps[i] = append(w.callSteps[i], int(sched.Step()))
+		}
 		if wl.FollowMigration && !(seq == 0 && wl.MigratorDelay) {
 			// Choose a state at least as far as the migration has come and
 			// wait for it: calls land in every state and during pushes.

@@ -348,6 +348,7 @@ func (sh *shrinker) report() {
 func (sh *shrinker) runConfig(opts Options, scfg sched.Config) (*Iteration, bool) {
 	scfg.Params = Params(opts)
 	scfg.NoEvents = true
+	opts.track = true
 	it, err := RunOnce(opts, scfg, sh.cfg.LinBudget)
 	if err != nil {
 		return nil, false

@@ -47,7 +47,7 @@ func sketches(it *Iteration, apps int) [][]string {
 func TestMovesKeepTheOtherCalls(t *testing.T) {
 	w := DefaultWorkload()
 	w.Swarm, w.Apps, w.Partitions, w.MigratorDelay, w.SlowApp = false, 3, 2, true, true
-	opts := Options{Workload: w, Bug: mtable.NoBug}
+	opts := Options{Workload: w, Bug: mtable.NoBug, track: true}
 	seeds := 6
 	if testing.Short() {
 		seeds = 2
