@@ -63,6 +63,9 @@ type summaryJSON struct {
 	// Groups classes the failures by signature and shrunk shape.
 	Groups []groupJSON `json:"groups"`
 
+	// ElapsedSeconds is the exploration's time: without -keep-going,
+	// the first failure's shrink comes after it (Shrink.Seconds); with
+	// -keep-going, each failure's shrink is part of its iteration.
 	ElapsedSeconds      float64 `json:"elapsedSeconds"`
 	IterationsPerSecond float64 `json:"iterationsPerSecond"`
 }
