@@ -383,12 +383,15 @@
 // machine when the trace names them too (Trace.Streams, which lenient
 // runs record in memory): a run that makes more or fewer choices of one
 // stream than the recorded run keeps its other choices as they were.
-// Where a decision does not apply, or its stream has run out, the run
-// takes the default: the running machine goes on if it is enabled, else
-// the enabled machine with the lowest ID runs; Choose takes 0; no time
-// advance and no fault; a clock offset of 0. A schedule decision that
-// does not apply is used up; a time advance or fault that does not apply
-// is dropped. A lenient run never diverges. Its Result.Trace records
+// A schedule decision whose machine is not enabled gives way to the
+// first of the next eight schedule decisions whose machine is (those
+// before it are dropped): the run is a little ahead of or behind the
+// recorded one. Where a decision does not apply, or its stream has run
+// out, the run takes the default: the running machine goes on if it is
+// enabled, else the enabled machine with the lowest ID runs; Choose takes
+// 0; no time advance and no fault; a clock offset of 0. A schedule
+// decision that does not apply is used up; a time advance or fault that
+// does not apply is dropped. A lenient run never diverges. Its Result.Trace records
 // what it did, exactly (it replays with "replay"), and Result.Lenient
 // counts the decisions followed, substituted and taken by default.
 //

@@ -25,10 +25,11 @@ type LenientStats struct {
 	// Defaulted counts decisions taken by default because the recorded
 	// ones had run out (of the schedule, or of the machine's choices).
 	Defaulted int
-	// Skipped counts recorded time advances and faults that were
-	// dropped because they did not apply (a process that cannot take the
-	// fault, no fault budget left, a stall longer than MaxStall), and
-	// recorded clock offsets passed over by a Choose.
+	// Skipped counts recorded decisions dropped: time advances and
+	// faults that did not apply (a process that cannot take the fault,
+	// no fault budget left, a stall longer than MaxStall), schedule
+	// decisions passed over for a later one whose machine was enabled,
+	// and recorded clock offsets passed over by a Choose.
 	Skipped int
 	// Unused counts the recorded decisions never reached.
 	Unused int
@@ -215,8 +216,10 @@ func (l *lenientStrategy) faultTarget(s *scheduler, d Decision) *process {
 }
 
 // pick takes the next recorded schedule decision if its machine is
-// enabled; otherwise (or when the schedule has run out) the running
-// machine goes on if it can, else the enabled machine with the lowest ID.
+// enabled, else the first of the following lookAhead schedule decisions
+// whose machine is (dropping those before it); otherwise (or when the
+// schedule has run out) the running machine goes on if it can, else the
+// enabled machine with the lowest ID.
 func (l *lenientStrategy) pick(s *scheduler, en []*machine, cur *machine) (int, string) {
 	ci := -1 // cur's index in en
 	if cur != nil {
@@ -242,6 +245,23 @@ func (l *lenientStrategy) pick(s *scheduler, en []*machine, cur *machine) (int, 
 	recorded := l.g < len(l.plan.global)
 	if recorded {
 		id := int(l.plan.global[l.g].Value)
+		if j := indexOf(en, id); !(j < len(en) && en[j].id == id) {
+			// The run is ahead of or behind the recorded one: take the
+			// first enabled machine among the next schedule decisions,
+			// dropping those before it.
+			for k := l.g + 1; k < len(l.plan.global) && k <= l.g+lookAhead; k++ {
+				d := l.plan.global[k]
+				if d.Kind != Schedule || d.Value < 0 {
+					break
+				}
+				if j := indexOf(en, int(d.Value)); j < len(en) && en[j].id == int(d.Value) {
+					l.stats.Skipped += k - l.g
+					l.g = k + 1
+					l.stats.Followed++
+					return j, ""
+				}
+			}
+		}
 		l.g++
 		if j := indexOf(en, id); j < len(en) && en[j].id == id {
 			l.stats.Followed++
@@ -385,3 +405,9 @@ func (t *Trace) WithoutMachine(m int) *Trace {
 	c.Comment = append([]string(nil), t.Comment...)
 	return &c
 }
+
+// lookAhead is how many schedule decisions after one whose machine is
+// not enabled a lenient run looks at for one whose machine is. (Measured
+// on the harness's shrinks: with 8, a third fewer runs and smaller
+// results than with none; more changes little.)
+const lookAhead = 8

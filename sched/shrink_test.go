@@ -287,14 +287,20 @@ func TestLenientReplay(t *testing.T) {
 		failing   bool
 	}{
 		{"exact", exact, exact, sched.LenientStats{Followed: 15}, true},
-		{"a machine that is not enabled: the default",
+		{"a machine that is not enabled: the next schedule decision that applies",
 			[]sched.Decision{s(0), s(0), s(0), s(0), s(7), c(2, 3), s(1), c(1, 3)},
-			// Machine 7 does not exist, and main, which ran, waits: the
-			// enabled machine with the lowest ID, a, runs instead. The
-			// choice after s 7 was machine 7's: unused. Then a's choice,
-			// and defaults: a goes on while it can.
+			// Machine 7 does not exist: s 1, the next schedule decision,
+			// is taken and s 7 dropped. The choice after s 7 was machine
+			// 7's: unused. Then a's choice, and defaults: a goes on while
+			// it can.
 			[]sched.Decision{s(0), s(0), s(0), s(0), s(1), c(1, 3), s(1), c(0, 3), s(1), s(2), c(0, 3), s(2), c(0, 3), s(2), s(0)},
-			sched.LenientStats{Followed: 6, Substituted: 1, Defaulted: 8, Unused: 1}, false},
+			sched.LenientStats{Followed: 6, Skipped: 1, Defaulted: 9, Unused: 1}, false},
+		{"no machine enabled among the next: the default",
+			[]sched.Decision{s(0), s(0), s(0), s(0), s(7), s(8)},
+			// Neither 7 nor 8 exists, and main, which ran, waits: the
+			// enabled machine with the lowest ID, a, runs instead, twice.
+			[]sched.Decision{s(0), s(0), s(0), s(0), s(1), c(0, 3), s(1), c(0, 3), s(1), s(2), c(0, 3), s(2), c(0, 3), s(2), s(0)},
+			sched.LenientStats{Followed: 4, Substituted: 2, Defaulted: 9}, false},
 		{"choices are each machine's own: b's choices go to b",
 			[]sched.Decision{s(0), s(0), s(0), s(0), s(1), c(1, 3), s(2), c(2, 3), s(1), c(0, 3), s(2), c(2, 3)},
 			[]sched.Decision{s(0), s(0), s(0), s(0), s(1), c(1, 3), s(2), c(2, 3), s(1), c(0, 3), s(2), c(2, 3), s(2), s(1), s(0)},
