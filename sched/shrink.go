@@ -178,21 +178,25 @@ type shrinker struct {
 // Every candidate is a variant of the smallest failing run found so far,
 // run with the "lenient" strategy, and becomes the smallest when test
 // reports the same failure and its size is smaller (ShrinkSize.Less).
-// The passes, repeated until none makes progress or the budget is spent:
+// The passes faults, preemptions, choices and durations run until none
+// makes progress; then delete, the costly one; and again, until no pass
+// makes progress or the budget is spent:
 //
 //   - faults: drop each time advance and fault, last first;
-//   - delete: drop blocks of decisions, of half the run's length, then a
-//     quarter, ..., then one at a time, from the end (delta debugging);
-//   - preemptions: at each preemption, machine A switched away from for
-//     machine B, the last first, let A go on: while it can, then the
-//     recorded schedule resumes (with or without A's next run of
-//     decisions); or move A's next run of decisions up to the preemption;
-//     or move B's run before A's;
+//   - preemptions: at a preemption, machine A switched away from for
+//     machine B, let A go on while it can, then the recorded schedule
+//     resumes: at all the preemptions at once, then at each half, each
+//     quarter, ..., each pair of them, the last first; then at each one,
+//     the last first, also without A's next run of decisions, or with A's
+//     next run of decisions moved up to the preemption, or B's run moved
+//     before A's;
 //   - choices: lower each Choose value to 0, else to half, else by one;
 //     when a lower value starts fewer machines, also without the
 //     decisions of each machine in turn, the machines above it renumbered;
 //   - durations: halve each time advance and stall, else round it down
-//     (to a second, 100 ms, ..., 1 µs).
+//     (to a second, 100 ms, ..., 1 µs);
+//   - delete: drop blocks of decisions, of half the run's length, then a
+//     quarter, ..., then one at a time, from the end (delta debugging).
 //
 // Shrink is deterministic: candidates are tried in a fixed order, and
 // with Parallel P it runs the next P at once but takes the first (in
