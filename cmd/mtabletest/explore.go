@@ -289,8 +289,15 @@ func (c *config) runExplore(ctx context.Context, stdout, stderr io.Writer) (code
 	if isTerminal(stderr) {
 		pr = &progress{w: stderr}
 		ec.Progress = pr.update
-		if ec.Shrink != nil && !c.keepGoing {
-			ec.Shrink.Progress = pr.shrinking
+	}
+	if ec.Shrink != nil && !c.keepGoing {
+		ec.Shrink.Progress = func(p harness.ShrinkProgress) {
+			if pr != nil {
+				pr.shrinking(p)
+			}
+			if testHookShrinking != nil {
+				testHookShrinking(p)
+			}
 		}
 	}
 	sum, err = harness.ExploreContext(ctx, ec)
@@ -313,13 +320,19 @@ func (c *config) runExplore(ctx context.Context, stdout, stderr io.Writer) (code
 	for _, msg := range flaky {
 		fmt.Fprintf(human, "FLAKY: %s\n", msg)
 	}
+	// SIGINT while the first failure was shrunk (the exploration itself
+	// had ended): the report is of what the shrink reached.
+	shrinkCut := !c.keepGoing && js.Shrink != nil && js.Shrink.Stopped == "cancelled"
+	if shrinkCut {
+		fmt.Fprintf(human, "interrupted while shrinking the first failure: the report shows the smallest run it had reached\n")
+	}
 
 	if c.json {
 		b, _ := json.MarshalIndent(js, "", "  ")
 		fmt.Fprintf(stdout, "%s\n", b)
 	}
 	switch {
-	case sum.Interrupted:
+	case sum.Interrupted, shrinkCut:
 		return exitInterrupted, nil
 	case sum.Failures > 0:
 		return exitFailure, nil
@@ -518,6 +531,10 @@ func (c *config) summaryJSON(sum harness.Summary, traces []traceJSON, failing []
 	}
 	return js
 }
+
+// testHookShrinking, set by tests, sees the progress of the first
+// failure's shrink.
+var testHookShrinking func(harness.ShrinkProgress)
 
 // checkReproduces replays the trace file just written for it and returns
 // "" if the replay fails the same way, decision for decision, else what

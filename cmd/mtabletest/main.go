@@ -126,7 +126,10 @@
 // takes milliseconds), and the command prints the report of the first
 // failure among the iterations run, if any, and the summary of what ran,
 // marked interrupted, writes the -json summary ("interrupted": true) and
-// closes -history-out as for a complete run, then exits 130. -bug all and
+// closes -history-out as for a complete run, then exits 130. SIGINT
+// while the first failure is being shrunk stops the shrink: the report
+// shows the smallest run it had reached (its -json "shrink" says
+// "stopped": "cancelled"), and the command exits 130. -bug all and
 // -seeds stop after the bug being explored; a replay, which cannot stop
 // halfway, reports and exits 130. A second SIGINT ends the process at
 // once.

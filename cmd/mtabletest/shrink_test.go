@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -284,5 +285,33 @@ func TestMergeFindsMovedTraces(t *testing.T) {
 	js := decodeSummary(t, r.stdout)
 	if len(js.Traces) == 0 || !strings.HasPrefix(js.TraceFile, "merged/") {
 		t.Errorf("merged traces %+v: want them copied to merged/", js.Traces)
+	}
+}
+
+// TestInterruptedWhileShrinking: SIGINT while the first failure is
+// shrunk stops the shrink; the report shows what it reached, and the
+// command exits 130.
+func TestInterruptedWhileShrinking(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	testHookShrinking = func(p harness.ShrinkProgress) {
+		if p.Runs >= 5 {
+			cancel()
+		}
+	}
+	defer func() { testHookShrinking = nil }()
+	var out, errb bytes.Buffer
+	code := run(ctx, []string{"-bug", foundBug, "-iterations", foundIn, "-json", "-out", t.TempDir()}, &out, &errb)
+	if code != exitInterrupted {
+		t.Fatalf("exit code got %d, want %d: %s", code, exitInterrupted, errb.String())
+	}
+	js := decodeSummary(t, out.String())
+	if js.Shrink == nil || js.Shrink.Stopped != "cancelled" || js.Shrink.Runs < 5 || js.ShrunkTraceFile == "" {
+		t.Errorf("shrink %+v, shrunk trace %q: want one stopped by the interrupt, its trace written", js.Shrink, js.ShrunkTraceFile)
+	}
+	for _, w := range []string{"interrupted: this is what it reached", "interrupted while shrinking the first failure"} {
+		if !strings.Contains(errb.String(), w) {
+			t.Errorf("output lacks %q:\n%s", w, errb.String())
+		}
 	}
 }
