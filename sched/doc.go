@@ -117,6 +117,9 @@
 //     D (see Explorer). dfs takes no time-advance or fault decision.
 //   - "portfolio": iteration i uses PortfolioStrategy(i).
 //   - "replay": the decisions of Config.Replay, a parsed Trace.
+//   - "lenient": the decisions of Config.Replay where they still apply,
+//     deterministic defaults where they do not (see Lenient replay and
+//     shrinking).
 //
 // How "random", "pct" and "pos" take the decisions about the world is
 // given under Virtual time and Processes and faults.
@@ -425,6 +428,49 @@
 //
 //	schedule diverged at step 2: trace says schedule machine 0 ("s 0"), program finished
 //	schedule diverged at step 6: trace says schedule machine 2 ("s 2") and 344 more decisions, program failed: step bound exceeded at step 5: 5 steps without finishing (possible livelock)
+//
+// # Lenient replay and shrinking
+//
+// A "lenient" run follows a trace recorded from another version of the
+// program, or edited, as far as it applies. Its schedule decisions and
+// its decisions about the world (time advances, faults) are one stream,
+// taken in order. Its choices (Choose and Select values, clock offsets)
+// are each machine's own: the choices that follow a schedule decision of
+// machine m in the trace are m's (Trace.Owners), and m's k-th Choose
+// takes m's k-th recorded choice, whichever machines ran before. A
+// recorded decision applies when its machine is enabled (a schedule),
+// its value is below the Choose bound (the recorded bound may differ),
+// its advance is at most MaxTimeStep, its process can take it (a crash
+// or stall within the fault budget, a stall of at most MaxStall, a
+// restart of a crashed process) or its offset is within MaxClockSkew/2.
+// A program that names the stream of each choice with ChooseIn (by what
+// the choice decides: a retry, a value) gets one stream per name and
+// machine when the trace names them too (Trace.Streams, which lenient
+// runs record in memory): a run that makes more or fewer choices of one
+// stream than the recorded run keeps its other choices as they were.
+// A schedule decision whose machine is not enabled gives way to the
+// first of the next eight schedule decisions whose machine is (those
+// before it are dropped): the run is a little ahead of or behind the
+// recorded one. Where a decision does not apply, or its stream has run
+// out, the run takes the default: the running machine goes on if it is
+// enabled, else the enabled machine with the lowest ID runs; Choose takes
+// 0; no time advance and no fault; a clock offset of 0. A schedule
+// decision that does not apply is used up; a time advance or fault that
+// does not apply is dropped. A lenient run never diverges. Its Result.Trace records
+// what it did, exactly (it replays with "replay"), and Result.Lenient
+// counts the decisions followed, substituted and taken by default.
+//
+// A preemption is a schedule decision that switches away from the
+// running machine while it is enabled; Result.Preemptions counts them.
+//
+// Shrink uses lenient runs to look for a smaller run that fails the same
+// way as a recorded one: fewer steps, then fewer preemptions, faults,
+// time advances, smaller Choose values and shorter stalls and advances
+// (ShrinkSize.Less). The caller says what "the same way" is (a
+// ShrinkTest) and bounds the search by runs, which keeps it
+// deterministic, or by time. The classic bugs of this package's tests
+// shrink to their smallest failing schedule: the lost update to its two
+// machines reading the counter before either writes it.
 //
 // # Determinism
 //

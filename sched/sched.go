@@ -39,7 +39,7 @@ type Param struct {
 // Config selects the strategy and bounds of one run.
 type Config struct {
 	// Strategy is one of "random", "pct", "pos", "dfs", "portfolio",
-	// "replay". Empty means "random".
+	// "replay", "lenient". Empty means "random".
 	Strategy string
 	// Seed seeds the strategy's random source. Use IterationSeed to derive
 	// the seed of iteration i from a base seed.
@@ -72,7 +72,8 @@ type Config struct {
 	Watchdog time.Duration
 	// Params are recorded in the trace header.
 	Params []Param
-	// Replay is the trace to replay when Strategy is "replay".
+	// Replay is the trace to replay when Strategy is "replay" or
+	// "lenient".
 	Replay *Trace
 	// NoEvents disables event recording: Logf does nothing and Tracing
 	// reports false. Use it for throughput runs.
@@ -101,7 +102,8 @@ type Config struct {
 	// NoCrash disables crashes (the faults are then stalls only).
 	NoCrash bool
 
-	dfs *dfsState // set by Explorer for "dfs"
+	dfs  *dfsState    // set by Explorer for "dfs"
+	plan *lenientPlan // set by Shrink for "lenient"
 }
 
 // Result is the outcome of one run.
@@ -123,12 +125,23 @@ type Result struct {
 	// Elapsed is the virtual time the root process's clock advanced
 	// during the run.
 	Elapsed time.Duration
+	// Preemptions counts the scheduling decisions that switched away
+	// from a machine that could have gone on (the running machine,
+	// still enabled, was not chosen).
+	Preemptions int
+	// Lenient says how a "lenient" run used its trace; nil for the other
+	// strategies.
+	Lenient *LenientStats
 	// Lingering is the number of machine goroutines that had not exited
 	// when Run returned: 0 unless a machine was stuck in uncontrolled
 	// blocking, or blocked outside the scheduler in a deferred call
 	// during teardown for longer than Config.Watchdog. They exit when
 	// they next reach the scheduler.
 	Lingering int
+
+	// preemptAt holds the index in Trace.Decisions of each preemption
+	// (lenient runs only).
+	preemptAt []int32
 }
 
 // Event is one line of a run's event log.
@@ -235,6 +248,9 @@ type scheduler struct {
 	now  int64
 	root process
 
+	// preemptions: see Result.
+	preemptions int
+
 	// The state of timers, contexts and processes, made by the first
 	// timed event, watched context, process or fault of the run (nil in
 	// a run of machines and locks only, which then allocates less).
@@ -289,9 +305,9 @@ func (c Config) withDefaults() (Config, error) {
 		c.Strategy = "random"
 	}
 	switch c.Strategy {
-	case "random", "pct", "pos", "dfs", "portfolio", "replay":
+	case "random", "pct", "pos", "dfs", "portfolio", "replay", "lenient":
 	default:
-		return c, fmt.Errorf("%w %q (want random, pct, pos, dfs, portfolio or replay)", ErrUnknownStrategy, c.Strategy)
+		return c, fmt.Errorf("%w %q (want random, pct, pos, dfs, portfolio, replay or lenient)", ErrUnknownStrategy, c.Strategy)
 	}
 	if c.Depth < 0 || c.ExpectedSteps < 0 || c.MaxSteps < 0 || c.Watchdog < 0 || c.Iteration < 0 {
 		return c, fmt.Errorf("%w: Depth, ExpectedSteps, MaxSteps, Watchdog and Iteration must not be negative", ErrBadConfig)
@@ -302,13 +318,13 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Faults > 0 && c.NoCrash && c.MaxStall == 0 {
 		return c, fmt.Errorf("%w: Faults %d with NoCrash and no MaxStall: no fault is possible", ErrBadConfig, c.Faults)
 	}
-	if c.Strategy == "replay" && c.Replay == nil {
-		return c, fmt.Errorf("%w: strategy replay needs Config.Replay", ErrBadConfig)
+	if (c.Strategy == "replay" || c.Strategy == "lenient") && c.Replay == nil {
+		return c, fmt.Errorf("%w: strategy %s needs Config.Replay", ErrBadConfig, c.Strategy)
 	}
 	if c.Strategy == "portfolio" {
 		c.Strategy = PortfolioStrategy(c.Iteration)
 	}
-	if c.Strategy == "replay" {
+	if c.Strategy == "replay" || c.Strategy == "lenient" {
 		tr := c.Replay
 		// Bounds, fairness rules and the world come from the recorded
 		// run.
@@ -338,7 +354,7 @@ func (c Config) withDefaults() (Config, error) {
 			return c, fmt.Errorf("%w: %v", ErrBadConfig, err)
 		}
 	}
-	dfs := c.Strategy == "dfs" || (c.Strategy == "replay" && c.Replay.Strategy == "dfs")
+	dfs := c.Strategy == "dfs" || ((c.Strategy == "replay" || c.Strategy == "lenient") && c.Replay.Strategy == "dfs")
 	if c.Depth == 0 && !dfs {
 		c.Depth = DefaultDepth
 	}
@@ -387,7 +403,7 @@ func Run(cfg Config, main func()) (*Result, error) {
 	s.holders.Store(1)
 	defer s.release()
 	origStrategy := cfg.Strategy
-	if cfg.Strategy == "replay" {
+	if cfg.Strategy == "replay" || cfg.Strategy == "lenient" {
 		origStrategy = cfg.Replay.Strategy
 	}
 	s.trace = &Trace{
@@ -410,7 +426,7 @@ func Run(cfg Config, main func()) (*Result, error) {
 	s.fairFrom = fairFrom(origStrategy, cfg)
 	s.liveness = int64(cfg.LivenessSteps)
 	s.env = cfg.MaxTimeStep > 0 || cfg.Faults > 0
-	if cfg.Strategy == "replay" {
+	if cfg.Strategy == "replay" || cfg.Strategy == "lenient" {
 		s.trace.Decisions = make([]Decision, 0, len(cfg.Replay.Decisions))
 	} else {
 		s.trace.Decisions = make([]Decision, 0, 128)
@@ -437,7 +453,13 @@ func Run(cfg Config, main func()) (*Result, error) {
 	s.watch()
 	s.mu.Lock()
 	res := &Result{Failure: s.failure, Steps: s.step, Trace: s.trace, Events: s.events, Machines: len(s.all),
-		Elapsed: time.Duration(s.now)}
+		Elapsed: time.Duration(s.now), Preemptions: s.preemptions, preemptAt: s.lenientPreemptions()}
+	if l, ok := s.strat.(*lenientStrategy); ok {
+		st := l.stats
+		st.Unused = l.unused()
+		res.Lenient = &st
+		l.recordStreams(s.trace)
+	}
 	if s.world != nil {
 		res.Faults = s.faults
 	}
@@ -826,6 +848,9 @@ func (s *scheduler) decide(cur *machine) *machine {
 			return nil
 		}
 		next := en[i]
+		if cur != nil && next != cur && s.runnable(cur) {
+			s.notePreemption()
+		}
 		s.trace.Decisions = append(s.trace.Decisions, Decision{Kind: Schedule, Value: int32(next.id)})
 		return next
 	}

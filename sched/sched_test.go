@@ -230,8 +230,9 @@ func TestBadConfig(t *testing.T) {
 		cfg  sched.Config
 		want string
 	}{
-		{"unknown strategy", sched.Config{Strategy: "bfs"}, `sched: unknown strategy "bfs" (want random, pct, pos, dfs, portfolio or replay)`},
+		{"unknown strategy", sched.Config{Strategy: "bfs"}, `sched: unknown strategy "bfs" (want random, pct, pos, dfs, portfolio, replay or lenient)`},
 		{"replay without trace", sched.Config{Strategy: "replay"}, `sched: bad config: strategy replay needs Config.Replay`},
+		{"lenient without trace", sched.Config{Strategy: "lenient"}, `sched: bad config: strategy lenient needs Config.Replay`},
 		{"negative", sched.Config{MaxSteps: -1}, `sched: bad config: Depth, ExpectedSteps, MaxSteps, Watchdog and Iteration must not be negative`},
 		{"depth above expected steps", sched.Config{Strategy: "pct", Depth: 101}, `sched: bad config: Depth 101 above ExpectedSteps 100 (the depth's points fall among the first ExpectedSteps steps)`},
 		{"huge depth", sched.Config{Strategy: "pct", Depth: 1 << 40, ExpectedSteps: 1 << 50}, `sched: bad config: Depth 1099511627776 above MaxDepth 10000`},

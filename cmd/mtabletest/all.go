@@ -32,7 +32,7 @@ func (c *config) runAll(ctx context.Context, stdout, stderr io.Writer) (int, err
 	first := *c
 	first.bug = mtable.NoBug
 	first.writeBanner(human, first.exploreConfig())
-	fmt.Fprintf(human, "%-42s %-10s %9s  %-8s %9s  %s\n", "bug", "result", "iteration", "strategy", "time", "trace")
+	fmt.Fprintf(human, "%-42s %-10s %9s  %-8s %9s  %-40s %s\n", "bug", "result", "iteration", "strategy", "time", "shrunk: steps, calls, machines (time)", "trace")
 	all := allJSON{Passed: true}
 	for _, b := range append([]mtable.Bug{mtable.NoBug}, mtable.Bugs()...) {
 		bc := *c
@@ -41,11 +41,12 @@ func (c *config) runAll(ctx context.Context, stdout, stderr io.Writer) (int, err
 		if err := ec.Validate(); err != nil {
 			return exitUsage, usagef("%v", err)
 		}
-		var path string
+		var tj traceJSON
 		var werr error
+		var flaky []string
 		ec.OnFailure = func(it *harness.Iteration) {
-			if path == "" && werr == nil {
-				path, werr = saveTrace(c.out, traceName(b, it.Index), it)
+			if tj.Trace == "" && werr == nil {
+				tj, flaky, werr = saveTraces(c.out, b, it)
 			}
 		}
 		if ctx.Err() != nil {
@@ -53,7 +54,7 @@ func (c *config) runAll(ctx context.Context, stdout, stderr io.Writer) (int, err
 			break
 		}
 		if b.Lease() {
-			js := bc.summaryJSON(harness.Summary{}, nil, "", nil)
+			js := bc.summaryJSON(harness.Summary{}, nil, nil)
 			js.Planned, js.Skipped = 0, noLeases
 			all.Runs = append(all.Runs, js)
 			fmt.Fprintf(human, "%-42s %-10s %9s  %-8s %9s  (%s)\n", fmt.Sprintf("%2d %s", int(b), b), "no leases", "-", "-", "-", noLeases)
@@ -67,16 +68,18 @@ func (c *config) runAll(ctx context.Context, stdout, stderr io.Writer) (int, err
 			return exitUsage, werr
 		}
 		var failing []int
+		var traces []traceJSON
 		if sum.First != nil {
 			failing = []int{sum.First.Index}
+			traces = []traceJSON{tj}
 		}
-		all.Runs = append(all.Runs, bc.summaryJSON(sum, nil, path, failing))
+		all.Runs = append(all.Runs, bc.summaryJSON(sum, traces, failing))
 
 		label := "none (the correct library)"
 		if b != mtable.NoBug {
 			label = fmt.Sprintf("%2d %s", int(b), b)
 		}
-		secs := fmt.Sprintf("%.3fs", sum.Elapsed.Seconds())
+		secs := fmt.Sprintf("%.3fs", exploring(sum, false).Seconds()) // to the first failure, without its shrink
 		switch {
 		case sum.Interrupted && sum.First == nil:
 			all.Interrupted = true
@@ -86,7 +89,19 @@ func (c *config) runAll(ctx context.Context, stdout, stderr io.Writer) (int, err
 			if b == mtable.NoBug {
 				result, all.Passed = "FAILED", false
 			}
-			fmt.Fprintf(human, "%-42s %-10s %9d  %-8s %9s  %s\n", label, result, sum.First.Index, sum.First.Strategy, secs, path)
+			shrunk, path := "", tj.Trace
+			if sr := sum.First.Shrunk; sr != nil {
+				o, s := sr.OriginalShape(), sr.ShrunkShape()
+				shrunk = fmt.Sprintf("%d->%d, %d->%d, %d->%d (%.1fs)", o.Steps, s.Steps, o.Calls, s.Calls, o.Machines, s.Machines, sr.Elapsed.Seconds())
+				if sr.Stopped != "" {
+					shrunk += " budget"
+				}
+				path = tj.ShrunkTrace
+			}
+			fmt.Fprintf(human, "%-42s %-10s %9d  %-8s %9s  %-40s %s\n", label, result, sum.First.Index, sum.First.Strategy, secs, shrunk, path)
+			for _, msg := range flaky {
+				fmt.Fprintf(human, "FLAKY: %s\n", msg)
+			}
 		case b == mtable.NoBug:
 			fmt.Fprintf(human, "%-42s %-10s %9s  %-8s %9s\n", label, "clean", fmt.Sprintf("%d its", sum.Iterations), c.strategy, secs)
 		default:

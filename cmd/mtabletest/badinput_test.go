@@ -48,11 +48,13 @@ func TestTinyStepBound(t *testing.T) {
 		t.Errorf("the trace does not reproduce:\n%s", r.stdout)
 	}
 	traces, _ := filepath.Glob(filepath.Join(dir, "*.trace"))
-	if len(traces) != 1 {
-		t.Fatalf("traces written: %v, want one", traces)
+	if len(traces) != 2 {
+		t.Fatalf("traces written: %v, want the run's and its shrunk run's", traces)
 	}
-	if rr := runCmd(t, "-replay", traces[0]); rr.code != exitFailure || rr.stderr != "" {
-		t.Errorf("replay: exit code %d, stderr %q; want 1 and nothing", rr.code, rr.stderr)
+	for _, tr := range traces {
+		if rr := runCmd(t, "-replay", tr); rr.code != exitFailure || rr.stderr != "" {
+			t.Errorf("replay %s: exit code %d, stderr %q; want 1 and nothing", tr, rr.code, rr.stderr)
+		}
 	}
 }
 

@@ -50,6 +50,7 @@ func (c *config) runSeeds(ctx context.Context, stdout, stderr io.Writer) (int, e
 	}
 	base := *c
 	base.keepGoing = false
+	base.shrink = false // the corpus keeps each first failure as found
 	if !c.set["iterations"] {
 		base.iterations = seedIterations
 	}
