@@ -1,7 +1,6 @@
 package harness
 
 import (
-	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -18,12 +17,18 @@ type Workload struct {
 	// CallsPerApp is how many virtual-table calls each application
 	// machine makes.
 	CallsPerApp int
+	// AppCalls, when set, is how many calls each application machine
+	// makes (one entry per machine), instead of CallsPerApp: a shrunk
+	// workload keeps only the calls its failure needs. It needs Swarm
+	// off.
+	AppCalls []int
 	// Partitions is the number of partitions ("p0", "p1", ...).
 	Partitions int
 	// RowKeys is the number of row keys per partition ("0" .. RowKeys-1).
 	RowKeys int
 	// InitialRows lists the row keys present at the start in every
-	// partition of the old table except the first EmptyPartitions.
+	// partition of the old table except the first EmptyPartitions, each
+	// at most once.
 	InitialRows []int
 	// EmptyPartitions is how many partitions (the first ones in key
 	// order) start empty, so writers create partitions behind the
@@ -32,7 +37,7 @@ type Workload struct {
 	// MaxBatch is the largest batch an application writes.
 	MaxBatch int
 	// Weights of the call kinds: batch, atomic query, retrieve, streamed
-	// query. A kind with weight 0 never occurs.
+	// query, each 0..1000. A kind with weight 0 never occurs.
 	BatchWeight, QueryWeight, RetrieveWeight, StreamWeight int
 	// FollowMigration makes each application machine, before each call,
 	// choose a client state and wait until the migrator has pushed at
@@ -56,9 +61,9 @@ type Workload struct {
 	// one application machine is slow.
 	// Different bugs need different shapes; a mixture reaches them all.
 	Swarm bool
-	// Latency, when positive, makes each batch and atomic query on a
-	// backend table take 0..Latency extra scheduling steps (chosen by the
-	// strategy), as a slow round trip would.
+	// Latency, when positive (at most 100), makes each batch and atomic
+	// query on a backend table take 0..Latency extra scheduling steps
+	// (chosen by the strategy), as a slow round trip would.
 	Latency int
 	// WidePartition gives the last partition WideFillers(RowKeys) filler
 	// rows: rows that no call names and no filter matches, more of them
@@ -121,6 +126,15 @@ func DefaultWorkload() Workload {
 	}
 }
 
+// Bounds of Validate beyond those of the shape: a weight or a latency
+// past them only slows a run down (and their sum could overflow).
+const (
+	maxWeight  = 1000
+	maxLatency = 100
+)
+
+func inRange(n, lo, hi int) bool { return lo <= n && n <= hi }
+
 // Validate reports the first unusable parameter.
 func (w Workload) Validate() error {
 	switch {
@@ -128,6 +142,10 @@ func (w Workload) Validate() error {
 		return fmt.Errorf("workload: apps %d out of range 0..16", w.Apps)
 	case w.CallsPerApp < 0 || w.CallsPerApp > 1000:
 		return fmt.Errorf("workload: calls per app %d out of range 0..1000", w.CallsPerApp)
+	case w.AppCalls != nil && len(w.AppCalls) != w.Apps:
+		return fmt.Errorf("workload: app calls lists %d machines, apps is %d", len(w.AppCalls), w.Apps)
+	case w.AppCalls != nil && w.Swarm:
+		return fmt.Errorf("workload: app calls need swarm off (a swarm draws the number of apps)")
 	case w.Partitions < 1 || w.Partitions > 26:
 		return fmt.Errorf("workload: partitions %d out of range 1..26", w.Partitions)
 	case w.RowKeys < 1 || w.RowKeys > 100:
@@ -136,14 +154,27 @@ func (w Workload) Validate() error {
 		return fmt.Errorf("workload: empty partitions %d out of range 0..%d (partitions)", w.EmptyPartitions, w.Partitions)
 	case w.MaxBatch < 1 || w.MaxBatch > w.RowKeys:
 		return fmt.Errorf("workload: max batch %d out of range 1..%d (row keys)", w.MaxBatch, w.RowKeys)
-	case w.BatchWeight < 0 || w.QueryWeight < 0 || w.RetrieveWeight < 0 || w.StreamWeight < 0 ||
+	case !inRange(w.BatchWeight, 0, maxWeight) || !inRange(w.QueryWeight, 0, maxWeight) ||
+		!inRange(w.RetrieveWeight, 0, maxWeight) || !inRange(w.StreamWeight, 0, maxWeight) ||
 		w.BatchWeight+w.QueryWeight+w.RetrieveWeight+w.StreamWeight == 0:
-		return fmt.Errorf("workload: call weights must be >= 0 and not all 0")
+		return fmt.Errorf("workload: call weights must be in 0..%d and not all 0", maxWeight)
+	case !inRange(w.Latency, 0, maxLatency):
+		return fmt.Errorf("workload: latency %d out of range 0..%d", w.Latency, maxLatency)
 	}
+	for _, n := range w.AppCalls {
+		if n < 0 || n > 1000 {
+			return fmt.Errorf("workload: app calls %d out of range 0..1000", n)
+		}
+	}
+	seen := map[int]bool{}
 	for _, r := range w.InitialRows {
 		if r < 0 || r >= w.RowKeys {
 			return fmt.Errorf("workload: initial row %d out of range 0..%d", r, w.RowKeys-1)
 		}
+		if seen[r] {
+			return fmt.Errorf("workload: initial row %d listed twice", r)
+		}
+		seen[r] = true
 	}
 	return nil
 }
@@ -151,16 +182,15 @@ func (w Workload) Validate() error {
 // Params lists the workload and bug as ordered key/value pairs for the
 // banner and trace header.
 func (w Workload) Params() [][2]string {
-	rows := ""
-	for i, r := range w.InitialRows {
-		if i > 0 {
-			rows += ","
-		}
-		rows += strconv.Itoa(r)
-	}
-	return [][2]string{
+	rows := joinInts(w.InitialRows)
+	ps := [][2]string{
 		{"apps", strconv.Itoa(w.Apps)},
 		{"calls-per-app", strconv.Itoa(w.CallsPerApp)},
+	}
+	if w.AppCalls != nil {
+		ps = append(ps, [2]string{"app-calls", joinInts(w.AppCalls)})
+	}
+	return append(ps, [][2]string{
 		{"partitions", strconv.Itoa(w.Partitions)},
 		{"row-keys", strconv.Itoa(w.RowKeys)},
 		{"initial-rows", rows},
@@ -174,7 +204,35 @@ func (w Workload) Params() [][2]string {
 		{"swarm", strconv.FormatBool(w.Swarm)},
 		{"wide-partition", strconv.FormatBool(w.WidePartition)},
 		{"narrow-reads", strconv.FormatBool(w.NarrowReads)},
+	}...)
+}
+
+func joinInts(ns []int) string {
+	var b strings.Builder
+	for i, n := range ns {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.Itoa(n))
 	}
+	return b.String()
+}
+
+// callsOf is the number of calls application machine i makes.
+func (w Workload) callsOf(i int) int {
+	if w.AppCalls != nil {
+		return w.AppCalls[i]
+	}
+	return w.CallsPerApp
+}
+
+// totalCalls is the number of calls all application machines make.
+func (w Workload) totalCalls() int {
+	n := 0
+	for i := range w.Apps {
+		n += w.callsOf(i)
+	}
+	return n
 }
 
 // Describe prints the shape of the workload on one line.
@@ -189,27 +247,27 @@ func (w Workload) Describe() string {
 	return b.String()
 }
 
-// draw picks this iteration's shape for a Swarm workload (WidePartition
-// and NarrowReads each in one iteration of four).
-func (w Workload) draw(ctx context.Context) Workload {
+// draw picks this iteration's shape for a Swarm workload, with the
+// choices of the world wd.
+func (w Workload) draw(wd *world) Workload {
 	d := w
 	d.Swarm = false
-	d.Partitions = 1 + sched.Choose(ctx, w.Partitions)
+	d.Partitions = 1 + wd.choose(w.Partitions, chDraw, -1, -1, -1)
 	d.EmptyPartitions = 0
 	if d.Partitions > 1 {
-		d.EmptyPartitions = sched.Choose(ctx, 2)
+		d.EmptyPartitions = wd.choose(2, chDraw, -1, -1, -1)
 	}
 	if w.Apps > 2 {
-		d.Apps = 2 + sched.Choose(ctx, w.Apps-1)
+		d.Apps = 2 + wd.choose(w.Apps-1, chDraw, -1, -1, -1)
 	}
 	d.Latency = 0
-	if sched.Bool(ctx) {
+	if wd.chooseBool(chDraw, -1, -1, -1) {
 		d.Latency = max(w.Latency, 2)
 	}
-	d.MigratorDelay = sched.Bool(ctx)
-	d.SlowApp = sched.Bool(ctx)
-	d.WidePartition = sched.Choose(ctx, 4) == 0
-	d.NarrowReads = sched.Choose(ctx, 4) == 0
+	d.MigratorDelay = wd.chooseBool(chDraw, -1, -1, -1)
+	d.SlowApp = wd.chooseBool(chDraw, -1, -1, -1)
+	d.WidePartition = wd.choose(4, chDraw, -1, -1, -1) == 0
+	d.NarrowReads = wd.choose(4, chDraw, -1, -1, -1) == 0
 	if d.NarrowReads {
 		d.MaxBatch = max(d.MaxBatch, min(3, d.RowKeys))
 	}
@@ -222,6 +280,11 @@ type Options struct {
 	// Bug is the library bug switched on (mtable.NoBug for the correct
 	// library).
 	Bug mtable.Bug
+
+	// track makes a run log what the shrinker edits: its choices and
+	// where each call began (set by Shrink for its runs only: an
+	// exploration does without).
+	track bool
 }
 
 // OptionsFromTrace rebuilds the options a trace was recorded with from
@@ -270,18 +333,33 @@ func OptionsFromTrace(tr *sched.Trace) (Options, error) {
 			return opts, err
 		}
 	}
+	ints := func(key, list string) ([]int, error) {
+		var out []int
+		if list != "" {
+			for _, f := range strings.Split(list, ",") {
+				n, err := strconv.Atoi(f)
+				if err != nil {
+					return nil, fmt.Errorf("trace parameter %s=%q: %q is not an integer", key, list, f)
+				}
+				out = append(out, n)
+			}
+		}
+		return out, nil
+	}
 	rows, err := get("initial-rows")
 	if err != nil {
 		return opts, err
 	}
-	w.InitialRows = nil
-	if rows != "" {
-		for _, f := range strings.Split(rows, ",") {
-			n, err := strconv.Atoi(f)
-			if err != nil {
-				return opts, fmt.Errorf("trace parameter initial-rows=%q: %q is not an integer", rows, f)
-			}
-			w.InitialRows = append(w.InitialRows, n)
+	if w.InitialRows, err = ints("initial-rows", rows); err != nil {
+		return opts, err
+	}
+	// app-calls is written only for a shrunk workload.
+	if calls, ok := tr.Param("app-calls"); ok {
+		if w.AppCalls, err = ints("app-calls", calls); err != nil {
+			return opts, err
+		}
+		if w.AppCalls == nil {
+			w.AppCalls = []int{}
 		}
 	}
 	weights, err := get("weights")

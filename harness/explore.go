@@ -1,8 +1,11 @@
 package harness
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -40,6 +43,13 @@ type ExploreConfig struct {
 	// Events records every iteration's event log (slower); failing
 	// iterations are replayed with events on anyway.
 	Events bool
+	// Shrink, when set, shrinks each failing iteration (see Shrink)
+	// before OnFailure sees it, and sets its Shrunk: with KeepGoing in
+	// the worker that ran it, one run at a time, otherwise (only the
+	// first failure) with Shrink.Parallel runs at a time. The outcome
+	// does not depend on either. Its Progress is called only without
+	// KeepGoing.
+	Shrink *ShrinkConfig
 
 	// Progress, if set, is called after each iteration completes, in
 	// iteration order, with the running totals.
@@ -59,6 +69,18 @@ const DefaultMaxSteps = 5_000
 // ExpectedSteps is about the length of a run of the default workload
 // (a few hundred steps; at most about 800 were seen in 3,000 runs).
 const ExpectedSteps = 400
+
+// Limits of Validate. PCT places Depth-1 change points among the first
+// ExpectedSteps steps, so a larger depth means nothing (and the
+// scheduler allocates one per level); a run's trace holds a decision per
+// step, so MaxSteps bounds its memory; more workers than cores only add
+// memory (each holds an iteration, and finished ones wait in a window of
+// 64 per worker).
+const (
+	MaxDepth      = ExpectedSteps
+	MaxStepsLimit = 1_000_000
+	MaxParallel   = 256
+)
 
 // Progress is the state of an exploration.
 type Progress struct {
@@ -80,9 +102,16 @@ type Summary struct {
 	// LinUnknown counts iterations whose linearizability search ran out
 	// of budget (neither proved nor refuted; not counted as failures).
 	LinUnknown int
+	// Groups classes the failures by signature and, when they were
+	// shrunk, shrunk shape (see FailureGroup): the most frequent first.
+	Groups []FailureGroup
 	// Exhausted is set when a dfs exploration ran every schedule.
 	Exhausted bool
-	Elapsed   time.Duration
+	// Interrupted is set when ExploreContext's context was cancelled
+	// before the exploration ended: the summary covers the iterations
+	// run until then, always a prefix of the shard's slice.
+	Interrupted bool
+	Elapsed     time.Duration
 }
 
 // SchedConfig returns the scheduler configuration of iteration i.
@@ -121,14 +150,14 @@ func (c ExploreConfig) Validate() error {
 	switch {
 	case c.Iterations < 0:
 		return fmt.Errorf("iterations %d must be >= 0", c.Iterations)
-	case c.Parallel < 1:
-		return fmt.Errorf("parallel %d must be >= 1", c.Parallel)
+	case c.Parallel < 1 || c.Parallel > MaxParallel:
+		return fmt.Errorf("parallel %d out of range 1..%d", c.Parallel, MaxParallel)
 	case c.Shards < 0 || (c.Shards > 0 && (c.Shard < 1 || c.Shard > c.Shards)):
 		return fmt.Errorf("shard %d/%d: want K/N with 1 <= K <= N", c.Shard, c.Shards)
-	case c.Depth < 0:
-		return fmt.Errorf("depth %d must be >= 0", c.Depth)
-	case c.MaxSteps < 0:
-		return fmt.Errorf("max steps %d must be >= 0", c.MaxSteps)
+	case c.Depth < 0 || c.Depth > MaxDepth:
+		return fmt.Errorf("depth %d out of range 0..%d", c.Depth, MaxDepth)
+	case c.MaxSteps < 0 || c.MaxSteps > MaxStepsLimit:
+		return fmt.Errorf("max steps %d out of range 0..%d", c.MaxSteps, MaxStepsLimit)
 	}
 	return nil
 }
@@ -141,12 +170,18 @@ func (c ExploreConfig) indices() shardIndices {
 	if c.Shards == 0 {
 		return shardIndices{0, 1, c.Iterations}
 	}
-	first := c.Shard - 1
-	n := 0
-	if c.Iterations > first {
-		n = (c.Iterations - first + c.Shards - 1) / c.Shards
+	return shardIndices{c.Shard - 1, c.Shards, ShardSize(c.Iterations, c.Shard, c.Shards)}
+}
+
+// ShardSize is the number of iterations i in 0..iterations-1 with
+// i % shards == shard-1 (shard 1..shards), without overflow for any
+// int iterations and shards.
+func ShardSize(iterations, shard, shards int) int {
+	first := shard - 1
+	if iterations <= first {
+		return 0
 	}
-	return shardIndices{first, c.Shards, n}
+	return (iterations-first-1)/shards + 1
 }
 
 func (s shardIndices) at(k int) int { return s.first + k*s.stride }
@@ -155,6 +190,16 @@ func (s shardIndices) at(k int) int { return s.first + k*s.stride }
 // schedule depends only on the configuration and i, so the summary (but
 // for Elapsed) is the same for any Parallel.
 func Explore(c ExploreConfig) (Summary, error) {
+	return ExploreContext(context.Background(), c)
+}
+
+// ExploreContext is Explore, stopped early when ctx is cancelled: no
+// iteration starts after that, the ones running finish (an iteration
+// cannot be stopped halfway; each takes milliseconds, at most about
+// MaxSteps steps), they are recorded in order as usual, and the summary,
+// marked Interrupted, covers the iterations run, a prefix of the slice.
+// The error is nil for a cancellation.
+func ExploreContext(ctx context.Context, c ExploreConfig) (Summary, error) {
 	if err := c.Validate(); err != nil {
 		return Summary{}, err
 	}
@@ -162,6 +207,7 @@ func Explore(c ExploreConfig) (Summary, error) {
 	sum := Summary{ByKind: map[string]int{}, ByCheck: map[string]int{}}
 	idx := c.indices()
 	done := 0
+	groups := map[string]*FailureGroup{}
 	record := func(it *Iteration) bool {
 		done++
 		sum.Iterations++
@@ -172,6 +218,16 @@ func Explore(c ExploreConfig) (Summary, error) {
 			c.OnIteration(it)
 		}
 		if it.Failure != nil {
+			if c.Shrink != nil && it.Shrunk == nil && it.ShrinkErr == nil && ctx.Err() == nil {
+				c.shrink(ctx, it, *c.Shrink)
+			}
+			g := groupOf(it)
+			if p := groups[g.key()]; p != nil {
+				p.Count++
+			} else {
+				groups[g.key()] = &g
+				sum.Groups = append(sum.Groups, g)
+			}
 			sum.Failures++
 			sum.ByKind[it.Failure.Kind]++
 			for k, n := range it.Checks {
@@ -193,15 +249,40 @@ func Explore(c ExploreConfig) (Summary, error) {
 	}
 	var err error
 	if c.Strategy == "dfs" {
-		err = c.exploreDFS(idx, record, &sum)
+		err = c.exploreDFS(ctx, idx, record, &sum)
 	} else {
-		err = c.exploreParallel(idx, record)
+		err = c.exploreParallel(ctx, idx, record)
 	}
+	// Cancelled: the iterations run are a prefix of the slice; it was
+	// cut short unless every iteration ran or the run stopped on its own.
+	stoppedEarly := sum.First != nil && !c.KeepGoing
+	if ctx.Err() != nil && sum.Iterations < idx.n && !stoppedEarly && !sum.Exhausted {
+		sum.Interrupted = true
+	}
+	for i := range sum.Groups {
+		sum.Groups[i].Count = groups[sum.Groups[i].key()].Count
+	}
+	sortGroups(sum.Groups)
 	sum.Elapsed = time.Since(start)
 	return sum, err
 }
 
-func (c ExploreConfig) exploreDFS(idx shardIndices, record func(*Iteration) bool, sum *Summary) error {
+// shrink shrinks the failing iteration it and records the result in
+// it.Shrunk (left nil if the shrink fails: a bug of the harness, which
+// the report then shows as not shrunk).
+func (c ExploreConfig) shrink(ctx context.Context, it *Iteration, sc ShrinkConfig) {
+	if sc.LinBudget == 0 {
+		sc.LinBudget = c.LinBudget
+	}
+	sr, err := Shrink(ctx, c.Options, it, sc)
+	if err != nil {
+		it.ShrinkErr = err
+		return
+	}
+	it.Shrunk = sr
+}
+
+func (c ExploreConfig) exploreDFS(ctx context.Context, idx shardIndices, record func(*Iteration) bool, sum *Summary) error {
 	if c.Shards > 1 {
 		return fmt.Errorf("dfs cannot be sharded: its schedules are enumerated in sequence")
 	}
@@ -211,17 +292,26 @@ func (c ExploreConfig) exploreDFS(idx shardIndices, record func(*Iteration) bool
 		return err
 	}
 	for range idx.n {
-		it, err := runWith(c.Options, c.LinBudget, ex.Next)
+		if ctx.Err() != nil {
+			return nil
+		}
+		it, err := guard(ex.Iteration(), func() (*Iteration, error) {
+			it, err := runWith(c.Options, c.LinBudget, ex.Next)
+			if err != nil {
+				return nil, err
+			}
+			it.Index = ex.Iteration() - 1
+			if it.Failure != nil {
+				c.withEvents(it)
+			}
+			return it, nil
+		})
 		if errors.Is(err, sched.ErrExhausted) {
 			sum.Exhausted = true
 			return nil
 		}
 		if err != nil {
 			return err
-		}
-		it.Index = ex.Iteration() - 1
-		if it.Failure != nil {
-			c.withEvents(it)
 		}
 		if !record(it) {
 			return nil
@@ -235,8 +325,9 @@ func (c ExploreConfig) exploreDFS(idx shardIndices, record func(*Iteration) bool
 // results in index order, stopping after the first failure unless
 // KeepGoing: workers skip indices past a known failure, but finish the
 // ones before it, so the first failure reported is the lowest failing
-// index whatever the number of workers.
-func (c ExploreConfig) exploreParallel(idx shardIndices, record func(*Iteration) bool) error {
+// index whatever the number of workers. When ctx is cancelled no index
+// starts any more; the ones started are finished and recorded.
+func (c ExploreConfig) exploreParallel(ctx context.Context, idx shardIndices, record func(*Iteration) bool) error {
 	type slot struct {
 		it  *Iteration
 		err error
@@ -251,6 +342,13 @@ func (c ExploreConfig) exploreParallel(idx shardIndices, record func(*Iteration)
 		stopAt   = idx.n // no index at or past stopAt needs running
 		firstErr error
 	)
+	stopCancel := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		stopAt = min(stopAt, next)
+		cond.Broadcast()
+		mu.Unlock()
+	})
+	defer stopCancel()
 	worker := func() {
 		for {
 			mu.Lock()
@@ -259,7 +357,7 @@ func (c ExploreConfig) exploreParallel(idx shardIndices, record func(*Iteration)
 			for next < stopAt && next >= recorded+window {
 				cond.Wait()
 			}
-			if next >= stopAt {
+			if next >= stopAt || ctx.Err() != nil {
 				mu.Unlock()
 				return
 			}
@@ -267,13 +365,22 @@ func (c ExploreConfig) exploreParallel(idx shardIndices, record func(*Iteration)
 			next++
 			mu.Unlock()
 
-			it, err := RunOnce(c.Options, c.SchedConfig(idx.at(k)), c.LinBudget)
-			if it != nil {
-				it.Index = idx.at(k)
-				if it.Failure != nil {
-					c.withEvents(it)
+			i := idx.at(k)
+			it, err := guard(i, func() (*Iteration, error) {
+				it, err := RunOnce(c.Options, c.SchedConfig(i), c.LinBudget)
+				if it != nil {
+					it.Index = i
+					if it.Failure != nil {
+						c.withEvents(it)
+						if c.Shrink != nil && c.KeepGoing {
+							sc := *c.Shrink
+							sc.Parallel, sc.Progress = 1, nil
+							c.shrink(ctx, it, sc)
+						}
+					}
 				}
-			}
+				return it, err
+			})
 			mu.Lock()
 			results[k] = &slot{it, err}
 			if (err != nil || (it.Failure != nil && !c.KeepGoing)) && k+1 < stopAt {
@@ -350,4 +457,35 @@ func Replay(opts Options, tr *sched.Trace, linBudget int64) (*Iteration, error) 
 		Params:        Params(opts),
 	}
 	return RunOnce(opts, scfg, linBudget)
+}
+
+// guard runs iteration i's run, on a worker goroutine where a panic
+// would end the process before anyone could report it: as a last line
+// of defence, a panic outside the machines (the scheduler reports a
+// machine's panic as a Panic failure itself) becomes an error naming
+// the iteration and the place. It is a bug of the harness, never a
+// finding about the library.
+func guard(i int, run func() (*Iteration, error)) (it *Iteration, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			it, err = nil, fmt.Errorf("internal error in iteration %d (a bug of the harness): panic: %v%s", i, r, panicSite())
+		}
+	}()
+	return run()
+}
+
+// panicSite returns " at file:line" of the function that panicked,
+// called from a deferred function during the panic.
+func panicSite() string {
+	pc := make([]uintptr, 32)
+	frames := runtime.CallersFrames(pc[:runtime.Callers(3, pc)])
+	for {
+		f, more := frames.Next()
+		if f.Function != "" && !strings.HasPrefix(f.Function, "runtime.") {
+			return fmt.Sprintf(" at %s:%d", f.File, f.Line)
+		}
+		if !more {
+			return ""
+		}
+	}
 }

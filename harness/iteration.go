@@ -15,10 +15,10 @@ import (
 // the end-of-run checks.
 func (w *world) main(ctx context.Context) {
 	if w.wl.Swarm {
-		w.wl = w.wl.draw(ctx)
+		w.wl = w.wl.draw(w)
 	}
 	w.load()
-	sched.Logf(ctx, "workload: %s", w.wl.Describe())
+	sched.Logf("workload: %s", w.wl.Describe())
 	oldB := &backend{w: w, name: "old", mem: w.old}
 	newB := &backend{w: w, name: "new", mem: w.new}
 	cfg := &config{w: w, inner: w.config}
@@ -29,28 +29,31 @@ func (w *world) main(ctx context.Context) {
 	if w.opts.Bug != mtable.NoBug {
 		opts = append(opts, mtable.WithBug(w.opts.Bug))
 	}
-	sched.SetHot(ctx, "migration incomplete", true)
+	sched.SetHot("migration incomplete", true)
 	var done []*sched.Future[struct{}]
 	spawn := func(name string, body func(ctx context.Context)) {
 		f := sched.NewFuture[struct{}]()
 		done = append(done, f)
-		sched.Go(ctx, name, func(ctx context.Context) {
+		sched.GoNamed(name, func() {
 			body(ctx)
-			f.Resolve(ctx, struct{}{})
+			f.Resolve(struct{}{})
 		})
 	}
 	spawn("migrator", func(ctx context.Context) {
 		w.migrator(ctx, oldB, newB, cfg, opts)
-		sched.SetHot(ctx, "migration incomplete", false)
+		sched.SetHot("migration incomplete", false)
 	})
+	w.appMachine = make([]int, w.wl.Apps)
+	w.callSteps = make([][]int, w.wl.Apps)
 	for i := 0; i < w.wl.Apps; i++ {
 		spawn(fmt.Sprintf("app%d", i), func(ctx context.Context) {
+			w.appMachine[i] = sched.MachineID()
 			w.app(ctx, i, mtable.New(oldB, newB, cfg, opts...))
 			w.noteAppDone(ctx)
 		})
 	}
 	for _, f := range done {
-		f.Wait(ctx)
+		f.Wait()
 	}
 	w.checkFinal(ctx)
 }

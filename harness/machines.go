@@ -14,26 +14,32 @@ import (
 // calls through its own MigratingTable instance.
 func (w *world) app(ctx context.Context, i int, t spec.Table) {
 	wl := w.wl
-	for seq := 0; seq < wl.CallsPerApp; seq++ {
+	if w.opts.track {
+		defer func() { w.callSteps[i] = append(w.callSteps[i], int(sched.Step())) }()
+	}
+	for seq := 0; seq < wl.callsOf(i); seq++ {
+		if w.opts.track {
+			w.callSteps[i] = append(w.callSteps[i], int(sched.Step()))
+		}
 		if wl.FollowMigration && !(seq == 0 && wl.MigratorDelay) {
 			// Choose a state at least as far as the migration has come and
 			// wait for it: calls land in every state and during pushes.
 			// (With MigratorDelay the first call begins at once: the
 			// applications were running before the migration.)
-			target := mtable.State(sched.Choose(ctx, int(mtable.UseNewHideMetadata)+1))
+			target := mtable.State(w.choose(int(mtable.UseNewHideMetadata)+1, chState, i, seq, -1))
 			w.waitForState(ctx, target)
 		}
 		call := w.genCall(ctx, i, seq)
 		w.noteCall(ctx)
-		c := &callRecord{Machine: sched.MachineName(ctx), MID: i, Seq: seq, Call: call,
-			Invoke: sched.Step(ctx), InvokeAt: w.tick()}
+		c := &callRecord{Machine: sched.MachineName(), MID: i, Seq: seq, Call: call,
+			Invoke: sched.Step(), InvokeAt: w.tick()}
 		w.calls = append(w.calls, c)
 		cctx := withCall(ctx, c)
 		// Every call must return: held hot beyond the liveness bound under a
 		// fair schedule, it fails the run.
 		hot := c.Machine + " call pending"
-		sched.SetHot(ctx, hot, true)
-		sched.Logf(ctx, "call %d: %s", seq, call)
+		sched.SetHot(hot, true)
+		sched.Logf("call %d: %s", seq, call)
 		switch call.Kind {
 		case CallBatch:
 			res, err := t.ExecuteBatch(cctx, call.Ops)
@@ -54,9 +60,9 @@ func (w *world) app(ctx context.Context, i int, t spec.Table) {
 			rows, err := w.runStream(cctx, t, c)
 			c.Outcome = outcomeOf(nil, rows, err)
 		}
-		c.Return, c.ReturnAt = sched.Step(ctx), w.tick()
-		sched.SetHot(ctx, hot, false)
-		sched.Logf(ctx, "call %d returned: %s", seq, c.Outcome)
+		c.Return, c.ReturnAt = sched.Step(), w.tick()
+		sched.SetHot(hot, false)
+		sched.Logf("call %d returned: %s", seq, c.Outcome)
 		if c.Outcome.Status == StatusNotTable {
 			// The harness's backends fail only with table errors, so any
 			// other error is the library's fault.
@@ -69,30 +75,30 @@ func (w *world) app(ctx context.Context, i int, t spec.Table) {
 // genCall draws one call from the workload with the scheduler's choices.
 func (w *world) genCall(ctx context.Context, machine, seq int) Call {
 	wl := w.wl
-	pk := partitionName(sched.Choose(ctx, wl.Partitions))
-	k := sched.Choose(ctx, wl.BatchWeight+wl.QueryWeight+wl.RetrieveWeight+wl.StreamWeight)
+	pk := partitionName(w.choose(wl.Partitions, chPartition, machine, seq, -1))
+	k := w.choose(wl.BatchWeight+wl.QueryWeight+wl.RetrieveWeight+wl.StreamWeight, chCallKind, machine, seq, -1)
 	switch {
 	case k < wl.BatchWeight:
-		n := 1 + sched.Choose(ctx, wl.MaxBatch)
+		n := 1 + w.choose(wl.MaxBatch, chBatchSize, machine, seq, -1)
 		used := map[int]bool{}
 		ops := make([]spec.Op, 0, n)
 		for o := 0; o < n; o++ {
-			r := sched.Choose(ctx, wl.RowKeys)
+			r := w.choose(wl.RowKeys, chRow, machine, seq, o)
 			for used[r] {
 				r = (r + 1) % wl.RowKeys
 			}
 			used[r] = true
 			key := spec.Key{PartitionKey: pk, RowKey: strconv.Itoa(r)}
-			kind := spec.OpKind(sched.Choose(ctx, int(spec.DeleteIfExists)+1))
+			kind := spec.OpKind(w.choose(int(spec.DeleteIfExists)+1, chOpKind, machine, seq, o))
 			e := spec.Entity{Key: key}
 			if !kind.IsDelete() {
 				e.Props = spec.Props{
-					"isHappy": spec.Bool(sched.Bool(ctx)),
+					"isHappy": spec.Bool(w.chooseBool(chHappy, machine, seq, o)),
 					fmt.Sprintf("m%dc%do%d", machine, seq, o): spec.Bool(true),
 				}
 			}
 			if kind.NeedsIfMatch() {
-				switch sched.Choose(ctx, 3) {
+				switch w.choose(3, chETag, machine, seq, o) {
 				case 0:
 					e.ETag = spec.AnyETag
 				case 1:
@@ -111,22 +117,22 @@ func (w *world) genCall(ctx context.Context, machine, seq int) Call {
 		}
 		return Call{Kind: CallBatch, Ops: ops}
 	case k < wl.BatchWeight+wl.QueryWeight:
-		f := w.genHappyFilter(ctx)
+		f := w.genHappyFilter(ctx, machine, seq)
 		if f == nil && wl.WidePartition && pk == w.widePartition() {
 			// Every row but the fillers (see Workload.WidePartition).
 			f = spec.Comparison{Property: spec.RowKeyProp, Op: spec.Lt, Value: spec.String("~")}
 		}
 		return Call{Kind: CallQuery, Filter: spec.AndFilters(spec.PartitionFilter(pk), f)}
 	case k < wl.BatchWeight+wl.QueryWeight+wl.RetrieveWeight:
-		return Call{Kind: CallRetrieve, Key: spec.Key{PartitionKey: pk, RowKey: strconv.Itoa(sched.Choose(ctx, wl.RowKeys))}}
+		return Call{Kind: CallRetrieve, Key: spec.Key{PartitionKey: pk, RowKey: strconv.Itoa(w.choose(wl.RowKeys, chKey, machine, seq, -1))}}
 	default:
-		return Call{Kind: CallStream, Filter: w.genHappyFilter(ctx)}
+		return Call{Kind: CallStream, Filter: w.genHappyFilter(ctx, machine, seq)}
 	}
 }
 
 // genHappyFilter is none, isHappy eq false or isHappy eq true.
-func (w *world) genHappyFilter(ctx context.Context) spec.Filter {
-	switch sched.Choose(ctx, 3) {
+func (w *world) genHappyFilter(ctx context.Context, machine, seq int) spec.Filter {
+	switch w.choose(3, chFilter, machine, seq, -1) {
 	case 0:
 		return nil
 	case 1:
@@ -141,12 +147,12 @@ func (w *world) migrator(ctx context.Context, old, new spec.Table, cfg mtable.Co
 	if w.wl.MigratorDelay {
 		// The applications were running before the migration began: let
 		// a chosen number of their calls begin first.
-		n := sched.Choose(ctx, w.wl.Apps*w.wl.CallsPerApp/2+1)
-		sched.Logf(ctx, "migrator waits for %d calls to begin", n)
+		n := w.choose(w.wl.totalCalls()/2+1, chDelay, -1, -1, -1)
+		sched.Logf("migrator waits for %d calls to begin", n)
 		w.waitForCalls(ctx, n)
 	}
 	err := mtable.NewMigrator(old, new, cfg, opts...).Run(ctx)
-	sched.Logf(ctx, "migrator returned: %v", err)
+	sched.Logf("migrator returned: %v", err)
 	w.noteMigrated(ctx, err)
 	if err != nil {
 		w.fail(ctx, &CheckFailure{Check: CheckMigrator, Message: "migrator failed: " + err.Error()})

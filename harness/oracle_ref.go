@@ -73,7 +73,7 @@ func (m refMonitor) AnnotateBackendCall(ctx context.Context, a mtable.Annotation
 				Message: fmt.Sprintf("second linearization point (first at step %d)", c.LPStep)})
 			return
 		}
-		c.LPStep = sched.Step(ctx)
+		c.LPStep = sched.Step()
 		var out Outcome
 		switch c.Call.Kind {
 		case CallBatch:
@@ -102,7 +102,7 @@ func (m refMonitor) AnnotateBackendCall(ctx context.Context, a mtable.Annotation
 			out = outcomeOf(nil, rows, err)
 		}
 		c.Ref = &out
-		sched.Logf(ctx, "linearization point of %s call %d; reference: %s", c.Machine, c.Seq, out)
+		sched.Logf("linearization point of %s call %d; reference: %s", c.Machine, c.Seq, out)
 	}
 	if changed {
 		w.revs = append(w.revs, w.ref.Snapshot())

@@ -107,11 +107,11 @@ func (w *world) runStream(ctx context.Context, t spec.Table, c *callRecord) ([]s
 		if err != nil {
 			return rows, err
 		}
-		if sched.Tracing(ctx) {
+		if sched.Tracing() {
 			if ok {
-				sched.Logf(ctx, "stream returned %s", formatEntity(e))
+				sched.Logf("stream returned %s", formatEntity(e))
 			} else {
-				sched.Logf(ctx, "stream returned end")
+				sched.Logf("stream returned end")
 			}
 		}
 		if msg := sc.next(w, e, ok); msg != "" {

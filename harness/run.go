@@ -43,6 +43,14 @@ type Iteration struct {
 	// iteration; CheckLinearizability counts oracle 2.
 	Checks map[string]int
 
+	// Shrunk is the shrink of a failing iteration of an exploration with
+	// ExploreConfig.Shrink; ShrinkErr says why it could not be shrunk.
+	Shrunk    *ShrinkResult
+	ShrinkErr error
+	// ShrunkFrom is set on a shrunk run (ShrinkResult.Shrunk): the
+	// iteration it was shrunk from.
+	ShrunkFrom *Iteration
+
 	world *world
 }
 
@@ -71,7 +79,7 @@ type IterationFailure struct {
 // RunOnce runs one iteration of the harness under scfg (whose Params
 // should be Params(opts), so the trace records them).
 func RunOnce(opts Options, scfg sched.Config, linBudget int64) (*Iteration, error) {
-	return runWith(opts, linBudget, func(main func(context.Context)) (*sched.Result, error) {
+	return runWith(opts, linBudget, func(main func()) (*sched.Result, error) {
 		return sched.Run(scfg, main)
 	})
 }
@@ -87,12 +95,12 @@ func (opts Options) Check() error {
 	return nil
 }
 
-func runWith(opts Options, linBudget int64, run func(main func(context.Context)) (*sched.Result, error)) (*Iteration, error) {
+func runWith(opts Options, linBudget int64, run func(main func()) (*sched.Result, error)) (*Iteration, error) {
 	if err := opts.Check(); err != nil {
 		return nil, err
 	}
 	w := newWorld(opts)
-	res, err := run(w.main)
+	res, err := run(func() { w.main(context.Background()) })
 	if err != nil {
 		return nil, err
 	}

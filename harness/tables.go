@@ -27,15 +27,20 @@ var _ spec.Table = (*backend)(nil)
 // "pos" strategy knows which calls race.
 func (b *backend) delay(ctx context.Context, partition string) {
 	l := b.w.wl.Latency
-	if c := callFrom(ctx); c != nil && c.MID == 0 && b.w.wl.SlowApp {
+	app, call := -1, -1
+	c := callFrom(ctx)
+	if c != nil {
+		app, call = c.MID, c.Seq
+	}
+	if c != nil && c.MID == 0 && b.w.wl.SlowApp {
 		l = slowLatency
 	}
 	if l > 0 {
-		for n := sched.Choose(ctx, l+1); n > 0; n-- {
-			sched.Yield(ctx)
+		for n := b.w.choose(l+1, chLatency, app, call, -1); n > 0; n-- {
+			sched.Yield()
 		}
 	}
-	sched.YieldOn(ctx, resource{b.name, partition})
+	sched.YieldOn(resource{b.name, partition})
 }
 
 // slowLatency is the latency of the slow application machine (see
@@ -59,14 +64,14 @@ func (b *backend) ExecuteBatch(ctx context.Context, ops []spec.Op) ([]spec.Resul
 		before[i] = b.w.view(keys[i])
 	}
 	res, err := b.mem.ExecuteBatch(ctx, ops)
-	if sched.Tracing(ctx) {
-		sched.Logf(ctx, "%s.ExecuteBatch%s -> %s", b.name, Call{Kind: CallBatch, Ops: ops}.String()[len("Batch"):], outcomeOf(res, nil, err))
+	if sched.Tracing() {
+		sched.Logf("%s.ExecuteBatch%s -> %s", b.name, Call{Kind: CallBatch, Ops: ops}.String()[len("Batch"):], outcomeOf(res, nil, err))
 	}
 	if err == nil {
 		for i, k := range keys {
 			after := b.w.view(k)
 			if before[i].ok && after.ok && after.e.ETag != before[i].e.ETag && propsEqual(before[i].e.Props, after.e.Props) {
-				b.w.etagEvents = append(b.w.etagEvents, etagEvent{Step: sched.Step(ctx), At: b.w.tick(), Key: k, ETag: after.e.ETag})
+				b.w.etagEvents = append(b.w.etagEvents, etagEvent{Step: sched.Step(), At: b.w.tick(), Key: k, ETag: after.e.ETag})
 			}
 		}
 	}
@@ -77,17 +82,17 @@ func (b *backend) QueryAtomic(ctx context.Context, f spec.Filter) ([]spec.Entity
 	pk, _ := spec.SinglePartition(f)
 	b.delay(ctx, pk)
 	rows, err := b.mem.QueryAtomic(ctx, f)
-	if sched.Tracing(ctx) {
-		sched.Logf(ctx, "%s.QueryAtomic(%s) -> %s", b.name, spec.FilterString(f), outcomeOf(nil, rows, err))
+	if sched.Tracing() {
+		sched.Logf("%s.QueryAtomic(%s) -> %s", b.name, spec.FilterString(f), outcomeOf(nil, rows, err))
 	}
 	return rows, err
 }
 
 func (b *backend) QueryStreamed(ctx context.Context, f spec.Filter) (spec.Stream, error) {
-	sched.YieldOn(ctx, resource{b.name, ""})
+	sched.YieldOn(resource{b.name, ""})
 	s, err := b.mem.QueryStreamed(ctx, f)
-	if sched.Tracing(ctx) {
-		sched.Logf(ctx, "%s.QueryStreamed(%s)", b.name, spec.FilterString(f))
+	if sched.Tracing() {
+		sched.Logf("%s.QueryStreamed(%s)", b.name, spec.FilterString(f))
 	}
 	if err != nil {
 		return nil, err
@@ -101,16 +106,16 @@ type backendStream struct {
 }
 
 func (s *backendStream) Next(ctx context.Context) (spec.Entity, bool, error) {
-	sched.YieldOn(ctx, resource{s.b.name, ""})
+	sched.YieldOn(resource{s.b.name, ""})
 	e, ok, err := s.s.Next(ctx)
-	if sched.Tracing(ctx) {
+	if sched.Tracing() {
 		switch {
 		case err != nil:
-			sched.Logf(ctx, "%s.stream.Next -> error %v", s.b.name, err)
+			sched.Logf("%s.stream.Next -> error %v", s.b.name, err)
 		case !ok:
-			sched.Logf(ctx, "%s.stream.Next -> end", s.b.name)
+			sched.Logf("%s.stream.Next -> end", s.b.name)
 		default:
-			sched.Logf(ctx, "%s.stream.Next -> %s", s.b.name, formatEntity(e))
+			sched.Logf("%s.stream.Next -> %s", s.b.name, formatEntity(e))
 		}
 	}
 	return e, ok, err
@@ -193,9 +198,9 @@ func (c *config) Subscribe(ctx context.Context, sub mtable.Subscriber) (mtable.S
 }
 
 func (c *config) Push(ctx context.Context, s mtable.State) error {
-	sched.Logf(ctx, "push %s: start", s)
+	sched.Logf("push %s: start", s)
 	c.w.notePush(ctx, s)
 	err := c.inner.Push(ctx, s)
-	sched.Logf(ctx, "push %s: done (err=%v)", s, err)
+	sched.Logf("push %s: done (err=%v)", s, err)
 	return err
 }

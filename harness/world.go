@@ -47,6 +47,16 @@ type world struct {
 	// clock orders the events oracle 2 records.
 	clock int64
 
+	// choices logs the workload's choices that were decisions, and
+	// appMachine holds each application machine's ID (for the
+	// shrinker).
+	choices    []choiceRec
+	appMachine []int
+	// callSteps[i][k] is the number of decisions taken when application
+	// machine i began call k (before choosing it); its last entry, when
+	// the machine has returned, the number when it did.
+	callSteps [][]int
+
 	// failure is the first oracle failure of the iteration; checks
 	// counts the failures of each oracle.
 	failure *CheckFailure
@@ -107,6 +117,11 @@ func newWorld(opts Options) *world {
 	w.advanced = sched.NewCond(&w.advance)
 	w.config = mtable.NewMemConfig(mtable.UseOldHideMetadata)
 	w.wl = opts.Workload
+	// Until load runs, the tables are empty, and that is the initial
+	// revision: a run that ends before it (a step bound of one step, a
+	// replay that diverges in the workload's first draws) still has one
+	// for the oracles and the history to start from.
+	w.revs = []spec.Rows{{}}
 	return w
 }
 
@@ -158,9 +173,9 @@ func (w *world) widePartition() string { return partitionName(w.wl.Partitions - 
 // every oracle judges the whole history (and the report can say which
 // ones caught the bug); the first failure recorded is the one reported.
 func (w *world) fail(ctx context.Context, f *CheckFailure) {
-	f.Step = sched.Step(ctx)
-	f.Machine = sched.MachineName(ctx)
-	sched.Logf(ctx, "CHECK FAILED: %s: %s", f.Check, f.Message)
+	f.Step = sched.Step()
+	f.Machine = sched.MachineName()
+	sched.Logf("CHECK FAILED: %s: %s", f.Check, f.Message)
 	w.checks[f.Check]++
 	if w.failure == nil {
 		w.failure = f
@@ -170,61 +185,61 @@ func (w *world) fail(ctx context.Context, f *CheckFailure) {
 // notePush records that a push of s has started and wakes machines
 // waiting for the migration to advance.
 func (w *world) notePush(ctx context.Context, s mtable.State) {
-	w.advance.Lock(ctx)
+	w.advance.Lock()
 	if s > w.pushed {
 		w.pushed = s
 	}
-	w.advanced.Broadcast(ctx)
-	w.advance.Unlock(ctx)
+	w.advanced.Broadcast()
+	w.advance.Unlock()
 }
 
 func (w *world) noteMigrated(ctx context.Context, err error) {
-	w.advance.Lock(ctx)
+	w.advance.Lock()
 	w.migrated = true
 	w.migratorErr = err
-	w.advanced.Broadcast(ctx)
-	w.advance.Unlock(ctx)
+	w.advanced.Broadcast()
+	w.advance.Unlock()
 }
 
 // waitForState blocks until the migrator has started pushing s or has
 // finished.
 func (w *world) waitForState(ctx context.Context, s mtable.State) {
-	w.advance.Lock(ctx)
+	w.advance.Lock()
 	if w.pushed < s && !w.migrated {
 		w.idle++
-		w.advanced.Broadcast(ctx)
+		w.advanced.Broadcast()
 		for w.pushed < s && !w.migrated {
-			w.advanced.Wait(ctx)
+			w.advanced.Wait()
 		}
 		w.idle--
 	}
-	w.advance.Unlock(ctx)
+	w.advance.Unlock()
 }
 
 // noteCall records that an application machine begins a call.
 func (w *world) noteCall(ctx context.Context) {
-	w.advance.Lock(ctx)
+	w.advance.Lock()
 	w.started++
-	w.advanced.Broadcast(ctx)
-	w.advance.Unlock(ctx)
+	w.advanced.Broadcast()
+	w.advance.Unlock()
 }
 
 // noteAppDone records that an application machine has finished.
 func (w *world) noteAppDone(ctx context.Context) {
-	w.advance.Lock(ctx)
+	w.advance.Lock()
 	w.idle++
-	w.advanced.Broadcast(ctx)
-	w.advance.Unlock(ctx)
+	w.advanced.Broadcast()
+	w.advance.Unlock()
 }
 
 // waitForCalls blocks until n calls have begun or no application machine
 // can begin one without the migration advancing.
 func (w *world) waitForCalls(ctx context.Context, n int) {
-	w.advance.Lock(ctx)
+	w.advance.Lock()
 	for w.started < n && w.idle < w.wl.Apps {
-		w.advanced.Wait(ctx)
+		w.advanced.Wait()
 	}
-	w.advance.Unlock(ctx)
+	w.advance.Unlock()
 }
 
 // tick returns the next event time.

@@ -19,22 +19,27 @@ func benchHistory(calls int) ([]tOp, func() linearizability.Model[linearizabilit
 	}
 }
 
+// BenchmarkCheckTable checks generated histories whole and partitioned
+// (by default with GOMAXPROCS workers, and with one).
 func BenchmarkCheckTable(b *testing.B) {
 	for _, calls := range []int{10, 100, 1000} {
 		h, model := benchHistory(calls)
 		m := model()
-		for _, part := range []bool{true, false} {
-			name := fmt.Sprintf("calls=%d/partitioned", calls)
+		for _, variant := range []string{"partitioned", "partitioned-one-worker", "whole"} {
+			name := fmt.Sprintf("calls=%d/%s", calls, variant)
 			mm := m
-			if !part {
-				name = fmt.Sprintf("calls=%d/whole", calls)
+			var opts linearizability.Options
+			switch variant {
+			case "partitioned-one-worker":
+				opts.Workers = 1
+			case "whole":
 				mm.Partition = nil
 			}
 			b.Run(name, func(b *testing.B) {
 				var rep linearizability.Report[linearizability.TableState, linearizability.TableCall, linearizability.TableOutcome]
 				for b.Loop() {
 					var err error
-					rep, err = linearizability.Check(mm, h, linearizability.Options{})
+					rep, err = linearizability.Check(mm, h, opts)
 					if err != nil {
 						b.Fatal(err)
 					}

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
 )
@@ -38,13 +39,16 @@ func (r Result) String() string {
 // Options tune a check.
 type Options struct {
 	// MaxSteps bounds the number of search steps, summed over all parts
-	// of the history. Parts are searched in rounds: in each round every
-	// undecided part, in Partition's order, gets up to 1024 steps (2048
-	// in the next round, and so on), so a hard part cannot starve the
-	// others. When the bound is reached the check stops; the result is
-	// Illegal if some part was proved illegal, Unknown otherwise. Zero
-	// or negative means no bound.
+	// of the history, counted in lockstep order (see the package doc):
+	// the check stops at the MaxSteps-th step of that order, so every
+	// part gets at least MaxSteps/Parts steps, and the steps a part that
+	// finished early did not need go to the others. Zero or negative
+	// means no bound.
 	MaxSteps int64
+
+	// Workers is how many goroutines search parts at once; zero means
+	// runtime.GOMAXPROCS(0). The report does not depend on it.
+	Workers int
 }
 
 // Linearized is one operation of a linearization, with the model state
@@ -57,15 +61,19 @@ type Linearized[S, I, O any] struct {
 // Report is the outcome of Check.
 //
 // When Result is Illegal, the report describes the shortest violating
-// prefix (see the package doc) of the part whose violation shows
-// earliest: the smallest Failed.Return, then the lowest part index,
-// among the parts the search proved illegal.
+// prefix (see the package doc) of the part proved illegal first in
+// lockstep order: the one proved illegal in the fewest search steps,
+// the lowest part index among equals.
 type Report[S, I, O any] struct {
 	Result Result
-	Steps  int64 // search steps taken, over all parts searched
-	Parts  int   // number of parts the history was split into
-	// Undecided lists the parts, by index in Partition's order, whose
-	// search the budget stopped (empty unless the budget ran out).
+	// Steps counts search steps in lockstep order up to the end of the
+	// check: up to the step that proved the failing part illegal
+	// (Illegal), every step of every part (Ok), MaxSteps (Unknown).
+	Steps int64
+	Parts int // number of parts the history was split into
+	// Undecided lists the parts, by index in Partition's order, that
+	// the budget stopped before they were decided (set only when Result
+	// is Unknown).
 	Undecided []int
 
 	// Part, Failed, Prefix, Initial and Explanation are set only when
@@ -102,10 +110,11 @@ func (r *Report[S, I, O]) String() string {
 // Check decides whether history is linearizable with respect to m.
 //
 // It returns an error, and no verdict, when the model lacks Init, Step
-// or Key, when an operation returns before it is called (or is called
-// at Pending), or when m.Partition loses or invents operations. The
-// history is not modified. The verdict, the report and the number of
-// steps depend only on m, history and opts.
+// or Key, when opts.Workers is negative, when an operation returns
+// before it is called (or is called at Pending), or when m.Partition
+// loses or invents operations. The history is not modified. The report
+// depends only on m, history, and opts.MaxSteps. A panic in a model
+// function is raised again in the caller's goroutine.
 func Check[S, I, O any](m Model[S, I, O], history []Operation[I, O], opts Options) (Report[S, I, O], error) {
 	var rep Report[S, I, O]
 	switch {
@@ -115,6 +124,8 @@ func Check[S, I, O any](m Model[S, I, O], history []Operation[I, O], opts Option
 		return rep, fmt.Errorf("linearizability: model has no Step function")
 	case m.Key == nil:
 		return rep, fmt.Errorf("linearizability: model has no Key function")
+	case opts.Workers < 0:
+		return rep, fmt.Errorf("linearizability: Options.Workers is %d, want 0 (GOMAXPROCS) or more", opts.Workers)
 	}
 	for i, op := range history {
 		if err := validate(op); err != nil {
@@ -134,69 +145,24 @@ func Check[S, I, O any](m Model[S, I, O], history []Operation[I, O], opts Option
 	}
 	rep.Parts = len(parts)
 
-	// Search the parts in rounds, each unfinished part getting a quantum
-	// of steps per round and the quantum doubling every round, so that a
-	// part whose search is hard cannot spend the budget of the others.
-	limited := opts.MaxSteps > 0
-	left := opts.MaxSteps
-	quantum := int64(1024)
-	if !limited {
-		quantum = math.MaxInt64
+	budget := opts.MaxSteps
+	if budget <= 0 {
+		budget = math.MaxInt64
 	}
-	searchers := make([]*searcher[S, I, O], len(parts))
-	results := make([]Result, len(parts))
-	active := make([]int, len(parts))
-	for i, part := range parts {
-		searchers[i] = newSearcher(&m, part)
-		active[i] = i
+	workers := opts.Workers
+	if workers == 0 {
+		workers = runtime.GOMAXPROCS(0)
 	}
-rounds:
-	for len(active) > 0 {
-		var next []int
-		for _, i := range active {
-			q := quantum
-			if limited {
-				if left <= 0 {
-					break rounds
-				}
-				q = min(q, left)
-			}
-			s := searchers[i]
-			before := s.steps
-			res, done := s.resume(q)
-			rep.Steps += s.steps - before
-			left -= s.steps - before
-			if done {
-				results[i] = res
-				s.release()
-			} else {
-				next = append(next, i)
-			}
-		}
-		active = next
-		if quantum <= math.MaxInt64/2 {
-			quantum *= 2
-		}
-	}
+	r := newLockstep(&m, parts, budget)
+	r.search(workers)
 
-	rep.Result = Ok
-	var failure *partFailure[S, I, O]
-	for i, res := range results {
-		switch res {
-		case Illegal:
-			f := searchers[i].failure()
-			if failure == nil || f.failed.Return < failure.failed.Return {
-				failure, rep.Part = f, i
-			}
-		case Unknown:
-			rep.Result = Unknown
-			rep.Undecided = append(rep.Undecided, i)
-		}
-	}
-	if failure != nil {
-		rep.Result = Illegal
-		rep.Failed = failure.failed
-		rep.Prefix = failure.prefix
+	out := r.outcome()
+	rep.Result, rep.Steps, rep.Undecided = out.result, out.steps, out.undecided
+	if out.result == Illegal {
+		f := r.parts[out.part].s.failure()
+		rep.Part = out.part
+		rep.Failed = f.failed
+		rep.Prefix = f.prefix
 		rep.Initial = m.Init()
 		rep.Explanation = explain(&m, &rep)
 	}

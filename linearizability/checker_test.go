@@ -11,6 +11,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/migratingtable/migratingtable/linearizability"
+	"github.com/migratingtable/migratingtable/spec"
 )
 
 // A key-value register model: each operation reads or writes one key.
@@ -157,29 +158,52 @@ func TestCheckRegister(t *testing.T) {
 
 func TestCheckPartitions(t *testing.T) {
 	h := []kvOp{
-		w(1, 0, 10, "a", 1), r(2, 1, 2, "a", 0), r(2, 3, 4, "a", 1),
-		w(1, 11, 12, "b", 5), r(2, 13, 14, "b", 0), // stale read in b
-		w(3, 0, 1, "c", 1), r(3, 2, 3, "c", 2), // a value nobody wrote, earlier
+		w(1, 0, 10, "a", 1), r(2, 1, 2, "a", 0), r(2, 3, 4, "a", 1), // 6 steps to decide: ok
+		w(1, 11, 12, "b", 5), r(2, 13, 14, "b", 0), // stale read: 4 steps to prove
+		r(3, 2, 3, "c", 2), // a value nobody wrote: 2 steps to prove
 	}
+	for _, workers := range []int{1, 3} {
+		rep, err := linearizability.Check(kvModel(true), h, linearizability.Options{Workers: workers})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := rep.Result, linearizability.Illegal; got != want {
+			t.Fatalf("got %v, want %v", got, want)
+		}
+		if got, want := rep.Parts, 3; got != want {
+			t.Errorf("Parts: got %d, want %d", got, want)
+		}
+		// Both b and c are illegal; c is proved so in fewer steps.
+		if got, want := rep.Part, 2; got != want {
+			t.Errorf("Part: got %d, want %d", got, want)
+		}
+		if got, want := rep.Failed, h[5]; got != want {
+			t.Errorf("Failed: got %+v, want %+v", got, want)
+		}
+		if got := rep.Prefix; len(got) != 0 {
+			t.Errorf("Prefix: got %v, want none", got)
+		}
+		// c's second step is the sixth in lockstep order: the first step
+		// of a, b and c, then the second of a, of b, of c.
+		if got, want := rep.Steps, int64(6); got != want {
+			t.Errorf("Steps: got %d, want %d", got, want)
+		}
+	}
+	// Proved illegal in as many steps, the lower part index wins.
+	h[5] = w(3, 0, 1, "c", 1)
+	h = append(h, r(3, 2, 3, "c", 2))
 	rep, err := linearizability.Check(kvModel(true), h, linearizability.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := rep.Result, linearizability.Illegal; got != want {
-		t.Fatalf("got %v, want %v", got, want)
+	if got, want := rep.Part, 1; got != want {
+		t.Errorf("tie: Part: got %d, want %d", got, want)
 	}
-	if got, want := rep.Parts, 3; got != want {
-		t.Errorf("Parts: got %d, want %d", got, want)
+	if got, want := rep.Failed, h[4]; got != want {
+		t.Errorf("tie: Failed: got %+v, want %+v", got, want)
 	}
-	// Both b and c are illegal; c's violation shows first (time 3).
-	if got, want := rep.Part, 2; got != want {
-		t.Errorf("Part: got %d, want %d", got, want)
-	}
-	if got, want := rep.Failed, h[6]; got != want {
-		t.Errorf("Failed: got %+v, want %+v", got, want)
-	}
-	if got, want := rep.Prefix, []linearizability.Linearized[kvState, kvIn, int]{{Op: h[5], After: kvState{"c": 1}}}; !cmp.Equal(got, want) {
-		t.Errorf("Prefix: %s", cmp.Diff(want, got))
+	if got, want := rep.Prefix, []linearizability.Linearized[kvState, kvIn, int]{{Op: h[3], After: kvState{"b": 5}}}; !cmp.Equal(got, want) {
+		t.Errorf("tie: Prefix: %s", cmp.Diff(want, got))
 	}
 	// Without the bad parts, the rest is fine.
 	rep, err = linearizability.Check(kvModel(true), h[:3], linearizability.Options{})
@@ -188,6 +212,9 @@ func TestCheckPartitions(t *testing.T) {
 	}
 	if got, want := rep.Result, linearizability.Ok; got != want {
 		t.Errorf("first part alone: got %v, want %v", got, want)
+	}
+	if got, want := rep.Steps, int64(6); got != want {
+		t.Errorf("first part alone: Steps: got %d, want %d", got, want)
 	}
 }
 
@@ -284,7 +311,9 @@ func TestCheckBudget(t *testing.T) {
 	}
 }
 
-// A part whose search is hard does not keep the budget from the others.
+// A part whose search is hard does not keep the budget from the others,
+// nor hide a violation in another part: the check stops at the step
+// that proves it.
 func TestCheckBudgetSharedFairly(t *testing.T) {
 	h := concurrentWrites(8) // on x: about 300,000 steps to decide
 	for i := range h {
@@ -293,21 +322,27 @@ func TestCheckBudgetSharedFairly(t *testing.T) {
 	}
 	stale := r(2, 2, 3, "y", 0)
 	h = append(h, w(1, 0, 1, "y", 1), stale)
-	rep, err := linearizability.Check(kvModel(true), h, linearizability.Options{MaxSteps: 5000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := rep.Result, linearizability.Illegal; got != want {
-		t.Fatalf("got %v, want %v", got, want)
-	}
-	if got, want := rep.Failed, stale; got != want {
-		t.Errorf("Failed: got %+v, want %+v", got, want)
-	}
-	if got, want := rep.Steps, int64(5000); got != want {
-		t.Errorf("Steps: got %d, want %d", got, want)
+	for _, budget := range []int64{5000, 0} {
+		for _, workers := range []int{1, 2} {
+			rep, err := linearizability.Check(kvModel(true), h, linearizability.Options{MaxSteps: budget, Workers: workers})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := rep.Result, linearizability.Illegal; got != want {
+				t.Fatalf("budget %d, %d workers: got %v, want %v", budget, workers, got, want)
+			}
+			if got, want := rep.Failed, stale; got != want {
+				t.Errorf("budget %d, %d workers: Failed: got %+v, want %+v", budget, workers, got, want)
+			}
+			// y is proved illegal at its fourth step, the eighth in lockstep
+			// order (x, y, x, y, x, y, x, y).
+			if got, want := rep.Steps, int64(8); got != want {
+				t.Errorf("budget %d, %d workers: Steps: got %d, want %d", budget, workers, got, want)
+			}
+		}
 	}
 	// Without the illegal part, the same budget gives Unknown.
-	rep, err = linearizability.Check(kvModel(true), h[:len(h)-1], linearizability.Options{MaxSteps: 5000})
+	rep, err := linearizability.Check(kvModel(true), h[:len(h)-1], linearizability.Options{MaxSteps: 5000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,6 +375,10 @@ func TestCheckErrors(t *testing.T) {
 		{"return before call", good, []kvOp{w(1, 0, 1, "x", 1), r(1, 5, 4, "x", 1)}, "linearizability: operation 1: return time 4 is before call time 5"},
 		{"call at Pending", good, []kvOp{w(1, P, P, "x", 1)}, "linearizability: operation 0: call time is Pending"},
 		{"lossy partition", lossy, []kvOp{w(1, 0, 1, "x", 1), r(1, 2, 3, "x", 1)}, "linearizability: Partition returned 1 operations in 1 parts, want the 2 of the history"},
+	}
+	_, err := linearizability.Check(good, nil, linearizability.Options{Workers: -1})
+	if want := "linearizability: Options.Workers is -1, want 0 (GOMAXPROCS) or more"; err == nil || err.Error() != want {
+		t.Errorf("Workers -1: got %v, want %q", err, want)
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -535,5 +574,103 @@ func TestCheckDeterministic(t *testing.T) {
 		} else if got != first {
 			t.Fatalf("run %d differs:\n%s", i, cmp.Diff(first, got))
 		}
+	}
+}
+
+// The report is the same with one worker and with eight, run after run:
+// on a history with several illegal parts of different difficulty, and
+// with budgets that stop the search in the middle of parts.
+func TestCheckDeterministicAcrossWorkers(t *testing.T) {
+	h, model := benchHistory(1000)
+	m := model()
+	// Break the last completed query of each partition but the first,
+	// and one early one: violations that take different searches.
+	broken := slices.Clone(h)
+	seen := map[string]bool{}
+	for i := len(broken) - 1; i >= 0; i-- {
+		op := broken[i]
+		if op.Input.Kind != linearizability.QueryCall || op.IsPending() || op.Output.Err != nil {
+			continue
+		}
+		pk, _ := spec.SinglePartition(op.Input.Filter)
+		if seen[pk] || pk == "p0" {
+			continue
+		}
+		seen[pk] = true
+		broken[i].Output.Rows = append(slices.Clone(op.Output.Rows), spec.Entity{Key: key(pk, "zz"), ETag: "x"})
+	}
+	hard := append(concurrentWrites(8), w(1, 0, 1, "y", 1), r(2, 2, 3, "y", 0), w(1, 0, 1, "z", 1), r(2, 2, 3, "z", 7))
+	runs := 20
+	if testing.Short() {
+		runs = 5
+	}
+	tests := []struct {
+		name   string
+		check  func(workers int) (string, error)
+		result linearizability.Result
+	}{
+		{"table, illegal parts", func(workers int) (string, error) {
+			rep, err := linearizability.Check(m, broken, linearizability.Options{Workers: workers})
+			return fmt.Sprintf("%v part=%d steps=%d undecided=%v\n%s", rep.Result, rep.Part, rep.Steps, rep.Undecided, rep.String()), err
+		}, linearizability.Illegal},
+		{"table, budget", func(workers int) (string, error) {
+			rep, err := linearizability.Check(m, h, linearizability.Options{MaxSteps: 900, Workers: workers})
+			return fmt.Sprintf("%v steps=%d undecided=%v\n%s", rep.Result, rep.Steps, rep.Undecided, rep.String()), err
+		}, linearizability.Unknown},
+		{"table, ok", func(workers int) (string, error) {
+			rep, err := linearizability.Check(m, h, linearizability.Options{Workers: workers})
+			return fmt.Sprintf("%v steps=%d\n%s", rep.Result, rep.Steps, rep.String()), err
+		}, linearizability.Ok},
+		{"registers, a hard part and two illegal ones", func(workers int) (string, error) {
+			rep, err := linearizability.Check(kvModel(true), hard, linearizability.Options{MaxSteps: 100_000, Workers: workers})
+			return fmt.Sprintf("%v part=%d steps=%d undecided=%v\n%s", rep.Result, rep.Part, rep.Steps, rep.Undecided, rep.String()), err
+		}, linearizability.Illegal},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			first, err := tt.check(1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Log(strings.SplitN(first, "\n", 3)[0])
+			if !strings.HasPrefix(first, tt.result.String()) {
+				t.Fatalf("got %s, want %v", first, tt.result)
+			}
+			for run := range runs {
+				for _, workers := range []int{1, 8} {
+					got, err := tt.check(workers)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if got != first {
+						t.Fatalf("run %d, %d workers:\n%s", run, workers, cmp.Diff(first, got))
+					}
+				}
+			}
+		})
+	}
+}
+
+// A panic in a model function reaches the caller, whatever the number of
+// workers.
+func TestCheckModelPanic(t *testing.T) {
+	m := kvModel(true)
+	step := m.Step
+	m.Step = func(s kvState, in kvIn, out int) (bool, kvState) {
+		if in.Key == "b" {
+			panic("model bug")
+		}
+		return step(s, in, out)
+	}
+	h := []kvOp{w(1, 0, 1, "a", 1), w(1, 0, 1, "b", 1), w(1, 0, 1, "c", 1)}
+	for _, workers := range []int{1, 3} {
+		func() {
+			defer func() {
+				if got, want := recover(), any("model bug"); got != want {
+					t.Errorf("%d workers: recovered %v, want %v", workers, got, want)
+				}
+			}()
+			_, _ = linearizability.Check(m, h, linearizability.Options{Workers: workers})
+		}()
 	}
 }

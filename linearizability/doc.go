@@ -54,7 +54,7 @@
 //     followed by Failed); Prefix, one linearization of the prefix just
 //     before it, with the model state after each operation; and
 //     Explanation, both as text.
-//   - Unknown: the budget ran out first.
+//   - Unknown: the budget ran out first (see Budget and Partitions).
 //
 // # Budget
 //
@@ -62,11 +62,11 @@
 // is reproducible. A search step is one visit of an event by the
 // search: trying to linearize an operation next (one call to Step or
 // StepPending, plus a memoization lookup when the model accepts), or
-// reaching a return that forces a backtrack. Report.Steps counts the
-// steps taken; Options.MaxSteps bounds their sum over all parts. A
-// linearizable history with little concurrency needs about one step per
-// event; the search is exponential only in the number of mutually
-// concurrent operations.
+// reaching a return that forces a backtrack. A linearizable history
+// with little concurrency needs about one step per event; the search is
+// exponential only in the number of mutually concurrent operations
+// (pending ones included: a pending operation is concurrent with every
+// operation called after it).
 //
 // # Partitions
 //
@@ -74,14 +74,38 @@
 // parts that are checked separately, each from the initial state (which
 // is sound when the parts act on disjoint pieces of state, as the
 // partitions of a table do). The history is Ok when every part is, and
-// Illegal when some part is; the report then describes the part whose
-// Failed operation returns first.
+// Illegal when some part is.
+//
+// The steps of the parts are counted in lockstep order: round 1 holds
+// the first step of each part, in Partition's order, round 2 the second
+// step of each part that is still undecided, and so on. The check ends
+// at the first of these steps:
+//
+//   - the step that proves a part illegal: the result is Illegal, and
+//     the report describes that part (the one proved illegal in the
+//     fewest steps, the lowest index among equals), whatever the others
+//     would have shown;
+//   - step Options.MaxSteps: the result is Unknown, and Undecided lists
+//     the parts not decided by then;
+//   - the last step, every part linearizable: the result is Ok.
+//
+// So a part whose search is hard neither spends the budget of the
+// others (each part gets at least MaxSteps/Parts steps, and the steps a
+// part that finished early did not need go to the others) nor hides a
+// violation that another part shows in fewer steps. Report.Steps is the
+// position of the last step in that order.
+//
+// Parts are searched in parallel by Options.Workers goroutines (by
+// default GOMAXPROCS), each part's search advancing in chunks; a part
+// runs only as far as the lockstep order needs. So the model's
+// functions may be called concurrently, for different parts.
 //
 // # Determinism
 //
-// The search visits events in the order above and operations in a fixed
-// order, and never iterates over a map, so the same model, history and
-// options give the same Report, Steps included.
+// The search of a part visits events in the order above and operations
+// in a fixed order, and never iterates over a map, so the same model,
+// history and MaxSteps give the same Report, Steps included, whatever
+// the number of workers and however the scheduler interleaves them.
 //
 // # The table model
 //
@@ -91,7 +115,11 @@
 // gives a row a new ETag without changing its content. It partitions by
 // PartitionKey. ETags are not predictable, so a successful write's new
 // ETag is taken from its recorded result and then checked against what
-// later calls observe.
+// later calls observe. The ETags a pending batch wrote are unknown: the
+// model keeps what later calls reveal about them (a value a read
+// returned or an If-Match passed, values a 412 excluded), so it accepts
+// a history exactly when some choice of those ETags explains it (see
+// TableModel).
 //
 // To record a table history, build each operation with Batch, Query or
 // Retrieve when the call returns (or, for calls that never returned,

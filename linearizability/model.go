@@ -34,7 +34,9 @@ func (op Operation[I, O]) IsPending() bool { return op.Return == Pending }
 // Init, Step and Key are required; the other functions are optional.
 // All of them must be pure and deterministic: the checker calls them
 // many times, in an order that depends on the search, and relies on the
-// same arguments giving the same answers.
+// same arguments giving the same answers. They must also be safe to call
+// from several goroutines at once: the parts of a history are searched
+// in parallel (see Options.Workers).
 type Model[S, I, O any] struct {
 	// Init returns the initial state.
 	Init func() S

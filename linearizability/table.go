@@ -119,32 +119,72 @@ func settle(op TableOperation) TableOperation {
 
 // TableState is a state of the table model: the rows, with their ETags.
 // A row written by a pending batch has an ETag that is not known yet
-// (see TableModel); it prints as ?N.
+// (see TableModel), possibly known to differ from some values; it
+// prints as ? or ?(not "e1", "e2").
 type TableState struct {
 	rows    spec.Rows
-	fresh   int      // pending-write ETags issued so far on this path
 	touched []string // sorted PartitionKeys whose rows may differ from the initial ones (shared, never modified)
 }
 
-// with returns the state with rows and fresh replaced, marking pk as
-// touched.
-func (s TableState) with(rows spec.Rows, fresh int, pk string) TableState {
+// with returns the state with rows replaced, marking pk as touched.
+func (s TableState) with(rows spec.Rows, pk string) TableState {
 	touched := s.touched
 	if i, found := slices.BinarySearch(touched, pk); !found {
 		touched = slices.Insert(slices.Clip(touched), i, pk)
 	}
-	return TableState{rows: rows, fresh: fresh, touched: touched}
+	return TableState{rows: rows, touched: touched}
 }
 
 // Rows returns the state's rows (shared: do not modify them).
 func (s TableState) Rows() spec.Rows { return s.rows }
 
-// unknownPrefix starts the placeholder ETags of rows written by pending
-// batches. It cannot be a real ETag: ETags are HTTP header values, which
-// exclude control characters.
+// An unknown ETag is held in the row as a placeholder: unknownPrefix,
+// then, for each value the ETag is known to differ from, in increasing
+// order, a NUL byte and the value. The placeholder is canonical (equal
+// knowledge, equal string), so memoization keys need no renaming, and
+// it cannot be a real ETag or If-Match: ETags are HTTP header values,
+// which exclude control characters (CheckTable rejects any that has
+// one). An unknown ETag belongs to one row: ETags are never copied from
+// row to row, so the model needs no names to tell unknowns apart.
 const unknownPrefix = "\x00?"
 
+// unknownETag is the ETag a pending batch writes: nothing known.
+const unknownETag spec.ETag = unknownPrefix
+
 func isUnknown(e spec.ETag) bool { return strings.HasPrefix(string(e), unknownPrefix) }
+
+// excluded returns the values the unknown ETag e is known to differ
+// from, in increasing order.
+func excluded(e spec.ETag) []string {
+	rest := string(e[len(unknownPrefix):])
+	if rest == "" {
+		return nil
+	}
+	return strings.Split(rest[1:], "\x00")
+}
+
+// excludes reports whether the unknown ETag e is known to differ from v.
+func excludes(e, v spec.ETag) bool {
+	_, found := slices.BinarySearch(excluded(e), string(v))
+	return found
+}
+
+// exclude returns the unknown ETag e also known to differ from v.
+func exclude(e, v spec.ETag) spec.ETag {
+	vs := excluded(e)
+	i, found := slices.BinarySearch(vs, string(v))
+	if found {
+		return e
+	}
+	vs = slices.Insert(vs, i, string(v))
+	return spec.ETag(unknownPrefix + "\x00" + strings.Join(vs, "\x00"))
+}
+
+// specificETag reports whether e can be a row's ETag as a call observes
+// it: not empty, not "*", not a placeholder.
+func specificETag(e spec.ETag) bool {
+	return e != "" && e != spec.AnyETag && !isUnknown(e)
+}
 
 // TableModel returns the sequential specification of a spec.Table whose
 // initial content is initial (entities with their ETags; Timestamps are
@@ -167,14 +207,33 @@ func isUnknown(e spec.ETag) bool { return strings.HasPrefix(string(e), unknownPr
 //     (Timestamps are ignored).
 //   - An ETag change requires the row to exist and sets its ETag.
 //
-// A pending batch, if linearized, takes effect only if it succeeds in
-// the model; the ETags it writes are unknown. An unknown ETag matches
-// If-Match "*"; it becomes known (on that path of the search) when a
-// completed call observes the row: a query or retrieve returning the
-// row, or a batch that the outcome says passed an If-Match with a
-// specific ETag on it. Until then a pending batch's If-Match with a
-// specific ETag does not match it. Pending queries and retrieves have no
-// effect and are left out.
+// ETags are not predictable, and the model does not predict them: a
+// write may give a row any ETag other than "" and "*" (the tables of
+// this project give a new one on every write, but the model needs no
+// such assumption). A completed batch's results say which ETags it
+// wrote. A pending batch's ETags are unknown; the model keeps, for each
+// row whose ETag is unknown, exactly what the history has revealed
+// about it so far on the search's path:
+//
+//   - It is fixed to a value by a completed query or retrieve that
+//     returns the row, and by an If-Match with a specific ETag that
+//     passed on it: in a successful batch, or before the failing
+//     operation of a batch that failed (a 400 is found before any
+//     If-Match is checked, so it reveals nothing).
+//   - It is known to differ from the If-Match of the operation a
+//     completed batch failed with 412.
+//   - A pending batch, if linearized, takes effect as if it succeeded:
+//     each If-Match with a specific ETag on a row whose ETag is unknown
+//     passes and fixes it, unless the ETag is known to differ (then the
+//     batch fails). A pending batch that fails has no effect, so the
+//     search never needs that branch: leaving the batch out is always
+//     allowed and constrains nothing.
+//
+// An observation contradicting what is known fails. So a history with
+// pending batches is accepted exactly when, for some choice of the ETags
+// each pending batch that took effect wrote, the calls in the order of
+// the linearization give their recorded outcomes. Pending queries and
+// retrieves have no effect and are left out.
 func TableModel(initial []spec.Entity) Model[TableState, TableCall, TableOutcome] {
 	init := TableState{rows: spec.NewRows(initial)}
 	return Model[TableState, TableCall, TableOutcome]{
@@ -190,9 +249,16 @@ func TableModel(initial []spec.Entity) Model[TableState, TableCall, TableOutcome
 
 // CheckTable checks a table history against TableModel(initial). Before
 // the search it rejects, with an error, operations whose call kind is
-// unknown, ETag changes with an empty ETag or "*", and completed
-// operations whose Err is not a *spec.Error.
+// unknown, ETag changes with an empty ETag or "*", completed operations
+// whose Err is not a *spec.Error, and any ETag (of an initial row, an
+// If-Match, a result, a returned row, an ETag change) holding a control
+// character, which no table's ETag has (ETags are HTTP header values).
 func CheckTable(initial []spec.Entity, history []TableOperation, opts Options) (Report[TableState, TableCall, TableOutcome], error) {
+	for _, e := range initial {
+		if err := validateETag(e.ETag); err != nil {
+			return Report[TableState, TableCall, TableOutcome]{}, fmt.Errorf("linearizability: initial row %s: %w", e.Key, err)
+		}
+	}
 	for i, op := range history {
 		if err := validateTableOp(op); err != nil {
 			return Report[TableState, TableCall, TableOutcome]{}, fmt.Errorf("linearizability: operation %d: %w", i, err)
@@ -208,13 +274,37 @@ func validateTableOp(op TableOperation) error {
 		if op.Input.ETag == "" || op.Input.ETag == spec.AnyETag {
 			return fmt.Errorf("etag-change of %s to %q: want a specific new ETag", op.Input.Key, op.Input.ETag)
 		}
-		return nil
+		return validateETag(op.Input.ETag)
 	default:
 		return fmt.Errorf("unknown call kind %d", op.Input.Kind)
 	}
 	var se *spec.Error
 	if !op.IsPending() && op.Output.Err != nil && !errors.As(op.Output.Err, &se) {
 		return fmt.Errorf("%s returned %q, which is not a *spec.Error: record a call with an indeterminate outcome as pending", op.Input.Kind, op.Output.Err)
+	}
+	for _, o := range op.Input.Ops {
+		if err := validateETag(o.Entity.ETag); err != nil {
+			return err
+		}
+	}
+	for _, r := range op.Output.Results {
+		if err := validateETag(r.ETag); err != nil {
+			return err
+		}
+	}
+	for _, e := range op.Output.Rows {
+		if err := validateETag(e.ETag); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateETag rejects an ETag holding a control character, which would
+// also be confused with the model's placeholders for unknown ETags.
+func validateETag(e spec.ETag) error {
+	if strings.ContainsFunc(string(e), func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return fmt.Errorf("ETag %q holds a control character, which no table's ETag has", e)
 	}
 	return nil
 }
@@ -236,25 +326,51 @@ func tableStep(s TableState, in TableCall, out TableOutcome) (bool, TableState) 
 func tableStepPending(s TableState, in TableCall) (bool, TableState) {
 	switch in.Kind {
 	case BatchCall:
-		n := s.fresh
-		rows, _, err := spec.ApplyBatch(s.rows, in.Ops, func(int) spec.ETag {
-			n++
-			return spec.ETag(unknownPrefix + strconv.Itoa(n))
-		})
-		if err != nil {
-			return false, s // no effect: the same as leaving it out
+		// The branch in which every If-Match passed; see TableModel.
+		rows, _, ok := pass(s.rows, in.Ops)
+		if !ok {
+			return false, s // it fails: the same as leaving it out
 		}
-		return true, s.with(rows, n, in.Ops[0].Entity.PartitionKey)
+		next, _, err := spec.ApplyBatch(rows, in.Ops, func(int) spec.ETag { return unknownETag })
+		if err != nil {
+			return false, s
+		}
+		return true, s.with(next, in.Ops[0].Entity.PartitionKey)
 	case ETagChangeCall:
 		return stepETagChange(s, in.Key, in.ETag)
 	}
 	return false, s // queries have no effect
 }
 
+// pass returns rows as they must be for every If-Match of ops with a
+// specific ETag on a row whose ETag is unknown to pass: the row's ETag
+// fixed to the If-Match. ok is false when one of them is known to
+// differ; changed is true when rows is a modified copy. Rows whose ETag
+// is known are left to spec.ApplyBatch.
+func pass(rows spec.Rows, ops []spec.Op) (_ spec.Rows, changed, ok bool) {
+	for _, op := range ops {
+		if !op.Kind.NeedsIfMatch() || !specificETag(op.Entity.ETag) {
+			continue
+		}
+		j, found := rows.Search(op.Entity.Key)
+		if !found || !isUnknown(rows[j].ETag) {
+			continue
+		}
+		if excludes(rows[j].ETag, op.Entity.ETag) {
+			return rows, changed, false
+		}
+		if !changed {
+			rows, changed = slices.Clone(rows), true
+		}
+		rows[j].ETag = op.Entity.ETag
+	}
+	return rows, changed, true
+}
+
 func stepBatch(s TableState, ops []spec.Op, out TableOutcome) (bool, TableState) {
 	// Operations before the failing one (all of them on success) passed
-	// their If-Match: that reveals rows' unknown ETags. A caller error
-	// (400) is found before any operation is checked against the rows.
+	// their If-Match. A caller error (400) is found before any operation
+	// is checked against the rows.
 	passed := len(ops)
 	var want *spec.Error
 	if out.Err != nil {
@@ -268,23 +384,25 @@ func stepBatch(s TableState, ops []spec.Op, out TableOutcome) (bool, TableState)
 	} else if len(out.Results) != len(ops) {
 		return false, s
 	}
-	rows, bound := s.rows, false
-	for i := range passed {
-		op := ops[i]
-		if !op.Kind.NeedsIfMatch() || op.Entity.ETag == spec.AnyETag || op.Entity.ETag == "" {
-			continue
-		}
-		if j, ok := rows.Search(op.Entity.Key); ok && isUnknown(rows[j].ETag) {
-			rows, bound = bind(rows, j, op.Entity.ETag), true
-		}
+	rows, changed, ok := pass(s.rows, ops[:passed])
+	if !ok {
+		return false, s
 	}
 	if want != nil {
 		_, _, err := spec.ApplyBatch(rows, ops, func(int) spec.ETag { return "" })
 		if spec.StatusOf(err) != want.Status || spec.IndexOf(err) != want.Index {
 			return false, s
 		}
-		if bound {
-			return true, s.with(rows, s.fresh, ops[0].Entity.PartitionKey)
+		if want.Status == spec.StatusPreconditionFailed {
+			// The failing If-Match differs from the row's ETag; when that
+			// ETag is unknown, remember it.
+			op := ops[want.Index]
+			if j, found := rows.Search(op.Entity.Key); found && isUnknown(rows[j].ETag) {
+				rows, changed = bind(rows, j, exclude(rows[j].ETag, op.Entity.ETag)), true
+			}
+		}
+		if changed {
+			return true, s.with(rows, ops[0].Entity.PartitionKey)
 		}
 		return true, s
 	}
@@ -293,7 +411,7 @@ func stepBatch(s TableState, ops []spec.Op, out TableOutcome) (bool, TableState)
 			if r.ETag != "" {
 				return false, s
 			}
-		} else if r.ETag == "" || r.ETag == spec.AnyETag || isUnknown(r.ETag) {
+		} else if !specificETag(r.ETag) {
 			return false, s
 		}
 	}
@@ -301,7 +419,7 @@ func stepBatch(s TableState, ops []spec.Op, out TableOutcome) (bool, TableState)
 	if err != nil {
 		return false, s
 	}
-	return true, s.with(next, s.fresh, ops[0].Entity.PartitionKey)
+	return true, s.with(next, ops[0].Entity.PartitionKey)
 }
 
 // bind returns rows with row j's ETag set to etag (a copy; rows is
@@ -338,17 +456,22 @@ func stepQuery(s TableState, f spec.Filter, out TableOutcome) (bool, TableState)
 			return false, s
 		}
 		if g.ETag != e.ETag {
-			if !isUnknown(e.ETag) || g.ETag == "" || g.ETag == spec.AnyETag || isUnknown(g.ETag) {
+			// Only an unknown ETag can be seen as another value, and only
+			// as a real ETag it is not known to differ from.
+			if !isUnknown(e.ETag) || !specificETag(g.ETag) || excludes(e.ETag, g.ETag) {
 				return false, s
 			}
-			rows, bound = bind(rows, j, g.ETag), true
+			if !bound {
+				rows, bound = slices.Clone(rows), true
+			}
+			rows[j].ETag = g.ETag
 		}
 	}
 	if n != len(got) {
 		return false, s
 	}
 	if bound {
-		return true, s.with(rows, s.fresh, pk)
+		return true, s.with(rows, pk)
 	}
 	return true, s
 }
@@ -380,14 +503,14 @@ func stepETagChange(s TableState, k spec.Key, etag spec.ETag) (bool, TableState)
 	if !ok {
 		return false, s
 	}
-	return true, s.with(bind(s.rows, j, etag), s.fresh, k.PartitionKey)
+	return true, s.with(bind(s.rows, j, etag), k.PartitionKey)
 }
 
 // tableKey encodes canonically the rows of the touched partitions, each
 // preceded by its PartitionKey. The other partitions hold their initial
 // rows in every state of a search, so leaving them out keeps equal keys
-// for equal states; the fresh counter only names unknown ETags and does
-// not change behaviour.
+// for equal states. An unknown ETag's placeholder holds all that is
+// known about it, canonically.
 func tableKey(s TableState) string {
 	b := make([]byte, 0, 512)
 	names := make([]string, 0, 16)
@@ -510,7 +633,7 @@ func describeTableOp(in TableCall, out TableOutcome) string {
 		case out.Rows == nil:
 			b.WriteString(" -> ?")
 		default:
-			b.WriteString(" -> " + rowsString(out.Rows))
+			b.WriteString(" -> " + rowsString(out.Rows, etagString))
 		}
 	case ETagChangeCall:
 		fmt.Fprintf(&b, "etag-change(%s) -> %s", in.Key, etagString(in.ETag))
@@ -520,7 +643,7 @@ func describeTableOp(in TableCall, out TableOutcome) string {
 	return b.String()
 }
 
-func describeTableState(s TableState) string { return rowsString(s.rows) }
+func describeTableState(s TableState) string { return rowsString(s.rows, stateETagString) }
 
 func errString(err error) string {
 	var se *spec.Error
@@ -533,21 +656,40 @@ func errString(err error) string {
 	return fmt.Sprintf("error %q", err)
 }
 
-func etagString(e spec.ETag) string {
-	if isUnknown(e) {
-		return "?" + strings.TrimPrefix(string(e), unknownPrefix)
+// etagString prints a recorded ETag, always quoted (the text form of
+// histories reads it back).
+func etagString(e spec.ETag) string { return strconv.Quote(string(e)) }
+
+// stateETagString prints an ETag of a model state: an unknown one as ?
+// or ?(not "e1", "e2").
+func stateETagString(e spec.ETag) string {
+	if !isUnknown(e) {
+		return etagString(e)
 	}
-	return strconv.Quote(string(e))
+	vs := excluded(e)
+	if len(vs) == 0 {
+		return "?"
+	}
+	var b strings.Builder
+	b.WriteString("?(not ")
+	for i, v := range vs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.Quote(v))
+	}
+	b.WriteString(")")
+	return b.String()
 }
 
-func rowsString(rows []spec.Entity) string {
+func rowsString(rows []spec.Entity, etag func(spec.ETag) string) string {
 	var b strings.Builder
 	b.WriteString("[")
 	for i, e := range rows {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(e.Key.String() + "@" + etagString(e.ETag) + " " + propsString(e.Props))
+		b.WriteString(e.Key.String() + "@" + etag(e.ETag) + " " + propsString(e.Props))
 	}
 	b.WriteString("]")
 	return b.String()

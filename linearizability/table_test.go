@@ -200,6 +200,54 @@ func TestTableHistories(t *testing.T) {
 				batch(2, 3, 4, ops(op(R, "p", "1", "e9", 6), op(R, "p", "2", "", 1)), nil, fail(400, 1)),
 				query(2, 5, 6, "p", ent("p", "1", "e8", 5)),
 			}},
+		// Issue 13: the second pending replace's If-Match is the ETag the
+		// first one wrote, which no completed call reveals before it.
+		{name: "pending If-Match matches another pending call's ETag", want: linearizability.Ok,
+			history: []tOp{
+				batch(1, 0, linearizability.Pending, ops(op(R, "p", "1", "*", 1)), nil, nil),
+				batch(2, 1, linearizability.Pending, ops(op(R, "p", "1", "e5", 2)), nil, nil),
+				get(3, 5, 6, "p", "1", ptr(ent("p", "1", "e6", 2))),
+			}},
+		{name: "pending If-Match cannot match an ETag a read pinned to another value", want: linearizability.Illegal, failed: 3,
+			history: []tOp{
+				batch(1, 0, linearizability.Pending, ops(op(R, "p", "1", "*", 1)), nil, nil),
+				batch(2, 1, linearizability.Pending, ops(op(R, "p", "1", "e5", 2)), nil, nil),
+				get(3, 5, 6, "p", "1", ptr(ent("p", "1", "e4", 1))),
+				get(3, 7, 8, "p", "1", ptr(ent("p", "1", "e6", 2))),
+			}},
+		// The query [1, 2] shows the pending replace took effect (no row
+		// has v=0 any more) without revealing its ETag; the 412 at [3, 4]
+		// then shows that ETag is not "e7".
+		{name: "a 412 against an unknown ETag excludes the If-Match from it", want: linearizability.Illegal, failed: 3,
+			history: []tOp{
+				batch(1, 0, linearizability.Pending, ops(op(R, "p", "1", "*", 1)), nil, nil),
+				linearizability.Query(3, 1, 2, spec.And{L: spec.PartitionFilter("p"), R: spec.Comparison{Property: "v", Op: spec.Eq, Value: spec.Int64(0)}}, nil, nil),
+				batch(2, 3, 4, ops(op(R, "p", "1", "e7", 2)), nil, fail(412, 0)),
+				get(3, 5, 6, "p", "1", ptr(ent("p", "1", "e7", 1))),
+			}},
+		{name: "a completed If-Match cannot pass on an excluded ETag", want: linearizability.Illegal, failed: 3,
+			history: []tOp{
+				batch(1, 0, linearizability.Pending, ops(op(R, "p", "1", "*", 1)), nil, nil),
+				linearizability.Query(3, 1, 2, spec.And{L: spec.PartitionFilter("p"), R: spec.Comparison{Property: "v", Op: spec.Eq, Value: spec.Int64(0)}}, nil, nil),
+				batch(2, 3, 4, ops(op(R, "p", "1", "e7", 2)), nil, fail(412, 0)),
+				batch(2, 5, 6, ops(op(R, "p", "1", "e7", 3)), ok("e8"), nil),
+			}},
+		{name: "a pending If-Match cannot pass on an excluded ETag", want: linearizability.Illegal, failed: 4,
+			history: []tOp{
+				batch(1, 0, linearizability.Pending, ops(op(R, "p", "1", "*", 1)), nil, nil),
+				linearizability.Query(3, 1, 2, spec.And{L: spec.PartitionFilter("p"), R: spec.Comparison{Property: "v", Op: spec.Eq, Value: spec.Int64(0)}}, nil, nil),
+				batch(2, 3, 4, ops(op(R, "p", "1", "e7", 2)), nil, fail(412, 0)),
+				batch(4, 5, linearizability.Pending, ops(op(R, "p", "1", "e7", 3)), nil, nil),
+				get(3, 7, 8, "p", "1", ptr(ent("p", "1", "e9", 3))),
+			}},
+		{name: "a 412 against an unknown ETag allows any other value", want: linearizability.Ok,
+			history: []tOp{
+				batch(1, 0, linearizability.Pending, ops(op(R, "p", "1", "*", 1)), nil, nil),
+				linearizability.Query(3, 1, 2, spec.And{L: spec.PartitionFilter("p"), R: spec.Comparison{Property: "v", Op: spec.Eq, Value: spec.Int64(0)}}, nil, nil),
+				batch(2, 3, 4, ops(op(R, "p", "1", "e7", 2)), nil, fail(412, 0)),
+				batch(4, 5, linearizability.Pending, ops(op(R, "p", "1", "e8", 3)), nil, nil),
+				get(3, 7, 8, "p", "1", ptr(ent("p", "1", "e9", 3))),
+			}},
 		{name: "transport error is pending", want: linearizability.Ok,
 			history: []tOp{
 				batch(1, 0, 1, ops(op(R, "p", "1", "e0", 5)), nil, errors.New("connection reset")),
@@ -276,6 +324,14 @@ func TestCheckTableErrors(t *testing.T) {
 		{"non-table error", tOp{Call: 1, Return: 2, Input: linearizability.TableCall{Kind: linearizability.QueryCall}, Output: linearizability.TableOutcome{Err: errors.New("boom")}},
 			`linearizability: operation 0: query returned "boom", which is not a *spec.Error: record a call with an indeterminate outcome as pending`},
 		{"return before call", query(1, 5, 4, "p"), "linearizability: operation 0: return time 4 is before call time 5"},
+		{"control character in an If-Match", batch(1, 1, 2, ops(op(spec.Replace, "p", "1", "\x00?", 1)), nil, fail(412, 0)),
+			`linearizability: operation 0: ETag "\x00?" holds a control character, which no table's ETag has`},
+		{"control character in a result", batch(1, 1, 2, ops(op(spec.Insert, "p", "2", "", 1)), ok("e\n1"), nil),
+			`linearizability: operation 0: ETag "e\n1" holds a control character, which no table's ETag has`},
+		{"control character in a row", query(1, 1, 2, "p", ent("p", "1", "\x7f", 0)),
+			`linearizability: operation 0: ETag "\x7f" holds a control character, which no table's ETag has`},
+		{"control character in an ETag change", linearizability.ETagChange(1, 3, key("p", "1"), "m\x00"),
+			`linearizability: operation 0: ETag "m\x00" holds a control character, which no table's ETag has`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -288,6 +344,16 @@ func TestCheckTableErrors(t *testing.T) {
 			}
 		})
 	}
+	t.Run("control character in an initial row", func(t *testing.T) {
+		_, err := linearizability.CheckTable([]spec.Entity{ent("p", "1", "e\x00", 0)}, nil, linearizability.Options{})
+		want := `linearizability: initial row 'p'/'1': ETag "e\x00" holds a control character, which no table's ETag has`
+		if err == nil {
+			t.Fatalf("got no error, want %q", want)
+		}
+		if got := err.Error(); got != want {
+			t.Errorf("got %q, want %q", got, want)
+		}
+	})
 }
 
 func TestTableBudgetAndDeterminism(t *testing.T) {
@@ -338,6 +404,32 @@ func TestTableBudgetAndDeterminism(t *testing.T) {
 			first = rep.Explanation
 		} else if rep.Explanation != first {
 			t.Errorf("second run differs:\n%s\nfirst:\n%s", rep.Explanation, first)
+		}
+	}
+}
+
+// A state's unknown ETag prints with what is known about it.
+func TestTableExplanationShowsUnknownETags(t *testing.T) {
+	h := []tOp{
+		batch(1, 0, linearizability.Pending, ops(op(spec.Replace, "p", "1", "*", 1)), nil, nil),
+		linearizability.Query(3, 1, 2, spec.And{L: spec.PartitionFilter("p"), R: spec.Comparison{Property: "v", Op: spec.Eq, Value: spec.Int64(0)}}, nil, nil),
+		batch(2, 3, 4, ops(op(spec.Replace, "p", "1", "e7", 2)), nil, fail(412, 0)),
+		batch(2, 3, 4, ops(op(spec.Replace, "p", "1", "e6", 2)), nil, fail(412, 0)),
+		get(3, 5, 6, "p", "1", ptr(ent("p", "1", "e7", 1))),
+	}
+	rep, err := linearizability.CheckTable(initial, h, linearizability.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := rep.Result, linearizability.Illegal; got != want {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for _, want := range []string{
+		"\n     state: ['p'/'1'@? {v=1L}]\n",
+		"\n     state: ['p'/'1'@?(not \"e6\", \"e7\") {v=1L}]\n",
+	} {
+		if !strings.Contains(rep.Explanation, want) {
+			t.Errorf("Explanation lacks %q:\n%s", want, rep.Explanation)
 		}
 	}
 }

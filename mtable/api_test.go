@@ -26,6 +26,8 @@ func TestCallerErrors(t *testing.T) {
 	}{
 		{"meta row key", []spec.Op{{Kind: spec.InsertOrReplace, Entity: row("p", "a", "", spec.Props{})}, {Kind: spec.Delete, Entity: row("p", mtable.MetaRowKey, "*", nil)}}, 1, "reserved for MigratingTable's internal rows"},
 		{"assertion row key", []spec.Op{{Kind: spec.Insert, Entity: row("p", mtable.PopulatedAssertionRowKey, "", spec.Props{})}}, 0, "reserved for MigratingTable's internal rows"},
+		{"any prefixed row key", []spec.Op{{Kind: spec.InsertOrReplace, Entity: row("p", "_mtable_probe", "", spec.Props{})}}, 0, "reserved for MigratingTable's internal rows"},
+		{"prefixed row key deleted", []spec.Op{{Kind: spec.DeleteIfExists, Entity: row("p", "_mtable_", "", nil)}}, 0, "reserved for MigratingTable's internal rows"},
 		{"deleted property", []spec.Op{{Kind: spec.InsertOrMerge, Entity: row("p", "a", "", spec.Props{mtable.DeletedProperty: spec.Bool(false)})}}, 0, "reserved for MigratingTable's metadata"},
 		{"any prefixed property", []spec.Op{{Kind: spec.Replace, Entity: row("p", "a", "*", spec.Props{"_mtable_x": spec.Int32(1)})}}, 0, "reserved for MigratingTable's metadata"},
 		{"100 operations", append(many, spec.Op{Kind: spec.Insert, Entity: row("p", "z", "", spec.Props{})}), -1, "at most 99"},
@@ -52,6 +54,34 @@ func TestCallerErrors(t *testing.T) {
 	f := newFixture(mtable.PreferOld, nil, nil)
 	if _, err := f.table().ExecuteBatch(ctx, many); err != nil {
 		t.Fatalf("99 operations in PREFER_OLD: %v", err)
+	}
+}
+
+// TestReservedNames pins the reserved-name contract: every RowKey and
+// every property name that begins with MetadataPrefix is the library's.
+func TestReservedNames(t *testing.T) {
+	tests := []struct {
+		name     string
+		internal bool
+	}{
+		{mtable.MetaRowKey, true},
+		{mtable.PopulatedAssertionRowKey, true},
+		{"_mtable_probe", true},
+		{"_mtable_", true},
+		{"_mtable", false},
+		{"_MTABLE_probe", false},
+		{"x_mtable_", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := mtable.IsInternalKey(spec.Key{PartitionKey: "p", RowKey: tt.name}); got != tt.internal {
+				t.Errorf("IsInternalKey(RowKey %q): got %v, want %v", tt.name, got, tt.internal)
+			}
+			if got := mtable.IsMetadataProperty(tt.name); got != tt.internal {
+				t.Errorf("IsMetadataProperty(%q): got %v, want %v", tt.name, got, tt.internal)
+			}
+		})
 	}
 }
 

@@ -16,18 +16,33 @@
 // spec.Stream: each row reflects the virtual table at some instant
 // between the start of the query and the row's return.
 //
-// Internal rows (IsInternalKey) and metadata properties (names beginning
-// with MetadataPrefix: DeletedProperty, PartitionStateProperty) are never
-// shown to callers. Callers cannot write
-// them: a batch that targets a reserved RowKey or sets a reserved
-// property, and a filter that mentions a reserved property, fail with a
-// 400 *spec.Error saying so. A virtual batch holds at most
+// Internal rows (IsInternalKey) and metadata properties (IsMetadataProperty)
+// are never shown to callers, and callers cannot write them: a batch
+// that targets a reserved RowKey or sets a reserved property, and a
+// filter that mentions a reserved property, fail with a 400 *spec.Error
+// saying so (see Reserved names). A virtual batch holds at most
 // spec.MaxBatch-1 = 99 operations, because a PREFER_OLD writer prefixes
 // the caller's batch with one protocol operation. Otherwise errors
 // follow spec.Table: a caller's outcome (400, 404, 409, 412) is a
 // *spec.Error with the index of the caller's failing operation; any
 // other failure (a backend fault, an unexpected backend status) is a
 // plain error that wraps no *spec.Error.
+//
+// # Reserved names
+//
+// The library reserves every RowKey and every property name that begins
+// with MetadataPrefix, "_mtable_" (case-sensitive): the RowKeys
+// MetaRowKey and PopulatedAssertionRowKey and the properties
+// DeletedProperty and PartitionStateProperty are in use; the rest of the
+// prefix is kept for future internal rows and metadata. A row of the
+// old table that uses a reserved name cannot be migrated: a row with a
+// reserved RowKey would be hidden and never copied, and a reserved
+// property would be stripped or misread as metadata. Such rows must not
+// exist when the migration starts; the Migrator does not look for them
+// (it would skip or strip them), so check the old table first, as the
+// command cmd/mtable does ("mtable migrate -check", and migrate itself
+// before its first push). From then on every writer goes through a
+// Table, which refuses reserved names.
 //
 // # The five client states
 //
@@ -178,6 +193,25 @@
 // comparisons (the filter then holds at most 10), so the cost is that of
 // a plain streamed query.
 //
+// # Fencing
+//
+// A ConfigService shared through leases (package mtable/leaseconfig) is valid
+// in a process only while the process renews its lease; once the lease
+// may have expired, other processes may treat the process as gone and
+// move the migration on, and a request the process sends then could take
+// effect in a state it no longer belongs to (a stalled migrator copying
+// a row that clients have deleted since, for example). Such a service
+// implements Fencer: New and NewMigrator pass their backends through
+// its Fence, which sends a request only while the lease is surely valid
+// and fails it, unsent, otherwise. To the caller of a virtual call, a
+// request refused by the fence is a backend failure like any other: the
+// call returns a plain error (not a *spec.Error) and its outcome is
+// unknown, since earlier requests of the same call may have been sent.
+// MemConfig, whose clients share memory, has no fence. The
+// subscription bookkeeping every service needs in a process (the
+// subscriptions of its calls and streams, the delivery of a state to
+// them) is Subscriptions, which MemConfig and leaseconfig share.
+//
 // # Monitoring
 //
 // After every backend call made on behalf of a virtual call or of the
@@ -195,9 +229,10 @@
 // # Waiting
 //
 // The package waits only through the controlled primitives of package
-// sched (and starts goroutines only with sched.Go), passing the caller's
-// ctx, so it runs unchanged under the deterministic scheduler; outside a
-// scheduler they are ordinary Go primitives.
+// sched (and starts goroutines only with sched.GoNamed), which find the
+// running machine from the calling goroutine, so it runs unchanged under
+// the deterministic scheduler; outside a scheduler they are ordinary Go
+// primitives.
 //
 // # The production procedure
 //
@@ -205,9 +240,9 @@
 //
 //  1. Provide the backends as spec.Table values (for Azure Table
 //     storage, the adapter in mtable/aztable) and a ConfigService that
-//     every process shares: aztable.OpenConfigService keeps the state in
-//     a table, with a renewed lease per process on which it acknowledges
-//     pushes (MemConfig serves processes that share memory). The command
+//     every process shares: leaseconfig.Open keeps the state in a table
+//     (any spec.Table), with a renewed lease per process on which it
+//     acknowledges pushes (MemConfig serves processes that share memory). The command
 //     cmd/mtable ("mtable migrate", "mtable status") runs steps 2 and 4
 //     against Azure.
 //  2. Set the configuration service to UseOldHideMetadata, the initial
@@ -236,4 +271,12 @@
 // continuation key (only re-reading rows not yet returned) or closes an
 // already closed old-table stream; and since pushes arrive in order,
 // every branch that must fire fires on the same push as without the bug.
+//
+// The lease bugs (13 and up, Bug.Lease) are mistakes of the lease-based
+// configuration service (package mtable/leaseconfig, which its
+// Options.Bug selects) and of a migrator that lost its lease and runs
+// again: BugMigratorResumeFromMemory, selected here with WithBug for
+// NewMigrator, makes a Migrator whose Run is called again go on from the
+// state it last pushed instead of the configuration's. With MemConfig
+// they change nothing.
 package mtable

@@ -33,8 +33,9 @@ const (
 	// key and means "absent". A row without it is live.
 	DeletedProperty = "_mtable_deleted"
 
-	// MetadataPrefix begins the name of every property the library
-	// reserves for its metadata; callers may not use such names.
+	// MetadataPrefix begins every RowKey and every property name the
+	// library reserves (IsInternalKey, IsMetadataProperty); callers may
+	// not use such names.
 	MetadataPrefix = "_mtable_"
 
 	// PartitionStateProperty is the Edm.Int32 property of a meta row holding
@@ -66,11 +67,15 @@ func (s PartitionState) String() string {
 	return fmt.Sprintf("PartitionState(%d)", int32(s))
 }
 
-// IsInternalKey reports whether k is one of the library's internal rows
-// (a meta row or a populated-assertion row). Such rows are never shown to
-// callers, and callers may not write them.
+// IsInternalKey reports whether k's RowKey is reserved for the library's
+// internal rows: whether it begins with MetadataPrefix. MetaRowKey and
+// PopulatedAssertionRowKey are such keys; the rest of the prefix is
+// reserved for future internal rows (a probe row, for example). Rows with
+// such keys are never shown to callers, callers may not write them, and
+// the Migrator does not copy them (see "Reserved names" in the package
+// documentation).
 func IsInternalKey(k spec.Key) bool {
-	return k.RowKey == MetaRowKey || k.RowKey == PopulatedAssertionRowKey
+	return strings.HasPrefix(k.RowKey, MetadataPrefix)
 }
 
 // IsMetadataProperty reports whether name is a property name the library

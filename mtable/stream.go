@@ -18,9 +18,8 @@ var ErrStreamClosed = errors.New("mtable: Next on a closed stream")
 // it: an unclosed stream that is never read still acknowledges pushes,
 // but keeps its subscription.
 //
-// Continuation and Close take no context; they use the ctx passed to
-// QueryStreamed for their controlled locking, so under the scheduler
-// they must be called from the machine that opened the stream.
+// Continuation and Close take no context; their locking is controlled,
+// so under the scheduler they must be called from a machine of the run.
 func (t *Table) QueryStreamed(ctx context.Context, filter spec.Filter) (spec.Stream, error) {
 	if err := t.ready(); err != nil {
 		return nil, err
@@ -61,13 +60,13 @@ func (x streamSub) Apply(ctx context.Context, st State) error { return x.s.apply
 
 func (s *stream) lock(ctx context.Context) {
 	if !s.t.is(BugQueryStreamedLock) {
-		s.mu.Lock(ctx)
+		s.mu.Lock()
 	}
 }
 
 func (s *stream) unlock(ctx context.Context) {
 	if !s.t.is(BugQueryStreamedLock) {
-		s.mu.Unlock(ctx)
+		s.mu.Unlock()
 	}
 }
 

@@ -25,9 +25,12 @@ var _ spec.Table = (*Table)(nil)
 
 // New returns a virtual table over old and new, following the state cfg
 // distributes. Every process of a deployment must use the same old and
-// new tables and the same configuration service.
+// new tables and the same configuration service. When cfg is a Fencer,
+// old and new are used through cfg.Fence (see Fencing in the package
+// documentation).
 func New(old, new spec.Table, cfg ConfigService, opts ...Option) *Table {
 	o := buildOptions(opts)
+	old, new = fence(cfg, old, new) // issue 10: fencing hooks in here only (fence.go)
 	return &Table{old: old, new: new, cfg: cfg, bug: o.bug, mon: o.mon, keysPerRead: o.keysPerRead}
 }
 

@@ -1,7 +1,6 @@
 package sched_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -14,52 +13,52 @@ import (
 // program is a main machine that spawns workers, waits for them and
 // checks the outcome.
 
-func spawnAll(ctx context.Context, names []string, f func(ctx context.Context, i int)) {
+func spawnAll(names []string, f func(i int)) {
 	var wg sched.WaitGroup
 	for i, name := range names {
-		wg.Add(ctx, 1)
-		sched.Go(ctx, name, func(ctx context.Context) {
-			defer wg.Done(ctx)
-			f(ctx, i)
+		wg.Add(1)
+		sched.GoNamed(name, func() {
+			defer wg.Done()
+			f(i)
 		})
 	}
-	wg.Wait(ctx)
+	wg.Wait()
 }
 
 // lostUpdateProg: two unsynchronised read-modify-writes (buggy) or the
 // same under a Mutex (correct).
-func lostUpdateProg(correct bool) func(context.Context) {
-	return func(ctx context.Context) {
+func lostUpdateProg(correct bool) func() {
+	return func() {
 		var mu sched.Mutex
 		x := 0
-		spawnAll(ctx, []string{"inc1", "inc2"}, func(ctx context.Context, _ int) {
+		spawnAll([]string{"inc1", "inc2"}, func(_ int) {
 			if correct {
-				mu.Lock(ctx)
-				defer mu.Unlock(ctx)
+				mu.Lock()
+				defer mu.Unlock()
 			}
 			v := x
-			sched.Yield(ctx)
+			sched.Yield()
 			x = v + 1
 		})
-		sched.Assertf(ctx, x == 2, "counter is %d, want 2", x)
+		sched.Assertf(x == 2, "counter is %d, want 2", x)
 	}
 }
 
 // atomicityProg: check-then-act on a shared pointer that another machine
 // clears: the buggy checker dereferences nil.
-func atomicityProg(correct bool) func(context.Context) {
-	return func(ctx context.Context) {
+func atomicityProg(correct bool) func() {
+	return func() {
 		var mu sched.Mutex
 		v := 7
 		p := &v
-		spawnAll(ctx, []string{"user", "clearer"}, func(ctx context.Context, i int) {
+		spawnAll([]string{"user", "clearer"}, func(i int) {
 			if correct {
-				mu.Lock(ctx)
-				defer mu.Unlock(ctx)
+				mu.Lock()
+				defer mu.Unlock()
 			}
 			if i == 0 {
 				if p != nil {
-					sched.Yield(ctx)
+					sched.Yield()
 					_ = *p // nil dereference when cleared in between
 				}
 				return
@@ -71,39 +70,39 @@ func atomicityProg(correct bool) func(context.Context) {
 
 // orderProg: a user assumes the initializer ran first (buggy) instead
 // of waiting for it (correct).
-func orderProg(correct bool) func(context.Context) {
-	return func(ctx context.Context) {
+func orderProg(correct bool) func() {
+	return func() {
 		config := ""
 		ready := sched.NewFuture[struct{}]()
-		spawnAll(ctx, []string{"init", "user"}, func(ctx context.Context, i int) {
+		spawnAll([]string{"init", "user"}, func(i int) {
 			if i == 0 {
-				sched.Yield(ctx)
+				sched.Yield()
 				config = "loaded"
-				ready.Resolve(ctx, struct{}{})
+				ready.Resolve(struct{}{})
 				return
 			}
 			if correct {
-				ready.Wait(ctx)
+				ready.Wait()
 			}
-			sched.Assertf(ctx, config == "loaded", "config used before it was loaded")
+			sched.Assertf(config == "loaded", "config used before it was loaded")
 		})
 	}
 }
 
 // lockOrderProg: two machines take two locks in opposite orders (buggy)
 // or in the same order (correct).
-func lockOrderProg(correct bool) func(context.Context) {
-	return func(ctx context.Context) {
+func lockOrderProg(correct bool) func() {
+	return func() {
 		var a, b sched.Mutex
-		spawnAll(ctx, []string{"ab", "ba"}, func(ctx context.Context, i int) {
+		spawnAll([]string{"ab", "ba"}, func(i int) {
 			first, second := &a, &b
 			if i == 1 && !correct {
 				first, second = &b, &a
 			}
-			first.Lock(ctx)
-			second.Lock(ctx)
-			second.Unlock(ctx)
-			first.Unlock(ctx)
+			first.Lock()
+			second.Lock()
+			second.Unlock()
+			first.Unlock()
 		})
 	}
 }
@@ -111,24 +110,24 @@ func lockOrderProg(correct bool) func(context.Context) {
 // livelockProg: two machines raise a flag, then wait while the other's
 // flag is up (buggy: both spin forever when both flags are up), or use
 // Peterson's algorithm (correct).
-func livelockProg(correct bool) func(context.Context) {
-	return func(ctx context.Context) {
+func livelockProg(correct bool) func() {
+	return func() {
 		var flag [2]bool
 		turn, inside := 0, 0
-		spawnAll(ctx, []string{"p0", "p1"}, func(ctx context.Context, i int) {
+		spawnAll([]string{"p0", "p1"}, func(i int) {
 			j := 1 - i
 			flag[i] = true
-			sched.Yield(ctx)
+			sched.Yield()
 			if correct {
 				turn = j
-				sched.Yield(ctx)
+				sched.Yield()
 			}
 			for flag[j] && (!correct || turn == j) {
-				sched.Yield(ctx)
+				sched.Yield()
 			}
 			inside++
-			sched.Assertf(ctx, inside == 1, "%d machines in the critical section", inside)
-			sched.Yield(ctx)
+			sched.Assertf(inside == 1, "%d machines in the critical section", inside)
+			sched.Yield()
 			inside--
 			flag[i] = false
 		})
@@ -137,7 +136,7 @@ func livelockProg(correct bool) func(context.Context) {
 
 type bugCase struct {
 	name  string
-	prog  func(correct bool) func(context.Context)
+	prog  func(correct bool) func()
 	kinds []sched.Kind // acceptable failure kinds of the buggy variant
 	fair  bool         // needs a fair strategy (no dfs)
 }

@@ -1,7 +1,6 @@
 package sched_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"sort"
@@ -22,15 +21,15 @@ func TestDFSTwoByTwo(t *testing.T) {
 	seen := map[string]int{}
 	for i := 0; i < 100; i++ {
 		var log []string
-		res, err := ex.Next(func(ctx context.Context) {
+		res, err := ex.Next(func() {
 			// main is machine a; it spawns b first.
-			sched.Go(ctx, "b", func(ctx context.Context) {
+			sched.GoNamed("b", func() {
 				log = append(log, "b1")
-				sched.Yield(ctx)
+				sched.Yield()
 				log = append(log, "b2")
 			})
 			log = append(log, "a1")
-			sched.Yield(ctx)
+			sched.Yield()
 			log = append(log, "a2")
 		})
 		if errors.Is(err, sched.ErrExhausted) {
@@ -65,7 +64,7 @@ func TestDFSTwoByTwo(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("interleavings:\ngot  %q\nwant %q", got, want)
 	}
-	if _, err := ex.Next(func(context.Context) {}); !errors.Is(err, sched.ErrExhausted) {
+	if _, err := ex.Next(func() {}); !errors.Is(err, sched.ErrExhausted) {
 		t.Errorf("Next after exhaustion: got %v, want ErrExhausted", err)
 	}
 }
@@ -78,10 +77,10 @@ func TestDFSChoices(t *testing.T) {
 	}
 	seen := map[[2]int]bool{}
 	for !ex.Exhausted() {
-		if _, err := ex.Next(func(ctx context.Context) {
-			a := sched.Choose(ctx, 3)
+		if _, err := ex.Next(func() {
+			a := sched.Choose(3)
 			b := 0
-			if sched.Bool(ctx) {
+			if sched.Bool() {
 				b = 1
 			}
 			seen[[2]int{a, b}] = true
@@ -139,5 +138,87 @@ func TestPortfolio(t *testing.T) {
 	want := []string{"random", "pct", "pos", "random", "pct", "pos"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("strategies: got %v, want %v", got, want)
+	}
+}
+
+// workers runs n machines of k atomic steps each.
+func workers(n, k int) func() {
+	return func() {
+		var wg sched.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				for range k {
+					sched.Yield()
+				}
+				_ = i
+			})
+		}
+		wg.Wait()
+	}
+}
+
+// TestDFSPreemptionBound: with Depth D, dfs deepens over preemption
+// bounds 0..D; it prints the schedules of each bound and states whether
+// the search was complete. A program whose whole space fits a bound
+// stops there, complete; a big one is explored within the bound only.
+func TestDFSPreemptionBound(t *testing.T) {
+	tests := []struct {
+		name      string
+		prog      func()
+		depth     int
+		perBound  string
+		complete  bool
+		wantFound int // the bound of the first failing schedule, -1 none
+	}{
+		{"2 machines x 2 steps", workers(2, 2), 12, "[2 15 71 216 446 679 811 840]", true, -1},
+		{"3 machines x 10 steps", workers(3, 10), 2, "[6 230 6287]", false, -1},
+		{"lock-order deadlock", lockOrder, 12, "[1 6 23 51 85 112 124 128]", true, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ex, err := sched.NewExplorer(sched.Config{Strategy: "dfs", Depth: tt.depth})
+			if err != nil {
+				t.Fatal(err)
+			}
+			found := -1
+			for {
+				res, err := ex.Next(tt.prog)
+				if errors.Is(err, sched.ErrExhausted) {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Failure != nil && found < 0 {
+					found = ex.Bound()
+				}
+			}
+			t.Logf("%s: schedules per preemption bound %v (total %d), complete: %v", tt.name, ex.SchedulesPerBound(), ex.Schedules(), ex.Complete())
+			if got := fmt.Sprint(ex.SchedulesPerBound()); got != tt.perBound {
+				t.Errorf("schedules per bound: got %s, want %s", got, tt.perBound)
+			}
+			if ex.Complete() != tt.complete || !ex.Exhausted() {
+				t.Errorf("complete %v exhausted %v, want complete %v", ex.Complete(), ex.Exhausted(), tt.complete)
+			}
+			if found != tt.wantFound {
+				t.Errorf("first failure at bound %d, want %d", found, tt.wantFound)
+			}
+		})
+	}
+	// Unbounded dfs: the sizes the complete deepenings ended with.
+	for prog, want := range map[string]int{"workers": 840, "lockOrder": 128} {
+		ex, _ := sched.NewExplorer(sched.Config{Strategy: "dfs"})
+		for !ex.Exhausted() {
+			f := workers(2, 2)
+			if prog == "lockOrder" {
+				f = lockOrder
+			}
+			if _, err := ex.Next(f); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if ex.Schedules() != want || !ex.Complete() || ex.Bound() != -1 || fmt.Sprint(ex.SchedulesPerBound()) != fmt.Sprintf("[%d]", want) {
+			t.Errorf("unbounded %s: %d schedules, complete %v, bound %d; want %d, true, -1", prog, ex.Schedules(), ex.Complete(), ex.Bound(), want)
+		}
 	}
 }

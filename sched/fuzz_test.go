@@ -15,6 +15,7 @@ func FuzzParse(f *testing.F) {
 	f.Add("sched-trace 1\nstrategy random\nseed 5\nparam a=b\nparam q=\"x y\"\n# c\ns 0\nc 1/2\nend 2\n")
 	f.Add("sched-trace 1\nstrategy pct\ndepth 3\nend 0\n")
 	f.Add("sched-trace 1\nstrategy dfs\ns 0\n")
+	f.Add("sched-trace 2\nstrategy pos\nstart 2026-01-01T00:00:00Z\nmax-time-step 1s\nmax-clock-skew 10ms\nfaults 2\nmax-stall 3s\nno-crash true\no 1 -5ms\ns 0\nt 1.5s\nf stall 1 2s\nf crash 1\nf restart 1\nc 0/2\nend 7\n")
 	f.Fuzz(func(t *testing.T, text string) {
 		tr, err := sched.Parse(strings.NewReader(text))
 		if err != nil {
@@ -28,6 +29,10 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Parse of a written trace: %v\n%s", err, b.String())
 		}
+		if again.Version != sched.TraceVersion {
+			t.Fatalf("Write wrote version %d, want %d", again.Version, sched.TraceVersion)
+		}
+		again.Version = tr.Version // Write always writes the current version
 		if !reflect.DeepEqual(again, tr) {
 			t.Fatalf("round trip:\ngot  %+v\nwant %+v", again, tr)
 		}

@@ -1,7 +1,6 @@
 package sched_test
 
 import (
-	"context"
 	"fmt"
 	"testing"
 
@@ -11,21 +10,21 @@ import (
 // spinUntilDone: a waiter spins (Yield) while a worker finishes its job;
 // "job pending" is hot until the worker is done. With broken set the
 // worker never finishes its job but keeps running.
-func spinUntilDone(broken bool) func(context.Context) {
-	return func(ctx context.Context) {
+func spinUntilDone(broken bool) func() {
+	return func() {
 		done := false
-		sched.SetHot(ctx, "job pending", true)
-		sched.Go(ctx, "waiter", func(ctx context.Context) {
+		sched.SetHot("job pending", true)
+		sched.GoNamed("waiter", func() {
 			for !done {
-				sched.Yield(ctx)
+				sched.Yield()
 			}
 		})
-		sched.Go(ctx, "worker", func(ctx context.Context) {
+		sched.GoNamed("worker", func() {
 			for i := 0; ; i++ {
-				sched.Yield(ctx)
+				sched.Yield()
 				if i == 3 && !broken {
 					done = true
-					sched.SetHot(ctx, "job pending", false)
+					sched.SetHot("job pending", false)
 					return
 				}
 			}
@@ -63,14 +62,14 @@ func TestLivenessFairness(t *testing.T) {
 }
 
 func TestReport(t *testing.T) {
-	res := mustRun(t, sched.Config{Strategy: "dfs", Params: []sched.Param{{Key: "bug", Value: "3"}, {Key: "note", Value: "a b"}}}, func(ctx context.Context) {
-		sched.Logf(ctx, "early")
-		sched.Yield(ctx)
-		sched.Yield(ctx)
-		sched.Logf(ctx, "late")
-		sched.Fail(ctx, fmt.Errorf("broken"))
+	res := mustRun(t, sched.Config{Strategy: "dfs", Params: []sched.Param{{Key: "bug", Value: "3"}, {Key: "note", Value: "a b"}}}, func() {
+		sched.Logf("early")
+		sched.Yield()
+		sched.Yield()
+		sched.Logf("late")
+		sched.Fail(fmt.Errorf("broken"))
 	})
-	want := `=== sched run: strategy dfs, seed 0 (depth 3, expected-steps 100, max-steps 100000, liveness-steps 50000), 3 steps, 1 machines
+	want := `=== sched run: strategy dfs, seed 0 (depth 0, expected-steps 100, max-steps 100000, liveness-steps 50000), 3 steps, 1 machines
 params: bug=3 note="a b"
 --- failure (assertion)
 assertion failed in machine 0 "main" at step 3: broken

@@ -1,43 +1,60 @@
 package sched
 
 import (
-	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"runtime"
+	"strconv"
 	"sync"
 )
 
-// Go starts f as a new machine named name when ctx carries a scheduler,
-// and as a plain goroutine otherwise. The ctx passed to f is ctx plus the
-// new machine's identity. Spawning is a scheduling point; the new machine
+// Go starts f as a new machine, named "g" followed by its machine ID,
+// when the caller is a machine, and as a plain goroutine otherwise. See
+// GoNamed.
+func Go(f func()) { goNamed("", f, false) }
+
+// GoNamed starts f as a new machine named name when the caller is a
+// machine, and as a plain goroutine otherwise. The machine belongs to
+// the caller's process. Spawning is a scheduling point; the new machine
 // is enabled at once and gets the next machine ID.
-func Go(ctx context.Context, name string, f func(ctx context.Context)) {
-	m := machineOf(ctx)
+func GoNamed(name string, f func()) { goNamed(name, f, false) }
+
+// GoDaemon is GoNamed for a daemon machine: a background loop that need
+// not finish. Once main has returned and only daemon machines are left,
+// the run ends (and passes, unless a hot condition is held), and the
+// daemons are torn down; a daemon still blocked then is not a leak.
+// Before main returns a daemon is an ordinary machine. Outside a run
+// GoDaemon is the go statement.
+func GoDaemon(name string, f func()) { goNamed(name, f, true) }
+
+func goNamed(name string, f func(), daemon bool) {
+	m := current()
 	if m == nil {
-		go f(ctx)
+		go f()
 		return
 	}
 	s := m.enter()
-	if f == nil {
-		s.finish(&Failure{Kind: Panic, Step: s.step, Machine: m.id, MachineName: m.name,
-			Message: fmt.Sprintf("sched: Go(%q) with a nil function", name)})
-		s.mu.Unlock()
-		runtime.Goexit()
+	if name == "" {
+		name = "g" + strconv.Itoa(len(s.all))
 	}
-	nm := s.newMachine(ctx, name)
+	if f == nil {
+		s.fail(m, Panic, fmt.Sprintf("sched: Go(%q) with a nil function", name))
+	}
+	nm := s.newMachine(name, m.proc, daemon)
+	if s.hb != nil {
+		s.hb.spawn(m, nm)
+	}
 	s.logf(m, "spawn machine %d %q", nm.id, name)
-	s.goroutines.Add(1)
-	go s.start(nm, f)
+	s.spawn(nm, f)
 	m.res = nil
 	s.yield(m)
 }
 
-// Yield is a scheduling point: under a scheduler the strategy may run
-// another machine before Yield returns. Outside a scheduler it does
-// nothing.
-func Yield(ctx context.Context) {
-	m := machineOf(ctx)
+// Yield is a scheduling point: under a run the strategy may run another
+// machine before Yield returns. Outside a run it does nothing.
+func Yield() {
+	m := current()
 	if m == nil {
 		return
 	}
@@ -48,10 +65,9 @@ func Yield(ctx context.Context) {
 
 // YieldOn is Yield for an operation on the resource key (any comparable
 // value, such as a table name or a pointer): the "pos" strategy treats
-// operations on equal keys as racing. Outside a scheduler it does
-// nothing.
-func YieldOn(ctx context.Context, key any) {
-	m := machineOf(ctx)
+// operations on equal keys as racing. Outside a run it does nothing.
+func YieldOn(key any) {
+	m := current()
 	if m == nil {
 		return
 	}
@@ -61,42 +77,47 @@ func YieldOn(ctx context.Context, key any) {
 }
 
 // Choose returns a nondeterministic choice in [0, n), drawn from the
-// scheduler's strategy (and recorded in the trace) when ctx carries a
-// scheduler, and from math/rand/v2 otherwise. Choose is a decision, not a
-// scheduling point: the calling machine keeps running. n must be
-// positive; Choose returns 0 for n <= 1 without recording anything.
-func Choose(ctx context.Context, n int) int {
+// run's strategy (and recorded in the trace) when the caller is a
+// machine, and from math/rand/v2 otherwise. Choose is a decision, not a
+// scheduling point: the calling machine keeps running. Choose returns 0
+// for n <= 1 without recording anything; n above math.MaxInt32 is a
+// Panic failure.
+func Choose(n int) int {
 	if n <= 1 {
 		return 0
 	}
-	m := machineOf(ctx)
+	m := current()
 	if m == nil {
 		return rand.IntN(n)
 	}
 	s := m.enter()
+	if n > math.MaxInt32 {
+		s.fail(m, Panic, fmt.Sprintf("sched: Choose(%d): n above %d", n, math.MaxInt32))
+	}
 	v := s.choose(m, n)
 	s.mu.Unlock()
 	return v
 }
 
-// Bool is Choose(ctx, 2) == 1.
-func Bool(ctx context.Context) bool { return Choose(ctx, 2) == 1 }
+// Bool is Choose(2) == 1.
+func Bool() bool { return Choose(2) == 1 }
 
-// Controlled reports whether ctx carries a scheduler (a machine's
-// identity).
-func Controlled(ctx context.Context) bool { return machineOf(ctx) != nil }
+// Controlled reports whether the caller is a machine of a run in
+// progress.
+func Controlled() bool { return current() != nil }
 
-// Tracing reports whether Logf records events: ctx carries a scheduler
-// whose Config.NoEvents is false. Callers use it to skip formatting.
-func Tracing(ctx context.Context) bool {
-	m := machineOf(ctx)
+// Tracing reports whether Logf records events: the caller is a machine
+// of a run whose Config.NoEvents is false. Callers use it to skip
+// formatting.
+func Tracing() bool {
+	m := current()
 	return m != nil && !m.s.cfg.NoEvents
 }
 
-// Step returns the number of decisions the current run has made so far
-// (the step the caller runs in), or 0 outside a scheduler.
-func Step(ctx context.Context) int64 {
-	m := machineOf(ctx)
+// Step returns the number of decisions the caller's run has made so far
+// (the step the caller runs in), or 0 outside a run.
+func Step() int64 {
+	m := current()
 	if m == nil {
 		return 0
 	}
@@ -107,35 +128,34 @@ func Step(ctx context.Context) int64 {
 	return n
 }
 
-// MachineName returns the calling machine's name, or "" outside a
-// scheduler.
-func MachineName(ctx context.Context) string {
-	if m := machineOf(ctx); m != nil {
+// MachineName returns the calling machine's name, or "" outside a run.
+func MachineName() string {
+	if m := current(); m != nil {
 		return m.name
 	}
 	return ""
 }
 
 // MachineID returns the calling machine's ID (0 for main, then 1, 2, ...
-// in spawn order), or -1 outside a scheduler.
-func MachineID(ctx context.Context) int {
-	if m := machineOf(ctx); m != nil {
+// in spawn order), or -1 outside a run.
+func MachineID() int {
+	if m := current(); m != nil {
 		return m.id
 	}
 	return -1
 }
 
 // Logf appends an event, tagged with the current step and machine, to the
-// run's event log (Result.Events). Outside a scheduler, or with
+// run's event log (Result.Events). Outside a run, or with
 // Config.NoEvents, it does nothing.
-func Logf(ctx context.Context, format string, args ...any) {
-	m := machineOf(ctx)
+func Logf(format string, args ...any) {
+	m := current()
 	if m == nil || m.s.cfg.NoEvents {
 		return
 	}
 	s := m.s
 	s.mu.Lock()
-	if !s.finished {
+	if !s.finished && !m.dead {
 		s.logf(m, format, args...)
 	}
 	s.mu.Unlock()
@@ -143,15 +163,16 @@ func Logf(ctx context.Context, format string, args ...any) {
 
 // Fail ends the run with an Assertion failure carrying err and stops the
 // calling machine (like testing.T.FailNow, it does not return). Outside
-// a scheduler it panics with err, since there is no run to fail.
-func Fail(ctx context.Context, err error) {
-	m := machineOf(ctx)
+// a run it panics with err, since there is no run to fail.
+func Fail(err error) {
+	m := current()
 	if m == nil {
 		panic(err)
 	}
 	if err == nil {
 		err = fmt.Errorf("sched.Fail called with a nil error")
 	}
+	m.inDurable = false // a durable operation may fail the run
 	s := m.enter()
 	s.finish(&Failure{Kind: Assertion, Step: s.step, Machine: m.id, MachineName: m.name, Message: err.Error(), Err: err})
 	s.mu.Unlock()
@@ -159,18 +180,18 @@ func Fail(ctx context.Context, err error) {
 }
 
 // Assertf calls Fail with the formatted message when cond is false.
-func Assertf(ctx context.Context, cond bool, format string, args ...any) {
+func Assertf(cond bool, format string, args ...any) {
 	if !cond {
-		Fail(ctx, fmt.Errorf(format, args...))
+		Fail(fmt.Errorf(format, args...))
 	}
 }
 
 // SetHot marks the liveness condition name hot (true) or cold (false).
 // A condition that stays hot for more than Config.LivenessSteps fair
 // steps, or is hot when every machine has finished, ends the run with a
-// Liveness failure. Outside a scheduler it does nothing.
-func SetHot(ctx context.Context, name string, hot bool) {
-	m := machineOf(ctx)
+// Liveness failure. Outside a run it does nothing.
+func SetHot(name string, hot bool) {
+	m := current()
 	if m == nil {
 		return
 	}
@@ -188,19 +209,81 @@ func SetHot(ctx context.Context, name string, hot bool) {
 	s.mu.Unlock()
 }
 
-// Mutex is a mutual-exclusion lock. Under a scheduler Lock and Unlock are
+// foreign ends run s, to which a controlled primitive is bound, when the
+// primitive is called from a goroutine that is not one of the run's
+// machines while the run is in progress, and stops that goroutine. It
+// returns (and the caller takes the plain path) when s is nil or over.
+// It is small enough to inline: the plain path of production code pays a
+// nil check.
+func foreign(s *scheduler, what string) {
+	if s != nil {
+		foreignRun(s, what)
+	}
+}
+
+func foreignRun(s *scheduler, what string) {
+	if s.aborted.Load() {
+		return
+	}
+	s.mu.Lock()
+	if s.finished {
+		s.mu.Unlock()
+		return
+	}
+	s.finish(&Failure{Kind: Panic, Step: s.step, Machine: -1,
+		Message: "sched: " + what + " called from a goroutine that is not a machine of the run it belongs to (start goroutines with sched.Go, not the go statement)"})
+	s.mu.Unlock()
+	runtime.Goexit()
+}
+
+// waitQ is a list of machines blocked on one primitive, in the order
+// they blocked.
+type waitQ []*machine
+
+// wait appends m and makes it wait on what (a controlled wait) on the
+// resource r; s.mu is held and released when m runs again.
+func (q *waitQ) wait(s *scheduler, m *machine, what string, r resource, holder *machine) {
+	*q = append(*q, m)
+	m.wq = q
+	s.block(m, what, r, holder)
+}
+
+// wakeAll enables every machine of q and empties it.
+func (q *waitQ) wakeAll(s *scheduler) {
+	for _, w := range *q {
+		s.unblock(w)
+	}
+	clear(*q)
+	*q = (*q)[:0]
+}
+
+// wakeFirst enables the machine that has waited longest, if any.
+func (q *waitQ) wakeFirst(s *scheduler) {
+	if len(*q) > 0 {
+		s.unblock((*q)[0])
+		*q = append((*q)[:0], (*q)[1:]...)
+	}
+}
+
+// Mutex is a mutual-exclusion lock. Under a run Lock and Unlock are
 // scheduling points and a Lock that must wait is a controlled wait
-// ("Mutex.Lock"); outside one it is a sync.Mutex. The zero Mutex is
+// ("Mutex.Lock"); outside a run it is a sync.Mutex. The zero Mutex is
 // unlocked. It must not be copied after first use, and a Mutex used
-// under a scheduler belongs to one run at a time (its controlled state
-// is reset when a new run first uses it).
+// under a run belongs to that run (its controlled state is reset when
+// another run first uses it).
 type Mutex struct {
+	// Name names it in failure reports (see the package documentation,
+	// "Reports"); the zero value is unnamed.
+	Name string
+
 	mu sync.Mutex
 
 	run     *scheduler
 	holder  *machine
-	waiters []*machine
+	waiters waitQ
 }
+
+var _ sync.Locker = (*Mutex)(nil)
 
 func (m *Mutex) bind(s *scheduler) {
 	if m.run != s {
@@ -208,11 +291,15 @@ func (m *Mutex) bind(s *scheduler) {
 	}
 }
 
-// Lock locks m, blocking (as a controlled wait under a scheduler) while
+func (m *Mutex) res() resource   { return resource{name: m.Name, key: m} }
+func (m *Mutex) resName() string { return m.Name }
+
+// Lock locks m, blocking (as a controlled wait under a run) while
 // another machine holds it.
-func (m *Mutex) Lock(ctx context.Context) {
-	me := machineOf(ctx)
+func (m *Mutex) Lock() {
+	me := current()
 	if me == nil {
+		foreign(m.run, "Mutex.Lock")
 		m.mu.Lock()
 		return
 	}
@@ -229,61 +316,93 @@ func (m *Mutex) lockLocked(me *machine) {
 	s := me.enter()
 	m.bind(s)
 	for m.holder != nil {
-		m.waiters = append(m.waiters, me)
 		me.res = m
-		s.block(me, "Mutex.Lock", m.holder)
+		m.waiters.wait(s, me, "Mutex.Lock", m.res(), m.holder)
 		s = me.enter()
 		m.bind(s)
 	}
 	m.holder = me
+	if s.hb != nil {
+		s.hb.acquire(me, m)
+	}
 	s.mu.Unlock()
 }
 
-// Unlock unlocks m. Under a scheduler it is a run-time error (Panic
-// failure) to unlock a Mutex the calling machine does not hold.
-func (m *Mutex) Unlock(ctx context.Context) {
-	me := machineOf(ctx)
+// Unlock unlocks m. As with sync.Mutex, a locked Mutex is not
+// associated with a machine: one machine may lock it and another unlock
+// it. Under a run, unlocking an unlocked Mutex is a Panic failure.
+func (m *Mutex) Unlock() {
+	me := current()
 	if me == nil {
+		foreign(m.run, "Mutex.Unlock")
 		m.mu.Unlock()
 		return
 	}
 	s := me.enter()
 	m.bind(s)
-	if m.holder != me {
-		holder := "nobody"
-		if m.holder != nil {
-			holder = m.holder.String()
-		}
-		s.finish(&Failure{Kind: Panic, Step: s.step, Machine: me.id, MachineName: me.name,
-			Message: "sched: Mutex.Unlock of a mutex held by " + holder})
-		s.mu.Unlock()
-		runtime.Goexit()
+	if m.holder == nil {
+		s.fail(me, Panic, "sched: Mutex.Unlock of unlocked mutex "+m.res().labelOr())
 	}
-	m.unlockLocked(s)
+	m.unlockLocked(s, me)
 	me.res = m
 	s.yield(me)
 }
 
-func (m *Mutex) unlockLocked(s *scheduler) {
-	m.holder = nil
-	for _, w := range m.waiters {
-		s.unblock(w)
+// TryLock tries to lock m and reports whether it did. Under a run it is
+// a scheduling point.
+func (m *Mutex) TryLock() bool {
+	me := current()
+	if me == nil {
+		foreign(m.run, "Mutex.TryLock")
+		return m.mu.TryLock()
 	}
-	clear(m.waiters)
-	m.waiters = m.waiters[:0]
+	s := me.enter()
+	m.bind(s)
+	me.res = m
+	s.yield(me)
+	s = me.enter()
+	m.bind(s)
+	ok := m.holder == nil
+	if ok {
+		m.holder = me
+		if s.hb != nil {
+			s.hb.acquire(me, m)
+		}
+	}
+	s.mu.Unlock()
+	return ok
 }
 
-// Cond is a condition variable associated with a Mutex, like sync.Cond.
+// unlockLocked unlocks m for me.
+func (m *Mutex) unlockLocked(s *scheduler, me *machine) {
+	m.holder = nil
+	m.waiters.wakeAll(s)
+	if s.hb != nil {
+		s.hb.release(me, m)
+	}
+}
+
+// Cond is a condition variable, like sync.Cond: L is held while
+// observing or changing the condition. Under a run, L must be a *Mutex
+// or the RLocker of an RWMutex (Wait then releases and re-acquires it
+// without extra scheduling points); outside a run any sync.Locker works.
 type Cond struct {
-	m *Mutex
-	c *sync.Cond
+	L sync.Locker
+	// Name names it in failure reports (see the package documentation,
+	// "Reports"); the zero value is unnamed.
+	Name string
+
+	init sync.Once
+	c    sync.Cond
 
 	run     *scheduler
-	waiters []*machine
+	waiters waitQ
 }
 
-// NewCond returns a Cond whose Wait releases and re-acquires m.
-func NewCond(m *Mutex) *Cond { return &Cond{m: m, c: sync.NewCond(&m.mu)} }
+func (c *Cond) resName() string { return c.Name }
+
+// NewCond returns a Cond whose Wait releases and re-acquires l.
+func NewCond(l sync.Locker) *Cond { return &Cond{L: l} }
 
 func (c *Cond) bind(s *scheduler) {
 	if c.run != s {
@@ -291,78 +410,105 @@ func (c *Cond) bind(s *scheduler) {
 	}
 }
 
-// Wait atomically unlocks the Mutex, waits for a Broadcast or Signal, and
-// locks it again before returning. As with sync.Cond, callers loop on
-// their condition. Under a scheduler the caller must hold the Mutex; the
-// wait is a controlled wait ("Cond.Wait").
-func (c *Cond) Wait(ctx context.Context) {
-	me := machineOf(ctx)
-	if me == nil {
-		c.c.Wait()
-		return
-	}
-	s := me.enter()
-	c.bind(s)
-	c.m.bind(s)
-	if c.m.holder != me {
-		s.finish(&Failure{Kind: Panic, Step: s.step, Machine: me.id, MachineName: me.name,
-			Message: "sched: Cond.Wait without holding its Mutex"})
-		s.mu.Unlock()
-		runtime.Goexit()
-	}
-	c.m.unlockLocked(s)
-	c.waiters = append(c.waiters, me)
-	me.res = c
-	s.block(me, "Cond.Wait", nil)
-	c.m.lockLocked(me)
+// condLocker forwards to c.L, so that the plain sync.Cond follows
+// changes of the L field.
+type condLocker Cond
+
+func (c *condLocker) Lock()   { c.L.Lock() }
+func (c *condLocker) Unlock() { c.L.Unlock() }
+
+func (c *Cond) plain() *sync.Cond {
+	c.init.Do(func() { c.c.L = (*condLocker)(c) })
+	return &c.c
 }
 
-// Broadcast wakes every machine waiting on c. Under a scheduler it is a
-// scheduling point.
-func (c *Cond) Broadcast(ctx context.Context) {
-	me := machineOf(ctx)
+// Wait atomically unlocks c.L, waits for a Broadcast or Signal, and
+// locks c.L again before returning. As with sync.Cond, callers loop on
+// their condition. Under a run c.L must be locked (by any machine, as
+// with sync.Cond: Wait unlocks it, and a c.L that is not locked is a
+// Panic failure); the wait is a controlled wait ("Cond.Wait").
+func (c *Cond) Wait() {
+	me := current()
 	if me == nil {
-		c.c.Broadcast()
+		foreign(c.run, "Cond.Wait")
+		c.plain().Wait()
 		return
 	}
 	s := me.enter()
 	c.bind(s)
-	for _, w := range c.waiters {
-		s.unblock(w)
+	r := resource{name: c.Name, key: c}
+	switch l := c.L.(type) {
+	case *Mutex:
+		l.bind(s)
+		if l.holder == nil {
+			s.fail(me, Panic, "sched: Cond.Wait with its Mutex unlocked")
+		}
+		l.unlockLocked(s, me)
+		me.res = c
+		c.waiters.wait(s, me, "Cond.Wait", r, nil)
+		l.lockLocked(me)
+	case *rlocker:
+		rw := (*RWMutex)(l)
+		rw.bind(s)
+		if len(rw.readers) == 0 {
+			s.fail(me, Panic, "sched: Cond.Wait with its RWMutex not read-locked")
+		}
+		rw.runlockLocked(s, me)
+		me.res = c
+		c.waiters.wait(s, me, "Cond.Wait", r, nil)
+		rw.rlockLocked(me)
+	default:
+		s.fail(me, Panic, fmt.Sprintf("sched: Cond.Wait with L of type %T (under a run L must be a *sched.Mutex or a sched.RWMutex's RLocker)", c.L))
 	}
-	clear(c.waiters)
-	c.waiters = c.waiters[:0]
+}
+
+// Broadcast wakes every machine waiting on c. Under a run it is a
+// scheduling point.
+func (c *Cond) Broadcast() {
+	me := current()
+	if me == nil {
+		foreign(c.run, "Cond.Broadcast")
+		c.plain().Broadcast()
+		return
+	}
+	s := me.enter()
+	c.bind(s)
+	c.waiters.wakeAll(s)
 	me.res = c
 	s.yield(me)
 }
 
 // Signal wakes the machine that has waited longest on c, if any. Under a
-// scheduler it is a scheduling point.
-func (c *Cond) Signal(ctx context.Context) {
-	me := machineOf(ctx)
+// run it is a scheduling point.
+func (c *Cond) Signal() {
+	me := current()
 	if me == nil {
-		c.c.Signal()
+		foreign(c.run, "Cond.Signal")
+		c.plain().Signal()
 		return
 	}
 	s := me.enter()
 	c.bind(s)
-	if len(c.waiters) > 0 {
-		s.unblock(c.waiters[0])
-		c.waiters = append(c.waiters[:0], c.waiters[1:]...)
-	}
+	c.waiters.wakeFirst(s)
 	me.res = c
 	s.yield(me)
 }
 
 // Future is a value that one machine resolves and others wait for.
 type Future[T any] struct {
+	// Name names it in failure reports (see the package documentation,
+	// "Reports"); the zero value is unnamed.
+	Name string
+
 	once sync.Once
 	done chan struct{}
 	v    T
 
 	run     *scheduler
-	waiters []*machine
+	waiters waitQ
 }
+
+func (f *Future[T]) resName() string { return f.Name }
 
 // NewFuture returns an unresolved Future.
 func NewFuture[T any]() *Future[T] { return &Future[T]{done: make(chan struct{})} }
@@ -376,66 +522,88 @@ func (f *Future[T]) resolved() bool {
 	}
 }
 
+func (f *Future[T]) bind(s *scheduler) {
+	if f.run != s {
+		f.run, f.waiters = s, nil
+	}
+}
+
 // Resolve sets the value and wakes every waiter. Only the first call has
-// an effect. Under a scheduler it is a scheduling point.
-func (f *Future[T]) Resolve(ctx context.Context, v T) {
-	me := machineOf(ctx)
+// an effect. Under a run it is a scheduling point.
+func (f *Future[T]) Resolve(v T) {
+	me := current()
 	if me == nil {
+		foreign(f.run, "Future.Resolve")
 		f.once.Do(func() { f.v = v; close(f.done) })
 		return
 	}
 	s := me.enter()
-	if f.run != s {
-		f.run, f.waiters = s, nil
-	}
+	f.bind(s)
 	f.once.Do(func() { f.v = v; close(f.done) })
-	for _, w := range f.waiters {
-		s.unblock(w)
+	f.waiters.wakeAll(s)
+	if s.hb != nil {
+		s.hb.release(me, f)
 	}
-	f.waiters = nil
 	me.res = f
 	s.yield(me)
 }
 
 // Wait blocks until the Future is resolved and returns its value. Under
-// a scheduler it is a scheduling point and, while unresolved, a
-// controlled wait ("Future.Wait").
-func (f *Future[T]) Wait(ctx context.Context) T {
-	me := machineOf(ctx)
+// a run it is a scheduling point and, while unresolved, a controlled
+// wait ("Future.Wait").
+func (f *Future[T]) Wait() T {
+	me := current()
 	if me == nil {
+		foreign(f.run, "Future.Wait")
 		<-f.done
 		return f.v
 	}
 	s := me.enter()
+	f.bind(s)
 	me.res = f
 	s.yield(me)
 	for {
 		s = me.enter()
-		if f.run != s {
-			f.run, f.waiters = s, nil
-		}
+		f.bind(s)
 		if f.resolved() {
+			if s.hb != nil {
+				s.hb.acquire(me, f)
+			}
 			s.mu.Unlock()
 			return f.v
 		}
-		f.waiters = append(f.waiters, me)
 		me.res = f
-		s.block(me, "Future.Wait", nil)
+		f.waiters.wait(s, me, "Future.Wait", resource{name: f.Name, key: f}, nil)
 	}
 }
 
 // Done reports whether f has been resolved. It is not a scheduling point.
-func (f *Future[T]) Done() bool { return f.resolved() }
+func (f *Future[T]) Done() bool {
+	if me := current(); me != nil && me.s.hb != nil && f.run == me.s {
+		s := me.enter()
+		done := f.resolved()
+		if done {
+			s.hb.acquire(me, f)
+		}
+		s.mu.Unlock()
+		return done
+	}
+	return f.resolved()
+}
 
 // WaitGroup waits for a collection of machines to finish, like
-// sync.WaitGroup. Under a scheduler Wait is a scheduling point and a
+// sync.WaitGroup. Under a run Wait is a scheduling point and a
 // controlled wait ("WaitGroup.Wait") while the counter is positive.
 type WaitGroup struct {
+	// Name names it in failure reports (see the package documentation,
+	// "Reports"); the zero value is unnamed.
+	Name string
+
 	wg sync.WaitGroup
 
 	run     *scheduler
 	n       int
-	waiters []*machine
+	waiters waitQ
 }
 
 func (g *WaitGroup) bind(s *scheduler) {
@@ -444,11 +612,15 @@ func (g *WaitGroup) bind(s *scheduler) {
 	}
 }
 
+func (g *WaitGroup) res() resource   { return resource{name: g.Name, key: g} }
+func (g *WaitGroup) resName() string { return g.Name }
+
 // Add adds delta to the counter. A negative counter is a Panic failure
-// under a scheduler (and panics outside one, as sync.WaitGroup does).
-func (g *WaitGroup) Add(ctx context.Context, delta int) {
-	me := machineOf(ctx)
+// under a run (and panics outside one, as sync.WaitGroup does).
+func (g *WaitGroup) Add(delta int) {
+	me := current()
 	if me == nil {
+		foreign(g.run, "WaitGroup.Add")
 		g.wg.Add(delta)
 		return
 	}
@@ -456,42 +628,54 @@ func (g *WaitGroup) Add(ctx context.Context, delta int) {
 	g.bind(s)
 	g.n += delta
 	if g.n < 0 {
-		s.finish(&Failure{Kind: Panic, Step: s.step, Machine: me.id, MachineName: me.name,
-			Message: "sched: negative WaitGroup counter"})
-		s.mu.Unlock()
-		runtime.Goexit()
+		s.fail(me, Panic, "sched: negative WaitGroup counter "+g.res().labelOr())
+	}
+	if delta < 0 && s.hb != nil {
+		s.hb.release(me, g)
 	}
 	if g.n == 0 {
-		for _, w := range g.waiters {
-			s.unblock(w)
-		}
-		g.waiters = nil
+		g.waiters.wakeAll(s)
 	}
 	s.mu.Unlock()
 }
 
 // Done decrements the counter by one.
-func (g *WaitGroup) Done(ctx context.Context) { g.Add(ctx, -1) }
+func (g *WaitGroup) Done() { g.Add(-1) }
+
+// Go calls f in a new machine (a goroutine outside a run) and adds it to
+// the group: Add(1) before it starts, Done when f returns, as
+// sync.WaitGroup.Go.
+func (g *WaitGroup) Go(f func()) {
+	g.Add(1)
+	Go(func() {
+		defer g.Done()
+		f()
+	})
+}
 
 // Wait blocks until the counter is zero.
-func (g *WaitGroup) Wait(ctx context.Context) {
-	me := machineOf(ctx)
+func (g *WaitGroup) Wait() {
+	me := current()
 	if me == nil {
+		foreign(g.run, "WaitGroup.Wait")
 		g.wg.Wait()
 		return
 	}
 	s := me.enter()
+	g.bind(s)
 	me.res = g
 	s.yield(me)
 	for {
 		s = me.enter()
 		g.bind(s)
 		if g.n == 0 {
+			if s.hb != nil {
+				s.hb.acquire(me, g)
+			}
 			s.mu.Unlock()
 			return
 		}
-		g.waiters = append(g.waiters, me)
 		me.res = g
-		s.block(me, "WaitGroup.Wait", nil)
+		g.waiters.wait(s, me, "WaitGroup.Wait", g.res(), nil)
 	}
 }

@@ -1,7 +1,6 @@
 package sched_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 
@@ -12,48 +11,48 @@ import (
 func TestCondSignalFIFO(t *testing.T) {
 	for seed := uint64(0); seed < 100; seed++ {
 		var woke []string
-		res := mustRun(t, sched.Config{Seed: seed}, func(ctx context.Context) {
+		res := mustRun(t, sched.Config{Seed: seed}, func() {
 			var mu sched.Mutex
 			cond := sched.NewCond(&mu)
 			waiting := 0
 			var order []string
 			var wg sched.WaitGroup
 			for _, name := range []string{"w1", "w2", "w3"} {
-				wg.Add(ctx, 1)
-				sched.Go(ctx, name, func(ctx context.Context) {
-					defer wg.Done(ctx)
-					mu.Lock(ctx)
+				wg.Add(1)
+				sched.GoNamed(name, func() {
+					defer wg.Done()
+					mu.Lock()
 					order = append(order, name)
 					waiting++
-					cond.Wait(ctx)
+					cond.Wait()
 					woke = append(woke, name)
-					mu.Unlock(ctx)
+					mu.Unlock()
 				})
 			}
-			mu.Lock(ctx)
+			mu.Lock()
 			for waiting < 3 {
-				mu.Unlock(ctx)
-				sched.Yield(ctx)
-				mu.Lock(ctx)
+				mu.Unlock()
+				sched.Yield()
+				mu.Lock()
 			}
-			mu.Unlock(ctx)
+			mu.Unlock()
 			for i := 0; i < 3; i++ {
-				mu.Lock(ctx)
+				mu.Lock()
 				n := len(woke)
-				cond.Signal(ctx)
-				mu.Unlock(ctx)
+				cond.Signal()
+				mu.Unlock()
 				for {
-					mu.Lock(ctx)
+					mu.Lock()
 					done := len(woke) > n
-					mu.Unlock(ctx)
+					mu.Unlock()
 					if done {
 						break
 					}
-					sched.Yield(ctx)
+					sched.Yield()
 				}
-				sched.Assertf(ctx, woke[i] == order[i], "signal %d woke %s, want %s (waited in order %v)", i, woke[i], order[i], order)
+				sched.Assertf(woke[i] == order[i], "signal %d woke %s, want %s (waited in order %v)", i, woke[i], order[i], order)
 			}
-			wg.Wait(ctx)
+			wg.Wait()
 		})
 		if res.Failure != nil {
 			t.Fatalf("seed %d: %v", seed, res.Failure)
@@ -64,26 +63,47 @@ func TestCondSignalFIFO(t *testing.T) {
 func TestMisuseTexts(t *testing.T) {
 	tests := []struct {
 		name string
-		prog func(context.Context)
+		prog func()
 		want string
 	}{
-		{"Go with nil function", func(ctx context.Context) {
-			sched.Go(ctx, "nothing", nil)
+		{"Go with nil function", func() {
+			sched.GoNamed("nothing", nil)
 		}, `panic in machine 0 "main" at step 1: sched: Go("nothing") with a nil function`},
-		{"negative WaitGroup", func(ctx context.Context) {
+		{"negative WaitGroup", func() {
 			var wg sched.WaitGroup
-			wg.Done(ctx)
-		}, `panic in machine 0 "main" at step 1: sched: negative WaitGroup counter`},
-		{"Cond.Wait without lock", func(ctx context.Context) {
+			wg.Done() // @wg-done
+		}, `panic in machine 0 "main" at step 1: sched: negative WaitGroup counter (primitives_test.go:@wg-done)`},
+		{"Cond.Wait without lock", func() {
 			var mu sched.Mutex
-			sched.NewCond(&mu).Wait(ctx)
-		}, `panic in machine 0 "main" at step 1: sched: Cond.Wait without holding its Mutex`},
-		{"unlock of another machine's lock", func(ctx context.Context) {
+			sched.NewCond(&mu).Wait()
+		}, `panic in machine 0 "main" at step 1: sched: Cond.Wait with its Mutex unlocked`},
+		{"Cond.Wait without read lock", func() {
+			var rw sched.RWMutex
+			rw.Lock()
+			sched.NewCond(rw.RLocker()).Wait()
+		}, `panic in machine 0 "main" at step 2: sched: Cond.Wait with its RWMutex not read-locked`},
+		{"unlock of a mutex another machine unlocked", func() {
 			var mu sched.Mutex
-			mu.Lock(ctx)
-			sched.Go(ctx, "thief", func(ctx context.Context) { mu.Unlock(ctx) })
-			sched.NewFuture[int]().Wait(ctx)
-		}, `panic in machine 1 "thief" at step 5: sched: Mutex.Unlock of a mutex held by machine 0 "main"`},
+			mu.Lock()
+			done := sched.NewFuture[int]()
+			sched.GoNamed("other", func() { mu.Unlock(); done.Resolve(1) })
+			done.Wait()
+			mu.Unlock() // @unlock-twice
+		}, `panic in machine 0 "main" at step 7: sched: Mutex.Unlock of unlocked mutex (primitives_test.go:@unlock-twice)`},
+		{"RWMutex.Unlock of unlocked", func() {
+			var rw sched.RWMutex
+			rw.Unlock() // @rw-unlock
+		}, `panic in machine 0 "main" at step 2: sched: RWMutex.Unlock of unlocked RWMutex (primitives_test.go:@rw-unlock)`},
+		{"RWMutex.Unlock of a read lock", func() {
+			rw := sched.RWMutex{Name: "state"}
+			rw.RLock()
+			rw.Unlock()
+		}, `panic in machine 0 "main" at step 3: sched: RWMutex.Unlock of unlocked RWMutex "state"`},
+		{"RWMutex.RUnlock of a write lock", func() {
+			rw := sched.RWMutex{Name: "state"}
+			rw.Lock()
+			rw.RUnlock()
+		}, `panic in machine 0 "main" at step 3: sched: RWMutex.RUnlock of unlocked RWMutex "state"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -91,8 +111,8 @@ func TestMisuseTexts(t *testing.T) {
 			if res.Failure == nil || res.Failure.Kind != sched.Panic {
 				t.Fatalf("got %v, want a panic failure", res.Failure)
 			}
-			if got := res.Failure.Error(); got != tt.want {
-				t.Errorf("got  %s\nwant %s", got, tt.want)
+			if got, want := res.Failure.Error(), lines(t, tt.want); got != want {
+				t.Errorf("got  %s\nwant %s", got, want)
 			}
 		})
 	}
@@ -102,16 +122,16 @@ func TestMisuseTexts(t *testing.T) {
 // unlocked for the next run.
 func TestMutexReuseAcrossRuns(t *testing.T) {
 	var mu sched.Mutex
-	res := mustRun(t, sched.Config{}, func(ctx context.Context) {
-		mu.Lock(ctx)
-		sched.Assertf(ctx, false, "stop while holding the lock")
+	res := mustRun(t, sched.Config{}, func() {
+		mu.Lock()
+		sched.Assertf(false, "stop while holding the lock")
 	})
 	if res.Failure == nil {
 		t.Fatal("first run passed, want its assertion")
 	}
-	res = mustRun(t, sched.Config{}, func(ctx context.Context) {
-		mu.Lock(ctx)
-		mu.Unlock(ctx)
+	res = mustRun(t, sched.Config{}, func() {
+		mu.Lock()
+		mu.Unlock()
 	})
 	if res.Failure != nil {
 		t.Fatalf("second run: %v", res.Failure)
@@ -127,7 +147,7 @@ func TestFailOutsideScheduler(t *testing.T) {
 			t.Errorf("recovered %v, want the error passed to Fail", r)
 		}
 	}()
-	sched.Fail(context.Background(), errOutside)
+	sched.Fail(errOutside)
 }
 
 type outsideErr struct{}

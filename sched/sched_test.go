@@ -15,7 +15,7 @@ import (
 	"github.com/migratingtable/migratingtable/sched"
 )
 
-func mustRun(t testing.TB, cfg sched.Config, main func(context.Context)) *sched.Result {
+func mustRun(t testing.TB, cfg sched.Config, main func()) *sched.Result {
 	t.Helper()
 	res, err := sched.Run(cfg, main)
 	if err != nil {
@@ -26,22 +26,22 @@ func mustRun(t testing.TB, cfg sched.Config, main func(context.Context)) *sched.
 
 // lockOrder is the classic lock-order deadlock: main takes b then a,
 // machine x takes a then b.
-func lockOrder(ctx context.Context) {
+func lockOrder() {
 	var a, b sched.Mutex
-	sched.Go(ctx, "x", func(ctx context.Context) {
-		a.Lock(ctx)
-		b.Lock(ctx)
-		b.Unlock(ctx)
-		a.Unlock(ctx)
+	sched.GoNamed("x", func() {
+		a.Lock() // @x-locks-a
+		b.Lock() // @x-locks-b
+		b.Unlock()
+		a.Unlock()
 	})
-	b.Lock(ctx)
-	a.Lock(ctx)
-	a.Unlock(ctx)
-	b.Unlock(ctx)
+	b.Lock() // @main-locks-b
+	a.Lock() // @main-locks-a
+	a.Unlock()
+	b.Unlock()
 }
 
 // findFailure runs prog with seeds 0, 1, ... until it fails.
-func findFailure(t *testing.T, cfg sched.Config, prog func(context.Context)) *sched.Result {
+func findFailure(t *testing.T, cfg sched.Config, prog func()) *sched.Result {
 	t.Helper()
 	for seed := uint64(0); seed < 1000; seed++ {
 		cfg.Seed = seed
@@ -58,59 +58,59 @@ func TestFailureTexts(t *testing.T) {
 	tests := []struct {
 		name string
 		cfg  sched.Config
-		prog func(context.Context)
+		prog func()
 		kind sched.Kind
 		want string
 	}{
 		{
 			name: "assertion",
-			prog: func(ctx context.Context) {
-				sched.Go(ctx, "checker", func(ctx context.Context) { sched.Fail(ctx, errBroken) })
+			prog: func() {
+				sched.GoNamed("checker", func() { sched.Fail(errBroken) })
 			},
 			kind: sched.Assertion,
 			want: `assertion failed in machine 1 "checker" at step 2: invariant broken`,
 		},
 		{
 			name: "assertf",
-			prog: func(ctx context.Context) {
-				sched.Assertf(ctx, 1+1 == 3, "sum is %d, want %d", 2, 3)
+			prog: func() {
+				sched.Assertf(1+1 == 3, "sum is %d, want %d", 2, 3)
 			},
 			kind: sched.Assertion,
 			want: `assertion failed in machine 0 "main" at step 1: sum is 2, want 3`,
 		},
 		{
-			name: "deadlock",
+			name: "leak",
 			cfg:  sched.Config{Strategy: "dfs"},
-			prog: func(ctx context.Context) {
+			prog: func() {
 				var a, b sched.Mutex
-				sched.Go(ctx, "x", func(ctx context.Context) { a.Lock(ctx); b.Lock(ctx) })
-				b.Lock(ctx) // dfs runs main first: main holds b
-				sched.Yield(ctx)
-				sched.Yield(ctx)
-				a.Lock(ctx)
+				sched.GoNamed("x", func() { a.Lock(); b.Lock() }) // @leak-a
+				b.Lock()                                          // dfs runs main first: main holds b
+				sched.Yield()
+				sched.Yield()
+				a.Lock()
 			},
-			kind: sched.Deadlock,
+			kind: sched.Leak,
 			// dfs runs the lowest enabled ID: main takes both locks and
-			// exits holding them.
-			want: `deadlock at step 8: no machine enabled; machine 1 "x" waits on Mutex.Lock (held by machine 0 "main", which has finished)`,
+			// exits holding them; x is left behind.
+			want: `leak at step 8: machine 1 "x" still blocked on Mutex.Lock (sched_test.go:@leak-a) after main returned, held by machine 0 "main", which has finished`,
 		},
 		{
 			name: "future deadlock",
-			prog: func(ctx context.Context) {
+			prog: func() {
 				f := sched.NewFuture[int]()
 				var wg sched.WaitGroup
-				wg.Add(ctx, 1)
-				sched.Go(ctx, "waiter", func(ctx context.Context) { f.Wait(ctx); wg.Done(ctx) })
-				wg.Wait(ctx)
+				wg.Add(1)
+				sched.GoNamed("waiter", func() { f.Wait(); wg.Done() }) // @future-wait
+				wg.Wait()                                               // @wg-wait
 			},
 			kind: sched.Deadlock,
-			want: `deadlock at step 5: no machine enabled; machine 0 "main" waits on WaitGroup.Wait; machine 1 "waiter" waits on Future.Wait`,
+			want: `deadlock at step 5: no machine enabled; machine 0 "main" waits on WaitGroup.Wait (sched_test.go:@wg-wait); machine 1 "waiter" waits on Future.Wait (sched_test.go:@future-wait)`,
 			cfg:  sched.Config{Strategy: "dfs"},
 		},
 		{
 			name: "panic",
-			prog: func(ctx context.Context) {
-				sched.Yield(ctx)
+			prog: func() {
+				sched.Yield()
 				var m map[string]int
 				m["x"] = 1
 			},
@@ -120,9 +120,9 @@ func TestFailureTexts(t *testing.T) {
 		{
 			name: "step bound",
 			cfg:  sched.Config{MaxSteps: 50},
-			prog: func(ctx context.Context) {
+			prog: func() {
 				for {
-					sched.Yield(ctx)
+					sched.Yield()
 				}
 			},
 			kind: sched.StepBound,
@@ -131,10 +131,10 @@ func TestFailureTexts(t *testing.T) {
 		{
 			name: "liveness held",
 			cfg:  sched.Config{LivenessSteps: 10},
-			prog: func(ctx context.Context) {
-				sched.SetHot(ctx, "work pending", true)
+			prog: func() {
+				sched.SetHot("work pending", true)
 				for {
-					sched.Yield(ctx)
+					sched.Yield()
 				}
 			},
 			kind: sched.Liveness,
@@ -142,10 +142,10 @@ func TestFailureTexts(t *testing.T) {
 		},
 		{
 			name: "liveness at end",
-			prog: func(ctx context.Context) {
-				sched.SetHot(ctx, "work pending", true)
-				sched.SetHot(ctx, "other", true)
-				sched.SetHot(ctx, "other", false)
+			prog: func() {
+				sched.SetHot("work pending", true)
+				sched.SetHot("other", true)
+				sched.SetHot("other", false)
 			},
 			kind: sched.Liveness,
 			want: `liveness violation at step 1: hot condition "work pending" still held when every machine finished`,
@@ -153,24 +153,24 @@ func TestFailureTexts(t *testing.T) {
 		{
 			name: "uncontrolled blocking",
 			cfg:  sched.Config{Strategy: "dfs", Watchdog: 100 * time.Millisecond},
-			prog: func(ctx context.Context) {
-				sched.Go(ctx, "sleeper", func(ctx context.Context) {
+			prog: func() {
+				sched.GoNamed("sleeper", func() {
 					time.Sleep(time.Second)
 				})
-				sched.Yield(ctx)
-				sched.Yield(ctx)
+				sched.Yield()
+				sched.Yield()
 			},
 			kind: sched.UncontrolledBlocking,
 			want: `uncontrolled blocking in machine 1 "sleeper" at step 5: no scheduling point for 100ms (blocked on a plain channel, sync primitive, sleep or I/O, or computing)`,
 		},
 		{
-			name: "unlock not held",
-			prog: func(ctx context.Context) {
+			name: "unlock of unlocked mutex",
+			prog: func() {
 				var mu sched.Mutex
-				mu.Unlock(ctx)
+				mu.Unlock() // @unlock-nobody
 			},
 			kind: sched.Panic,
-			want: `panic in machine 0 "main" at step 1: sched: Mutex.Unlock of a mutex held by nobody`,
+			want: `panic in machine 0 "main" at step 1: sched: Mutex.Unlock of unlocked mutex (sched_test.go:@unlock-nobody)`,
 		},
 	}
 	for _, tt := range tests {
@@ -183,8 +183,8 @@ func TestFailureTexts(t *testing.T) {
 				t.Fatalf("kind: got %v, want %v (%v)", got, tt.kind, res.Failure)
 			}
 			if tt.want != "" {
-				if got := res.Failure.Error(); got != tt.want {
-					t.Errorf("error text:\ngot  %s\nwant %s", got, tt.want)
+				if got, want := res.Failure.Error(), lines(t, tt.want); got != want {
+					t.Errorf("error text:\ngot  %s\nwant %s", got, want)
 				}
 			}
 		})
@@ -197,8 +197,9 @@ func TestDeadlockText(t *testing.T) {
 	if f.Kind != sched.Deadlock {
 		t.Fatalf("kind: got %v, want deadlock (%v)", f.Kind, f)
 	}
-	want := fmt.Sprintf(`deadlock at step %d: no machine enabled; machine 0 "main" waits on Mutex.Lock (held by machine 1 "x"); machine 1 "x" waits on Mutex.Lock (held by machine 0 "main")`, f.Step)
-	if got := f.Error(); got != want {
+	// Each mutex is named by the line where its waiter waits.
+	want := fmt.Sprintf(`deadlock at step %d: no machine enabled; machine 0 "main" waits on Mutex.Lock (sched_test.go:@main-locks-a), held by machine 1 "x"; machine 1 "x" waits on Mutex.Lock (sched_test.go:@x-locks-b), held by machine 0 "main"`, f.Step)
+	if got, want := f.Error(), lines(t, want); got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 	if len(f.Blocked) != 2 || f.Blocked[0].Holder != 1 || f.Blocked[1].Holder != 0 {
@@ -207,8 +208,8 @@ func TestDeadlockText(t *testing.T) {
 }
 
 func TestPanicHasStack(t *testing.T) {
-	res := mustRun(t, sched.Config{}, func(ctx context.Context) {
-		sched.Go(ctx, "bad", func(ctx context.Context) { panicHere() })
+	res := mustRun(t, sched.Config{}, func() {
+		sched.GoNamed("bad", func() { panicHere() })
 	})
 	if res.Failure == nil || res.Failure.Kind != sched.Panic {
 		t.Fatalf("got %v, want a panic failure", res.Failure)
@@ -229,14 +230,19 @@ func TestBadConfig(t *testing.T) {
 		cfg  sched.Config
 		want string
 	}{
-		{"unknown strategy", sched.Config{Strategy: "bfs"}, `sched: unknown strategy "bfs" (want random, pct, pos, dfs, portfolio or replay)`},
+		{"unknown strategy", sched.Config{Strategy: "bfs"}, `sched: unknown strategy "bfs" (want random, pct, pos, dfs, portfolio, replay or lenient)`},
 		{"replay without trace", sched.Config{Strategy: "replay"}, `sched: bad config: strategy replay needs Config.Replay`},
+		{"lenient without trace", sched.Config{Strategy: "lenient"}, `sched: bad config: strategy lenient needs Config.Replay`},
 		{"negative", sched.Config{MaxSteps: -1}, `sched: bad config: Depth, ExpectedSteps, MaxSteps, Watchdog and Iteration must not be negative`},
+		{"depth above expected steps", sched.Config{Strategy: "pct", Depth: 101}, `sched: bad config: Depth 101 above ExpectedSteps 100 (the depth's points fall among the first ExpectedSteps steps)`},
+		{"huge depth", sched.Config{Strategy: "pct", Depth: 1 << 40, ExpectedSteps: 1 << 50}, `sched: bad config: Depth 1099511627776 above MaxDepth 10000`},
+		{"huge dfs bound", sched.Config{Strategy: "dfs", Depth: sched.MaxDepth + 1}, `sched: bad config: Depth 10001 above MaxDepth 10000`},
+		{"huge replayed depth", sched.Config{Strategy: "replay", Replay: &sched.Trace{Strategy: "pct", Depth: 1 << 40, ExpectedSteps: 100}}, `sched: bad config: Depth 1099511627776 above MaxDepth 10000`},
 		{"bad param", sched.Config{Params: []sched.Param{{Key: "a b", Value: "1"}}}, `sched: bad config: param key "a b" must be printable ASCII without spaces, '=', '"' or '#'`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := sched.Run(tt.cfg, func(context.Context) {})
+			_, err := sched.Run(tt.cfg, func() {})
 			if err == nil {
 				t.Fatalf("got no error, want %q", tt.want)
 			}
@@ -253,41 +259,40 @@ func TestBadConfig(t *testing.T) {
 // TestPrimitivesUncontrolled runs the primitives with a plain context and
 // real goroutines (run it with -race).
 func TestPrimitivesUncontrolled(t *testing.T) {
-	ctx := context.Background()
 	var mu sched.Mutex
 	cond := sched.NewCond(&mu)
 	var wg sched.WaitGroup
 	n, ready := 0, false
 	f := sched.NewFuture[string]()
 	for i := 0; i < 8; i++ {
-		wg.Add(ctx, 1)
-		sched.Go(ctx, "w", func(ctx context.Context) {
-			defer wg.Done(ctx)
-			mu.Lock(ctx)
+		wg.Add(1)
+		sched.GoNamed("w", func() {
+			defer wg.Done()
+			mu.Lock()
 			for !ready {
-				cond.Wait(ctx)
+				cond.Wait()
 			}
 			n++
-			mu.Unlock(ctx)
-			sched.Yield(ctx)
-			f.Resolve(ctx, "done")
+			mu.Unlock()
+			sched.Yield()
+			f.Resolve("done")
 		})
 	}
-	mu.Lock(ctx)
+	mu.Lock()
 	ready = true
-	cond.Broadcast(ctx)
-	mu.Unlock(ctx)
-	wg.Wait(ctx)
-	if got := f.Wait(ctx); got != "done" {
+	cond.Broadcast()
+	mu.Unlock()
+	wg.Wait()
+	if got := f.Wait(); got != "done" {
 		t.Errorf("Future: got %q, want %q", got, "done")
 	}
 	if n != 8 {
 		t.Errorf("counter: got %d, want 8", n)
 	}
-	if c := sched.Choose(ctx, 5); c < 0 || c >= 5 {
+	if c := sched.Choose(5); c < 0 || c >= 5 {
 		t.Errorf("Choose(5): got %d, want 0..4", c)
 	}
-	if sched.Controlled(ctx) || sched.Tracing(ctx) || sched.Step(ctx) != 0 || sched.MachineID(ctx) != -1 || sched.MachineName(ctx) != "" {
+	if sched.Controlled() || sched.Tracing() || sched.Step() != 0 || sched.MachineID() != -1 || sched.MachineName() != "" {
 		t.Errorf("plain context looks controlled")
 	}
 }
@@ -298,31 +303,31 @@ func TestMutexExclusion(t *testing.T) {
 	for _, strategy := range []string{"random", "pct", "pos"} {
 		t.Run(strategy, func(t *testing.T) {
 			for seed := uint64(0); seed < 200; seed++ {
-				res := mustRun(t, sched.Config{Strategy: strategy, Seed: seed}, func(ctx context.Context) {
+				res := mustRun(t, sched.Config{Strategy: strategy, Seed: seed}, func() {
 					var mu sched.Mutex
 					cond := sched.NewCond(&mu)
 					var wg sched.WaitGroup
 					inside, total, turn := 0, 0, 0
 					for i := 0; i < 3; i++ {
-						wg.Add(ctx, 1)
-						sched.Go(ctx, fmt.Sprint("w", i), func(ctx context.Context) {
-							defer wg.Done(ctx)
-							mu.Lock(ctx)
+						wg.Add(1)
+						sched.GoNamed(fmt.Sprint("w", i), func() {
+							defer wg.Done()
+							mu.Lock()
 							for turn != i {
-								cond.Wait(ctx)
+								cond.Wait()
 							}
 							inside++
-							sched.Yield(ctx)
-							sched.Assertf(ctx, inside == 1, "%d machines inside the lock", inside)
+							sched.Yield()
+							sched.Assertf(inside == 1, "%d machines inside the lock", inside)
 							inside--
 							total++
 							turn++
-							cond.Broadcast(ctx)
-							mu.Unlock(ctx)
+							cond.Broadcast()
+							mu.Unlock()
 						})
 					}
-					wg.Wait(ctx)
-					sched.Assertf(ctx, total == 3, "total: got %d, want 3", total)
+					wg.Wait()
+					sched.Assertf(total == 3, "total: got %d, want 3", total)
 				})
 				if res.Failure != nil {
 					t.Fatalf("seed %d: %v", seed, res.Failure)
@@ -341,29 +346,29 @@ func traceHash(t testing.TB, res *sched.Result) string {
 }
 
 // busy is a program with several machines, locks, futures and choices.
-func busy(ctx context.Context) {
+func busy() {
 	var mu sched.Mutex
 	var wg sched.WaitGroup
 	shared := 0
 	fs := make([]*sched.Future[int], 4)
 	for i := range fs {
 		fs[i] = sched.NewFuture[int]()
-		wg.Add(ctx, 1)
-		sched.Go(ctx, fmt.Sprint("worker", i), func(ctx context.Context) {
-			defer wg.Done(ctx)
+		wg.Add(1)
+		sched.GoNamed(fmt.Sprint("worker", i), func() {
+			defer wg.Done()
 			for j := 0; j < 5; j++ {
-				mu.Lock(ctx)
-				shared += sched.Choose(ctx, 3)
-				mu.Unlock(ctx)
-				sched.Yield(ctx)
+				mu.Lock()
+				shared += sched.Choose(3)
+				mu.Unlock()
+				sched.Yield()
 			}
-			fs[i].Resolve(ctx, shared)
+			fs[i].Resolve(shared)
 		})
 	}
 	for _, f := range fs {
-		sched.Logf(ctx, "got %d", f.Wait(ctx))
+		sched.Logf("got %d", f.Wait())
 	}
-	wg.Wait(ctx)
+	wg.Wait()
 }
 
 // TestDeterminismGOMAXPROCS: the same seed gives the same trace at
@@ -426,23 +431,56 @@ func TestDeterminismParallelRuns(t *testing.T) {
 	}
 }
 
+// worldConfig turns on virtual time decisions, clock skew and faults.
+func worldConfig(strategy string, seed uint64) sched.Config {
+	return sched.Config{Strategy: strategy, Seed: seed, MaxSteps: 2000, Faults: 2, MaxStall: time.Second,
+		MaxTimeStep: 50 * time.Millisecond, MaxClockSkew: 10 * time.Millisecond, ExpectedSteps: 50}
+}
+
+// TestDeterminismWorld: with timers, clock skew, crashes and stalls in
+// play, the same seed gives the same trace, failure, faults and virtual
+// time at GOMAXPROCS 1, 2 and 8.
+func TestDeterminismWorld(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	faults := 0
+	for _, strategy := range []string{"random", "pct", "pos"} {
+		for seed := uint64(1); seed <= 20; seed++ {
+			var first string
+			for _, procs := range []int{1, 2, 8} {
+				runtime.GOMAXPROCS(procs)
+				res := mustRun(t, worldConfig(strategy, seed), worldProg)
+				h := fmt.Sprintf("%s|%v|%v|%v", traceHash(t, res), res.Failure, res.Faults, res.Elapsed)
+				if procs == 1 {
+					first = h
+					faults += len(res.Faults)
+				} else if h != first {
+					t.Errorf("%s seed %d: GOMAXPROCS %d gave %s, GOMAXPROCS 1 gave %s", strategy, seed, procs, h, first)
+				}
+			}
+		}
+	}
+	if faults == 0 {
+		t.Errorf("no fault in 60 runs")
+	}
+}
+
 func TestSweepSeesBothOrders(t *testing.T) {
 	for _, strategy := range []string{"random", "pct", "pos"} {
 		t.Run(strategy, func(t *testing.T) {
 			seen := map[string]int{}
 			for i := 0; i < 100; i++ {
 				var order []string
-				prog := func(ctx context.Context) {
+				prog := func() {
 					var wg sched.WaitGroup
 					for _, name := range []string{"a", "b"} {
-						wg.Add(ctx, 1)
-						sched.Go(ctx, name, func(ctx context.Context) {
-							sched.Yield(ctx)
+						wg.Add(1)
+						sched.GoNamed(name, func() {
+							sched.Yield()
 							order = append(order, name)
-							wg.Done(ctx)
+							wg.Done()
 						})
 					}
-					wg.Wait(ctx)
+					wg.Wait()
 				}
 				mustRun(t, sched.Config{Strategy: strategy, Seed: sched.IterationSeed(7, i)}, prog)
 				seen[strings.Join(order, "")]++
@@ -454,45 +492,100 @@ func TestSweepSeesBothOrders(t *testing.T) {
 	}
 }
 
-func TestTeardown(t *testing.T) {
-	progs := map[string]func(context.Context){
-		"deadlock": lockOrder,
-		"assertion": func(ctx context.Context) {
-			var mu sched.Mutex
-			sched.Go(ctx, "holder", func(ctx context.Context) {
-				mu.Lock(ctx)
-				defer mu.Unlock(ctx) // runs during teardown
-				f := sched.NewFuture[int]()
-				f.Wait(ctx)
+// worldProg is a world with time and faults: processes whose machines
+// wait on root-owned primitives, channels, timers and contexts, restarted
+// or not, with a scripted crash; under injected faults it may pass or
+// fail in any way.
+func worldProg() {
+	var mu sched.Mutex
+	cond := sched.NewCond(&mu)
+	ch := sched.NewChan[int](1)
+	var ps []*sched.Process
+	for i := range 2 {
+		ps = append(ps, sched.StartProcess(fmt.Sprint("p", i), func() {
+			var local sched.Mutex
+			local.Lock()
+			defer local.Unlock()
+			sched.GoNamed("helper", func() {
+				ctx, cancel := sched.WithTimeout(context.Background(), time.Second)
+				defer cancel()
+				sched.Select(sched.DoneCase(ctx, nil), ch.RecvCase(nil))
+				mu.Lock()
+				cond.Wait()
+				mu.Unlock()
 			})
-			sched.Go(ctx, "unstarted", func(ctx context.Context) {})
-			sched.Yield(ctx)
-			sched.Fail(ctx, errors.New("stop"))
+			tk := sched.NewTicker(100 * time.Millisecond)
+			defer tk.Stop()
+			for range 4 {
+				tk.C.Recv()
+				mu.Lock()
+				cond.Broadcast()
+				mu.Unlock()
+			}
+		}, sched.ProcessOptions{Restart: i == 0}))
+	}
+	sched.Yield()
+	ps[1].Crash()
+	for _, p := range ps {
+		p.Wait()
+	}
+}
+
+func TestTeardown(t *testing.T) {
+	progs := map[string]func(){
+		"deadlock": lockOrder,
+		"assertion": func() {
+			var mu sched.Mutex
+			sched.GoNamed("holder", func() {
+				mu.Lock()
+				defer mu.Unlock() // runs during teardown
+				f := sched.NewFuture[int]()
+				f.Wait()
+			})
+			sched.GoNamed("unstarted", func() {})
+			sched.Yield()
+			sched.Fail(errors.New("stop"))
 		},
-		"panic": func(ctx context.Context) {
+		"panic": func() {
 			for i := 0; i < 3; i++ {
-				sched.Go(ctx, "spinner", func(ctx context.Context) {
+				sched.GoNamed("spinner", func() {
 					for {
-						sched.Yield(ctx)
+						sched.Yield()
 					}
 				})
 			}
-			sched.Yield(ctx)
+			sched.Yield()
 			panic("stop")
 		},
-		"step bound": func(ctx context.Context) {
-			sched.Go(ctx, "spinner", func(ctx context.Context) {
+		"step bound": func() {
+			sched.GoNamed("spinner", func() {
 				for {
-					sched.Yield(ctx)
+					sched.Yield()
 				}
 			})
 			for {
-				sched.Yield(ctx)
+				sched.Yield()
 			}
 		},
-		"pass": busy,
+		"pass":   busy,
+		"faults": worldProg,
+		"timers": func() {
+			for range 3 {
+				sched.GoNamed("sleeper", func() { sched.Sleep(time.Hour) })
+				sched.AfterFunc(time.Minute, func() {})
+				sched.NewTimer(time.Second)
+				sched.NewTicker(time.Second)
+				ctx, cancel := sched.WithTimeout(context.Background(), time.Minute)
+				defer cancel()
+				sched.GoNamed("waiter", func() { sched.Select(sched.DoneCase(ctx, nil)) })
+			}
+			sched.Sleep(time.Second)
+			sched.Fail(errors.New("stop"))
+		},
 	}
-	names := []string{"assertion", "deadlock", "panic", "pass", "step bound"}
+	names := []string{"assertion", "deadlock", "panic", "pass", "step bound", "faults", "timers"}
+	mayFail := map[string]bool{"deadlock": true, "faults": true}
+	faultKinds, outcomes := map[string]int{}, map[string]int{}
 	runs := 20000
 	if testing.Short() {
 		runs = 500
@@ -505,20 +598,44 @@ func TestTeardown(t *testing.T) {
 			runtime.GC()
 			runtime.ReadMemStats(&ms0)
 		}
-		res := mustRun(t, sched.Config{Seed: uint64(i), MaxSteps: 200, NoEvents: true}, progs[names[i%len(names)]])
-		if (res.Failure == nil) != (names[i%len(names)] == "pass") && names[i%len(names)] != "deadlock" {
-			t.Fatalf("run %d (%s): unexpected outcome %v", i, names[i%len(names)], res.Failure)
+		name := names[i%len(names)]
+		cfg := sched.Config{Seed: uint64(i), MaxSteps: 200, NoEvents: true}
+		if name == "faults" {
+			cfg.Faults, cfg.MaxStall, cfg.MaxTimeStep, cfg.ExpectedSteps = 2, time.Second, 50*time.Millisecond, 50
+		}
+		res := mustRun(t, cfg, progs[name])
+		if (res.Failure == nil) != (name == "pass") && !mayFail[name] {
+			t.Fatalf("run %d (%s): unexpected outcome %v", i, name, res.Failure)
+		}
+		if name == "faults" {
+			for _, f := range res.Faults {
+				faultKinds[f.Kind.String()+" by "+f.By]++
+			}
+			if res.Failure != nil {
+				outcomes[res.Failure.Kind.String()]++
+			} else {
+				outcomes["passed"]++
+			}
+		}
+		if f := res.Failure; f != nil && (f.Kind == sched.UncontrolledBlocking || f.Kind == sched.Divergence || (f.Kind == sched.Panic && name != "panic")) {
+			t.Fatalf("run %d (%s): %v", i, name, f)
 		}
 		// A few goroutines of the last runs may still be retiring;
 		// a leak would grow without bound.
-		if got := runtime.NumGoroutine(); got > before+10 {
+		if got := runtime.NumGoroutine(); got > before+10 && settledGoroutines(before+10) > before+10 {
 			buf := make([]byte, 1<<16)
 			buf = buf[:runtime.Stack(buf, true)]
-			t.Fatalf("%s\nrun %d (%s): %d goroutines after Run returned, %d before the runs", buf, i, names[i%len(names)], got, before)
+			t.Fatalf("%s\nrun %d (%s): %d goroutines after Run returned, %d before the runs", buf, i, name, got, before)
 		}
 	}
 	if got := settledGoroutines(before); got > before {
 		t.Errorf("%d goroutines after %d runs, %d before", got, runs, before)
+	}
+	t.Logf("faults in the runs of the faults program: %v; outcomes: %v", faultKinds, outcomes)
+	for _, k := range []string{"crash by strategy", "stall by strategy", "crash by program", "restart by strategy"} {
+		if faultKinds[k] == 0 {
+			t.Errorf("no %s in the faults runs: %v", k, faultKinds)
+		}
 	}
 	runtime.GC()
 	runtime.ReadMemStats(&ms1)
@@ -540,37 +657,43 @@ func settledGoroutines(want int) int {
 	return n
 }
 
+// TestControlledFromPlainGoroutine: a goroutine started with the go
+// statement that uses a primitive bound to the run ends the run with a
+// Panic failure instead of taking the plain path.
 func TestControlledFromPlainGoroutine(t *testing.T) {
-	res := mustRun(t, sched.Config{}, func(ctx context.Context) {
+	res := mustRun(t, sched.Config{}, func() {
+		var mu sched.Mutex
+		mu.Lock()
 		start, fin := make(chan struct{}), make(chan struct{})
 		go func() {
 			defer close(fin)
 			<-start
-			sched.Yield(ctx) // wrong: main's context, but main is parked
+			mu.Unlock() // wrong: not a machine
 		}()
-		sched.Go(ctx, "y", func(ctx context.Context) {
+		sched.GoNamed("y", func() {
 			close(start)
 			<-fin
-			sched.Yield(ctx)
+			sched.Yield()
 		})
-		sched.NewFuture[int]().Wait(ctx)
+		sched.NewFuture[int]().Wait()
 	})
-	if res.Failure == nil || res.Failure.Kind != sched.Panic || !strings.Contains(res.Failure.Message, "not the running machine") {
-		t.Fatalf("got %v, want a Panic failure about a goroutine that is not the running machine", res.Failure)
+	want := "panic in a goroutine that is not a machine at step 3: sched: Mutex.Unlock called from a goroutine that is not a machine of the run it belongs to (start goroutines with sched.Go, not the go statement)"
+	if res.Failure == nil || res.Failure.Error() != want {
+		t.Fatalf("got %v\nwant %s", res.Failure, want)
 	}
 }
 
 func TestLingering(t *testing.T) {
 	release := make(chan struct{})
-	res := mustRun(t, sched.Config{Strategy: "dfs", Watchdog: 100 * time.Millisecond}, func(ctx context.Context) {
+	res := mustRun(t, sched.Config{Strategy: "dfs", Watchdog: 100 * time.Millisecond}, func() {
 		started := sched.NewFuture[bool]()
-		sched.Go(ctx, "stubborn", func(ctx context.Context) {
+		sched.GoNamed("stubborn", func() {
 			defer func() { <-release }() // blocks outside the scheduler during teardown
-			started.Resolve(ctx, true)
-			sched.NewFuture[int]().Wait(ctx)
+			started.Resolve(true)
+			sched.NewFuture[int]().Wait()
 		})
-		started.Wait(ctx)
-		sched.Fail(ctx, errors.New("stop"))
+		started.Wait()
+		sched.Fail(errors.New("stop"))
 	})
 	if res.Failure == nil || res.Failure.Kind != sched.Assertion {
 		t.Fatalf("got %v, want the assertion", res.Failure)

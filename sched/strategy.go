@@ -54,6 +54,12 @@ type strategy interface {
 	spawned(s *scheduler, m *machine)
 	pick(s *scheduler, en []*machine, cur *machine) (int, string)
 	choose(s *scheduler, n int) (int, string)
+	// env is called at every scheduling point when the run has a fault
+	// budget or a MaxTimeStep; it returns a time advance or a fault to
+	// apply before the schedule decision, or none (kind 0).
+	env(s *scheduler) (envAction, string)
+	// offset returns a new process's clock offset (Config.MaxClockSkew).
+	offset(s *scheduler, p *process) (int64, string)
 }
 
 func newStrategy(cfg Config) strategy {
@@ -61,18 +67,162 @@ func newStrategy(cfg Config) strategy {
 	case "pct":
 		return newPCT(cfg)
 	case "pos":
-		return &posStrategy{r: rng{cfg.Seed}, k: int64(cfg.ExpectedSteps)}
+		p := &posStrategy{r: rng{cfg.Seed}, k: int64(cfg.ExpectedSteps)}
+		if cfg.MaxTimeStep > 0 || cfg.Faults > 0 {
+			p.plan = newEnvPlan(cfg, &p.r)
+		}
+		return p
 	case "dfs":
 		d := cfg.dfs
 		if d == nil {
-			d = &dfsState{}
+			d = &dfsState{bound: -1}
 		}
-		d.pos = 0
+		d.pos, d.preemptions = 0, 0
 		return d
 	case "replay":
 		return &replayStrategy{tr: cfg.Replay}
+	case "lenient":
+		return newLenient(cfg)
 	}
 	return &randomStrategy{r: rng{cfg.Seed}}
+}
+
+// Environment decisions of the randomized strategies.
+
+// drawAdvance draws a clock advance: with probability 1/2 exactly to the
+// earliest pending timed event when it is within MaxTimeStep (so that a
+// timer fires while work is in progress), else uniformly in
+// (0, MaxTimeStep].
+func drawAdvance(r *rng, s *scheduler) envAction {
+	max := int64(s.cfg.MaxTimeStep)
+	if len(s.timers) > 0 && r.intn(2) == 0 {
+		if d := s.timers[0].at - s.now; d > 0 && d <= max {
+			return envAction{kind: TimeAdvance, d: d}
+		}
+	}
+	return envAction{kind: TimeAdvance, d: 1 + int64(r.intn(int(max)))}
+}
+
+// drawFault draws a crash or a stall (uniformly among the kinds the
+// config allows) of a uniformly chosen process that can take it, and a
+// stall's duration uniformly in (0, MaxStall].
+func drawFault(r *rng, s *scheduler) (envAction, bool) {
+	kind := Crash
+	switch {
+	case s.cfg.NoCrash:
+		kind = Stall
+	case s.cfg.MaxStall > 0 && r.intn(2) == 1:
+		kind = Stall
+	}
+	ps := s.faultTargets(kind == Stall)
+	if len(ps) == 0 {
+		return envAction{}, false
+	}
+	a := envAction{kind: FaultInjection, fault: kind, proc: ps[r.intn(len(ps))]}
+	if kind == Stall {
+		a.d = 1 + int64(r.intn(int(s.cfg.MaxStall)))
+	}
+	return a, true
+}
+
+func downProcesses(s *scheduler) []*process {
+	var ps []*process
+	for _, p := range s.procs {
+		if p.state == procDown {
+			ps = append(ps, p)
+		}
+	}
+	return ps
+}
+
+// randomEnv: at each scheduling point, a fault with probability
+// Faults/ExpectedSteps (while budget is left), a restart of a crashed
+// process with probability 4/ExpectedSteps, and a clock advance with
+// probability Depth/ExpectedSteps: on average as many as "pct" and "pos"
+// inject in their first ExpectedSteps steps, spread over the whole run.
+func randomEnv(r *rng, s *scheduler) envAction {
+	k := s.cfg.ExpectedSteps
+	if s.faultsLeft > 0 && r.intn(k) < s.cfg.Faults {
+		if a, ok := drawFault(r, s); ok {
+			return a
+		}
+	}
+	if down := downProcesses(s); len(down) > 0 && r.intn(k) < 4 {
+		return envAction{kind: FaultInjection, fault: Restart, proc: down[r.intn(len(down))]}
+	}
+	if s.cfg.MaxTimeStep > 0 && r.intn(k) < s.cfg.Depth {
+		return drawAdvance(r, s)
+	}
+	return envAction{}
+}
+
+// drawOffset draws a process's clock offset uniformly in
+// [-MaxClockSkew/2, MaxClockSkew/2].
+func drawOffset(r *rng, s *scheduler) int64 {
+	b := int64(s.cfg.MaxClockSkew)
+	return int64(r.intn(int(b)+1)) - b/2
+}
+
+// envPlan draws the environment decisions of "pct" and "pos" up front,
+// as PCT draws its change points: Depth clock-advance points and Faults
+// fault points uniformly among the first ExpectedSteps steps. A fault
+// point with no process to fault waits for one. A crashed process is
+// restarted at a step drawn uniformly within ExpectedSteps/4 steps of
+// the first scheduling point after its crash.
+type envPlan struct {
+	r         *rng
+	time      []int64
+	fault     []int64
+	restartAt []int64 // by process ID; 0: not drawn
+}
+
+func newEnvPlan(cfg Config, r *rng) *envPlan {
+	e := &envPlan{r: r}
+	draw := func(n int) []int64 {
+		pts := make([]int64, n)
+		for i := range pts {
+			pts[i] = 1 + int64(r.intn(cfg.ExpectedSteps))
+		}
+		sort.Slice(pts, func(a, b int) bool { return pts[a] < pts[b] })
+		return pts
+	}
+	if cfg.MaxTimeStep > 0 {
+		e.time = draw(cfg.Depth)
+	}
+	if cfg.Faults > 0 {
+		e.fault = draw(cfg.Faults)
+	}
+	return e
+}
+
+func (e *envPlan) env(s *scheduler) envAction {
+	step := s.step
+	if len(e.fault) > 0 && e.fault[0] <= step && s.faultsLeft > 0 {
+		if a, ok := drawFault(e.r, s); ok {
+			e.fault = e.fault[1:]
+			return a
+		}
+	}
+	for _, p := range s.procs {
+		if p.state != procDown {
+			continue
+		}
+		for len(e.restartAt) <= p.id {
+			e.restartAt = append(e.restartAt, 0)
+		}
+		if e.restartAt[p.id] == 0 {
+			e.restartAt[p.id] = step + int64(e.r.intn(s.cfg.ExpectedSteps/4+1))
+		}
+		if e.restartAt[p.id] <= step {
+			e.restartAt[p.id] = 0
+			return envAction{kind: FaultInjection, fault: Restart, proc: p}
+		}
+	}
+	if len(e.time) > 0 && e.time[0] <= step {
+		e.time = e.time[1:]
+		return drawAdvance(e.r, s)
+	}
+	return envAction{}
 }
 
 // fairFrom returns the first step from which strategy name schedules
@@ -98,6 +248,10 @@ func (g *randomStrategy) pick(_ *scheduler, en []*machine, _ *machine) (int, str
 	return g.r.intn(len(en)), ""
 }
 func (g *randomStrategy) choose(_ *scheduler, n int) (int, string) { return g.r.intn(n), "" }
+func (g *randomStrategy) env(s *scheduler) (envAction, string)     { return randomEnv(&g.r, s), "" }
+func (g *randomStrategy) offset(s *scheduler, _ *process) (int64, string) {
+	return drawOffset(&g.r, s), ""
+}
 
 // pct: Burckhardt et al., "A randomized scheduler with probabilistic
 // guarantees of finding bugs", ASPLOS 2010. Each machine gets a random
@@ -109,6 +263,7 @@ func (g *randomStrategy) choose(_ *scheduler, n int) (int, string) { return g.r.
 // ExpectedSteps steps it schedules uniformly at random, which is fair.
 type pctStrategy struct {
 	r      rng
+	plan   *envPlan
 	order  []int // machine IDs: unlowered by rank, then lowered by priority, highest first
 	low    []int // low[id] is the change-point priority of a lowered machine, 0 if not lowered
 	nlow   int   // the last nlow entries of order are lowered
@@ -127,7 +282,15 @@ func newPCT(cfg Config) *pctStrategy {
 		p.change = append(p.change, pctChange{step: 1 + int64(p.r.intn(cfg.ExpectedSteps)), prio: j})
 	}
 	sort.SliceStable(p.change, func(a, b int) bool { return p.change[a].step < p.change[b].step })
+	if cfg.MaxTimeStep > 0 || cfg.Faults > 0 {
+		p.plan = newEnvPlan(cfg, &p.r)
+	}
 	return p
+}
+
+func (p *pctStrategy) env(s *scheduler) (envAction, string) { return p.plan.env(s), "" }
+func (p *pctStrategy) offset(s *scheduler, _ *process) (int64, string) {
+	return drawOffset(&p.r, s), ""
 }
 
 func (p *pctStrategy) spawned(_ *scheduler, m *machine) {
@@ -140,7 +303,7 @@ func (p *pctStrategy) spawned(_ *scheduler, m *machine) {
 
 func (p *pctStrategy) top(s *scheduler) int {
 	for i, id := range p.order {
-		if m := s.all[id]; !m.done && m.waiting == "" {
+		if s.runnable(s.all[id]) {
 			return i
 		}
 	}
@@ -199,6 +362,12 @@ type posStrategy struct {
 	r    rng
 	prio []uint64 // by machine ID
 	k    int64
+	plan *envPlan
+}
+
+func (p *posStrategy) env(s *scheduler) (envAction, string) { return p.plan.env(s), "" }
+func (p *posStrategy) offset(s *scheduler, _ *process) (int64, string) {
+	return drawOffset(&p.r, s), ""
 }
 
 func (p *posStrategy) spawned(_ *scheduler, m *machine) { p.prio = append(p.prio, p.r.next()) }
@@ -231,12 +400,20 @@ func (p *posStrategy) pick(s *scheduler, en []*machine, _ *machine) (int, string
 func (p *posStrategy) choose(_ *scheduler, n int) (int, string) { return p.r.intn(n), "" }
 
 // dfs: depth-first enumeration of every schedule (and every Choose
-// value), one schedule per run, driven by an Explorer.
+// value), one schedule per run, driven by an Explorer. With a preemption
+// bound (bound >= 0), a schedule switches away from a machine that could
+// have gone on at most bound times: once the bound is used up, a
+// scheduling point whose machine is still enabled offers only that
+// machine, and the exploration is marked pruned.
 type dfsState struct {
 	stack     []dfsFrame
 	pos       int
 	schedules int
 	exhausted bool
+
+	bound       int // -1: no bound
+	preemptions int // in the current schedule
+	pruned      bool
 }
 
 type dfsFrame struct{ choice, bound int }
@@ -273,12 +450,39 @@ func (d *dfsState) advance() {
 }
 
 func (*dfsState) spawned(*scheduler, *machine) {}
-func (d *dfsState) pick(_ *scheduler, en []*machine, _ *machine) (int, string) {
-	return d.next(len(en))
+func (d *dfsState) pick(_ *scheduler, en []*machine, cur *machine) (int, string) {
+	ci := -1
+	if cur != nil {
+		if j := indexOf(en, cur.id); j < len(en) && en[j] == cur {
+			ci = j
+		}
+	}
+	if ci >= 0 && d.bound >= 0 && d.preemptions >= d.bound {
+		if len(en) > 1 {
+			d.pruned = true
+		}
+		if _, div := d.next(1); div != "" {
+			return 0, div
+		}
+		return ci, ""
+	}
+	i, div := d.next(len(en))
+	if ci >= 0 && i != ci {
+		d.preemptions++
+	}
+	return i, div
 }
-func (d *dfsState) choose(_ *scheduler, n int) (int, string) { return d.next(n) }
+func (d *dfsState) choose(_ *scheduler, n int) (int, string)  { return d.next(n) }
+func (*dfsState) env(*scheduler) (envAction, string)          { return envAction{}, "" }
+func (*dfsState) offset(*scheduler, *process) (int64, string) { return 0, "" }
 
-// replay: the decisions of a recorded trace.
+// replay: the decisions of a recorded trace. Every recorded decision
+// names what it concerns (a machine ID, a process ID, a Choose bound), and
+// each method reports, instead of a value, why the next recorded decision
+// does not apply. A lenient replayer (for shrinking a trace) can wrap this
+// strategy: where it reports a divergence, skip or substitute the
+// recorded decision and fall back to another strategy, keeping the trace
+// it records consistent with what actually ran.
 type replayStrategy struct{ tr *Trace }
 
 func enabledIDs(en []*machine) string {
@@ -303,11 +507,59 @@ func (g *replayStrategy) pick(s *scheduler, en []*machine, _ *machine) (int, str
 	if d.Kind != Schedule {
 		return 0, fmt.Sprintf("trace says %s, program schedules one of machines %s", d.describe(), enabledIDs(en))
 	}
-	j := indexOf(en, d.Value)
-	if j == len(en) || en[j].id != d.Value {
+	j := indexOf(en, int(d.Value))
+	if j == len(en) || en[j].id != int(d.Value) {
 		return 0, fmt.Sprintf("trace says %s, program has machines %s enabled", d.describe(), enabledIDs(en))
 	}
 	return j, ""
+}
+
+func (g *replayStrategy) next(s *scheduler) (Decision, bool) {
+	i := len(s.trace.Decisions)
+	if i >= len(g.tr.Decisions) {
+		return Decision{}, false
+	}
+	return g.tr.Decisions[i], true
+}
+
+func (g *replayStrategy) env(s *scheduler) (envAction, string) {
+	d, ok := g.next(s)
+	if !ok {
+		return envAction{}, ""
+	}
+	switch d.Kind {
+	case TimeAdvance:
+		return envAction{kind: TimeAdvance, d: int64(d.Duration)}, ""
+	case FaultInjection:
+		if int(d.Value) >= len(s.procs) {
+			return envAction{}, fmt.Sprintf("trace says %s, program has processes 0..%d", d.describe(), len(s.procs)-1)
+		}
+		p := s.procs[int(d.Value)]
+		switch d.Fault {
+		case Crash, Stall:
+			if p.state != procRunning || len(p.live) == 0 || (d.Fault == Stall && p.stalled) {
+				return envAction{}, fmt.Sprintf("trace says %s, process %d %q cannot take it now", d.describe(), p.id, p.name)
+			}
+		case Restart:
+			if p.state != procDown {
+				return envAction{}, fmt.Sprintf("trace says %s, process %d %q has not crashed", d.describe(), p.id, p.name)
+			}
+		}
+		return envAction{kind: FaultInjection, fault: d.Fault, proc: p, d: int64(d.Duration)}, ""
+	}
+	return envAction{}, ""
+}
+
+func (g *replayStrategy) offset(s *scheduler, p *process) (int64, string) {
+	d, ok := g.next(s)
+	if !ok || d.Kind != ClockOffset || int(d.Value) != p.id {
+		what := "end of schedule"
+		if ok {
+			what = d.describe()
+		}
+		return 0, fmt.Sprintf("trace says %s, program starts process %d %q", what, p.id, p.name)
+	}
+	return int64(d.Duration), ""
 }
 
 func (g *replayStrategy) choose(s *scheduler, n int) (int, string) {
@@ -319,8 +571,8 @@ func (g *replayStrategy) choose(s *scheduler, n int) (int, string) {
 	if d.Kind != Choice {
 		return 0, fmt.Sprintf("trace says %s, program calls Choose(%d)", d.describe(), n)
 	}
-	if d.Bound != n {
+	if int(d.Bound) != n {
 		return 0, fmt.Sprintf("trace says %s, program calls Choose(%d)", d.describe(), n)
 	}
-	return d.Value, ""
+	return int(d.Value), ""
 }

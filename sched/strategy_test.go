@@ -1,7 +1,6 @@
 package sched_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 
@@ -9,20 +8,20 @@ import (
 )
 
 // twoWorkers logs a or b at each of ten steps of two workers.
-func twoWorkers(log *[]byte) func(context.Context) {
-	return func(ctx context.Context) {
+func twoWorkers(log *[]byte) func() {
+	return func() {
 		var wg sched.WaitGroup
 		for _, c := range []byte("ab") {
-			wg.Add(ctx, 1)
-			sched.Go(ctx, string(c), func(ctx context.Context) {
+			wg.Add(1)
+			sched.GoNamed(string(c), func() {
 				for i := 0; i < 10; i++ {
 					*log = append(*log, c)
-					sched.Yield(ctx)
+					sched.Yield()
 				}
-				wg.Done(ctx)
+				wg.Done()
 			})
 		}
-		wg.Wait(ctx)
+		wg.Wait()
 	}
 }
 

@@ -7,43 +7,79 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // TraceVersion is the version of the trace file format that Write
-// produces and Parse accepts.
-const TraceVersion = 1
+// produces. Parse reads it and version 1 (no virtual time, no faults).
+const TraceVersion = 2
 
-// DecisionKind distinguishes the two kinds of decision.
+// DecisionKind distinguishes the kinds of decision.
 type DecisionKind uint8
 
 const (
 	// Schedule: the strategy chose which machine runs next.
 	Schedule DecisionKind = iota + 1
-	// Choice: a machine called Choose or Bool.
+	// Choice: a machine called Choose or Bool, or a Select chose among
+	// its ready cases.
 	Choice
+	// TimeAdvance: the strategy advanced the virtual clock by Duration
+	// (Config.MaxTimeStep).
+	TimeAdvance
+	// FaultInjection: the strategy crashed, stalled (for Duration) or
+	// restarted process Value (Config.Faults).
+	FaultInjection
+	// ClockOffset: process Value's clock is offset from the root's by
+	// Duration (Config.MaxClockSkew), decided when it started.
+	ClockOffset
 )
 
 // Decision is one decision of a run: step i of the run is Decisions[i-1].
 type Decision struct {
 	Kind DecisionKind
-	// Value is the ID of the machine scheduled (Schedule) or the value
-	// chosen (Choice).
-	Value int
+	// Fault is the fault's kind (FaultInjection only).
+	Fault FaultKind
+	// Value is the ID of the machine scheduled (Schedule), the value
+	// chosen (Choice), or the process (FaultInjection, ClockOffset).
+	// (32 bits keep a Decision at 24 bytes: a run holds one per step.)
+	Value int32
 	// Bound is n of Choose(n) (Choice only).
-	Bound int
+	Bound int32
+	// Duration is the clock advance (TimeAdvance), the stall (a Stall
+	// FaultInjection) or the clock offset (ClockOffset).
+	Duration time.Duration
 }
 
-// String formats d as its trace line: "s 2" or "c 1/3".
+// String formats d as its trace line: "s 2", "c 1/3", "t 1.5s",
+// "f crash 2", "f stall 2 3s", "f restart 2" or "o 2 -50ms".
 func (d Decision) String() string {
-	if d.Kind == Choice {
-		return "c " + strconv.Itoa(d.Value) + "/" + strconv.Itoa(d.Bound)
+	switch d.Kind {
+	case Choice:
+		return "c " + strconv.Itoa(int(d.Value)) + "/" + strconv.Itoa(int(d.Bound))
+	case TimeAdvance:
+		return "t " + d.Duration.String()
+	case FaultInjection:
+		s := "f " + d.Fault.String() + " " + strconv.Itoa(int(d.Value))
+		if d.Fault == Stall {
+			s += " " + d.Duration.String()
+		}
+		return s
+	case ClockOffset:
+		return "o " + strconv.Itoa(int(d.Value)) + " " + d.Duration.String()
 	}
-	return "s " + strconv.Itoa(d.Value)
+	return "s " + strconv.Itoa(int(d.Value))
 }
 
 func (d Decision) describe() string {
-	if d.Kind == Choice {
+	switch d.Kind {
+	case Choice:
 		return fmt.Sprintf("choice %d of Choose(%d) (%q)", d.Value, d.Bound, d.String())
+	case TimeAdvance:
+		return fmt.Sprintf("clock advance by %v (%q)", d.Duration, d.String())
+	case FaultInjection:
+		return fmt.Sprintf("%s of process %d (%q)", d.Fault, d.Value, d.String())
+	case ClockOffset:
+		return fmt.Sprintf("clock offset %v of process %d (%q)", d.Duration, d.Value, d.String())
 	}
 	return fmt.Sprintf("schedule machine %d (%q)", d.Value, d.String())
 }
@@ -53,31 +89,50 @@ func (d Decision) describe() string {
 //
 // The file format (Write, Parse) is line based:
 //
-//	sched-trace 1
+//	sched-trace 2
 //	strategy pct
 //	seed 314159
 //	depth 3
 //	expected-steps 1000
 //	max-steps 100000
 //	liveness-steps 50000
+//	start 2026-01-01T00:00:00Z
+//	max-time-step 1s
+//	max-clock-skew 100ms
+//	faults 2
+//	max-stall 30s
+//	no-crash true
 //	param bug=3
 //	param note="two words"
 //	# deadlock at step 12: no machine enabled; ...
+//	o 1 -20ms
 //	s 0
 //	s 1
 //	c 1/3
-//	end 3
+//	t 250ms
+//	f stall 1 12s
+//	f crash 1
+//	f restart 1
+//	end 8
 //
 // The first line names the format and its version. Header lines follow
-// in any order; "param" lines keep their order. Lines starting with "#"
-// are comments (Write puts the failure there). Then one line per
-// decision: "s ID" (machine ID scheduled) or "c V/N" (value V of
-// Choose(N)); the k-th decision line is step k. Among the decisions,
-// Write puts a comment "# step K" before step 101, 201, ..., for people;
-// Parse ignores comments there. The last line, "end N", holds the number
-// of decisions, so that a truncated file is detected. Param values that are empty or hold
-// spaces, quotes, '#' or non-printable characters are written as Go
-// quoted strings.
+// in any order; "param" lines keep their order; "start" (RFC 3339),
+// "max-time-step", "max-clock-skew", "faults", "max-stall" and "no-crash"
+// are written only when set. Lines starting with "#" are comments (Write
+// puts the failure there). Then one line per decision (see
+// Decision.String): "s ID" (machine ID scheduled), "c V/N" (value V of
+// Choose(N), or of a Select among N ready cases), "t D" (clock advanced
+// by D), "f crash P", "f stall P D", "f restart P" (a fault of process P)
+// and "o P D" (process P's clock offset); durations are written as
+// time.Duration.String writes them. The k-th decision line is step k.
+// Among the decisions, Write puts a comment "# step K" before step 101,
+// 201, ..., for people; Parse ignores comments there. The last line,
+// "end N", holds the number of decisions, so that a truncated file is
+// detected. Param values that are empty or hold spaces, quotes, '#' or
+// non-printable characters are written as Go quoted strings.
+//
+// Version 1 files (no virtual time, no processes: only the first seven
+// headers, params, and "s" and "c" decisions) are read as well.
 type Trace struct {
 	Version       int
 	Strategy      string // strategy of the recorded run (never "portfolio" or "replay")
@@ -86,11 +141,25 @@ type Trace struct {
 	ExpectedSteps int
 	MaxSteps      int
 	LivenessSteps int
-	Params        []Param
+	// The world of the run (Config fields of the same names); Start is
+	// zero in a version 1 trace.
+	Start        time.Time
+	MaxTimeStep  time.Duration
+	MaxClockSkew time.Duration
+	Faults       int
+	MaxStall     time.Duration
+	NoCrash      bool
+	Params       []Param
 	// Comment holds the comment lines (without "# "); Run puts the
 	// failure's text there.
 	Comment   []string
 	Decisions []Decision
+	// Streams, when it has one entry per decision, names the choice
+	// stream (see ChooseIn) of each Choice decision ("" for Choose and
+	// the other decisions). A "lenient" run records it; a lenient run
+	// given it keeps each stream's choices apart. Write does not write
+	// it and Parse leaves it nil: it is not part of the file format.
+	Streams []string
 }
 
 // Param returns the value of the first param named key.
@@ -137,6 +206,24 @@ func (t *Trace) Write(w io.Writer) error {
 	fmt.Fprintf(bw, "expected-steps %d\n", t.ExpectedSteps)
 	fmt.Fprintf(bw, "max-steps %d\n", t.MaxSteps)
 	fmt.Fprintf(bw, "liveness-steps %d\n", t.LivenessSteps)
+	if !t.Start.IsZero() {
+		fmt.Fprintf(bw, "start %s\n", t.Start.Format(time.RFC3339Nano))
+	}
+	if t.MaxTimeStep != 0 {
+		fmt.Fprintf(bw, "max-time-step %v\n", t.MaxTimeStep)
+	}
+	if t.MaxClockSkew != 0 {
+		fmt.Fprintf(bw, "max-clock-skew %v\n", t.MaxClockSkew)
+	}
+	if t.Faults != 0 {
+		fmt.Fprintf(bw, "faults %d\n", t.Faults)
+	}
+	if t.MaxStall != 0 {
+		fmt.Fprintf(bw, "max-stall %v\n", t.MaxStall)
+	}
+	if t.NoCrash {
+		fmt.Fprintf(bw, "no-crash true\n")
+	}
 	for _, p := range t.Params {
 		if err := checkParamKey(p.Key); err != nil {
 			return fmt.Errorf("sched: writing trace: %v", err)
@@ -158,14 +245,17 @@ func (t *Trace) Write(w io.Writer) error {
 			buf = strconv.AppendInt(buf, int64(i+1), 10)
 			buf = append(buf, '\n')
 		}
-		if d.Kind == Choice {
+		switch d.Kind {
+		case Choice:
 			buf = append(buf, "c "...)
 			buf = strconv.AppendInt(buf, int64(d.Value), 10)
 			buf = append(buf, '/')
 			buf = strconv.AppendInt(buf, int64(d.Bound), 10)
-		} else {
+		case Schedule:
 			buf = append(buf, "s "...)
 			buf = strconv.AppendInt(buf, int64(d.Value), 10)
+		default:
+			buf = append(buf, d.String()...)
 		}
 		buf = append(buf, '\n')
 		bw.Write(buf)
@@ -211,8 +301,8 @@ func Parse(r io.Reader) (*Trace, error) {
 			if err != nil {
 				return nil, bad("bad version %q", v)
 			}
-			if n != TraceVersion {
-				return nil, bad("unsupported trace version %d (this package reads version %d)", n, TraceVersion)
+			if n != 1 && n != TraceVersion {
+				return nil, bad("unsupported trace version %d (this package reads versions 1 and %d)", n, TraceVersion)
 			}
 			t.Version = n
 			continue
@@ -230,8 +320,11 @@ func Parse(r io.Reader) (*Trace, error) {
 			continue
 		}
 		key, val, _ := strings.Cut(text, " ")
+		if t.Version == 1 && v2Keys[key] {
+			key = "unknown v1 " + key
+		}
 		switch key {
-		case "s", "c":
+		case "s", "c", "t", "f", "o":
 			inBody = true
 			d, err := parseDecision(key, val)
 			if err != nil {
@@ -251,7 +344,7 @@ func Parse(r io.Reader) (*Trace, error) {
 			continue
 		}
 		if inBody {
-			return nil, bad("unexpected line %q among decisions (want \"s ID\", \"c V/N\" or \"end N\")", text)
+			return nil, bad("unexpected line %q among decisions (want a decision line or \"end N\")", text)
 		}
 		if key != "param" {
 			if seen[key] {
@@ -278,6 +371,19 @@ func Parse(r io.Reader) (*Trace, error) {
 			t.MaxSteps, err = atoiNonNeg(val)
 		case "liveness-steps":
 			t.LivenessSteps, err = strconv.Atoi(val)
+		case "start":
+			t.Start, err = time.Parse(time.RFC3339Nano, val)
+			t.Start = t.Start.UTC()
+		case "max-time-step":
+			t.MaxTimeStep, err = parseNonNegDuration(val)
+		case "max-clock-skew":
+			t.MaxClockSkew, err = parseNonNegDuration(val)
+		case "faults":
+			t.Faults, err = atoiNonNeg(val)
+		case "max-stall":
+			t.MaxStall, err = parseNonNegDuration(val)
+		case "no-crash":
+			t.NoCrash, err = strconv.ParseBool(val)
 		case "param":
 			k, v, ok := strings.Cut(val, "=")
 			if !ok {
@@ -295,7 +401,7 @@ func Parse(r io.Reader) (*Trace, error) {
 			}
 			t.Params = append(t.Params, Param{Key: k, Value: v})
 		default:
-			return nil, bad("unknown header %q", key)
+			return nil, bad("unknown header %q", strings.TrimPrefix(key, "unknown v1 "))
 		}
 		if err != nil {
 			return nil, bad("bad %s value %q", key, val)
@@ -324,19 +430,73 @@ func atoiNonNeg(s string) (int, error) {
 	return n, err
 }
 
+// v2Keys are the header and decision keys that version 1 does not have.
+var v2Keys = map[string]bool{"start": true, "max-time-step": true, "max-clock-skew": true, "faults": true,
+	"max-stall": true, "no-crash": true, "t": true, "f": true, "o": true}
+
+func parseNonNegDuration(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err == nil && d < 0 {
+		err = errors.New("negative")
+	}
+	return d, err
+}
+
 func parseDecision(key, val string) (Decision, error) {
+	switch key {
+	case "t":
+		d, err := time.ParseDuration(val)
+		if err != nil || d <= 0 {
+			return Decision{}, fmt.Errorf("bad clock advance %q (want \"t D\" with a positive duration)", "t "+val)
+		}
+		return Decision{Kind: TimeAdvance, Duration: d}, nil
+	case "f":
+		f := strings.Fields(val)
+		bad := fmt.Errorf("bad fault %q (want \"f crash P\", \"f stall P D\" or \"f restart P\" with a process P >= 1)", "f "+val)
+		if len(f) < 2 {
+			return Decision{}, bad
+		}
+		p, err := strconv.ParseInt(f[1], 10, 32)
+		if err != nil || p < 1 {
+			return Decision{}, bad
+		}
+		d := Decision{Kind: FaultInjection, Value: int32(p)}
+		switch {
+		case f[0] == "crash" && len(f) == 2:
+			d.Fault = Crash
+		case f[0] == "restart" && len(f) == 2:
+			d.Fault = Restart
+		case f[0] == "stall" && len(f) == 3:
+			d.Fault = Stall
+			d.Duration, err = time.ParseDuration(f[2])
+			if err != nil || d.Duration <= 0 {
+				return Decision{}, bad
+			}
+		default:
+			return Decision{}, bad
+		}
+		return d, nil
+	case "o":
+		a, b, ok := strings.Cut(val, " ")
+		p, err1 := strconv.ParseInt(a, 10, 32)
+		d, err2 := time.ParseDuration(b)
+		if !ok || err1 != nil || err2 != nil || p < 1 {
+			return Decision{}, fmt.Errorf("bad clock offset %q (want \"o P D\" with a process P >= 1)", "o "+val)
+		}
+		return Decision{Kind: ClockOffset, Value: int32(p), Duration: d}, nil
+	}
 	if key == "s" {
-		n, err := strconv.Atoi(val)
+		n, err := strconv.ParseInt(val, 10, 32)
 		if err != nil || n < 0 {
 			return Decision{}, fmt.Errorf("bad schedule decision %q (want \"s ID\")", "s "+val)
 		}
-		return Decision{Kind: Schedule, Value: n}, nil
+		return Decision{Kind: Schedule, Value: int32(n)}, nil
 	}
 	a, b, ok := strings.Cut(val, "/")
-	v, err1 := strconv.Atoi(a)
-	n, err2 := strconv.Atoi(b)
+	v, err1 := strconv.ParseInt(a, 10, 32)
+	n, err2 := strconv.ParseInt(b, 10, 32)
 	if !ok || err1 != nil || err2 != nil || n <= 0 || v < 0 || v >= n {
 		return Decision{}, fmt.Errorf("bad choice decision %q (want \"c V/N\" with 0 <= V < N)", "c "+val)
 	}
-	return Decision{Kind: Choice, Value: v, Bound: n}, nil
+	return Decision{Kind: Choice, Value: int32(v), Bound: int32(n)}, nil
 }

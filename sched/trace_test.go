@@ -2,31 +2,32 @@ package sched_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/migratingtable/migratingtable/sched"
 )
 
 // lostUpdate: two machines increment a shared counter with an
 // unsynchronised read-modify-write; the monitor asserts both updates.
-func lostUpdate(ctx context.Context) {
+func lostUpdate() {
 	x := 0
 	var wg sched.WaitGroup
 	for _, name := range []string{"inc1", "inc2"} {
-		wg.Add(ctx, 1)
-		sched.Go(ctx, name, func(ctx context.Context) {
-			defer wg.Done(ctx)
+		wg.Add(1)
+		sched.GoNamed(name, func() {
+			defer wg.Done()
 			v := x
-			sched.Yield(ctx)
+			sched.Yield()
 			x = v + 1
 		})
 	}
-	wg.Wait(ctx)
-	sched.Assertf(ctx, x == 2, "counter is %d, want 2", x)
+	wg.Wait()
+	sched.Assertf(x == 2, "counter is %d, want 2", x)
 }
 
 func roundTrip(t *testing.T, tr *sched.Trace) *sched.Trace {
@@ -84,38 +85,38 @@ func TestReplayDivergence(t *testing.T) {
 	orig := findFailure(t, sched.Config{}, lostUpdate)
 	tests := []struct {
 		name string
-		prog func(context.Context)
+		prog func()
 		want string // prefix of the failure text
 	}{
 		{
 			name: "fewer machines",
-			prog: func(ctx context.Context) {
-				sched.Go(ctx, "only", func(ctx context.Context) { sched.Yield(ctx) })
-				sched.Yield(ctx)
-				sched.Yield(ctx)
-				sched.Yield(ctx)
-				sched.Yield(ctx)
+			prog: func() {
+				sched.GoNamed("only", func() { sched.Yield() })
+				sched.Yield()
+				sched.Yield()
+				sched.Yield()
+				sched.Yield()
 			},
 			want: "schedule diverged at step ",
 		},
 		{
 			name: "choice instead of schedule",
-			prog: func(ctx context.Context) {
-				sched.Choose(ctx, 3)
+			prog: func() {
+				sched.Choose(3)
 			},
 			want: `schedule diverged at step 2: trace says schedule machine `,
 		},
 		{
 			name: "finishes early",
-			prog: func(ctx context.Context) {},
+			prog: func() {},
 			want: `schedule diverged at step 2: trace says schedule machine `,
 		},
 		{
 			name: "runs longer",
-			prog: func(ctx context.Context) {
-				lostUpdate(ctx)
+			prog: func() {
+				lostUpdate()
 				for {
-					sched.Yield(ctx)
+					sched.Yield()
 				}
 			},
 			want: "",
@@ -143,9 +144,9 @@ func TestReplayDivergence(t *testing.T) {
 }
 
 func TestReplayDivergenceTexts(t *testing.T) {
-	two := func(ctx context.Context) {
-		sched.Go(ctx, "a", func(ctx context.Context) {})
-		sched.Choose(ctx, 3)
+	two := func() {
+		sched.GoNamed("a", func() {})
+		sched.Choose(3)
 	}
 	tr := &sched.Trace{Strategy: "random", Decisions: []sched.Decision{
 		{Kind: sched.Schedule, Value: 0}, {Kind: sched.Schedule, Value: 0}, {Kind: sched.Choice, Value: 1, Bound: 4},
@@ -153,7 +154,7 @@ func TestReplayDivergenceTexts(t *testing.T) {
 	tests := []struct {
 		name string
 		tr   *sched.Trace
-		prog func(context.Context)
+		prog func()
 		want string
 	}{
 		{"choice bound", tr, two, `schedule diverged at step 3: trace says choice 1 of Choose(4) ("c 1/4"), program calls Choose(3)`},
@@ -162,7 +163,14 @@ func TestReplayDivergenceTexts(t *testing.T) {
 		{"trace exhausted", &sched.Trace{Strategy: "random", Decisions: []sched.Decision{{Kind: sched.Schedule, Value: 0}}}, two,
 			`schedule diverged at step 2: trace says end of schedule, program schedules one of machines [0 1]`},
 		{"program finished", &sched.Trace{Strategy: "random", Decisions: []sched.Decision{{Kind: sched.Schedule, Value: 0}, {Kind: sched.Schedule, Value: 0}}},
-			func(ctx context.Context) {}, `schedule diverged at step 2: trace says schedule machine 0 ("s 0"), program finished`},
+			func() {}, `schedule diverged at step 2: trace says schedule machine 0 ("s 0"), program finished`},
+		{"program failed", &sched.Trace{Strategy: "random", Decisions: append(slices.Clone(tr.Decisions), sched.Decision{Kind: sched.Schedule, Value: 1})}, func() {
+			sched.GoNamed("a", func() {})
+			sched.Fail(errors.New("broken"))
+		}, `schedule diverged at step 3: trace says choice 1 of Choose(4) ("c 1/4") and 1 more decision, program failed: assertion failed in machine 0 "main" at step 2: broken`},
+		{"program deadlocked", &sched.Trace{Strategy: "random", Decisions: []sched.Decision{{Kind: sched.Schedule, Value: 0}, {Kind: sched.Schedule, Value: 0}, {Kind: sched.Choice, Value: 0, Bound: 2}, {Kind: sched.Schedule, Value: 0}, {Kind: sched.Schedule, Value: 0}}},
+			func() { sched.NewFuture[int]().Wait() }, // @future-wait
+			`schedule diverged at step 3: trace says choice 0 of Choose(2) ("c 0/2") and 2 more decisions, program failed: deadlock at step 2: no machine enabled; machine 0 "main" waits on Future.Wait (trace_test.go:@future-wait)`},
 		{"choice where schedule", &sched.Trace{Strategy: "random", Decisions: []sched.Decision{{Kind: sched.Schedule, Value: 0}, {Kind: sched.Choice, Value: 0, Bound: 2}}}, two,
 			`schedule diverged at step 2: trace says choice 0 of Choose(2) ("c 0/2"), program schedules one of machines [0 1]`},
 	}
@@ -172,8 +180,8 @@ func TestReplayDivergenceTexts(t *testing.T) {
 			if res.Failure == nil {
 				t.Fatalf("got no failure, want %q", tt.want)
 			}
-			if got := res.Failure.Error(); got != tt.want {
-				t.Errorf("got  %s\nwant %s", got, tt.want)
+			if got, want := res.Failure.Error(), lines(t, tt.want); got != want {
+				t.Errorf("got  %s\nwant %s", got, want)
 			}
 		})
 	}
@@ -188,8 +196,8 @@ func TestParseErrors(t *testing.T) {
 		name, text, want string
 	}{
 		{"empty", "", "trace is empty: corrupt trace"},
-		{"not a trace", "hello\n", `trace line 1: not a sched trace (first line "hello", want "sched-trace 1"): corrupt trace`},
-		{"future version", "sched-trace 9\n", "trace line 1: unsupported trace version 9 (this package reads version 1): corrupt trace"},
+		{"not a trace", "hello\n", `trace line 1: not a sched trace (first line "hello", want "sched-trace 2"): corrupt trace`},
+		{"future version", "sched-trace 9\n", "trace line 1: unsupported trace version 9 (this package reads versions 1 and 2): corrupt trace"},
 		{"truncated", strings.TrimSuffix(good, "end 2\n"), `trace line 7: truncated: no "end N" line after 2 decisions: corrupt trace`},
 		{"cut mid-line", "sched-trace 1\nstrategy random\ns 0\nc 1/", `trace line 4: bad choice decision "c 1/" (want "c V/N" with 0 <= V < N): corrupt trace`},
 		{"wrong count", strings.Replace(good, "end 2", "end 3", 1), "trace line 8: end line says 3 decisions, file holds 2: corrupt trace"},
@@ -199,7 +207,7 @@ func TestParseErrors(t *testing.T) {
 		{"duplicate header", strings.Replace(good, "seed 5", "strategy pct", 1), `trace line 3: duplicate header "strategy": corrupt trace`},
 		{"choice out of range", strings.Replace(good, "c 1/2", "c 2/2", 1), `trace line 7: bad choice decision "c 2/2" (want "c V/N" with 0 <= V < N): corrupt trace`},
 		{"bad schedule", strings.Replace(good, "s 0", "s -1", 1), `trace line 6: bad schedule decision "s -1" (want "s ID"): corrupt trace`},
-		{"garbage among decisions", strings.Replace(good, "c 1/2", "c 1/2\nseed 3", 1), `trace line 8: unexpected line "seed 3" among decisions (want "s ID", "c V/N" or "end N"): corrupt trace`},
+		{"garbage among decisions", strings.Replace(good, "c 1/2", "c 1/2\nseed 3", 1), `trace line 8: unexpected line "seed 3" among decisions (want a decision line or "end N"): corrupt trace`},
 		{"after end", good + "s 1\n", `trace line 9: text after the end line: "s 1": corrupt trace`},
 		{"no strategy", "sched-trace 1\nend 0\n", "trace: header has no strategy line: corrupt trace"},
 		{"param without =", strings.Replace(good, "param a=b", "param ab", 1), `trace line 4: param "ab" has no '=': corrupt trace`},
@@ -222,14 +230,14 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestEventsAndTail(t *testing.T) {
-	res := mustRun(t, sched.Config{Strategy: "dfs"}, func(ctx context.Context) {
-		sched.Logf(ctx, "hello %d", 1)
+	res := mustRun(t, sched.Config{Strategy: "dfs"}, func() {
+		sched.Logf("hello %d", 1)
 		f := sched.NewFuture[int]()
-		sched.Go(ctx, "w", func(ctx context.Context) {
-			sched.Logf(ctx, "in %s id %d at %d", sched.MachineName(ctx), sched.MachineID(ctx), sched.Step(ctx))
-			f.Resolve(ctx, 1)
+		sched.GoNamed("w", func() {
+			sched.Logf("in %s id %d at %d", sched.MachineName(), sched.MachineID(), sched.Step())
+			f.Resolve(1)
 		})
-		f.Wait(ctx)
+		f.Wait()
 	})
 	var got []string
 	for _, e := range res.Events {
@@ -257,7 +265,7 @@ func TestEventsAndTail(t *testing.T) {
 func TestTraceStepMarkers(t *testing.T) {
 	tr := &sched.Trace{Strategy: "random", Comment: []string{"failure text"}}
 	for i := 0; i < 250; i++ {
-		tr.Decisions = append(tr.Decisions, sched.Decision{Kind: sched.Schedule, Value: i % 3})
+		tr.Decisions = append(tr.Decisions, sched.Decision{Kind: sched.Schedule, Value: int32(i % 3)})
 	}
 	text := tr.String()
 	lines := strings.Split(text, "\n")
@@ -286,7 +294,7 @@ func TestReplayEveryKind(t *testing.T) {
 	tests := []struct {
 		name string
 		cfg  sched.Config
-		prog func(context.Context)
+		prog func()
 		kind sched.Kind
 	}{
 		{"assertion", sched.Config{}, lostUpdate, sched.Assertion},
@@ -310,5 +318,96 @@ func TestReplayEveryKind(t *testing.T) {
 				t.Errorf("replay decisions differ")
 			}
 		})
+	}
+}
+
+func TestTraceV2RoundTrip(t *testing.T) {
+	tr := &sched.Trace{
+		Version: sched.TraceVersion, Strategy: "pos", Seed: 7, Depth: 3, ExpectedSteps: 100, MaxSteps: 1000, LivenessSteps: 500,
+		Start:       time.Date(2030, 5, 6, 7, 8, 9, 10, time.UTC),
+		MaxTimeStep: 1500 * time.Millisecond, MaxClockSkew: 100 * time.Millisecond, Faults: 2, MaxStall: 30 * time.Second, NoCrash: true,
+		Params: []sched.Param{{Key: "k", Value: "v"}},
+		Decisions: []sched.Decision{
+			{Kind: sched.ClockOffset, Value: 1, Duration: -20 * time.Millisecond},
+			{Kind: sched.Schedule, Value: 0},
+			{Kind: sched.Choice, Value: 1, Bound: 3},
+			{Kind: sched.TimeAdvance, Duration: 250*time.Millisecond + 1},
+			{Kind: sched.FaultInjection, Fault: sched.Stall, Value: 1, Duration: 12 * time.Second},
+			{Kind: sched.FaultInjection, Fault: sched.Crash, Value: 2},
+			{Kind: sched.FaultInjection, Fault: sched.Restart, Value: 2},
+		},
+	}
+	text := tr.String()
+	for _, line := range []string{"sched-trace 2\n", "start 2030-05-06T07:08:09.00000001Z\n", "max-time-step 1.5s\n", "max-clock-skew 100ms\n",
+		"faults 2\n", "max-stall 30s\n", "no-crash true\n", "o 1 -20ms\n", "t 250.000001ms\n", "f stall 1 12s\n", "f crash 2\n", "f restart 2\n", "end 7\n"} {
+		if !strings.Contains(text, line) {
+			t.Errorf("trace text lacks %q:\n%s", line, text)
+		}
+	}
+	if got := roundTrip(t, tr); !reflect.DeepEqual(got, tr) {
+		t.Errorf("round trip:\ngot  %+v\nwant %+v", got, tr)
+	}
+}
+
+// TestParseVersion1: a version 1 file (the seed corpus's format) parses;
+// version 2 lines in it are errors.
+func TestParseVersion1(t *testing.T) {
+	v1 := "sched-trace 1\nstrategy pct\nseed 5\ndepth 3\nexpected-steps 400\nmax-steps 5000\nliveness-steps 2500\nparam bug=none\n# failure\ns 0\nc 1/2\nend 2\n"
+	tr, err := sched.Parse(strings.NewReader(v1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Version != 1 || len(tr.Decisions) != 2 || !tr.Start.IsZero() {
+		t.Errorf("parsed %+v", tr)
+	}
+	for _, tt := range []struct{ text, want string }{
+		{strings.Replace(v1, "seed 5", "faults 1", 1), `trace line 3: unknown header "faults": corrupt trace`},
+		{strings.Replace(v1, "c 1/2", "t 1s", 1), `trace line 11: unexpected line "t 1s" among decisions (want a decision line or "end N"): corrupt trace`},
+	} {
+		if _, err := sched.Parse(strings.NewReader(tt.text)); err == nil || err.Error() != tt.want {
+			t.Errorf("got %v, want %s", err, tt.want)
+		}
+	}
+}
+
+func TestParseV2Errors(t *testing.T) {
+	good := "sched-trace 2\nstrategy random\nseed 5\nfaults 1\nmax-stall 1s\ns 0\nt 1s\nf stall 1 2s\no 1 -1ms\nend 4\n"
+	if _, err := sched.Parse(strings.NewReader(good)); err != nil {
+		t.Fatalf("good trace: %v", err)
+	}
+	tests := []struct{ name, old, new, want string }{
+		{"zero advance", "t 1s", "t 0s", `trace line 7: bad clock advance "t 0s" (want "t D" with a positive duration): corrupt trace`},
+		{"bad advance", "t 1s", "t soon", `trace line 7: bad clock advance "t soon" (want "t D" with a positive duration): corrupt trace`},
+		{"root fault", "f stall 1 2s", "f crash 0", `trace line 8: bad fault "f crash 0" (want "f crash P", "f stall P D" or "f restart P" with a process P >= 1): corrupt trace`},
+		{"stall without duration", "f stall 1 2s", "f stall 1", `trace line 8: bad fault "f stall 1" (want "f crash P", "f stall P D" or "f restart P" with a process P >= 1): corrupt trace`},
+		{"unknown fault", "f stall 1 2s", "f freeze 1", `trace line 8: bad fault "f freeze 1" (want "f crash P", "f stall P D" or "f restart P" with a process P >= 1): corrupt trace`},
+		{"bad offset", "o 1 -1ms", "o x 1ms", `trace line 9: bad clock offset "o x 1ms" (want "o P D" with a process P >= 1): corrupt trace`},
+		{"negative stall bound", "max-stall 1s", "max-stall -1s", `trace line 5: bad max-stall value "-1s": corrupt trace`},
+		{"bad start", "faults 1", "start yesterday", `trace line 4: bad start value "yesterday": corrupt trace`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := sched.Parse(strings.NewReader(strings.Replace(good, tt.old, tt.new, 1)))
+			if err == nil || err.Error() != tt.want {
+				t.Errorf("got  %v\nwant %s", err, tt.want)
+			}
+			if !errors.Is(err, sched.ErrCorruptTrace) {
+				t.Errorf("error does not wrap ErrCorruptTrace")
+			}
+		})
+	}
+}
+
+// TestReplayFaultDivergence: a recorded fault the program cannot take
+// is a divergence with a clear text.
+func TestReplayFaultDivergence(t *testing.T) {
+	tr := &sched.Trace{Strategy: "random", Faults: 1, Decisions: []sched.Decision{
+		{Kind: sched.Schedule, Value: 0},
+		{Kind: sched.FaultInjection, Fault: sched.Crash, Value: 1},
+	}}
+	res := mustRun(t, sched.Config{Strategy: "replay", Replay: tr}, func() { sched.Yield() })
+	want := `schedule diverged at step 2: trace says crash of process 1 ("f crash 1"), program has processes 0..0`
+	if res.Failure == nil || res.Failure.Error() != want {
+		t.Errorf("got  %v\nwant %s", res.Failure, want)
 	}
 }

@@ -9,8 +9,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -19,15 +21,69 @@ import (
 	"github.com/migratingtable/migratingtable/mtable"
 	"github.com/migratingtable/migratingtable/mtable/aztable"
 	"github.com/migratingtable/migratingtable/mtable/aztable/azuritetest"
+	"github.com/migratingtable/migratingtable/mtable/leaseconfig"
 	"github.com/migratingtable/migratingtable/spec"
 )
 
-func TestMain(m *testing.M) { os.Exit(azuritetest.Run(m)) }
+// envRunCommand makes the test binary run the command itself (main), so
+// that tests can start it as a process to interrupt, kill or stop.
+const envRunCommand = "MTABLE_TEST_RUN_COMMAND"
 
-const (
-	testTTL  = "4s"
-	testPoll = "100ms"
-)
+// envStopAfterOldRow makes the command, run as a process, stop itself
+// (SIGSTOP) once its migrator has read that many rows of the old table:
+// a stall between two requests, when it holds rows it has yet to copy.
+const envStopAfterOldRow = "MTABLE_TEST_STOP_AFTER_OLD_ROW"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(envRunCommand) == "1" {
+		if n, err := strconv.ParseInt(os.Getenv(envStopAfterOldRow), 10, 64); err == nil {
+			testHookOldRowRead = func(read int64) {
+				if read == n {
+					syscall.Kill(os.Getpid(), syscall.SIGSTOP)
+				}
+			}
+		}
+		main()
+		return
+	}
+	os.Exit(azuritetest.Run(m))
+}
+
+// Lease timings of the tests: a request timeout generous for a loaded
+// machine (2 shared cores), and the shortest lease that satisfies the
+// lease condition with it (7s > 100ms + 2s + 4s + 200ms). They are
+// durations the processes wait, not assertions on how long anything
+// takes.
+var leaseFlags = []string{"-lease-ttl", "7s", "-poll", "100ms", "-request-timeout", "2s", "-max-in-flight", "4s", "-clock-skew", "200ms"}
+
+// appOptions are the configuration options of an application process
+// of the tests, with the timings of leaseFlags.
+func appOptions(id string, old, new *aztable.Table) leaseconfig.Options {
+	return leaseconfig.Options{ClientID: id, Old: identity(old.ID()), New: identity(new.ID()), LeaseTTL: 7 * time.Second, PollInterval: 100 * time.Millisecond,
+		RequestTimeout: 2 * time.Second, MaxInFlight: 4 * time.Second, ClockSkew: 200 * time.Millisecond}
+}
+
+// shortAccount connects to the emulator with the tests' request timeout
+// (a process's tables must not time out later than its configuration's
+// RequestTimeout).
+func shortAccount(t testing.TB, srv *azuritetest.Server) *aztable.Account {
+	t.Helper()
+	acct, err := aztable.Connect(srv.ConnectionString(), aztable.WithRequestTimeout(2*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return acct
+}
+
+// table opens the table called name through acct.
+func table(t testing.TB, acct *aztable.Account, name string) *aztable.Table {
+	t.Helper()
+	tbl, err := acct.Table(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tbl
+}
 
 // cli runs the command in process and returns its exit status and
 // output. It fails the test if any output holds the account key.
@@ -62,8 +118,9 @@ func TestUsageErrors(t *testing.T) {
 		{"no command", nil, nil, "usage"},
 		{"unknown command", []string{"frobnicate"}, nil, "unknown command"},
 		{"missing everything", []string{"status"}, nil, "missing -old-table"},
-		{"bad until", []string{"migrate", "-until", "LATER"}, map[string]string{envConn: "x", envOldTable: "a", envNewTable: "b"}, "is not a state"},
-		{"same table", []string{"status"}, map[string]string{envConn: "x", envOldTable: "a", envNewTable: "a"}, "same table"},
+		{"bad until", []string{"migrate", "-until", "LATER"}, map[string]string{envConn: "AccountName=a;AccountKey=a2V5", envOldTable: "abc", envNewTable: "bcd"}, "is not a state"},
+		{"bad connection string", []string{"status"}, map[string]string{envConn: "x", envOldTable: "abc", envNewTable: "bcd"}, "invalid connection string"},
+		{"same table", []string{"status"}, map[string]string{envConn: "AccountName=a;AccountKey=a2V5", envOldTable: "abc", envNewTable: "abc"}, "same table"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -119,19 +176,20 @@ func TestClearErrors(t *testing.T) {
 		}
 	})
 	t.Run("second migrator", func(t *testing.T) {
-		cfgTable := srv.NewTable(t, "errcfg")
-		holder, err := aztable.OpenConfigService(ctx, cfgTable, aztable.ConfigOptions{ClientID: "other-migrator", LeaseTTL: 4 * time.Second, PollInterval: 100 * time.Millisecond})
+		acct := shortAccount(t, srv)
+		cfgTable := table(t, acct, srv.NewTable(t, "errcfg").Name())
+		holder, err := leaseconfig.Open(ctx, cfgTable, appOptions("other-migrator", old, table(t, acct, env[envNewTable])))
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer holder.Close()
-		_, release, err := holder.LockMigrator(ctx)
+		lock, err := holder.LockMigrator(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer release()
-		code, _, stderr := cli(t, ctx, srv, env, "migrate", "-config-table", cfgTable.Name(), "-lease-ttl", testTTL, "-poll", testPoll, "-client-id", "me")
-		if code != exitLocked || !strings.Contains(stderr, `"other-migrator" holds the migration lock`) {
+		defer lock.Release()
+		code, _, stderr := cli(t, ctx, srv, env, append([]string{"migrate", "-config-table", cfgTable.Name(), "-client-id", "me"}, leaseFlags...)...)
+		if code != exitLocked || !strings.Contains(stderr, `"other-migrator" (instance `+holder.Instance()+`) holds the migration lock`) {
 			t.Errorf("got exit %d, stderr %q; want %d and the holder named", code, stderr, exitLocked)
 		}
 	})
@@ -143,7 +201,7 @@ func TestClearErrors(t *testing.T) {
 type writer struct {
 	id    int
 	tbl   *mtable.Table
-	cfg   *aztable.ConfigService
+	cfg   *leaseconfig.Service
 	rng   *rand.Rand
 	model map[spec.Key]spec.Entity // the rows it owns, as they must be
 	keys  []spec.Key
@@ -281,10 +339,12 @@ func TestMigrateEndToEnd(t *testing.T) {
 	if err := srv.Account().CreateTable(ctx, cfgName); err != nil {
 		t.Fatal(err)
 	}
-	newTbl, _ := srv.Account().Table(newName)
-	cfgTbl, _ := srv.Account().Table(cfgName)
+	acct := shortAccount(t, srv)
+	old = table(t, acct, old.Name())
+	newTbl := table(t, acct, newName)
+	cfgTbl := table(t, acct, cfgName)
 	env := baseEnv(srv, old.Name(), newName)
-	flags := []string{"-config-table", cfgName, "-lease-ttl", testTTL, "-poll", testPoll, "-progress", "200ms"}
+	flags := append([]string{"-config-table", cfgName, "-progress", "200ms"}, leaseFlags...)
 
 	nWriters, opsBefore := 4, 15
 	if testing.Short() {
@@ -315,7 +375,7 @@ func TestMigrateEndToEnd(t *testing.T) {
 				w.model[e.Key] = e
 			}
 		}
-		cfg, err := aztable.OpenConfigService(ctx, cfgTbl, aztable.ConfigOptions{ClientID: fmt.Sprintf("writer%d", i), LeaseTTL: 4 * time.Second, PollInterval: 100 * time.Millisecond})
+		cfg, err := leaseconfig.Open(ctx, cfgTbl, appOptions(fmt.Sprintf("writer%d", i), old, newTbl))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -515,7 +575,7 @@ func TestMigrateInterrupted(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := baseEnv(srv, old.Name(), newName)
-	flags := []string{"migrate", "-config-table", cfgName, "-lease-ttl", testTTL, "-poll", testPoll}
+	flags := append([]string{"migrate", "-config-table", cfgName}, leaseFlags...)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

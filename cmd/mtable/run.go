@@ -7,25 +7,21 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
-	"text/tabwriter"
 	"time"
 
 	"github.com/migratingtable/migratingtable/mtable"
 	"github.com/migratingtable/migratingtable/mtable/aztable"
+	"github.com/migratingtable/migratingtable/mtable/leaseconfig"
 	"github.com/migratingtable/migratingtable/spec"
-	"golang.org/x/term"
 )
 
 // Exit statuses.
 const (
 	exitOK          = 0
 	exitError       = 1
-	exitUsage       = 2
+	exitUsage       = 2 // bad usage, or a refusal before anything was written
 	exitLocked      = 3
 	exitInterrupted = 4
 )
@@ -49,15 +45,20 @@ Connection strings come from the environment: MTABLE_OLD_CONNECTION_STRING
 and MTABLE_NEW_CONNECTION_STRING, or MTABLE_CONNECTION_STRING for both.
 `
 
-// options are the flags both commands share.
+// options are the flags of both commands.
 type options struct {
 	oldTable, newTable      string
 	oldConn, newConn        string
 	configTable, configPart string
-	clientID                string
-	leaseTTL, poll          time.Duration
-	progress                time.Duration
-	until                   string
+	requestTimeout          time.Duration
+	// migrate only
+	clientID               string
+	leaseTTL, poll         time.Duration
+	maxInFlight, clockSkew time.Duration
+	progress               time.Duration
+	until                  string
+	check                  bool
+	untilState             mtable.State
 }
 
 func (o *options) register(fs *flag.FlagSet, getenv func(string) string, migrate bool) {
@@ -66,14 +67,18 @@ func (o *options) register(fs *flag.FlagSet, getenv func(string) string, migrate
 	fs.StringVar(&o.oldConn, "old-connection-string", "", "connection string of the old table's account (visible in the process list: prefer $"+envOldConn+")")
 	fs.StringVar(&o.newConn, "new-connection-string", "", "connection string of the new table's account (visible in the process list: prefer $"+envNewConn+")")
 	fs.StringVar(&o.configTable, "config-table", "mtableconfig", "table holding the shared configuration, in the new table's account")
-	fs.StringVar(&o.configPart, "config-partition", aztable.ConfigPartition, "partition of the configuration rows in -config-table")
+	fs.StringVar(&o.configPart, "config-partition", leaseconfig.DefaultPartition, "partition of the configuration rows in -config-table (one per migration)")
+	fs.DurationVar(&o.requestTimeout, "request-timeout", aztable.DefaultRequestTimeout, "client-side timeout of every request to Azure")
 	if migrate {
 		host, _ := os.Hostname()
-		fs.StringVar(&o.clientID, "client-id", "migrator-"+sanitize(host)+"-"+strconv.Itoa(os.Getpid()), "name of this migrator's lease (unique among the processes)")
-		fs.DurationVar(&o.leaseTTL, "lease-ttl", aztable.DefaultLeaseTTL, "a process that has not renewed its lease for this long is treated as gone")
-		fs.DurationVar(&o.poll, "poll", aztable.DefaultPollInterval, "how often leases are renewed and looked at")
-		fs.DurationVar(&o.progress, "progress", 5*time.Second, "interval between progress lines when standard error is not a terminal")
+		fs.StringVar(&o.clientID, "client-id", "migrator-"+sanitize(host)+"-"+strconv.Itoa(os.Getpid()), "name of this migrator in its lease and the lock")
+		fs.DurationVar(&o.leaseTTL, "lease-ttl", leaseconfig.DefaultLeaseTTL, "a process that has not renewed its lease for this long is treated as gone (the same in every process)")
+		fs.DurationVar(&o.poll, "poll", leaseconfig.DefaultPollInterval, "how often leases are renewed and looked at")
+		fs.DurationVar(&o.maxInFlight, "max-in-flight", 0, "the longest a request may take effect after it is sent (default 2 × -request-timeout)")
+		fs.DurationVar(&o.clockSkew, "clock-skew", leaseconfig.DefaultClockSkew, "how far this machine's clock may lag another's over one -lease-ttl")
+		fs.DurationVar(&o.progress, "progress", 5*time.Second, "interval between progress lines when standard error is not a terminal (0: none)")
 		fs.StringVar(&o.until, "until", "", "stop before pushing any state after this one (e.g. PREFER_NEW)")
+		fs.BoolVar(&o.check, "check", false, "only check that the migration can start (tables, configuration, the old table's rows); write nothing")
 	}
 }
 
@@ -85,6 +90,29 @@ func sanitize(s string) string {
 		return r
 	}, s)
 }
+
+// configOptions are the configuration service's options for o.
+func (o *options) configOptions(env *environment) leaseconfig.Options {
+	return leaseconfig.Options{
+		ClientID: o.clientID, Partition: o.configPart, Old: identity(env.old.ID()), New: identity(env.new.ID()), ConfigTable: identity(env.cfg.ID()),
+		LeaseTTL: o.leaseTTL, PollInterval: o.poll, RequestTimeout: o.requestTimeout, MaxInFlight: o.maxInFlight, ClockSkew: o.clockSkew,
+	}
+}
+
+// identity is the configuration's identity of an Azure table: its
+// TableID, which compares tables however they were spelled.
+func identity(id aztable.TableID) leaseconfig.Identity {
+	return leaseconfig.Identity{Endpoint: id.Endpoint, Name: id.Name}
+}
+
+// flagNames maps the configuration options' names, as the leaseconfig
+// package's errors print them, to this command's flags.
+var flagNames = strings.NewReplacer(
+	"Options.ClientID", "-client-id", "ClientID", "-client-id",
+	"Partition", "-config-partition",
+	"LeaseTTL", "-lease-ttl", "PollInterval", "-poll", "RequestTimeout", "-request-timeout",
+	"MaxInFlight", "-max-in-flight", "ClockSkew", "-clock-skew",
+)
 
 // run is the whole command; main only wires it to the process.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
@@ -114,55 +142,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stderr, "mtable %s: unexpected arguments %q\n", cmd, fs.Args())
 		return exitUsage
 	}
-	if o.oldConn == "" {
-		o.oldConn = firstNonEmpty(getenv(envOldConn), getenv(envConn))
-	}
-	if o.newConn == "" {
-		o.newConn = firstNonEmpty(getenv(envNewConn), getenv(envConn))
-	}
-	var missing []string
-	if o.oldTable == "" {
-		missing = append(missing, "-old-table (or $"+envOldTable+")")
-	}
-	if o.newTable == "" {
-		missing = append(missing, "-new-table (or $"+envNewTable+")")
-	}
-	if o.oldConn == "" {
-		missing = append(missing, "the old account's connection string ($"+envOldConn+" or $"+envConn+")")
-	}
-	if o.newConn == "" {
-		missing = append(missing, "the new account's connection string ($"+envNewConn+" or $"+envConn+")")
-	}
-	if len(missing) > 0 {
-		fmt.Fprintf(stderr, "mtable %s: missing %s\n", cmd, strings.Join(missing, ", "))
-		return exitUsage
-	}
-	if o.oldTable == o.newTable && o.oldConn == o.newConn {
-		fmt.Fprintf(stderr, "mtable %s: the old and new tables are the same table %q\n", cmd, o.oldTable)
-		return exitUsage
-	}
-	var until mtable.State = mtable.UseNewHideMetadata
-	if o.until != "" {
-		s, ok := parseState(o.until)
-		if !ok {
-			fmt.Fprintf(stderr, "mtable %s: -until %q is not a state (want one of %s)\n", cmd, o.until, stateNames())
-			return exitUsage
-		}
-		until = s
-	}
-	env, err := connect(ctx, &o, cmd == "migrate")
+	// Everything the user gave is checked before anything is sent.
+	env, err := prepare(&o, getenv, cmd == "migrate")
 	if err != nil {
 		fmt.Fprintf(stderr, "mtable %s: %v\n", cmd, err)
-		return exitError
+		return exitUsage
 	}
 	if cmd == "status" {
-		if err := status(ctx, env, stdout); err != nil {
-			fmt.Fprintf(stderr, "mtable status: %v\n", err)
-			return exitError
-		}
-		return exitOK
+		return status(ctx, env, stdout, stderr)
 	}
-	return migrate(ctx, env, until, stderr)
+	return migrate(ctx, env, stdout, stderr)
 }
 
 func firstNonEmpty(ss ...string) string {
@@ -193,393 +182,101 @@ func stateNames() string {
 
 // environment is what both commands work on.
 type environment struct {
-	opts               *options
-	oldAcct, newAcct   *aztable.Account
-	old, new, cfgTable *aztable.Table
-	cfgExists          bool
+	opts             *options
+	oldAcct, newAcct *aztable.Account
+	old, new, cfg    *aztable.Table
 }
 
-// connect opens both accounts and checks the tables: the old one must
-// exist; the new and configuration tables are created by migrate.
-func connect(ctx context.Context, o *options, create bool) (*environment, error) {
-	oldAcct, err := aztable.Connect(o.oldConn)
+// prepare checks the flags and the environment and parses the
+// connection strings, without sending anything; every error is a usage
+// error.
+func prepare(o *options, getenv func(string) string, migrate bool) (*environment, error) {
+	if o.oldConn == "" {
+		o.oldConn = firstNonEmpty(getenv(envOldConn), getenv(envConn))
+	}
+	if o.newConn == "" {
+		o.newConn = firstNonEmpty(getenv(envNewConn), getenv(envConn))
+	}
+	var missing []string
+	if o.oldTable == "" {
+		missing = append(missing, "-old-table (or $"+envOldTable+")")
+	}
+	if o.newTable == "" {
+		missing = append(missing, "-new-table (or $"+envNewTable+")")
+	}
+	if o.oldConn == "" {
+		missing = append(missing, "the old account's connection string ($"+envOldConn+" or $"+envConn+")")
+	}
+	if o.newConn == "" {
+		missing = append(missing, "the new account's connection string ($"+envNewConn+" or $"+envConn+")")
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("missing %s", strings.Join(missing, ", "))
+	}
+	o.untilState = mtable.UseNewHideMetadata
+	if o.until != "" {
+		s, ok := parseState(o.until)
+		if !ok {
+			return nil, fmt.Errorf("-until %q is not a state (want one of %s)", o.until, stateNames())
+		}
+		o.untilState = s
+	}
+	type durationFlag struct {
+		flag     string
+		v        time.Duration
+		positive bool // else 0 or more
+	}
+	durations := []durationFlag{{"-request-timeout", o.requestTimeout, true}}
+	if migrate {
+		durations = append(durations, durationFlag{"-lease-ttl", o.leaseTTL, true}, durationFlag{"-poll", o.poll, true},
+			durationFlag{"-max-in-flight", o.maxInFlight, false}, durationFlag{"-clock-skew", o.clockSkew, false}, durationFlag{"-progress", o.progress, false})
+	}
+	for _, d := range durations {
+		switch {
+		case d.positive && d.v <= 0:
+			return nil, fmt.Errorf("%s %v: want a positive duration", d.flag, d.v)
+		case d.v < 0:
+			return nil, fmt.Errorf("%s %v: want a duration of 0 or more", d.flag, d.v)
+		}
+	}
+	oldAcct, err := aztable.Connect(o.oldConn, aztable.WithRequestTimeout(o.requestTimeout))
 	if err != nil {
 		return nil, fmt.Errorf("old table's account: %v", err)
 	}
-	newAcct, err := aztable.Connect(o.newConn)
+	newAcct, err := aztable.Connect(o.newConn, aztable.WithRequestTimeout(o.requestTimeout))
 	if err != nil {
 		return nil, fmt.Errorf("new table's account: %v", err)
 	}
 	env := &environment{opts: o, oldAcct: oldAcct, newAcct: newAcct}
-	check := func(acct *aztable.Account, name, what string, mustExist, mayCreate bool) (*aztable.Table, bool, error) {
-		tbl, err := acct.Table(name)
-		if err != nil {
-			return nil, false, fmt.Errorf("%s: %v", what, err)
-		}
-		ok, err := acct.TableExists(ctx, name)
-		if err != nil {
-			return nil, false, fmt.Errorf("%s %q at %s: %v", what, name, acct.Endpoint(), err)
-		}
-		if !ok && mustExist {
-			return nil, false, fmt.Errorf("%s %q does not exist at %s", what, name, acct.Endpoint())
-		}
-		if !ok && mayCreate {
-			if err := acct.CreateTable(ctx, name); err != nil {
-				return nil, false, fmt.Errorf("creating the %s %q at %s: %v", what, name, acct.Endpoint(), err)
-			}
-			ok = true
-		}
-		return tbl, ok, nil
+	if env.old, err = oldAcct.Table(o.oldTable); err != nil {
+		return nil, fmt.Errorf("-old-table: %v", err)
 	}
-	if env.old, _, err = check(oldAcct, o.oldTable, "old table", true, false); err != nil {
-		return nil, err
+	if env.new, err = newAcct.Table(o.newTable); err != nil {
+		return nil, fmt.Errorf("-new-table: %v", err)
 	}
-	var newExists bool
-	if env.new, newExists, err = check(newAcct, o.newTable, "new table", false, create); err != nil {
-		return nil, err
+	if env.cfg, err = newAcct.Table(o.configTable); err != nil {
+		return nil, fmt.Errorf("-config-table: %v", err)
 	}
-	if !newExists {
-		// status on a migration that has not started: read it as empty.
-		env.new = nil
+	// Tables are compared by identity (account endpoint and case-folded
+	// name), never by how they were spelled.
+	if env.old.ID() == env.new.ID() {
+		return nil, fmt.Errorf("the old and new tables are the same table (%s): migrating a table onto itself would delete every row; name two different tables", env.old.ID())
 	}
-	if env.cfgTable, env.cfgExists, err = check(newAcct, o.configTable, "configuration table", false, create); err != nil {
-		return nil, err
+	for _, t := range []struct {
+		which string
+		id    aztable.TableID
+	}{{"old", env.old.ID()}, {"new", env.new.ID()}} {
+		if env.cfg.ID() == t.id {
+			return nil, fmt.Errorf("the configuration table is the %s table (%s): the configuration rows would mix with the data; give -config-table another table", t.which, t.id)
+		}
+	}
+	if err := spec.ValidateKey(spec.Key{PartitionKey: o.configPart, RowKey: "state"}); err != nil || o.configPart == "" {
+		return nil, fmt.Errorf("-config-partition %q cannot be used as a PartitionKey", o.configPart)
+	}
+	if migrate {
+		if err := leaseconfig.CheckOptions(env.cfg, o.configOptions(env)); err != nil {
+			return nil, errors.New(flagNames.Replace(err.Error()))
+		}
 	}
 	return env, nil
-}
-
-// migrate runs the Migrator with the lock, progress and -until.
-func migrate(ctx context.Context, env *environment, until mtable.State, stderr io.Writer) int {
-	o := env.opts
-	out := &progress{w: stderr, tty: isTerminal(stderr)}
-	cfg, err := aztable.OpenConfigService(ctx, env.cfgTable, aztable.ConfigOptions{
-		ClientID: o.clientID, Partition: o.configPart, LeaseTTL: o.leaseTTL, PollInterval: o.poll,
-	})
-	if err != nil {
-		fmt.Fprintf(stderr, "mtable migrate: %v\n", err)
-		return exitError
-	}
-	defer cfg.Close()
-	out.printf("taking the migration lock (as %s)", o.clientID)
-	lctx, release, err := cfg.LockMigrator(ctx)
-	if err != nil {
-		if errors.Is(err, aztable.ErrMigratorRunning) {
-			fmt.Fprintf(stderr, "mtable migrate: %v\n", err)
-			return exitLocked
-		}
-		if ctx.Err() != nil {
-			fmt.Fprintf(stderr, "mtable migrate: interrupted while taking the migration lock; nothing was changed\n")
-			return exitInterrupted
-		}
-		fmt.Fprintf(stderr, "mtable migrate: %v\n", err)
-		return exitError
-	}
-	defer release()
-	st, ver := cfg.Current()
-	out.printf("state %s (version %d): waiting until every application process has applied it", st, ver)
-	if err := cfg.Settle(lctx); err != nil {
-		return out.fail(ctx, lctx, cfg, err)
-	}
-	oldC := &counting{Table: env.old}
-	newC := &counting{Table: env.new}
-	pc := &pushCounter{ConfigService: cfg, until: until, out: out}
-	out.setPhase(phaseFor(st))
-	stopTicker := out.ticker(o.progress, func() string {
-		s, v := cfg.Current()
-		return fmt.Sprintf("state %s (version %d), %s | old: %d rows read, %d written | new: %d rows read, %d written",
-			s, v, out.phaseName(), oldC.read.Load(), oldC.written.Load(), newC.read.Load(), newC.written.Load())
-	})
-	err = mtable.NewMigrator(oldC, newC, pc).Run(lctx)
-	stopTicker()
-	if errors.Is(err, errUntil) {
-		s, _ := cfg.Current()
-		out.printf("stopped in state %s as asked (-until %s); run migrate again to continue", s, until)
-		return exitOK
-	}
-	if err != nil {
-		return out.fail(ctx, lctx, cfg, err)
-	}
-	out.printf("migration complete: the new table holds the data without metadata and the old table is empty (this run: %d rows copied, %d old rows read, %d new rows read)",
-		newC.inserted.Load(), oldC.read.Load(), newC.read.Load())
-	return exitOK
-}
-
-func phaseFor(s mtable.State) string {
-	switch s {
-	case mtable.PreferNew:
-		return "copying"
-	case mtable.UseNewHideMetadata:
-		return "cleaning up"
-	}
-	return "advancing"
-}
-
-// errUntil stops the migrator at the -until state.
-var errUntil = errors.New("stopped at the -until state")
-
-// pushCounter passes the configuration through, announcing each push
-// and refusing those beyond -until.
-type pushCounter struct {
-	*aztable.ConfigService
-	until mtable.State
-	out   *progress
-}
-
-func (p *pushCounter) Push(ctx context.Context, s mtable.State) error {
-	if s > p.until {
-		return errUntil
-	}
-	p.out.printf("pushing %s: waiting until every application process has applied it", s)
-	p.out.setPhase("pushing " + s.String())
-	if err := p.ConfigService.Push(ctx, s); err != nil {
-		return err
-	}
-	p.out.setPhase(phaseFor(s))
-	p.out.printf("%s applied by every live application process", s)
-	return nil
-}
-
-// counting counts a backend's traffic for the progress display.
-type counting struct {
-	spec.Table
-	read, written, inserted atomic.Int64
-}
-
-func (c *counting) ExecuteBatch(ctx context.Context, ops []spec.Op) ([]spec.Result, error) {
-	res, err := c.Table.ExecuteBatch(ctx, ops)
-	if err == nil {
-		c.written.Add(int64(len(ops)))
-		for _, op := range ops {
-			if op.Kind == spec.Insert && !mtable.IsInternalKey(op.Entity.Key) {
-				c.inserted.Add(1)
-			}
-		}
-	}
-	return res, err
-}
-
-func (c *counting) QueryAtomic(ctx context.Context, f spec.Filter) ([]spec.Entity, error) {
-	rows, err := c.Table.QueryAtomic(ctx, f)
-	c.read.Add(int64(len(rows)))
-	return rows, err
-}
-
-func (c *counting) QueryStreamed(ctx context.Context, f spec.Filter) (spec.Stream, error) {
-	s, err := c.Table.QueryStreamed(ctx, f)
-	if err != nil {
-		return nil, err
-	}
-	return &countingStream{Stream: s, n: &c.read}, nil
-}
-
-type countingStream struct {
-	spec.Stream
-	n *atomic.Int64
-}
-
-func (s *countingStream) Next(ctx context.Context) (spec.Entity, bool, error) {
-	e, ok, err := s.Stream.Next(ctx)
-	if ok {
-		s.n.Add(1)
-	}
-	return e, ok, err
-}
-
-// progress writes the progress display.
-type progress struct {
-	mu    sync.Mutex
-	w     io.Writer
-	tty   bool
-	phase string
-	drawn bool // a redrawable line is on screen
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
-}
-
-func (p *progress) setPhase(s string) {
-	p.mu.Lock()
-	p.phase = s
-	p.mu.Unlock()
-}
-
-func (p *progress) phaseName() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.phase
-}
-
-// printf prints a permanent line.
-func (p *progress) printf(format string, args ...any) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.drawn {
-		fmt.Fprint(p.w, "\r\033[K")
-		p.drawn = false
-	}
-	fmt.Fprintf(p.w, "mtable migrate: "+format+"\n", args...)
-}
-
-// ticker shows line() every interval (on a terminal: redrawn in place
-// every second) until the returned stop is called.
-func (p *progress) ticker(interval time.Duration, line func() string) (stop func()) {
-	if p.tty {
-		interval = time.Second
-	}
-	if interval <= 0 {
-		return func() {}
-	}
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-			s := line()
-			p.mu.Lock()
-			if p.tty {
-				fmt.Fprint(p.w, "\r\033[K"+s)
-				p.drawn = true
-			} else {
-				fmt.Fprintln(p.w, "mtable migrate: "+s)
-			}
-			p.mu.Unlock()
-		}
-	}()
-	return func() {
-		close(done)
-		<-finished
-		p.mu.Lock()
-		if p.drawn {
-			fmt.Fprint(p.w, "\r\033[K")
-			p.drawn = false
-		}
-		p.mu.Unlock()
-	}
-}
-
-// fail reports a migration that stopped before the end.
-func (p *progress) fail(ctx, lctx context.Context, cfg *aztable.ConfigService, err error) int {
-	s, _ := cfg.Current()
-	switch {
-	case ctx.Err() != nil:
-		p.printf("interrupted in state %s; run migrate again to resume from there", s)
-		return exitInterrupted
-	case lctx.Err() != nil:
-		p.printf("stopped in state %s: %v; run migrate again to resume", s, context.Cause(lctx))
-		return exitError
-	}
-	p.printf("failed in state %s: %v; run migrate again to resume once the cause is fixed", s, err)
-	return exitError
-}
-
-// partStats is one partition's line of the status report.
-type partStats struct {
-	oldRows    int
-	oldState   string
-	newRows    int
-	tombstones int
-}
-
-// status prints the configuration and per-partition progress.
-func status(ctx context.Context, env *environment, stdout io.Writer) error {
-	o := env.opts
-	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(w, "old table:\t%s at %s\n", o.oldTable, env.oldAcct.Endpoint())
-	fmt.Fprintf(w, "new table:\t%s at %s\n", o.newTable, env.newAcct.Endpoint())
-	if !env.cfgExists {
-		fmt.Fprintf(w, "state:\t%s (no migration has started: configuration table %q does not exist)\n", mtable.UseOldHideMetadata, o.configTable)
-	} else {
-		cs, err := aztable.ReadConfig(ctx, env.cfgTable, o.configPart)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(w, "state:\t%s (version %d)\n", cs.State, cs.Version)
-		lock := cs.Migrator
-		if lock == "" {
-			lock = "(none)"
-		}
-		fmt.Fprintf(w, "migration lock:\t%s\n", lock)
-		fmt.Fprintf(w, "leases:\t%d\n", len(cs.Leases))
-		for _, l := range cs.Leases {
-			applied := "applied"
-			if l.Acked < cs.Version {
-				applied = "NOT YET applied"
-			}
-			fmt.Fprintf(w, "  %s\tacknowledged version %d (%s)\n", l.Client, l.Acked, applied)
-		}
-	}
-	parts := map[string]*partStats{}
-	get := func(pk string) *partStats {
-		if parts[pk] == nil {
-			parts[pk] = &partStats{oldState: "-"}
-		}
-		return parts[pk]
-	}
-	if err := scan(ctx, env.old, func(e spec.Entity) {
-		ps := get(e.PartitionKey)
-		switch {
-		case e.RowKey == mtable.MetaRowKey:
-			if s, ok := mtable.DecodePartitionState(e); ok {
-				ps.oldState = s.String()
-			}
-		case mtable.IsInternalKey(e.Key):
-		default:
-			ps.oldRows++
-		}
-	}); err != nil {
-		return fmt.Errorf("scanning the old table: %v", err)
-	}
-	if env.new != nil {
-		if err := scan(ctx, env.new, func(e spec.Entity) {
-			ps := get(e.PartitionKey)
-			if mtable.IsTombstone(e) {
-				ps.tombstones++
-			} else {
-				ps.newRows++
-			}
-		}); err != nil {
-			return fmt.Errorf("scanning the new table: %v", err)
-		}
-	}
-	pks := make([]string, 0, len(parts))
-	for pk := range parts {
-		pks = append(pks, pk)
-	}
-	slices.Sort(pks)
-	fmt.Fprintf(w, "partitions:\t%d\n", len(pks))
-	if len(pks) > 0 {
-		fmt.Fprintf(w, "  PARTITION\tOLD ROWS\tOLD STATE\tNEW ROWS\tTOMBSTONES\n")
-		for _, pk := range pks {
-			ps := parts[pk]
-			fmt.Fprintf(w, "  %q\t%d\t%s\t%d\t%d\n", pk, ps.oldRows, ps.oldState, ps.newRows, ps.tombstones)
-		}
-	}
-	return w.Flush()
-}
-
-func scan(ctx context.Context, t spec.Table, f func(spec.Entity)) error {
-	s, err := t.QueryStreamed(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	for {
-		e, ok, err := s.Next(ctx)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return nil
-		}
-		f(e)
-	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"strconv"
 	"testing"
@@ -13,7 +14,7 @@ func BenchmarkCommand(b *testing.B) {
 	const n = 100
 	dir := b.TempDir()
 	for b.Loop() {
-		if code := run([]string{"-iterations", strconv.Itoa(n), "-parallel", "1", "-out", dir}, io.Discard, io.Discard); code != exitPass {
+		if code := run(context.Background(), []string{"-iterations", strconv.Itoa(n), "-parallel", "1", "-out", dir}, io.Discard, io.Discard); code != exitPass {
 			b.Fatalf("exit code got %d, want 0", code)
 		}
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -23,6 +24,7 @@ type replayJSON struct {
 	RecordedKind string `json:"recordedKind,omitempty"`
 	Reproduced   bool   `json:"reproduced"`
 	Diverged     bool   `json:"diverged"`
+	Interrupted  bool   `json:"interrupted,omitempty"`
 }
 
 // recordedIteration returns the iteration index a saved trace's comment
@@ -39,7 +41,7 @@ func recordedIteration(tr *sched.Trace) int {
 	return 0
 }
 
-func (c *config) runReplay(stdout, stderr io.Writer) (int, error) {
+func (c *config) runReplay(ctx context.Context, stdout, stderr io.Writer) (int, error) {
 	tr, err := readTrace(c.replay)
 	if err != nil {
 		return exitUsage, err
@@ -78,13 +80,18 @@ func (c *config) runReplay(stdout, stderr io.Writer) (int, error) {
 		if err != nil {
 			return exitUsage, err
 		}
-		if err := writeFileReplacing(c.html, page); err != nil {
-			return exitUsage, fmt.Errorf("-html: %v", err)
+		if err := writeOutput("-html", c.html, page, c.overwrite); err != nil {
+			return exitUsage, err
 		}
 		fmt.Fprintf(human, "timeline written to %s\n\n", c.html)
 	}
 	if c.historyOut != "" {
-		if err := writeJSONFile(c.historyOut, []*harness.History{it.History()}); err != nil {
+		hw, err := openHistories(c.historyOut, c.histLimit, c.overwrite, stderr)
+		if err != nil {
+			return exitUsage, err
+		}
+		hw.add(it)
+		if err := hw.close(false); err != nil {
 			return exitUsage, err
 		}
 	}
@@ -92,21 +99,28 @@ func (c *config) runReplay(stdout, stderr io.Writer) (int, error) {
 	js := replayJSON{Replay: c.replay, Bug: bugName(opts.Bug), Steps: it.Sched.Steps, RecordedKind: recKind}
 	code := exitPass
 	var result error
+	diverged := divergence(it)
 	switch {
 	case it.Failure == nil:
 		fmt.Fprintf(human, "--- replay passed: every check passed ---\n")
 		if hasKind {
 			fmt.Fprintf(human, "the file recorded a failure (%s) that no longer occurs: was the bug fixed?\n", recKind)
 		}
-	case it.Failure.Kind == sched.Divergence.String():
+	case diverged != "":
+		// The replay left the recorded schedule (possibly after a check
+		// failed): whatever it found is not the recorded run.
 		js.Failed, js.Kind, js.Diverged = true, it.Failure.Kind, true
+		if it.Failure.Check != nil {
+			js.Check = it.Failure.Check.Check
+		}
 		harness.WriteReport(human, it, "")
 		fmt.Fprintf(human, "\n--- the schedule diverged ---\n"+
-			"The program no longer makes the decisions recorded in %s: the code\n"+
-			"changed since the file was written, so the recorded failure was not\n"+
-			"reproduced. Regenerate the trace with the command that found it.\n", c.replay)
+			"The replay did not make the decisions recorded in %s: the code\n"+
+			"changed since the file was written (or the file was edited), so the\n"+
+			"recorded run was not reproduced, and the report above is not of it.\n"+
+			"Regenerate the trace with the command that found it.\n", c.replay)
 		code = exitUsage
-		result = usagef("-replay %s: the schedule diverged: %s", c.replay, it.Failure.Text)
+		result = usagef("-replay %s: the schedule diverged %s", c.replay, diverged)
 	default:
 		js.Failed, js.Kind = true, it.Failure.Kind
 		if it.Failure.Check != nil {
@@ -114,20 +128,37 @@ func (c *config) runReplay(stdout, stderr io.Writer) (int, error) {
 		}
 		js.Reproduced = !hasKind || recKind == it.Failure.Kind
 		harness.WriteReport(human, it, "go run ./cmd/mtabletest -replay "+c.replay)
-		if sf := it.Failure.Sched; sf != nil && sf.Kind == sched.Divergence {
-			fmt.Fprintf(human, "\nnote: the check failed, then the schedule diverged (%s):\n"+
-				"the code changed since %s was written; regenerate it.\n", sf.Error(), c.replay)
-		}
 		if hasKind && recKind != it.Failure.Kind {
 			fmt.Fprintf(human, "\nnote: the file recorded a failure of kind %s; the replay failed with %s\n", recKind, it.Failure.Kind)
 		}
 		code = exitFailure
+	}
+	if ctx.Err() != nil && result == nil {
+		// SIGINT came while the replay ran; it cannot stop halfway, and
+		// its report is complete, but the command was asked to stop.
+		js.Interrupted = true
+		fmt.Fprintf(human, "interrupted (the replay had run to its end)\n")
+		code = exitInterrupted
 	}
 	if c.json {
 		b, _ := json.MarshalIndent(js, "", "  ")
 		fmt.Fprintf(stdout, "%s\n", b)
 	}
 	return code, result
+}
+
+// divergence says how the replay it left the recorded schedule ("at
+// step 12: trace says ..., program ..."), or "" if it made exactly the
+// recorded decisions. The scheduler reports every way a replay leaves
+// its trace as a sched.Divergence (possibly after a check failed): a
+// decision the trace does not hold, and a run that ended (it finished,
+// deadlocked, failed a check, ...) before the trace's last decision,
+// since the recorded run went on.
+func divergence(it *harness.Iteration) string {
+	if f := it.Failure; f != nil && f.Sched != nil && f.Sched.Kind == sched.Divergence {
+		return fmt.Sprintf("at step %d: %s", f.Sched.Step, f.Sched.Message)
+	}
+	return ""
 }
 
 // replayFile replays the trace text data under the options it records;

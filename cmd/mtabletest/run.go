@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,16 +10,19 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/migratingtable/migratingtable/harness"
 	"github.com/migratingtable/migratingtable/mtable"
+	"github.com/migratingtable/migratingtable/sched"
 )
 
 // Exit codes.
 const (
-	exitPass    = 0 // no failure found
-	exitFailure = 1 // a failure found (or reproduced)
-	exitUsage   = 2 // bad usage or bad input
+	exitPass        = 0   // no failure found
+	exitFailure     = 1   // a failure found (or reproduced)
+	exitUsage       = 2   // bad usage or bad input
+	exitInterrupted = 130 // stopped by SIGINT (128 + the signal's number, as a shell reports it)
 )
 
 // Defaults that -h states.
@@ -27,8 +31,11 @@ const (
 	defaultSeed       = 314159
 	defaultStrategy   = "portfolio"
 	defaultOut        = "mtabletest-out"
-	// maxTraceFiles bounds the trace files one -keep-going run writes.
+	// maxTraceFiles bounds the failures whose traces one -keep-going run
+	// writes (two files each when shrunk).
 	maxTraceFiles = 10
+	// maxShrinkRuns bounds -shrink-runs.
+	maxShrinkRuns = 1_000_000
 )
 
 // config is the parsed command line.
@@ -51,7 +58,12 @@ type config struct {
 	json       bool
 	verbose    bool
 	historyOut string
+	histLimit  int64
+	overwrite  bool
 	seeds      string
+	shrink     bool
+	shrinkRuns int
+	shrinkTime time.Duration
 
 	set map[string]bool // flags given on the command line
 }
@@ -130,22 +142,32 @@ func newFlagSet(c *config) *flag.FlagSet {
 		"switch on bug `N|name` of the catalogue (default none: the correct library); -bug list\n"+
 			"prints the catalogue; -bug all runs the correct library and then each bug, prints the\n"+
 			"table of time to first failure, and fails unless the library is clean and every bug\n"+
-			"but the benign 4 is found")
+			"but the benign 4 is found; the lease bugs (13 and up) are listed, not run, until the\n"+
+			"harness has leases")
 	fs.StringVar(&c.strategy, "strategy", defaultStrategy,
 		"scheduling `strategy`: random, pct, pos, dfs (bounded exhaustive, one worker, no shards)\n"+
 			"or portfolio (random, pct and pos in turn by iteration)")
-	fs.IntVar(&c.depth, "depth", 0, "PCT bug `depth` d (d-1 priority change points); 0 means the scheduler's default, 3")
+	fs.IntVar(&c.depth, "depth", 0,
+		fmt.Sprintf("`depth` 0..%d: for pct (and portfolio's pct iterations) the bug depth d, d-1 priority\n"+
+			"change points among the first %d steps (0 means the scheduler's default, %d); for dfs\n"+
+			"the preemption bound, explored by iterative deepening over bounds 0, 1, ..., depth\n"+
+			"(0 means no bound); random and pos ignore it", harness.MaxDepth, harness.ExpectedSteps, sched.DefaultDepth))
 	fs.IntVar(&c.maxSteps, "max-steps", 0,
-		fmt.Sprintf("bound each iteration to `N` scheduling steps (a step-bound failure past it); 0 means %d", harness.DefaultMaxSteps))
+		fmt.Sprintf("bound each iteration to `N` scheduling steps, 0..%d (a step-bound failure past it);\n"+
+			"0 means %d", harness.MaxStepsLimit, harness.DefaultMaxSteps))
 	fs.IntVar(&c.parallel, "parallel", 0,
-		fmt.Sprintf("run on `P` workers; 0 means GOMAXPROCS (here %d). Results do not depend on P,\n"+
-			"so the default simply uses every core", runtime.GOMAXPROCS(0)))
+		fmt.Sprintf("run on `P` workers, 0..%d; 0 means GOMAXPROCS (here %d). Results do not depend\n"+
+			"on P, so the default simply uses every core", harness.MaxParallel, runtime.GOMAXPROCS(0)))
 	fs.Var(shardFlag{&c.shard, &c.shards}, "shard",
 		"run only the iterations i with i % N == K-1 (`K/N`, 1 <= K <= N); the N shards of a\n"+
 			"run together run exactly its iterations, so a long run can be spread over a CI matrix")
 	fs.StringVar(&c.replay, "replay", "", "replay the trace `FILE` step for step and print its report")
-	fs.StringVar(&c.html, "html", "", "with -replay: write the replayed run as a timeline page to `OUT.html`")
-	fs.StringVar(&c.out, "out", defaultOut, "write failing traces to `DIR` (created if missing; files are never overwritten)")
+	fs.StringVar(&c.html, "html", "", "with -replay: write the replayed run as a timeline page to `OUT.html` (see Files)")
+	fs.StringVar(&c.out, "out", defaultOut, "write failing traces to `DIR` (created if missing; nothing in it is ever written over:\n"+
+		"see Files)")
+	fs.BoolVar(&c.overwrite, "overwrite", false,
+		"let -html and -history-out replace an existing regular file (never a link, device or\n"+
+			"directory); without it they refuse one")
 	fs.BoolVar(&c.keepGoing, "keep-going", false,
 		fmt.Sprintf("run every iteration and count all failures instead of stopping at the first\n"+
 			"(traces are written for the first %d)", maxTraceFiles))
@@ -153,12 +175,28 @@ func newFlagSet(c *config) *flag.FlagSet {
 		"print a JSON summary on stdout (the human-readable output goes to stderr)")
 	fs.BoolVar(&c.verbose, "v", false, "print the full step trace of the failing (or replayed) run")
 	fs.StringVar(&c.historyOut, "history-out", "",
-		"write the recorded history of every iteration run (or of the replayed run) to `FILE`, a\n"+
-			"JSON array for an external linearizability checker, written as the iterations complete")
+		"write the recorded history of every iteration run (or of the replayed run) to `FILE`\n"+
+			"(see Files): a JSON array for an external linearizability checker, written as the\n"+
+			"iterations complete; if recording stopped early (-history-limit, SIGINT), its last\n"+
+			"element is a note: an object with \"note\" and no \"iteration\" field")
+	c.histLimit = defaultHistoryLimit
+	fs.Var(sizeFlag{&c.histLimit}, "history-limit",
+		"stop recording -history-out before the file grows past `SIZE` (e.g. 500M, 2G, or bytes;\n"+
+			"0: no limit), with a note in the file and on stderr; the run goes on")
+	fs.BoolVar(&c.shrink, "shrink", true,
+		"shrink each failing iteration before reporting it: look for a smaller run (fewer machines,\n"+
+			"calls, rows, partitions, faults, latency steps and preemptions) that fails the same check,\n"+
+			"report it first and write its trace beside the original's; -shrink=false reports the run as is")
+	fs.IntVar(&c.shrinkRuns, "shrink-runs", harness.DefaultShrinkRuns,
+		fmt.Sprintf("bound each shrink to `N` runs, 1..%d: the same failure shrinks to the same run at any\n"+
+			"-parallel; a shrink that reaches the bound reports what it reached", maxShrinkRuns))
+	fs.DurationVar(&c.shrinkTime, "shrink-time", 0,
+		"also bound each shrink's wall-clock time (e.g. 30s; 0: no bound). A shrink it stops depends on\n"+
+			"the machine's speed, so it is off by default")
 	fs.StringVar(&c.seeds, "seeds", "",
 		"regenerate the seed corpus in `DIR`: explore each bug (or only -bug) for up to -iterations\n"+
 			"(here 5000 unless given) and write its first failing trace to DIR/bug-N-Name.trace,\n"+
-			"replacing that file")
+			"replacing that file if it is a regular file (see Files)")
 	return fs
 }
 
@@ -171,6 +209,8 @@ Usage:
   mtabletest -bug list                  list the bug switches
   mtabletest -bug all                   the correct library, then every bug: a table
   mtabletest -seeds DIR                 regenerate the seed corpus
+  mtabletest merge SHARD.json ...       merge the -json summaries of a run's shards
+                                        (mtabletest merge -h for its flags)
 
 Examples:
   go run ./cmd/mtabletest -iterations 1000 -seed 314159
@@ -183,10 +223,17 @@ Flags:
 const usageTail = `
 Exit status: 0 no failure found (or the replayed run passed); 1 a failure
 found (or the replayed failure reproduced); 2 bad usage or bad input (a bad
-flag value, an unknown bug, an unreadable or corrupt trace file, a replay
-whose schedule diverged, a file that could not be written). Note that go run
-prints a non-zero status as "exit status N" and then exits 1 itself: scripts
-that need the code run the built binary (go build ./cmd/mtabletest).
+flag value, an unknown bug, an unreadable, corrupt or diverging trace file, a
+file that could not be written); 130 interrupted. Note that go run prints a
+non-zero status as "exit status N" and then exits 1 itself: scripts that need
+the code run the built binary (go build ./cmd/mtabletest).
+
+SIGINT (Ctrl-C): no iteration starts after it; the ones running finish, and
+the report of the first failure among the iterations run, the summary and the
+-json and -history-out output (closed, valid JSON) are written as for a
+complete run, marked interrupted; then the command exits 130. A second SIGINT
+exits at once.
+
 `
 
 func writeUsage(w io.Writer, fs *flag.FlagSet) {
@@ -195,6 +242,7 @@ func writeUsage(w io.Writer, fs *flag.FlagSet) {
 	fs.PrintDefaults()
 	fs.SetOutput(io.Discard)
 	io.WriteString(w, usageTail)
+	io.WriteString(w, fileRules)
 }
 
 // parseArgs parses the command line. It returns flag.ErrHelp for -h.
@@ -215,25 +263,43 @@ func parseArgs(args []string, stdout io.Writer) (*config, error) {
 	return c, c.check()
 }
 
-// check rejects flag combinations that make no sense.
+// check rejects flag values and combinations that make no sense, and
+// every file the run would write that it must not, before anything is
+// run or written.
 func (c *config) check() error {
 	switch {
 	case c.iterations < 0:
 		return usagef("-iterations %d: want a count >= 0", c.iterations)
-	case c.depth < 0:
-		return usagef("-depth %d: want a depth >= 0", c.depth)
-	case c.maxSteps < 0:
-		return usagef("-max-steps %d: want a bound >= 0", c.maxSteps)
-	case c.parallel < 0:
-		return usagef("-parallel %d: want a number of workers >= 0", c.parallel)
+	case c.depth < 0 || c.depth > harness.MaxDepth:
+		return usagef("-depth %d: want a depth 0..%d (PCT's change points fall among the first %d steps)", c.depth, harness.MaxDepth, harness.ExpectedSteps)
+	case c.maxSteps < 0 || c.maxSteps > harness.MaxStepsLimit:
+		return usagef("-max-steps %d: want a bound 0..%d", c.maxSteps, harness.MaxStepsLimit)
+	case c.parallel < 0 || c.parallel > harness.MaxParallel:
+		return usagef("-parallel %d: want a number of workers 0..%d", c.parallel, harness.MaxParallel)
+	case c.set["history-limit"] && c.historyOut == "":
+		return usagef("-history-limit needs -history-out FILE")
 	case c.html != "" && c.replay == "":
 		return usagef("-html needs -replay FILE: the timeline shows a replayed run")
 	case c.replay != "" && c.seeds != "":
 		return usagef("-replay and -seeds cannot be combined")
+	case c.seeds != "" && (c.historyOut != "" || c.json || c.keepGoing || c.shards > 0):
+		// They would be ignored: -seeds writes no history and no JSON,
+		// and keeps the first failure of the whole iteration space.
+		return usagef("-seeds cannot be combined with -history-out, -json, -keep-going or -shard")
 	case c.bugAll && (c.replay != "" || c.seeds != "" || c.shards > 0 || c.keepGoing || c.historyOut != ""):
 		return usagef("-bug all cannot be combined with -replay, -seeds, -shard, -keep-going or -history-out")
 	case c.strategy == "dfs" && c.shards > 1:
 		return usagef("-strategy dfs cannot be sharded: its schedules are enumerated in sequence")
+	case c.shrinkRuns < 1 || c.shrinkRuns > maxShrinkRuns:
+		return usagef("-shrink-runs %d: want a number of runs 1..%d", c.shrinkRuns, maxShrinkRuns)
+	case c.shrinkTime < 0:
+		return usagef("-shrink-time %v: want a duration >= 0", c.shrinkTime)
+	case !c.shrink && (c.set["shrink-runs"] || c.set["shrink-time"]):
+		return usagef("-shrink-runs and -shrink-time bound the shrink that -shrink=false turns off")
+	case c.replay != "" && (c.set["shrink"] || c.set["shrink-runs"] || c.set["shrink-time"]):
+		return usagef("-shrink, -shrink-runs and -shrink-time cannot be used with -replay: a replay reports the recorded run")
+	case c.seeds != "" && (c.set["shrink"] || c.set["shrink-runs"] || c.set["shrink-time"]):
+		return usagef("-seeds cannot be combined with -shrink, -shrink-runs or -shrink-time: the corpus keeps each first failure as run")
 	}
 	switch c.strategy {
 	case "random", "pct", "pos", "dfs", "portfolio":
@@ -250,22 +316,75 @@ func (c *config) check() error {
 		}
 	}
 	if c.parallel == 0 {
-		c.parallel = runtime.GOMAXPROCS(0)
+		c.parallel = min(runtime.GOMAXPROCS(0), harness.MaxParallel)
+	}
+	return c.checkFiles()
+}
+
+// checkFiles checks every file and directory the run would write.
+func (c *config) checkFiles() error {
+	if c.bugList {
+		return nil
+	}
+	if c.html != "" && c.historyOut != "" && sameFile(c.html, c.historyOut) {
+		return usagef("-html and -history-out name the same file, %s", c.html)
+	}
+	for _, o := range []struct{ flag, path string }{{"-html", c.html}, {"-history-out", c.historyOut}} {
+		if o.path != "" && c.replay != "" && sameFile(o.path, c.replay) {
+			return usagef("%s %s is the trace file -replay reads", o.flag, o.path)
+		}
+	}
+	if c.html != "" {
+		if _, err := checkOutput("-html", c.html, c.overwrite); err != nil {
+			return err
+		}
+	}
+	if c.historyOut != "" {
+		if _, err := checkOutput("-history-out", c.historyOut, c.overwrite); err != nil {
+			return err
+		}
+	}
+	switch {
+	case c.seeds != "":
+		return checkOutDir("-seeds", c.seeds)
+	case c.replay == "":
+		return checkOutDir("-out", c.out)
 	}
 	return nil
 }
 
 // run is the command: it parses args, does the work and returns the exit
 // code. Human-readable output goes to stdout (stderr with -json); errors
-// and the progress display go to stderr.
-func run(args []string, stdout, stderr io.Writer) int {
+// and the progress display go to stderr. Cancelling ctx (main does on
+// SIGINT) stops the run as the usage text says.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		// The last line of defence: bad input is refused with its own
+		// message before it can panic, and a panic here is a bug of the
+		// command. Still one line and exit 2, not a crash and a stack.
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "mtabletest: internal error (a bug of mtabletest, please report it with the command line): %s\n",
+				oneLine(fmt.Sprintf("panic: %v%s", r, panicSite())))
+			code = exitUsage
+		}
+	}()
+	if len(args) > 0 && args[0] == "merge" {
+		code, err := runMerge(ctx, args[1:], stdout, stderr)
+		if err == nil {
+			return code
+		}
+		if errors.Is(err, flag.ErrHelp) {
+			return exitPass
+		}
+		fmt.Fprintf(stderr, "mtabletest: %s\n", oneLine(err.Error()))
+		return exitUsage
+	}
 	c, err := parseArgs(args, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitPass
 	}
 	if err == nil {
-		var code int
-		code, err = c.dispatch(stdout, stderr)
+		code, err = c.dispatch(ctx, stdout, stderr)
 		if err == nil {
 			return code
 		}
@@ -276,19 +395,35 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return exitUsage
 }
 
-func (c *config) dispatch(stdout, stderr io.Writer) (int, error) {
+// panicSite returns " at file:line" of the function that panicked,
+// called from a deferred function during the panic.
+func panicSite() string {
+	pc := make([]uintptr, 32)
+	frames := runtime.CallersFrames(pc[:runtime.Callers(3, pc)])
+	for {
+		f, more := frames.Next()
+		if f.Function != "" && !strings.HasPrefix(f.Function, "runtime.") {
+			return fmt.Sprintf(" at %s:%d", f.File, f.Line)
+		}
+		if !more {
+			return ""
+		}
+	}
+}
+
+func (c *config) dispatch(ctx context.Context, stdout, stderr io.Writer) (int, error) {
 	switch {
 	case c.bugList:
 		writeBugList(stdout)
 		return exitPass, nil
 	case c.bugAll:
-		return c.runAll(stdout, stderr)
+		return c.runAll(ctx, stdout, stderr)
 	case c.replay != "":
-		return c.runReplay(stdout, stderr)
+		return c.runReplay(ctx, stdout, stderr)
 	case c.seeds != "":
-		return c.runSeeds(stdout, stderr)
+		return c.runSeeds(ctx, stdout, stderr)
 	}
-	return c.runExplore(stdout, stderr)
+	return c.runExplore(ctx, stdout, stderr)
 }
 
 func writeBugList(w io.Writer) {

@@ -16,6 +16,9 @@ import (
 // seedDir is the seed corpus, relative to this package.
 const seedDir = "../../testdata/seeds"
 
+// seedTrace is a failing trace of the corpus: its replay exits 1.
+const seedTrace = seedDir + "/bug-7-EnsurePartitionSwitchedFromPopulated.trace"
+
 var reSeedName = regexp.MustCompile(`^bug-(\d+)-([A-Za-z0-9]+)\.trace$`)
 
 func mustRead(tb testing.TB, path string) []byte {

@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
@@ -18,29 +22,226 @@ import (
 // emulator). It is safe for concurrent use.
 type Account struct {
 	svc      *aztables.ServiceClient
-	endpoint string   // service URL without query string (no secrets)
+	endpoint string // service URL without query string (no secrets)
+	id       string // normalised endpoint (see TableID)
+	timeout  time.Duration
 	secrets  []string // texts that must never appear in an error message
 }
 
-// Connect parses an Azure Storage connection string
-// ("DefaultEndpointsProtocol=…;AccountName=…;AccountKey=…" with an
-// optional "TableEndpoint=…", or "AccountName=…;SharedAccessSignature=…")
-// and returns an Account. It does not contact the service. No error it
-// returns, nor any error of the Account's tables, contains the key or
-// signature.
-func Connect(connectionString string) (*Account, error) {
+// DefaultRequestTimeout is the request timeout of an Account unless
+// WithRequestTimeout says otherwise.
+const DefaultRequestTimeout = 10 * time.Second
+
+// maxServerTimeout is the longest server-side timeout Azure Table
+// storage honours (it reduces longer ones to this).
+const maxServerTimeout = 30 * time.Second
+
+// AccountOption configures Connect. The zero AccountOption changes
+// nothing.
+type AccountOption struct{ apply func(*accountOptions) }
+
+type accountOptions struct {
+	timeout   time.Duration
+	transport http.RoundTripper
+}
+
+// WithRequestTimeout sets the client-side timeout of every request the
+// Account sends (default DefaultRequestTimeout): a request without a
+// complete response by then fails, so an endpoint that stops answering
+// cannot stall a caller. The Account also asks the service for the same
+// server-side timeout (the timeout parameter; Azure caps it at 30 s), so
+// that the service gives up on a request about when the client does.
+// A timed-out request may have been applied: its outcome is unknown. d
+// must be positive.
+func WithRequestTimeout(d time.Duration) AccountOption {
+	return AccountOption{func(o *accountOptions) { o.timeout = d }}
+}
+
+// WithTransport sends every request of the Account through rt instead of
+// a transport of its own (tests use it to observe or delay requests).
+// The request timeout still applies.
+func WithTransport(rt http.RoundTripper) AccountOption {
+	return AccountOption{func(o *accountOptions) { o.transport = rt }}
+}
+
+// Connect parses an Azure Storage connection string and returns an
+// Account. It does not contact the service. No error it returns, nor any
+// error of the Account's tables, contains the key or signature.
+//
+// The connection string is a list of Name=value pairs separated by ';'
+// (names are case-insensitive, an empty pair is ignored):
+//
+//   - the credential: AccountName and AccountKey (a shared key), or
+//     SharedAccessSignature (with or without a leading '?'), not both;
+//   - the endpoint: TableEndpoint, the table service URL, used exactly
+//     as given for every request; without it,
+//     DefaultEndpointsProtocol://AccountName.table.EndpointSuffix
+//     (defaults https and core.windows.net).
+//
+// Other names (BlobEndpoint, QueueEndpoint, …) are ignored.
+// UseDevelopmentStorage is refused: give the emulator's TableEndpoint
+// and account instead.
+func Connect(connectionString string, opts ...AccountOption) (*Account, error) {
 	secrets := connectionSecrets(connectionString)
-	if strings.TrimSpace(connectionString) == "" {
-		return nil, errors.New("aztable: empty connection string")
+	o := accountOptions{timeout: DefaultRequestTimeout}
+	for _, opt := range opts {
+		if opt.apply != nil {
+			opt.apply(&o)
+		}
 	}
-	opts := &aztables.ClientOptions{ClientOptions: policy.ClientOptions{
-		Retry: policy.RetryOptions{MaxRetries: -1},
-	}}
-	svc, err := aztables.NewServiceClientFromConnectionString(connectionString, opts)
+	if o.timeout <= 0 {
+		return nil, fmt.Errorf("aztable: request timeout %v: want a positive duration", o.timeout)
+	}
+	ci, err := parseConnectionString(connectionString)
 	if err != nil {
-		return nil, fmt.Errorf("aztable: invalid connection string: %s (want AccountName=…;AccountKey=… with an optional TableEndpoint=…)", redact(err.Error(), secrets))
+		return nil, errors.New(redact(err.Error(), secrets))
 	}
-	return &Account{svc: svc, endpoint: endpointOf(connectionString), secrets: secrets}, nil
+	base := o.transport
+	if base == nil {
+		base = http.DefaultTransport.(*http.Transport).Clone()
+	}
+	copts := &aztables.ClientOptions{ClientOptions: policy.ClientOptions{
+		Retry:           policy.RetryOptions{MaxRetries: -1},
+		Transport:       &http.Client{Timeout: o.timeout, Transport: fencingTransport{next: base}},
+		PerCallPolicies: []policy.Policy{serverTimeoutPolicy{seconds: serverTimeoutSeconds(o.timeout)}},
+	}}
+	var svc *aztables.ServiceClient
+	if ci.accountKey != "" {
+		cred, cerr := aztables.NewSharedKeyCredential(ci.accountName, ci.accountKey)
+		if cerr != nil {
+			return nil, fmt.Errorf("aztable: invalid connection string: the account key is not valid base64: %s", redact(cerr.Error(), secrets))
+		}
+		svc, err = aztables.NewServiceClientWithSharedKey(ci.endpoint.String(), cred, copts)
+	} else {
+		u := *ci.endpoint
+		u.RawQuery = ci.sas
+		svc, err = aztables.NewServiceClientWithNoCredential(u.String(), copts)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("aztable: invalid connection string: %s", redact(err.Error(), secrets))
+	}
+	return &Account{svc: svc, endpoint: ci.endpoint.String(), id: normalizeEndpoint(ci.endpoint), timeout: o.timeout, secrets: secrets}, nil
+}
+
+// serverTimeoutSeconds is the server-side timeout asked for a request
+// timeout d: d rounded up to whole seconds, at most Azure's 30 s.
+func serverTimeoutSeconds(d time.Duration) int {
+	d = min(d, maxServerTimeout)
+	return int((d + time.Second - 1) / time.Second)
+}
+
+// serverTimeoutPolicy adds the timeout parameter to every request.
+type serverTimeoutPolicy struct{ seconds int }
+
+func (p serverTimeoutPolicy) Do(req *policy.Request) (*http.Response, error) {
+	u := req.Raw().URL
+	q := u.Query()
+	if q.Get("timeout") == "" {
+		q.Set("timeout", strconv.Itoa(p.seconds))
+		u.RawQuery = q.Encode()
+	}
+	return req.Next()
+}
+
+// connInfo is a parsed connection string.
+type connInfo struct {
+	endpoint    *url.URL // no query, no user, no trailing '/'
+	accountName string
+	accountKey  string
+	sas         string // without a leading '?'
+}
+
+const connUsage = "want AccountName=…;AccountKey=… or SharedAccessSignature=…, with an optional TableEndpoint=…"
+
+// parseConnectionString parses cs (see Connect). Its errors may quote
+// cs; the caller redacts them.
+func parseConnectionString(cs string) (connInfo, error) {
+	if strings.TrimSpace(cs) == "" {
+		return connInfo{}, errors.New("aztable: empty connection string")
+	}
+	fields := map[string]string{}
+	for _, part := range strings.Split(cs, ";") {
+		if strings.TrimSpace(part) == "" {
+			continue
+		}
+		name, value, ok := strings.Cut(part, "=")
+		if !ok {
+			return connInfo{}, fmt.Errorf("aztable: invalid connection string: %q is not Name=value (%s)", strings.TrimSpace(part), connUsage)
+		}
+		name = strings.ToLower(strings.TrimSpace(name))
+		if _, dup := fields[name]; dup {
+			return connInfo{}, fmt.Errorf("aztable: invalid connection string: %s is given twice", strings.TrimSpace(part[:strings.IndexByte(part, '=')]))
+		}
+		fields[name] = strings.TrimSpace(value)
+	}
+	if _, ok := fields["usedevelopmentstorage"]; ok {
+		return connInfo{}, errors.New("aztable: invalid connection string: UseDevelopmentStorage is not supported; give the emulator's AccountName, AccountKey and TableEndpoint")
+	}
+	ci := connInfo{accountName: fields["accountname"], accountKey: fields["accountkey"], sas: strings.TrimPrefix(fields["sharedaccesssignature"], "?")}
+	switch {
+	case ci.accountKey != "" && ci.sas != "":
+		return connInfo{}, fmt.Errorf("aztable: invalid connection string: it holds both AccountKey and SharedAccessSignature; give one (%s)", connUsage)
+	case ci.accountKey != "" && ci.accountName == "":
+		return connInfo{}, fmt.Errorf("aztable: invalid connection string: AccountKey without AccountName (%s)", connUsage)
+	case ci.accountKey == "" && ci.sas == "":
+		return connInfo{}, fmt.Errorf("aztable: invalid connection string: no credential (%s)", connUsage)
+	}
+	if ci.sas != "" {
+		if _, err := url.ParseQuery(ci.sas); err != nil {
+			return connInfo{}, errors.New("aztable: invalid connection string: the SharedAccessSignature is not a query string (sv=…&sig=…)")
+		}
+	}
+	if ep := fields["tableendpoint"]; ep != "" {
+		u, err := url.Parse(ep)
+		switch {
+		case err != nil:
+			return connInfo{}, errors.New("aztable: invalid connection string: TableEndpoint is not a URL")
+		case u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
+			return connInfo{}, fmt.Errorf("aztable: invalid connection string: TableEndpoint %q is not an http:// or https:// URL with a host", ep)
+		case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.User != nil:
+			return connInfo{}, errors.New("aztable: invalid connection string: TableEndpoint must be a plain URL (no query, fragment or user); give a shared access signature as SharedAccessSignature")
+		}
+		u.Path = strings.TrimRight(u.Path, "/")
+		u.RawPath = ""
+		ci.endpoint = u
+		return ci, nil
+	}
+	if ci.accountName == "" {
+		return connInfo{}, fmt.Errorf("aztable: invalid connection string: neither TableEndpoint nor AccountName names the endpoint (%s)", connUsage)
+	}
+	scheme := strings.ToLower(fields["defaultendpointsprotocol"])
+	if scheme == "" {
+		scheme = "https"
+	}
+	if scheme != "http" && scheme != "https" {
+		return connInfo{}, fmt.Errorf("aztable: invalid connection string: DefaultEndpointsProtocol %q: want http or https", fields["defaultendpointsprotocol"])
+	}
+	suffix := fields["endpointsuffix"]
+	if suffix == "" {
+		suffix = "core.windows.net"
+	}
+	u, err := url.Parse(scheme + "://" + ci.accountName + ".table." + suffix)
+	if err != nil || u.Host == "" || u.Path != "" || u.RawQuery != "" {
+		return connInfo{}, errors.New("aztable: invalid connection string: AccountName and EndpointSuffix do not make a host name")
+	}
+	ci.endpoint = u
+	return ci, nil
+}
+
+// normalizeEndpoint returns the account identity of a table service URL:
+// scheme and host in lower case, the port made explicit, and the path
+// (the account, for path-style URLs such as the emulator's) in lower
+// case without a trailing '/'.
+func normalizeEndpoint(u *url.URL) string {
+	scheme := strings.ToLower(u.Scheme)
+	port := u.Port()
+	if port == "" {
+		port = "443"
+		if scheme == "http" {
+			port = "80"
+		}
+	}
+	return scheme + "://" + strings.ToLower(u.Hostname()) + ":" + port + strings.ToLower(strings.TrimRight(u.Path, "/"))
 }
 
 // connectionSecrets extracts the values that must stay secret: the
@@ -53,11 +254,12 @@ func connectionSecrets(cs string) []string {
 	}
 	for _, part := range strings.Split(cs, ";") {
 		name, value, ok := strings.Cut(part, "=")
+		value = strings.TrimSpace(value)
 		if !ok || value == "" {
 			continue
 		}
-		switch strings.TrimSpace(name) {
-		case "AccountKey", "SharedAccessSignature":
+		switch strings.ToLower(strings.TrimSpace(name)) {
+		case "accountkey", "sharedaccesssignature":
 			out = append(out, value)
 			if q, err := url.ParseQuery(strings.TrimPrefix(value, "?")); err == nil {
 				if sig := q.Get("sig"); sig != "" {
@@ -71,30 +273,6 @@ func connectionSecrets(cs string) []string {
 	return out
 }
 
-func endpointOf(cs string) string {
-	var name, ep string
-	for _, part := range strings.Split(cs, ";") {
-		k, v, _ := strings.Cut(part, "=")
-		switch strings.TrimSpace(k) {
-		case "AccountName":
-			name = v
-		case "TableEndpoint":
-			ep = v
-		}
-	}
-	if ep != "" {
-		if u, err := url.Parse(ep); err == nil {
-			u.RawQuery, u.User = "", nil
-			return u.String()
-		}
-		return "(unparsable TableEndpoint)"
-	}
-	if name != "" {
-		return "https://" + name + ".table.core.windows.net"
-	}
-	return "(unknown endpoint)"
-}
-
 func redact(s string, secrets []string) string {
 	for _, sec := range secrets {
 		if len(sec) >= 4 {
@@ -106,6 +284,31 @@ func redact(s string, secrets []string) string {
 
 // Endpoint returns the table service URL, without credentials.
 func (a *Account) Endpoint() string { return a.endpoint }
+
+// RequestTimeout returns the client-side timeout of the Account's
+// requests (see WithRequestTimeout).
+func (a *Account) RequestTimeout() time.Duration { return a.timeout }
+
+// TableID names a table independently of how its account was spelled:
+// Endpoint is the account's table service URL, normalised (scheme and
+// host in lower case, the port explicit, the path in lower case without
+// a trailing '/'), and Name is the table name in lower case (Azure table
+// names are case-insensitive). Two TableIDs name the same table exactly
+// when they are equal. The same account reached under two different
+// host names (a custom domain and the default one, localhost and
+// 127.0.0.1) is not recognised as one.
+type TableID struct {
+	Endpoint string
+	Name     string
+}
+
+// String returns "name at endpoint".
+func (id TableID) String() string { return id.Name + " at " + id.Endpoint }
+
+// TableID returns the identity of the table called name in this account.
+func (a *Account) TableID(name string) TableID {
+	return TableID{Endpoint: a.id, Name: strings.ToLower(name)}
+}
 
 // Table returns the table called name in this account. It does not
 // contact the service; the table must exist before it is used (see
@@ -144,7 +347,7 @@ func (a *Account) CreateTable(ctx context.Context, name string) error {
 		return nil
 	}
 	if err != nil {
-		return a.mapError(err, fmt.Sprintf("creating table %q", name))
+		return a.mapError(ctx, err, fmt.Sprintf("creating table %q", name))
 	}
 	return nil
 }
@@ -156,8 +359,8 @@ func (a *Account) DeleteTable(ctx context.Context, name string) error {
 		return err
 	}
 	_, err := a.svc.DeleteTable(ctx, name, nil)
-	if err != nil && spec.StatusOf(a.mapError(err, "")) != spec.StatusNotFound {
-		return a.mapError(err, fmt.Sprintf("deleting table %q", name))
+	if err != nil && spec.StatusOf(a.mapError(ctx, err, "")) != spec.StatusNotFound {
+		return a.mapError(ctx, err, fmt.Sprintf("deleting table %q", name))
 	}
 	return nil
 }
@@ -173,7 +376,7 @@ func (a *Account) TableExists(ctx context.Context, name string) (bool, error) {
 	for pager.More() {
 		page, err := pager.NextPage(ctx)
 		if err != nil {
-			return false, a.mapError(err, "listing tables")
+			return false, a.mapError(ctx, err, "listing tables")
 		}
 		for _, t := range page.Tables {
 			if t.Name != nil && *t.Name == name {
@@ -184,18 +387,22 @@ func (a *Account) TableExists(ctx context.Context, name string) (bool, error) {
 	return false, nil
 }
 
-// mapError turns an SDK or transport error into an error whose message
-// names no secret. Service errors become *spec.Error with Index -1;
-// context errors are returned as they are.
-func (a *Account) mapError(err error, doing string) error {
+// mapError turns an SDK or transport error of a request made with ctx
+// into an error whose message names no secret. A request refused by a
+// send check (spec.CheckSend) fails with the check's error. Service errors become
+// *spec.Error with Index -1; when ctx is done, its error is returned as
+// it is; a request that timed out otherwise is a *TransportError whose
+// Timeout is true.
+func (a *Account) mapError(ctx context.Context, err error, doing string) error {
 	if err == nil {
 		return nil
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		if errors.Is(err, context.Canceled) {
-			return context.Canceled
-		}
-		return context.DeadlineExceeded
+	var refused *sendRefused
+	if errors.As(err, &refused) {
+		return refused.err // a send check's refusal, as the caller's check made it
+	}
+	if cerr := ctx.Err(); cerr != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		return cerr
 	}
 	prefix := ""
 	if doing != "" {
@@ -214,12 +421,23 @@ func (a *Account) mapError(err error, doing string) error {
 		}
 		return &spec.Error{Status: re.StatusCode, Index: -1, Code: re.ErrorCode, Message: redact(prefix+msg, a.secrets)}
 	}
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
+		return &TransportError{msg: redact(fmt.Sprintf("aztable: %s%s: no response within the request timeout of %v (the request may or may not have been applied): %v", prefix, a.endpoint, a.timeout, err), a.secrets), timeout: true}
+	}
 	return &TransportError{msg: redact(fmt.Sprintf("aztable: %s%s: %v", prefix, a.endpoint, err), a.secrets)}
 }
 
 // TransportError is an error that did not come from the table service
 // (the endpoint is unreachable, the connection broke). Its message names
 // the endpoint but never the credentials.
-type TransportError struct{ msg string }
+type TransportError struct {
+	msg     string
+	timeout bool
+}
 
 func (e *TransportError) Error() string { return e.msg }
+
+// Timeout reports whether the request got no response within the
+// Account's request timeout.
+func (e *TransportError) Timeout() bool { return e.timeout }

@@ -1,15 +1,29 @@
 // Package aztable implements the spec.Table contract over Azure Table
-// storage (package github.com/Azure/azure-sdk-for-go/sdk/data/aztables),
-// and a durable configuration service for MigratingTable stored in a
-// table (ConfigService).
+// storage (package github.com/Azure/azure-sdk-for-go/sdk/data/aztables).
+// It is a pure adapter: it knows nothing of MigratingTable. The shared
+// configuration of a migration is kept in a table of this package by
+// package mtable/leaseconfig.
 //
 // # Connecting
 //
-// Connect takes an Azure Storage connection string. Account.Table names
-// a table; Account.CreateTable, DeleteTable and TableExists manage them.
-// Credentials never appear in an error message: service errors are
-// rebuilt from the service's code and message, and transport errors name
-// only the endpoint.
+// Connect takes an Azure Storage connection string (an account key or a
+// shared access signature; see Connect for the accepted names). Every
+// request goes to the endpoint the connection string names — its
+// TableEndpoint when it has one, whatever the credential — and to no
+// other host. Account.Table names a table; Account.CreateTable,
+// DeleteTable and TableExists manage them. Credentials never appear in
+// an error message: service errors are rebuilt from the service's code
+// and message, and transport errors name only the endpoint.
+//
+// Every request has a client-side timeout (WithRequestTimeout, default
+// DefaultRequestTimeout) and asks the service for the same server-side
+// timeout, so an endpoint that stops answering cannot stall a caller.
+// Table.RequestTimeout reports it (spec.RequestTimeouter), so that a
+// lease's fence can refuse a table that waits longer than it assumes.
+//
+// Table.ID and Account.TableID identify a table independently of how
+// its account and name were spelled (TableID): callers compare tables
+// with them, never with raw connection strings or names.
 //
 // # Writes
 //
@@ -71,12 +85,16 @@
 // again would report a false 409 or 412, or apply it twice. Callers see
 // the error; MigratingTable's protocol is built to cope with that.
 //
-// # Configuration service
+// # Send checks
 //
-// ConfigService (OpenConfigService) implements mtable.ConfigService in a
-// table, for processes that do not share memory; see its doc for the
-// rows, leases, pushes and fencing. LockMigrator makes sure only one
-// migrator runs; ReadConfig reports the stored state.
+// A request whose context carries send checks (spec.WithSendCheck: a
+// lease's fence, in package mtable/leaseconfig) is checked again as the
+// HTTP transport sends it and before each read of its body; when a check
+// fails, the request is not sent (or not sent whole, so the service
+// cannot apply it) and fails with the check's error. The check cannot be
+// atomic with the write to the socket: a process stopped in the few
+// instructions between the last check and that write can still send one
+// request late.
 //
 // # Known differences of the Azurite emulator
 //

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
@@ -66,6 +67,16 @@ var ErrMultiPage = spec.ErrMultiPage
 
 // Name returns the table's name.
 func (t *Table) Name() string { return t.name }
+
+// ID returns the table's identity (see TableID).
+func (t *Table) ID() TableID { return t.acct.TableID(t.name) }
+
+// Account returns the account the table belongs to.
+func (t *Table) Account() *Account { return t.acct }
+
+// RequestTimeout returns the timeout of the table's requests (its
+// Account's).
+func (t *Table) RequestTimeout() time.Duration { return t.acct.timeout }
 
 // ExecuteBatch implements spec.Table. The batch is sent as one entity
 // group transaction; see the package doc for how results and errors are
@@ -175,7 +186,7 @@ func (t *Table) submit(ctx context.Context, actions []aztables.TransactionAction
 	if err != nil {
 		var re *azcore.ResponseError
 		if !errors.As(err, &re) || re.RawResponse == nil || re.StatusCode != http.StatusAccepted {
-			return nil, t.acct.mapError(err, "table "+t.name)
+			return nil, t.acct.mapError(ctx, err, "table "+t.name)
 		}
 		resp = re.RawResponse
 	}
@@ -184,7 +195,7 @@ func (t *Table) submit(ctx context.Context, actions []aztables.TransactionAction
 	}
 	body, perr := runtime.Payload(resp)
 	if perr != nil {
-		return nil, t.acct.mapError(perr, "reading transaction response of table "+t.name)
+		return nil, t.acct.mapError(ctx, perr, "reading transaction response of table "+t.name)
 	}
 	parts, perr := parseBatchResponse(resp.Header.Get("Content-Type"), body)
 	if perr != nil {
@@ -373,14 +384,14 @@ func (t *Table) QueryAtomic(ctx context.Context, filter spec.Filter) ([]spec.Ent
 func (t *Table) nextPage(ctx context.Context, pager *runtime.Pager[aztables.ListEntitiesResponse]) ([]spec.Entity, error) {
 	var resp *http.Response
 	if _, err := pager.NextPage(policy.WithCaptureResponse(ctx, &resp)); err != nil {
-		return nil, t.acct.mapError(err, "querying table "+t.name)
+		return nil, t.acct.mapError(ctx, err, "querying table "+t.name)
 	}
 	if resp == nil {
 		return nil, fmt.Errorf("aztable: table %s: query returned no response", t.name)
 	}
 	body, err := runtime.Payload(resp)
 	if err != nil {
-		return nil, t.acct.mapError(err, "reading query response of table "+t.name)
+		return nil, t.acct.mapError(ctx, err, "reading query response of table "+t.name)
 	}
 	var page struct {
 		Value []json.RawMessage `json:"value"`

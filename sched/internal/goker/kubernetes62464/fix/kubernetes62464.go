@@ -1,0 +1,89 @@
+// Package fix is the fixed variant of GoKer's kernel of kubernetes#62464
+// (see the parent package for the bug), fixed as upstream's title says
+// (avoid double RLock): GetCPUSetOrDefault no longer read-locks the
+// state itself; the getters it calls do.
+package fix
+
+import (
+	"github.com/migratingtable/migratingtable/sched"
+	"github.com/migratingtable/migratingtable/sched/sync"
+)
+
+type State interface {
+	GetCPUSetOrDefault()
+	GetCPUSet() bool
+	GetDefaultCPUSet()
+	SetDefaultCPUSet()
+}
+
+type stateMemory struct {
+	sync.RWMutex
+}
+
+func (s *stateMemory) GetCPUSetOrDefault() {
+	if ok := s.GetCPUSet(); ok {
+		return
+	}
+	s.GetDefaultCPUSet()
+}
+
+func (s *stateMemory) GetCPUSet() bool {
+	s.RLock()
+	defer s.RUnlock()
+
+	if sched.Choose(10) > 5 {
+		return true
+	}
+	return false
+}
+
+func (s *stateMemory) GetDefaultCPUSet() {
+	s.RLock()
+	defer s.RUnlock()
+}
+
+func (s *stateMemory) SetDefaultCPUSet() {
+	s.Lock()
+	defer s.Unlock()
+}
+
+type staticPolicy struct{}
+
+func (p *staticPolicy) RemoveContainer(s State) {
+	s.GetDefaultCPUSet()
+	s.SetDefaultCPUSet()
+}
+
+type manager struct {
+	state *stateMemory
+}
+
+func (m *manager) reconcileState() {
+	m.state.GetCPUSetOrDefault()
+}
+
+func NewPolicyAndManager() (*staticPolicy, *manager) {
+	s := &stateMemory{}
+	m := &manager{s}
+	p := &staticPolicy{}
+	return p, m
+}
+
+// /
+// / G1 									G2
+// / m.reconcileState()
+// / m.state.GetCPUSetOrDefault()
+// / s.RLock()
+// / s.GetCPUSet()
+// / 									p.RemoveContainer()
+// / 									s.GetDefaultCPUSet()
+// / 									s.SetDefaultCPUSet()
+// / 									s.Lock()
+// / s.RLock()
+// / ---------------------G1,G2 deadlock---------------------
+// /
+func Kubernetes62464() {
+	p, m := NewPolicyAndManager()
+	sched.Go(m.reconcileState)
+	sched.Go(func() { p.RemoveContainer(m.state) })
+}
