@@ -9,10 +9,25 @@ import (
 )
 
 // BenchmarkIteration measures iterations per second of the default
-// configuration (portfolio strategy, correct library) on one worker.
+// configuration (portfolio strategy, correct library) on one worker:
+// the production world with faults on and off, side by side, and the
+// original world.
 func BenchmarkIteration(b *testing.B) {
+	noFaults := harness.DefaultWorkload()
+	noFaults.Faults, noFaults.ClockSkew = 0, false
+	original := noFaults
+	original.Leases = false
+	for _, c := range []struct {
+		name string
+		wl   harness.Workload
+	}{{"faults-on", harness.DefaultWorkload()}, {"faults-off", noFaults}, {"original", original}} {
+		b.Run(c.name, func(b *testing.B) { benchIterations(b, c.wl) })
+	}
+}
+
+func benchIterations(b *testing.B, wl harness.Workload) {
 	c := harness.ExploreConfig{
-		Options:  harness.Options{Workload: harness.DefaultWorkload(), Bug: mtable.NoBug},
+		Options:  harness.Options{Workload: wl, Bug: mtable.NoBug},
 		Strategy: "portfolio", Seed: 314159, Parallel: 1,
 	}
 	b.ReportAllocs()
@@ -33,7 +48,9 @@ func BenchmarkIteration(b *testing.B) {
 // gate's seed, one run at a time (run it with -cpu 1 for the one-core
 // figure): time per shrink, and its runs.
 func BenchmarkShrink(b *testing.B) {
-	opts := harness.Options{Workload: harness.DefaultWorkload(), Bug: mtable.BugQueryStreamedBackUpNewStream}
+	wl := harness.DefaultWorkload()
+	wl.Leases, wl.Faults, wl.ClockSkew = false, 0, false // the original world's figure
+	opts := harness.Options{Workload: wl, Bug: mtable.BugQueryStreamedBackUpNewStream}
 	sum, err := harness.Explore(harness.ExploreConfig{Options: opts, Strategy: "portfolio", Seed: 314159, Iterations: 1000, Parallel: 1})
 	if err != nil || sum.First == nil {
 		b.Fatalf("no failure to shrink: %v", err)

@@ -2,6 +2,7 @@ package harness
 
 import (
 	"fmt"
+	"time"
 	"strconv"
 	"strings"
 
@@ -80,6 +81,27 @@ type Workload struct {
 	// scheduler's interleavings (the default, 14 rows a read, needs
 	// batches larger than the workload's).
 	NarrowReads bool
+
+	// Leases runs the production world (see "The production world" in
+	// the package documentation): the migrator and each application are
+	// processes, each with its own client of the lease-based
+	// configuration service (mtable/leaseconfig) over a configuration
+	// table, and every backend request crosses a network link that takes
+	// virtual time. Without it the world is the original one: machines
+	// of one process sharing mtable.MemConfig.
+	Leases bool
+	// Faults is the budget of process faults per iteration, with Leases
+	// (0..MaxFaults): crashes, which a restart follows, and stalls longer
+	// than a lease (sched.Config.Faults).
+	Faults int
+	// ClockSkew offsets each process's clock, with Leases, within the
+	// ClockSkew the configuration service is told (sched.Config.MaxClockSkew).
+	ClockSkew bool
+	// Migrators is the number of migrator processes, with Leases (1..3):
+	// more than one contend for the migration lock, as when an operator
+	// starts a second migration by mistake. A swarm draws 1 to
+	// Migrators.
+	Migrators int
 }
 
 // PageLimit is the page size of the harness's backend tables: an atomic
@@ -123,8 +145,19 @@ func DefaultWorkload() Workload {
 		FollowMigration: true,
 		Latency:         2,
 		Swarm:           true,
+		Leases:          true,
+		Faults:          DefaultFaults,
+		ClockSkew:       true,
+		Migrators:       2,
 	}
 }
+
+// DefaultFaults is the default workload's fault budget, and MaxFaults
+// the most Validate accepts.
+const (
+	DefaultFaults = 2
+	MaxFaults     = 20
+)
 
 // Bounds of Validate beyond those of the shape: a weight or a latency
 // past them only slows a run down (and their sum could overflow).
@@ -160,6 +193,12 @@ func (w Workload) Validate() error {
 		return fmt.Errorf("workload: call weights must be in 0..%d and not all 0", maxWeight)
 	case !inRange(w.Latency, 0, maxLatency):
 		return fmt.Errorf("workload: latency %d out of range 0..%d", w.Latency, maxLatency)
+	case !inRange(w.Faults, 0, MaxFaults):
+		return fmt.Errorf("workload: faults %d out of range 0..%d", w.Faults, MaxFaults)
+	case !w.Leases && (w.Faults > 0 || w.ClockSkew):
+		return fmt.Errorf("workload: faults and clock skew need the production world (leases)")
+	case w.Leases && !inRange(w.Migrators, 1, 3):
+		return fmt.Errorf("workload: migrators %d out of range 1..3", w.Migrators)
 	}
 	for _, n := range w.AppCalls {
 		if n < 0 || n > 1000 {
@@ -204,6 +243,10 @@ func (w Workload) Params() [][2]string {
 		{"swarm", strconv.FormatBool(w.Swarm)},
 		{"wide-partition", strconv.FormatBool(w.WidePartition)},
 		{"narrow-reads", strconv.FormatBool(w.NarrowReads)},
+		{"leases", strconv.FormatBool(w.Leases)},
+		{"faults", strconv.Itoa(w.Faults)},
+		{"clock-skew", strconv.FormatBool(w.ClockSkew)},
+		{"migrators", strconv.Itoa(w.Migrators)},
 	}...)
 }
 
@@ -271,6 +314,9 @@ func (w Workload) draw(wd *world) Workload {
 	if d.NarrowReads {
 		d.MaxBatch = max(d.MaxBatch, min(3, d.RowKeys))
 	}
+	if w.Leases && w.Migrators > 1 {
+		d.Migrators = 1 + wd.choose(w.Migrators, chDraw, -1, -1, -1)
+	}
 	return d
 }
 
@@ -280,6 +326,13 @@ type Options struct {
 	// Bug is the library bug switched on (mtable.NoBug for the correct
 	// library).
 	Bug mtable.Bug
+
+	// lateBy, when positive, makes the network of the production world
+	// land a chosen half of the batches sent to the old and new tables
+	// that long after they were sent, while their callers time out (a
+	// test's world that breaks the service's MaxInFlight assumption when
+	// longer than MaxInFlight).
+	lateBy time.Duration
 
 	// track makes a run log what the shrinker edits: its choices and
 	// where each call began (set by Shrink for its runs only: an
@@ -410,6 +463,27 @@ func OptionsFromTrace(tr *sched.Trace) (Options, error) {
 	}
 	if w.NarrowReads, err = strconv.ParseBool(narrow); err != nil {
 		return opts, fmt.Errorf("trace parameter narrow-reads=%q: %v", narrow, err)
+	}
+	// A trace written before the production world has none of its
+	// parameters: it ran the original world.
+	w.Leases, w.Faults, w.ClockSkew = false, 0, false
+	if v, ok := tr.Param("leases"); ok {
+		if w.Leases, err = strconv.ParseBool(v); err != nil {
+			return opts, fmt.Errorf("trace parameter leases=%q: %v", v, err)
+		}
+		if err := atoi("faults", &w.Faults); err != nil {
+			return opts, err
+		}
+		v, err := get("clock-skew")
+		if err != nil {
+			return opts, err
+		}
+		if w.ClockSkew, err = strconv.ParseBool(v); err != nil {
+			return opts, fmt.Errorf("trace parameter clock-skew=%q: %v", v, err)
+		}
+		if err := atoi("migrators", &w.Migrators); err != nil {
+			return opts, err
+		}
 	}
 	return opts, opts.Check()
 }

@@ -31,6 +31,71 @@
 // the calling machine right after its scheduling point: the same
 // interleavings, without a round trip through another machine.
 //
+// # The production world
+//
+// With Workload.Leases (the default workload) an iteration runs the
+// world production lives in. The old, new and configuration tables
+// (spec.MemTables) and the oracles' records are durable state of the
+// root process. The migrator and each application are processes
+// (sched.StartProcess, restarted after a crash): each opens its own
+// client of the lease-based configuration service (mtable/leaseconfig,
+// with short virtual-time leases: LeaseTTL, PollInterval, RequestTimeout,
+// MaxInFlight, ClockSkew) over the configuration table. The migrator
+// takes the migration lock and runs mtable.Migrator through
+// MigratorConfig, retrying a Run that fails (its lock lost or fenced)
+// with the same Migrator; a restarted migrator resumes from the
+// configuration table. With Workload.Migrators > 1 (a swarm draws 1 to
+// 3) several migrator processes contend for the lock. An application
+// makes its calls through its own MigratingTable; after a crash it opens
+// the service again and goes on with its remaining calls (the call the
+// crash interrupted keeps an unknown outcome); when its lease is lost
+// (a stall longer than the lease) it opens the service again.
+//
+// Every backend request of a process crosses its link to the table (a
+// backend with link set): a scheduling point, then the latency as
+// virtual time (0 to Latency units of 20ms, chosen), then a last
+// scheduling point, after which the request is not sent if its context
+// has ended or its send check (spec.CheckSend: the lease's fence)
+// refuses it, and otherwise lands atomically. Under the fault budget
+// (Workload.Faults, sched.Config.Faults) the scheduler crashes and
+// restarts processes and stalls them for up to two leases (MaxStall);
+// with Workload.ClockSkew each process's clock is offset within the
+// service's ClockSkew; the strategy may also let time pass at any
+// scheduling point (MaxTimeStep). Each fault is a decision in the trace
+// and listed in the report.
+//
+// The world's notes and waits (how far the migration has come, how many
+// calls have begun) have no scheduling point in the note and wake
+// waiters through a WaitGroup's Done, so a crash at any scheduling point
+// leaves no lock of the root held and no waiter asleep.
+//
+// A call of a crashed process never returns: oracle 2 treats it as
+// pending (it may take effect at any point after its invocation, or not
+// at all). Oracle 1 stays exact: a request lands in the same atomic
+// step as the library's annotation of it, so a call either reached its
+// linearization point, which the reference applied, or did not. A call
+// that returns an error other than a table outcome (a request not sent
+// because its deadline passed or the fence closed, the lease lost) is
+// judged after the run (CheckError): a stall or crash of its process
+// while it ran, or, for an error that wraps leaseconfig.ErrFenced or
+// ErrLeaseLost, a stall of its process before, must explain it;
+// likewise a failed Run of a migrator (CheckMigrator). Such calls are
+// pending for oracle 2.
+//
+// The fencing oracle (CheckFencing, the property the service's doc
+// proves): no request lands on the old or new table under a state two
+// steps behind the newest state stored in the configuration table. The
+// state a request is made under is read from the process's own client:
+// the state a call's Subscribe returned (an application's service is
+// wrapped to record it), or the state a migrator's Run read or it last
+// pushed; the newest state is read from the configuration table's state
+// row as each request lands.
+//
+// Liveness in this world: "migration incomplete" is hot until a
+// migrator finishes, so with a fair schedule and finitely many faults
+// every push must complete and the migration finish; virtual time
+// counts (a crashed process's lease expires after LeaseTTL).
+//
 // # Oracles
 //
 // Each oracle can fail an iteration on its own; a failure names the
@@ -66,8 +131,10 @@
 //     equals the reference exactly (no metadata, no tombstones) and the
 //     old table is empty.
 //
-// A call that fails with an error other than a table outcome is its own
-// failure (CheckError): the backends here never produce one.
+// In the original world a call that fails with an error other than a
+// table outcome is its own failure (CheckError): the backends there
+// never produce one. In the production world such an error must be
+// explained by a fault (see above).
 //
 // # Shrinking
 //

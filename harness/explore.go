@@ -66,6 +66,11 @@ type ExploreConfig struct {
 // default workload takes a few hundred steps.
 const DefaultMaxSteps = 5_000
 
+// DefaultLeaseMaxSteps is the step bound of the production world
+// (Workload.Leases), whose processes renew leases and poll the
+// configuration every PollInterval of virtual time.
+const DefaultLeaseMaxSteps = 40_000
+
 // ExpectedSteps is about the length of a run of the default workload
 // (a few hundred steps; at most about 800 were seen in 3,000 runs).
 const ExpectedSteps = 400
@@ -116,7 +121,7 @@ type Summary struct {
 
 // SchedConfig returns the scheduler configuration of iteration i.
 func (c ExploreConfig) SchedConfig(i int) sched.Config {
-	return sched.Config{
+	scfg := sched.Config{
 		Strategy:  c.Strategy,
 		Seed:      sched.IterationSeed(c.Seed, i),
 		Iteration: i,
@@ -128,11 +133,20 @@ func (c ExploreConfig) SchedConfig(i int) sched.Config {
 		Params:        Params(c.Options),
 		NoEvents:      !c.Events,
 	}
+	c.Workload.schedWorld(&scfg)
+	return scfg
 }
+
+// StepBound is the step bound of each iteration: MaxSteps, or the
+// default of the workload's world.
+func (c ExploreConfig) StepBound() int { return c.maxSteps() }
 
 func (c ExploreConfig) maxSteps() int {
 	if c.MaxSteps > 0 {
 		return c.MaxSteps
+	}
+	if c.Workload.Leases {
+		return DefaultLeaseMaxSteps
 	}
 	return DefaultMaxSteps
 }

@@ -14,6 +14,7 @@ import (
 // application machines and the migrator, waits for all of them, and runs
 // the end-of-run checks.
 func (w *world) main(ctx context.Context) {
+	w.gate = newGate() // a primitive of this run
 	if w.wl.Swarm {
 		w.wl = w.wl.draw(w)
 	}
@@ -28,6 +29,10 @@ func (w *world) main(ctx context.Context) {
 	}
 	if w.opts.Bug != mtable.NoBug {
 		opts = append(opts, mtable.WithBug(w.opts.Bug))
+	}
+	if w.wl.Leases {
+		w.leaseMain(ctx, opts)
+		return
 	}
 	sched.SetHot("migration incomplete", true)
 	var done []*sched.Future[struct{}]
@@ -45,6 +50,7 @@ func (w *world) main(ctx context.Context) {
 	})
 	w.appMachine = make([]int, w.wl.Apps)
 	w.callSteps = make([][]int, w.wl.Apps)
+	w.next = make([]int, w.wl.Apps)
 	for i := 0; i < w.wl.Apps; i++ {
 		spawn(fmt.Sprintf("app%d", i), func(ctx context.Context) {
 			w.appMachine[i] = sched.MachineID()

@@ -2,23 +2,36 @@ package harness
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 
 	"github.com/migratingtable/migratingtable/mtable"
+	"github.com/migratingtable/migratingtable/mtable/leaseconfig"
 	"github.com/migratingtable/migratingtable/sched"
 	"github.com/migratingtable/migratingtable/spec"
 )
 
-// app is the body of application machine i: it makes the workload's
-// calls through its own MigratingTable instance.
-func (w *world) app(ctx context.Context, i int, t spec.Table) {
+// app makes application machine i's calls through its own
+// MigratingTable instance t, from its next call on. It returns true
+// when a call failed because the process's configuration lease was lost
+// (the production world): the process must open the service again.
+func (w *world) app(ctx context.Context, i int, t spec.Table) (leaseLost bool) {
 	wl := w.wl
 	if w.opts.track {
-		defer func() { w.callSteps[i] = append(w.callSteps[i], int(sched.Step())) }()
+		defer func() {
+			if w.next[i] == wl.callsOf(i) && len(w.callSteps[i]) == w.next[i] {
+				w.callSteps[i] = append(w.callSteps[i], int(sched.Step()))
+			}
+		}()
 	}
-	for seq := 0; seq < wl.callsOf(i); seq++ {
-		if w.opts.track {
+	proc := ""
+	if wl.Leases {
+		proc = sched.CurrentProcess().Name()
+	}
+	for w.next[i] < wl.callsOf(i) {
+		seq := w.next[i]
+		if w.opts.track && len(w.callSteps[i]) == seq {
 			w.callSteps[i] = append(w.callSteps[i], int(sched.Step()))
 		}
 		if wl.FollowMigration && !(seq == 0 && wl.MigratorDelay) {
@@ -31,13 +44,15 @@ func (w *world) app(ctx context.Context, i int, t spec.Table) {
 		}
 		call := w.genCall(ctx, i, seq)
 		w.noteCall(ctx)
-		c := &callRecord{Machine: sched.MachineName(), MID: i, Seq: seq, Call: call,
+		w.next[i]++
+		c := &callRecord{Machine: sched.MachineName(), Proc: proc, MID: i, Seq: seq, Call: call,
 			Invoke: sched.Step(), InvokeAt: w.tick()}
 		w.calls = append(w.calls, c)
 		cctx := withCall(ctx, c)
 		// Every call must return: held hot beyond the liveness bound under a
-		// fair schedule, it fails the run.
-		hot := c.Machine + " call pending"
+		// fair schedule, it fails the run. (A crash ends the process's
+		// call without a return: its restart cools the condition.)
+		hot := fmt.Sprintf("app%d call pending", i)
 		sched.SetHot(hot, true)
 		sched.Logf("call %d: %s", seq, call)
 		switch call.Kind {
@@ -64,12 +79,18 @@ func (w *world) app(ctx context.Context, i int, t spec.Table) {
 		sched.SetHot(hot, false)
 		sched.Logf("call %d returned: %s", seq, c.Outcome)
 		if c.Outcome.Status == StatusNotTable {
-			// The harness's backends fail only with table errors, so any
-			// other error is the library's fault.
-			w.fail(ctx, &CheckFailure{Check: CheckError, Call: c.String(), Message: "call failed with an error that is not a table outcome: " + c.Outcome.Err})
+			if !wl.Leases {
+				// The harness's backends fail only with table errors, so any
+				// other error is the library's fault.
+				w.fail(ctx, &CheckFailure{Check: CheckError, Call: c.String(), Message: "call failed with an error that is not a table outcome: " + c.Outcome.Err})
+			} else if errors.Is(c.Outcome.err, leaseconfig.ErrLeaseLost) {
+				// Judged after the run, with the faults (checkErrors).
+				return true
+			}
 		}
 		refMonitor{w}.checkReturn(ctx, c)
 	}
+	return false
 }
 
 // genCall draws one call from the workload with the scheduler's choices.

@@ -14,7 +14,7 @@ import (
 
 func config(bug mtable.Bug, parallel int) harness.ExploreConfig {
 	return harness.ExploreConfig{
-		Options:  harness.Options{Workload: harness.DefaultWorkload(), Bug: bug},
+		Options:  harness.Options{Workload: originalWorld(), Bug: bug},
 		Strategy: "portfolio", Seed: gateSeed, Iterations: 200, Parallel: parallel, KeepGoing: true,
 	}
 }

@@ -21,6 +21,7 @@ const (
 	CheckFinalState      = "end-of-run state"
 	CheckMigrator        = "migrator"
 	CheckError           = "unexpected error"
+	CheckFencing         = "fencing"
 )
 
 // CheckFailure is an oracle's verdict against a run.

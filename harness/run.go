@@ -104,6 +104,9 @@ func runWith(opts Options, linBudget int64, run func(main func()) (*sched.Result
 	if err != nil {
 		return nil, err
 	}
+	if w.wl.Leases {
+		w.checkErrors(res.Faults)
+	}
 	it := &Iteration{Seed: res.Trace.Seed, Strategy: res.Trace.Strategy, Sched: res, Calls: len(w.calls), Workload: w.wl, world: w}
 	if linBudget == 0 {
 		linBudget = DefaultLinBudget

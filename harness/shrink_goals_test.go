@@ -44,7 +44,7 @@ func TestShrinkGoals(t *testing.T) {
 		}
 		var rows []row
 		for seed := uint64(1); seed <= 10; seed++ {
-			opts := harness.Options{Workload: harness.DefaultWorkload(), Bug: bug}
+			opts := harness.Options{Workload: originalWorld(), Bug: bug}
 			sum, err := harness.Explore(harness.ExploreConfig{Options: opts, Strategy: "portfolio", Seed: seed, Iterations: 20000, Parallel: 2})
 			if err != nil {
 				t.Fatal(err)

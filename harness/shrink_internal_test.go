@@ -47,6 +47,7 @@ func sketches(it *Iteration, apps int) [][]string {
 func TestMovesKeepTheOtherCalls(t *testing.T) {
 	w := DefaultWorkload()
 	w.Swarm, w.Apps, w.Partitions, w.MigratorDelay, w.SlowApp = false, 3, 2, true, true
+	w.Leases, w.Faults, w.ClockSkew = false, 0, false // the moves are measured on the original world
 	opts := Options{Workload: w, Bug: mtable.NoBug, track: true}
 	seeds := 6
 	if testing.Short() {

@@ -19,7 +19,7 @@ func firstFailure(t *testing.T, bug mtable.Bug) (harness.Options, *harness.Itera
 	if sum.First == nil {
 		t.Fatalf("bug %d not found", int(bug))
 	}
-	return harness.Options{Workload: harness.DefaultWorkload(), Bug: bug}, sum.First
+	return harness.Options{Workload: originalWorld(), Bug: bug}, sum.First
 }
 
 // TestShrinkEveryBug shrinks the first failure of every catchable bug:
@@ -144,7 +144,7 @@ func TestExploreShrinks(t *testing.T) {
 		t.Run(fmt.Sprintf("keepGoing=%v", keepGoing), func(t *testing.T) {
 			seen := 0
 			sum, err := harness.Explore(harness.ExploreConfig{
-				Options:  harness.Options{Workload: harness.DefaultWorkload(), Bug: mtable.BugDeleteIfExistsHideMetadata},
+				Options:  harness.Options{Workload: originalWorld(), Bug: mtable.BugDeleteIfExistsHideMetadata},
 				Strategy: "portfolio", Seed: gateSeed, Iterations: 30, Parallel: 2, KeepGoing: keepGoing,
 				Shrink: &harness.ShrinkConfig{MaxRuns: 100, Parallel: 2},
 				OnFailure: func(it *harness.Iteration) {

@@ -2,6 +2,8 @@ package harness
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	"github.com/migratingtable/migratingtable/mtable"
 	"github.com/migratingtable/migratingtable/sched"
@@ -16,16 +18,28 @@ type backend struct {
 	w    *world
 	name string
 	mem  *spec.MemTable
+
+	// link makes the backend one process's network link to the table
+	// (the production world, Workload.Leases): latency is virtual time,
+	// and a request whose context has ended, or whose send check
+	// (spec.CheckSend) fails after the last scheduling point, is not
+	// sent. proc names the process.
+	link bool
+	proc string
 }
 
 var _ spec.Table = (*backend)(nil)
 
 // delay is the scheduling point before every backend call: one step, or
-// with Workload.Latency a chosen number of extra steps, modelling a slow
-// storage round trip during which other machines run.
-// The resource is the table and partition the call touches, so the
-// "pos" strategy knows which calls race.
-func (b *backend) delay(ctx context.Context, partition string) {
+// with Workload.Latency a chosen number of extra steps (on a link: that
+// many units of virtual time), modelling a slow storage round trip
+// during which other machines run. On a link it then checks, after its
+// last scheduling point, that the request may still be sent: the
+// caller's context has not ended (a client does not send a request it
+// has given up on) and the send check the context carries (a lease's
+// fence) passes. The resource is the table and partition the call
+// touches, so the "pos" strategy knows which calls race.
+func (b *backend) delay(ctx context.Context, partition string) error {
 	l := b.w.wl.Latency
 	app, call := -1, -1
 	c := callFrom(ctx)
@@ -36,12 +50,30 @@ func (b *backend) delay(ctx context.Context, partition string) {
 		l = slowLatency
 	}
 	if l > 0 {
-		for n := b.w.choose(l+1, chLatency, app, call, -1); n > 0; n-- {
-			sched.Yield()
+		n := b.w.choose(l+1, chLatency, app, call, -1)
+		if b.link {
+			if n > 0 {
+				sched.Sleep(time.Duration(n) * latencyUnit)
+			}
+		} else {
+			for ; n > 0; n-- {
+				sched.Yield()
+			}
 		}
 	}
 	sched.YieldOn(resource{b.name, partition})
+	if !b.link {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("harness network: %s request of %s not sent: %w", b.name, b.proc, err)
+	}
+	return spec.CheckSend(ctx)
 }
+
+// latencyUnit is the virtual time of one unit of Workload.Latency on a
+// link.
+const latencyUnit = 20 * time.Millisecond
 
 // slowLatency is the latency of the slow application machine (see
 // Workload.SlowApp).
@@ -56,14 +88,77 @@ func (b *backend) ExecuteBatch(ctx context.Context, ops []spec.Op) ([]spec.Resul
 	if len(ops) > 0 {
 		pk = ops[0].Entity.PartitionKey
 	}
-	b.delay(ctx, pk)
+	if err := b.delay(ctx, pk); err != nil {
+		return nil, err
+	}
+	if b.link && b.name != "config" && b.w.opts.lateBy > 0 && b.w.choose(2, chLatency, -1, -1, -1) == 1 {
+		return b.late(ctx, ops)
+	}
+	return b.applyBatch(ctx, ops)
+}
+
+// netReq is a sent request handed to the root's network: it lands
+// after its delay, whether or not its caller still waits.
+type netReq struct {
+	b     *backend
+	ctx   context.Context
+	ops   []spec.Op
+	reply *sched.Chan[netReply]
+}
+
+type netReply struct {
+	res []spec.Result
+	err error
+}
+
+// late hands a sent batch to the root's network, which applies it
+// Options.lateBy later (a machine of the root process: the request
+// lands even if its process has crashed or stalled since), and waits
+// for it until the caller's context ends; then its outcome is unknown.
+func (b *backend) late(ctx context.Context, ops []spec.Op) ([]spec.Result, error) {
+	reply := sched.NewChan[netReply](1)
+	b.w.net.Send(netReq{b: b, ctx: ctx, ops: ops, reply: reply})
+	var r netReply
+	if sched.Select(sched.DoneCase(ctx, nil), reply.RecvCase(func(v netReply, _ bool) { r = v })) == 0 {
+		return nil, fmt.Errorf("harness network: no answer from the %s table: %w", b.name, ctx.Err())
+	}
+	return r.res, r.err
+}
+
+// network is the root's daemon that lands late requests.
+func (w *world) network() {
+	for {
+		r, ok := w.net.RecvOK()
+		if !ok {
+			return
+		}
+		sched.GoDaemon("in-flight", func() {
+			sched.Sleep(w.opts.lateBy)
+			sched.Logf("a late request of %s lands", r.b.proc)
+			res, err := r.b.applyBatch(r.ctx, r.ops)
+			r.reply.Send(netReply{res, err})
+		})
+	}
+}
+
+// applyBatch lands a batch: atomically, with the fencing oracle's check
+// and oracle 2's observation of ETag-only changes.
+func (b *backend) applyBatch(ctx context.Context, ops []spec.Op) ([]spec.Result, error) {
+	if b.name == "config" {
+		res, err := b.mem.ExecuteBatch(ctx, ops)
+		b.w.configWritten()
+		return res, err
+	}
+	if b.link {
+		b.checkFence(ctx, "a batch")
+	}
 	keys := make([]spec.Key, len(ops))
 	before := make([]viewRow, len(ops))
 	for i, op := range ops {
 		keys[i] = op.Entity.Key
 		before[i] = b.w.view(keys[i])
 	}
-	res, err := b.mem.ExecuteBatch(ctx, ops)
+	res, err := b.mem.ExecuteBatch(context.Background(), ops)
 	if sched.Tracing() {
 		sched.Logf("%s.ExecuteBatch%s -> %s", b.name, Call{Kind: CallBatch, Ops: ops}.String()[len("Batch"):], outcomeOf(res, nil, err))
 	}
@@ -80,7 +175,12 @@ func (b *backend) ExecuteBatch(ctx context.Context, ops []spec.Op) ([]spec.Resul
 
 func (b *backend) QueryAtomic(ctx context.Context, f spec.Filter) ([]spec.Entity, error) {
 	pk, _ := spec.SinglePartition(f)
-	b.delay(ctx, pk)
+	if err := b.delay(ctx, pk); err != nil {
+		return nil, err
+	}
+	if b.link && b.name != "config" {
+		b.checkFence(ctx, "an atomic query")
+	}
 	rows, err := b.mem.QueryAtomic(ctx, f)
 	if sched.Tracing() {
 		sched.Logf("%s.QueryAtomic(%s) -> %s", b.name, spec.FilterString(f), outcomeOf(nil, rows, err))
@@ -89,7 +189,16 @@ func (b *backend) QueryAtomic(ctx context.Context, f spec.Filter) ([]spec.Entity
 }
 
 func (b *backend) QueryStreamed(ctx context.Context, f spec.Filter) (spec.Stream, error) {
-	sched.YieldOn(resource{b.name, ""})
+	send := b.send
+	if b.link {
+		send = func(ctx context.Context) error { return b.delay(ctx, "") }
+	}
+	if err := send(ctx); err != nil {
+		return nil, err
+	}
+	if b.link && b.name != "config" {
+		b.checkFence(ctx, "a streamed query")
+	}
 	s, err := b.mem.QueryStreamed(ctx, f)
 	if sched.Tracing() {
 		sched.Logf("%s.QueryStreamed(%s)", b.name, spec.FilterString(f))
@@ -103,10 +212,26 @@ func (b *backend) QueryStreamed(ctx context.Context, f spec.Filter) (spec.Stream
 type backendStream struct {
 	b *backend
 	s spec.Stream
+	n int // rows read
 }
 
+// streamPage is the page size of a stream on a link: reading the first
+// row of each page is a request that takes latency, so a long stream
+// lives across pushes.
+const streamPage = 2
+
 func (s *backendStream) Next(ctx context.Context) (spec.Entity, bool, error) {
-	sched.YieldOn(resource{s.b.name, ""})
+	send := s.b.send
+	if s.b.link && s.n%streamPage == streamPage-1 {
+		send = func(ctx context.Context) error { return s.b.delay(ctx, "") }
+	}
+	s.n++
+	if err := send(ctx); err != nil {
+		return spec.Entity{}, false, err
+	}
+	if s.b.link && s.b.name != "config" {
+		s.b.checkFence(ctx, "a stream's next read")
+	}
 	e, ok, err := s.s.Next(ctx)
 	if sched.Tracing() {
 		switch {
@@ -123,6 +248,19 @@ func (s *backendStream) Next(ctx context.Context) (spec.Entity, bool, error) {
 
 func (s *backendStream) Continuation() (spec.Key, bool) { return s.s.Continuation() }
 func (s *backendStream) Close() error                   { return s.s.Close() }
+
+// send is the scheduling point of a streamed query's request (the
+// query, or the next row): on a link with the checks of delay.
+func (b *backend) send(ctx context.Context) error {
+	sched.YieldOn(resource{b.name, ""})
+	if !b.link {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("harness network: %s request of %s not sent: %w", b.name, b.proc, err)
+	}
+	return spec.CheckSend(ctx)
+}
 
 // viewRow is one row of the virtual view.
 type viewRow struct {

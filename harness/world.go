@@ -23,6 +23,20 @@ type world struct {
 
 	old, new, ref *spec.MemTable
 	config        *mtable.MemConfig
+	// cfg is the configuration table of the production world
+	// (Workload.Leases), and stored the newest state written to it.
+	cfg    *spec.MemTable
+	stored mtable.State
+	// next is, for each application, the number of its calls begun: a
+	// restarted process goes on from there. runErrs are the failed Runs
+	// of the migrator.
+	next    []int
+	runErrs []runErr
+	// migUnder is the state each migrator process's requests are made
+	// under: the one its Run read, then each it pushed.
+	migUnder map[string]mtable.State
+	// net carries late requests to the root's network (Options.lateBy).
+	net *sched.Chan[netReq]
 
 	// pushed is the highest state whose push has started; migrated is
 	// set when the migrator returned.
@@ -33,8 +47,11 @@ type world struct {
 	// start delay waits on both).
 	started, idle int
 	migratorErr   error
-	advance       sched.Mutex
-	advanced      *sched.Cond
+	// gate is what waiters for the migration or for calls wait on in
+	// the production world; advanced, with advance, in the original.
+	gate     *sched.WaitGroup
+	advance  sched.Mutex
+	advanced *sched.Cond
 
 	// revs holds every revision of the reference table (oracle 3).
 	revs []spec.Rows
@@ -66,8 +83,9 @@ type world struct {
 // callRecord is one virtual-table call as the oracles see it.
 type callRecord struct {
 	Machine string
-	MID     int // machine index (application machines 0..)
-	Seq     int // call number within the machine
+	Proc    string // the process ("" in the original world)
+	MID     int    // machine index (application machines 0..)
+	Seq     int    // call number within the machine
 	Call    Call
 
 	Invoke, Return int64 // scheduler steps; Return 0 while pending
@@ -75,6 +93,11 @@ type callRecord struct {
 	// iteration's events (a counter; several events can share a step).
 	InvokeAt, ReturnAt int64
 	Outcome            Outcome
+
+	// Under is the state the call subscribed under (the production
+	// world's fencing oracle), when HasUnder.
+	Under    mtable.State
+	HasUnder bool
 
 	// oracle 1
 	LPStep int64 // step of the linearization point, 0 if none yet
@@ -111,11 +134,12 @@ func newWorld(opts Options) *world {
 		old:  spec.NewMemTable("old:"),
 		new:  spec.NewMemTable("new:"),
 		ref:  spec.NewMemTable("ref:"),
+		cfg:  spec.NewMemTable("cfg:"),
 
 		checks: map[string]int{},
 	}
-	w.advanced = sched.NewCond(&w.advance)
 	w.config = mtable.NewMemConfig(mtable.UseOldHideMetadata)
+	w.advanced = sched.NewCond(&w.advance)
 	w.wl = opts.Workload
 	// Until load runs, the tables are empty, and that is the initial
 	// revision: a run that ends before it (a step bound of one step, a
@@ -182,64 +206,112 @@ func (w *world) fail(ctx context.Context, f *CheckFailure) {
 	}
 }
 
+// The world's notes and waits are called from the machines of
+// processes that may crash at any scheduling point. A crash must not
+// leave a lock of the root held or a state changed without its waiters
+// woken, so a note has no scheduling point at all: it changes the
+// world's memory and opens the current gate (WaitGroup.Done is not a
+// scheduling point), and a waiter checks its condition and takes the
+// gate with no scheduling point in between.
+
+// wake opens the gate every waiter waits on and sets up the next one.
+func (w *world) wake() {
+	if !w.wl.Leases {
+		// The original world, whose recorded schedules (the seed corpus)
+		// have the scheduling points of a Cond.
+		w.advanced.Broadcast()
+		return
+	}
+	g := w.gate
+	w.gate = newGate()
+	g.Done()
+}
+
+func newGate() *sched.WaitGroup {
+	g := &sched.WaitGroup{}
+	g.Add(1)
+	return g
+}
+
+// waitUntil blocks until cond holds, re-checking it after each wake.
+func (w *world) waitUntil(cond func() bool) {
+	for !cond() {
+		if !w.wl.Leases {
+			w.advanced.Wait()
+			continue
+		}
+		w.gate.Wait()
+	}
+}
+
+// lock and unlock guard the notes in the original world (whose machines
+// never crash); in the production world they do nothing.
+func (w *world) lock() {
+	if !w.wl.Leases {
+		w.advance.Lock()
+	}
+}
+
+func (w *world) unlock() {
+	if !w.wl.Leases {
+		w.advance.Unlock()
+	}
+}
+
 // notePush records that a push of s has started and wakes machines
 // waiting for the migration to advance.
 func (w *world) notePush(ctx context.Context, s mtable.State) {
-	w.advance.Lock()
+	w.lock()
 	if s > w.pushed {
 		w.pushed = s
 	}
-	w.advanced.Broadcast()
-	w.advance.Unlock()
+	w.wake()
+	w.unlock()
 }
 
 func (w *world) noteMigrated(ctx context.Context, err error) {
-	w.advance.Lock()
+	w.lock()
 	w.migrated = true
 	w.migratorErr = err
-	w.advanced.Broadcast()
-	w.advance.Unlock()
+	w.wake()
+	w.unlock()
 }
 
 // waitForState blocks until the migrator has started pushing s or has
 // finished.
 func (w *world) waitForState(ctx context.Context, s mtable.State) {
-	w.advance.Lock()
+	w.lock()
 	if w.pushed < s && !w.migrated {
 		w.idle++
-		w.advanced.Broadcast()
-		for w.pushed < s && !w.migrated {
-			w.advanced.Wait()
-		}
+		w.wake()
+		w.waitUntil(func() bool { return w.pushed >= s || w.migrated })
 		w.idle--
 	}
-	w.advance.Unlock()
+	w.unlock()
 }
 
 // noteCall records that an application machine begins a call.
 func (w *world) noteCall(ctx context.Context) {
-	w.advance.Lock()
+	w.lock()
 	w.started++
-	w.advanced.Broadcast()
-	w.advance.Unlock()
+	w.wake()
+	w.unlock()
 }
 
 // noteAppDone records that an application machine has finished.
 func (w *world) noteAppDone(ctx context.Context) {
-	w.advance.Lock()
+	w.lock()
 	w.idle++
-	w.advanced.Broadcast()
-	w.advance.Unlock()
+	w.wake()
+	w.unlock()
 }
 
 // waitForCalls blocks until n calls have begun or no application machine
 // can begin one without the migration advancing.
 func (w *world) waitForCalls(ctx context.Context, n int) {
-	w.advance.Lock()
-	for w.started < n && w.idle < w.wl.Apps {
-		w.advanced.Wait()
-	}
-	w.advance.Unlock()
+	w.lock()
+	w.waitUntil(func() bool { return w.started >= n || w.idle >= w.wl.Apps })
+	w.unlock()
 }
 
 // tick returns the next event time.

@@ -39,6 +39,10 @@ const (
 	BugServeAfterLeaseExpiry    Bug = 14
 	BugMigratorLockNoIfMatch    Bug = 15
 	BugMigratorResumeFromMemory Bug = 16
+	// BugMigratorResumeFromCachedState was found by the harness's
+	// production world: a migrator that takes the lock over resumes
+	// from its process's last polled state.
+	BugMigratorResumeFromCachedState Bug = 17
 )
 
 var bugInfo = [...]struct{ name, desc string }{
@@ -59,6 +63,7 @@ var bugInfo = [...]struct{ name, desc string }{
 	{"ServeAfterLeaseExpiry", "a client keeps serving calls from its cached state after its lease expired: Subscribe does not check the lease and no request is fenced"},
 	{"MigratorLockNoIfMatch", "the migration lock is taken over without If-Match, overwriting whatever is there (another migrator's takeover or renewal)"},
 	{"MigratorResumeFromMemory", "a migrator Run again in the same process starts from the state it last pushed, kept in memory, instead of the configuration's"},
+	{"MigratorResumeFromCachedState", "a migrator's Run resumes from the state its process last polled, not the one stored, so after another migrator advanced the state it pushes an earlier one, is refused and fails"},
 }
 
 // firstLeaseBug is the first of the lease bugs.
@@ -74,8 +79,8 @@ func Bugs() []Bug {
 }
 
 // Lease reports whether b is a lease bug: a mistake of the lease-based
-// configuration service (package mtable/leaseconfig: 13, 14, 15, which
-// its Options.Bug selects) or of a migrator that lost its lease and
+// configuration service (package mtable/leaseconfig: 13, 14, 15, 17,
+// which its Options.Bug selects) or of a migrator that lost its lease and
 // runs again (16, which WithBug selects for NewMigrator). They show only
 // in a world of leases, process crashes, stalls and time: with MemConfig
 // they change nothing. Each component reacts only to its own switches,

@@ -37,7 +37,7 @@ func TestParseBug(t *testing.T) {
 			}
 		})
 	}
-	for _, in := range []string{"17", "-2", "", "Bug", "QueryStreamed"} {
+	for _, in := range []string{"18", "-2", "", "Bug", "QueryStreamed"} {
 		t.Run("bad "+in, func(t *testing.T) {
 			_, err := mtable.ParseBug(in)
 			if err == nil {

@@ -53,7 +53,7 @@ func (c *config) runAll(ctx context.Context, stdout, stderr io.Writer) (int, err
 			all.Interrupted = true
 			break
 		}
-		if b.Lease() {
+		if b.Lease() && !c.leases {
 			js := bc.summaryJSON(harness.Summary{}, nil, nil)
 			js.Planned, js.Skipped = 0, noLeases
 			all.Runs = append(all.Runs, js)

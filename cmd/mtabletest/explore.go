@@ -115,7 +115,7 @@ type groupJSON struct {
 
 func (c *config) exploreConfig() harness.ExploreConfig {
 	return harness.ExploreConfig{
-		Options:    harness.Options{Workload: harness.DefaultWorkload(), Bug: c.bug},
+		Options:    harness.Options{Workload: c.workload(), Bug: c.bug},
 		Strategy:   c.strategy,
 		Depth:      c.depth,
 		Seed:       c.seed,
@@ -127,6 +127,18 @@ func (c *config) exploreConfig() harness.ExploreConfig {
 		KeepGoing:  c.keepGoing,
 		Shrink:     c.shrinkConfig(),
 	}
+}
+
+// workload is the default workload with the world the flags choose.
+func (c *config) workload() harness.Workload {
+	w := harness.DefaultWorkload()
+	w.Leases = c.leases
+	w.Faults = c.faults
+	w.ClockSkew = c.faults > 0
+	if !c.leases {
+		w.Faults, w.ClockSkew = 0, false
+	}
+	return w
 }
 
 // shrinkConfig is the shrink of the failures, nil without -shrink.
@@ -175,10 +187,7 @@ func (c *config) writeBanner(w io.Writer, ec harness.ExploreConfig) {
 	} else {
 		line("iterations", "%d (0..%d)", c.iterations, c.iterations-1)
 	}
-	maxSteps := c.maxSteps
-	if maxSteps == 0 {
-		maxSteps = harness.DefaultMaxSteps
-	}
+	maxSteps := c.exploreConfig().StepBound()
 	line("max-steps", "%d", maxSteps)
 	line("bug", "%s (%s)", bugName(c.bug), c.bug.Description())
 	if c.shrink {

@@ -64,6 +64,8 @@ type config struct {
 	shrink     bool
 	shrinkRuns int
 	shrinkTime time.Duration
+	leases     bool
+	faults     int
 
 	set map[string]bool // flags given on the command line
 }
@@ -142,8 +144,15 @@ func newFlagSet(c *config) *flag.FlagSet {
 		"switch on bug `N|name` of the catalogue (default none: the correct library); -bug list\n"+
 			"prints the catalogue; -bug all runs the correct library and then each bug, prints the\n"+
 			"table of time to first failure, and fails unless the library is clean and every bug\n"+
-			"but the benign 4 is found; the lease bugs (13 and up) are listed, not run, until the\n"+
-			"harness has leases")
+			"but the benign 4 is found; the lease bugs (13 and up) need -leases")
+	fs.BoolVar(&c.leases, "leases", true,
+		"explore the production world: the migrator and the applications are processes, each\n"+
+			"with its own client of the lease-based configuration service, over network links that\n"+
+			"take virtual time, with crashes, restarts, stalls and clock skew (-faults); -leases=false\n"+
+			"explores the original world of machines sharing an in-memory configuration")
+	fs.IntVar(&c.faults, "faults", harness.DefaultFaults,
+		fmt.Sprintf("fault budget `N` per iteration, 0..%d, with -leases: crashes (each followed by a\n"+
+			"restart) and stalls longer than a lease; 0 turns faults and clock skew off", harness.MaxFaults))
 	fs.StringVar(&c.strategy, "strategy", defaultStrategy,
 		"scheduling `strategy`: random, pct, pos, dfs (bounded exhaustive, one worker, no shards)\n"+
 			"or portfolio (random, pct and pos in turn by iteration)")
@@ -154,7 +163,7 @@ func newFlagSet(c *config) *flag.FlagSet {
 			"(0 means no bound); random and pos ignore it", harness.MaxDepth, harness.ExpectedSteps, sched.DefaultDepth))
 	fs.IntVar(&c.maxSteps, "max-steps", 0,
 		fmt.Sprintf("bound each iteration to `N` scheduling steps, 0..%d (a step-bound failure past it);\n"+
-			"0 means %d", harness.MaxStepsLimit, harness.DefaultMaxSteps))
+			"0 means %d (%d with -leases)", harness.MaxStepsLimit, harness.DefaultMaxSteps, harness.DefaultLeaseMaxSteps))
 	fs.IntVar(&c.parallel, "parallel", 0,
 		fmt.Sprintf("run on `P` workers, 0..%d; 0 means GOMAXPROCS (here %d). Results do not depend\n"+
 			"on P, so the default simply uses every core", harness.MaxParallel, runtime.GOMAXPROCS(0)))
@@ -272,6 +281,8 @@ func (c *config) check() error {
 		return usagef("-iterations %d: want a count >= 0", c.iterations)
 	case c.depth < 0 || c.depth > harness.MaxDepth:
 		return usagef("-depth %d: want a depth 0..%d (PCT's change points fall among the first %d steps)", c.depth, harness.MaxDepth, harness.ExpectedSteps)
+	case c.faults < 0 || c.faults > harness.MaxFaults:
+		return usagef("-faults %d: want a budget 0..%d", c.faults, harness.MaxFaults)
 	case c.maxSteps < 0 || c.maxSteps > harness.MaxStepsLimit:
 		return usagef("-max-steps %d: want a bound 0..%d", c.maxSteps, harness.MaxStepsLimit)
 	case c.parallel < 0 || c.parallel > harness.MaxParallel:

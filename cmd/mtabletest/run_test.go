@@ -26,9 +26,27 @@ type result struct {
 
 func runCmd(t *testing.T, args ...string) result {
 	t.Helper()
+	args = originalWorld(args)
 	var out, errb bytes.Buffer
 	code := run(context.Background(), args, &out, &errb)
 	return result{code, out.String(), errb.String()}
+}
+
+// originalWorld adds -leases=false to args that do not choose a world:
+// the command's tests check its behaviour (flags, files, shrinking,
+// groups, exit codes) in the fast original world, whose failures and
+// timings they were measured on; TestLeaseWorld runs the production
+// world.
+func originalWorld(args []string) []string {
+	if len(args) > 0 && args[0] == "merge" {
+		return args
+	}
+	for _, a := range args {
+		if strings.HasPrefix(a, "-leases") || strings.HasPrefix(a, "--leases") {
+			return args
+		}
+	}
+	return append([]string{"-leases=false"}, args...)
 }
 
 // foundBug is the bug the exploration tests switch on, and foundIn the
@@ -646,4 +664,19 @@ func readHistories(t *testing.T, path string) []harness.History {
 		t.Fatalf("-history-out: %v", err)
 	}
 	return hs
+}
+
+// TestLeaseWorld: by default the command explores the production world
+// (processes with leases, crashes, stalls, clock skew), says so in its
+// banner, and finds a lease bug there.
+func TestLeaseWorld(t *testing.T) {
+	r := runCmd(t, "-leases", "-bug", "14", "-iterations", "500", "-shrink=false", "-out", t.TempDir())
+	if r.code != exitFailure {
+		t.Fatalf("exit code got %d, want %d (bug 14 not found in 500 iterations):\n%s", r.code, exitFailure, r.stderr)
+	}
+	for _, want := range []string{"leases             true", "faults             2", "clock-skew         true", "max-steps          40000"} {
+		if !strings.Contains(r.stdout+r.stderr, want) {
+			t.Errorf("the banner does not say %q:\n%s%s", want, r.stdout, r.stderr)
+		}
+	}
 }

@@ -18,7 +18,7 @@ var believedBenign = map[mtable.Bug]bool{mtable.BugQueryStreamedSaveNewConfig: t
 // the harness's world runs mtable.MemConfig, without leases, crashes or
 // stalls, where those switches change nothing. They have targeted tests
 // in package mtable/leaseconfig; -bug all lists them, -seeds skips them.
-const noLeases = "not explored: this harness has no leases yet (MemConfig); see mtable/leaseconfig's tests"
+const noLeases = "not explored: -leases=false runs MemConfig, without leases; see mtable/leaseconfig's tests"
 
 // seedIterations is -seeds' budget per bug unless -iterations is given:
 // more than a plain run's, since the corpus wants every catchable bug.
@@ -58,7 +58,7 @@ func (c *config) runSeeds(ctx context.Context, stdout, stderr io.Writer) (int, e
 		c.seeds, c.seed, c.strategy, base.iterations, c.parallel)
 	missed := 0
 	for _, b := range bugs {
-		if b.Lease() {
+		if b.Lease() && !c.leases {
 			fmt.Fprintf(stdout, "bug %2d %-38s %s; %s left as it was\n", int(b), b, noLeases, seedFile(b))
 			continue
 		}

@@ -237,6 +237,11 @@
 // it unrenewed at two looks, one PollInterval apart, instead of waiting
 // out LeaseTTL), BugServeAfterLeaseExpiry (Subscribe does not check the
 // lease and Fence lets every request through), BugMigratorLockNoIfMatch
-// (a takeover of the lock overwrites whatever row is there). The fourth
-// lease bug, BugMigratorResumeFromMemory, is the Migrator's (mtable).
+// (a takeover of the lock overwrites whatever row is there),
+// BugMigratorResumeFromCachedState (MigratorConfig's Subscribe returns
+// the state this process last polled, not the stored one, so a migrator
+// that takes the lock over after another advanced the state resumes from
+// an earlier state, whose push is refused: found by the harness's
+// production world). BugMigratorResumeFromMemory is the Migrator's
+// (mtable).
 package leaseconfig

@@ -292,8 +292,30 @@ type migratorConfig struct{ s *Service }
 
 var _ mtable.Fencer = migratorConfig{}
 
+// Subscribe is the service's Subscribe, except that the state returned
+// is the one stored in the table when it is newer than this process's:
+// a migrator resumes from there (mtable.Migrator.Run), and another
+// migrator may have advanced the state since this process last polled
+// it (it held the lock while this one was stalled, say). Resuming from
+// the process's older state would push a state earlier than the
+// stored one, which Push refuses, and the Run would fail.
 func (m migratorConfig) Subscribe(ctx context.Context, sub mtable.Subscriber) (mtable.State, func(), error) {
-	return m.s.Subscribe(ctx, sub)
+	st, cancel, err := m.s.Subscribe(ctx, sub)
+	if err != nil || m.s.is(mtable.BugMigratorResumeFromCachedState) {
+		return st, cancel, err
+	}
+	row, err := m.s.readState(ctx, false)
+	if err != nil {
+		cancel()
+		return 0, nil, fmt.Errorf("leaseconfig: reading the configuration state: %w", err)
+	}
+	if row.exists {
+		m.s.deliver(row.state, row.version)
+		if row.state > st {
+			st = row.state
+		}
+	}
+	return st, cancel, nil
 }
 
 func (m migratorConfig) Push(ctx context.Context, st mtable.State) error { return m.s.Push(ctx, st) }

@@ -1,0 +1,369 @@
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/migratingtable/migratingtable/mtable"
+	"github.com/migratingtable/migratingtable/mtable/leaseconfig"
+	"github.com/migratingtable/migratingtable/sched"
+	"github.com/migratingtable/migratingtable/spec"
+)
+
+// The lease timings of the production world, in virtual time. They
+// satisfy the service's lease condition: LeaseTTL 6s > PollInterval 1s +
+// RequestTimeout 1s + MaxInFlight 2s + ClockSkew 500ms. They are short
+// so that a crashed process's lease expires within a few polls.
+const (
+	LeaseTTL       = 6 * time.Second
+	PollInterval   = time.Second
+	RequestTimeout = time.Second
+	MaxInFlight    = 2 * RequestTimeout
+	ClockSkew      = 500 * time.Millisecond
+	// MaxStall is the longest stall a fault draws: two leases, so that
+	// a stall can outlive the process's lease.
+	MaxStall = 2 * LeaseTTL
+	// MaxTimeStep is the most virtual time the strategy lets pass at one
+	// scheduling point (sched.Config.MaxTimeStep), so timers fire while
+	// work is in progress.
+	MaxTimeStep = 200 * time.Millisecond
+)
+
+// LeaseExpectedSteps is about the length of a run of the production
+// world (sched.Config.ExpectedSteps): PCT's change points and the
+// faults fall among its first steps, and a stall that other machines
+// outlast by that many steps is ended.
+const LeaseExpectedSteps = 2_000
+
+// The identities of the world's tables, as the configuration records
+// them.
+var (
+	oldIdentity = leaseconfig.Identity{Endpoint: "mem://harness", Name: "old"}
+	newIdentity = leaseconfig.Identity{Endpoint: "mem://harness", Name: "new"}
+	cfgIdentity = leaseconfig.Identity{Endpoint: "mem://harness", Name: "config"}
+)
+
+// leaseOptions are the options of process client's configuration
+// service.
+func (w *world) leaseOptions(client string) leaseconfig.Options {
+	return leaseconfig.Options{
+		ClientID: client, Old: oldIdentity, New: newIdentity, ConfigTable: cfgIdentity,
+		LeaseTTL: LeaseTTL, PollInterval: PollInterval, RequestTimeout: RequestTimeout,
+		MaxInFlight: MaxInFlight, ClockSkew: ClockSkew, Bug: w.opts.Bug,
+	}
+}
+
+// schedWorld sets the world settings of a scheduler configuration for
+// the workload: with Leases, time steps, the fault budget and clock
+// skew.
+func (w Workload) schedWorld(c *sched.Config) {
+	if !w.Leases {
+		return
+	}
+	c.ExpectedSteps = LeaseExpectedSteps
+	c.MaxTimeStep = MaxTimeStep
+	c.Faults = w.Faults
+	if w.Faults > 0 {
+		c.MaxStall = MaxStall
+	}
+	if w.ClockSkew {
+		c.MaxClockSkew = ClockSkew
+	}
+}
+
+// link returns process proc's network link to table name ("old", "new"
+// or "config").
+func (w *world) link(proc, name string) *backend {
+	mem := map[string]*spec.MemTable{"old": w.old, "new": w.new, "config": w.cfg}[name]
+	return &backend{w: w, name: name, mem: mem, link: true, proc: proc}
+}
+
+// configWritten is called after every request that landed on the
+// configuration table: the world follows the newest stored state.
+func (w *world) configWritten() {
+	e, ok := w.cfg.Snapshot().Get(spec.Key{PartitionKey: leaseconfig.DefaultPartition, RowKey: "state"})
+	if !ok {
+		return
+	}
+	if v, has := e.Props["state"]; has {
+		if s := mtable.State(v.AsInt()); s > w.stored {
+			w.stored = s
+			sched.Logf("configuration: %s stored", s)
+		}
+	}
+}
+
+// openService opens process client's configuration service, retrying
+// until it succeeds (a request of Open may fail in a stall).
+func (w *world) openService(ctx context.Context, client string) *leaseconfig.Service {
+	for {
+		svc, err := leaseconfig.Open(ctx, w.link(client, "config"), w.leaseOptions(client))
+		if err == nil {
+			return svc
+		}
+		sched.Logf("%s: opening the configuration: %v", client, err)
+		if errors.Is(err, leaseconfig.ErrOtherTables) {
+			sched.Fail(fmt.Errorf("%s: Open: %w", client, err))
+		}
+		sched.Sleep(PollInterval)
+	}
+}
+
+// leaseMain is the main machine of the production world: it starts the
+// migrator process and the application processes, each restarted after
+// a crash, waits for them, and runs the end-of-run checks.
+func (w *world) leaseMain(ctx context.Context, opts []mtable.Option) {
+	sched.SetHot("migration incomplete", true)
+	w.migUnder = map[string]mtable.State{}
+	if w.opts.lateBy > 0 {
+		w.net = sched.NewChan[netReq](0)
+		sched.GoDaemon("network", w.network)
+	}
+	var procs []*sched.Process
+	for k := 0; k < w.wl.Migrators; k++ {
+		name := "migrator"
+		if k > 0 {
+			name = fmt.Sprintf("migrator%d", k+1)
+		}
+		procs = append(procs, sched.StartProcess(name, func() { w.leaseMigrator(name, opts) }, sched.ProcessOptions{Restart: true}))
+	}
+	w.appMachine = make([]int, w.wl.Apps)
+	w.callSteps = make([][]int, w.wl.Apps)
+	w.next = make([]int, w.wl.Apps)
+	for i := 0; i < w.wl.Apps; i++ {
+		procs = append(procs, sched.StartProcess(fmt.Sprintf("app%d", i), func() { w.leaseApp(i, opts) }, sched.ProcessOptions{Restart: true}))
+	}
+	for _, p := range procs {
+		p.Wait()
+	}
+	w.checkFinal(ctx)
+}
+
+// leaseApp is the body of application process i: it opens its own
+// configuration client and MigratingTable and makes its remaining calls
+// (a restart after a crash goes on after the call the crash
+// interrupted, whose outcome stays unknown). When its lease is lost (a
+// stall longer than the lease) it opens the service again.
+func (w *world) leaseApp(i int, opts []mtable.Option) {
+	ctx := context.Background()
+	name := fmt.Sprintf("app%d", i)
+	if sched.CurrentProcess().Restarts() == 0 {
+		w.appMachine[i] = sched.MachineID()
+	} else {
+		// The crashed incarnation's call never returns.
+		sched.SetHot(name+" call pending", false)
+	}
+	for {
+		svc := w.openService(ctx, name)
+		t := mtable.New(w.link(name, "old"), w.link(name, "new"), callConfig{svc}, opts...)
+		lost := w.app(ctx, i, t)
+		svc.Close()
+		if !lost {
+			break
+		}
+		sched.Logf("%s: lease lost; opening the configuration again", name)
+	}
+	w.noteAppDone(ctx)
+}
+
+// pushNoter is the migrator's configuration service, which tells the
+// world when a push begins, and records the state its requests are made
+// under (the fencing oracle).
+type pushNoter struct {
+	w    *world
+	proc string
+	mtable.ConfigService
+}
+
+func (p pushNoter) Subscribe(ctx context.Context, sub mtable.Subscriber) (mtable.State, func(), error) {
+	st, cancel, err := p.ConfigService.Subscribe(ctx, sub)
+	if err == nil {
+		p.w.migUnder[p.proc] = st
+	}
+	return st, cancel, err
+}
+
+func (p pushNoter) Push(ctx context.Context, s mtable.State) error {
+	sched.Logf("push %s: start", s)
+	p.w.notePush(ctx, s)
+	err := p.ConfigService.Push(ctx, s)
+	sched.Logf("push %s: done (err=%v)", s, err)
+	if err == nil {
+		p.w.migUnder[p.proc] = s
+	}
+	return err
+}
+
+// callConfig is an application's configuration service, which records
+// the state each call subscribed under (the fencing oracle).
+type callConfig struct {
+	*leaseconfig.Service
+}
+
+func (c callConfig) Subscribe(ctx context.Context, sub mtable.Subscriber) (mtable.State, func(), error) {
+	rec := callFrom(ctx)
+	if rec != nil && sub != nil {
+		sub = recSub{sub, rec}
+	}
+	st, cancel, err := c.Service.Subscribe(ctx, sub)
+	if err == nil && rec != nil && !rec.HasUnder {
+		rec.Under, rec.HasUnder = st, true
+	}
+	return st, cancel, err
+}
+
+// recSub is a call's Subscriber (a streamed query's), whose requests are
+// made under each state it has applied (acknowledged) since.
+type recSub struct {
+	mtable.Subscriber
+	rec *callRecord
+}
+
+func (s recSub) Apply(ctx context.Context, st mtable.State) error {
+	err := s.Subscriber.Apply(ctx, st)
+	if err == nil && s.rec.HasUnder && st > s.rec.Under {
+		s.rec.Under = st
+	}
+	return err
+}
+
+// checkFence is the fencing oracle, at the instant a request of process
+// proc lands on a data table: no request made under a state lands once
+// the state two steps later has been stored. The state a request is
+// made under is its call's subscription (for the migrator, the state it
+// read or last pushed); the newest state is read from the configuration
+// table, not from any process.
+func (b *backend) checkFence(ctx context.Context, what string) {
+	w := b.w
+	var under mtable.State
+	c := callFrom(ctx)
+	switch {
+	case c != nil && c.HasUnder:
+		under = c.Under
+	case c == nil:
+		s, ok := w.migUnder[b.proc]
+		if !ok {
+			return
+		}
+		under = s
+	default:
+		return
+	}
+	if w.stored >= under+2 {
+		call := ""
+		if c != nil {
+			call = c.String()
+		}
+		w.fail(ctx, &CheckFailure{Check: CheckFencing, Call: call,
+			Message: fmt.Sprintf("%s of %s on the %s table, made under %s, landed while %s was the newest stored state", what, b.proc, b.name, under, w.stored)})
+	}
+}
+
+func (p pushNoter) Fence(t spec.Table) spec.Table {
+	return p.ConfigService.(mtable.Fencer).Fence(t)
+}
+
+// leaseMigrator is the body of the migrator process: it opens its
+// configuration client, takes the migration lock and runs the Migrator
+// under it, retrying a Run that fails (the lock lost or fenced after a
+// stall) with the same Migrator; a restarted migrator resumes from the
+// configuration table. It returns once the migration has finished.
+func (w *world) leaseMigrator(name string, opts []mtable.Option) {
+	ctx := context.Background()
+	delete(w.migUnder, name) // a new incarnation has made no request yet
+	if w.wl.MigratorDelay && sched.CurrentProcess().Restarts() == 0 {
+		n := w.choose(w.wl.totalCalls()/2+1, chDelay, -1, -1, -1)
+		sched.Logf("migrator waits for %d calls to begin", n)
+		w.waitForCalls(ctx, n)
+	}
+	var svc *leaseconfig.Service
+	var m *mtable.Migrator
+	for {
+		if svc == nil {
+			svc = w.openService(ctx, name)
+			m = mtable.NewMigrator(w.link(name, "old"), w.link(name, "new"), pushNoter{w, name, svc.MigratorConfig()}, opts...)
+		}
+		lock, err := svc.LockMigrator(ctx)
+		if err != nil {
+			sched.Logf("migrator: taking the lock: %v", err)
+			if !errors.Is(err, leaseconfig.ErrMigratorRunning) {
+				svc.Close()
+				svc = nil
+			}
+			sched.Sleep(PollInterval)
+			continue
+		}
+		start := sched.Step()
+		err = m.Run(lock.Context())
+		lock.Release()
+		sched.Logf("migrator: Run returned: %v", err)
+		if err == nil {
+			break
+		}
+		w.runErrs = append(w.runErrs, runErr{proc: name, from: start, to: sched.Step(), err: err})
+		if errors.Is(err, leaseconfig.ErrLeaseLost) {
+			svc.Close()
+			svc = nil
+		}
+		sched.Sleep(PollInterval)
+	}
+	svc.Close()
+	w.noteMigrated(ctx, nil)
+	sched.SetHot("migration incomplete", false)
+}
+
+// runErr is an error of the migrator's Run, to be explained by a fault
+// of its process (see checkErrors).
+type runErr struct {
+	proc     string
+	from, to int64
+	err      error
+}
+
+// checkErrors runs after the schedule, with the run's faults: every
+// error other than a table outcome that a call returned, and every
+// failed Run of the migrator, must be explained by a fault of its
+// process. An error that wraps leaseconfig.ErrFenced or ErrLeaseLost
+// (the lease may have expired: nothing was sent, or a request was cut
+// off) is explained by a stall of the process at any time before; any
+// other (a request's deadline passed) by a stall or crash of the process
+// while the call ran.
+func (w *world) checkErrors(faults []sched.Fault) {
+	explained := func(proc string, from, to int64, err error) bool {
+		leaseErr := errors.Is(err, leaseconfig.ErrFenced) || errors.Is(err, leaseconfig.ErrLeaseLost)
+		for _, f := range faults {
+			if f.ProcessName != proc || f.Kind == sched.Restart || f.Step > to {
+				continue
+			}
+			if leaseErr || f.Step >= from {
+				return true
+			}
+		}
+		return false
+	}
+	for _, c := range w.calls {
+		if c.Outcome.Status != StatusNotTable || c.Return == 0 {
+			continue
+		}
+		if !explained(c.Proc, c.Invoke, c.Return, c.Outcome.err) {
+			w.failAfter(&CheckFailure{Check: CheckError, Machine: c.Machine, Step: c.Return, Call: c.String(),
+				Message: "call failed with an error that is not a table outcome, and no fault of its process explains it: " + c.Outcome.Err})
+		}
+	}
+	for _, r := range w.runErrs {
+		if !explained(r.proc, r.from, r.to, r.err) {
+			w.failAfter(&CheckFailure{Check: CheckMigrator, Machine: r.proc, Step: r.to,
+				Message: "the migrator's Run failed, and no fault of its process explains it: " + r.err.Error()})
+		}
+	}
+}
+
+// failAfter records an oracle's failure found after the schedule.
+func (w *world) failAfter(f *CheckFailure) {
+	w.checks[f.Check]++
+	if w.failure == nil {
+		w.failure = f
+	}
+}
