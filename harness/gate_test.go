@@ -139,6 +139,7 @@ var faultBudgets = map[mtable.Bug]int{
 	mtable.BugServeAfterLeaseExpiry:                100,
 	mtable.BugMigratorLockNoIfMatch:                300,
 	mtable.BugMigratorResumeFromMemory:             100,
+	mtable.BugMigratorResumeFromCachedState:        900,
 }
 
 // notFoundWithFaults says why a bug with budget 0 is not (yet) found by

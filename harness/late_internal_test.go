@@ -20,7 +20,7 @@ import (
 func TestLateLandingBeyondMaxInFlight(t *testing.T) {
 	n := 2000
 	if testing.Short() {
-		n = 600
+		n = 300
 	}
 	run := func(late time.Duration, stopAtFirst bool) (fencing int, first *Iteration, ran int) {
 		opts := Options{Workload: DefaultWorkload(), Bug: mtable.NoBug, lateBy: late}
