@@ -40,6 +40,12 @@ var _ spec.Table = (*backend)(nil)
 // fence) passes. The resource is the table and partition the call
 // touches, so the "pos" strategy knows which calls race.
 func (b *backend) delay(ctx context.Context, partition string) error {
+	return b.delayBy(ctx, partition, latencyUnit, slowLatency)
+}
+
+// delayBy is delay with the link's unit of latency, and at most most
+// units (the slow application's latency is capped by it too).
+func (b *backend) delayBy(ctx context.Context, partition string, unit time.Duration, most int) error {
 	l := b.w.wl.Latency
 	app, call := -1, -1
 	c := callFrom(ctx)
@@ -52,8 +58,8 @@ func (b *backend) delay(ctx context.Context, partition string) error {
 	if l > 0 {
 		n := b.w.choose(l+1, chLatency, app, call, -1)
 		if b.link {
-			if n > 0 {
-				sched.Sleep(time.Duration(n) * latencyUnit)
+			if n = min(n, most); n > 0 {
+				sched.Sleep(time.Duration(n) * unit)
 			}
 		} else {
 			for ; n > 0; n-- {
@@ -72,8 +78,14 @@ func (b *backend) delay(ctx context.Context, partition string) error {
 }
 
 // latencyUnit is the virtual time of one unit of Workload.Latency on a
-// link.
-const latencyUnit = 20 * time.Millisecond
+// link; pageUnit that of a streamed query's page, at most maxPageUnits
+// of them (below RequestTimeout), so that a long stream lives across
+// pushes.
+const (
+	latencyUnit  = 20 * time.Millisecond
+	pageUnit     = 250 * time.Millisecond
+	maxPageUnits = 3
+)
 
 // slowLatency is the latency of the slow application machine (see
 // Workload.SlowApp).
@@ -191,7 +203,7 @@ func (b *backend) QueryAtomic(ctx context.Context, f spec.Filter) ([]spec.Entity
 func (b *backend) QueryStreamed(ctx context.Context, f spec.Filter) (spec.Stream, error) {
 	send := b.send
 	if b.link {
-		send = func(ctx context.Context) error { return b.delay(ctx, "") }
+		send = func(ctx context.Context) error { return b.delayBy(ctx, "", pageUnit, maxPageUnits) }
 	}
 	if err := send(ctx); err != nil {
 		return nil, err
@@ -223,7 +235,7 @@ const streamPage = 2
 func (s *backendStream) Next(ctx context.Context) (spec.Entity, bool, error) {
 	send := s.b.send
 	if s.b.link && s.n%streamPage == streamPage-1 {
-		send = func(ctx context.Context) error { return s.b.delay(ctx, "") }
+		send = func(ctx context.Context) error { return s.b.delayBy(ctx, "", pageUnit, maxPageUnits) }
 	}
 	s.n++
 	if err := send(ctx); err != nil {

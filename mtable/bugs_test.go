@@ -49,7 +49,7 @@ func TestParseBug(t *testing.T) {
 		})
 	}
 	bugs := mtable.Bugs()
-	if got, want := len(bugs), 17; got != want {
+	if got, want := len(bugs), 18; got != want {
 		t.Fatalf("len(Bugs()): got %d, want %d", got, want)
 	}
 	for i, b := range bugs {
