@@ -68,8 +68,8 @@ func TestParseBug(t *testing.T) {
 		t.Errorf("String: got %q, want %q", got, want)
 	}
 	// The lease bugs are 13 and up, and only they.
-	for _, b := range append(bugs, mtable.NoBug, mtable.Bug(17)) {
-		if got, want := b.Lease(), b >= 13 && b <= 16; got != want {
+	for _, b := range append(bugs, mtable.NoBug, mtable.Bug(18)) {
+		if got, want := b.Lease(), b >= 13 && b <= 17; got != want {
 			t.Errorf("%v.Lease(): got %v, want %v", b, got, want)
 		}
 	}
