@@ -178,8 +178,14 @@
 // table, 14 at a time, so that only the absent keys need naming, and
 // when even those do not fit their old rows are copied to the new table
 // first, as a writer would (the virtual content is unchanged; the rows
-// get new ETags). A filter with all 15 comparisons leaves no room for
-// the meta row: its meta row is read first, and on a partition not yet
+// get new ETags). In PREFER_NEW, a query whose g is a list of keys
+// ("RowKey eq 'k1' or ...", a point query) reads the new table first,
+// with the caller's filter: when that returns a row (or tombstone) for
+// every key named, it is the answer and the linearization point, since
+// a partition's rows reach the new table only once it is SWITCHED
+// (writers and the Migrator switch it first); otherwise the query goes
+// on as above, one read dearer. A filter with all 15 comparisons leaves
+// no room for the meta row: its meta row is read first, and on a partition not yet
 // SWITCHED the old table's whole partition is read instead (which fails
 // on a partition larger than a page), so keep atomic queries to 14
 // comparisons.

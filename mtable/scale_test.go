@@ -378,3 +378,47 @@ func TestOverlayReadsNewWithTheFilter(t *testing.T) {
 		})
 	}
 }
+
+// TestPointQueryInPreferNew: in PREFER_NEW a query that names its keys
+// is answered by the new table alone when it holds every key named (a
+// row there means the partition is SWITCHED); otherwise the query reads
+// the old table and the new one as any other.
+func TestPointQueryInPreferNew(t *testing.T) {
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name           string
+		key            string
+		newRows        []spec.Entity
+		want           string // v of the row found, "" for none
+		oldReads, news int
+	}{
+		{"copied", "r0005", bigRows("k", 20), "5", 0, 1},
+		{"tombstone", "r0005", []spec.Entity{row("k", "r0005", "", spec.Props{mtable.DeletedProperty: spec.Bool(true)})}, "", 0, 1},
+		{"not copied", "r0005", nil, "5", 1, 2},
+		{"absent", "x", bigRows("k", 20), "", 1, 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(mtable.PreferNew, append(bigRows("k", 20), switchedMeta("k")), tt.newRows)
+			oldLog, newLog := &filterLog{Table: f.old}, &filterLog{Table: f.new}
+			rec := &recorder{}
+			e, ok, err := spec.Retrieve(ctx, mtable.New(oldLog, newLog, f.cfg, mtable.WithMonitor(rec)), spec.Key{PartitionKey: "k", RowKey: tt.key})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := ""
+			if ok {
+				got = e.Props["v"].String()
+			}
+			if got != tt.want {
+				t.Errorf("got v=%q, want %q", got, tt.want)
+			}
+			if len(oldLog.filters) != tt.oldReads || len(newLog.filters) != tt.news {
+				t.Errorf("got %d reads of the old table and %d of the new, want %d and %d", len(oldLog.filters), len(newLog.filters), tt.oldReads, tt.news)
+			}
+			as := rec.take()
+			if n := len(lps(as)); n != 1 || !as[len(as)-1].LinearizationPoint {
+				t.Errorf("got %d linearization points, want 1, at the last read", n)
+			}
+		})
+	}
+}
