@@ -183,7 +183,8 @@
 // with the caller's filter: when that returns a row (or tombstone) for
 // every key named, it is the answer and the linearization point, since
 // a partition's rows reach the new table only once it is SWITCHED
-// (writers and the Migrator switch it first); otherwise the query goes
+// (writers and the Migrator switch it first, and the new table starts
+// empty, as "mtable migrate" checks); otherwise the query goes
 // on as above, one read dearer. A filter with all 15 comparisons leaves
 // no room for the meta row: its meta row is read first, and on a partition not yet
 // SWITCHED the old table's whole partition is read instead (which fails
@@ -254,7 +255,8 @@
 // Starting from a live application that uses the old table directly:
 //
 //  1. Provide the backends as spec.Table values (for Azure Table
-//     storage, the adapter in mtable/aztable) and a ConfigService that
+//     storage, the adapter in mtable/aztable; the new table empty) and
+//     a ConfigService that
 //     every process shares: leaseconfig.Open keeps the state in a table
 //     (any spec.Table), with a renewed lease per process on which it
 //     acknowledges pushes (MemConfig serves processes that share memory). The command

@@ -822,8 +822,8 @@ func (t *Table) queryOverlay(ctx context.Context, state State, pk string, filter
 // list of keys ("RowKey eq 'k1' or ..."; a point query) from the new
 // table alone when it holds a row (or tombstone) for every key named.
 // A partition's rows reach the new table only once it is SWITCHED
-// (writers and the Migrator switch it first, and it never goes back
-// while any client reads the old table), so at the instant of that read
+// (writers and the Migrator switch it first, it never goes back while
+// any client reads the old table, and the new table starts empty), so at the instant of that read
 // each named key's virtual row is its new row: the read is the
 // linearization point, and done is true. Otherwise (done false, nothing
 // annotated as the linearization point) the caller goes on with the
