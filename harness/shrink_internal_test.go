@@ -2,7 +2,9 @@ package harness
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -153,6 +155,92 @@ func TestAppCallsParam(t *testing.T) {
 		tt.edit(&w)
 		if err := w.Validate(); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("Validate: got %v, want %q", err, tt.want)
+		}
+	}
+}
+
+// TestMovesDropTheWorkOnRowsTheyTakeAway: turning the wide partition off
+// (or taking one of its filler rows away) drops the decisions the
+// machines spent on the fillers, so the run that remains is the run as
+// it was without them: the same events of every machine in the same
+// order, only those on the fillers gone.
+func TestMovesDropTheWorkOnRowsTheyTakeAway(t *testing.T) {
+	wide := DefaultWorkload()
+	// (No streamed queries: an application reading a stream spends steps
+	// of its own between two rows, which no backend call records.)
+	wide.Swarm, wide.Apps, wide.Partitions, wide.WidePartition, wide.StreamWeight = false, 2, 2, true, 0
+	// (Only atomic queries, which name no row: with one row key fewer a
+	// call would draw other rows.)
+	queries := wide
+	queries.BatchWeight, queries.RetrieveWeight = 0, 0
+	seeds := 6
+	if testing.Short() {
+		seeds = 2
+	}
+	etag := regexp.MustCompile(`(old|new):[0-9]+`)
+	// (A wide partition's atomic queries leave the fillers out.)
+	notFillers := regexp.MustCompile(`\(\((PartitionKey eq '[^']*')\) and \(RowKey lt '~'\)\)`)
+	// events returns the run's events but those on filler rows from
+	// fillers on and the workload's line, with the machine, without
+	// steps and ETag values (the fillers took ETags of their own).
+	events := func(it *Iteration, fillers int) []string {
+		var out []string
+		for _, e := range it.Sched.Events {
+			if strings.HasPrefix(e.Text, "workload:") {
+				continue
+			}
+			if i := strings.Index(e.Text, fillerPrefix); i >= 0 && i+len(fillerPrefix)+3 <= len(e.Text) {
+				if n, err := strconv.Atoi(e.Text[i+len(fillerPrefix) : i+len(fillerPrefix)+3]); err == nil && n >= fillers {
+					continue
+				}
+			}
+			text := notFillers.ReplaceAllString(etag.ReplaceAllString(e.Text, "E"), "($1)")
+			out = append(out, e.Name+": "+text)
+		}
+		return out
+	}
+	for _, tt := range []struct {
+		name    string
+		w       Workload
+		propose func(r shrinkRun) []candidate
+		fillers int // the fillers left
+	}{
+		{"no wide partition", wide, proposeNoWidePartition, 0},
+		{"one row key fewer", queries, proposeFewerRowKeys, WideFillers(wide.RowKeys - 1)},
+	} {
+		for seed := uint64(1); seed <= uint64(seeds); seed++ {
+			opts := Options{Workload: tt.w, Bug: mtable.NoBug, track: true}
+			found, err := RunOnce(opts, sched.Config{Strategy: "pct", Seed: seed, ExpectedSteps: ExpectedSteps, Params: Params(opts), NoEvents: true}, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			it, err := RunOnce(opts, sched.Config{Strategy: "lenient", Replay: found.Sched.Trace, Params: Params(opts)}, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := shrinkRun{opts: opts, it: it, size: sched.SizeOf(it.Sched)}
+			cs := tt.propose(r)
+			if len(cs) != 2 {
+				t.Fatalf("seed %d, %s: %d candidates, want 2 (without the fillers' work, and as is)", seed, tt.name, len(cs))
+			}
+			tr := *it.Sched.Trace
+			tr.Decisions, tr.Streams = cs[0].decisions, cs[0].streams
+			got, err := RunOnce(cs[0].opts, sched.Config{Strategy: "lenient", Replay: &tr, Params: Params(cs[0].opts)}, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g, w := events(got, tt.fillers), events(it, tt.fillers); !slices.Equal(g, w) {
+				i := 0
+				for i < min(len(g), len(w)) && g[i] == w[i] {
+					i++
+				}
+				from := max(i-3, 0)
+				t.Errorf("seed %d, %s: the run's events (but the fillers'), from event %d:\n%s\nwant\n%s", seed, tt.name, from,
+					strings.Join(g[from:min(i+3, len(g))], "\n"), strings.Join(w[from:min(i+3, len(w))], "\n"))
+			}
+			if got.Sched.Steps >= it.Sched.Steps {
+				t.Errorf("seed %d, %s: %d steps, want fewer than %d", seed, tt.name, got.Sched.Steps, it.Sched.Steps)
+			}
 		}
 	}
 }
