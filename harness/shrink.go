@@ -851,7 +851,7 @@ func proposeMoreEmptyPartitions(r shrinkRun) []candidate {
 	}
 	empty := partitionName(w.EmptyPartitions)
 	return withoutWork(r, withWorkload(r, func(w *Workload) { w.EmptyPartitions++ }), func(k spec.Key) bool {
-		return k.PartitionKey == empty && (mtable.IsInternalKey(k) || slices.Contains(w.InitialRows, rowNumber(k)))
+		return k.PartitionKey == empty && (k.RowKey == "" || mtable.IsInternalKey(k) || slices.Contains(w.InitialRows, rowNumber(k)))
 	})
 }
 

@@ -62,8 +62,10 @@ func (w *world) noteSpan(ctx context.Context, from int, k spanKind, keys ...spec
 	w.spans = append(w.spans, s)
 }
 
-// noteRead logs the span of an atomic query with filter f that began at
-// from, if f names the rows it reads.
+// noteRead logs the span of an atomic query or the start of a stream
+// with filter f that began at from, if f names the rows it reads (or,
+// for a stream from a partition on, the partition: one key with an
+// empty RowKey).
 func (w *world) noteRead(ctx context.Context, from int, f spec.Filter) {
 	if w.opts.track {
 		w.noteSpan(ctx, from, spanRead, filterKeys(f)...)
@@ -80,10 +82,15 @@ func (w *world) fillerNumber(k spec.Key) (int, bool) {
 	return n, err == nil
 }
 
-// filterKeys returns the keys an atomic query names when its filter
-// matches exactly those rows (one key, or "or" of keys), else nil.
+// filterKeys returns the keys a query names when its filter matches
+// exactly those rows (one key, or "or" of keys), or the partition
+// {PartitionKey: p} of a query of "PartitionKey ge p", else nil.
 func filterKeys(f spec.Filter) []spec.Key {
 	switch f := f.(type) {
+	case spec.Comparison:
+		if f.Property == spec.PartitionKeyProp && f.Op == spec.Ge && f.Value.Type() == spec.TypeString {
+			return []spec.Key{{PartitionKey: f.Value.Str()}}
+		}
 	case spec.And:
 		l, lok := f.L.(spec.Comparison)
 		r, rok := f.R.(spec.Comparison)

@@ -93,8 +93,10 @@ func (b *backend) QueryAtomic(ctx context.Context, f spec.Filter) ([]spec.Entity
 }
 
 func (b *backend) QueryStreamed(ctx context.Context, f spec.Filter) (spec.Stream, error) {
+	from := b.w.spanStart()
 	sched.YieldOn(resource{b.name, ""})
 	s, err := b.mem.QueryStreamed(ctx, f)
+	b.w.noteRead(ctx, from, f)
 	if sched.Tracing() {
 		sched.Logf("%s.QueryStreamed(%s)", b.name, spec.FilterString(f))
 	}
