@@ -87,9 +87,6 @@ func TestRefuse(t *testing.T) {
 // and vets the package with it: the rewritten code compiles against
 // package sched and passes go vet.
 func TestGoldenBuilds(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds a package with the go command (a few seconds)")
-	}
 	overlay := writeOverlay(t, "./testdata/golden")
 	if out, err := exec.Command("go", "vet", "-overlay="+overlay, "./testdata/golden").CombinedOutput(); err != nil {
 		t.Fatalf("go vet of the rewritten package: %v\n%s", err, out)

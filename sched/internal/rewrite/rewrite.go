@@ -735,9 +735,19 @@ func (r *fileRewriter) genSelect(n *ast.SelectStmt) string {
 	var inits []string // "name := *new(T)" or "name := false"
 	var cases []string
 	var heads []string // each clause's "case i:" with its bindings
+	if len(n.Body.List) == 0 {
+		// select {} blocks forever, and is a terminating statement.
+		return "for { " + s + ".Select() }" + r.text(n.Body.Lbrace+1, n.Body.Rbrace) + ""
+	}
+	hasDefault := slices.ContainsFunc(n.Body.List, func(st ast.Stmt) bool { return st.(*ast.CommClause).Comm == nil })
 	for i, st := range n.Body.List {
 		cc := st.(*ast.CommClause)
 		head := fmt.Sprintf("case %d:", i)
+		if !hasDefault && i == len(n.Body.List)-1 {
+			// The only index left: as default, the switch is a
+			// terminating statement where the select was one.
+			head = "default:"
+		}
 		switch c := cc.Comm.(type) {
 		case nil:
 			cases = append(cases, s+".Default(nil)")

@@ -84,3 +84,14 @@ func timers(t *time.Timer, tk *time.Ticker) time.Time {
 	}
 	return <-time.After(time.Minute)
 }
+
+// A select whose every case returns is a terminating statement; so is
+// the switch it becomes.
+func terminating(c chan int, d chan string) int {
+	select {
+	case v := <-c:
+		return v
+	case <-d:
+		return 0
+	}
+}
