@@ -108,7 +108,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	res, err := rewrite.Load(cfg, fs.Args()...)
 	var diags rewrite.Diagnostics
 	if errors.As(err, &diags) {
+		wd, _ := os.Getwd()
 		for _, d := range diags {
+			if rel, err := filepath.Rel(wd, d.Pos.Filename); err == nil && !strings.HasPrefix(rel, "..") {
+				d.Pos.Filename = rel
+			}
 			fmt.Fprintln(stderr, d.Error())
 		}
 		return 1
