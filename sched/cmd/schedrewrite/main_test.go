@@ -105,7 +105,15 @@ func TestOverlay(t *testing.T) {
 		t.Fatal(err)
 	}
 	inputs, _ := filepath.Glob(filepath.Join(golden, "*.go"))
-	if got, want := len(ov.Replace), len(inputs); got != want {
+	changed := 0 // the inputs whose golden rewrite differs from them
+	for _, in := range inputs {
+		a, _ := os.ReadFile(in)
+		b, _ := os.ReadFile(in + ".golden")
+		if !bytes.Equal(a, b) {
+			changed++
+		}
+	}
+	if got, want := len(ov.Replace), changed; got != want || want == 0 {
 		t.Fatalf("got %d files in the overlay, want %d", got, want)
 	}
 	for orig, dst := range ov.Replace {

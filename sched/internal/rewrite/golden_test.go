@@ -30,9 +30,13 @@ func TestGolden(t *testing.T) {
 	for _, name := range files {
 		t.Run(filepath.Base(name), func(t *testing.T) {
 			abs, _ := filepath.Abs(name)
+			orig, err := os.ReadFile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
 			got, ok := res.Files[abs]
 			if !ok {
-				t.Fatalf("%s was not rewritten", name)
+				got = orig // nothing to rewrite: the golden file is the original
 			}
 			golden := name + ".golden"
 			if *update {
@@ -47,7 +51,6 @@ func TestGolden(t *testing.T) {
 			if string(got) != string(want) {
 				t.Errorf("got:\n%s\nwant:\n%s", got, want)
 			}
-			orig, _ := os.ReadFile(name)
 			if g, w := strings.Count(string(got), "\n"), strings.Count(string(orig), "\n"); g != w {
 				t.Errorf("got %d lines, want the original's %d", g, w)
 			}

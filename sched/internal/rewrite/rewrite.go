@@ -157,10 +157,11 @@ func (r *fileRewriter) pkgName(spec *ast.ImportSpec) *types.PkgName {
 }
 
 // fresh returns a name based on base that no identifier of the file
-// has, and reserves it.
+// has and the package does not declare (an import's name must not clash
+// with a declaration in another file), and reserves it.
 func (r *fileRewriter) fresh(base string) string {
 	name := base
-	for i := 1; r.names[name]; i++ {
+	for i := 1; r.names[name] || r.pkg.Scope().Lookup(name) != nil; i++ {
 		name = base + strconv.Itoa(i)
 	}
 	r.names[name] = true
