@@ -60,7 +60,20 @@
 // needs but that cannot be named from the file (unexported types of
 // another package) are reported too.
 //
-// The rewriter does not mark plain shared variables as sched.Racy: data
-// races on them are not seen by sched's race check unless the user marks
-// them.
+// # What stays outside the scheduler
+//
+// Only the packages given are rewritten. A dependency that is not keeps
+// its goroutines, channels and locks, which sched does not control (give
+// it to the rewriter too, if its source is at hand); its channels that
+// reach the rewritten code are refused, as above. The rewriter does not
+// mark plain shared variables as sched.Racy: data races on them are not
+// seen by sched's race check unless the user marks them. Of math/rand,
+// only Intn (and math/rand/v2's IntN) becomes a decision of the
+// strategy; a schedule that depends on another of its functions does
+// not replay.
+//
+// A select whose clauses all return is a terminating statement; so that
+// the switch is one too, its last clause is written default (the only
+// index left) when the select has no default clause, and select {}
+// becomes for { sched.Select() }.
 package rewrite
