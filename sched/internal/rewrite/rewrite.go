@@ -385,13 +385,6 @@ func (r *fileRewriter) mark() {
 	r.checkUses()
 }
 
-func stackParent(stack []ast.Node, k int) ast.Node {
-	if len(stack) > k {
-		return stack[len(stack)-1-k]
-	}
-	return nil
-}
-
 // checkUses reports every use of an object of a package that is not
 // rewritten whose type holds a Go channel, except those the drop-in
 // packages provide as *sched.Chan and ctx.Done() in a receive.
@@ -498,7 +491,7 @@ func (r *fileRewriter) text(from, to token.Pos) string {
 	return string(r.src[r.tf.Offset(from):r.tf.Offset(to)])
 }
 
-// src returns the rewritten text of n.
+// srcOf returns the rewritten text of n.
 func (r *fileRewriter) srcOf(n ast.Node) string {
 	var s string
 	if r.set[n] {
