@@ -1,6 +1,7 @@
 package rewrite_test
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -68,6 +69,27 @@ func TestSemantics(t *testing.T) {
 	out := goCmd(t, append([]string{"test", "-count=1", "-v", "-tags=sched", "-overlay=" + overlay}, programPaths()...)...)
 	if got := strings.Count(out, "--- PASS: TestSched"); got != len(programs) {
 		t.Errorf("got %d passing sched entry points, want %d:\n%s", got, len(programs), out)
+	}
+	// The reports name the original files' lines: the rewrite keeps them.
+	for _, at := range []struct{ file, code string }{
+		{"sendleak/sendleak.go", "result <- n * n"},
+		{"doubleclose/doubleclose.go", "close(c.done)"},
+		{"lockorder/lockorder.go", "second.mu.Lock()"},
+	} {
+		src, err := os.ReadFile("testdata/programs/" + at.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(string(src), "\n")
+		found := false
+		for i, l := range lines {
+			if strings.TrimSpace(l) == at.code && strings.Contains(out, fmt.Sprintf("%s:%d)", filepath.Base(at.file), i+1)) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no report names the line of %s in %s:\n%s", at.code, at.file, out)
+		}
 	}
 	if testing.Verbose() {
 		os.Stdout.WriteString(out)

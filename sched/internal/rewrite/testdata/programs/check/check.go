@@ -17,8 +17,9 @@ func config(timeStep time.Duration) sched.Config {
 }
 
 // Finds runs f under sched's portfolio of strategies until a schedule
-// fails with a failure of kind want, and fails t if none does within
-// Budget schedules or one fails otherwise. timeStep is
+// fails with a failure of kind want, which must replay from its trace to
+// the same failure, and fails t if none does within Budget schedules or
+// one fails otherwise. timeStep is
 // Config.MaxTimeStep: bugs that need time to pass while machines run
 // need it.
 func Finds(t *testing.T, want sched.Kind, timeStep time.Duration, f func()) {
@@ -38,7 +39,14 @@ func Finds(t *testing.T, want sched.Kind, timeStep time.Duration, f func()) {
 		if res.Failure.Kind != want {
 			t.Fatalf("schedule %d: got a %v failure, want %v: %v", i+1, res.Failure.Kind, want, res.Failure)
 		}
-		t.Logf("found on schedule %d: %v", i+1, res.Failure)
+		again, err := sched.Run(sched.Config{Strategy: "replay", Replay: res.Trace, MaxTimeStep: timeStep, NoEvents: true}, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again.Failure == nil || again.Failure.Error() != res.Failure.Error() {
+			t.Fatalf("replay of schedule %d: got %v, want %v", i+1, again.Failure, res.Failure)
+		}
+		t.Logf("found on schedule %d, and replayed: %v", i+1, res.Failure)
 		return
 	}
 	t.Errorf("no %v failure in %d schedules", want, Budget)
