@@ -125,3 +125,26 @@ func writeOverlay(t *testing.T, patterns ...string) string {
 	}
 	return overlay
 }
+
+// TestModuleWithoutSched checks the error for a module that does not
+// require package sched's: the rewritten code could not build.
+func TestModuleWithoutSched(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"go.mod": "module example.com/m\n\ngo 1.26\n",
+		"p/p.go": "package p\n\nfunc F(c chan int) { c <- 1 }\n",
+	}
+	for name, text := range files {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := rewrite.Load(rewrite.Config{Dir: dir}, "./p")
+	want := "add it with go get github.com/migratingtable/migratingtable"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("got %v, want an error saying %q", err, want)
+	}
+}
