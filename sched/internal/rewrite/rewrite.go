@@ -344,6 +344,23 @@ func (r *fileRewriter) mark() {
 					r.recvOK[n] = true
 				}
 			}
+		case *ast.ParenExpr:
+			// v, ok := (<-c): the parentheses go, since a call with two
+			// results cannot be parenthesised.
+			u, ok := ast.Unparen(n).(*ast.UnaryExpr)
+			if !ok || u.Op != token.ARROW {
+				break
+			}
+			switch p := parent.(type) {
+			case *ast.AssignStmt:
+				if len(p.Lhs) == 2 && len(p.Rhs) == 1 && p.Rhs[0] == n {
+					r.set[n], r.recvOK[u] = true, true
+				}
+			case *ast.ValueSpec:
+				if len(p.Names) == 2 && len(p.Values) == 1 && p.Values[0] == n {
+					r.set[n], r.recvOK[u] = true, true
+				}
+			}
 		case *ast.CallExpr:
 			switch r.builtin(n) {
 			case "close", "len", "cap":
@@ -596,6 +613,8 @@ func (r *fileRewriter) gen(n ast.Node) string {
 			return r.prim(n.X) + ".RecvOK()"
 		}
 		return r.prim(n.X) + ".Recv()"
+	case *ast.ParenExpr:
+		return r.srcOf(ast.Unparen(n))
 	case *ast.CallExpr:
 		return r.genCall(n)
 	case *ast.GoStmt:
