@@ -38,7 +38,7 @@ func receives(c chan int, cc chan chan int, p *chan int) int {
 	w, ok := <-c
 	var x, ok2 = <-c
 	v, ok = <-c
-	v, ok = ((<-c))
+	v, ok = (<-c)
 	<-c
 	<-*p
 	y := <-<-cc
