@@ -150,5 +150,9 @@ func checkSched(cfg Config) error {
 	if err == nil && len(pkgs) == 1 && len(pkgs[0].Errors) == 0 {
 		return nil
 	}
-	return fmt.Errorf("package %s cannot be imported from the module of %q: add it with go get %s", SchedPath, cfg.Dir, strings.TrimSuffix(SchedPath, "/sched"))
+	dir := cfg.Dir
+	if dir == "" {
+		dir, _ = os.Getwd()
+	}
+	return fmt.Errorf("package %s cannot be imported from the module of %s: add it with go get %s", SchedPath, dir, strings.TrimSuffix(SchedPath, "/sched"))
 }
