@@ -100,13 +100,14 @@ func (b *backend) ExecuteBatch(ctx context.Context, ops []spec.Op) ([]spec.Resul
 	if len(ops) > 0 {
 		pk = ops[0].Entity.PartitionKey
 	}
+	from := b.w.spanStart()
 	if err := b.delay(ctx, pk); err != nil {
 		return nil, err
 	}
 	if b.link && b.name != "config" && b.w.opts.lateBy > 0 && b.w.choose(2, chLatency, -1, -1, -1) == 1 {
 		return b.late(ctx, ops)
 	}
-	return b.applyBatch(ctx, ops)
+	return b.applyBatch(ctx, ops, from)
 }
 
 // netReq is a sent request handed to the root's network: it lands
@@ -147,15 +148,16 @@ func (w *world) network() {
 		sched.GoDaemon("in-flight", func() {
 			sched.Sleep(w.opts.lateBy)
 			sched.Logf("a late request of %s lands", r.b.proc)
-			res, err := r.b.applyBatch(r.ctx, r.ops)
+			res, err := r.b.applyBatch(r.ctx, r.ops, -1)
 			r.reply.Send(netReply{res, err})
 		})
 	}
 }
 
 // applyBatch lands a batch: atomically, with the fencing oracle's check
-// and oracle 2's observation of ETag-only changes.
-func (b *backend) applyBatch(ctx context.Context, ops []spec.Op) ([]spec.Result, error) {
+// and oracle 2's observation of ETag-only changes. from is where its
+// call began, for the shrinker's spans (-1: a late landing, not one).
+func (b *backend) applyBatch(ctx context.Context, ops []spec.Op, from int) ([]spec.Result, error) {
 	if b.name == "config" {
 		res, err := b.mem.ExecuteBatch(ctx, ops)
 		b.w.configWritten()
@@ -171,6 +173,9 @@ func (b *backend) applyBatch(ctx context.Context, ops []spec.Op) ([]spec.Result,
 		before[i] = b.w.view(keys[i])
 	}
 	res, err := b.mem.ExecuteBatch(context.Background(), ops)
+	if from >= 0 {
+		b.w.noteSpan(ctx, from, spanBatch, keys...)
+	}
 	if sched.Tracing() {
 		sched.Logf("%s.ExecuteBatch%s -> %s", b.name, Call{Kind: CallBatch, Ops: ops}.String()[len("Batch"):], outcomeOf(res, nil, err))
 	}
@@ -187,6 +192,7 @@ func (b *backend) applyBatch(ctx context.Context, ops []spec.Op) ([]spec.Result,
 
 func (b *backend) QueryAtomic(ctx context.Context, f spec.Filter) ([]spec.Entity, error) {
 	pk, _ := spec.SinglePartition(f)
+	from := b.w.spanStart()
 	if err := b.delay(ctx, pk); err != nil {
 		return nil, err
 	}
@@ -194,6 +200,9 @@ func (b *backend) QueryAtomic(ctx context.Context, f spec.Filter) ([]spec.Entity
 		b.checkFence(ctx, "an atomic query")
 	}
 	rows, err := b.mem.QueryAtomic(ctx, f)
+	if b.name != "config" {
+		b.w.noteRead(ctx, from, f)
+	}
 	if sched.Tracing() {
 		sched.Logf("%s.QueryAtomic(%s) -> %s", b.name, spec.FilterString(f), outcomeOf(nil, rows, err))
 	}
@@ -201,6 +210,7 @@ func (b *backend) QueryAtomic(ctx context.Context, f spec.Filter) ([]spec.Entity
 }
 
 func (b *backend) QueryStreamed(ctx context.Context, f spec.Filter) (spec.Stream, error) {
+	from := b.w.spanStart()
 	send := b.send
 	if b.link {
 		send = func(ctx context.Context) error { return b.delayBy(ctx, "", pageUnit, maxPageUnits) }
@@ -212,6 +222,9 @@ func (b *backend) QueryStreamed(ctx context.Context, f spec.Filter) (spec.Stream
 		b.checkFence(ctx, "a streamed query")
 	}
 	s, err := b.mem.QueryStreamed(ctx, f)
+	if b.name != "config" {
+		b.w.noteRead(ctx, from, f)
+	}
 	if sched.Tracing() {
 		sched.Logf("%s.QueryStreamed(%s)", b.name, spec.FilterString(f))
 	}
@@ -233,6 +246,7 @@ type backendStream struct {
 const streamPage = 2
 
 func (s *backendStream) Next(ctx context.Context) (spec.Entity, bool, error) {
+	from := s.b.w.spanStart()
 	send := s.b.send
 	if s.b.link && s.n%streamPage == streamPage-1 {
 		send = func(ctx context.Context) error { return s.b.delayBy(ctx, "", pageUnit, maxPageUnits) }
@@ -245,6 +259,9 @@ func (s *backendStream) Next(ctx context.Context) (spec.Entity, bool, error) {
 		s.b.checkFence(ctx, "a stream's next read")
 	}
 	e, ok, err := s.s.Next(ctx)
+	if ok && err == nil {
+		s.b.w.noteSpan(ctx, from, spanStream, e.Key)
+	}
 	if sched.Tracing() {
 		switch {
 		case err != nil:
