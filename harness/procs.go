@@ -285,6 +285,7 @@ func (w *world) leaseMigrator(name string, opts []mtable.Option) {
 			svc = w.openService(ctx, name)
 			m = mtable.NewMigrator(w.link(name, "old"), w.link(name, "new"), pushNoter{w, name, svc.MigratorConfig()}, opts...)
 		}
+		start := sched.Step()
 		lock, err := svc.LockMigrator(ctx)
 		if err != nil {
 			sched.Logf("migrator: taking the lock: %v", err)
@@ -295,7 +296,6 @@ func (w *world) leaseMigrator(name string, opts []mtable.Option) {
 			sched.Sleep(PollInterval)
 			continue
 		}
-		start := sched.Step()
 		err = m.Run(lock.Context())
 		lock.Release()
 		sched.Logf("migrator: Run returned: %v", err)
@@ -322,6 +322,22 @@ type runErr struct {
 	err      error
 }
 
+// noteNetFault records that a request of process proc was not sent
+// because its deadline passed while the link delayed it (see delay).
+func (w *world) noteNetFault(ctx context.Context, proc string) {
+	if c := callFrom(ctx); c != nil {
+		c.NetFault = true
+	}
+	w.netFaults = append(w.netFaults, netFault{proc: proc, step: sched.Step()})
+}
+
+// netFault is a request of a process that its link delayed past its
+// deadline.
+type netFault struct {
+	proc string
+	step int64
+}
+
 // checkErrors runs after the schedule, with the run's faults: every
 // error other than a table outcome that a call returned, and every
 // failed Run of the migrator, must be explained by a fault of its
@@ -329,9 +345,16 @@ type runErr struct {
 // (the lease may have expired: nothing was sent, or a request was cut
 // off) is explained by a stall of the process at any time before; any
 // other (a request's deadline passed) by a stall or crash of the process
-// while the call ran.
+// while the call ran (for a migrator: since it began to take the lock),
+// or by a request of the process that its link delayed past its
+// deadline meanwhile (a slow network).
 func (w *world) checkErrors(faults []sched.Fault) {
 	explained := func(proc string, from, to int64, err error) bool {
+		for _, n := range w.netFaults {
+			if n.proc == proc && from <= n.step && n.step <= to {
+				return true
+			}
+		}
 		leaseErr := errors.Is(err, leaseconfig.ErrFenced) || errors.Is(err, leaseconfig.ErrLeaseLost)
 		for _, f := range faults {
 			if f.ProcessName != proc || f.Kind == sched.Restart || f.Step > to {

@@ -72,6 +72,11 @@ func (b *backend) delayBy(ctx context.Context, partition string, unit time.Durat
 		return nil
 	}
 	if err := ctx.Err(); err != nil {
+		if l > 0 {
+			// The link's own latency may have outlasted the request's
+			// deadline: a slow network, a fault the harness injected.
+			b.w.noteNetFault(ctx, b.proc)
+		}
 		return fmt.Errorf("harness network: %s request of %s not sent: %w", b.name, b.proc, err)
 	}
 	return spec.CheckSend(ctx)

@@ -30,8 +30,9 @@ type world struct {
 	// next is, for each application, the number of its calls begun: a
 	// restarted process goes on from there. runErrs are the failed Runs
 	// of the migrator.
-	next    []int
-	runErrs []runErr
+	next      []int
+	runErrs   []runErr
+	netFaults []netFault
 	// migUnder is the state each migrator process's requests are made
 	// under: the one its Run read, then each it pushed.
 	migUnder map[string]mtable.State
@@ -100,6 +101,10 @@ type callRecord struct {
 	// world's fencing oracle), when HasUnder.
 	Under    mtable.State
 	HasUnder bool
+
+	// NetFault is set when a request of the call was not sent because
+	// its link delayed it past its deadline (a slow network).
+	NetFault bool
 
 	// oracle 1
 	LPStep int64 // step of the linearization point, 0 if none yet
