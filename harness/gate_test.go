@@ -126,7 +126,7 @@ var faultBudgets = map[mtable.Bug]int{
 	mtable.BugQueryAtomicFilterShadowing:           100,
 	mtable.BugQueryStreamedFilterShadowing:         150,
 	mtable.BugQueryStreamedLock:                    100,
-	mtable.BugQueryStreamedBackUpNewStream:         400,
+	mtable.BugQueryStreamedBackUpNewStream:         2200,
 	mtable.BugDeleteNoLeaveTombstonesETag:          100,
 	mtable.BugDeletePrimaryKey:                     100,
 	mtable.BugEnsurePartitionSwitchedFromPopulated: 100,
