@@ -46,12 +46,32 @@
 //
 // # Errors
 //
-// Refusals are *Error values carrying Status (400, 404, 409, 412), Index
-// (the failing operation, or -1 for the whole request), an Azure-style
-// Code and a Message saying what is wrong. Use errors.As, StatusOf and
-// IndexOf; errors.Is(err, &Error{Status: 412}) matches by status. Other
-// errors (a cancelled context, a transport failure) pass through
-// unchanged. Bad input never panics.
+// A call fails in one of three ways, which callers tell apart with
+// errors.Is and errors.As (or Classify), whatever the Table:
+//
+//   - Refused, a table outcome: an *Error carrying Status (400, 404, 409,
+//     412, or another 4xx a service gives), Index (the failing operation,
+//     or -1 for the whole request), an Azure-style Code and a Message
+//     saying what is wrong. The request was judged and did not take
+//     effect (a batch is atomic). Use errors.As, StatusOf and IndexOf;
+//     errors.Is(err, &Error{Status: 412}) matches by status. An atomic
+//     query too large for a page (ErrMultiPage) is refused too.
+//   - Not applied: the error wraps ErrNotApplied. The request certainly
+//     did not take effect (503 ServerBusy or a like "try again" answer,
+//     a connection refused before anything was sent, a request a send
+//     check refused). Retrying is safe.
+//   - Outcome unknown: the error wraps ErrOutcomeUnknown, or is any
+//     other error (a cancelled context, a malformed response). The
+//     request may or may not have taken effect (no response within a
+//     timeout after sending, a connection dropped after sending, 500
+//     InternalError, a server-side timeout). A write that failed so must
+//     not be blindly retried.
+//
+// A not-applied or unknown failure never wraps an *Error, so StatusOf
+// is 0 for it. WrapNotApplied and WrapOutcomeUnknown build such errors around a
+// cause. MemTable never fails in these two ways; a Table that sends
+// requests over a network (the Azure adapter) classifies every failure
+// it meets, and a test wrapper can inject them. Bad input never panics.
 //
 // # Queries
 //

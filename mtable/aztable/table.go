@@ -191,7 +191,7 @@ func (t *Table) submit(ctx context.Context, actions []aztables.TransactionAction
 		resp = re.RawResponse
 	}
 	if resp == nil {
-		return nil, fmt.Errorf("aztable: table %s: transaction returned no response", t.name)
+		return nil, spec.WrapOutcomeUnknown(fmt.Errorf("aztable: table %s: transaction returned no response", t.name))
 	}
 	body, perr := runtime.Payload(resp)
 	if perr != nil {
@@ -199,7 +199,7 @@ func (t *Table) submit(ctx context.Context, actions []aztables.TransactionAction
 	}
 	parts, perr := parseBatchResponse(resp.Header.Get("Content-Type"), body)
 	if perr != nil {
-		return nil, fmt.Errorf("aztable: table %s: %v", t.name, perr)
+		return nil, spec.WrapOutcomeUnknown(fmt.Errorf("aztable: table %s: %v", t.name, perr))
 	}
 	for _, p := range parts {
 		if p.status >= 300 {
@@ -207,7 +207,7 @@ func (t *Table) submit(ctx context.Context, actions []aztables.TransactionAction
 		}
 	}
 	if len(parts) != len(actions) {
-		return nil, fmt.Errorf("aztable: table %s: transaction of %d operations answered with %d responses", t.name, len(actions), len(parts))
+		return nil, spec.WrapOutcomeUnknown(fmt.Errorf("aztable: table %s: transaction of %d operations answered with %d responses", t.name, len(actions), len(parts)))
 	}
 	etags := make([]spec.ETag, len(parts))
 	for i, p := range parts {
@@ -290,6 +290,9 @@ func readHTTPPart(r io.Reader) (batchPart, error) {
 // one the error concerns the whole batch (a batch of one: index 0).
 func (t *Table) innerError(p batchPart, n int) error {
 	code, msg := odataError(p.body)
+	if se := serviceFailure(p.status, code, redact(trimRequestID(msg), t.acct.secrets)); se != nil {
+		return se
+	}
 	index := -1
 	if i := strings.IndexByte(msg, ':'); i > 0 {
 		if v, err := strconv.Atoi(msg[:i]); err == nil && v >= 0 && v < n {
@@ -304,10 +307,15 @@ func (t *Table) innerError(p batchPart, n int) error {
 	if msg == "" {
 		msg = http.StatusText(p.status)
 	}
+	return &spec.Error{Status: p.status, Index: index, Code: code, Message: redact(trimRequestID(msg), t.acct.secrets)}
+}
+
+// trimRequestID cuts the service's "RequestId: ..." lines off a message.
+func trimRequestID(msg string) string {
 	if i := strings.Index(msg, "\nRequestId:"); i >= 0 {
-		msg = msg[:i]
+		return msg[:i]
 	}
-	return &spec.Error{Status: p.status, Index: index, Code: code, Message: redact(msg, t.acct.secrets)}
+	return msg
 }
 
 // odataError extracts code and message from an OData JSON error body.
