@@ -78,18 +78,27 @@
 //
 // # Choices this package makes
 //
-//   - DeleteIfExists in UseNewHideMetadata: the original library dropped
-//     a DeleteIfExists of an absent row from the translated batch, which
-//     is not linearizable (a row inserted between the read and the batch
-//     survives a batch that "deleted if exists" it) and can send an
-//     empty batch. Here, when every operation is such a no-op the read
-//     is the linearization point and nothing is sent; otherwise the
-//     absent row is asserted absent by inserting a tombstone in the
-//     batch (a 409 makes the batch retry) that is deleted again right
-//     after. (A process that dies between the two leaves that
-//     tombstone behind; MigratingTable hides it, but a plain user of the
-//     new table would see a row whose DeletedProperty is true.)
-//     BugDeleteIfExistsHideMetadata restores the original.
+//   - DeleteIfExists must be the only operation of its batch, as
+//     spec.Table requires (a 400 otherwise, before anything is sent):
+//     Azure cannot assert that a row is absent inside a multi-operation
+//     transaction without writing it. Alone it is exact in every state:
+//     in UseOldHideMetadata it goes to the old table as it is; in
+//     PreferOld, on a partition not switched, it is sent after the
+//     populated assertion as Delete "*", and a 404 on it is its success
+//     (at that instant the assertion held and the row was absent); on
+//     the new-table path a row read as absent in UseNewHideMetadata makes
+//     the read the linearization point, and nothing is sent. The
+//     original library dropped a DeleteIfExists of an absent row from the
+//     translated batch, which is not linearizable among other operations
+//     (a row inserted between the read and the batch survives it) and
+//     sends an empty batch alone: BugDeleteIfExistsHideMetadata restores
+//     that (reachable alone: the empty batch). An earlier version of
+//     this package accepted DeleteIfExists among other operations and
+//     asserted an absent row's absence in UseNewHideMetadata by inserting
+//     a tombstone in the batch and deleting it right after, which a
+//     plain client of the new table could see (and a plain Insert of
+//     that key would get 409); BugDeleteIfExistsGuardTombstone restores
+//     that.
 //   - InsertOrMerge in UseNewHideMetadata is translated against the row
 //     read (Insert, Replace of a tombstone, or Merge conditioned on the
 //     ETag) so that no metadata is written after clean-up; earlier
@@ -272,7 +281,7 @@
 // already closed old-table stream; and since pushes arrive in order,
 // every branch that must fire fires on the same push as without the bug.
 //
-// The lease bugs (13 and up, Bug.Lease) are mistakes of the lease-based
+// The lease bugs (13 to 16, Bug.Lease) are mistakes of the lease-based
 // configuration service (package mtable/leaseconfig, which its
 // Options.Bug selects) and of a migrator that lost its lease and runs
 // again: BugMigratorResumeFromMemory, selected here with WithBug for

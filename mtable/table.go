@@ -91,7 +91,7 @@ func (t *Table) ExecuteBatch(ctx context.Context, ops []spec.Op) ([]spec.Result,
 	if err := t.ready(); err != nil {
 		return nil, err
 	}
-	pk, err := validateBatch(ops)
+	pk, err := validateBatch(ops, t.bug)
 	if err != nil {
 		return nil, err
 	}
@@ -134,7 +134,15 @@ func (t *Table) batchPreferOld(ctx context.Context, pk string, ops []spec.Op) (r
 	prefixed := make([]spec.Op, 0, len(ops)+1)
 	prefixed = append(prefixed, spec.Op{Kind: spec.Merge, Entity: spec.Entity{
 		Key: spec.Key{PartitionKey: pk, RowKey: PopulatedAssertionRowKey}, ETag: spec.AnyETag, Props: spec.Props{}}})
-	prefixed = append(prefixed, ops...)
+	// A DeleteIfExists is alone in its batch, but the prefix would not
+	// leave it alone: it is sent as Delete "*", and a 404 on it (with
+	// the assertion holding at that instant) is its success.
+	loneDelete := len(ops) == 1 && ops[0].Kind == spec.DeleteIfExists
+	if loneDelete {
+		prefixed = append(prefixed, spec.Op{Kind: spec.Delete, Entity: spec.Entity{Key: ops[0].Entity.Key, ETag: spec.AnyETag}})
+	} else {
+		prefixed = append(prefixed, ops...)
+	}
 	res, err = t.old.ExecuteBatch(ctx, prefixed)
 	if err != nil {
 		var se *spec.Error
@@ -148,6 +156,11 @@ func (t *Table) batchPreferOld(ctx context.Context, pk string, ops []spec.Op) (r
 				return nil, false, nil // switched meanwhile: take the new-table path
 			}
 			return nil, true, internalErr("populated assertion on the old table", err)
+		}
+		if loneDelete && se.Index == 1 && se.Status == spec.StatusNotFound {
+			res = make([]spec.Result, 1) // absent at this instant: done
+			t.note(ctx, Annotation{LinearizationPoint: true, BatchResults: res})
+			return res, true, nil
 		}
 		t.note(ctx, Annotation{LinearizationPoint: true})
 		out := *se
@@ -388,9 +401,12 @@ func (t *Table) batchNew(ctx context.Context, state State, pk string, ops []spec
 			_, serr = t.translate(ops[:c.hi], existing, keep)
 			if serr == nil {
 				if len(parts) == 1 {
-					if tr, _ := t.translate(ops, existing, keep); len(tr.ops) > 0 && len(tr.guards) == len(tr.ops) {
-						// Only DeleteIfExists of absent rows: this read was
-						// the linearization point and nothing needs writing.
+					tr, _ := t.translate(ops, existing, keep)
+					if (len(tr.ops) == 0 && !t.is(BugDeleteIfExistsHideMetadata)) || (len(tr.ops) > 0 && len(tr.guards) == len(tr.ops)) {
+						// A lone DeleteIfExists of an absent row (or, with
+						// BugDeleteIfExistsGuardTombstone, only guards):
+						// this read was the linearization point and
+						// nothing needs writing.
 						res := make([]spec.Result, len(ops))
 						t.note(ctx, Annotation{LinearizationPoint: true, BatchResults: res})
 						return res, nil
@@ -518,8 +534,9 @@ type translation struct {
 	ops   []spec.Op
 	index []int // caller op i -> index in ops, or -1 when nothing was sent
 	// guards lists translated ops that inserted a tombstone only to
-	// assert a row's absence (DeleteIfExists in USE_NEW_HIDE_METADATA);
-	// they are deleted again after the batch.
+	// assert a row's absence (DeleteIfExists in USE_NEW_HIDE_METADATA,
+	// only with BugDeleteIfExistsGuardTombstone); they are deleted again
+	// after the batch.
 	guards []int
 }
 
@@ -593,15 +610,20 @@ func (t *Table) translate(ops []spec.Op, existing map[string]spec.Entity, keep b
 					etag = ""
 				}
 				emit(i, spec.Op{Kind: spec.Delete, Entity: spec.Entity{Key: delKey, ETag: etag}})
-			case t.is(BugDeleteIfExistsHideMetadata):
-				// The original's defect: nothing is sent, so the row's
-				// absence is not asserted when the batch runs.
-			default:
-				// Assert the row is still absent when the batch runs:
-				// insert a tombstone (409, and a retry, if a row
-				// appeared) and delete it again afterwards.
+			case t.is(BugDeleteIfExistsGuardTombstone):
+				// The mistake: assert the row is still absent when the
+				// batch runs by inserting a tombstone (409, and a
+				// retry, if a row appeared) that is deleted again
+				// afterwards; a plain client of the new table sees it
+				// meanwhile.
 				emit(i, spec.Op{Kind: spec.Insert, Entity: tombstone(delKey, "")})
 				tr.guards = append(tr.guards, tr.index[i])
+			default:
+				// Absent: nothing to send. DeleteIfExists is alone in
+				// its batch (validateBatch), so the read is the
+				// linearization point (see batchNew); with
+				// BugDeleteIfExistsHideMetadata the empty batch is
+				// sent anyway, the original's defect.
 			}
 		case spec.InsertOrReplace:
 			emit(i, spec.Op{Kind: spec.InsertOrReplace, Entity: withProps(op.Entity, "", nil)})

@@ -32,12 +32,20 @@
 // ExecuteBatch runs 1..MaxBatch operations atomically: all succeed or
 // none applies. A batch is first checked for caller errors
 // (ValidateBatch: empty or too large, several partitions, two operations
-// on one row, a missing If-Match, an invalid key or property), which fail
+// on one row, a missing If-Match, an invalid key or property, a
+// DeleteIfExists with other operations), which fail
 // with status 400. Then each operation, in order, is checked against the
 // row with its key; the first failure (404, 409 or 412) fails the batch
 // with the Error's Index naming that operation. On success there is one
 // Result per operation: the written row's new ETag, or "" for a delete.
 // A single operation is a batch of one.
+//
+// DeleteIfExists must be the only operation of its batch: a batch that
+// holds it with other operations is a caller error (400 at the
+// DeleteIfExists, saying to send it alone). Azure has no such operation,
+// and cannot assert that a row is absent inside a multi-operation
+// transaction without writing it; alone, it is exact (a Delete, and a
+// 404 means the row was already absent).
 //
 // ApplyBatch is the pure form of these semantics: from a state (Rows) and
 // a batch it computes the next state and the results, never modifying

@@ -82,9 +82,9 @@ func TestShrunkTrace(t *testing.T) {
 // cause (a DeleteIfExists of an absent row dropped in
 // USE_NEW_HIDE_METADATA): one group, holding every failure.
 func TestKeepGoingGroups(t *testing.T) {
-	n := "120"
+	n := "300"
 	if testing.Short() {
-		n = "40"
+		n = "150"
 	}
 	r := runCmd(t, "-bug", "12", "-iterations", n, "-keep-going", "-json", "-out", t.TempDir())
 	if r.code != exitFailure {
@@ -262,7 +262,7 @@ func TestMergeFindsMovedTraces(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
 	for _, k := range []string{"1", "2"} {
-		r := runCmd(t, "-bug", foundBug, "-iterations", "30", "-shrink-runs", "50", "-shard", k+"/2", "-json", "-out", "out/shard-"+k)
+		r := runCmd(t, "-bug", foundBug, "-iterations", "150", "-shrink-runs", "50", "-shard", k+"/2", "-json", "-out", "out/shard-"+k)
 		if r.code == exitUsage {
 			t.Fatal(r.stderr)
 		}

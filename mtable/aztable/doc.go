@@ -40,15 +40,13 @@
 // response's status (404, 409, 412, 400) and the failing operation's
 // index (the "N:" prefix of the service's message).
 //
-// Azure has no DeleteIfExists. The adapter sends it as Delete with
-// If-Match "*"; when the transaction fails with 404 on that operation,
-// the row was absent at that instant, and the transaction is sent again
-// without it. A lone DeleteIfExists is therefore exact. In a batch with
-// other operations the result is the same as the contract's when no
-// other writer touches the partition meanwhile, but the batch then takes
-// effect as two instants (the failed attempt, at which the row was
-// absent, and the retry): callers that need a single instant must not
-// mix DeleteIfExists of possibly absent rows with other operations.
+// Azure has no DeleteIfExists. spec.ValidateBatch allows it only as the
+// sole operation of a batch (a 400 otherwise, and nothing is sent): the
+// adapter sends it as Delete with If-Match "*", and a 404 (the row was
+// absent when the transaction ran) is its success, at that instant. A
+// lone DeleteIfExists is therefore exact; inside a transaction with
+// other operations, Azure cannot assert that a row is absent without
+// writing it.
 //
 // # Values
 //

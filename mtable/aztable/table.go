@@ -86,42 +86,22 @@ func (t *Table) ExecuteBatch(ctx context.Context, ops []spec.Op) ([]spec.Result,
 	if err != nil {
 		return nil, err
 	}
-	// live[i] is the index in ops of actions[i].
-	live := make([]int, len(ops))
-	for i := range live {
-		live[i] = i
+	etags, err := t.submit(ctx, actions)
+	if err != nil {
+		if len(ops) == 1 && ops[0].Kind == spec.DeleteIfExists && spec.StatusOf(err) == spec.StatusNotFound && spec.IndexOf(err) == 0 {
+			// The row was absent when the transaction ran: the
+			// DeleteIfExists is done, at that instant.
+			return make([]spec.Result, 1), nil
+		}
+		return nil, err
 	}
-	for {
-		if len(actions) == 0 {
-			return make([]spec.Result, len(ops)), nil
+	results := make([]spec.Result, len(ops))
+	for i, op := range ops {
+		if !op.Kind.IsDelete() {
+			results[i].ETag = etags[i]
 		}
-		etags, err := t.submit(ctx, actions)
-		if err == nil {
-			results := make([]spec.Result, len(ops))
-			for i, j := range live {
-				if !ops[j].Kind.IsDelete() {
-					results[j].ETag = etags[i]
-				}
-			}
-			return results, nil
-		}
-		var se *spec.Error
-		if !errors.As(err, &se) {
-			return nil, err
-		}
-		if se.Index >= 0 && se.Index < len(live) {
-			j := live[se.Index]
-			if se.Status == spec.StatusNotFound && ops[j].Kind == spec.DeleteIfExists {
-				// The row was absent when the transaction ran: that
-				// DeleteIfExists is done. Run the rest again without it.
-				actions = append(actions[:se.Index:se.Index], actions[se.Index+1:]...)
-				live = append(live[:se.Index:se.Index], live[se.Index+1:]...)
-				continue
-			}
-			se.Index = j
-		}
-		return nil, se
 	}
+	return results, nil
 }
 
 // actions validates ops as the contract requires and translates them.
