@@ -43,6 +43,14 @@ func (e *faultError) Error() string {
 	return b.String()
 }
 
+// Outcome is the error's own classification (see Classify).
+func (e *faultError) Outcome() Outcome {
+	if e.sentinel == ErrNotApplied {
+		return NotApplied
+	}
+	return Unknown
+}
+
 func (e *faultError) Unwrap() []error {
 	if e.cause == nil {
 		return []error{e.sentinel}
@@ -99,17 +107,27 @@ func (o Outcome) String() string {
 }
 
 // Classify says what err, returned by a Table call, tells about the
-// request, checking in this order: nil is Succeeded; an error wrapping
-// ErrOutcomeUnknown is Unknown; one wrapping ErrNotApplied is
-// NotApplied; an *Error or an error wrapping ErrMultiPage is Refused;
-// anything else (a cancelled context, an unclassified transport error,
-// a malformed response) is Unknown. For a read (QueryAtomic,
-// QueryStreamed, Stream.Next) NotApplied and Unknown mean the same: the
-// read failed and may be tried again.
+// request, checking in this order: nil is Succeeded; an error that
+// states its own classification (a method Outcome() Outcome, as the
+// errors of WrapNotApplied and WrapOutcomeUnknown have) is what the
+// outermost such error states; an error wrapping ErrOutcomeUnknown is
+// Unknown; one wrapping ErrNotApplied is NotApplied; an *Error or an
+// error wrapping ErrMultiPage is Refused; anything else (a cancelled
+// context, an unclassified transport error, a malformed response) is
+// Unknown. The outermost classification wins so that a Table built on
+// other tables (MigratingTable) can say "not applied" about a call
+// whose failed backend request had an unknown outcome but did not
+// decide the call's outcome; errors.Is with ErrOutcomeUnknown may still
+// find the backend's. For a read (QueryAtomic, QueryStreamed,
+// Stream.Next) NotApplied and Unknown mean the same: the read failed and
+// may be tried again.
 func Classify(err error) Outcome {
+	var c interface{ Outcome() Outcome }
 	switch {
 	case err == nil:
 		return Succeeded
+	case errors.As(err, &c):
+		return c.Outcome()
 	case errors.Is(err, ErrOutcomeUnknown):
 		return Unknown
 	case errors.Is(err, ErrNotApplied):
