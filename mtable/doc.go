@@ -229,6 +229,10 @@
 //     may have changed meanwhile); so it is after a 404, 409 or 412 that
 //     a concurrent writer caused (at most MaxAttempts times in a row).
 //
+// The Migrator retries each of its steps the same way (see
+// Migrator.Run) and returns only definite errors: a Run that failed at
+// any point leaves the tables in a state that a later Run finishes.
+//
 // No retry can apply a write twice: the candidate is sent again only
 // after a failure that certainly did not apply it, and every other write
 // the library repeats is an Insert (a second try that meets the first's

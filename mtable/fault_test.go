@@ -27,13 +27,15 @@ func (m faultMode) String() string {
 var errInjected = errors.New("injected fault")
 
 // faultPlan decides, for the backend calls of every faultyTable sharing
-// it (counted together, 1, 2, ...), which fail: call at (at > 0), or
-// every every-th call (every > 0), with mode. Deterministic.
+// it (counted together, 1, 2, ...), which fail: call at (at > 0), every
+// every-th call (every > 0), or every call from call from on (from > 0),
+// with mode. Deterministic.
 type faultPlan struct {
 	mu      sync.Mutex
 	calls   int
 	at      int
 	every   int
+	from    int
 	mode    faultMode
 	faults  int  // faults injected
 	applied bool // an unknown-after fault's batch applied
@@ -43,7 +45,7 @@ func (p *faultPlan) next() faultMode {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.calls++
-	if (p.at > 0 && p.calls == p.at) || (p.every > 0 && p.calls%p.every == 0) {
+	if (p.at > 0 && p.calls == p.at) || (p.every > 0 && p.calls%p.every == 0) || (p.from > 0 && p.calls >= p.from) {
 		p.faults++
 		return p.mode
 	}
@@ -311,6 +313,84 @@ func TestQueryUnderFaults(t *testing.T) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// migratorWorld is a migration resumed in PREFER_NEW: partition a is
+// switched, with a/r00 deleted since (a tombstone) and a/r01 rewritten in
+// the new table by a client (with metadata), so that every step has work:
+// pushes, switching b and c, copying, clean-up of both kinds, emptying
+// the old table.
+func migratorWorld() (old, new *spec.MemTable, cfg *mtable.MemConfig, want []spec.Entity) {
+	old, new = spec.NewMemTable("old:"), spec.NewMemTable("new:")
+	old.Load(append(sampleRows(), switchedMeta("a")))
+	new.Load([]spec.Entity{
+		row("a", "r00", "", spec.Props{mtable.DeletedProperty: spec.Bool(true)}),
+		row("a", "r01", "", spec.Props{"v": spec.Int32(100), mtable.DeletedProperty: spec.Bool(false)}),
+	})
+	want = logical(mtable.PreferNew, old.Snapshot(), new.Snapshot())
+	return old, new, mtable.NewMemConfig(mtable.PreferNew), want
+}
+
+// TestMigratorUnderFaults: one fault of each mode in any backend call of
+// a Run is absorbed (Run returns nil with the right content); when the
+// backend fails every call from call k on (every k: so in every step), the
+// Run fails with a definite error and a fresh Run without faults then
+// finishes the migration with the right content; so it does after a Run
+// with a fault every few calls.
+func TestMigratorUnderFaults(t *testing.T) {
+	ctx := context.Background()
+	plan := &faultPlan{}
+	old, new, cfg, want := migratorWorld()
+	if err := mtable.NewMigrator(&faultyTable{old, plan}, &faultyTable{new, plan}, cfg).Run(ctx); err != nil {
+		t.Fatalf("fault-free Run: %v", err)
+	}
+	checkMigrated(t, "fault-free", old, new, want)
+	n := plan.calls
+	for _, mode := range []faultMode{notApplied, unknownBefore, unknownAfter} {
+		for k := 1; k <= n; k++ {
+			plan := &faultPlan{at: k, mode: mode}
+			old, new, cfg, want := migratorWorld()
+			if err := mtable.NewMigrator(&faultyTable{old, plan}, &faultyTable{new, plan}, cfg).Run(ctx); err != nil {
+				t.Errorf("%s fault at call %d of %d: Run: %v", mode, k, n, err)
+				continue
+			}
+			checkMigrated(t, fmt.Sprintf("%s fault at call %d of %d", mode, k, n), old, new, want)
+		}
+		// The backend goes down at call k (for good: the Run fails), then
+		// a fresh Run must finish.
+		stride := 1
+		if testing.Short() {
+			stride = 4 // each try waits the backoff in real time here
+		}
+		for k := 1; k <= n; k += stride {
+			plan := &faultPlan{from: k, mode: mode}
+			old, new, cfg, want := migratorWorld()
+			err := mtable.NewMigrator(&faultyTable{old, plan}, &faultyTable{new, plan}, cfg).Run(ctx)
+			if err == nil {
+				t.Errorf("%s faults from call %d: Run succeeded", mode, k)
+			} else if errors.Is(err, mtable.ErrOutcomeUnknown) || spec.Classify(err) != spec.NotApplied {
+				t.Errorf("%s faults from call %d: Run: %v (classified %v), want a definite error", mode, k, err, spec.Classify(err))
+			}
+			if err := mtable.NewMigrator(old, new, cfg).Run(ctx); err != nil {
+				t.Errorf("%s faults from call %d: fresh Run: %v", mode, k, err)
+				continue
+			}
+			checkMigrated(t, fmt.Sprintf("%s faults from call %d, then a fresh Run", mode, k), old, new, want)
+		}
+		for _, every := range []int{2, 3, 4, 7} {
+			plan := &faultPlan{every: every, mode: mode}
+			old, new, cfg, want := migratorWorld()
+			err := mtable.NewMigrator(&faultyTable{old, plan}, &faultyTable{new, plan}, cfg).Run(ctx)
+			if err != nil && (errors.Is(err, mtable.ErrOutcomeUnknown) || spec.Classify(err) != spec.NotApplied) {
+				t.Errorf("%s fault every %d calls: Run: %v (classified %v), want a definite error", mode, every, err, spec.Classify(err))
+			}
+			if err := mtable.NewMigrator(old, new, cfg).Run(ctx); err != nil {
+				t.Errorf("%s fault every %d calls (first Run: %v): fresh Run: %v", mode, every, err, err)
+				continue
+			}
+			checkMigrated(t, fmt.Sprintf("%s fault every %d calls, then a fresh Run", mode, every), old, new, want)
 		}
 	}
 }
