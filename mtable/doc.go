@@ -295,15 +295,20 @@
 //
 // After every backend call made on behalf of a virtual call or of the
 // Migrator — every backend ExecuteBatch, QueryAtomic, QueryStreamed and
-// Stream.Next — the library calls Monitor.AnnotateBackendCall exactly
-// once, with the ctx of the call. In each completed ExecuteBatch or
-// QueryAtomic exactly one annotation has LinearizationPoint set; for a
+// Stream.Next, each try of a retried step included — the library calls
+// Monitor.AnnotateBackendCall exactly once, with the ctx of the call. In
+// each ExecuteBatch or QueryAtomic that returns a table outcome or
+// success exactly one annotation has LinearizationPoint set; for a
 // successful batch it carries the results the caller gets. Copies and
 // clean-up rewrites report ETagChanges. A call refused before any
 // backend call (a caller error found by validation: a 400) reports
 // nothing. Streamed queries never report a linearization point. Annotations of a streamed query's reaction to a
-// push carry the ctx of the machine delivering the push. Without
-// WithMonitor nothing is reported.
+// push carry the ctx of the machine delivering the push. A call whose
+// linearization-point candidate failed with an unknown outcome reports
+// no linearization point but an annotation with OutcomeUnknown, and a
+// Monitor that is a CandidateMonitor also hears of each candidate before
+// it is sent (see Backend errors). Without WithMonitor nothing is
+// reported.
 //
 // # Waiting
 //
