@@ -210,7 +210,12 @@
 // unknown outcome (spec.ErrOutcomeUnknown, or any unclassified error).
 // The library retries a step itself, at most MaxBackendAttempts tries in
 // all, waiting RetryBackoff, then twice that, and so on between tries
-// (sched.Sleep: virtual time under the deterministic scheduler), as
+// (sched.Sleep: virtual time under the deterministic scheduler), but only
+// after a failure the backend classified (one that wraps
+// spec.ErrNotApplied or spec.ErrOutcomeUnknown: the Azure adapter
+// classifies all of its failures) and while the call's ctx is not done;
+// an unclassified error (a fence's refusal, for instance) is not retried,
+// and counts as an unknown outcome where that matters. It retries as
 // follows:
 //
 //   - reads (every backend QueryAtomic, a meta row's retrieve): on a

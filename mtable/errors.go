@@ -77,16 +77,22 @@ func unknownErr(what string, err error) error {
 		msg: fmt.Sprintf("mtable: %s: outcome unknown (the call may have taken effect, once, or not at all): %v", what, err)}
 }
 
+// transient reports whether err is a failure the backend classified as
+// not applied or of unknown outcome (it wraps spec.ErrNotApplied or
+// spec.ErrOutcomeUnknown): the failures the library retries. An error
+// the backend did not classify (a fence's refusal, a cancelled context)
+// is never retried: it reads as an unknown outcome, but trying again
+// would not help.
+func transient(err error) bool {
+	return errors.Is(err, spec.ErrNotApplied) || errors.Is(err, spec.ErrOutcomeUnknown)
+}
+
 // retry reports whether a backend step that failed with err on its
-// attempt-th try is tried again: err must be transient (spec.Transient;
-// with notAppliedOnly, spec.NotApplied), attempts must remain and ctx
-// must not be done. It waits the backoff first.
+// attempt-th try is tried again: err must be transient (with
+// notAppliedOnly, classified spec.NotApplied), attempts must remain and
+// ctx must not be done. It waits the backoff first.
 func retry(ctx context.Context, attempt int, err error, notAppliedOnly bool) bool {
-	o := spec.Classify(err)
-	switch {
-	case o == spec.NotApplied:
-	case o == spec.Unknown && !notAppliedOnly:
-	default:
+	if !transient(err) || (notAppliedOnly && spec.Classify(err) != spec.NotApplied) {
 		return false
 	}
 	if attempt >= MaxBackendAttempts || ctx.Err() != nil {
@@ -102,7 +108,7 @@ func retry(ctx context.Context, attempt int, err error, notAppliedOnly bool) boo
 func (t *Table) read(ctx context.Context, b spec.Table, f spec.Filter) ([]spec.Entity, error) {
 	for attempt := 1; ; attempt++ {
 		rows, err := b.QueryAtomic(ctx, f)
-		if err == nil || spec.Classify(err) == spec.Refused || attempt >= MaxBackendAttempts || ctx.Err() != nil {
+		if err == nil || !transient(err) || attempt >= MaxBackendAttempts || ctx.Err() != nil {
 			return rows, err
 		}
 		t.note(ctx, Annotation{})

@@ -327,9 +327,9 @@ func (m *Migrator) cleanRow(ctx context.Context, e spec.Entity) error {
 		case spec.StatusOf(err) == spec.StatusNotFound:
 			m.t.note(ctx, Annotation{})
 			return nil // deleted concurrently
-		case spec.StatusOf(err) == spec.StatusPreconditionFailed || spec.Transient(err):
+		case spec.StatusOf(err) == spec.StatusPreconditionFailed || transient(err):
 			m.t.note(ctx, Annotation{})
-			if spec.Transient(err) {
+			if transient(err) {
 				if faults++; !retry(ctx, faults, err, false) {
 					return internalErr("migrator cleaning "+e.Key.String(), err)
 				}

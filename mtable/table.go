@@ -581,7 +581,7 @@ func (t *Table) probe(ctx context.Context, pk string, ops []spec.Op, existing ma
 	// transient failure is tried again.
 	for attempt := 1; ; attempt++ {
 		_, err = t.new.ExecuteBatch(ctx, p)
-		if completed(err) || attempt >= MaxBackendAttempts || ctx.Err() != nil {
+		if completed(err) || !transient(err) || attempt >= MaxBackendAttempts || ctx.Err() != nil {
 			break
 		}
 		t.note(ctx, Annotation{})
