@@ -394,3 +394,47 @@ func TestMigratorUnderFaults(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamPageFault: a streamed query does not retry a failed page
+// (see Backend errors): the error reaches the caller as a definite one
+// (it read, and applied, nothing), and the stream's Continuation lets
+// the caller restart after the rows it already has.
+func TestStreamPageFault(t *testing.T) {
+	ctx := context.Background()
+	for _, fc := range faultCases() {
+		t.Run(fc.name, func(t *testing.T) {
+			plan := &faultPlan{}
+			old, new, cfg := faultWorld(fc.state, fc.switched)
+			vt := mtable.New(&faultyTable{old, plan}, &faultyTable{new, plan}, cfg)
+			st, err := vt.QueryStreamed(ctx, spec.PartitionFilter("p"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			first, ok, err := st.Next(ctx)
+			if err != nil || !ok {
+				t.Fatalf("first row: %v, %v", ok, err)
+			}
+			plan.every, plan.mode = 1, unknownBefore // every call fails from now on
+			_, _, err = st.Next(ctx)
+			if err == nil || errors.Is(err, mtable.ErrOutcomeUnknown) || spec.Classify(err) != spec.NotApplied || !errors.Is(err, errInjected) {
+				t.Fatalf("failed page: got %v (classified %v), want a definite error wrapping the cause", err, spec.Classify(err))
+			}
+			cont, more := st.Continuation()
+			st.Close()
+			if !more || cont.Compare(first.Key) <= 0 {
+				t.Fatalf("Continuation after %s: %v, %v; want a key after it", first.Key, cont, more)
+			}
+			plan.every = 0
+			st, err = vt.QueryStreamed(ctx, spec.AndFilters(spec.PartitionFilter("p"), spec.FromKeyFilter(cont)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rest, err := drain(ctx, st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := userContent(append([]spec.Entity{first}, rest...))
+			mustNoDiff(t, "restarted stream", got, userContent(logical(fc.state, old.Snapshot(), new.Snapshot())))
+		})
+	}
+}
