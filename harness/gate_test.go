@@ -97,6 +97,7 @@ var bugBudgets = map[mtable.Bug]int{
 	mtable.BugMigrateSkipUseNewWithTombstones:      3000,
 	mtable.BugInsertBehindMigrator:                 1000,
 	mtable.BugDeleteIfExistsHideMetadata:           300,
+	mtable.BugDeleteIfExistsGuardTombstone:         100,
 }
 
 func TestEveryBugFound(t *testing.T) {

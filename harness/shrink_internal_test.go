@@ -10,6 +10,7 @@ import (
 
 	"github.com/migratingtable/migratingtable/mtable"
 	"github.com/migratingtable/migratingtable/sched"
+	"github.com/migratingtable/migratingtable/spec"
 )
 
 // callSketch is what a call does, without the names of its machine and
@@ -122,7 +123,11 @@ func TestMovesKeepTheOtherCalls(t *testing.T) {
 					t.Fatalf("seed %d, batch %+v without op %d: got %v", seed, b, o, cut)
 				}
 				for i := range want {
-					if cut.Call.Ops[i].Kind != want[i].Kind || cut.Call.Ops[i].Entity.Key != want[i].Entity.Key {
+					// A DeleteIfExists drawn after the first operation is
+					// generated as a Delete (it must be alone); moved
+					// first by the cut, it is a DeleteIfExists again.
+					movedFirst := i == 0 && o == 0 && want[i].Kind == spec.Delete && cut.Call.Ops[i].Kind == spec.DeleteIfExists
+					if (cut.Call.Ops[i].Kind != want[i].Kind && !movedFirst) || cut.Call.Ops[i].Entity.Key != want[i].Entity.Key {
 						t.Errorf("seed %d, batch %+v without op %d: ops %s, want %v", seed, b, o, cut.Call, want)
 					}
 				}

@@ -143,7 +143,7 @@
 // machines, as found -> shrunk, and the shrink's time) and the trace
 // written (the shrunk run's; the run as found beside it). It exits 1 if the
 // correct library failed or a bug other than the believed-benign 4
-// (QueryStreamedSaveNewConfig) was not found. The lease bugs (13 and up,
+// (QueryStreamedSaveNewConfig) was not found. The lease bugs (13 to 16,
 // mtable.Bug.Lease: mistakes of the lease-based configuration service,
 // package mtable/leaseconfig) are listed as "no leases" and not run: the
 // harness's world uses mtable.MemConfig, where they change nothing; their

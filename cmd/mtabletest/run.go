@@ -142,7 +142,7 @@ func newFlagSet(c *config) *flag.FlagSet {
 		"switch on bug `N|name` of the catalogue (default none: the correct library); -bug list\n"+
 			"prints the catalogue; -bug all runs the correct library and then each bug, prints the\n"+
 			"table of time to first failure, and fails unless the library is clean and every bug\n"+
-			"but the benign 4 is found; the lease bugs (13 and up) are listed, not run, until the\n"+
+			"but the benign 4 is found; the lease bugs (13 to 16) are listed, not run, until the\n"+
 			"harness has leases")
 	fs.StringVar(&c.strategy, "strategy", defaultStrategy,
 		"scheduling `strategy`: random, pct, pos, dfs (bounded exhaustive, one worker, no shards)\n"+
