@@ -206,6 +206,11 @@ type Options struct {
 	// Bug is the library bug switched on (mtable.NoBug for the correct
 	// library).
 	Bug mtable.Bug
+	// OraclesOff is the set of oracles switched off, each replaced by one
+	// that always says ok; zero: every oracle judges. The oracles only
+	// observe, so switching some off changes no schedule: an oracle
+	// alone fails exactly the iterations it fails among all of them.
+	OraclesOff Oracles
 }
 
 // OptionsFromTrace rebuilds the options a trace was recorded with from

@@ -98,10 +98,11 @@ func (w *world) genCall(ctx context.Context, machine, seq int) Call {
 				case 1:
 					e.ETag = "wrong"
 				default:
-					// The row's current virtual ETag, as the reference knows
-					// it (a wrong one if the row is absent).
-					if cur, ok := w.ref.Snapshot().Get(key); ok {
-						e.ETag = cur.ETag
+					// The row's current virtual ETag, as the backend tables
+					// show it (a wrong one if the row is absent): the
+					// workload owes the library's annotations nothing.
+					if cur := w.view(key); cur.ok {
+						e.ETag = cur.e.ETag
 					} else {
 						e.ETag = "absent"
 					}
