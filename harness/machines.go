@@ -86,10 +86,7 @@ func (w *world) genCall(ctx context.Context, machine, seq int) Call {
 			kind := spec.OpKind(sched.Choose(int(spec.DeleteIfExists) + 1))
 			e := spec.Entity{Key: key}
 			if !kind.IsDelete() {
-				e.Props = spec.Props{
-					"isHappy": spec.Bool(sched.Bool()),
-					fmt.Sprintf("m%dc%do%d", machine, seq, o): spec.Bool(true),
-				}
+				e.Props = genWriteProps(fmt.Sprintf("m%dc%do%d", machine, seq, o))
 			}
 			if kind.NeedsIfMatch() {
 				switch sched.Choose(3) {
@@ -112,23 +109,11 @@ func (w *world) genCall(ctx context.Context, machine, seq int) Call {
 		}
 		return Call{Kind: CallBatch, Ops: ops}
 	case k < wl.BatchWeight+wl.QueryWeight:
-		return Call{Kind: CallQuery, Filter: spec.AndFilters(spec.PartitionFilter(pk), w.genHappyFilter(ctx))}
+		return Call{Kind: CallQuery, Filter: w.genAtomicFilter(pk)}
 	case k < wl.BatchWeight+wl.QueryWeight+wl.RetrieveWeight:
 		return Call{Kind: CallRetrieve, Key: spec.Key{PartitionKey: pk, RowKey: strconv.Itoa(sched.Choose(wl.RowKeys))}}
 	default:
-		return Call{Kind: CallStream, Filter: w.genHappyFilter(ctx)}
-	}
-}
-
-// genHappyFilter is none, isHappy eq false or isHappy eq true.
-func (w *world) genHappyFilter(ctx context.Context) spec.Filter {
-	switch sched.Choose(3) {
-	case 0:
-		return nil
-	case 1:
-		return spec.Comparison{Property: "isHappy", Op: spec.Eq, Value: spec.Bool(false)}
-	default:
-		return spec.Comparison{Property: "isHappy", Op: spec.Eq, Value: spec.Bool(true)}
+		return Call{Kind: CallStream, Filter: w.genStreamFilter()}
 	}
 }
 

@@ -130,7 +130,7 @@ func (w *world) load() {
 		for _, r := range w.wl.InitialRows {
 			e := spec.Entity{
 				Key:   spec.Key{PartitionKey: partitionName(p), RowKey: strconv.Itoa(r)},
-				Props: spec.Props{"isHappy": spec.Bool(r%2 == 0)},
+				Props: initialProps(r),
 			}
 			if _, err := w.old.ExecuteBatch(context.Background(), []spec.Op{{Kind: spec.Insert, Entity: e}}); err != nil {
 				panic("harness: loading initial rows: " + err.Error())
