@@ -1,6 +1,7 @@
 package linearizability
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -609,14 +610,47 @@ func tableKey(s TableState) string {
 			slices.Sort(names)
 			b = strconv.AppendInt(b, int64(len(names)), 10)
 			for _, name := range names {
-				v := e.Props[name]
 				str(name)
-				b = append(b, byte(v.Type()))
-				str(v.Literal())
+				b = appendValueKey(b, e.Props[name])
 			}
 		}
 	}
 	return string(b)
+}
+
+// appendValueKey appends a canonical encoding of v: its type, then its
+// content (every NaN alike, as sameValue has it). It formats nothing,
+// since it runs for every row of every state the search visits.
+func appendValueKey(b []byte, v spec.Value) []byte {
+	b = append(b, byte(v.Type()))
+	switch v.Type() {
+	case spec.TypeString, spec.TypeGUID:
+		b = binary.AppendUvarint(b, uint64(len(v.Str())))
+		b = append(b, v.Str()...)
+	case spec.TypeBinary:
+		raw := v.AsBytes()
+		b = binary.AppendUvarint(b, uint64(len(raw)))
+		b = append(b, raw...)
+	case spec.TypeBool:
+		if v.AsBool() {
+			b = append(b, 1)
+		} else {
+			b = append(b, 0)
+		}
+	case spec.TypeInt32, spec.TypeInt64:
+		b = binary.AppendVarint(b, v.AsInt())
+	case spec.TypeDouble:
+		f := v.AsDouble()
+		if math.IsNaN(f) {
+			f = math.NaN()
+		}
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(f))
+	case spec.TypeDateTime:
+		t := v.AsTime()
+		b = binary.AppendVarint(b, t.Unix())
+		b = binary.AppendUvarint(b, uint64(t.Nanosecond()))
+	}
+	return b
 }
 
 // partitionTable groups operations by the partition they address,
