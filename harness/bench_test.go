@@ -1,6 +1,7 @@
 package harness_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/migratingtable/migratingtable/harness"
@@ -26,4 +27,26 @@ func BenchmarkIteration(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "iterations/s")
+}
+
+// BenchmarkShrink measures the shrink of bug 3's first failure from the
+// gate's seed, one run at a time (run it with -cpu 1 for the one-core
+// figure): time per shrink, and its runs.
+func BenchmarkShrink(b *testing.B) {
+	opts := harness.Options{Workload: harness.DefaultWorkload(), Bug: mtable.BugQueryStreamedBackUpNewStream}
+	sum, err := harness.Explore(harness.ExploreConfig{Options: opts, Strategy: "portfolio", Seed: 314159, Iterations: 1000, Parallel: 1})
+	if err != nil || sum.First == nil {
+		b.Fatalf("no failure to shrink: %v", err)
+	}
+	runs := 0
+	b.ResetTimer()
+	for range b.N {
+		sr, err := harness.Shrink(context.Background(), opts, sum.First, harness.ShrinkConfig{Parallel: 1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		runs = sr.Runs
+	}
+	b.ReportMetric(float64(runs), "runs/shrink")
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/shrink")
 }

@@ -23,6 +23,11 @@ const (
 	CallStream   = linearizability.StreamCall
 )
 
+// callKindNames name the kinds of call the workload makes as the
+// library's methods do (shrink results group failures by them); the
+// other kinds have none.
+var callKindNames = [...]string{CallBatch: "Batch", CallQuery: "QueryAtomic", CallRetrieve: "Retrieve", CallStream: "QueryStreamed"}
+
 func formatProps(p spec.Props) string {
 	parts := make([]string, 0, len(p))
 	for _, n := range p.Names() {

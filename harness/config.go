@@ -1,7 +1,6 @@
 package harness
 
 import (
-	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -18,6 +17,11 @@ type Workload struct {
 	// CallsPerApp is how many virtual-table calls each application
 	// machine makes.
 	CallsPerApp int
+	// AppCalls, when set, is how many calls each application machine
+	// makes (one entry per machine), instead of CallsPerApp: a shrunk
+	// workload keeps only the calls its failure needs. It needs Swarm
+	// off.
+	AppCalls []int
 	// Partitions is the number of partitions ("p0", "p1", ...).
 	Partitions int
 	// RowKeys is the number of row keys per partition ("0" .. RowKeys-1).
@@ -115,6 +119,10 @@ func (w Workload) Validate() error {
 		return fmt.Errorf("workload: apps %d out of range 0..16", w.Apps)
 	case w.CallsPerApp < 0 || w.CallsPerApp > 1000:
 		return fmt.Errorf("workload: calls per app %d out of range 0..1000", w.CallsPerApp)
+	case w.AppCalls != nil && len(w.AppCalls) != w.Apps:
+		return fmt.Errorf("workload: app calls lists %d machines, apps is %d", len(w.AppCalls), w.Apps)
+	case w.AppCalls != nil && w.Swarm:
+		return fmt.Errorf("workload: app calls need swarm off (a swarm draws the number of apps)")
 	case w.Partitions < 1 || w.Partitions > 26:
 		return fmt.Errorf("workload: partitions %d out of range 1..26", w.Partitions)
 	case w.RowKeys < 1 || w.RowKeys > 100:
@@ -129,6 +137,11 @@ func (w Workload) Validate() error {
 		return fmt.Errorf("workload: call weights must be in 0..%d and not all 0", maxWeight)
 	case !inRange(w.Latency, 0, maxLatency):
 		return fmt.Errorf("workload: latency %d out of range 0..%d", w.Latency, maxLatency)
+	}
+	for _, n := range w.AppCalls {
+		if n < 0 || n > 1000 {
+			return fmt.Errorf("workload: app calls %d out of range 0..1000", n)
+		}
 	}
 	seen := map[int]bool{}
 	for _, r := range w.InitialRows {
@@ -146,16 +159,15 @@ func (w Workload) Validate() error {
 // Params lists the workload and bug as ordered key/value pairs for the
 // banner and trace header.
 func (w Workload) Params() [][2]string {
-	rows := ""
-	for i, r := range w.InitialRows {
-		if i > 0 {
-			rows += ","
-		}
-		rows += strconv.Itoa(r)
-	}
-	return [][2]string{
+	rows := joinInts(w.InitialRows)
+	ps := [][2]string{
 		{"apps", strconv.Itoa(w.Apps)},
 		{"calls-per-app", strconv.Itoa(w.CallsPerApp)},
+	}
+	if w.AppCalls != nil {
+		ps = append(ps, [2]string{"app-calls", joinInts(w.AppCalls)})
+	}
+	return append(ps, [][2]string{
 		{"partitions", strconv.Itoa(w.Partitions)},
 		{"row-keys", strconv.Itoa(w.RowKeys)},
 		{"initial-rows", rows},
@@ -167,7 +179,35 @@ func (w Workload) Params() [][2]string {
 		{"migrator-delay", strconv.FormatBool(w.MigratorDelay)},
 		{"slow-app", strconv.FormatBool(w.SlowApp)},
 		{"swarm", strconv.FormatBool(w.Swarm)},
+	}...)
+}
+
+func joinInts(ns []int) string {
+	var b strings.Builder
+	for i, n := range ns {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.Itoa(n))
 	}
+	return b.String()
+}
+
+// callsOf is the number of calls application machine i makes.
+func (w Workload) callsOf(i int) int {
+	if w.AppCalls != nil {
+		return w.AppCalls[i]
+	}
+	return w.CallsPerApp
+}
+
+// totalCalls is the number of calls all application machines make.
+func (w Workload) totalCalls() int {
+	n := 0
+	for i := range w.Apps {
+		n += w.callsOf(i)
+	}
+	return n
 }
 
 // Describe prints the shape of the workload on one line.
@@ -182,24 +222,25 @@ func (w Workload) Describe() string {
 	return b.String()
 }
 
-// draw picks this iteration's shape for a Swarm workload.
-func (w Workload) draw(ctx context.Context) Workload {
+// draw picks this iteration's shape for a Swarm workload, with the
+// choices of the world wd.
+func (w Workload) draw(wd *world) Workload {
 	d := w
 	d.Swarm = false
-	d.Partitions = 1 + sched.Choose(w.Partitions)
+	d.Partitions = 1 + wd.choose(w.Partitions, chDraw, -1, -1, -1)
 	d.EmptyPartitions = 0
 	if d.Partitions > 1 {
-		d.EmptyPartitions = sched.Choose(2)
+		d.EmptyPartitions = wd.choose(2, chDraw, -1, -1, -1)
 	}
 	if w.Apps > 2 {
-		d.Apps = 2 + sched.Choose(w.Apps-1)
+		d.Apps = 2 + wd.choose(w.Apps-1, chDraw, -1, -1, -1)
 	}
 	d.Latency = 0
-	if sched.Bool() {
+	if wd.chooseBool(chDraw, -1, -1, -1) {
 		d.Latency = max(w.Latency, 2)
 	}
-	d.MigratorDelay = sched.Bool()
-	d.SlowApp = sched.Bool()
+	d.MigratorDelay = wd.chooseBool(chDraw, -1, -1, -1)
+	d.SlowApp = wd.chooseBool(chDraw, -1, -1, -1)
 	return d
 }
 
@@ -214,6 +255,11 @@ type Options struct {
 	// observe, so switching some off changes no schedule: an oracle
 	// alone fails exactly the iterations it fails among all of them.
 	OraclesOff Oracles
+
+	// track makes a run log what the shrinker edits: its choices and
+	// where each call began (set by Shrink for its runs only: an
+	// exploration does without).
+	track bool
 }
 
 // OptionsFromTrace rebuilds the options a trace was recorded with from
@@ -262,18 +308,33 @@ func OptionsFromTrace(tr *sched.Trace) (Options, error) {
 			return opts, err
 		}
 	}
+	ints := func(key, list string) ([]int, error) {
+		var out []int
+		if list != "" {
+			for _, f := range strings.Split(list, ",") {
+				n, err := strconv.Atoi(f)
+				if err != nil {
+					return nil, fmt.Errorf("trace parameter %s=%q: %q is not an integer", key, list, f)
+				}
+				out = append(out, n)
+			}
+		}
+		return out, nil
+	}
 	rows, err := get("initial-rows")
 	if err != nil {
 		return opts, err
 	}
-	w.InitialRows = nil
-	if rows != "" {
-		for _, f := range strings.Split(rows, ",") {
-			n, err := strconv.Atoi(f)
-			if err != nil {
-				return opts, fmt.Errorf("trace parameter initial-rows=%q: %q is not an integer", rows, f)
-			}
-			w.InitialRows = append(w.InitialRows, n)
+	if w.InitialRows, err = ints("initial-rows", rows); err != nil {
+		return opts, err
+	}
+	// app-calls is written only for a shrunk workload.
+	if calls, ok := tr.Param("app-calls"); ok {
+		if w.AppCalls, err = ints("app-calls", calls); err != nil {
+			return opts, err
+		}
+		if w.AppCalls == nil {
+			w.AppCalls = []int{}
 		}
 	}
 	weights, err := get("weights")

@@ -62,6 +62,54 @@
 // A call that fails with an error other than a table outcome is its own
 // failure (CheckError): the backends here never produce one.
 //
+// # Shrinking
+//
+// Shrink takes a failing iteration and looks for a smaller run that
+// fails the same check. Two failures are the same when they have the same
+// Signature: the failure kind (IterationFailure.Kind: "assertion" for an
+// oracle, "deadlock", "liveness", "step-bound", "panic",
+// "linearizability", ...) and, for an oracle's assertion, the oracle
+// (CheckFailure.Check: "streamed-query validity", ...). Every candidate is
+// a variant of the smallest failing run found so far: a workload and the
+// decisions to replay with it leniently (sched's "lenient" strategy,
+// each kind of workload choice a named stream of its machine, see
+// sched.ChooseIn), so the calls a candidate keeps are drawn as they were.
+// A candidate becomes the smallest when it fails with the signature and
+// is smaller: a smaller workload (fewer applications, calls, partitions,
+// row keys and initial rows, lower row keys, smaller batches, less
+// latency, no slow application, migrator delay or waiting for states),
+// else the same workload and a smaller run in sched's order (fewer
+// steps, then preemptions, faults, Choose values).
+//
+// The moves, each a function that proposes smaller workloads with the
+// decisions edited to match (a new workload parameter needs one more):
+// the swarm's drawn shape fixed; an application machine dropped (its
+// decisions with it); a call dropped (its choices, and its machine's
+// decisions while it ran); the migrator's start delay, the slow
+// application and the latency dropped; a partition dropped, or one more
+// left empty; an initial row dropped; the rows used renumbered 0, 1, ...;
+// a row key fewer; a batch operation dropped; the largest batch smaller;
+// the waits for states dropped. They run to a fixpoint; then sched.Shrink
+// works on the schedule (preemptions, choices, blocks of decisions) until
+// it has accepted a few candidates, and the moves run again; until
+// nothing is accepted or the budget (ShrinkConfig: runs, deterministic,
+// and optionally time) is spent. Candidates run Parallel at a time, but
+// are taken in a fixed order and runs are counted as if sequential, so a
+// failure shrinks to the same run at any Parallel.
+//
+// The shrunk run is replayed exactly (strategy "replay") with its event
+// log for the report (WriteShrunkReport): its trace records the shrunk
+// workload, including the calls of each application ("app-calls"), and
+// replays the failure decision for decision. A report shows every step
+// up to the failing check when at most ShortRun of them logged
+// something, a repeated run of steps (a retry loop) folded into one note.
+//
+// With ExploreConfig.Shrink an exploration shrinks its failures, and its
+// Summary groups them (Groups) by signature and shrunk shape
+// (ShrinkResult.ShapeKey: the kinds of the calls of the shrunk run, the
+// failing one marked, and its faults), so that many failures of a few
+// causes make a few groups.
+//
 // # Exploring
 //
 // Explore runs iterations 0..N-1; iteration i runs with seed

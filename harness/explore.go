@@ -43,6 +43,13 @@ type ExploreConfig struct {
 	// Events records every iteration's event log (slower); failing
 	// iterations are replayed with events on anyway.
 	Events bool
+	// Shrink, when set, shrinks each failing iteration (see Shrink)
+	// before OnFailure sees it, and sets its Shrunk: with KeepGoing in
+	// the worker that ran it, one run at a time, otherwise (only the
+	// first failure) with Shrink.Parallel runs at a time. The outcome
+	// does not depend on either. Its Progress is called only without
+	// KeepGoing.
+	Shrink *ShrinkConfig
 
 	// Progress, if set, is called after each iteration completes, in
 	// iteration order, with the running totals.
@@ -95,6 +102,9 @@ type Summary struct {
 	// LinUnknown counts iterations whose linearizability search ran out
 	// of budget (neither proved nor refuted; not counted as failures).
 	LinUnknown int
+	// Groups classes the failures by signature and, when they were
+	// shrunk, shrunk shape (see FailureGroup): the most frequent first.
+	Groups []FailureGroup
 	// Exhausted is set when a dfs exploration ran every schedule.
 	Exhausted bool
 	// Interrupted is set when ExploreContext's context was cancelled
@@ -197,6 +207,7 @@ func ExploreContext(ctx context.Context, c ExploreConfig) (Summary, error) {
 	sum := Summary{ByKind: map[string]int{}, ByCheck: map[string]int{}}
 	idx := c.indices()
 	done := 0
+	groups := map[string]*FailureGroup{}
 	record := func(it *Iteration) bool {
 		done++
 		sum.Iterations++
@@ -207,6 +218,16 @@ func ExploreContext(ctx context.Context, c ExploreConfig) (Summary, error) {
 			c.OnIteration(it)
 		}
 		if it.Failure != nil {
+			if c.Shrink != nil && it.Shrunk == nil && it.ShrinkErr == nil && ctx.Err() == nil {
+				c.shrink(ctx, it, *c.Shrink)
+			}
+			g := groupOf(it)
+			if p := groups[g.key()]; p != nil {
+				p.Count++
+			} else {
+				groups[g.key()] = &g
+				sum.Groups = append(sum.Groups, g)
+			}
 			sum.Failures++
 			sum.ByKind[it.Failure.Kind]++
 			for k, n := range it.Checks {
@@ -238,8 +259,27 @@ func ExploreContext(ctx context.Context, c ExploreConfig) (Summary, error) {
 	if ctx.Err() != nil && sum.Iterations < idx.n && !stoppedEarly && !sum.Exhausted {
 		sum.Interrupted = true
 	}
+	for i := range sum.Groups {
+		sum.Groups[i].Count = groups[sum.Groups[i].key()].Count
+	}
+	sortGroups(sum.Groups)
 	sum.Elapsed = time.Since(start)
 	return sum, err
+}
+
+// shrink shrinks the failing iteration it and records the result in
+// it.Shrunk (left nil if the shrink fails: a bug of the harness, which
+// the report then shows as not shrunk).
+func (c ExploreConfig) shrink(ctx context.Context, it *Iteration, sc ShrinkConfig) {
+	if sc.LinBudget == 0 {
+		sc.LinBudget = c.LinBudget
+	}
+	sr, err := Shrink(ctx, c.Options, it, sc)
+	if err != nil {
+		it.ShrinkErr = err
+		return
+	}
+	it.Shrunk = sr
 }
 
 func (c ExploreConfig) exploreDFS(ctx context.Context, idx shardIndices, record func(*Iteration) bool, sum *Summary) error {
@@ -332,6 +372,11 @@ func (c ExploreConfig) exploreParallel(ctx context.Context, idx shardIndices, re
 					it.Index = i
 					if it.Failure != nil {
 						c.withEvents(it)
+						if c.Shrink != nil && c.KeepGoing {
+							sc := *c.Shrink
+							sc.Parallel, sc.Progress = 1, nil
+							c.shrink(ctx, it, sc)
+						}
 					}
 				}
 				return it, err

@@ -103,8 +103,15 @@ var bugBudgets = map[mtable.Bug]int{
 func TestEveryBugFound(t *testing.T) {
 	for _, bug := range mtable.Bugs() {
 		budget, ok := bugBudgets[bug]
-		if !ok {
-			continue // bug 4: see TestBenignBug
+		switch {
+		case ok:
+		case bug == mtable.BugQueryStreamedSaveNewConfig:
+			continue // see TestBenignBug
+		case bug.Lease():
+			continue // see TestLeaseBugs
+		default:
+			t.Errorf("bug %d (%s) has no budget, is not benign and is not a lease bug: add it to bugBudgets", int(bug), bug)
+			continue
 		}
 		t.Run(fmt.Sprintf("%d-%s", int(bug), bug), func(t *testing.T) {
 			sum := explore(t, bug, budget, false, func(it *harness.Iteration) { checkOracles(t, it) })
@@ -136,6 +143,35 @@ func TestBenignBug(t *testing.T) {
 		"bug 4 flagged; if this is a real violation, document it and move bug 4 into bugBudgets")
 }
 
+// TestLeaseBugs lists the lease bugs (mtable.Bug.Lease: mistakes of the
+// lease-based configuration service and of a migrator that lost its
+// lease), which this harness does not explore yet: its world runs
+// mtable.MemConfig, with no leases, crashes or stalls. Their targeted
+// tests are in package mtable/leaseconfig. Switched on here they must
+// change nothing: a lease bug the MemConfig world can see means a switch
+// that leaked into the protocol's code paths. When the world gains
+// leases, each moves into bugBudgets.
+func TestLeaseBugs(t *testing.T) {
+	n := 1000
+	if testing.Short() {
+		n = 200
+	}
+	var listed []string
+	for _, bug := range mtable.Bugs() {
+		if !bug.Lease() {
+			continue
+		}
+		listed = append(listed, fmt.Sprintf("%d-%s", int(bug), bug))
+		t.Run(fmt.Sprintf("%d-%s", int(bug), bug), func(t *testing.T) {
+			requireClean(t, bug, n, "a lease bug changed the MemConfig world")
+		})
+	}
+	if len(listed) == 0 {
+		t.Fatal("no lease bugs in the catalogue")
+	}
+	t.Logf("not explored by this harness (no leases): %s; see mtable/leaseconfig's targeted tests", strings.Join(listed, ", "))
+}
+
 // TestOraclesAgree runs each bug with KeepGoing and checks that oracle 2
 // never flags a run oracle 1 passed; it logs how often each oracle
 // caught each bug.
@@ -145,6 +181,9 @@ func TestOraclesAgree(t *testing.T) {
 		n = 300
 	}
 	for _, bug := range mtable.Bugs() {
+		if bug.Lease() {
+			continue // the correct library in this world (TestLeaseBugs)
+		}
 		only1, both := 0, 0
 		sum := explore(t, bug, n, true, func(it *harness.Iteration) {
 			checkOracles(t, it)

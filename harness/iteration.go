@@ -15,7 +15,7 @@ import (
 // the end-of-run checks.
 func (w *world) main(ctx context.Context) {
 	if w.wl.Swarm {
-		w.wl = w.wl.draw(ctx)
+		w.wl = w.wl.draw(w)
 	}
 	w.load()
 	sched.Logf("workload: %s", w.wl.Describe())
@@ -40,8 +40,11 @@ func (w *world) main(ctx context.Context) {
 		w.migrator(ctx, oldB, newB, cfg, opts)
 		sched.SetHot("migration incomplete", false)
 	})
+	w.appMachine = make([]int, w.wl.Apps)
+	w.callSteps = make([][]int, w.wl.Apps)
 	for i := 0; i < w.wl.Apps; i++ {
 		spawn(fmt.Sprintf("app%d", i), func(ctx context.Context) {
+			w.appMachine[i] = sched.MachineID()
 			w.app(ctx, i, mtable.New(oldB, newB, cfg, opts...))
 			w.noteAppDone(ctx)
 		})

@@ -14,13 +14,19 @@ import (
 // calls through its own MigratingTable instance.
 func (w *world) app(ctx context.Context, i int, t spec.Table) {
 	wl := w.wl
-	for seq := 0; seq < wl.CallsPerApp; seq++ {
+	if w.opts.track {
+		defer func() { w.callSteps[i] = append(w.callSteps[i], int(sched.Step())) }()
+	}
+	for seq := 0; seq < wl.callsOf(i); seq++ {
+		if w.opts.track {
+			w.callSteps[i] = append(w.callSteps[i], int(sched.Step()))
+		}
 		if wl.FollowMigration && !(seq == 0 && wl.MigratorDelay) {
 			// Choose a state at least as far as the migration has come and
 			// wait for it: calls land in every state and during pushes.
 			// (With MigratorDelay the first call begins at once: the
 			// applications were running before the migration.)
-			target := mtable.State(sched.Choose(int(mtable.UseNewHideMetadata) + 1))
+			target := mtable.State(w.choose(int(mtable.UseNewHideMetadata)+1, chState, i, seq, -1))
 			w.waitForState(ctx, target)
 		}
 		call := w.genCall(ctx, i, seq)
@@ -69,27 +75,27 @@ func (w *world) app(ctx context.Context, i int, t spec.Table) {
 // genCall draws one call from the workload with the scheduler's choices.
 func (w *world) genCall(ctx context.Context, machine, seq int) Call {
 	wl := w.wl
-	pk := partitionName(sched.Choose(wl.Partitions))
-	k := sched.Choose(wl.BatchWeight + wl.QueryWeight + wl.RetrieveWeight + wl.StreamWeight)
+	pk := partitionName(w.choose(wl.Partitions, chPartition, machine, seq, -1))
+	k := w.choose(wl.BatchWeight+wl.QueryWeight+wl.RetrieveWeight+wl.StreamWeight, chCallKind, machine, seq, -1)
 	switch {
 	case k < wl.BatchWeight:
-		n := 1 + sched.Choose(wl.MaxBatch)
+		n := 1 + w.choose(wl.MaxBatch, chBatchSize, machine, seq, -1)
 		used := map[int]bool{}
 		ops := make([]spec.Op, 0, n)
 		for o := 0; o < n; o++ {
-			r := sched.Choose(wl.RowKeys)
+			r := w.choose(wl.RowKeys, chRow, machine, seq, o)
 			for used[r] {
 				r = (r + 1) % wl.RowKeys
 			}
 			used[r] = true
 			key := spec.Key{PartitionKey: pk, RowKey: strconv.Itoa(r)}
-			kind := spec.OpKind(sched.Choose(int(spec.DeleteIfExists) + 1))
+			kind := spec.OpKind(w.choose(int(spec.DeleteIfExists)+1, chOpKind, machine, seq, o))
 			e := spec.Entity{Key: key}
 			if !kind.IsDelete() {
-				e.Props = genWriteProps(fmt.Sprintf("m%dc%do%d", machine, seq, o))
+				e.Props = w.genWriteProps(fmt.Sprintf("m%dc%do%d", machine, seq, o), machine, seq, o)
 			}
 			if kind.NeedsIfMatch() {
-				switch sched.Choose(3) {
+				switch w.choose(3, chETag, machine, seq, o) {
 				case 0:
 					e.ETag = spec.AnyETag
 				case 1:
@@ -109,11 +115,11 @@ func (w *world) genCall(ctx context.Context, machine, seq int) Call {
 		}
 		return Call{Kind: CallBatch, Ops: ops}
 	case k < wl.BatchWeight+wl.QueryWeight:
-		return Call{Kind: CallQuery, Filter: w.genAtomicFilter(pk)}
+		return Call{Kind: CallQuery, Filter: w.filterGen(machine, seq).atomic(pk)}
 	case k < wl.BatchWeight+wl.QueryWeight+wl.RetrieveWeight:
-		return Call{Kind: CallRetrieve, Key: spec.Key{PartitionKey: pk, RowKey: strconv.Itoa(sched.Choose(wl.RowKeys))}}
+		return Call{Kind: CallRetrieve, Key: spec.Key{PartitionKey: pk, RowKey: strconv.Itoa(w.choose(wl.RowKeys, chKey, machine, seq, -1))}}
 	default:
-		return Call{Kind: CallStream, Filter: w.genStreamFilter()}
+		return Call{Kind: CallStream, Filter: w.filterGen(machine, seq).stream()}
 	}
 }
 
@@ -122,7 +128,7 @@ func (w *world) migrator(ctx context.Context, old, new spec.Table, cfg mtable.Co
 	if w.wl.MigratorDelay {
 		// The applications were running before the migration began: let
 		// a chosen number of their calls begin first.
-		n := sched.Choose(w.wl.Apps*w.wl.CallsPerApp/2 + 1)
+		n := w.choose(w.wl.totalCalls()/2+1, chDelay, -1, -1, -1)
 		sched.Logf("migrator waits for %d calls to begin", n)
 		w.waitForCalls(ctx, n)
 	}

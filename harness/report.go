@@ -3,20 +3,65 @@ package harness
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
+
+	"github.com/migratingtable/migratingtable/sched"
 )
 
 // TailSteps is how many of the last steps a failure report shows.
-const TailSteps = 30
+// ShortRun is how many steps a shrunk run may show (steps at which
+// something was logged) up to its failing check for its report to show
+// all of them.
+const (
+	TailSteps = 30
+	ShortRun  = 40
+)
 
 // WriteReport writes the failure report of it in sections: the banner
 // with every parameter of the run, the failing check, what each oracle
-// said, the last TailSteps steps of the event log, and reproduce, the
-// command that replays the run (empty to leave the section out).
+// said, the steps of the event log up to the failing check (all of them
+// when at most ShortRun steps logged something, else the last
+// TailSteps), and reproduce, the command that replays the run (empty to
+// leave the section out).
 func WriteReport(w io.Writer, it *Iteration, reproduce string) {
-	tr := it.Sched.Trace
 	fmt.Fprintf(w, "=== FAILURE in iteration %d ===\n", it.Index)
+	writeBanner(w, it)
+	if v, _ := it.Sched.Trace.Param("swarm"); v == "true" {
+		fmt.Fprintf(w, "this iteration drew: %s\n", it.Workload.Describe())
+	}
+	writeFailure(w, it)
+	if reproduce != "" {
+		fmt.Fprintf(w, "\n--- reproduce ---\n%s\n", reproduce)
+	}
+}
+
+// WriteShrunkReport writes the report of a shrunk failure: the shrunk
+// run's report, with all its steps up to the failing check when there
+// are at most ShortRun of them, then what it was shrunk from, then
+// reproduce (empty to leave the section out).
+func WriteShrunkReport(w io.Writer, sr *ShrinkResult, reproduce string) {
+	it := sr.Shrunk
+	tr := it.Sched.Trace
+	fmt.Fprintf(w, "=== FAILURE in iteration %d, shrunk ===\n", it.Index)
+	sh := ShapeOf(it)
+	fmt.Fprintf(w, "strategy %s, seed %d, max steps %d: %s, %s, %s, %s, %s\n",
+		tr.Strategy, tr.Seed, tr.MaxSteps, plural(int(sh.Steps), "step"), plural(sh.Machines, "machine"), plural(sh.Calls, "call"),
+		plural(sh.Faults, "fault"), plural(sh.Preemptions, "preemption"))
+	bug, _ := tr.Param("bug")
+	fmt.Fprintf(w, "bug %s; workload %s\n", bug, describeShape(sr.Options.Workload))
+	writeFailure(w, it)
+	fmt.Fprintf(w, "\n--- shrunk ---\n%s\n", sr.Summary())
+	fmt.Fprintf(w, "the iteration as run: strategy %s, seed %d, %d steps; it drew %s\n",
+		sr.Original.Strategy, sr.Original.Seed, sr.Original.Sched.Steps, sr.Original.Workload.Describe())
+	if reproduce != "" {
+		fmt.Fprintf(w, "\n--- reproduce ---\n%s\n", reproduce)
+	}
+}
+
+func writeBanner(w io.Writer, it *Iteration) {
+	tr := it.Sched.Trace
 	fmt.Fprintf(w, "strategy %s, seed %d", tr.Strategy, tr.Seed)
 	if tr.Strategy == "pct" {
 		fmt.Fprintf(w, ", depth %d", tr.Depth)
@@ -25,10 +70,12 @@ func WriteReport(w io.Writer, it *Iteration, reproduce string) {
 	for _, p := range tr.Params {
 		fmt.Fprintf(w, "  %s = %s\n", p.Key, p.Value)
 	}
-	if v, _ := tr.Param("swarm"); v == "true" {
-		fmt.Fprintf(w, "this iteration drew: %s\n", it.Workload.Describe())
-	}
+}
 
+// writeFailure writes the failing check, the oracles and the steps that
+// led to the failure: all of them if at most ShortRun of them logged
+// something, else the last TailSteps.
+func writeFailure(w io.Writer, it *Iteration) {
 	fmt.Fprintf(w, "\n--- failing check: %s ---\n", it.Failure.Kind)
 	if cf := it.Failure.Check; cf != nil {
 		fmt.Fprintf(w, "%s (machine %s, step %d)\n", cf.Check, orDash(cf.Machine), cf.Step)
@@ -64,25 +111,115 @@ func WriteReport(w io.Writer, it *Iteration, reproduce string) {
 
 	// The steps that led to the failure: an oracle's failure is recorded
 	// and the run goes on, so show the steps up to it, not the run's end.
-	last := it.Sched.Steps
-	if cf := it.Failure.Check; cf != nil && cf.Step > 0 {
-		last = cf.Step
+	last := failureStep(it)
+	from := last - TailSteps
+	if shown := ShownSteps(it); shown <= ShortRun {
+		from = 0
+		fmt.Fprintf(w, "\n--- every step (%d of the %d up to the check did something) ---\n", shown, last)
+	} else {
+		fmt.Fprintf(w, "\n--- last %d steps ---\n", TailSteps)
 	}
-	fmt.Fprintf(w, "\n--- last %d steps ---\n", TailSteps)
 	if last < it.Sched.Steps {
 		fmt.Fprintf(w, "(up to step %d, where the check failed)\n", last)
 	}
-	for _, e := range it.Sched.Events {
-		if e.Step > last-TailSteps && e.Step <= last {
+	for _, p := range stepLines(it.Sched.Events, from, last) {
+		if p.repeats > 0 {
+			fmt.Fprintf(w, "(the %s above %s %d more %s, to step %d)\n", plural(p.period, "step"),
+				map[bool]string{true: "repeats", false: "repeat"}[p.period == 1], p.repeats, map[bool]string{true: "time", false: "times"}[p.repeats == 1], p.to)
+			continue
+		}
+		for _, e := range p.events {
 			fmt.Fprintln(w, e)
 		}
 	}
 	if last < it.Sched.Steps {
 		fmt.Fprintf(w, "(the run went on to step %d; -v prints every step)\n", it.Sched.Steps)
 	}
-	if reproduce != "" {
-		fmt.Fprintf(w, "\n--- reproduce ---\n%s\n", reproduce)
+}
+
+// failureStep is the step at which it's failure was found: an oracle's
+// step, or the run's last.
+func failureStep(it *Iteration) int64 {
+	if cf := it.Failure.Check; cf != nil && cf.Step > 0 {
+		return cf.Step
 	}
+	return it.Sched.Steps
+}
+
+// ShownSteps is the number of steps a report of it shows when it shows
+// every step up to the failing check: the steps at which an event was
+// logged, a run of steps that does the same as the steps before it (a
+// retry loop) counting once.
+func ShownSteps(it *Iteration) int {
+	n := 0
+	for _, p := range stepLines(it.Sched.Events, 0, failureStep(it)) {
+		if p.repeats == 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// stepPrint is a step a report prints (its events), or a note that the
+// period steps before it repeat: repeats more times, up to step to.
+type stepPrint struct {
+	events          []sched.Event
+	period, repeats int
+	to              int64
+}
+
+// stepLines groups the events of the steps in (from, to] by step and
+// folds repetitions: where the events of p consecutive steps (p <= 4;
+// the same machines logging the same texts) occur again at least twice
+// right after, the first p are printed and the rest is a note.
+func stepLines(events []sched.Event, from, to int64) []stepPrint {
+	var steps [][]sched.Event
+	for _, e := range events {
+		if e.Step <= from || e.Step > to {
+			continue
+		}
+		if n := len(steps); n > 0 && steps[n-1][0].Step == e.Step {
+			steps[n-1] = append(steps[n-1], e)
+		} else {
+			steps = append(steps, []sched.Event{e})
+		}
+	}
+	key := func(es []sched.Event) string {
+		var b strings.Builder
+		for _, e := range es {
+			fmt.Fprintf(&b, "%d\x00%s\x00", e.Machine, e.Text)
+		}
+		return b.String()
+	}
+	keys := make([]string, len(steps))
+	for i, s := range steps {
+		keys[i] = key(s)
+	}
+	var out []stepPrint
+	for i := 0; i < len(steps); {
+		bestP, bestR := 0, 0
+		for p := 1; p <= 4 && i+p <= len(steps); p++ {
+			r := 1
+			for i+(r+1)*p <= len(steps) && slices.Equal(keys[i+r*p:i+(r+1)*p], keys[i:i+p]) {
+				r++
+			}
+			if r >= 3 && p*r > bestP*bestR {
+				bestP, bestR = p, r
+			}
+		}
+		if bestR == 0 {
+			out = append(out, stepPrint{events: steps[i]})
+			i++
+			continue
+		}
+		for _, s := range steps[i : i+bestP] {
+			out = append(out, stepPrint{events: s})
+		}
+		end := i + bestP*bestR
+		out = append(out, stepPrint{period: bestP, repeats: bestR - 1, to: steps[end-1][0].Step})
+		i = end
+	}
+	return out
 }
 
 func orDash(s string) string {

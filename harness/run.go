@@ -47,6 +47,14 @@ type Iteration struct {
 	// iteration; CheckLinearizability counts oracle 2.
 	Checks map[string]int
 
+	// Shrunk is the shrink of a failing iteration of an exploration with
+	// ExploreConfig.Shrink; ShrinkErr says why it could not be shrunk.
+	Shrunk    *ShrinkResult
+	ShrinkErr error
+	// ShrunkFrom is set on a shrunk run (ShrinkResult.Shrunk): the
+	// iteration it was shrunk from.
+	ShrunkFrom *Iteration
+
 	world *world
 }
 

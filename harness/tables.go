@@ -28,11 +28,16 @@ var _ spec.Table = (*backend)(nil)
 // "pos" strategy knows which calls race.
 func (b *backend) delay(ctx context.Context, partition string) {
 	l := b.w.wl.Latency
-	if c := callFrom(ctx); c != nil && c.MID == 0 && b.w.wl.SlowApp {
+	app, call := -1, -1
+	c := callFrom(ctx)
+	if c != nil {
+		app, call = c.MID, c.Seq
+	}
+	if c != nil && c.MID == 0 && b.w.wl.SlowApp {
 		l = slowLatency
 	}
 	if l > 0 {
-		for n := sched.Choose(l + 1); n > 0; n-- {
+		for n := b.w.choose(l+1, chLatency, app, call, -1); n > 0; n-- {
 			sched.Yield()
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/migratingtable/migratingtable/sched"
 	"github.com/migratingtable/migratingtable/spec"
 )
 
@@ -62,36 +61,51 @@ func initialProps(r int) spec.Props {
 	return p
 }
 
-// genWriteProps draws the properties a write operation sets, besides
-// its own name: isHappy only (half the writes, as in the original
-// workload), isHappy and the typed properties of a drawn value set (a
-// quarter), or the typed properties only (a quarter). A Replace of the first kind drops the typed properties, one of
-// the last kind drops isHappy: a filter on them then no longer matches
-// (a comparison on a missing property is false), the case the
-// filter-shadowing logic exists for.
-func genWriteProps(name string) spec.Props {
-	happy := sched.Bool()
+// genWriteProps draws the properties a write operation (operation op
+// of application app's call) sets, besides its own name: isHappy only
+// (half the writes, as in the original workload), isHappy and the typed
+// properties of a drawn value set (a quarter), or the typed properties
+// only (a quarter). A Replace of the first kind drops the typed
+// properties, one of the last kind drops isHappy: a filter on them then
+// no longer matches (a comparison on a missing property is false), the
+// case the filter-shadowing logic exists for.
+func (w *world) genWriteProps(name string, app, call, op int) spec.Props {
+	happy := w.chooseBool(chHappy, app, call, op)
 	p := spec.Props{name: spec.Bool(true)}
-	shape := sched.Choose(4)
+	shape := w.choose(4, chHappy, app, call, op)
 	if shape != 3 {
 		p["isHappy"] = spec.Bool(happy)
 	}
 	if shape >= 2 {
-		setTyped(p, sched.Choose(3))
+		setTyped(p, w.choose(3, chHappy, app, call, op))
 	}
 	return p
 }
 
-// genStreamFilter draws a streamed query's filter (genQueryFilter).
-func (w *world) genStreamFilter() spec.Filter {
-	return w.genQueryFilter(spec.MaxComparisons)
+// filterGen draws the filter of application app's call: its choices
+// are the call's, of kind chFilter, so the shrinker drops them with the
+// call.
+type filterGen struct {
+	w         *world
+	app, call int
 }
 
-// genAtomicFilter draws an atomic query's filter: PartitionKey eq pk,
-// and a genQueryFilter within Azure's limit of comparisons, counting
-// the partition's.
-func (w *world) genAtomicFilter(pk string) spec.Filter {
-	return spec.AndFilters(spec.PartitionFilter(pk), w.genQueryFilter(spec.MaxComparisons-1))
+func (w *world) filterGen(app, call int) filterGen { return filterGen{w, app, call} }
+
+func (g filterGen) choose(n int) int { return g.w.choose(n, chFilter, g.app, g.call, -1) }
+
+func (g filterGen) bool() bool { return g.choose(2) == 1 }
+
+// stream draws a streamed query's filter (genQueryFilter).
+func (g filterGen) stream() spec.Filter {
+	return g.genQueryFilter(spec.MaxComparisons)
+}
+
+// atomic draws an atomic query's filter: PartitionKey eq pk, and a
+// genQueryFilter within Azure's limit of comparisons, counting the
+// partition's.
+func (g filterGen) atomic(pk string) spec.Filter {
+	return spec.AndFilters(spec.PartitionFilter(pk), g.genQueryFilter(spec.MaxComparisons-1))
 }
 
 // genQueryFilter draws a query's filter, with at most limit comparisons,
@@ -104,16 +118,16 @@ func (w *world) genAtomicFilter(pk string) spec.Filter {
 // (genFilter). These shares find the bug catalogue as fast as the
 // original workload's filters (none, isHappy eq false, isHappy eq true)
 // did.
-func (w *world) genQueryFilter(limit int) spec.Filter {
-	switch k := sched.Choose(12); {
+func (g filterGen) genQueryFilter(limit int) spec.Filter {
+	switch k := g.choose(12); {
 	case k < 1:
 		return nil
 	case k < 4:
-		return w.genBroad()
+		return g.genBroad()
 	case k < 9:
-		return w.genHappy()
+		return g.genHappy()
 	}
-	return w.genFilter(limit)
+	return g.genFilter(limit)
 }
 
 // genBroad draws a filter that matches every row, or every row that has
@@ -122,17 +136,17 @@ func (w *world) genQueryFilter(limit int) spec.Filter {
 // row has isHappy or a typed property (the least value or more). A
 // presence test is what shows a row shadowed by a version that dropped
 // the property.
-func (w *world) genBroad() spec.Filter {
-	switch sched.Choose(6) {
+func (g filterGen) genBroad() spec.Filter {
+	switch g.choose(6) {
 	case 0:
-		if sched.Bool() {
+		if g.bool() {
 			return spec.Comparison{Property: spec.RowKeyProp, Op: spec.Ge, Value: spec.String("0")}
 		}
 		return spec.Comparison{Property: spec.PartitionKeyProp, Op: spec.Ge, Value: spec.String("p0")}
 	case 1:
 		return spec.Not{X: spec.Comparison{Property: "absent", Op: spec.Eq, Value: spec.Int32(0)}}
 	case 2:
-		c := w.genComparison(true)
+		c := g.genComparison(true)
 		return spec.Or{L: c, R: spec.Not{X: c}}
 	case 3:
 		return spec.Or{
@@ -140,7 +154,7 @@ func (w *world) genBroad() spec.Filter {
 			R: spec.Comparison{Property: "isHappy", Op: spec.Eq, Value: spec.Bool(false)},
 		}
 	}
-	tp := typedProps[sched.Choose(len(typedProps))]
+	tp := typedProps[g.choose(len(typedProps))]
 	return spec.Comparison{Property: tp.name, Op: spec.Ge, Value: tp.values[0]}
 }
 
@@ -149,10 +163,10 @@ func (w *world) genBroad() spec.Filter {
 // (which also matches rows without isHappy), an ordering (isHappy gt
 // false for true), or isHappy eq v under and with a bound every row
 // meets or under or with a comparison no row meets.
-func (w *world) genHappy() spec.Filter {
-	v := sched.Bool()
+func (g filterGen) genHappy() spec.Filter {
+	v := g.bool()
 	eq := spec.Comparison{Property: "isHappy", Op: spec.Eq, Value: spec.Bool(v)}
-	switch sched.Choose(8) {
+	switch g.choose(8) {
 	case 0, 1, 2:
 		return eq
 	case 3:
@@ -193,65 +207,65 @@ func (w *world) genHappy() spec.Filter {
 // the Timestamps of written rows (a write reports only its ETag), and
 // the reference table's differ from the backends', so no oracle could
 // judge such a filter.
-func (w *world) genFilter(limit int) spec.Filter {
-	switch sched.Choose(12) {
+func (g filterGen) genFilter(limit int) spec.Filter {
+	switch g.choose(12) {
 	case 0, 1, 2:
-		return w.genComparison(true)
+		return g.genComparison(true)
 	case 3:
 		// A presence test: every value of the property is within.
-		tp := typedProps[sched.Choose(len(typedProps))]
-		if sched.Bool() {
+		tp := typedProps[g.choose(len(typedProps))]
+		if g.bool() {
 			return spec.Comparison{Property: tp.name, Op: spec.Ge, Value: tp.values[0]}
 		}
 		return spec.Comparison{Property: tp.name, Op: spec.Le, Value: tp.values[2]}
 	case 4:
-		return spec.And{L: w.genComparison(true), R: w.genComparison(true)}
+		return spec.And{L: g.genComparison(true), R: g.genComparison(true)}
 	case 5:
-		n := 2 + sched.Choose(2)
-		if sched.Choose(3) == 0 {
-			n = limit - sched.Choose(3)
+		n := 2 + g.choose(2)
+		if g.choose(3) == 0 {
+			n = limit - g.choose(3)
 		}
-		return w.genInList(n)
+		return g.genInList(n)
 	case 6:
-		if sched.Bool() {
-			return spec.Not{X: w.genComparison(true)}
+		if g.bool() {
+			return spec.Not{X: g.genComparison(true)}
 		}
-		return spec.Not{X: spec.And{L: w.genComparison(true), R: w.genComparison(true)}}
+		return spec.Not{X: spec.And{L: g.genComparison(true), R: g.genComparison(true)}}
 	case 7, 8:
-		lo, hi := sched.Choose(w.wl.RowKeys), 1+sched.Choose(w.wl.RowKeys)
+		lo, hi := g.choose(g.w.wl.RowKeys), 1+g.choose(g.w.wl.RowKeys)
 		f := spec.Filter(spec.And{
 			L: spec.Comparison{Property: spec.RowKeyProp, Op: spec.Ge, Value: spec.String(strconv.Itoa(lo))},
 			R: spec.Comparison{Property: spec.RowKeyProp, Op: spec.Lt, Value: spec.String(strconv.Itoa(hi))},
 		})
-		if sched.Bool() {
-			f = spec.And{L: f, R: w.genComparison(true)}
+		if g.bool() {
+			f = spec.And{L: f, R: g.genComparison(true)}
 		}
 		return f
 	case 9, 10:
 		var key spec.Comparison
-		if sched.Bool() {
-			key = spec.Comparison{Property: spec.PartitionKeyProp, Value: spec.String(partitionName(sched.Choose(w.wl.Partitions)))}
+		if g.bool() {
+			key = spec.Comparison{Property: spec.PartitionKeyProp, Value: spec.String(partitionName(g.choose(g.w.wl.Partitions)))}
 		} else {
-			key = spec.Comparison{Property: spec.RowKeyProp, Value: spec.String(strconv.Itoa(sched.Choose(w.wl.RowKeys)))}
+			key = spec.Comparison{Property: spec.RowKeyProp, Value: spec.String(strconv.Itoa(g.choose(g.w.wl.RowKeys)))}
 		}
-		key.Op = spec.CompareOp(sched.Choose(int(spec.Ge) + 1))
-		return w.combine(key, w.genComparison(true))
+		key.Op = spec.CompareOp(g.choose(int(spec.Ge) + 1))
+		return g.combine(key, g.genComparison(true))
 	}
-	return w.genTree(2 + sched.Choose(3))
+	return g.genTree(2 + g.choose(3))
 }
 
 // genInList is n equalities of one property, under or: its values in
 // turn (a long list repeats them; callers' lists do).
-func (w *world) genInList(n int) spec.Filter {
+func (g filterGen) genInList(n int) spec.Filter {
 	var values []spec.Value
-	k := sched.Choose(len(typedProps) + 1)
+	k := g.choose(len(typedProps) + 1)
 	name := "isHappy"
 	if k < len(typedProps) {
 		name, values = typedProps[k].name, typedProps[k].values[:]
 	} else {
 		values = []spec.Value{spec.Bool(false), spec.Bool(true)}
 	}
-	first := sched.Choose(len(values))
+	first := g.choose(len(values))
 	var f spec.Filter
 	for i := range n {
 		c := spec.Comparison{Property: name, Op: spec.Eq, Value: values[(first+i)%len(values)]}
@@ -267,22 +281,22 @@ func (w *world) genInList(n int) spec.Filter {
 // genTree draws a filter with exactly n comparisons of any kind
 // (genComparison(false)), each comparison or combination sometimes
 // under not.
-func (w *world) genTree(n int) spec.Filter {
+func (g filterGen) genTree(n int) spec.Filter {
 	var f spec.Filter
 	if n >= 2 {
-		k := 1 + sched.Choose(n-1)
-		f = w.combine(w.genTree(k), w.genTree(n-k))
+		k := 1 + g.choose(n-1)
+		f = g.combine(g.genTree(k), g.genTree(n-k))
 	} else {
-		f = w.genComparison(false)
+		f = g.genComparison(false)
 	}
-	if sched.Choose(5) == 0 {
+	if g.choose(5) == 0 {
 		f = spec.Not{X: f}
 	}
 	return f
 }
 
-func (w *world) combine(l, r spec.Filter) spec.Filter {
-	if sched.Bool() {
+func (g filterGen) combine(l, r spec.Filter) spec.Filter {
+	if g.bool() {
 		return spec.And{L: l, R: r}
 	}
 	return spec.Or{L: l, R: r}
@@ -295,43 +309,43 @@ func (w *world) combine(l, r spec.Filter) spec.Filter {
 // a typed property gets a literal that splits the property's values
 // (isHappy lt true, count ge 0), never one that no value or every value
 // satisfies.
-func (w *world) genComparison(property bool) spec.Filter {
-	op := spec.CompareOp(sched.Choose(int(spec.Ge) + 1))
+func (g filterGen) genComparison(property bool) spec.Filter {
+	op := spec.CompareOp(g.choose(int(spec.Ge) + 1))
 	// below: the literal must leave a value below it (lt, ge) or above
 	// it (le, gt) for the comparison to split.
 	ordered, below := op != spec.Eq && op != spec.Ne, op == spec.Lt || op == spec.Ge
 	// isHappy, which most writes change, as often as all the typed
 	// properties together.
-	k := sched.Choose(2 * len(typedProps))
+	k := g.choose(2 * len(typedProps))
 	if !property {
-		k = sched.Choose(2*len(typedProps) + 3)
+		k = g.choose(2*len(typedProps) + 3)
 	}
 	var c spec.Comparison
 	switch {
 	case k < len(typedProps):
 		tp := typedProps[k]
-		i := sched.Choose(3)
+		i := g.choose(3)
 		if ordered {
-			i = sched.Choose(2)
+			i = g.choose(2)
 			if below {
 				i++
 			}
 		}
 		c = spec.Comparison{Property: tp.name, Value: tp.values[i]}
-		if !property && sched.Choose(4) == 0 {
+		if !property && g.choose(4) == 0 {
 			// A literal of another type: false whatever the row holds.
 			c.Value = typedProps[(k+1)%len(typedProps)].values[0]
 		}
 	case k < 2*len(typedProps):
-		v := sched.Bool()
+		v := g.bool()
 		if ordered {
 			v = below
 		}
 		c = spec.Comparison{Property: "isHappy", Value: spec.Bool(v)}
 	case k == 2*len(typedProps):
-		c = spec.Comparison{Property: spec.PartitionKeyProp, Value: spec.String(partitionName(sched.Choose(w.wl.Partitions)))}
+		c = spec.Comparison{Property: spec.PartitionKeyProp, Value: spec.String(partitionName(g.choose(g.w.wl.Partitions)))}
 	case k == 2*len(typedProps)+1:
-		c = spec.Comparison{Property: spec.RowKeyProp, Value: spec.String(strconv.Itoa(sched.Choose(w.wl.RowKeys)))}
+		c = spec.Comparison{Property: spec.RowKeyProp, Value: spec.String(strconv.Itoa(g.choose(g.w.wl.RowKeys)))}
 	default:
 		c = spec.Comparison{Property: "absent", Value: spec.Int32(0)}
 	}

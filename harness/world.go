@@ -50,6 +50,16 @@ type world struct {
 	// lin is what oracle 2 records from the backend tables alone.
 	lin linRecord
 
+	// choices logs the workload's choices that were decisions, and
+	// appMachine holds each application machine's ID (for the
+	// shrinker).
+	choices    []choiceRec
+	appMachine []int
+	// callSteps[i][k] is the number of decisions taken when application
+	// machine i began call k (before choosing it); its last entry, when
+	// the machine has returned, the number when it did.
+	callSteps [][]int
+
 	// failure is the first oracle failure of the iteration; checks
 	// counts the failures of each oracle.
 	failure *CheckFailure

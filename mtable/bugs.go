@@ -13,7 +13,8 @@ import (
 type Bug int
 
 // The bug catalogue, numbered as in PROTOCOL.md section 4, plus
-// BugDeleteIfExistsHideMetadata, the original library's known defect.
+// BugDeleteIfExistsHideMetadata, the original library's known defect,
+// and the lease bugs (13 and up; see Bug.Lease).
 const (
 	NoBug Bug = -1
 
@@ -30,6 +31,14 @@ const (
 	BugMigrateSkipUseNewWithTombstones      Bug = 10
 	BugInsertBehindMigrator                 Bug = 11
 	BugDeleteIfExistsHideMetadata           Bug = 12
+
+	// The lease bugs: mistakes of the lease-based configuration service
+	// (package mtable/leaseconfig, selected with its Options.Bug) and of
+	// a migrator that loses its lease (selected with WithBug).
+	BugPushExpiresLeaseEarly    Bug = 13
+	BugServeAfterLeaseExpiry    Bug = 14
+	BugMigratorLockNoIfMatch    Bug = 15
+	BugMigratorResumeFromMemory Bug = 16
 )
 
 var bugInfo = [...]struct{ name, desc string }{
@@ -46,7 +55,14 @@ var bugInfo = [...]struct{ name, desc string }{
 	{"MigrateSkipUseNewWithTombstones", "the migrator skips the USE_NEW_WITH_TOMBSTONES push"},
 	{"InsertBehindMigrator", "the migrator skips PREFER_NEW and copies while clients still write to the old table"},
 	{"DeleteIfExistsHideMetadata", "in USE_NEW_HIDE_METADATA a DeleteIfExists of an absent row is dropped from the batch (the original's defect; may send an empty batch)"},
+	{"PushExpiresLeaseEarly", "a push stops waiting for a lease that has not acknowledged once it has seen it unrenewed for one poll, without waiting out its TTL"},
+	{"ServeAfterLeaseExpiry", "a client keeps serving calls from its cached state after its lease expired: Subscribe does not check the lease and no request is fenced"},
+	{"MigratorLockNoIfMatch", "the migration lock is taken over without If-Match, overwriting whatever is there (another migrator's takeover or renewal)"},
+	{"MigratorResumeFromMemory", "a migrator Run again in the same process starts from the state it last pushed, kept in memory, instead of the configuration's"},
 }
+
+// firstLeaseBug is the first of the lease bugs.
+const firstLeaseBug = BugPushExpiresLeaseEarly
 
 // Bugs returns every bug switch, in catalogue order (NoBug excluded).
 func Bugs() []Bug {
@@ -56,6 +72,15 @@ func Bugs() []Bug {
 	}
 	return out
 }
+
+// Lease reports whether b is a lease bug: a mistake of the lease-based
+// configuration service (package mtable/leaseconfig: 13, 14, 15, which
+// its Options.Bug selects) or of a migrator that lost its lease and
+// runs again (16, which WithBug selects for NewMigrator). They show only
+// in a world of leases, process crashes, stalls and time: with MemConfig
+// they change nothing. Each component reacts only to its own switches,
+// so one Bug can be passed to the service, every Table and the Migrator.
+func (b Bug) Lease() bool { return b >= firstLeaseBug && b.Valid() }
 
 // Valid reports whether b is one of the catalogue's bugs (NoBug is not).
 func (b Bug) Valid() bool { return b >= 0 && int(b) < len(bugInfo) }

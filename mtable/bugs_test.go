@@ -25,6 +25,9 @@ func TestParseBug(t *testing.T) {
 		{"BugQueryStreamedLock", mtable.BugQueryStreamedLock},
 		{"insertbehindmigrator", mtable.BugInsertBehindMigrator},
 		{" 7 ", mtable.BugEnsurePartitionSwitchedFromPopulated},
+		{"13", mtable.BugPushExpiresLeaseEarly},
+		{"16", mtable.BugMigratorResumeFromMemory},
+		{"MigratorLockNoIfMatch", mtable.BugMigratorLockNoIfMatch},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -34,7 +37,7 @@ func TestParseBug(t *testing.T) {
 			}
 		})
 	}
-	for _, in := range []string{"13", "-2", "", "Bug", "QueryStreamed"} {
+	for _, in := range []string{"17", "-2", "", "Bug", "QueryStreamed"} {
 		t.Run("bad "+in, func(t *testing.T) {
 			_, err := mtable.ParseBug(in)
 			if err == nil {
@@ -46,7 +49,7 @@ func TestParseBug(t *testing.T) {
 		})
 	}
 	bugs := mtable.Bugs()
-	if got, want := len(bugs), 13; got != want {
+	if got, want := len(bugs), 17; got != want {
 		t.Fatalf("len(Bugs()): got %d, want %d", got, want)
 	}
 	for i, b := range bugs {
@@ -63,6 +66,12 @@ func TestParseBug(t *testing.T) {
 	}
 	if got, want := mtable.BugInsertBehindMigrator.String(), "InsertBehindMigrator"; got != want {
 		t.Errorf("String: got %q, want %q", got, want)
+	}
+	// The lease bugs are 13 and up, and only they.
+	for _, b := range append(bugs, mtable.NoBug, mtable.Bug(17)) {
+		if got, want := b.Lease(), b >= 13 && b <= 16; got != want {
+			t.Errorf("%v.Lease(): got %v, want %v", b, got, want)
+		}
 	}
 }
 

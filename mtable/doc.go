@@ -116,7 +116,7 @@
 //
 // # Fencing
 //
-// A ConfigService shared through leases (aztable.ConfigService) is valid
+// A ConfigService shared through leases (package mtable/leaseconfig) is valid
 // in a process only while the process renews its lease; once the lease
 // may have expired, other processes may treat the process as gone and
 // move the migration on, and a request the process sends then could take
@@ -128,7 +128,10 @@
 // request refused by the fence is a backend failure like any other: the
 // call returns a plain error (not a *spec.Error) and its outcome is
 // unknown, since earlier requests of the same call may have been sent.
-// MemConfig, whose clients share memory, has no fence.
+// MemConfig, whose clients share memory, has no fence. The
+// subscription bookkeeping every service needs in a process (the
+// subscriptions of its calls and streams, the delivery of a state to
+// them) is Subscriptions, which MemConfig and leaseconfig share.
 //
 // # Monitoring
 //
@@ -158,9 +161,9 @@
 //
 //  1. Provide the backends as spec.Table values (for Azure Table
 //     storage, the adapter in mtable/aztable) and a ConfigService that
-//     every process shares: aztable.OpenConfigService keeps the state in
-//     a table, with a renewed lease per process on which it acknowledges
-//     pushes (MemConfig serves processes that share memory). The command
+//     every process shares: leaseconfig.Open keeps the state in a table
+//     (any spec.Table), with a renewed lease per process on which it
+//     acknowledges pushes (MemConfig serves processes that share memory). The command
 //     cmd/mtable ("mtable migrate", "mtable status") runs steps 2 and 4
 //     against Azure.
 //  2. Set the configuration service to UseOldHideMetadata, the initial
@@ -189,4 +192,12 @@
 // continuation key (only re-reading rows not yet returned) or closes an
 // already closed old-table stream; and since pushes arrive in order,
 // every branch that must fire fires on the same push as without the bug.
+//
+// The lease bugs (13 and up, Bug.Lease) are mistakes of the lease-based
+// configuration service (package mtable/leaseconfig, which its
+// Options.Bug selects) and of a migrator that lost its lease and runs
+// again: BugMigratorResumeFromMemory, selected here with WithBug for
+// NewMigrator, makes a Migrator whose Run is called again go on from the
+// state it last pushed instead of the configuration's. With MemConfig
+// they change nothing.
 package mtable

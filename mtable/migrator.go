@@ -13,6 +13,10 @@ import (
 // configuration service (PROTOCOL.md section 3.6).
 type Migrator struct {
 	t *Table
+	// last is the state this Migrator last pushed successfully (valid
+	// when pushed is true). Only BugMigratorResumeFromMemory reads it.
+	last   State
+	pushed bool
 }
 
 // NewMigrator returns a migrator for the given backends and
@@ -20,9 +24,9 @@ type Migrator struct {
 // cfg is a Fencer, every backend request of the migrator goes through
 // cfg.Fence, as New does: give it a cfg whose fence is the migration
 // lock's, so that a migrator that may have lost its lock sends nothing.
-// WithBug selects a migrator-side bug (9, 10, 11) or one of the shared
-// code paths' bugs (ensure-switched, copy); WithMonitor receives its
-// annotations.
+// WithBug selects a migrator-side bug (9, 10, 11, 16) or one of the
+// shared code paths' bugs (ensure-switched, copy); WithMonitor receives
+// its annotations.
 func NewMigrator(old, new spec.Table, cfg ConfigService, opts ...Option) *Migrator {
 	return &Migrator{t: New(old, new, cfg, opts...)}
 }
@@ -33,16 +37,23 @@ func NewMigrator(old, new spec.Table, cfg ConfigService, opts ...Option) *Migrat
 // started again after an earlier one failed or died at any point
 // continues and finishes the migration; every step is idempotent. When
 // that state is not the initial one, Run first pushes it again, in case
-// the earlier migrator died before every client had acknowledged it. Only
-// one migrator may run at a time. Run returns nil when the migration is
-// complete (the new table holds the data without metadata and the old
-// table is empty).
+// the earlier migrator died before every client had acknowledged it. Run
+// never trusts what an earlier Run of the same Migrator did: another
+// migrator may have moved the migration on meanwhile. Only one migrator
+// may run at a time. Run returns nil when the migration is complete (the
+// new table holds the data without metadata and the old table is
+// empty).
 func (m *Migrator) Run(ctx context.Context) error {
 	if m == nil {
 		return errors.New("mtable: Run called on a nil *Migrator")
 	}
 	if err := m.t.ready(); err != nil {
 		return err
+	}
+	if m.t.is(BugMigratorResumeFromMemory) && m.pushed {
+		// The mistake: a Migrator run again goes on from the state it
+		// pushed itself, as if no one else could have pushed since.
+		return m.run(ctx, m.last)
 	}
 	state, cancel, err := m.t.cfg.Subscribe(ctx, nil)
 	if err != nil {
@@ -57,6 +68,11 @@ func (m *Migrator) Run(ctx context.Context) error {
 			return err
 		}
 	}
+	return m.run(ctx, state)
+}
+
+// run goes on with the migration from state.
+func (m *Migrator) run(ctx context.Context, state State) error {
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -105,6 +121,7 @@ func (m *Migrator) push(ctx context.Context, s State) error {
 	if err := m.t.cfg.Push(ctx, s); err != nil {
 		return fmt.Errorf("mtable: migrator pushing %s: %w", s, err)
 	}
+	m.last, m.pushed = s, true
 	return nil
 }
 

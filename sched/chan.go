@@ -2,13 +2,26 @@ package sched
 
 import (
 	"context"
+	"iter"
 	"reflect"
 	"time"
 )
 
-// Chan is a channel of T. Under a run its operations are scheduling
-// points and a Send or Recv that cannot proceed is a controlled wait
-// ("Chan.Send", "Chan.Recv"), with Go's semantics: an unbuffered send
+// Chan is a channel of T. Its methods stand for Go's channel syntax, one
+// each:
+//
+//	c <- v              c.Send(v)
+//	v := <-c            v := c.Recv()
+//	v, ok := <-c        v, ok := c.RecvOK()
+//	for v := range c    for v := range c.All()
+//	close(c)            c.Close()
+//	len(c), cap(c)      c.Len(), c.Cap()
+//	make(chan T, n)     NewChan[T](n)
+//	select { ... }      Select(c.RecvCase(...), c.SendCase(...), ...)
+//
+// Under a run its operations are scheduling points and a Send or Recv
+// that cannot proceed is a controlled wait ("Chan.Send", "Chan.Recv"),
+// with Go's semantics: an unbuffered send
 // completes when a receiver takes the value, a buffered one when there
 // is room; Close wakes every receiver (with the zero value and ok false)
 // and makes every blocked or later sender fail; a send on a closed
@@ -133,7 +146,7 @@ func (c *Chan[T]) Send(v T) {
 	s = m.enter()
 	c.bind(s)
 	c.checkSend(s, m)
-	if c.trySend(s, v) {
+	if c.trySend(s, v, m, nil) {
 		s.mu.Unlock()
 		return
 	}
@@ -156,8 +169,16 @@ func (c *Chan[T]) checkSend(s *scheduler, m *machine) {
 	}
 }
 
-// Recv receives a value from c; ok is false when c is closed and empty.
-func (c *Chan[T]) Recv() (v T, ok bool) {
+// Recv receives a value from c, as <-c: the zero value once c is closed
+// and empty.
+func (c *Chan[T]) Recv() T {
+	v, _ := c.RecvOK()
+	return v
+}
+
+// RecvOK receives a value from c, as v, ok := <-c: ok is false when c is
+// closed and empty.
+func (c *Chan[T]) RecvOK() (v T, ok bool) {
 	if c == nil {
 		blockForever("Chan.Recv (nil channel)")
 		return v, false
@@ -174,7 +195,7 @@ func (c *Chan[T]) Recv() (v T, ok bool) {
 	s.yield(m)
 	s = m.enter()
 	c.bind(s)
-	if v, ok, ready := c.tryRecv(s); ready {
+	if v, ok, ready := c.tryRecv(s, m); ready {
 		s.mu.Unlock()
 		return v, ok
 	}
@@ -184,6 +205,20 @@ func (c *Chan[T]) Recv() (v T, ok bool) {
 	m.sel = sel
 	s.block(m, "Chan.Recv", c.res(), nil)
 	return w.v, w.ok
+}
+
+// All returns an iterator over the values received from c until it is
+// closed and empty: for v := range c.All() is Go's for v := range c. Each
+// receive is a RecvOK.
+func (c *Chan[T]) All() iter.Seq[T] {
+	return func(yield func(T) bool) {
+		for {
+			v, ok := c.RecvOK()
+			if !ok || !yield(v) {
+				return
+			}
+		}
+	}
 }
 
 // Close closes c.
@@ -219,9 +254,18 @@ func (c *Chan[T]) Close() {
 	c.closed = true
 	rq, sq := c.recvq, c.sendq
 	c.recvq, c.sendq = nil, nil
+	var closed vclock
+	if h := s.hb; h != nil {
+		cc := c.clocks(h)
+		cc.closed = h.message(m, nil)
+		closed = cc.closed
+	}
 	for _, w := range rq {
 		var zero T
 		w.v, w.ok = zero, false
+		if s.hb != nil {
+			join(&s.hb.vcs[w.m.id], closed)
+		}
 		s.complete(w.sel, w.idx)
 	}
 	for _, w := range sq {
@@ -257,41 +301,78 @@ func (c *Chan[T]) Cap() int {
 	return c.n
 }
 
-// trySend sends v if a receiver waits or the buffer has room.
-func (c *Chan[T]) trySend(s *scheduler, v T) bool {
+// trySend sends v, from machine from (nil: from timer src), if a
+// receiver waits or the buffer has room.
+func (c *Chan[T]) trySend(s *scheduler, v T, from *machine, src any) bool {
 	if len(c.recvq) > 0 {
 		w := c.recvq[0]
 		c.recvq = c.recvq[1:]
 		w.v, w.ok = v, true
+		if h := s.hb; h != nil {
+			cc := c.clocks(h)
+			h.received(cc, w.m, h.message(from, src))
+			h.sendDone(cc, c.n, from)
+		}
 		s.complete(w.sel, w.idx)
 		return true
 	}
 	if len(c.buf) < c.n {
+		if h := s.hb; h != nil {
+			cc := c.clocks(h) // before the value is buffered
+			cc.msgs = append(cc.msgs, h.message(from, src))
+			h.sendDone(cc, c.n, from)
+		}
 		c.buf = append(c.buf, v)
 		return true
 	}
 	return false
 }
 
-// tryRecv receives if a sender waits, the buffer holds a value, or c is
-// closed.
-func (c *Chan[T]) tryRecv(s *scheduler) (v T, ok, ready bool) {
+// clocks returns c's happens-before clocks (made, when c has none yet,
+// with a nil clock for each value it buffers).
+func (c *Chan[T]) clocks(h *hbState) *chanClocks { return h.chanOf(c, len(c.buf), c.timer) }
+
+// tryRecv receives, for machine to, if a sender waits, the buffer holds a
+// value, or c is closed.
+func (c *Chan[T]) tryRecv(s *scheduler, to *machine) (v T, ok, ready bool) {
 	if len(c.sendq) > 0 {
 		w := c.sendq[0]
 		c.sendq = c.sendq[1:]
+		h := s.hb
+		var cc *chanClocks
+		if h != nil {
+			cc = c.clocks(h)
+		}
 		if c.n == 0 {
 			v = w.v
+			if h != nil {
+				h.received(cc, to, h.message(w.m, nil))
+			}
 		} else {
 			v = c.pop()
 			c.buf = append(c.buf, w.v)
+			if h != nil {
+				h.received(cc, to, cc.popMsg())
+				cc.msgs = append(cc.msgs, h.message(w.m, nil))
+			}
+		}
+		if h != nil {
+			h.sendDone(cc, c.n, w.m)
 		}
 		s.complete(w.sel, w.idx)
 		return v, true, true
 	}
 	if len(c.buf) > 0 {
+		if h := s.hb; h != nil {
+			cc := c.clocks(h)
+			h.received(cc, to, cc.popMsg())
+		}
 		return c.pop(), true, true
 	}
 	if c.closed {
+		if h := s.hb; h != nil {
+			join(&h.vcs[to.id], c.clocks(h).closed)
+		}
 		return v, false, true
 	}
 	return v, false, false
@@ -325,14 +406,18 @@ func dropSel[T any](q []*chanWaiter[T], sel *selState) []*chanWaiter[T] {
 	return q[:j]
 }
 
-// offerTime delivers a timer's tick: to a waiting receiver, else into the
-// buffer if it is empty; else the tick is dropped.
-func (c *Chan[T]) offerTime(s *scheduler, v T) {
+// offerTime delivers a tick of timer src: to a waiting receiver, else
+// into the buffer if it is empty; else the tick is dropped.
+func (c *Chan[T]) offerTime(s *scheduler, v T, src any) {
 	if len(c.recvq) > 0 {
-		c.trySend(s, v)
+		c.trySend(s, v, nil, src)
 		return
 	}
 	if len(c.buf) == 0 {
+		if h := s.hb; h != nil {
+			cc := c.clocks(h) // before the value is buffered
+			cc.msgs = append(cc.msgs, h.message(nil, src))
+		}
 		c.buf = append(c.buf, v)
 	}
 }
@@ -340,7 +425,15 @@ func (c *Chan[T]) offerTime(s *scheduler, v T) {
 func (c *Chan[T]) hasReceivers() bool { return len(c.recvq) > 0 }
 
 // drain drops an undelivered tick (Timer.Stop and Reset).
-func (c *Chan[T]) drain() { clear(c.buf); c.buf = c.buf[:0] }
+func (c *Chan[T]) drain() {
+	clear(c.buf)
+	c.buf = c.buf[:0]
+	if h := c.run.hb; h != nil {
+		if cc := h.chans[c]; cc != nil {
+			cc.msgs = cc.msgs[:0]
+		}
+	}
+}
 
 // blockForever blocks the calling machine for good (a nil channel), or
 // the calling goroutine outside a run.
@@ -403,8 +496,8 @@ func (r *recvCase[T]) bind(s *scheduler) {
 	}
 }
 func (r *recvCase[T]) ready(*scheduler) bool { return r.c != nil && r.c.recvReady() }
-func (r *recvCase[T]) commit(s *scheduler, _ *machine) {
-	r.v, r.ok, _ = r.c.tryRecv(s)
+func (r *recvCase[T]) commit(s *scheduler, m *machine) {
+	r.v, r.ok, _ = r.c.tryRecv(s, m)
 }
 func (r *recvCase[T]) enqueue(_ *scheduler, sel *selState, idx int) {
 	if r.c != nil {
@@ -466,7 +559,7 @@ func (c *sendCase[T]) ready(*scheduler) bool {
 }
 func (c *sendCase[T]) commit(s *scheduler, m *machine) {
 	c.c.checkSend(s, m)
-	c.c.trySend(s, c.v)
+	c.c.trySend(s, c.v, m, nil)
 }
 func (c *sendCase[T]) enqueue(_ *scheduler, sel *selState, idx int) {
 	if c.c != nil {
@@ -531,7 +624,16 @@ func (d *doneCase) ready(s *scheduler) bool {
 	}
 	return d.ctx.Done() != nil && d.ctx.Err() != nil
 }
-func (d *doneCase) commit(*scheduler, *machine) {}
+func (d *doneCase) commit(s *scheduler, m *machine) {
+	switch {
+	case s.hb == nil:
+	case d.v != nil:
+		s.hb.acquire(m, d.v)
+	default:
+		// A standard context: who cancelled it is not known.
+		s.hb.everything(m)
+	}
+}
 func (d *doneCase) enqueue(s *scheduler, sel *selState, idx int) {
 	if d.v != nil {
 		d.v.waiters = append(d.v.waiters, selRef{sel, idx})

@@ -26,7 +26,7 @@ func TestChanSemantics(t *testing.T) {
 						done := sched.NewChan[struct{}](0)
 						sched.GoNamed("consumer", func() {
 							for {
-								v, ok := ch.Recv()
+								v, ok := ch.RecvOK()
 								if !ok {
 									break
 								}
@@ -39,7 +39,7 @@ func TestChanSemantics(t *testing.T) {
 							sched.Assertf(ch.Len() <= capacity, "Len %d above Cap %d", ch.Len(), capacity)
 						}
 						ch.Close()
-						_, ok := done.Recv()
+						_, ok := done.RecvOK()
 						sched.Assertf(!ok, "receive from a closed channel: ok true")
 						sched.Assertf(fmt.Sprint(got) == "[0 1 2 3 4]", "received %v, want [0 1 2 3 4]", got)
 					})
@@ -221,15 +221,15 @@ func TestSelectSendCase(t *testing.T) {
 			a, b := sched.NewChan[int](0), sched.NewChan[int](0)
 			got := sched.NewChan[string](2)
 			sched.GoNamed("rb", func() {
-				v, _ := b.Recv()
+				v := b.Recv()
 				got.Send(fmt.Sprint("b", v))
 			})
 			sched.GoNamed("ra", func() { a.Recv() })
 			for range 2 {
 				sched.Select(a.SendCase(1, func() { got.Send("a") }), b.SendCase(2, nil))
 			}
-			v1, _ := got.Recv()
-			v2, _ := got.Recv()
+			v1 := got.Recv()
+			v2 := got.Recv()
 			sched.Assertf(v1 != v2, "both selects took the same case: %s %s", v1, v2)
 		})
 		if res.Failure != nil {
@@ -295,11 +295,64 @@ func TestChanUncontrolled(t *testing.T) {
 		t.Errorf("Select with nothing ready did not take Default")
 	}
 	tm := sched.NewTimer(time.Millisecond)
-	if _, ok := tm.C.Recv(); !ok {
+	if _, ok := tm.C.RecvOK(); !ok {
 		t.Errorf("timer channel closed")
 	}
 	ch.Close()
-	if _, ok := ch.Recv(); ok {
+	if _, ok := ch.RecvOK(); ok {
 		t.Errorf("receive from closed channel: ok true")
 	}
+}
+
+// TestChanSyntax: Recv, RecvOK and All stand for <-c, v, ok := <-c and
+// for range c, under a run and outside one: All yields every value sent
+// until the channel is closed, stops when the loop breaks, and Recv of
+// a closed channel is the zero value.
+func TestChanSyntax(t *testing.T) {
+	prog := func() (got []int, first, zero int, ok bool) {
+		ch := sched.NewChan[int](0)
+		rest := sched.NewChan[int](3)
+		sched.GoNamed("sender", func() {
+			for i := range 5 {
+				ch.Send(i)
+			}
+			ch.Close()
+		})
+		first = ch.Recv()
+		for v := range ch.All() {
+			got = append(got, v)
+			if v == 2 {
+				break
+			}
+		}
+		for v := range ch.All() {
+			got = append(got, v)
+		}
+		rest.Close()
+		zero = ch.Recv()
+		_, ok = rest.RecvOK()
+		return got, first, zero, ok
+	}
+	check := func(t *testing.T, got []int, first, zero int, ok bool) {
+		t.Helper()
+		if first != 0 || fmt.Sprint(got) != "[1 2 3 4]" || zero != 0 || ok {
+			t.Errorf("got first %d, ranged %v, Recv after close %d, RecvOK after close ok %v; want 0, [1 2 3 4], 0, false", first, got, zero, ok)
+		}
+	}
+	t.Run("plain", func(t *testing.T) {
+		got, first, zero, ok := prog()
+		check(t, got, first, zero, ok)
+	})
+	t.Run("run", func(t *testing.T) {
+		for seed := uint64(0); seed < 50; seed++ {
+			var got []int
+			var first, zero int
+			var ok bool
+			res := mustRun(t, sched.Config{Seed: seed}, func() { got, first, zero, ok = prog() })
+			if res.Failure != nil {
+				t.Fatalf("seed %d: %v", seed, res.Failure)
+			}
+			check(t, got, first, zero, ok)
+		}
+	})
 }

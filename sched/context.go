@@ -16,6 +16,25 @@ func WithTimeout(parent context.Context, d time.Duration) (context.Context, cont
 	return WithDeadline(parent, Now().Add(d))
 }
 
+// WithTimeoutCause is WithDeadlineCause(parent, Now().Add(d), cause).
+func WithTimeoutCause(parent context.Context, d time.Duration, cause error) (context.Context, context.CancelFunc) {
+	if current() == nil {
+		return context.WithTimeoutCause(parent, d, cause)
+	}
+	return WithDeadlineCause(parent, Now().Add(d), cause)
+}
+
+// WithDeadlineCause is WithDeadline, but when the deadline passes,
+// context.Cause of the returned context is cause (Err is still
+// context.DeadlineExceeded); outside a run it is
+// context.WithDeadlineCause.
+func WithDeadlineCause(parent context.Context, d time.Time, cause error) (context.Context, context.CancelFunc) {
+	if current() == nil {
+		return context.WithDeadlineCause(parent, d, cause)
+	}
+	return withDeadline(parent, d, cause)
+}
+
 // WithDeadline returns a copy of parent that is done when the calling
 // machine's process clock reaches d, when the returned cancel function
 // is called, or when parent is done, whichever happens first; outside a
@@ -38,21 +57,33 @@ func WithTimeout(parent context.Context, d time.Duration) (context.Context, cont
 // scheduling point. The deadline of a standard parent is on the real
 // clock and is ignored.
 func WithDeadline(parent context.Context, d time.Time) (context.Context, context.CancelFunc) {
+	if current() == nil {
+		return context.WithDeadline(parent, d)
+	}
+	return withDeadline(parent, d, nil)
+}
+
+// withDeadline makes a virtual context for the calling machine; cause,
+// when not nil, is its cause once the deadline passes.
+func withDeadline(parent context.Context, d time.Time, cause error) (context.Context, context.CancelFunc) {
 	m := current()
 	if m == nil {
-		return context.WithDeadline(parent, d)
+		return context.WithDeadlineCause(parent, d, cause) // the run ended meanwhile
 	}
 	if parent == nil {
 		panic("cannot create context from nil parent")
 	}
 	// The standard part first: it may call parent's methods, which may
 	// lock the scheduler.
-	v := &vctx{parent: parent, done: make(chan struct{})}
+	v := &vctx{parent: parent, done: make(chan struct{}), deadlineCause: cause}
 	v.causeCC, v.causeCancel = context.WithCancelCause(parent)
 	vp := vctxOf(parent)
 	s := m.enter()
 	v.s = s
 	v.deadline = d
+	if s.hb != nil {
+		s.hb.release(m, v) // creating it happens before its deadline passes
+	}
 	if vp != nil && vp.s == s && vp.deadline.Before(d) {
 		v.deadline = vp.deadline
 	}
@@ -77,7 +108,7 @@ func WithDeadline(parent context.Context, d time.Time) (context.Context, context
 	}
 	if v.err == nil {
 		if at <= s.now {
-			v.cancelLocked(s, errDeadline, nil)
+			v.cancelLocked(s, errDeadline, v.deadlineCause)
 		} else if !v.deadline.Before(d) {
 			v.timer = s.addTimer(at, &timerEntry{kind: timerCtx, owner: m.proc, ctx: v})
 		}
@@ -85,6 +116,32 @@ func WithDeadline(parent context.Context, d time.Time) (context.Context, context
 	s.mu.Unlock()
 	return v, v.cancel
 }
+
+// WithValue is context.WithValue, except that when parent is done when
+// a virtual context (see WithDeadline) is, the result also has the
+// AfterFunc method of that context, so that the contexts the context
+// package derives from it (WithCancel, WithTimeout, ...) are cancelled
+// synchronously with it. Those that it derives from a plain
+// context.WithValue of a virtual context are cancelled by a goroutine of
+// the context package, outside the scheduler's control: a Select waiting
+// on one may see the cancellation late, or never, and report a
+// deadlock.
+func WithValue(parent context.Context, key, val any) context.Context {
+	c := context.WithValue(parent, key, val)
+	if v := vctxOf(parent); v != nil {
+		return &valueCtx{Context: c, v: v}
+	}
+	return c
+}
+
+// valueCtx is a context.WithValue of a virtual context, with the
+// virtual context's AfterFunc.
+type valueCtx struct {
+	context.Context
+	v *vctx
+}
+
+func (c *valueCtx) AfterFunc(f func()) (stop func() bool) { return c.v.AfterFunc(f) }
 
 // vctx is a virtual context (see WithDeadline).
 type vctx struct {
@@ -97,6 +154,8 @@ type vctx struct {
 	causeCancel context.CancelCauseFunc
 	deadline    time.Time
 	timer       *timerEntry
+	// deadlineCause is the cause given to WithDeadlineCause, or nil.
+	deadlineCause error
 
 	mu       sync.Mutex
 	done     chan struct{}
@@ -227,6 +286,10 @@ func (v *vctx) pollLocked(s *scheduler) {
 		return
 	}
 	if err := v.causeCC.Err(); err != nil {
+		if s.hb != nil {
+			// Who cancelled the standard parent is not known.
+			s.hb.everythingInto(v)
+		}
 		v.cancelLocked(s, err, context.Cause(v.causeCC))
 	}
 }
@@ -241,6 +304,9 @@ func (v *vctx) cancel() {
 		s.mu.Lock()
 	case m.s == s:
 		s = m.enter()
+		if s.hb != nil {
+			s.hb.release(m, v)
+		}
 	default:
 		s.mu.Lock()
 	}
@@ -275,10 +341,18 @@ func (v *vctx) cancelLocked(s *scheduler, err, cause error) {
 	}
 	if !s.finished {
 		for _, w := range waiters {
+			if s.hb != nil {
+				s.hb.acquire(w.sel.m, v)
+			}
 			s.complete(w.sel, w.idx)
 		}
 	}
 	for _, c := range children {
+		if s.hb != nil {
+			clk := s.hb.sync[c]
+			join(&clk, s.hb.sync[v])
+			s.hb.sync[c] = clk
+		}
 		c.cancelLocked(s, err, cause)
 	}
 	for _, a := range funcs {
@@ -301,7 +375,12 @@ func (s *scheduler) poll() {
 	s.watched = s.watched[:j]
 	for i := 0; i < len(s.polled); {
 		p := s.polled[i]
-		if p.ctx.Err() != nil && s.complete(p.sel, p.idx) {
+		if p.sel.chosen < 0 && p.ctx.Err() != nil {
+			if s.hb != nil {
+				// Who cancelled a standard context is not known.
+				s.hb.everything(p.sel.m)
+			}
+			s.complete(p.sel, p.idx)
 			i = 0 // complete removed the select's entries
 			continue
 		}

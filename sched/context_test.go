@@ -3,6 +3,7 @@ package sched_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -112,5 +113,74 @@ func TestContextUncontrolled(t *testing.T) {
 	defer cancel()
 	if sched.Select(sched.DoneCase(ctx, nil)) != 0 || !errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		t.Errorf("Err %v, want DeadlineExceeded", ctx.Err())
+	}
+}
+
+// TestDeadlineCause: WithTimeoutCause and WithDeadlineCause contexts
+// expire with context.DeadlineExceeded and the given cause, under a run
+// (in virtual time) and outside one; cancelled first, their cause is
+// context.Canceled.
+func TestDeadlineCause(t *testing.T) {
+	cause := errors.New("lease lost")
+	check := func(expired, cancelled context.Context) error {
+		if err := expired.Err(); !errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("expired: Err %v", err)
+		}
+		if got := context.Cause(expired); got != cause {
+			return fmt.Errorf("expired: Cause %v, want %v", got, cause)
+		}
+		if err, got := cancelled.Err(), context.Cause(cancelled); !errors.Is(err, context.Canceled) || !errors.Is(got, context.Canceled) {
+			return fmt.Errorf("cancelled: Err %v, Cause %v", err, got)
+		}
+		return nil
+	}
+	prog := func() error {
+		expired, cancel1 := sched.WithTimeoutCause(context.Background(), time.Millisecond, cause)
+		defer cancel1()
+		cancelled, cancel2 := sched.WithDeadlineCause(context.Background(), sched.Now().Add(time.Hour), cause)
+		cancel2()
+		sched.Select(sched.DoneCase(expired, nil))
+		return check(expired, cancelled)
+	}
+	if err := prog(); err != nil {
+		t.Errorf("outside a run: %v", err)
+	}
+	res := mustRun(t, sched.Config{}, func() {
+		if err := prog(); err != nil {
+			sched.Fail(err)
+		}
+		// A deadline already passed expires at once, with the cause.
+		past, cancel := sched.WithDeadlineCause(context.Background(), sched.Now().Add(-time.Second), cause)
+		defer cancel()
+		sched.Assertf(context.Cause(past) == cause, "past deadline: Cause %v", context.Cause(past))
+	})
+	if res.Failure != nil {
+		t.Errorf("under a run: %v", res.Failure)
+	}
+}
+
+// TestWithValueOfVirtual: a context the context package derives from
+// WithValue of a virtual context is cancelled synchronously with it (a
+// Select on it wakes when the deadline passes), on every schedule.
+func TestWithValueOfVirtual(t *testing.T) {
+	for seed := uint64(0); seed < 20; seed++ {
+		res := mustRun(t, sched.Config{Seed: seed}, func() {
+			ctx, cancel := sched.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			valued := sched.WithValue(ctx, ctxKey("k"), "v")
+			child, childCancel := context.WithCancel(valued)
+			defer childCancel()
+			timeout, timeoutCancel := context.WithTimeout(sched.WithValue(valued, ctxKey("j"), 1), time.Hour)
+			defer timeoutCancel()
+			sched.Select(sched.DoneCase(child, nil))
+			sched.Select(sched.DoneCase(timeout, nil))
+			sched.Assertf(errors.Is(child.Err(), context.DeadlineExceeded), "child.Err: %v", child.Err())
+			sched.Assertf(errors.Is(timeout.Err(), context.DeadlineExceeded), "timeout.Err: %v", timeout.Err())
+			sched.Assertf(child.Value(ctxKey("k")) == "v" && timeout.Value(ctxKey("j")) == 1, "values lost")
+			sched.Assertf(sched.Since(sched.DefaultStart) == time.Minute, "done at +%v", sched.Since(sched.DefaultStart))
+		})
+		if res.Failure != nil {
+			t.Fatalf("seed %d: %v", seed, res.Failure)
+		}
 	}
 }

@@ -11,13 +11,15 @@
 // replayed exactly.
 //
 // The primitives keep the standard library's shapes (Mutex, RWMutex,
-// Cond, WaitGroup, Once, channels, select, timers, contexts; the atomic
-// types, with sync/atomic's names, are in package sched/atomic), so
-// porting code to sched changes its imports, its go statements, its
-// channel operations (Go's channel syntax cannot be redefined) and the
-// test's entry point. Outside a run every primitive is the plain Go
-// primitive it stands for, so production code written against this
-// package runs unchanged.
+// Cond, WaitGroup, Once, channels, select, timers, contexts), and the
+// drop-in packages sched/sync, sched/time, sched/context and
+// sched/atomic export them under the names of sync, time, context and
+// sync/atomic, with the rest of those packages. So porting code to sched
+// changes its imports, its go statements (Go), its channel operations
+// (Go's channel syntax cannot be redefined: see Chan) and the test's
+// entry point. Outside a run every primitive is the plain Go primitive it
+// stands for, so production code written against this package runs
+// unchanged.
 //
 // # Vocabulary
 //
@@ -73,8 +75,9 @@
 // GoDaemon and StartProcess (after the new machine is registered); Yield,
 // YieldOn and Durable; every method of Mutex, RWMutex, Cond, Future
 // (Resolve, Wait), WaitGroup.Wait, Once.Do and Process.Wait, Crash and
-// Stall; Chan.Send, Recv and Close and Select; Sleep; the operations of
-// the sched/atomic types and of Racy; and a machine's exit.
+// Stall; Chan.Send, Recv, RecvOK (and each receive of All) and Close,
+// and Select; Sleep; the operations of the sched/atomic types and
+// functions and of Racy; and a machine's exit.
 // WaitGroup.Add and Done, Timer and Ticker methods, context cancellation,
 // Now, Logf and the like are not scheduling points.
 //
@@ -114,6 +117,9 @@
 //     D (see Explorer). dfs takes no time-advance or fault decision.
 //   - "portfolio": iteration i uses PortfolioStrategy(i).
 //   - "replay": the decisions of Config.Replay, a parsed Trace.
+//   - "lenient": the decisions of Config.Replay where they still apply,
+//     deterministic defaults where they do not (see Lenient replay and
+//     shrinking).
 //
 // How "random", "pct" and "pos" take the decisions about the world is
 // given under Virtual time and Processes and faults.
@@ -134,10 +140,14 @@
 // A deadlock is a state in which no machine is enabled, no machine can be
 // enabled by moving the clock or restarting a process, and main has not
 // returned. The run then ends with a Deadlock failure listing every
-// unfinished machine, what it waits on and, for a lock, its holder, in ID
-// order:
+// unfinished machine, what it waits on and, for a lock, what it waits
+// for, in ID order: the machine holding the lock; for an RWMutex, the
+// writer waiting for the readers to leave, behind which new readers and
+// writers queue (it holds nothing yet); for that writer, the machines
+// holding read locks:
 //
 //	deadlock at step 9: no machine enabled; machine 0 "main" waits on Mutex.Lock (x.go:20), held by machine 1 "x"; machine 1 "x" waits on Mutex.Lock (x.go:14), held by machine 0 "main"
+//	deadlock at step 7: no machine enabled; machine 0 "main" waits on RWMutex.RLock "state", behind the pending Lock of machine 1 "w"; machine 1 "w" waits on RWMutex.Lock "state", read-locked by machine 0 "main"
 //
 // After main has returned the run goes on while machines are enabled; it
 // passes when every machine has finished. A machine still blocked when
@@ -163,22 +173,26 @@
 // Failure.Blocked holds each blocked machine's stack at the blocking
 // call, trimmed to user frames (no frames of the runtime or of this
 // package), and Report prints them. Misuse is a Panic failure with the
-// failing machine's trimmed stack: unlocking an unlocked or another
-// machine's Mutex, RUnlock without a read lock, a negative WaitGroup
-// counter, Cond.Wait without its lock, a send on a closed channel, a
-// close of a closed or nil channel, a scheduling point inside Durable,
-// a non-positive Ticker period:
+// failing machine's trimmed stack: unlocking an unlocked Mutex or
+// RWMutex, RUnlock without a read lock held, a negative WaitGroup
+// counter, Cond.Wait with its lock unlocked, a send on a closed channel,
+// a close of a closed or nil channel, a scheduling point inside Durable,
+// a non-positive Ticker period. As with the sync types, a lock is not
+// associated with a machine: unlocking a lock that another machine
+// locked is no misuse.
 //
-//	panic in machine 1 "thief" at step 5: sched: Mutex.Unlock of mutex (x.go:9) held by machine 0 "main"
+//	panic in machine 1 "w" at step 5: sched: Mutex.Unlock of unlocked mutex (x.go:9)
 //	panic in machine 0 "main" at step 3: sched: close of closed channel "jobs"
 //
 // # Channels and select
 //
-// Chan (made with NewChan) has Go's channel semantics: an unbuffered
-// Send completes when a Recv takes the value, a buffered one when the
-// buffer has room; Close wakes every receiver with the zero value and ok
-// false and makes every blocked or later sender fail; Len and Cap report
-// the buffer. A nil *Chan is a nil channel. Select takes typed cases
+// Chan (made with NewChan) has Go's channel semantics, with a method for
+// each piece of channel syntax (see Chan): Send (c <- v), Recv (<-c),
+// RecvOK (v, ok := <-c), All (for v := range c), Close, Len and Cap. An
+// unbuffered Send completes when a receive takes the value, a buffered
+// one when the buffer has room; Close wakes every receiver with the zero
+// value and ok false and makes every blocked or later sender fail; Len
+// and Cap report the buffer. A nil *Chan is a nil channel. Select takes typed cases
 // (Chan.RecvCase, Chan.SendCase, DoneCase for a context, Default), each
 // with an optional function called when the case is taken, and returns
 // the index of the case taken. Outside a run a Chan is a Go channel and
@@ -187,8 +201,11 @@
 // # Virtual time
 //
 // Under a run, Now, Since, Until, Sleep, NewTimer, After, AfterFunc,
-// NewTicker, WithTimeout and WithDeadline use a virtual clock; outside a
-// run they are the time and context package's functions. The root clock
+// NewTicker, WithTimeout and WithDeadline (and their Cause forms) use a
+// virtual clock; outside a run they are the time and context package's
+// functions. Packages sched/time and sched/context re-export them under
+// the standard names, with the rest of those packages, so that ported
+// code changes only its imports. The root clock
 // starts at Config.Start (DefaultStart, 2026-01-01T00:00:00Z, when zero)
 // and moves only by the scheduler:
 //
@@ -216,13 +233,15 @@
 // machine named "afterfunc" in the caller's process. Stop and Reset are
 // not scheduling points.
 //
-// WithTimeout and WithDeadline return virtual contexts that behave as
-// standard ones: Done, Err (context.DeadlineExceeded or
+// WithTimeout, WithDeadline, WithTimeoutCause and WithDeadlineCause
+// return virtual contexts that behave as standard ones: Done, Err (context.DeadlineExceeded or
 // context.Canceled), Deadline, Value and context.Cause. Contexts derived
 // from them with the context package (WithCancel, WithValue, its
 // WithTimeout) are cancelled synchronously with them, through the
 // AfterFunc method that package looks for, never by a background
-// goroutine. A virtual context whose parent is a standard context that
+// goroutine; except those it derives from its own WithValue of a virtual
+// context (that has no AfterFunc method): derive values with WithValue,
+// which keeps the method. A virtual context whose parent is a standard context that
 // can be cancelled checks it when Done or Err is called and at every
 // scheduling point. Wait for a context with DoneCase in a Select: a plain
 // receive from Done blocks outside the scheduler's control.
@@ -306,14 +325,53 @@
 // fair steps; the steps other machines make while a process is stalled
 // count as usual.
 //
+// # Races
+//
+// A Racy variable stands for a plain shared variable of the code under
+// test. Besides making its accesses scheduling points, the scheduler
+// checks them for data races as the Go memory model defines them: two
+// accesses to the same Racy, at least one a Store, that are not ordered
+// by happens-before end the run with a Race failure naming both, with
+// the machine and line of each:
+//
+//	data race at step 9: Store by machine 2 "b" at x.go:37 and Store by machine 1 "a" at x.go:37, on the same Racy, are not ordered by happens-before
+//
+// The order is that of the memory model, whatever the interleaving, so
+// a race is found on the first schedule that makes both accesses, even
+// one where they happen far apart. The check keeps a vector clock per
+// machine, FastTrack style (Flanagan and Freund, PLDI 2009), from the
+// run's first Racy access on; a run that uses no Racy pays a nil check
+// per synchronising operation. The happens-before edges are those of
+// the controlled primitives: program order; Go (and StartProcess, and a
+// process's restart after its machines' last actions) before the new
+// machine's first action; Mutex.Unlock before the next Lock, whichever
+// machine unlocks; RWMutex.Unlock before the next RLock or Lock, RUnlock
+// before the next Lock; WaitGroup.Done (Add with a negative delta)
+// before the Wait it releases; the return of Once.Do's function before
+// every Do that returns; Future.Resolve before Wait (and a Done that
+// reports true); a send before the receive that takes its value, a
+// receive before the send that completes because of it (the k-th
+// receive from a channel of capacity C before the (k+C)-th send
+// completes), Close before a receive that reports it, Select's cases
+// alike; a write of a sched/atomic variable before a read of it; the
+// return of a process's body (or its crash) before Process.Wait
+// returns; NewTimer, AfterFunc, NewTicker and Reset before the timer's
+// tick is received or its function starts; WithDeadline and the cancel
+// function before a DoneCase of the context is taken. A DoneCase of a
+// standard context, or of a virtual one whose standard parent was
+// cancelled, whose canceller sched cannot see, is ordered after
+// everything every machine did before it was taken. No other
+// synchronisation is seen (uncontrolled primitives, a context's Err):
+// accesses ordered only by it are reported.
+//
 // # Failures
 //
 // A run ends when every machine has finished (it passed) or at the
 // first failure, a *Failure whose Kind is one of Assertion (Fail,
 // Assertf), Deadlock, Leak, StepBound (more than Config.MaxSteps steps),
-// Liveness, UncontrolledBlocking, Panic (with the machine's stack) and
-// Divergence (replay). Failure.Error gives the exact texts listed on
-// Failure.
+// Liveness, UncontrolledBlocking, Panic (with the machine's stack),
+// Divergence (replay) and Race (a data race on a Racy). Failure.Error
+// gives the exact texts listed on Failure.
 //
 // # What has no controlled form
 //
@@ -360,6 +418,59 @@
 // as
 //
 //	schedule diverged at step 7: trace says schedule machine 2 ("s 2"), program has machines [0 1] enabled
+//
+// A replay that ends before the trace's last decision, because the
+// program finished or failed (a deadlock, a panic, a failed assertion,
+// the step bound, ...), diverged too: the recorded run went on, so the
+// failure is not the recorded one. The Divergence names the next
+// recorded decision, how many more follow it, and how the program
+// ended:
+//
+//	schedule diverged at step 2: trace says schedule machine 0 ("s 0"), program finished
+//	schedule diverged at step 6: trace says schedule machine 2 ("s 2") and 344 more decisions, program failed: step bound exceeded at step 5: 5 steps without finishing (possible livelock)
+//
+// # Lenient replay and shrinking
+//
+// A "lenient" run follows a trace recorded from another version of the
+// program, or edited, as far as it applies. Its schedule decisions and
+// its decisions about the world (time advances, faults) are one stream,
+// taken in order. Its choices (Choose and Select values, clock offsets)
+// are each machine's own: the choices that follow a schedule decision of
+// machine m in the trace are m's (Trace.Owners), and m's k-th Choose
+// takes m's k-th recorded choice, whichever machines ran before. A
+// recorded decision applies when its machine is enabled (a schedule),
+// its value is below the Choose bound (the recorded bound may differ),
+// its advance is at most MaxTimeStep, its process can take it (a crash
+// or stall within the fault budget, a stall of at most MaxStall, a
+// restart of a crashed process) or its offset is within MaxClockSkew/2.
+// A program that names the stream of each choice with ChooseIn (by what
+// the choice decides: a retry, a value) gets one stream per name and
+// machine when the trace names them too (Trace.Streams, which lenient
+// runs record in memory): a run that makes more or fewer choices of one
+// stream than the recorded run keeps its other choices as they were.
+// A schedule decision whose machine is not enabled gives way to the
+// first of the next eight schedule decisions whose machine is (those
+// before it are dropped): the run is a little ahead of or behind the
+// recorded one. Where a decision does not apply, or its stream has run
+// out, the run takes the default: the running machine goes on if it is
+// enabled, else the enabled machine with the lowest ID runs; Choose takes
+// 0; no time advance and no fault; a clock offset of 0. A schedule
+// decision that does not apply is used up; a time advance or fault that
+// does not apply is dropped. A lenient run never diverges. Its Result.Trace records
+// what it did, exactly (it replays with "replay"), and Result.Lenient
+// counts the decisions followed, substituted and taken by default.
+//
+// A preemption is a schedule decision that switches away from the
+// running machine while it is enabled; Result.Preemptions counts them.
+//
+// Shrink uses lenient runs to look for a smaller run that fails the same
+// way as a recorded one: fewer steps, then fewer preemptions, faults,
+// time advances, smaller Choose values and shorter stalls and advances
+// (ShrinkSize.Less). The caller says what "the same way" is (a
+// ShrinkTest) and bounds the search by runs, which keeps it
+// deterministic, or by time. The classic bugs of this package's tests
+// shrink to their smallest failing schedule: the lost update to its two
+// machines reading the counter before either writes it.
 //
 // # Determinism
 //

@@ -30,6 +30,9 @@ const (
 	// Leak: main has returned and machines are left that no machine or
 	// timed event can ever enable.
 	Leak
+	// Race: two accesses to a Racy, at least one a Store, are not
+	// ordered by happens-before (see the package documentation, "Races").
+	Race
 )
 
 var kindNames = [...]string{
@@ -41,10 +44,12 @@ var kindNames = [...]string{
 	Panic:                "panic",
 	Divergence:           "divergence",
 	Leak:                 "leak",
+	Race:                 "race",
 }
 
 // String returns the kind's name: "assertion", "deadlock", "step-bound",
-// "liveness", "uncontrolled-blocking", "panic", "divergence" or "leak".
+// "liveness", "uncontrolled-blocking", "panic", "divergence", "leak" or
+// "race".
 func (k Kind) String() string {
 	if k > 0 && int(k) < len(kindNames) {
 		return kindNames[k]
@@ -65,18 +70,39 @@ type Blocked struct {
 	// Sleep, where this machine waits); "" if unknown.
 	Resource string
 	// Holder is the machine holding the lock for lock waits, else -1.
+	// With Pending it holds nothing yet: it is the writer waiting in
+	// RWMutex.Lock for the readers to leave, behind which this machine
+	// (a reader, or a later writer) is queued.
 	Holder     int
 	HolderName string
+	Pending    bool
 	// HolderDone: the holder has finished without unlocking;
 	// HolderCrashed: its process crashed while it held the lock.
 	HolderDone, HolderCrashed bool
+	// Readers are the machines holding read locks of the RWMutex that
+	// this machine, the pending writer, waits for, in the order they
+	// took them (a lock released by RUnlock in a machine that held none
+	// is taken to be the earliest).
+	Readers []Reader
 	// Stack is the machine's stack at the blocking call, trimmed to
 	// user frames.
 	Stack string
 }
 
+// Reader is a machine that holds a read lock of an RWMutex.
+type Reader struct {
+	Machine int
+	Name    string
+	// Done: it has finished without unlocking; Crashed: its process
+	// crashed while it held the lock.
+	Done, Crashed bool
+}
+
 // String formats b as `machine 1 "x" waits on Mutex.Lock (x.go:12), held
-// by machine 0 "main"`.
+// by machine 0 "main"`, and for an RWMutex as `machine 2 "r" waits on
+// RWMutex.RLock (x.go:20), behind the pending Lock of machine 1 "w"` or
+// `machine 1 "w" waits on RWMutex.Lock (x.go:14), read-locked by
+// machine 0 "main" and machine 3 "s" (finished)`.
 func (b Blocked) String() string {
 	return fmt.Sprintf("machine %d %q waits on %s%s%s", b.Machine, b.Name, b.WaitsOn, b.res(), b.held())
 }
@@ -91,12 +117,33 @@ func (b Blocked) res() string {
 func (b Blocked) held() string {
 	s := ""
 	if b.Holder >= 0 {
-		s += fmt.Sprintf(", held by machine %d %q", b.Holder, b.HolderName)
+		if b.Pending {
+			s += fmt.Sprintf(", behind the pending Lock of machine %d %q", b.Holder, b.HolderName)
+		} else {
+			s += fmt.Sprintf(", held by machine %d %q", b.Holder, b.HolderName)
+		}
 		switch {
 		case b.HolderDone:
 			s += ", which has finished"
 		case b.HolderCrashed:
 			s += ", which has crashed"
+		}
+	}
+	for i, r := range b.Readers {
+		switch {
+		case i == 0:
+			s += ", read-locked by "
+		case i == len(b.Readers)-1:
+			s += " and "
+		default:
+			s += ", "
+		}
+		s += fmt.Sprintf("machine %d %q", r.Machine, r.Name)
+		switch {
+		case r.Done:
+			s += " (finished)"
+		case r.Crashed:
+			s += " (crashed)"
 		}
 	}
 	return s
@@ -106,6 +153,7 @@ func (b Blocked) held() string {
 //
 //	assertion failed in machine 1 "app" at step 12: <error>
 //	deadlock at step 12: no machine enabled; machine 1 "a" waits on Mutex.Lock (a.go:7), held by machine 2 "b"; ...
+//	deadlock at step 12: no machine enabled; machine 0 "main" waits on RWMutex.RLock (a.go:9), behind the pending Lock of machine 1 "w"; machine 1 "w" waits on RWMutex.Lock (a.go:4), read-locked by machine 0 "main"
 //	leak at step 12: machine 3 "w" still blocked on Chan.Recv (w.go:12) after main returned; ...
 //	step bound exceeded at step 1000: 1000 steps without finishing (possible livelock)
 //	liveness violation at step 700: hot condition "x" held for more than 500 fair steps
@@ -114,6 +162,8 @@ func (b Blocked) held() string {
 //	panic in machine 1 "app" at step 12: <value>
 //	panic in a goroutine that is not a machine at step 12: <message>
 //	schedule diverged at step 12: trace says ..., program ...
+//	schedule diverged at step 12: trace says ... and 5 more decisions, program failed: <failure>
+//	data race at step 12: Store by machine 2 "b" at x.go:9 and Load by machine 1 "a" at x.go:14, on the same Racy, are not ordered by happens-before
 type Failure struct {
 	Kind Kind
 	// Step is the step at which the failure was detected.
@@ -168,6 +218,8 @@ func (f *Failure) Error() string {
 			parts[i] = fmt.Sprintf("machine %d %q still blocked on %s%s after main returned%s", b.Machine, b.Name, b.WaitsOn, b.res(), b.held())
 		}
 		return fmt.Sprintf("leak at step %d: %s", f.Step, strings.Join(parts, "; "))
+	case Race:
+		return fmt.Sprintf("data race at step %d: %s", f.Step, f.Message)
 	}
 	return fmt.Sprintf("%v failure at step %d: %s", f.Kind, f.Step, f.Message)
 }

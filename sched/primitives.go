@@ -42,6 +42,9 @@ func goNamed(name string, f func(), daemon bool) {
 		s.fail(m, Panic, fmt.Sprintf("sched: Go(%q) with a nil function", name))
 	}
 	nm := s.newMachine(name, m.proc, daemon)
+	if s.hb != nil {
+		s.hb.spawn(m, nm)
+	}
 	s.logf(m, "spawn machine %d %q", nm.id, name)
 	s.spawn(nm, f)
 	m.res = nil
@@ -319,11 +322,15 @@ func (m *Mutex) lockLocked(me *machine) {
 		m.bind(s)
 	}
 	m.holder = me
+	if s.hb != nil {
+		s.hb.acquire(me, m)
+	}
 	s.mu.Unlock()
 }
 
-// Unlock unlocks m. Under a run it is a Panic failure to unlock a Mutex
-// the calling machine does not hold.
+// Unlock unlocks m. As with sync.Mutex, a locked Mutex is not
+// associated with a machine: one machine may lock it and another unlock
+// it. Under a run, unlocking an unlocked Mutex is a Panic failure.
 func (m *Mutex) Unlock() {
 	me := current()
 	if me == nil {
@@ -333,14 +340,10 @@ func (m *Mutex) Unlock() {
 	}
 	s := me.enter()
 	m.bind(s)
-	if m.holder != me {
-		holder := "nobody"
-		if m.holder != nil {
-			holder = m.holder.String()
-		}
-		s.fail(me, Panic, "sched: Mutex.Unlock of mutex "+m.res().labelOr()+" held by "+holder)
+	if m.holder == nil {
+		s.fail(me, Panic, "sched: Mutex.Unlock of unlocked mutex "+m.res().labelOr())
 	}
-	m.unlockLocked(s)
+	m.unlockLocked(s, me)
 	me.res = m
 	s.yield(me)
 }
@@ -362,14 +365,21 @@ func (m *Mutex) TryLock() bool {
 	ok := m.holder == nil
 	if ok {
 		m.holder = me
+		if s.hb != nil {
+			s.hb.acquire(me, m)
+		}
 	}
 	s.mu.Unlock()
 	return ok
 }
 
-func (m *Mutex) unlockLocked(s *scheduler) {
+// unlockLocked unlocks m for me.
+func (m *Mutex) unlockLocked(s *scheduler, me *machine) {
 	m.holder = nil
 	m.waiters.wakeAll(s)
+	if s.hb != nil {
+		s.hb.release(me, m)
+	}
 }
 
 // Cond is a condition variable, like sync.Cond: L is held while
@@ -414,8 +424,9 @@ func (c *Cond) plain() *sync.Cond {
 
 // Wait atomically unlocks c.L, waits for a Broadcast or Signal, and
 // locks c.L again before returning. As with sync.Cond, callers loop on
-// their condition. Under a run the caller must hold c.L; the wait is a
-// controlled wait ("Cond.Wait").
+// their condition. Under a run c.L must be locked (by any machine, as
+// with sync.Cond: Wait unlocks it, and a c.L that is not locked is a
+// Panic failure); the wait is a controlled wait ("Cond.Wait").
 func (c *Cond) Wait() {
 	me := current()
 	if me == nil {
@@ -429,20 +440,20 @@ func (c *Cond) Wait() {
 	switch l := c.L.(type) {
 	case *Mutex:
 		l.bind(s)
-		if l.holder != me {
-			s.fail(me, Panic, "sched: Cond.Wait without holding its Mutex")
+		if l.holder == nil {
+			s.fail(me, Panic, "sched: Cond.Wait with its Mutex unlocked")
 		}
-		l.unlockLocked(s)
+		l.unlockLocked(s, me)
 		me.res = c
 		c.waiters.wait(s, me, "Cond.Wait", r, nil)
 		l.lockLocked(me)
 	case *rlocker:
 		rw := (*RWMutex)(l)
 		rw.bind(s)
-		if rw.readers == 0 {
-			s.fail(me, Panic, "sched: Cond.Wait without holding its RWMutex's read lock")
+		if len(rw.readers) == 0 {
+			s.fail(me, Panic, "sched: Cond.Wait with its RWMutex not read-locked")
 		}
-		rw.runlockLocked(s)
+		rw.runlockLocked(s, me)
 		me.res = c
 		c.waiters.wait(s, me, "Cond.Wait", r, nil)
 		rw.rlockLocked(me)
@@ -530,6 +541,9 @@ func (f *Future[T]) Resolve(v T) {
 	f.bind(s)
 	f.once.Do(func() { f.v = v; close(f.done) })
 	f.waiters.wakeAll(s)
+	if s.hb != nil {
+		s.hb.release(me, f)
+	}
 	me.res = f
 	s.yield(me)
 }
@@ -552,6 +566,9 @@ func (f *Future[T]) Wait() T {
 		s = me.enter()
 		f.bind(s)
 		if f.resolved() {
+			if s.hb != nil {
+				s.hb.acquire(me, f)
+			}
 			s.mu.Unlock()
 			return f.v
 		}
@@ -561,7 +578,18 @@ func (f *Future[T]) Wait() T {
 }
 
 // Done reports whether f has been resolved. It is not a scheduling point.
-func (f *Future[T]) Done() bool { return f.resolved() }
+func (f *Future[T]) Done() bool {
+	if me := current(); me != nil && me.s.hb != nil && f.run == me.s {
+		s := me.enter()
+		done := f.resolved()
+		if done {
+			s.hb.acquire(me, f)
+		}
+		s.mu.Unlock()
+		return done
+	}
+	return f.resolved()
+}
 
 // WaitGroup waits for a collection of machines to finish, like
 // sync.WaitGroup. Under a run Wait is a scheduling point and a
@@ -602,6 +630,9 @@ func (g *WaitGroup) Add(delta int) {
 	if g.n < 0 {
 		s.fail(me, Panic, "sched: negative WaitGroup counter "+g.res().labelOr())
 	}
+	if delta < 0 && s.hb != nil {
+		s.hb.release(me, g)
+	}
 	if g.n == 0 {
 		g.waiters.wakeAll(s)
 	}
@@ -638,6 +669,9 @@ func (g *WaitGroup) Wait() {
 		s = me.enter()
 		g.bind(s)
 		if g.n == 0 {
+			if s.hb != nil {
+				s.hb.acquire(me, g)
+			}
 			s.mu.Unlock()
 			return
 		}

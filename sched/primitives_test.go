@@ -76,13 +76,34 @@ func TestMisuseTexts(t *testing.T) {
 		{"Cond.Wait without lock", func() {
 			var mu sched.Mutex
 			sched.NewCond(&mu).Wait()
-		}, `panic in machine 0 "main" at step 1: sched: Cond.Wait without holding its Mutex`},
-		{"unlock of another machine's lock", func() {
+		}, `panic in machine 0 "main" at step 1: sched: Cond.Wait with its Mutex unlocked`},
+		{"Cond.Wait without read lock", func() {
+			var rw sched.RWMutex
+			rw.Lock()
+			sched.NewCond(rw.RLocker()).Wait()
+		}, `panic in machine 0 "main" at step 2: sched: Cond.Wait with its RWMutex not read-locked`},
+		{"unlock of a mutex another machine unlocked", func() {
 			var mu sched.Mutex
 			mu.Lock()
-			sched.GoNamed("thief", func() { mu.Unlock() }) // @thief-lock
-			sched.NewFuture[int]().Wait()
-		}, `panic in machine 1 "thief" at step 5: sched: Mutex.Unlock of mutex (primitives_test.go:@thief-lock) held by machine 0 "main"`},
+			done := sched.NewFuture[int]()
+			sched.GoNamed("other", func() { mu.Unlock(); done.Resolve(1) })
+			done.Wait()
+			mu.Unlock() // @unlock-twice
+		}, `panic in machine 0 "main" at step 7: sched: Mutex.Unlock of unlocked mutex (primitives_test.go:@unlock-twice)`},
+		{"RWMutex.Unlock of unlocked", func() {
+			var rw sched.RWMutex
+			rw.Unlock() // @rw-unlock
+		}, `panic in machine 0 "main" at step 2: sched: RWMutex.Unlock of unlocked RWMutex (primitives_test.go:@rw-unlock)`},
+		{"RWMutex.Unlock of a read lock", func() {
+			rw := sched.RWMutex{Name: "state"}
+			rw.RLock()
+			rw.Unlock()
+		}, `panic in machine 0 "main" at step 3: sched: RWMutex.Unlock of unlocked RWMutex "state"`},
+		{"RWMutex.RUnlock of a write lock", func() {
+			rw := sched.RWMutex{Name: "state"}
+			rw.Lock()
+			rw.RUnlock()
+		}, `panic in machine 0 "main" at step 3: sched: RWMutex.RUnlock of unlocked RWMutex "state"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

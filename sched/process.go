@@ -44,17 +44,19 @@ type process struct {
 	run    func()
 	opts   ProcessOptions
 	daemon bool
-	offset int64 // clock offset from the root clock, ns
 	state  procState
-	live   []*machine // unfinished machines in ID order (not kept for the root)
 	// bodyDone is set when the current incarnation's body has returned.
 	bodyDone bool
-	waiters  waitQ
-	restarts int
-	crashes  int
 	// A stalled process is not scheduled until the root clock reaches
 	// stallEnd, or at step stallStep at the latest.
-	stalled    bool
+	stalled bool
+	// (The small fields are together: the root process is part of the
+	// scheduler, which must stay within its allocation size class.)
+	offset     int64      // clock offset from the root clock, ns
+	live       []*machine // unfinished machines in ID order (not kept for the root)
+	waiters    waitQ
+	restarts   int
+	crashes    int
 	stallEnd   int64
 	stallStep  int64
 	stallTimer *timerEntry
@@ -100,6 +102,9 @@ func StartProcess(name string, body func(), opts ProcessOptions) *Process {
 	}
 	s.logf(m, "start process %d %q", p.id, name)
 	s.startBody(p)
+	if s.hb != nil {
+		s.hb.spawn(m, p.body)
+	}
 	m.res = nil
 	s.yield(m)
 	return p.handle
@@ -198,6 +203,9 @@ func (p *Process) Wait() {
 	for {
 		s = me.enter()
 		if p.p.bodyDone || p.p.state == procCrashed {
+			if s.hb != nil {
+				s.hb.acquire(me, p.p)
+			}
 			s.mu.Unlock()
 			return
 		}
@@ -391,6 +399,11 @@ func (s *scheduler) crash(p *process, by string) {
 	s.event("crash process %d %q", p.id, p.name)
 	dead := append([]*machine(nil), p.live...)
 	for _, m := range dead {
+		if s.hb != nil {
+			// What the process did before the crash happens before
+			// Process.Wait returns and before its restart.
+			s.hb.release(m, p)
+		}
 		m.dead = true
 		s.unwait(m)
 		s.removeLive(m)
@@ -436,6 +449,11 @@ func (s *scheduler) crash(p *process, by string) {
 func (s *scheduler) unwait(m *machine) {
 	if m.wq != nil {
 		*m.wq = removeMachine(*m.wq, m)
+		if rw, ok := m.wres.(*RWMutex); ok {
+			// A writer that waited for the readers to leave no longer
+			// holds back the readers queued behind it.
+			rw.admit(s)
+		}
 	}
 	if m.sel != nil {
 		m.sel.dequeueAll(s)
@@ -454,6 +472,9 @@ func (s *scheduler) restart(p *process, by string) {
 	s.noteFault(p, Restart, 0, by)
 	s.event("restart process %d %q (restart %d)", p.id, p.name, p.restarts)
 	s.startBody(p)
+	if s.hb != nil {
+		s.hb.acquire(p.body, p)
+	}
 }
 
 // stall pauses p for d nanoseconds of the root clock.

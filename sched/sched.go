@@ -20,6 +20,12 @@ const (
 	DefaultExpectedSteps = 100
 )
 
+// MaxDepth bounds Config.Depth. "pct" allocates a change point per level
+// and "pct" and "pos" a time-advance point, so a larger depth only costs
+// time and memory (and they need at most one per expected step; see
+// Config.Depth); a "dfs" preemption bound this large is as good as none.
+const MaxDepth = 10000
+
 // DefaultStart is the instant the virtual clock of a run starts at when
 // Config.Start is zero.
 var DefaultStart = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
@@ -33,7 +39,7 @@ type Param struct {
 // Config selects the strategy and bounds of one run.
 type Config struct {
 	// Strategy is one of "random", "pct", "pos", "dfs", "portfolio",
-	// "replay". Empty means "random".
+	// "replay", "lenient". Empty means "random".
 	Strategy string
 	// Seed seeds the strategy's random source. Use IterationSeed to derive
 	// the seed of iteration i from a base seed.
@@ -43,8 +49,10 @@ type Config struct {
 	Iteration int
 	// Depth is the PCT bug depth d (d-1 priority change points), and the
 	// number of time-advance points of "pct" and "pos" (see MaxTimeStep).
-	// Zero means DefaultDepth. For "dfs" it is the preemption bound that
-	// an Explorer deepens to (see Explorer); zero means no bound.
+	// Zero means DefaultDepth; it must be at most ExpectedSteps (the
+	// points fall among the first ExpectedSteps steps) and at most
+	// MaxDepth. For "dfs" it is the preemption bound that an Explorer
+	// deepens to (see Explorer), at most MaxDepth; zero means no bound.
 	Depth int
 	// ExpectedSteps is the number of steps over which PCT spreads its
 	// change points, PCT and POS their time-advance and fault points, and
@@ -64,7 +72,8 @@ type Config struct {
 	Watchdog time.Duration
 	// Params are recorded in the trace header.
 	Params []Param
-	// Replay is the trace to replay when Strategy is "replay".
+	// Replay is the trace to replay when Strategy is "replay" or
+	// "lenient".
 	Replay *Trace
 	// NoEvents disables event recording: Logf does nothing and Tracing
 	// reports false. Use it for throughput runs.
@@ -93,7 +102,8 @@ type Config struct {
 	// NoCrash disables crashes (the faults are then stalls only).
 	NoCrash bool
 
-	dfs *dfsState // set by Explorer for "dfs"
+	dfs  *dfsState    // set by Explorer for "dfs"
+	plan *lenientPlan // set by Shrink for "lenient"
 }
 
 // Result is the outcome of one run.
@@ -115,12 +125,23 @@ type Result struct {
 	// Elapsed is the virtual time the root process's clock advanced
 	// during the run.
 	Elapsed time.Duration
+	// Preemptions counts the scheduling decisions that switched away
+	// from a machine that could have gone on (the running machine,
+	// still enabled, was not chosen).
+	Preemptions int
+	// Lenient says how a "lenient" run used its trace; nil for the other
+	// strategies.
+	Lenient *LenientStats
 	// Lingering is the number of machine goroutines that had not exited
 	// when Run returned: 0 unless a machine was stuck in uncontrolled
 	// blocking, or blocked outside the scheduler in a deferred call
 	// during teardown for longer than Config.Watchdog. They exit when
 	// they next reach the scheduler.
 	Lingering int
+
+	// preemptAt holds the index in Trace.Decisions of each preemption
+	// (lenient runs only).
+	preemptAt []int32
 }
 
 // Event is one line of a run's event log.
@@ -227,10 +248,16 @@ type scheduler struct {
 	now  int64
 	root process
 
+	// preemptions: see Result.
+	preemptions int
+
 	// The state of timers, contexts and processes, made by the first
 	// timed event, watched context, process or fault of the run (nil in
 	// a run of machines and locks only, which then allocates less).
 	*world
+
+	// hb is the happens-before state, made by the first Racy access.
+	hb *hbState
 }
 
 type world struct {
@@ -278,9 +305,9 @@ func (c Config) withDefaults() (Config, error) {
 		c.Strategy = "random"
 	}
 	switch c.Strategy {
-	case "random", "pct", "pos", "dfs", "portfolio", "replay":
+	case "random", "pct", "pos", "dfs", "portfolio", "replay", "lenient":
 	default:
-		return c, fmt.Errorf("%w %q (want random, pct, pos, dfs, portfolio or replay)", ErrUnknownStrategy, c.Strategy)
+		return c, fmt.Errorf("%w %q (want random, pct, pos, dfs, portfolio, replay or lenient)", ErrUnknownStrategy, c.Strategy)
 	}
 	if c.Depth < 0 || c.ExpectedSteps < 0 || c.MaxSteps < 0 || c.Watchdog < 0 || c.Iteration < 0 {
 		return c, fmt.Errorf("%w: Depth, ExpectedSteps, MaxSteps, Watchdog and Iteration must not be negative", ErrBadConfig)
@@ -291,13 +318,13 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Faults > 0 && c.NoCrash && c.MaxStall == 0 {
 		return c, fmt.Errorf("%w: Faults %d with NoCrash and no MaxStall: no fault is possible", ErrBadConfig, c.Faults)
 	}
-	if c.Strategy == "replay" && c.Replay == nil {
-		return c, fmt.Errorf("%w: strategy replay needs Config.Replay", ErrBadConfig)
+	if (c.Strategy == "replay" || c.Strategy == "lenient") && c.Replay == nil {
+		return c, fmt.Errorf("%w: strategy %s needs Config.Replay", ErrBadConfig, c.Strategy)
 	}
 	if c.Strategy == "portfolio" {
 		c.Strategy = PortfolioStrategy(c.Iteration)
 	}
-	if c.Strategy == "replay" {
+	if c.Strategy == "replay" || c.Strategy == "lenient" {
 		tr := c.Replay
 		// Bounds, fairness rules and the world come from the recorded
 		// run.
@@ -327,11 +354,18 @@ func (c Config) withDefaults() (Config, error) {
 			return c, fmt.Errorf("%w: %v", ErrBadConfig, err)
 		}
 	}
-	if c.Depth == 0 && c.Strategy != "dfs" && !(c.Strategy == "replay" && c.Replay.Strategy == "dfs") {
+	dfs := c.Strategy == "dfs" || ((c.Strategy == "replay" || c.Strategy == "lenient") && c.Replay.Strategy == "dfs")
+	if c.Depth == 0 && !dfs {
 		c.Depth = DefaultDepth
 	}
 	if c.ExpectedSteps == 0 {
 		c.ExpectedSteps = DefaultExpectedSteps
+	}
+	switch {
+	case c.Depth > MaxDepth:
+		return c, fmt.Errorf("%w: Depth %d above MaxDepth %d", ErrBadConfig, c.Depth, MaxDepth)
+	case !dfs && c.Depth > c.ExpectedSteps:
+		return c, fmt.Errorf("%w: Depth %d above ExpectedSteps %d (the depth's points fall among the first ExpectedSteps steps)", ErrBadConfig, c.Depth, c.ExpectedSteps)
 	}
 	if c.MaxSteps == 0 {
 		c.MaxSteps = DefaultMaxSteps
@@ -369,7 +403,7 @@ func Run(cfg Config, main func()) (*Result, error) {
 	s.holders.Store(1)
 	defer s.release()
 	origStrategy := cfg.Strategy
-	if cfg.Strategy == "replay" {
+	if cfg.Strategy == "replay" || cfg.Strategy == "lenient" {
 		origStrategy = cfg.Replay.Strategy
 	}
 	s.trace = &Trace{
@@ -392,7 +426,7 @@ func Run(cfg Config, main func()) (*Result, error) {
 	s.fairFrom = fairFrom(origStrategy, cfg)
 	s.liveness = int64(cfg.LivenessSteps)
 	s.env = cfg.MaxTimeStep > 0 || cfg.Faults > 0
-	if cfg.Strategy == "replay" {
+	if cfg.Strategy == "replay" || cfg.Strategy == "lenient" {
 		s.trace.Decisions = make([]Decision, 0, len(cfg.Replay.Decisions))
 	} else {
 		s.trace.Decisions = make([]Decision, 0, 128)
@@ -419,7 +453,13 @@ func Run(cfg Config, main func()) (*Result, error) {
 	s.watch()
 	s.mu.Lock()
 	res := &Result{Failure: s.failure, Steps: s.step, Trace: s.trace, Events: s.events, Machines: len(s.all),
-		Elapsed: time.Duration(s.now)}
+		Elapsed: time.Duration(s.now), Preemptions: s.preemptions, preemptAt: s.lenientPreemptions()}
+	if l, ok := s.strat.(*lenientStrategy); ok {
+		st := l.stats
+		st.Unused = l.unused()
+		res.Lenient = &st
+		l.recordStreams(s.trace)
+	}
 	if s.world != nil {
 		res.Faults = s.faults
 	}
@@ -490,6 +530,9 @@ func (s *scheduler) watch() {
 func (s *scheduler) newMachine(name string, p *process, daemon bool) *machine {
 	m := &machine{s: s, id: len(s.all), name: name, proc: p, daemon: daemon || p.daemon, wake: make(chan struct{}, 1)}
 	s.all = append(s.all, m)
+	if s.hb != nil {
+		s.hb.added(m)
+	}
 	s.live = append(s.live, m)
 	if p.id != 0 { // the root never crashes: its machines need no list
 		p.live = append(p.live, m)
@@ -621,6 +664,9 @@ func (s *scheduler) retire(m *machine) {
 		s.mainDone = true
 	}
 	if p := m.proc; p.body == m {
+		if s.hb != nil {
+			s.hb.release(m, p)
+		}
 		p.bodyReturned(s)
 	}
 }
@@ -802,6 +848,9 @@ func (s *scheduler) decide(cur *machine) *machine {
 			return nil
 		}
 		next := en[i]
+		if cur != nil && next != cur && s.runnable(cur) {
+			s.notePreemption()
+		}
 		s.trace.Decisions = append(s.trace.Decisions, Decision{Kind: Schedule, Value: int32(next.id)})
 		return next
 	}
@@ -889,9 +938,13 @@ func (s *scheduler) stuck() *Failure {
 		if m.proc.stalled {
 			b.WaitsOn = "the end of its process's stall"
 		}
-		if m.holder != nil {
-			b.Holder, b.HolderName = m.holder.id, m.holder.name
-			b.HolderDone, b.HolderCrashed = m.holder.done && !m.holder.dead, m.holder.dead
+		holder := m.holder
+		if rw, ok := m.wres.(*RWMutex); ok {
+			holder = rw.describeWait(m, &b)
+		}
+		if holder != nil {
+			b.Holder, b.HolderName = holder.id, holder.name
+			b.HolderDone, b.HolderCrashed = holder.done && !holder.dead, holder.dead
 		}
 		if b.Resource == "" {
 			b.Resource = topUserFrame(b.Stack)
@@ -915,9 +968,7 @@ func (s *scheduler) finishPassed() {
 //go:noinline
 func (s *scheduler) endCheck() *Failure {
 	if s.cfg.Strategy == "replay" && len(s.trace.Decisions) < len(s.cfg.Replay.Decisions) {
-		d := s.cfg.Replay.Decisions[len(s.trace.Decisions)]
-		return &Failure{Kind: Divergence, Step: s.step + 1, Machine: -1,
-			Message: fmt.Sprintf("trace says %s, program finished", d.describe())}
+		return s.leftOver("program finished")
 	}
 	if len(s.hot) > 0 && s.liveness >= 0 {
 		return &Failure{Kind: Liveness, Step: s.step, Machine: -1,
@@ -926,11 +977,38 @@ func (s *scheduler) endCheck() *Failure {
 	return nil
 }
 
+// endedEarly turns the failure f of a replay that has decisions of its
+// trace left into a Divergence: the recorded run went on, so f is not
+// the recorded run's failure.
+//
+//go:noinline
+func (s *scheduler) endedEarly(f *Failure) *Failure {
+	return s.leftOver("program failed: " + f.Error())
+}
+
+// leftOver is the Divergence of a replay that ended, as what says, with
+// decisions of its trace left.
+func (s *scheduler) leftOver(what string) *Failure {
+	done, all := len(s.trace.Decisions), len(s.cfg.Replay.Decisions)
+	more := ""
+	if n := all - done - 1; n > 0 {
+		more = fmt.Sprintf(" and %d more decision", n)
+		if n > 1 {
+			more += "s"
+		}
+	}
+	return &Failure{Kind: Divergence, Step: int64(done) + 1, Machine: -1,
+		Message: fmt.Sprintf("trace says %s%s, %s", s.cfg.Replay.Decisions[done].describe(), more, what)}
+}
+
 // finish ends the run with f (nil: passed) and releases every parked
 // machine so that it exits. Called with s.mu held.
 func (s *scheduler) finish(f *Failure) {
 	if s.finished {
 		return
+	}
+	if f != nil && f.Kind != Divergence && s.cfg.Strategy == "replay" && len(s.trace.Decisions) < len(s.cfg.Replay.Decisions) {
+		f = s.endedEarly(f)
 	}
 	s.finished = true
 	s.failure = f

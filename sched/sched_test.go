@@ -164,13 +164,13 @@ func TestFailureTexts(t *testing.T) {
 			want: `uncontrolled blocking in machine 1 "sleeper" at step 5: no scheduling point for 100ms (blocked on a plain channel, sync primitive, sleep or I/O, or computing)`,
 		},
 		{
-			name: "unlock not held",
+			name: "unlock of unlocked mutex",
 			prog: func() {
 				var mu sched.Mutex
 				mu.Unlock() // @unlock-nobody
 			},
 			kind: sched.Panic,
-			want: `panic in machine 0 "main" at step 1: sched: Mutex.Unlock of mutex (sched_test.go:@unlock-nobody) held by nobody`,
+			want: `panic in machine 0 "main" at step 1: sched: Mutex.Unlock of unlocked mutex (sched_test.go:@unlock-nobody)`,
 		},
 	}
 	for _, tt := range tests {
@@ -230,9 +230,14 @@ func TestBadConfig(t *testing.T) {
 		cfg  sched.Config
 		want string
 	}{
-		{"unknown strategy", sched.Config{Strategy: "bfs"}, `sched: unknown strategy "bfs" (want random, pct, pos, dfs, portfolio or replay)`},
+		{"unknown strategy", sched.Config{Strategy: "bfs"}, `sched: unknown strategy "bfs" (want random, pct, pos, dfs, portfolio, replay or lenient)`},
 		{"replay without trace", sched.Config{Strategy: "replay"}, `sched: bad config: strategy replay needs Config.Replay`},
+		{"lenient without trace", sched.Config{Strategy: "lenient"}, `sched: bad config: strategy lenient needs Config.Replay`},
 		{"negative", sched.Config{MaxSteps: -1}, `sched: bad config: Depth, ExpectedSteps, MaxSteps, Watchdog and Iteration must not be negative`},
+		{"depth above expected steps", sched.Config{Strategy: "pct", Depth: 101}, `sched: bad config: Depth 101 above ExpectedSteps 100 (the depth's points fall among the first ExpectedSteps steps)`},
+		{"huge depth", sched.Config{Strategy: "pct", Depth: 1 << 40, ExpectedSteps: 1 << 50}, `sched: bad config: Depth 1099511627776 above MaxDepth 10000`},
+		{"huge dfs bound", sched.Config{Strategy: "dfs", Depth: sched.MaxDepth + 1}, `sched: bad config: Depth 10001 above MaxDepth 10000`},
+		{"huge replayed depth", sched.Config{Strategy: "replay", Replay: &sched.Trace{Strategy: "pct", Depth: 1 << 40, ExpectedSteps: 100}}, `sched: bad config: Depth 1099511627776 above MaxDepth 10000`},
 		{"bad param", sched.Config{Params: []sched.Param{{Key: "a b", Value: "1"}}}, `sched: bad config: param key "a b" must be printable ASCII without spaces, '=', '"' or '#'`},
 	}
 	for _, tt := range tests {

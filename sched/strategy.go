@@ -81,6 +81,8 @@ func newStrategy(cfg Config) strategy {
 		return d
 	case "replay":
 		return &replayStrategy{tr: cfg.Replay}
+	case "lenient":
+		return newLenient(cfg)
 	}
 	return &randomStrategy{r: rng{cfg.Seed}}
 }

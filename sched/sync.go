@@ -10,8 +10,11 @@ import (
 // As in sync.RWMutex, a writer waiting for the readers to leave blocks
 // new readers (so a recursive RLock can deadlock with a waiting writer),
 // and a writer's Unlock admits the readers that waited before the next
-// writer. Outside a run it is a sync.RWMutex. The zero RWMutex is
-// unlocked; it must not be copied after first use.
+// writer. As with sync.RWMutex, a lock is not associated with a machine:
+// one machine may lock it and another unlock it; unlocking a lock that
+// is not locked (for writing by Unlock, for reading by RUnlock) is a
+// Panic failure. Outside a run it is a sync.RWMutex. The zero RWMutex
+// is unlocked; it must not be copied after first use.
 type RWMutex struct {
 	// Name names it in failure reports (see the package documentation,
 	// "Reports"); the zero value is unnamed.
@@ -19,9 +22,12 @@ type RWMutex struct {
 
 	rw sync.RWMutex
 
-	run     *scheduler
-	writer  *machine // holds the write lock
-	readers int      // read locks held
+	run    *scheduler
+	writer *machine // holds the write lock
+	// readers are the machines that hold the read locks, in the order
+	// they took them, for reports (a RUnlock by a machine that holds
+	// none releases the earliest).
+	readers []*machine
 	// pq holds the writer waiting for the readers to leave (at most
 	// one); rq the blocked readers; wq the writers waiting behind the
 	// writer or the pending writer.
@@ -30,7 +36,7 @@ type RWMutex struct {
 
 func (rw *RWMutex) bind(s *scheduler) {
 	if rw.run != s {
-		rw.run, rw.writer, rw.readers, rw.pq, rw.rq, rw.wq = s, nil, 0, nil, nil, nil
+		rw.run, rw.writer, rw.readers, rw.pq, rw.rq, rw.wq = s, nil, nil, nil, nil, nil
 	}
 }
 
@@ -46,6 +52,22 @@ func (rw *RWMutex) blocker() *machine {
 		return rw.pq[0]
 	}
 	return nil
+}
+
+// describeWait returns, for a report, the machine that m, blocked on
+// rw, waits behind (setting b.Pending when that machine holds nothing
+// yet), or, when m is the writer waiting for the readers to leave, nil
+// and the readers in b.Readers.
+func (rw *RWMutex) describeWait(m *machine, b *Blocked) *machine {
+	if len(rw.pq) > 0 && rw.pq[0] == m {
+		for _, r := range rw.readers {
+			b.Readers = append(b.Readers, Reader{Machine: r.id, Name: r.name, Done: r.done && !r.dead, Crashed: r.dead})
+		}
+		return nil
+	}
+	h := rw.blocker()
+	b.Pending = h != nil && h != rw.writer
+	return h
 }
 
 // enter is the scheduling point before an operation; it returns with
@@ -75,34 +97,61 @@ func (rw *RWMutex) Lock() {
 	switch {
 	case rw.blocker() != nil || len(rw.wq) > 0:
 		rw.wq.wait(s, me, "RWMutex.Lock", rw.res(), rw.blocker())
-	case rw.readers > 0:
+	case len(rw.readers) > 0:
 		// Announce: readers arriving from now on wait.
 		rw.pq.wait(s, me, "RWMutex.Lock", rw.res(), nil)
 	default:
 		rw.writer = me
+		rw.acquired(s, me, true)
 		s.mu.Unlock()
 	}
 	// A waiting writer is woken only once it holds the lock.
 }
 
-// Unlock unlocks rw for writing; unlocking a lock the calling machine
-// does not hold for writing is a Panic failure.
+// Unlock unlocks rw for writing. Under a run, unlocking a lock that is
+// not locked for writing is a Panic failure.
 func (rw *RWMutex) Unlock() {
 	s, me := rw.enter("RWMutex.Unlock")
 	if s == nil {
 		rw.rw.Unlock()
 		return
 	}
-	if rw.writer != me {
-		s.fail(me, Panic, "sched: RWMutex.Unlock of a lock not write-locked by this machine "+rw.res().labelOr())
+	if rw.writer == nil {
+		s.fail(me, Panic, "sched: RWMutex.Unlock of unlocked RWMutex "+rw.res().labelOr())
 	}
 	rw.writer = nil
-	// The readers that waited get in first; then the next writer
-	// announces itself, so that readers arriving later wait behind it.
-	rw.readers += len(rw.rq)
+	if s.hb != nil {
+		s.hb.release(me, rw)
+	}
+	rw.admit(s)
+	s.mu.Unlock()
+}
+
+// admit lets in, when no writer holds or waits for the lock, the
+// readers that waited, and then hands the lock or the pending position
+// to the next writer, so that readers arriving later wait behind it.
+func (rw *RWMutex) admit(s *scheduler) {
+	if rw.writer != nil || len(rw.pq) > 0 {
+		return
+	}
+	for _, r := range rw.rq {
+		rw.acquired(s, r, false)
+	}
+	rw.readers = append(rw.readers, rw.rq...)
 	rw.rq.wakeAll(s)
 	rw.nextWriter(s)
-	s.mu.Unlock()
+}
+
+// acquired notes that m took the lock, for writing or for reading: it
+// acquires what the writers released and, for writing, the readers.
+func (rw *RWMutex) acquired(s *scheduler, m *machine, write bool) {
+	if s.hb == nil {
+		return
+	}
+	s.hb.acquire(m, rw)
+	if write {
+		s.hb.acquire(m, rwRead{rw})
+	}
 }
 
 // nextWriter hands the lock, or the pending position, to the writer that
@@ -113,8 +162,9 @@ func (rw *RWMutex) nextWriter(s *scheduler) {
 	}
 	w := rw.wq[0]
 	rw.wq = append(rw.wq[:0], rw.wq[1:]...)
-	if rw.readers == 0 {
+	if len(rw.readers) == 0 {
 		rw.writer = w
+		rw.acquired(s, w, true)
 		s.unblock(w)
 		return
 	}
@@ -133,33 +183,46 @@ func (rw *RWMutex) RLock() {
 		rw.rq.wait(s, me, "RWMutex.RLock", rw.res(), b)
 		return // woken by Unlock, holding a read lock
 	}
-	rw.readers++
+	rw.readers = append(rw.readers, me)
+	rw.acquired(s, me, false)
 	s.mu.Unlock()
 }
 
-// RUnlock undoes one RLock; a RUnlock without a read lock held is a
-// Panic failure.
+// RUnlock undoes one RLock. Under a run, a RUnlock when no read lock is
+// held is a Panic failure.
 func (rw *RWMutex) RUnlock() {
 	s, me := rw.enter("RWMutex.RUnlock")
 	if s == nil {
 		rw.rw.RUnlock()
 		return
 	}
-	if rw.readers == 0 {
-		s.fail(me, Panic, "sched: RWMutex.RUnlock of a lock not read-locked "+rw.res().labelOr())
+	if len(rw.readers) == 0 {
+		s.fail(me, Panic, "sched: RWMutex.RUnlock of unlocked RWMutex "+rw.res().labelOr())
 	}
-	rw.runlockLocked(s)
+	rw.runlockLocked(s, me)
 	s.mu.Unlock()
 }
 
-// runlockLocked drops a read lock, handing the lock to the pending
-// writer when it was the last.
-func (rw *RWMutex) runlockLocked(s *scheduler) {
-	rw.readers--
-	if rw.readers == 0 && len(rw.pq) > 0 {
+// runlockLocked drops a read lock, me's if it holds one, else the
+// earliest; it hands the lock to the pending writer when it was the
+// last.
+func (rw *RWMutex) runlockLocked(s *scheduler, me *machine) {
+	i := 0
+	for j, r := range rw.readers {
+		if r == me {
+			i = j
+			break
+		}
+	}
+	rw.readers = append(rw.readers[:i], rw.readers[i+1:]...)
+	if s.hb != nil {
+		s.hb.release(me, rwRead{rw})
+	}
+	if len(rw.readers) == 0 && len(rw.pq) > 0 {
 		w := rw.pq[0]
 		rw.pq = rw.pq[:0]
 		rw.writer = w
+		rw.acquired(s, w, true)
 		s.unblock(w)
 	}
 }
@@ -173,7 +236,8 @@ func (rw *RWMutex) rlockLocked(me *machine) {
 		rw.rq.wait(s, me, "RWMutex.RLock", rw.res(), b)
 		return
 	}
-	rw.readers++
+	rw.readers = append(rw.readers, me)
+	rw.acquired(s, me, false)
 	s.mu.Unlock()
 }
 
@@ -183,9 +247,10 @@ func (rw *RWMutex) TryLock() bool {
 	if s == nil {
 		return rw.rw.TryLock()
 	}
-	ok := rw.blocker() == nil && len(rw.wq) == 0 && rw.readers == 0
+	ok := rw.blocker() == nil && len(rw.wq) == 0 && len(rw.readers) == 0
 	if ok {
 		rw.writer = me
+		rw.acquired(s, me, true)
 	}
 	s.mu.Unlock()
 	return ok
@@ -193,13 +258,14 @@ func (rw *RWMutex) TryLock() bool {
 
 // TryRLock tries to lock rw for reading and reports whether it did.
 func (rw *RWMutex) TryRLock() bool {
-	s, _ := rw.enter("RWMutex.TryRLock")
+	s, me := rw.enter("RWMutex.TryRLock")
 	if s == nil {
 		return rw.rw.TryRLock()
 	}
 	ok := rw.blocker() == nil
 	if ok {
-		rw.readers++
+		rw.readers = append(rw.readers, me)
+		rw.acquired(s, me, false)
 	}
 	s.mu.Unlock()
 	return ok
@@ -246,6 +312,9 @@ func (o *Once) Do(f func()) {
 		o.bind(s)
 		switch o.state {
 		case 2:
+			if s.hb != nil {
+				s.hb.acquire(me, o)
+			}
 			s.mu.Unlock()
 			return
 		case 1:
@@ -262,6 +331,9 @@ func (o *Once) Do(f func()) {
 		if o.run == s {
 			o.state = 2
 			o.waiters.wakeAll(s)
+			if s.hb != nil && !me.dead && !s.finished {
+				s.hb.release(me, o)
+			}
 		}
 		s.mu.Unlock()
 	}()
@@ -276,29 +348,28 @@ func (o *Once) bind(s *scheduler) {
 	}
 }
 
-// touch is the scheduling point of an atomic or racy operation on the
-// variable at p: a no-op outside a run.
-func touch(p any) {
-	m := current()
-	if m == nil {
-		return
-	}
-	s := m.enter()
-	m.res = p
-	s.yield(m)
-}
-
-// Racy marks a plain shared variable whose accesses are not
+// Racy marks a plain shared variable whose accesses may not be
 // synchronised: under a run Load and Store are scheduling points (the
 // resource, for "pos", is the variable), so an unsynchronised read and
-// write of it become an interleaving point the strategies explore.
-// Outside a run they are plain, unsynchronised accesses (a data race the
-// race detector reports, as the code being ported has). Use it to port
-// code with a data race, not to write new code.
+// write of it become an interleaving point the strategies explore, and
+// each access is checked against the earlier ones: two accesses, one a
+// Store, not ordered by happens-before end the run with a Race failure
+// (see the package documentation, "Races"). Outside a run they are
+// plain, unsynchronised accesses (a data race the race detector reports,
+// as the code being ported has). Use it to port code with a data race,
+// not to write new code.
+//
+// The zero Racy holds T's zero value; NewRacy makes one holding a value,
+// for composite literals (&T{f: sched.NewRacy(v)} where the original has
+// &T{f: v}).
 type Racy[T any] struct{ v T }
 
+// NewRacy returns a Racy holding v. It is not a scheduling point (the
+// variable is not shared yet).
+func NewRacy[T any](v T) Racy[T] { return Racy[T]{v: v} }
+
 // Load reads the variable.
-func (x *Racy[T]) Load() T { touch(x); return x.v }
+func (x *Racy[T]) Load() T { racy(x, false); return x.v }
 
 // Store writes the variable.
-func (x *Racy[T]) Store(v T) { touch(x); x.v = v }
+func (x *Racy[T]) Store(v T) { racy(x, true); x.v = v }

@@ -59,7 +59,8 @@ func TestRWMutexExclusion(t *testing.T) {
 
 // TestRWMutexWriterPreference: as with sync.RWMutex, a reader that
 // takes the read lock again while a writer waits deadlocks; the
-// deadlock names the pending writer.
+// deadlock says that the reader waits behind the pending writer (which
+// holds nothing yet) and that the writer waits for the reader.
 func TestRWMutexWriterPreference(t *testing.T) {
 	prog := func() {
 		var rw sched.RWMutex
@@ -75,9 +76,156 @@ func TestRWMutexWriterPreference(t *testing.T) {
 		rw.RUnlock()
 	}
 	res := findFailure(t, sched.Config{}, prog)
-	want := fmt.Sprintf(`deadlock at step %d: no machine enabled; machine 0 "main" waits on RWMutex.RLock "state", held by machine 1 "writer"; machine 1 "writer" waits on RWMutex.Lock "state"`, res.Failure.Step)
+	want := fmt.Sprintf(`deadlock at step %d: no machine enabled; machine 0 "main" waits on RWMutex.RLock "state", behind the pending Lock of machine 1 "writer"; machine 1 "writer" waits on RWMutex.Lock "state", read-locked by machine 0 "main"`, res.Failure.Step)
 	if got := res.Failure.Error(); got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+// TestUnlockByAnotherMachine: as with the sync types, a lock is not
+// associated with a machine: one machine locks, another unlocks, and
+// the first locks again, on every schedule and outside a run.
+func TestUnlockByAnotherMachine(t *testing.T) {
+	progs := map[string]func(){
+		"Mutex": func() {
+			var mu sched.Mutex
+			mu.Lock()
+			sched.GoNamed("unlocker", mu.Unlock)
+			mu.Lock()
+			mu.Unlock()
+		},
+		"RWMutex write": func() {
+			var rw sched.RWMutex
+			rw.Lock()
+			sched.GoNamed("unlocker", rw.Unlock)
+			rw.Lock()
+			rw.Unlock()
+		},
+		"RWMutex read": func() {
+			var rw sched.RWMutex
+			rw.RLock()
+			sched.GoNamed("unlocker", rw.RUnlock)
+			rw.Lock()
+			rw.Unlock()
+		},
+	}
+	for _, name := range []string{"Mutex", "RWMutex write", "RWMutex read"} {
+		t.Run(name, func(t *testing.T) {
+			prog := progs[name]
+			prog() // outside a run: the sync types
+			ex, err := sched.NewExplorer(sched.Config{Strategy: "dfs"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for !ex.Exhausted() {
+				res, err := ex.Next(prog)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Failure != nil {
+					t.Fatalf("schedule %d: %v", ex.Schedules(), res.Failure)
+				}
+			}
+			if got := ex.Schedules(); got < 2 {
+				t.Errorf("schedules: got %d, want at least 2", got)
+			}
+		})
+	}
+}
+
+// TestRWMutexReports: a deadlock or leak on an RWMutex says what each
+// machine waits behind: the writer holding the lock, or the writer
+// waiting for the readers to leave (which holds nothing yet), and, for
+// that writer, the readers.
+func TestRWMutexReports(t *testing.T) {
+	tests := []struct {
+		name string
+		prog func()
+		want string
+	}{
+		{"writers behind a pending writer", func() {
+			rw := sched.RWMutex{Name: "state"}
+			rw.RLock()
+			sched.GoNamed("w1", rw.Lock)
+			sched.GoNamed("w2", rw.Lock)
+			sched.GoNamed("r", rw.RLock)
+		}, `leak at step 11: ` +
+			`machine 1 "w1" still blocked on RWMutex.Lock "state" after main returned, read-locked by machine 0 "main" (finished); ` +
+			`machine 2 "w2" still blocked on RWMutex.Lock "state" after main returned, behind the pending Lock of machine 1 "w1"; ` +
+			`machine 3 "r" still blocked on RWMutex.RLock "state" after main returned, behind the pending Lock of machine 1 "w1"`},
+		{"readers of a pending writer", func() {
+			rw := sched.RWMutex{Name: "state"}
+			rw.RLock()
+			sched.GoNamed("r", func() {
+				rw.RLock()
+				sched.NewFuture[int]().Wait() // @r-waits
+			})
+			sched.GoNamed("w", rw.Lock)
+			sched.NewFuture[int]().Wait() // @main-waits
+		}, `deadlock at step 10: no machine enabled; ` +
+			`machine 0 "main" waits on Future.Wait (sync_test.go:@main-waits); ` +
+			`machine 1 "r" waits on Future.Wait (sync_test.go:@r-waits); ` +
+			`machine 2 "w" waits on RWMutex.Lock "state", read-locked by machine 0 "main" and machine 1 "r"`},
+		{"writer holding the lock", func() {
+			rw := sched.RWMutex{Name: "state"}
+			rw.Lock()
+			sched.GoNamed("r", rw.RLock)
+			sched.GoNamed("w", rw.Lock)
+		}, `leak at step 8: ` +
+			`machine 1 "r" still blocked on RWMutex.RLock "state" after main returned, held by machine 0 "main", which has finished; ` +
+			`machine 2 "w" still blocked on RWMutex.Lock "state" after main returned, held by machine 0 "main", which has finished`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// dfs's first schedule runs the lowest enabled machine:
+			// main, then each machine in turn until it blocks.
+			res := mustRun(t, sched.Config{Strategy: "dfs"}, tt.prog)
+			if res.Failure == nil {
+				t.Fatal("run passed")
+			}
+			if got, want := res.Failure.Error(), lines(t, tt.want); got != want {
+				t.Errorf("got  %s\nwant %s", got, want)
+			}
+		})
+	}
+}
+
+// TestRWMutexPendingWriterCrashes: a writer waiting for the readers to
+// leave whose process crashes no longer holds back the readers queued
+// behind it; on every schedule the reader gets in.
+func TestRWMutexPendingWriterCrashes(t *testing.T) {
+	ex, err := sched.NewExplorer(sched.Config{Strategy: "dfs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	queued := 0
+	for !ex.Exhausted() {
+		res, err := ex.Next(func() {
+			var rw sched.RWMutex
+			rw.RLock()
+			p := sched.StartProcess("p", rw.Lock, sched.ProcessOptions{})
+			sched.GoNamed("r", func() {
+				rw.RLock()
+				rw.RUnlock()
+			})
+			sched.Yield()
+			if !rw.TryRLock() {
+				queued++ // the writer is pending
+			} else {
+				rw.RUnlock()
+			}
+			p.Crash()
+			rw.RUnlock()
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Failure != nil {
+			t.Fatalf("schedule %d: %v", ex.Schedules(), res.Failure)
+		}
+	}
+	if queued == 0 {
+		t.Errorf("the writer was never pending at the crash")
 	}
 }
 
@@ -93,7 +241,7 @@ func TestRWMutexTryAndMisuse(t *testing.T) {
 		rw.Unlock()
 		rw.RUnlock() // @try-rlock
 	})
-	want := `panic in machine 0 "main" at step 10: sched: RWMutex.RUnlock of a lock not read-locked (sync_test.go:@try-rlock)`
+	want := `panic in machine 0 "main" at step 10: sched: RWMutex.RUnlock of unlocked RWMutex (sync_test.go:@try-rlock)`
 	if want := lines(t, want); res.Failure == nil || res.Failure.Error() != want {
 		t.Errorf("got  %v\nwant %s", res.Failure, want)
 	}
@@ -153,10 +301,11 @@ func TestOnce(t *testing.T) {
 	}
 }
 
-// TestAtomicsAndRacy: atomics' operations are scheduling points, so a
-// Load-then-Store increment loses updates that Add does not; Racy makes a
-// plain variable's accesses interleaving points.
-func TestAtomicsAndRacy(t *testing.T) {
+// TestAtomics: atomics' operations are scheduling points, so a
+// Load-then-Store increment loses updates that Add does not. (Racy's
+// accesses are scheduling points too; see race_test.go for its race
+// check.)
+func TestAtomics(t *testing.T) {
 	incr := map[string]func() int{
 		"atomic Add": func() int {
 			var n atomic.Int64
@@ -167,11 +316,6 @@ func TestAtomicsAndRacy(t *testing.T) {
 			var n atomic.Int32
 			spawnAll([]string{"a", "b"}, func(int) { n.Store(n.Load() + 1) })
 			return int(n.Load())
-		},
-		"Racy": func() int {
-			var n sched.Racy[int]
-			spawnAll([]string{"a", "b"}, func(int) { n.Store(n.Load() + 1) })
-			return n.Load()
 		},
 		"CompareAndSwap loop": func() int {
 			var n atomic.Uint64
@@ -186,7 +330,7 @@ func TestAtomicsAndRacy(t *testing.T) {
 			return int(n.Load())
 		},
 	}
-	wantLost := map[string]bool{"atomic Load+Store": true, "Racy": true}
+	wantLost := map[string]bool{"atomic Load+Store": true}
 	for name, f := range incr {
 		t.Run(name, func(t *testing.T) {
 			lost := 0
@@ -210,6 +354,23 @@ func TestAtomicsAndRacy(t *testing.T) {
 	s := "x"
 	if b.Swap(true) || !b.Load() || p.Swap(&s) != nil || p.Load() != &s {
 		t.Errorf("atomics outside a run")
+	}
+}
+
+// TestNewRacy: a Racy made by NewRacy in a composite literal holds the
+// value, under a run and outside one.
+func TestNewRacy(t *testing.T) {
+	type conf struct{ name sched.Racy[string] }
+	c := &conf{name: sched.NewRacy("a")}
+	if got := c.name.Load(); got != "a" {
+		t.Errorf("outside a run: got %q, want %q", got, "a")
+	}
+	res := mustRun(t, sched.Config{}, func() {
+		c := &conf{name: sched.NewRacy("b")}
+		sched.Assertf(c.name.Load() == "b", "Load: got %q, want %q", c.name.Load(), "b")
+	})
+	if res.Failure != nil {
+		t.Error(res.Failure)
 	}
 }
 

@@ -147,7 +147,7 @@ func (s *scheduler) fire(e *timerEntry) {
 	case timerChan, timerTick:
 		t := e.t
 		t.e = nil
-		t.ch.offerTime(s, s.cfg.Start.Add(time.Duration(e.at+t.proc.offset)))
+		t.ch.offerTime(s, s.cfg.Start.Add(time.Duration(e.at+t.proc.offset)), t)
 		if e.kind == timerTick {
 			next := e.at + t.period*((s.now-e.at)/t.period+1)
 			t.e = s.addTimer(next, &timerEntry{kind: timerTick, owner: t.proc, t: t})
@@ -156,11 +156,14 @@ func (s *scheduler) fire(e *timerEntry) {
 		t := e.t
 		t.e = nil
 		nm := s.newMachine("afterfunc", t.proc, false)
+		if s.hb != nil {
+			s.hb.acquire(nm, t)
+		}
 		s.event("AfterFunc timer starts machine %d", nm.id)
 		s.spawn(nm, t.f)
 	case timerCtx:
 		e.ctx.timer = nil
-		e.ctx.cancelLocked(s, errDeadline, nil)
+		e.ctx.cancelLocked(s, errDeadline, e.ctx.deadlineCause)
 	case timerStallEnd:
 		s.endStall(e.stalled)
 	}
@@ -263,6 +266,7 @@ func NewTimer(d time.Duration) *Timer {
 	s := m.enter()
 	v := &vtimer{s: s, proc: m.proc, kind: timerChan, ch: newTimerChan(s)}
 	v.start(d)
+	v.released(m)
 	s.mu.Unlock()
 	return &Timer{C: v.ch, v: v}
 }
@@ -281,8 +285,17 @@ func AfterFunc(d time.Duration, f func()) *Timer {
 	s := m.enter()
 	v := &vtimer{s: s, proc: m.proc, kind: timerFunc, f: f}
 	v.start(d)
+	v.released(m)
 	s.mu.Unlock()
 	return &Timer{v: v}
+}
+
+// released notes, for happens-before, that m set v: what m did so far
+// happens before v fires (its function runs, its value is received).
+func (v *vtimer) released(m *machine) {
+	if v.s.hb != nil {
+		v.s.hb.release(m, v)
+	}
 }
 
 // start schedules v's next event after d (s.mu held).
@@ -344,6 +357,7 @@ func (t *Timer) Reset(d time.Duration) bool {
 	}
 	was := t.v.stop()
 	t.v.start(d)
+	t.v.released(s.cur)
 	s.mu.Unlock()
 	return was
 }
@@ -372,6 +386,7 @@ func NewTicker(d time.Duration) *Ticker {
 	}
 	v := &vtimer{s: s, proc: m.proc, kind: timerTick, ch: newTimerChan(s), period: int64(d)}
 	v.start(d)
+	v.released(m)
 	s.mu.Unlock()
 	return &Ticker{C: v.ch, v: v}
 }
@@ -405,5 +420,6 @@ func (t *Ticker) Reset(d time.Duration) {
 	t.v.stop()
 	t.v.period = int64(d)
 	t.v.start(d)
+	t.v.released(s.cur)
 	s.mu.Unlock()
 }

@@ -81,13 +81,13 @@ func TestTimerStopReset(t *testing.T) {
 		sched.Assertf(tm.Stop(), "Stop of a pending timer: got false")
 		sched.Assertf(!tm.Stop(), "second Stop: got true")
 		sched.Assertf(!tm.Reset(2*time.Second), "Reset of a stopped timer: got true")
-		v, _ := tm.C.Recv()
+		v := tm.C.Recv()
 		sched.Assertf(v.Sub(sched.DefaultStart) == 2*time.Second, "fired at %v, want +2s", v.Sub(sched.DefaultStart))
 		tm.Reset(time.Second)
 		sched.Sleep(5 * time.Second) // the timer fires unobserved
 		sched.Assertf(tm.C.Len() == 0 && tm.C.Cap() == 0, "timer channel Len %d Cap %d, want 0 0", tm.C.Len(), tm.C.Cap())
 		sched.Assertf(!tm.Reset(time.Second), "Reset after firing: got true")
-		v, _ = tm.C.Recv() // not the stale value of +3s
+		v = tm.C.Recv() // not the stale value of +3s
 		sched.Assertf(v.Sub(sched.DefaultStart) == 8*time.Second, "received the value of +%v, want +8s", v.Sub(sched.DefaultStart))
 		fired := false
 		f := sched.AfterFunc(time.Second, func() { fired = true })
@@ -107,16 +107,16 @@ func TestTicker(t *testing.T) {
 	res := mustRun(t, sched.Config{}, func() {
 		tk := sched.NewTicker(time.Second)
 		for range 3 {
-			v, _ := tk.C.Recv()
+			v := tk.C.Recv()
 			got = append(got, v.Sub(sched.DefaultStart))
 		}
 		sched.Sleep(2500 * time.Millisecond) // misses the ticks at +4s and +5s but one
-		v, _ := tk.C.Recv()
+		v := tk.C.Recv()
 		got = append(got, v.Sub(sched.DefaultStart))
-		v, _ = tk.C.Recv()
+		v = tk.C.Recv()
 		got = append(got, v.Sub(sched.DefaultStart))
 		tk.Reset(10 * time.Second)
-		v, _ = tk.C.Recv()
+		v = tk.C.Recv()
 		got = append(got, v.Sub(sched.DefaultStart))
 		tk.Stop()
 	})

@@ -135,7 +135,7 @@ func timeoutWorld(correct bool, work func()) func() {
 		resp := sched.NewChan[reply](3) // room for every reply: a late one never blocks the server
 		sched.GoDaemon("server", func() {
 			for {
-				id, _ := req.Recv()
+				id := req.Recv()
 				work()
 				resp.Send(reply{id, id * 10})
 			}

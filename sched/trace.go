@@ -154,6 +154,12 @@ type Trace struct {
 	// failure's text there.
 	Comment   []string
 	Decisions []Decision
+	// Streams, when it has one entry per decision, names the choice
+	// stream (see ChooseIn) of each Choice decision ("" for Choose and
+	// the other decisions). A "lenient" run records it; a lenient run
+	// given it keeps each stream's choices apart. Write does not write
+	// it and Parse leaves it nil: it is not part of the file format.
+	Streams []string
 }
 
 // Param returns the value of the first param named key.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -163,6 +164,13 @@ func TestReplayDivergenceTexts(t *testing.T) {
 			`schedule diverged at step 2: trace says end of schedule, program schedules one of machines [0 1]`},
 		{"program finished", &sched.Trace{Strategy: "random", Decisions: []sched.Decision{{Kind: sched.Schedule, Value: 0}, {Kind: sched.Schedule, Value: 0}}},
 			func() {}, `schedule diverged at step 2: trace says schedule machine 0 ("s 0"), program finished`},
+		{"program failed", &sched.Trace{Strategy: "random", Decisions: append(slices.Clone(tr.Decisions), sched.Decision{Kind: sched.Schedule, Value: 1})}, func() {
+			sched.GoNamed("a", func() {})
+			sched.Fail(errors.New("broken"))
+		}, `schedule diverged at step 3: trace says choice 1 of Choose(4) ("c 1/4") and 1 more decision, program failed: assertion failed in machine 0 "main" at step 2: broken`},
+		{"program deadlocked", &sched.Trace{Strategy: "random", Decisions: []sched.Decision{{Kind: sched.Schedule, Value: 0}, {Kind: sched.Schedule, Value: 0}, {Kind: sched.Choice, Value: 0, Bound: 2}, {Kind: sched.Schedule, Value: 0}, {Kind: sched.Schedule, Value: 0}}},
+			func() { sched.NewFuture[int]().Wait() }, // @future-wait
+			`schedule diverged at step 3: trace says choice 0 of Choose(2) ("c 0/2") and 2 more decisions, program failed: deadlock at step 2: no machine enabled; machine 0 "main" waits on Future.Wait (trace_test.go:@future-wait)`},
 		{"choice where schedule", &sched.Trace{Strategy: "random", Decisions: []sched.Decision{{Kind: sched.Schedule, Value: 0}, {Kind: sched.Choice, Value: 0, Bound: 2}}}, two,
 			`schedule diverged at step 2: trace says choice 0 of Choose(2) ("c 0/2"), program schedules one of machines [0 1]`},
 	}
@@ -172,8 +180,8 @@ func TestReplayDivergenceTexts(t *testing.T) {
 			if res.Failure == nil {
 				t.Fatalf("got no failure, want %q", tt.want)
 			}
-			if got := res.Failure.Error(); got != tt.want {
-				t.Errorf("got  %s\nwant %s", got, tt.want)
+			if got, want := res.Failure.Error(), lines(t, tt.want); got != want {
+				t.Errorf("got  %s\nwant %s", got, want)
 			}
 		})
 	}

@@ -74,6 +74,16 @@
 // the moment it is reported. Continuation gives a key from which a
 // restarted query would complete the result.
 //
+// # Sending
+//
+// Two small contracts let a layer that decides whether a request may
+// still be sent (a lease's fence) work with a Table that sends requests
+// over a network, neither importing the other: WithSendCheck puts a
+// check in a request's context, which such a Table runs (CheckSend) as
+// late as it can before the request leaves, failing the request unsent
+// when the check fails; and a Table whose requests time out reports the
+// timeout (RequestTimeouter).
+//
 // # MemTable
 //
 // MemTable is the reference: safe for concurrent use, each call atomic,

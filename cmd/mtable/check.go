@@ -8,6 +8,7 @@ import (
 
 	"github.com/migratingtable/migratingtable/mtable"
 	"github.com/migratingtable/migratingtable/mtable/aztable"
+	"github.com/migratingtable/migratingtable/mtable/leaseconfig"
 	"github.com/migratingtable/migratingtable/spec"
 )
 
@@ -17,7 +18,7 @@ const maxListed = 20
 // preflightResult is what preflight found out.
 type preflightResult struct {
 	newExists, cfgExists bool
-	cfg                  aztable.ConfigStatus
+	cfg                  leaseconfig.Status
 }
 
 // preflight reads (and never writes) what migrate needs to decide
@@ -62,7 +63,7 @@ func preflight(ctx context.Context, env *environment, stdout, stderr io.Writer) 
 		return nil, errorCode(ctx)
 	}
 	if res.cfgExists {
-		if res.cfg, err = aztable.ReadConfig(ctx, env.cfg, o.configPart); err != nil {
+		if res.cfg, err = leaseconfig.ReadStatus(ctx, env.cfg, o.configPart); err != nil {
 			say("reading the configuration: %v", err)
 			return nil, errorCode(ctx)
 		}
@@ -126,17 +127,17 @@ func errorCode(ctx context.Context) int {
 
 // pairProblem says why the stored configuration cannot serve this
 // migration, or "".
-func pairProblem(env *environment, cs aztable.ConfigStatus) string {
+func pairProblem(env *environment, cs leaseconfig.Status) string {
 	o := env.opts
 	where := fmt.Sprintf("partition %q of the configuration table %q", o.configPart, env.cfg.Name())
 	switch {
 	case !cs.Exists:
 		return ""
-	case cs.Old == (aztable.TableID{}) && cs.Version > 0:
+	case cs.Old.IsZero() && cs.Version > 0:
 		return fmt.Sprintf("the configuration in %s (state %s, version %d) records no tables: it was written by an earlier version of mtable; finish that migration with it, or give this one another -config-partition", where, cs.State, cs.Version)
-	case cs.Old == (aztable.TableID{}):
+	case cs.Old.IsZero():
 		return ""
-	case cs.Old != env.old.ID() || cs.New != env.new.ID():
+	case cs.Old != identity(env.old.ID()) || cs.New != identity(env.new.ID()):
 		return fmt.Sprintf("the configuration in %s belongs to the migration of %s to %s (state %s, version %d), not of %s to %s; give this migration its own configuration with -config-partition NAME (or -config-table)",
 			where, cs.Old, cs.New, cs.State, cs.Version, env.old.ID(), env.new.ID())
 	}

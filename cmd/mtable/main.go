@@ -28,8 +28,9 @@
 // the new table's account, in partition -config-partition (default
 // "mtable-config"). A configuration belongs to one migration: a second
 // migration sharing the table names its own -config-partition. Every
-// application process must open aztable.OpenConfigService on the same
-// table and partition, for the same two tables, with the same lease
+// application process must open leaseconfig.Open on the same table and
+// partition, for the same two tables (Options.Old and New: the tables'
+// aztable.TableID as a leaseconfig.Identity), with the same lease
 // timings, and use mtable.New over those tables.
 //
 // Every request to Azure times out after -request-timeout (default
@@ -37,9 +38,10 @@
 //
 //	-lease-ttl > -poll + -request-timeout + -max-in-flight + -clock-skew
 //
-// (defaults 60s > 1s + 10s + 20s + 1s; see aztable.ConfigService,
-// "Fencing"); a migrator or application process sends no request once
-// its lease may have expired.
+// (defaults 60s > 1s + 10s + 20s + 1s; see package mtable/leaseconfig,
+// "The lease condition"), and -max-in-flight must be at least twice
+// -request-timeout; a migrator or application process sends no request
+// once its lease may have expired.
 //
 // # Refusals
 //

@@ -21,6 +21,7 @@ import (
 	"github.com/migratingtable/migratingtable/mtable"
 	"github.com/migratingtable/migratingtable/mtable/aztable"
 	"github.com/migratingtable/migratingtable/mtable/aztable/azuritetest"
+	"github.com/migratingtable/migratingtable/mtable/leaseconfig"
 	"github.com/migratingtable/migratingtable/spec"
 )
 
@@ -57,8 +58,8 @@ var leaseFlags = []string{"-lease-ttl", "7s", "-poll", "100ms", "-request-timeou
 
 // appOptions are the configuration options of an application process
 // of the tests, with the timings of leaseFlags.
-func appOptions(id string, old, new *aztable.Table) aztable.ConfigOptions {
-	return aztable.ConfigOptions{ClientID: id, Old: old.ID(), New: new.ID(), LeaseTTL: 7 * time.Second, PollInterval: 100 * time.Millisecond,
+func appOptions(id string, old, new *aztable.Table) leaseconfig.Options {
+	return leaseconfig.Options{ClientID: id, Old: identity(old.ID()), New: identity(new.ID()), LeaseTTL: 7 * time.Second, PollInterval: 100 * time.Millisecond,
 		RequestTimeout: 2 * time.Second, MaxInFlight: 4 * time.Second, ClockSkew: 200 * time.Millisecond}
 }
 
@@ -177,7 +178,7 @@ func TestClearErrors(t *testing.T) {
 	t.Run("second migrator", func(t *testing.T) {
 		acct := shortAccount(t, srv)
 		cfgTable := table(t, acct, srv.NewTable(t, "errcfg").Name())
-		holder, err := aztable.OpenConfigService(ctx, cfgTable, appOptions("other-migrator", old, table(t, acct, env[envNewTable])))
+		holder, err := leaseconfig.Open(ctx, cfgTable, appOptions("other-migrator", old, table(t, acct, env[envNewTable])))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -200,7 +201,7 @@ func TestClearErrors(t *testing.T) {
 type writer struct {
 	id    int
 	tbl   *mtable.Table
-	cfg   *aztable.ConfigService
+	cfg   *leaseconfig.Service
 	rng   *rand.Rand
 	model map[spec.Key]spec.Entity // the rows it owns, as they must be
 	keys  []spec.Key
@@ -374,7 +375,7 @@ func TestMigrateEndToEnd(t *testing.T) {
 				w.model[e.Key] = e
 			}
 		}
-		cfg, err := aztable.OpenConfigService(ctx, cfgTbl, appOptions(fmt.Sprintf("writer%d", i), old, newTbl))
+		cfg, err := leaseconfig.Open(ctx, cfgTbl, appOptions(fmt.Sprintf("writer%d", i), old, newTbl))
 		if err != nil {
 			t.Fatal(err)
 		}

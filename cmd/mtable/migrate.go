@@ -12,6 +12,7 @@ import (
 
 	"github.com/migratingtable/migratingtable/mtable"
 	"github.com/migratingtable/migratingtable/mtable/aztable"
+	"github.com/migratingtable/migratingtable/mtable/leaseconfig"
 	"github.com/migratingtable/migratingtable/spec"
 	"golang.org/x/term"
 )
@@ -47,13 +48,13 @@ func migrate(ctx context.Context, env *environment, stdout, stderr io.Writer) in
 			}
 		}
 	}
-	cfg, err := aztable.OpenConfigService(ctx, env.cfg, o.configOptions(env))
+	cfg, err := leaseconfig.Open(ctx, env.cfg, o.configOptions(env))
 	if err != nil {
 		switch {
 		case ctx.Err() != nil:
 			fmt.Fprintf(stderr, "mtable migrate: interrupted while opening the configuration; no state was pushed\n")
 			return exitInterrupted
-		case errors.Is(err, aztable.ErrOtherTables):
+		case errors.Is(err, leaseconfig.ErrOtherTables):
 			fmt.Fprintf(stderr, "mtable migrate: refusing to migrate: %v\n", err)
 			return exitUsage
 		}
@@ -64,7 +65,7 @@ func migrate(ctx context.Context, env *environment, stdout, stderr io.Writer) in
 	out.printf("taking the migration lock (as %s, instance %s)", o.clientID, cfg.Instance())
 	lock, err := cfg.LockMigrator(ctx)
 	if err != nil {
-		if errors.Is(err, aztable.ErrMigratorRunning) {
+		if errors.Is(err, leaseconfig.ErrMigratorRunning) {
 			fmt.Fprintf(stderr, "mtable migrate: %v\n", err)
 			return exitLocked
 		}
@@ -88,7 +89,7 @@ func migrate(ctx context.Context, env *environment, stdout, stderr io.Writer) in
 	}
 	oldC := &counting{Table: env.old, hook: testHookOldRowRead}
 	newC := &counting{Table: env.new}
-	pc := &pushCounter{ConfigService: cfg, lock: lock, until: o.untilState, out: out}
+	pc := &pushCounter{Service: cfg, lock: lock, until: o.untilState, out: out}
 	out.setPhase(phaseFor(st))
 	stopTicker := out.ticker(o.progress, func() string {
 		s, v := cfg.Current()
@@ -128,8 +129,8 @@ var errUntil = errors.New("stopped at the -until state")
 // pushCounter passes the configuration through, announcing each push
 // and refusing those beyond -until. Its Fence is the migration lock's.
 type pushCounter struct {
-	*aztable.ConfigService
-	lock  *aztable.MigratorLock
+	*leaseconfig.Service
+	lock  *leaseconfig.Lock
 	until mtable.State
 	out   *progress
 }
@@ -146,7 +147,7 @@ func (p *pushCounter) Push(ctx context.Context, s mtable.State) error {
 	}
 	p.out.printf("pushing %s: waiting until every application process has applied it", s)
 	p.out.setPhase("pushing " + s.String())
-	if err := p.ConfigService.Push(ctx, s); err != nil {
+	if err := p.Service.Push(ctx, s); err != nil {
 		return err
 	}
 	p.out.setPhase(phaseFor(s))
@@ -292,13 +293,13 @@ func (p *progress) ticker(interval time.Duration, line func() string) (stop func
 }
 
 // fail reports a migration that stopped before the end.
-func (p *progress) fail(ctx context.Context, lock *aztable.MigratorLock, cfg *aztable.ConfigService, err error) int {
+func (p *progress) fail(ctx context.Context, lock *leaseconfig.Lock, cfg *leaseconfig.Service, err error) int {
 	s, _ := cfg.Current()
 	switch {
 	case ctx.Err() != nil:
 		p.printf("interrupted in state %s; run migrate again to resume from there", s)
 		return exitInterrupted
-	case lock.Context().Err() != nil || errors.Is(err, aztable.ErrFenced) || lock.Err() != nil:
+	case lock.Context().Err() != nil || errors.Is(err, leaseconfig.ErrFenced) || lock.Err() != nil:
 		// Stalled (stopped, suspended) or cut off from the service for
 		// too long: the fence has kept it from writing since.
 		cause := err

@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/migratingtable/migratingtable/mtable"
-	"github.com/migratingtable/migratingtable/mtable/aztable"
 	"github.com/migratingtable/migratingtable/mtable/aztable/azuritetest"
+	"github.com/migratingtable/migratingtable/mtable/leaseconfig"
 	"github.com/migratingtable/migratingtable/spec"
 )
 
@@ -154,7 +154,7 @@ func TestInterruptReleasesLock(t *testing.T) {
 				t.Errorf("exit status %d, want %d (or %d if the migration was over first):\n%s", code, exitInterrupted, exitOK, p.output())
 			}
 			cfgTbl, _ := srv.Account().Table(cfgName)
-			st, err := aztable.ReadConfig(context.Background(), cfgTbl, "")
+			st, err := leaseconfig.ReadStatus(context.Background(), cfgTbl, "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -236,7 +236,7 @@ func TestStalledMigratorDoesNotResurrect(t *testing.T) {
 	}
 	// Clients delete every row (USE_NEW_HIDE_METADATA: real deletes).
 	cfgTbl := table(t, acct, cfgName)
-	cfg, err := aztable.OpenConfigService(ctx, cfgTbl, appOptions("deleter", old, newTbl))
+	cfg, err := leaseconfig.Open(ctx, cfgTbl, appOptions("deleter", old, newTbl))
 	if err != nil {
 		t.Fatal(err)
 	}

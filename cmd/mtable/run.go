@@ -13,6 +13,7 @@ import (
 
 	"github.com/migratingtable/migratingtable/mtable"
 	"github.com/migratingtable/migratingtable/mtable/aztable"
+	"github.com/migratingtable/migratingtable/mtable/leaseconfig"
 	"github.com/migratingtable/migratingtable/spec"
 )
 
@@ -66,15 +67,15 @@ func (o *options) register(fs *flag.FlagSet, getenv func(string) string, migrate
 	fs.StringVar(&o.oldConn, "old-connection-string", "", "connection string of the old table's account (visible in the process list: prefer $"+envOldConn+")")
 	fs.StringVar(&o.newConn, "new-connection-string", "", "connection string of the new table's account (visible in the process list: prefer $"+envNewConn+")")
 	fs.StringVar(&o.configTable, "config-table", "mtableconfig", "table holding the shared configuration, in the new table's account")
-	fs.StringVar(&o.configPart, "config-partition", aztable.ConfigPartition, "partition of the configuration rows in -config-table (one per migration)")
+	fs.StringVar(&o.configPart, "config-partition", leaseconfig.DefaultPartition, "partition of the configuration rows in -config-table (one per migration)")
 	fs.DurationVar(&o.requestTimeout, "request-timeout", aztable.DefaultRequestTimeout, "client-side timeout of every request to Azure")
 	if migrate {
 		host, _ := os.Hostname()
 		fs.StringVar(&o.clientID, "client-id", "migrator-"+sanitize(host)+"-"+strconv.Itoa(os.Getpid()), "name of this migrator in its lease and the lock")
-		fs.DurationVar(&o.leaseTTL, "lease-ttl", aztable.DefaultLeaseTTL, "a process that has not renewed its lease for this long is treated as gone (the same in every process)")
-		fs.DurationVar(&o.poll, "poll", aztable.DefaultPollInterval, "how often leases are renewed and looked at")
+		fs.DurationVar(&o.leaseTTL, "lease-ttl", leaseconfig.DefaultLeaseTTL, "a process that has not renewed its lease for this long is treated as gone (the same in every process)")
+		fs.DurationVar(&o.poll, "poll", leaseconfig.DefaultPollInterval, "how often leases are renewed and looked at")
 		fs.DurationVar(&o.maxInFlight, "max-in-flight", 0, "the longest a request may take effect after it is sent (default 2 × -request-timeout)")
-		fs.DurationVar(&o.clockSkew, "clock-skew", aztable.DefaultClockSkew, "how far this machine's clock may lag another's over one -lease-ttl")
+		fs.DurationVar(&o.clockSkew, "clock-skew", leaseconfig.DefaultClockSkew, "how far this machine's clock may lag another's over one -lease-ttl")
 		fs.DurationVar(&o.progress, "progress", 5*time.Second, "interval between progress lines when standard error is not a terminal (0: none)")
 		fs.StringVar(&o.until, "until", "", "stop before pushing any state after this one (e.g. PREFER_NEW)")
 		fs.BoolVar(&o.check, "check", false, "only check that the migration can start (tables, configuration, the old table's rows); write nothing")
@@ -91,17 +92,23 @@ func sanitize(s string) string {
 }
 
 // configOptions are the configuration service's options for o.
-func (o *options) configOptions(env *environment) aztable.ConfigOptions {
-	return aztable.ConfigOptions{
-		ClientID: o.clientID, Partition: o.configPart, Old: env.old.ID(), New: env.new.ID(),
+func (o *options) configOptions(env *environment) leaseconfig.Options {
+	return leaseconfig.Options{
+		ClientID: o.clientID, Partition: o.configPart, Old: identity(env.old.ID()), New: identity(env.new.ID()), ConfigTable: identity(env.cfg.ID()),
 		LeaseTTL: o.leaseTTL, PollInterval: o.poll, RequestTimeout: o.requestTimeout, MaxInFlight: o.maxInFlight, ClockSkew: o.clockSkew,
 	}
 }
 
-// flagNames maps the configuration options' names, as the aztable
+// identity is the configuration's identity of an Azure table: its
+// TableID, which compares tables however they were spelled.
+func identity(id aztable.TableID) leaseconfig.Identity {
+	return leaseconfig.Identity{Endpoint: id.Endpoint, Name: id.Name}
+}
+
+// flagNames maps the configuration options' names, as the leaseconfig
 // package's errors print them, to this command's flags.
 var flagNames = strings.NewReplacer(
-	"ConfigOptions.ClientID", "-client-id", "ClientID", "-client-id",
+	"Options.ClientID", "-client-id", "ClientID", "-client-id",
 	"Partition", "-config-partition",
 	"LeaseTTL", "-lease-ttl", "PollInterval", "-poll", "RequestTimeout", "-request-timeout",
 	"MaxInFlight", "-max-in-flight", "ClockSkew", "-clock-skew",
@@ -267,7 +274,7 @@ func prepare(o *options, getenv func(string) string, migrate bool) (*environment
 		return nil, fmt.Errorf("-config-partition %q cannot be used as a PartitionKey", o.configPart)
 	}
 	if migrate {
-		if err := aztable.CheckConfigOptions(env.cfg, o.configOptions(env)); err != nil {
+		if err := leaseconfig.CheckOptions(env.cfg, o.configOptions(env)); err != nil {
 			return nil, errors.New(flagNames.Replace(err.Error()))
 		}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/migratingtable/migratingtable/mtable"
 	"github.com/migratingtable/migratingtable/mtable/aztable"
+	"github.com/migratingtable/migratingtable/mtable/leaseconfig"
 	"github.com/migratingtable/migratingtable/spec"
 )
 
@@ -71,9 +72,9 @@ func statusReport(ctx context.Context, env *environment, stdout io.Writer) error
 	defer w.Flush()
 	fmt.Fprintf(w, "old table:\t%s at %s%s\n", o.oldTable, env.oldAcct.Endpoint(), absent(oldExists))
 	fmt.Fprintf(w, "new table:\t%s at %s%s\n", o.newTable, env.newAcct.Endpoint(), absent(newExists))
-	var cs aztable.ConfigStatus
+	var cs leaseconfig.Status
 	if cfgExists {
-		if cs, err = aztable.ReadConfig(ctx, env.cfg, o.configPart); err != nil {
+		if cs, err = leaseconfig.ReadStatus(ctx, env.cfg, o.configPart); err != nil {
 			return err
 		}
 	}
@@ -87,7 +88,7 @@ func statusReport(ctx context.Context, env *environment, stdout io.Writer) error
 			w.Flush()
 			return refusal(msg)
 		}
-		if cs.Old != (aztable.TableID{}) {
+		if !cs.Old.IsZero() {
 			fmt.Fprintf(w, "configuration:\tpartition %q of %q, for %s to %s\n", o.configPart, o.configTable, cs.Old, cs.New)
 		}
 		fmt.Fprintf(w, "state:\t%s (version %d)\n", cs.State, cs.Version)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/migratingtable/migratingtable/mtable"
 	"github.com/migratingtable/migratingtable/mtable/aztable"
+	"github.com/migratingtable/migratingtable/mtable/leaseconfig"
 	"github.com/migratingtable/migratingtable/spec"
 )
 
@@ -588,7 +589,7 @@ func (c *campaign) deleteFillers(initial map[spec.Key]string) error {
 	old, _ := acct.Table(o.oldTable)
 	newTbl, _ := acct.Table(o.newTable)
 	cfgTbl, _ := acct.Table(o.configTable)
-	cfg, err := aztable.OpenConfigService(ctx, cfgTbl, aztable.ConfigOptions{ClientID: "deleter", Old: old.ID(), New: newTbl.ID(),
+	cfg, err := leaseconfig.Open(ctx, cfgTbl, leaseconfig.Options{ClientID: "deleter", Old: identity(old.ID()), New: identity(newTbl.ID()), ConfigTable: identity(cfgTbl.ID()),
 		LeaseTTL: o.leaseTTL, PollInterval: o.poll, RequestTimeout: o.requestTimeout, MaxInFlight: o.maxInFlight, ClockSkew: o.clockSkew})
 	if err != nil {
 		return fmt.Errorf("the deleter opening the configuration: %v", err)

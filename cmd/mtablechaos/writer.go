@@ -14,6 +14,7 @@ import (
 
 	"github.com/migratingtable/migratingtable/mtable"
 	"github.com/migratingtable/migratingtable/mtable/aztable"
+	"github.com/migratingtable/migratingtable/mtable/leaseconfig"
 	"github.com/migratingtable/migratingtable/spec"
 )
 
@@ -84,18 +85,18 @@ func runWriter(o *options) int {
 	if err := errors.Join(err1, err2, err3); err != nil {
 		return fail(err)
 	}
-	copts := aztable.ConfigOptions{ClientID: fmt.Sprintf("writer-%d", o.writerID), Old: old.ID(), New: newTbl.ID(),
+	copts := leaseconfig.Options{ClientID: fmt.Sprintf("writer-%d", o.writerID), Old: identity(old.ID()), New: identity(newTbl.ID()), ConfigTable: identity(cfgTbl.ID()),
 		LeaseTTL: o.leaseTTL, PollInterval: o.poll, RequestTimeout: o.requestTimeout, MaxInFlight: o.maxInFlight, ClockSkew: o.clockSkew}
-	var cfg *aztable.ConfigService
+	var cfg *leaseconfig.Service
 	var vt *mtable.Table
 	open := func() bool {
 		for stop.Err() == nil {
-			c, err := aztable.OpenConfigService(context.Background(), cfgTbl, copts)
+			c, err := leaseconfig.Open(context.Background(), cfgTbl, copts)
 			if err == nil {
 				cfg, vt = c, mtable.New(old, newTbl, c)
 				return true
 			}
-			if errors.Is(err, aztable.ErrOtherTables) {
+			if errors.Is(err, leaseconfig.ErrOtherTables) {
 				fmt.Fprintf(os.Stderr, "writer %d: %v\n", o.writerID, err)
 				return false
 			}
@@ -121,7 +122,7 @@ func runWriter(o *options) int {
 			err = logLine("A %d", seq)
 		case errors.As(err, &se):
 			err = logLine("F %d %d", seq, se.Status) // the service's (or validation's) outcome: not applied
-		case errors.Is(err, aztable.ErrLeaseLost):
+		case errors.Is(err, leaseconfig.ErrLeaseLost):
 			err = logLine("F %d lease-lost", seq) // refused before any request
 		default:
 			err = logLine("U %d %q", seq, oneLine(err))
@@ -216,4 +217,10 @@ func chooseBatch(rng *rand.Rand, keys []spec.Key, value string) ([]spec.Op, []wr
 		writes = append(writes, write{key: k, put: !op.Kind.IsDelete(), value: v})
 	}
 	return ops, writes
+}
+
+// identity is the configuration's identity of an Azure table (the one
+// mtable migrate records).
+func identity(id aztable.TableID) leaseconfig.Identity {
+	return leaseconfig.Identity{Endpoint: id.Endpoint, Name: id.Name}
 }

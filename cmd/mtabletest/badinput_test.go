@@ -48,11 +48,13 @@ func TestTinyStepBound(t *testing.T) {
 		t.Errorf("the trace does not reproduce:\n%s", r.stdout)
 	}
 	traces, _ := filepath.Glob(filepath.Join(dir, "*.trace"))
-	if len(traces) != 1 {
-		t.Fatalf("traces written: %v, want one", traces)
+	if len(traces) != 2 {
+		t.Fatalf("traces written: %v, want the run's and its shrunk run's", traces)
 	}
-	if rr := runCmd(t, "-replay", traces[0]); rr.code != exitFailure || rr.stderr != "" {
-		t.Errorf("replay: exit code %d, stderr %q; want 1 and nothing", rr.code, rr.stderr)
+	for _, tr := range traces {
+		if rr := runCmd(t, "-replay", tr); rr.code != exitFailure || rr.stderr != "" {
+			t.Errorf("replay %s: exit code %d, stderr %q; want 1 and nothing", tr, rr.code, rr.stderr)
+		}
 	}
 }
 
@@ -93,7 +95,7 @@ func TestReplayEditedTrace(t *testing.T) {
 		{"first draw changed to another valid value", `^c 0/2$`, "c 1/2", []string{"the schedule diverged at step 3", `"c 0/3"`, "Choose(2)"}, true},
 		{"a schedule decision changed", `^s 1$`, "s 5", []string{"the schedule diverged at step", `"s 5"`}, true},
 		{"a later choice changed", `^c 0/3$`, "c 2/3", []string{"the schedule diverged"}, true},
-		{"step bound below the trace's length", `^max-steps 5000$`, "max-steps 5", []string{"the schedule diverged after 5 of the ", " decisions", "step bound exceeded at step 5"}, true},
+		{"step bound below the trace's length", `^max-steps 5000$`, "max-steps 5", []string{"the schedule diverged at step 6", " more decisions, program failed: step bound exceeded at step 5"}, true},
 		{"initial row repeated", `^param initial-rows=.*$`, "param initial-rows=0,1,0", []string{"initial row 0 listed twice"}, false},
 		{"latency huge", `^param latency=.*$`, "param latency=9223372036854775807", []string{"latency 9223372036854775807 out of range"}, false},
 		{"weights overflowing", `^param weights=.*$`, "param weights=batch=9223372036854775807,query=9223372036854775807,retrieve=1,stream=1", []string{"call weights"}, false},
@@ -188,6 +190,8 @@ func TestFlagValues(t *testing.T) {
 	}{
 		{"parallel 0 is every core", []string{"-parallel", "0", "-iterations", "3"}, "3 iterations in"},
 		{"depth at its limit", []string{"-strategy", "pct", "-depth", "400", "-iterations", "3"}, "strategy           pct (depth 400)"},
+		{"dfs with a preemption bound", []string{"-strategy", "dfs", "-depth", "2", "-iterations", "3"}, "strategy           dfs (preemption bounds 0..2, iterative deepening)"},
+		{"dfs without a bound", []string{"-strategy", "dfs", "-iterations", "3"}, "strategy           dfs (no preemption bound)"},
 		{"iterations 0", []string{"-iterations", "0"}, "0 iterations in"},
 		// (iterations-first+shards-1)/shards overflowed: nothing ran.
 		{"iterations and shards at int's limit", []string{"-iterations", maxInt, "-shard", "2/" + maxInt}, "1 iterations in"},

@@ -11,15 +11,18 @@ import (
 	"time"
 
 	"github.com/migratingtable/migratingtable/harness"
+	"github.com/migratingtable/migratingtable/mtable"
 	"github.com/migratingtable/migratingtable/sched"
 	"golang.org/x/term"
 )
 
 var termIsTerminal = term.IsTerminal
 
-// summaryJSON is the -json summary. Its fields but ElapsedSeconds and
-// IterationsPerSecond depend only on the command line (not on -parallel
-// or the machine).
+// summaryJSON is the -json summary. Its fields but ElapsedSeconds,
+// IterationsPerSecond and Shrink.Seconds depend only on the command line
+// (not on -parallel or the machine; with -shrink-time, a shrink stopped
+// by it does). A shard's summary holds what mtabletest merge needs to
+// rebuild the summary of the whole run.
 type summaryJSON struct {
 	Seed       uint64 `json:"seed"`
 	Strategy   string `json:"strategy"`
@@ -31,21 +34,83 @@ type summaryJSON struct {
 	Exhausted  bool   `json:"exhausted,omitempty"`
 	// Interrupted: SIGINT stopped the run after Iterations iterations.
 	Interrupted bool `json:"interrupted,omitempty"`
+	// Skipped says why -bug all did not run this bug (a lease bug).
+	Skipped string `json:"skipped,omitempty"`
+	// The settings that decide the outcome besides the seed, strategy
+	// and bug (merge checks that the shards agree on them).
+	Depth      int    `json:"depth"`
+	MaxSteps   int    `json:"maxSteps"`
+	KeepGoing  bool   `json:"keepGoing"`
+	ShrinkRuns int    `json:"shrinkRuns"` // 0: no shrinking
+	ShrinkTime string `json:"shrinkTime,omitempty"`
 
 	// The first failing iteration (null/empty when none).
-	FirstFailure *int   `json:"firstFailure"`
-	Kind         string `json:"kind,omitempty"`
-	Check        string `json:"check,omitempty"`
-	TraceFile    string `json:"traceFile,omitempty"`
+	FirstFailure    *int        `json:"firstFailure"`
+	FirstStrategy   string      `json:"firstStrategy,omitempty"`
+	FirstSeed       uint64      `json:"firstSeed,omitempty"`
+	Kind            string      `json:"kind,omitempty"`
+	Check           string      `json:"check,omitempty"`
+	TraceFile       string      `json:"traceFile,omitempty"`
+	ShrunkTraceFile string      `json:"shrunkTraceFile,omitempty"`
+	Shrink          *shrinkJSON `json:"shrink,omitempty"`
 
 	ByKind     map[string]int `json:"byKind"`
 	ByCheck    map[string]int `json:"byCheck"`
 	TraceFiles []string       `json:"traceFiles,omitempty"`
+	// Traces names the trace files of each failing iteration whose
+	// traces were written (the first 10), in order.
+	Traces []traceJSON `json:"traces"`
 	// FailingIterations lists every failing iteration run, in order.
 	FailingIterations []int `json:"failingIterations"`
+	// Groups classes the failures by signature and shrunk shape.
+	Groups []groupJSON `json:"groups"`
 
+	// ElapsedSeconds is the exploration's time: without -keep-going,
+	// the first failure's shrink comes after it (Shrink.Seconds); with
+	// -keep-going, each failure's shrink is part of its iteration.
 	ElapsedSeconds      float64 `json:"elapsedSeconds"`
 	IterationsPerSecond float64 `json:"iterationsPerSecond"`
+}
+
+// traceJSON names a failing iteration's trace files.
+type traceJSON struct {
+	Iteration   int    `json:"iteration"`
+	Trace       string `json:"trace"`
+	ShrunkTrace string `json:"shrunkTrace,omitempty"`
+}
+
+// shapeJSON is harness.Shape.
+type shapeJSON struct {
+	Steps       int64 `json:"steps"`
+	Calls       int   `json:"calls"`
+	Machines    int   `json:"machines"`
+	Faults      int   `json:"faults"`
+	Preemptions int   `json:"preemptions"`
+}
+
+func shapeOf(s harness.Shape) shapeJSON {
+	return shapeJSON{Steps: s.Steps, Calls: s.Calls, Machines: s.Machines, Faults: s.Faults, Preemptions: s.Preemptions}
+}
+
+// shrinkJSON is the shrink of the first failure.
+type shrinkJSON struct {
+	Original shapeJSON `json:"original"`
+	Shrunk   shapeJSON `json:"shrunk"`
+	// ShownSteps is the number of steps its report shows up to the
+	// failing check (see harness.ShownSteps).
+	ShownSteps int     `json:"shownSteps"`
+	Workload   string  `json:"workload"`
+	Runs       int     `json:"runs"`
+	Stopped    string  `json:"stopped,omitempty"`
+	Seconds    float64 `json:"seconds"`
+}
+
+// groupJSON is a harness.FailureGroup.
+type groupJSON struct {
+	Signature      string `json:"signature"`
+	Shape          string `json:"shape,omitempty"`
+	Count          int    `json:"count"`
+	FirstIteration int    `json:"firstIteration"`
 }
 
 func (c *config) exploreConfig() harness.ExploreConfig {
@@ -60,7 +125,16 @@ func (c *config) exploreConfig() harness.ExploreConfig {
 		Shard:      c.shard,
 		Shards:     c.shards,
 		KeepGoing:  c.keepGoing,
+		Shrink:     c.shrinkConfig(),
 	}
+}
+
+// shrinkConfig is the shrink of the failures, nil without -shrink.
+func (c *config) shrinkConfig() *harness.ShrinkConfig {
+	if !c.shrink {
+		return nil
+	}
+	return &harness.ShrinkConfig{MaxRuns: c.shrinkRuns, MaxTime: c.shrinkTime, Parallel: c.parallel}
 }
 
 // planned is the number of iterations in the shard's slice.
@@ -86,6 +160,12 @@ func (c *config) writeBanner(w io.Writer, ec harness.ExploreConfig) {
 		} else {
 			strat += fmt.Sprintf(" (depth %d)", c.depth)
 		}
+	case "dfs":
+		if c.depth == 0 {
+			strat += " (no preemption bound)"
+		} else {
+			strat += fmt.Sprintf(" (preemption bounds 0..%d, iterative deepening)", c.depth)
+		}
 	}
 	line("strategy", "%s", strat)
 	if c.shards > 0 {
@@ -101,6 +181,15 @@ func (c *config) writeBanner(w io.Writer, ec harness.ExploreConfig) {
 	}
 	line("max-steps", "%d", maxSteps)
 	line("bug", "%s (%s)", bugName(c.bug), c.bug.Description())
+	if c.shrink {
+		budget := fmt.Sprintf("up to %d runs", c.shrinkRuns)
+		if c.shrinkTime > 0 {
+			budget += fmt.Sprintf(" or %v", c.shrinkTime)
+		}
+		line("shrink", "each failure, %s", budget)
+	} else {
+		line("shrink", "off")
+	}
 	for _, kv := range ec.Workload.Params() {
 		line(kv[0], "%s", kv[1])
 	}
@@ -137,6 +226,22 @@ func (p *progress) update(pr harness.Progress) {
 	p.on = true
 }
 
+// shrinking redraws the status line of a shrink, at most every 100ms.
+func (p *progress) shrinking(sp harness.ShrinkProgress) {
+	clock := p.now
+	if clock == nil {
+		clock = time.Now
+	}
+	now := clock()
+	if now.Sub(p.last) < 100*time.Millisecond {
+		return
+	}
+	p.last = now
+	fmt.Fprintf(p.w, "\r\x1b[Kshrinking iteration %d (%d steps): %d runs, now %v, %.1fs",
+		sp.Iteration, sp.Original.Steps, sp.Runs, sp.Smallest, sp.Elapsed.Seconds())
+	p.on = true
+}
+
 // clear erases the status line.
 func (p *progress) clear() {
 	if p.on {
@@ -157,11 +262,10 @@ func (c *config) runExplore(ctx context.Context, stdout, stderr io.Writer) (code
 	c.writeBanner(human, ec)
 
 	var (
-		traces    []string
-		failing   []int // indices of the failing iterations
-		writeErr  error
-		firstPath string
-		flaky     []string
+		traces   []traceJSON // of the failures whose traces were written
+		failing  []int       // indices of the failing iterations
+		writeErr error
+		flaky    []string
 	)
 	var sum harness.Summary
 	if c.historyOut != "" {
@@ -181,23 +285,28 @@ func (c *config) runExplore(ctx context.Context, stdout, stderr io.Writer) (code
 		if len(traces) >= maxTraceFiles || writeErr != nil {
 			return
 		}
-		path, err := saveTrace(c.out, traceName(c.bug, it.Index), it)
+		tj, msgs, err := saveTraces(c.out, c.bug, it)
 		if err != nil {
 			writeErr = err
 			return
 		}
-		traces = append(traces, path)
-		if msg := checkReproduces(path, it); msg != "" {
-			flaky = append(flaky, msg)
-		}
-		if firstPath == "" {
-			firstPath = path
-		}
+		traces = append(traces, tj)
+		flaky = append(flaky, msgs...)
 	}
 	var pr *progress
 	if isTerminal(stderr) {
 		pr = &progress{w: stderr}
 		ec.Progress = pr.update
+	}
+	if ec.Shrink != nil && !c.keepGoing {
+		ec.Shrink.Progress = func(p harness.ShrinkProgress) {
+			if pr != nil {
+				pr.shrinking(p)
+			}
+			if testHookShrinking != nil {
+				testHookShrinking(p)
+			}
+		}
 	}
 	sum, err = harness.ExploreContext(ctx, ec)
 	if pr != nil {
@@ -210,26 +319,28 @@ func (c *config) runExplore(ctx context.Context, stdout, stderr io.Writer) (code
 		return exitUsage, writeErr
 	}
 
+	js := c.summaryJSON(sum, traces, failing)
 	if sum.First != nil {
-		if c.verbose {
-			writeEvents(human, sum.First.Sched.Events)
-		}
-		repro := "go run ./cmd/mtabletest -replay " + firstPath
-		harness.WriteReport(human, sum.First, repro)
+		c.writeFirstReport(human, sum.First, traces[0])
 		fmt.Fprintln(human)
 	}
-	c.writeSummary(human, sum, traces)
+	writeSummary(human, js)
 	for _, msg := range flaky {
 		fmt.Fprintf(human, "FLAKY: %s\n", msg)
 	}
+	// SIGINT while the first failure was shrunk (the exploration itself
+	// had ended): the report is of what the shrink reached.
+	shrinkCut := !c.keepGoing && js.Shrink != nil && js.Shrink.Stopped == "cancelled"
+	if shrinkCut {
+		fmt.Fprintf(human, "interrupted while shrinking the first failure: the report shows the smallest run it had reached\n")
+	}
 
 	if c.json {
-		js := c.summaryJSON(sum, traces, firstPath, failing)
 		b, _ := json.MarshalIndent(js, "", "  ")
 		fmt.Fprintf(stdout, "%s\n", b)
 	}
 	switch {
-	case sum.Interrupted:
+	case sum.Interrupted, shrinkCut:
 		return exitInterrupted, nil
 	case sum.Failures > 0:
 		return exitFailure, nil
@@ -237,66 +348,188 @@ func (c *config) runExplore(ctx context.Context, stdout, stderr io.Writer) (code
 	return exitPass, nil
 }
 
-func (c *config) writeSummary(w io.Writer, sum harness.Summary, traces []string) {
+// saveTraces writes the trace of the failing iteration it, and of its
+// shrunk run if it was shrunk ("…-itN-shrunk.trace"), to dir, and checks
+// that each replays the same; it returns the files and what did not.
+func saveTraces(dir string, b mtable.Bug, it *harness.Iteration) (traceJSON, []string, error) {
+	tj := traceJSON{Iteration: it.Index}
+	var flaky []string
+	path, err := saveTrace(dir, traceName(b, it.Index), it)
+	if err != nil {
+		return tj, nil, err
+	}
+	tj.Trace = path
+	if msg := checkReproduces(path, it); msg != "" {
+		flaky = append(flaky, msg)
+	}
+	if sr := it.Shrunk; sr != nil {
+		path, err := saveTrace(dir, traceName(b, it.Index)+"-shrunk", sr.Shrunk)
+		if err != nil {
+			return tj, nil, err
+		}
+		tj.ShrunkTrace = path
+		if msg := checkReproduces(path, sr.Shrunk); msg != "" {
+			flaky = append(flaky, msg)
+		}
+	}
+	return tj, flaky, nil
+}
+
+// writeFirstReport writes the report of the first failure: of its shrunk
+// run when it was shrunk, with the commands that replay both runs.
+func (c *config) writeFirstReport(w io.Writer, it *harness.Iteration, tj traceJSON) {
+	sr := it.Shrunk
+	if sr == nil {
+		if c.verbose {
+			writeEvents(w, it.Sched.Events)
+		}
+		harness.WriteReport(w, it, "go run ./cmd/mtabletest -replay "+tj.Trace)
+		if it.ShrinkErr != nil {
+			fmt.Fprintf(w, "(not shrunk: %v)\n", it.ShrinkErr)
+		}
+		return
+	}
+	if c.verbose {
+		writeEvents(w, sr.Shrunk.Sched.Events)
+	}
+	harness.WriteShrunkReport(w, sr, fmt.Sprintf("go run ./cmd/mtabletest -replay %s    # the shrunk run\n"+
+		"go run ./cmd/mtabletest -replay %s    # the run as found", tj.ShrunkTrace, tj.Trace))
+}
+
+// writeSummary prints the summary of a run (or of merged shards).
+func writeSummary(w io.Writer, js summaryJSON) {
 	fmt.Fprintf(w, "--- summary ---\n")
-	fmt.Fprintf(w, "%d iterations in %.2fs (%.0f it/s), %d failing", sum.Iterations, sum.Elapsed.Seconds(), rate(sum), sum.Failures)
-	if sum.Exhausted {
+	fmt.Fprintf(w, "%d iterations in %.2fs (%.0f it/s), %d failing", js.Iterations, js.ElapsedSeconds, js.IterationsPerSecond, js.Failures)
+	if js.Exhausted {
 		fmt.Fprintf(w, "; dfs explored every schedule")
 	}
-	fmt.Fprintln(w)
-	if sum.Interrupted {
-		fmt.Fprintf(w, "interrupted: %d of %d iterations planned were run\n", sum.Iterations, c.planned())
+	if js.Shrink != nil && !js.KeepGoing {
+		fmt.Fprintf(w, "; shrinking it took %.2fs more", js.Shrink.Seconds)
 	}
-	if sum.Failures == 0 {
-		if sum.Interrupted {
+	fmt.Fprintln(w)
+	if js.Interrupted {
+		fmt.Fprintf(w, "interrupted: %d of %d iterations planned were run\n", js.Iterations, js.Planned)
+	}
+	if js.Failures == 0 {
+		if js.Interrupted {
 			fmt.Fprintf(w, "no failure found in the iterations run\n")
-		} else if sum.Iterations < c.planned() && !sum.Exhausted {
-			fmt.Fprintf(w, "no failure found (%d of %d iterations planned)\n", sum.Iterations, c.planned())
+		} else if js.Iterations < js.Planned && !js.Exhausted {
+			fmt.Fprintf(w, "no failure found (%d of %d iterations planned)\n", js.Iterations, js.Planned)
 		} else {
 			fmt.Fprintf(w, "no failure found\n")
 		}
 		return
 	}
-	fmt.Fprintf(w, "first failure: iteration %d (%s, seed %d): %s\n", sum.First.Index, sum.First.Strategy, sum.First.Seed, sum.First.Failure.Kind)
-	fmt.Fprintf(w, "failures by kind:  %s\n", harness.SortedCounts(sum.ByKind))
-	fmt.Fprintf(w, "failures by check: %s\n", harness.SortedCounts(sum.ByCheck))
-	if !c.keepGoing && !sum.Interrupted {
+	fmt.Fprintf(w, "first failure: iteration %d (%s, seed %d): %s\n", *js.FirstFailure, js.FirstStrategy, js.FirstSeed, js.Kind)
+	if sj := js.Shrink; sj != nil {
+		fmt.Fprintf(w, "shrunk from %s to %s in %d runs", shapeString(sj.Original), shapeString(sj.Shrunk), sj.Runs)
+		if sj.Stopped != "" {
+			fmt.Fprintf(w, " (stopped by its budget: %s)", sj.Stopped)
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "failures by kind:  %s\n", harness.SortedCounts(js.ByKind))
+	fmt.Fprintf(w, "failures by check: %s\n", harness.SortedCounts(js.ByCheck))
+	if js.KeepGoing {
+		what := "signature"
+		if js.ShrinkRuns > 0 {
+			what = "signature and shrunk shape"
+		}
+		fmt.Fprintf(w, "failures by %s (%d %s):\n", what, len(js.Groups), pluralWord(len(js.Groups), "group"))
+		for _, g := range js.Groups {
+			fmt.Fprintf(w, "  %6d  %s", g.Count, g.Signature)
+			if g.Shape != "" {
+				fmt.Fprintf(w, "; %s", g.Shape)
+			}
+			fmt.Fprintf(w, " (first: iteration %d)\n", g.FirstIteration)
+		}
+	}
+	if !js.KeepGoing && !js.Interrupted {
 		fmt.Fprintf(w, "stopped at the first failure (-keep-going runs every iteration)\n")
 	}
-	for _, p := range traces {
-		fmt.Fprintf(w, "trace: %s\n", p)
+	for _, t := range js.Traces {
+		fmt.Fprintf(w, "trace: %s\n", t.Trace)
+		if t.ShrunkTrace != "" {
+			fmt.Fprintf(w, "trace: %s (shrunk)\n", t.ShrunkTrace)
+		}
 	}
-	if n := sum.Failures - len(traces); n > 0 {
+	if n := js.Failures - len(js.Traces); n > 0 {
 		fmt.Fprintf(w, "(%d more failing iterations; their traces were not written)\n", n)
 	}
 }
 
-func rate(sum harness.Summary) float64 {
-	if s := sum.Elapsed.Seconds(); s > 0 {
+func pluralWord(n int, w string) string {
+	if n == 1 {
+		return w
+	}
+	return w + "s"
+}
+
+func shapeString(s shapeJSON) string {
+	return harness.Shape{Steps: s.Steps, Calls: s.Calls, Machines: s.Machines, Faults: s.Faults}.String()
+}
+
+// exploring is the time a run took to explore: without the shrink of
+// its first failure, which comes after (with -keep-going, each failure's
+// shrink is part of its iteration).
+func exploring(sum harness.Summary, keepGoing bool) time.Duration {
+	if f := sum.First; f != nil && f.Shrunk != nil && !keepGoing {
+		return max(sum.Elapsed-f.Shrunk.Elapsed, 0)
+	}
+	return sum.Elapsed
+}
+
+func rate(sum harness.Summary, keepGoing bool) float64 {
+	if s := exploring(sum, keepGoing).Seconds(); s > 0 {
 		return float64(sum.Iterations) / s
 	}
 	return 0
 }
 
-func (c *config) summaryJSON(sum harness.Summary, traces []string, firstPath string, failing []int) summaryJSON {
+func (c *config) summaryJSON(sum harness.Summary, traces []traceJSON, failing []int) summaryJSON {
 	js := summaryJSON{
 		Seed: c.seed, Strategy: c.strategy, Bug: bugName(c.bug),
 		Planned: c.planned(), Iterations: sum.Iterations, Failures: sum.Failures, Exhausted: sum.Exhausted, Interrupted: sum.Interrupted,
-		ByKind: sum.ByKind, ByCheck: sum.ByCheck, TraceFiles: traces, FailingIterations: []int{},
-		ElapsedSeconds: sum.Elapsed.Seconds(), IterationsPerSecond: rate(sum),
+		Depth: c.depth, MaxSteps: c.maxSteps, KeepGoing: c.keepGoing,
+		ByKind: sum.ByKind, ByCheck: sum.ByCheck, Traces: []traceJSON{}, FailingIterations: []int{}, Groups: []groupJSON{},
+		ElapsedSeconds: exploring(sum, c.keepGoing).Seconds(), IterationsPerSecond: rate(sum, c.keepGoing),
+	}
+	if c.shrink {
+		js.ShrinkRuns = c.shrinkRuns
+		if c.shrinkTime > 0 {
+			js.ShrinkTime = c.shrinkTime.String()
+		}
 	}
 	js.FailingIterations = append(js.FailingIterations, failing...)
+	js.Traces = append(js.Traces, traces...)
+	for _, t := range traces {
+		js.TraceFiles = append(js.TraceFiles, t.Trace)
+		if t.ShrunkTrace != "" {
+			js.TraceFiles = append(js.TraceFiles, t.ShrunkTrace)
+		}
+	}
 	if c.shards > 0 {
 		js.Shard = fmt.Sprintf("%d/%d", c.shard, c.shards)
 	}
 	if f := sum.First; f != nil {
 		idx := f.Index
 		js.FirstFailure = &idx
+		js.FirstStrategy, js.FirstSeed = f.Strategy, f.Seed
 		js.Kind = f.Failure.Kind
 		if f.Failure.Check != nil {
 			js.Check = f.Failure.Check.Check
 		}
-		js.TraceFile = firstPath
+		if len(traces) > 0 {
+			js.TraceFile, js.ShrunkTraceFile = traces[0].Trace, traces[0].ShrunkTrace
+		}
+		if sr := f.Shrunk; sr != nil {
+			js.Shrink = &shrinkJSON{Original: shapeOf(sr.OriginalShape()), Shrunk: shapeOf(sr.ShrunkShape()),
+				ShownSteps: harness.ShownSteps(sr.Shrunk), Workload: sr.ShapeKey(), Runs: sr.Runs, Stopped: sr.Stopped,
+				Seconds: sr.Elapsed.Seconds()}
+		}
+	}
+	for _, g := range sum.Groups {
+		js.Groups = append(js.Groups, groupJSON{Signature: g.Signature.String(), Shape: g.Shape, Count: g.Count, FirstIteration: g.First.Index})
 	}
 	if js.ByKind == nil {
 		js.ByKind = map[string]int{}
@@ -306,6 +539,10 @@ func (c *config) summaryJSON(sum harness.Summary, traces []string, firstPath str
 	}
 	return js
 }
+
+// testHookShrinking, set by tests, sees the progress of the first
+// failure's shrink.
+var testHookShrinking func(harness.ShrinkProgress)
 
 // checkReproduces replays the trace file just written for it and returns
 // "" if the replay fails the same way, decision for decision, else what
@@ -344,6 +581,9 @@ func failureComment(it *harness.Iteration) []string {
 	cm := []string{
 		"mtabletest failure kind: " + it.Failure.Kind,
 		fmt.Sprintf("iteration %d, strategy %s, seed %d", it.Index, it.Strategy, it.Seed),
+	}
+	if it.ShrunkFrom != nil {
+		cm = append(cm, fmt.Sprintf("shrunk from %v to %v", harness.ShapeOf(it.ShrunkFrom), harness.ShapeOf(it)))
 	}
 	// (The harness makes go-cmp's diffs deterministic, so the file is
 	// the same from run to run.)

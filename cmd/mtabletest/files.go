@@ -322,33 +322,7 @@ func saveTrace(dir, name string, it *harness.Iteration) (string, error) {
 	if err := makeOutDir("-out", dir); err != nil {
 		return "", err
 	}
-	for n := 1; n <= maxNameTries; n++ {
-		file := name + ".trace"
-		if n > 1 {
-			file = fmt.Sprintf("%s-%d.trace", name, n)
-		}
-		path := filepath.Join(dir, file)
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-		if errors.Is(err, fs.ErrExist) {
-			if old, ok := readRegular(path); ok && bytes.Equal(withoutComments(old), withoutComments(text)) {
-				return path, nil
-			}
-			continue
-		}
-		if err != nil {
-			return "", fmt.Errorf("-out %s: %v", dir, unwrapPathError(err))
-		}
-		_, werr := f.Write(text)
-		if cerr := f.Close(); werr == nil {
-			werr = cerr
-		}
-		if werr != nil {
-			os.Remove(path)
-			return "", fmt.Errorf("-out %s: writing %s: %v", dir, file, werr)
-		}
-		return path, nil
-	}
-	return "", fmt.Errorf("-out %s: %s.trace and %d numbered variants all exist with other content", dir, name, maxNameTries-1)
+	return saveTraceText(dir, name, text)
 }
 
 // maxTraceSize bounds what readRegular reads: a trace of MaxStepsLimit

@@ -331,8 +331,8 @@ func TestOutDirKinds(t *testing.T) {
 		if r := runCmd(t, "-bug", foundBug, "-iterations", foundIn, "-out", dir); r.code != exitFailure {
 			t.Fatalf("exit code got %d, want 1: %s", r.code, r.stderr)
 		}
-		if m, _ := filepath.Glob(filepath.Join(dir, "*.trace")); len(m) != 1 {
-			t.Errorf("traces in %s: %v, want one", dir, m)
+		if m, _ := filepath.Glob(filepath.Join(dir, "*.trace")); len(m) != 2 {
+			t.Errorf("traces in %s: %v, want the run's and its shrunk run's", dir, m)
 		}
 	})
 	t.Run("link to a directory: followed", func(t *testing.T) {
@@ -348,8 +348,8 @@ func TestOutDirKinds(t *testing.T) {
 		if r := runCmd(t, "-bug", foundBug, "-iterations", foundIn, "-out", link); r.code != exitFailure {
 			t.Fatalf("exit code got %d, want 1: %s", r.code, r.stderr)
 		}
-		if m, _ := filepath.Glob(filepath.Join(real, "*.trace")); len(m) != 1 {
-			t.Errorf("traces in %s: %v, want one", real, m)
+		if m, _ := filepath.Glob(filepath.Join(real, "*.trace")); len(m) != 2 {
+			t.Errorf("traces in %s: %v, want the run's and its shrunk run's", real, m)
 		}
 	})
 	for _, tt := range []struct {

@@ -11,6 +11,8 @@
 //	mtabletest -bug list                    list the bug switches
 //	mtabletest -bug all                     the correct library, then each bug
 //	mtabletest -seeds DIR                   regenerate the seed corpus
+//	mtabletest merge [-json] [-out DIR] SHARD.json ...
+//	                                        merge the summaries of a run's shards
 //
 // # Exploring
 //
@@ -28,16 +30,40 @@
 // error is redrawn at most ten times a second with the iterations done,
 // the rate, the failures so far and the estimated time left. At the end
 // it prints a summary; on a failure, the harness's report (the failing
-// check, what each oracle said, the last steps) and the command that
-// replays it. With -json, the human-readable output goes to standard
-// error and standard output holds only the JSON summary.
+// check, what each oracle said, the steps up to the check) and the
+// command that replays it. With -json, the human-readable output goes to
+// standard error and standard output holds only the JSON summary.
+//
+// # Shrinking
+//
+// Unless -shrink=false, a failing iteration is shrunk before it is
+// reported (harness.Shrink): the command looks for a smaller run, with
+// fewer application machines, calls, rows, partitions and initial rows,
+// smaller batches, fewer faults, no latency and fewer preemptions, that
+// fails the same check (the same failure kind, and for an oracle's
+// assertion the same oracle). The report shows the shrunk run first, with
+// every step up to the failing check when at most 40 steps logged
+// something, then "shrunk from N steps / M calls / K machines / F faults
+// to ...", and the commands that replay the shrunk run and the run as
+// found. Each shrink is bounded by -shrink-runs runs (default 3000), which
+// keeps it deterministic: the same failure shrinks to the same run at any
+// -parallel; -shrink-time adds a wall-clock bound (not deterministic). A
+// shrink stopped by its budget reports the smallest run it reached. On a
+// terminal a status line shows the shrink's progress. Without
+// -keep-going the first failure is shrunk after the exploration, -parallel
+// runs at a time; with -keep-going every failure is shrunk in the worker
+// that found it, and the summary groups the failures by signature and
+// shrunk shape (the failing check; the kinds of the calls the shrunk run
+// needs, the failing one marked "*"; its faults), with counts.
 //
 // # Trace files
 //
 // Each failing iteration is saved in -out as a trace file named for the
 // bug and the iteration, e.g.
 // bug-7-EnsurePartitionSwitchedFromPopulated-it42.trace (nobug-it42.trace
-// for the correct library). The file holds the scheduler's decisions, the
+// for the correct library), and its shrunk run beside it as
+// bug-7-EnsurePartitionSwitchedFromPopulated-it42-shrunk.trace, a
+// self-contained trace of the shrunk workload. The file holds the scheduler's decisions, the
 // run's parameters (so it is self-contained) and, as comment lines, the
 // failure kind and text. Nothing in -out is ever written over: if a
 // regular file of the same name holds the same trace it is reused;
@@ -100,7 +126,10 @@
 // takes milliseconds), and the command prints the report of the first
 // failure among the iterations run, if any, and the summary of what ran,
 // marked interrupted, writes the -json summary ("interrupted": true) and
-// closes -history-out as for a complete run, then exits 130. -bug all and
+// closes -history-out as for a complete run, then exits 130. SIGINT
+// while the first failure is being shrunk stops the shrink: the report
+// shows the smallest run it had reached (its -json "shrink" says
+// "stopped": "cancelled"), and the command exits 130. -bug all and
 // -seeds stop after the bug being explored; a replay, which cannot stop
 // halfway, reports and exits 130. A second SIGINT ends the process at
 // once.
@@ -110,15 +139,37 @@
 // -bug all runs the correct library for -iterations, then each bug
 // switch until its first failure (at most -iterations each), and prints
 // one line per run: found or not, the first failing iteration, its
-// strategy and the time to it, and the trace written. It exits 1 if the
+// strategy and the time to it, the shrunk sizes (steps, calls and
+// machines, as found -> shrunk, and the shrink's time) and the trace
+// written (the shrunk run's; the run as found beside it). It exits 1 if the
 // correct library failed or a bug other than the believed-benign 4
-// (QueryStreamedSaveNewConfig) was not found.
+// (QueryStreamedSaveNewConfig) was not found. The lease bugs (13 and up,
+// mtable.Bug.Lease: mistakes of the lease-based configuration service,
+// package mtable/leaseconfig) are listed as "no leases" and not run: the
+// harness's world uses mtable.MemConfig, where they change nothing; their
+// targeted tests are leaseconfig's. -seeds skips them likewise.
+//
+// # Shards and merge
+//
+// mtabletest merge combines the -json summaries of the N shards of a
+// run (mtabletest -shard K/N -json for K = 1..N, with the same other
+// flags) into the summary the run itself would have printed: the same
+// -json summary but for the timings and the directory of the trace files
+// (merge -json), the same report of the first failure (replayed from its
+// trace files) and the same summary lines. It checks that the shards are
+// those of one run (seed, strategy, bug, -iterations, -depth, -max-steps,
+// -keep-going and shrink settings; every K once) and refuses anything
+// else. Trace files are looked for where each summary names them, then
+// (a relative path) from the summary's directory, then beside the
+// summary; with -out DIR, those of the merged summary are
+// copied there under the names the run would have given them. A shard
+// interrupted by SIGINT makes the merged summary interrupted (exit 130).
 //
 // # Seed corpus
 //
 // -seeds DIR explores each bug switch (or only -bug) with the other
 // flags (-iterations defaults to 5000 here) and writes its first failing
-// trace to DIR/bug-N-Name.trace, replacing the file deliberately (a
+// trace, as found (not shrunk), to DIR/bug-N-Name.trace, replacing the file deliberately (a
 // regular file only; see Files written). The corpus in testdata/seeds is
 // replayed by this package's tests, and is the seed corpus of its fuzz
 // tests over trace files.
@@ -126,7 +177,8 @@
 // # Exit status
 //
 // 0: no failure found (or the replayed run passed); 1: a failure was
-// found (or the replayed failure reproduced); 2: bad usage or bad input:
+// found (or the replayed failure reproduced); for merge, as the merged
+// run; 2: bad usage or bad input:
 // an unknown flag or flag value, an unknown bug, an unreadable or
 // corrupt trace file, a replay whose schedule diverged, or a file that
 // could not or must not be written; 130: interrupted by SIGINT. Errors

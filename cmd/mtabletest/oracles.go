@@ -75,7 +75,8 @@ func (c *config) runOracleTable(ctx context.Context, stdout, stderr io.Writer) (
 			break
 		}
 		bc := *c
-		bc.bug, bc.keepGoing, bc.iterations = b, true, iterations
+		// Counts, not reports: no failure is shrunk.
+		bc.bug, bc.keepGoing, bc.iterations, bc.shrink = b, true, iterations, false
 		ec := bc.exploreConfig()
 		row := &oracleRow{label: "none (the correct library)", counts: make([]int, len(oracleColumns)), firsts: make([]int, len(oracleColumns))}
 		if b != mtable.NoBug {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -100,7 +99,7 @@ func (c *config) runReplay(ctx context.Context, stdout, stderr io.Writer) (int, 
 	js := replayJSON{Replay: c.replay, Bug: bugName(opts.Bug), Steps: it.Sched.Steps, RecordedKind: recKind}
 	code := exitPass
 	var result error
-	diverged := divergence(it, tr)
+	diverged := divergence(it)
 	switch {
 	case it.Failure == nil:
 		fmt.Fprintf(human, "--- replay passed: every check passed ---\n")
@@ -148,25 +147,18 @@ func (c *config) runReplay(ctx context.Context, stdout, stderr io.Writer) (int, 
 	return code, result
 }
 
-// divergence says how the replay it of tr left the recorded schedule
-// ("at step 12: trace says ..., program ..."), or "" if it made exactly
-// the recorded decisions. The scheduler reports a decision the trace
-// does not hold (sched.Divergence, possibly after a check failed); a
-// run that ended (deadlock, step bound, a panic, ...) before the trace's
-// last decision diverged too: the recorded run went on.
-func divergence(it *harness.Iteration, tr *sched.Trace) string {
+// divergence says how the replay it left the recorded schedule ("at
+// step 12: trace says ..., program ..."), or "" if it made exactly the
+// recorded decisions. The scheduler reports every way a replay leaves
+// its trace as a sched.Divergence (possibly after a check failed): a
+// decision the trace does not hold, and a run that ended (it finished,
+// deadlocked, failed a check, ...) before the trace's last decision,
+// since the recorded run went on.
+func divergence(it *harness.Iteration) string {
 	if f := it.Failure; f != nil && f.Sched != nil && f.Sched.Kind == sched.Divergence {
 		return fmt.Sprintf("at step %d: %s", f.Sched.Step, f.Sched.Message)
 	}
-	got := it.Sched.Trace.Decisions
-	if slices.Equal(got, tr.Decisions) {
-		return ""
-	}
-	why := "the run ended"
-	if f := it.Failure; f != nil {
-		why = strings.SplitN(f.Text, "\n", 2)[0]
-	}
-	return fmt.Sprintf("after %d of the %d decisions the trace holds: %s", len(got), len(tr.Decisions), why)
+	return ""
 }
 
 // replayFile replays the trace text data under the options it records;

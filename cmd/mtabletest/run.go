@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/migratingtable/migratingtable/harness"
 	"github.com/migratingtable/migratingtable/mtable"
@@ -30,8 +31,11 @@ const (
 	defaultSeed       = 314159
 	defaultStrategy   = "portfolio"
 	defaultOut        = "mtabletest-out"
-	// maxTraceFiles bounds the trace files one -keep-going run writes.
+	// maxTraceFiles bounds the failures whose traces one -keep-going run
+	// writes (two files each when shrunk).
 	maxTraceFiles = 10
+	// maxShrinkRuns bounds -shrink-runs.
+	maxShrinkRuns = 1_000_000
 )
 
 // config is the parsed command line.
@@ -57,6 +61,9 @@ type config struct {
 	histLimit  int64
 	overwrite  bool
 	seeds      string
+	shrink     bool
+	shrinkRuns int
+	shrinkTime time.Duration
 	// checkHistory is -check-history's file; oracleTable -oracle-table.
 	checkHistory string
 	oracleTable  bool
@@ -138,13 +145,16 @@ func newFlagSet(c *config) *flag.FlagSet {
 		"switch on bug `N|name` of the catalogue (default none: the correct library); -bug list\n"+
 			"prints the catalogue; -bug all runs the correct library and then each bug, prints the\n"+
 			"table of time to first failure, and fails unless the library is clean and every bug\n"+
-			"but the benign 4 is found")
+			"but the benign 4 is found; the lease bugs (13 and up) are listed, not run, until the\n"+
+			"harness has leases")
 	fs.StringVar(&c.strategy, "strategy", defaultStrategy,
 		"scheduling `strategy`: random, pct, pos, dfs (bounded exhaustive, one worker, no shards)\n"+
 			"or portfolio (random, pct and pos in turn by iteration)")
 	fs.IntVar(&c.depth, "depth", 0,
-		fmt.Sprintf("PCT bug `depth` d, 0..%d (d-1 priority change points among the first %d steps);\n"+
-			"0 means the scheduler's default, %d", harness.MaxDepth, harness.ExpectedSteps, sched.DefaultDepth))
+		fmt.Sprintf("`depth` 0..%d: for pct (and portfolio's pct iterations) the bug depth d, d-1 priority\n"+
+			"change points among the first %d steps (0 means the scheduler's default, %d); for dfs\n"+
+			"the preemption bound, explored by iterative deepening over bounds 0, 1, ..., depth\n"+
+			"(0 means no bound); random and pos ignore it", harness.MaxDepth, harness.ExpectedSteps, sched.DefaultDepth))
 	fs.IntVar(&c.maxSteps, "max-steps", 0,
 		fmt.Sprintf("bound each iteration to `N` scheduling steps, 0..%d (a step-bound failure past it);\n"+
 			"0 means %d", harness.MaxStepsLimit, harness.DefaultMaxSteps))
@@ -176,6 +186,16 @@ func newFlagSet(c *config) *flag.FlagSet {
 	fs.Var(sizeFlag{&c.histLimit}, "history-limit",
 		"stop recording -history-out before the file grows past `SIZE` (e.g. 500M, 2G, or bytes;\n"+
 			"0: no limit), with a note in the file and on stderr; the run goes on")
+	fs.BoolVar(&c.shrink, "shrink", true,
+		"shrink each failing iteration before reporting it: look for a smaller run (fewer machines,\n"+
+			"calls, rows, partitions, faults, latency steps and preemptions) that fails the same check,\n"+
+			"report it first and write its trace beside the original's; -shrink=false reports the run as is")
+	fs.IntVar(&c.shrinkRuns, "shrink-runs", harness.DefaultShrinkRuns,
+		fmt.Sprintf("bound each shrink to `N` runs, 1..%d: the same failure shrinks to the same run at any\n"+
+			"-parallel; a shrink that reaches the bound reports what it reached", maxShrinkRuns))
+	fs.DurationVar(&c.shrinkTime, "shrink-time", 0,
+		"also bound each shrink's wall-clock time (e.g. 30s; 0: no bound). A shrink it stops depends on\n"+
+			"the machine's speed, so it is off by default")
 	fs.StringVar(&c.seeds, "seeds", "",
 		"regenerate the seed corpus in `DIR`: explore each bug (or only -bug) for up to -iterations\n"+
 			"(here 5000 unless given) and write its first failing trace to DIR/bug-N-Name.trace,\n"+
@@ -202,6 +222,8 @@ Usage:
   mtabletest -seeds DIR                 regenerate the seed corpus
   mtabletest -check-history FILE        judge a -history-out file again, offline
   mtabletest -oracle-table              which oracle catches each bug: a table
+  mtabletest merge SHARD.json ...       merge the -json summaries of a run's shards
+                                        (mtabletest merge -h for its flags)
 
 Examples:
   go run ./cmd/mtabletest -iterations 1000 -seed 314159
@@ -285,6 +307,16 @@ func (c *config) check() error {
 		return usagef("-oracle-table cannot be combined with -replay, -seeds, -shard, -keep-going, -history-out, -bug or -json")
 	case c.strategy == "dfs" && c.shards > 1:
 		return usagef("-strategy dfs cannot be sharded: its schedules are enumerated in sequence")
+	case c.shrinkRuns < 1 || c.shrinkRuns > maxShrinkRuns:
+		return usagef("-shrink-runs %d: want a number of runs 1..%d", c.shrinkRuns, maxShrinkRuns)
+	case c.shrinkTime < 0:
+		return usagef("-shrink-time %v: want a duration >= 0", c.shrinkTime)
+	case !c.shrink && (c.set["shrink-runs"] || c.set["shrink-time"]):
+		return usagef("-shrink-runs and -shrink-time bound the shrink that -shrink=false turns off")
+	case c.replay != "" && (c.set["shrink"] || c.set["shrink-runs"] || c.set["shrink-time"]):
+		return usagef("-shrink, -shrink-runs and -shrink-time cannot be used with -replay: a replay reports the recorded run")
+	case c.seeds != "" && (c.set["shrink"] || c.set["shrink-runs"] || c.set["shrink-time"]):
+		return usagef("-seeds cannot be combined with -shrink, -shrink-runs or -shrink-time: the corpus keeps each first failure as run")
 	}
 	switch c.strategy {
 	case "random", "pct", "pos", "dfs", "portfolio":
@@ -353,6 +385,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 			code = exitUsage
 		}
 	}()
+	if len(args) > 0 && args[0] == "merge" {
+		code, err := runMerge(ctx, args[1:], stdout, stderr)
+		if err == nil {
+			return code
+		}
+		if errors.Is(err, flag.ErrHelp) {
+			return exitPass
+		}
+		fmt.Fprintf(stderr, "mtabletest: %s\n", oneLine(err.Error()))
+		return exitUsage
+	}
 	c, err := parseArgs(args, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitPass

@@ -8,7 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -39,8 +39,10 @@ const (
 	foundIn  = "2000"
 )
 
-// findFailure explores foundBug into dir and returns the trace path and
-// the run's output.
+// findFailure explores foundBug into dir and returns the path of the
+// failing iteration's trace (as run) and the run's output. The run
+// shrinks the failure (unless extra turns it off) and writes the shrunk
+// run's trace beside it (shrunkPath).
 func findFailure(t *testing.T, dir string, extra ...string) (string, result) {
 	t.Helper()
 	args := append([]string{"-bug", foundBug, "-iterations", foundIn, "-out", dir}, extra...)
@@ -49,11 +51,25 @@ func findFailure(t *testing.T, dir string, extra ...string) (string, result) {
 		t.Fatalf("mtabletest %s: exit code got %d, want %d (bug %s not found?)\nstderr: %s", strings.Join(args, " "), r.code, exitFailure, foundBug, r.stderr)
 	}
 	traces, err := filepath.Glob(filepath.Join(dir, "*.trace"))
-	if err != nil || len(traces) != 1 {
-		t.Fatalf("trace files in %s: got %v (err %v), want exactly one", dir, traces, err)
+	want := 2
+	if slices.Contains(extra, "-shrink=false") {
+		want = 1
 	}
-	return traces[0], r
+	if err != nil || len(traces) != want {
+		t.Fatalf("trace files in %s: got %v (err %v), want %d", dir, traces, err, want)
+	}
+	for _, p := range traces {
+		if !strings.HasSuffix(p, "-shrunk.trace") {
+			return p, r
+		}
+	}
+	t.Fatalf("trace files in %s: got %v, want one of the run as found", dir, traces)
+	return "", r
 }
+
+// shrunkPath is the path of the shrunk run's trace beside the trace of
+// the run it was shrunk from.
+func shrunkPath(path string) string { return strings.TrimSuffix(path, ".trace") + "-shrunk.trace" }
 
 func TestUsageErrors(t *testing.T) {
 	dir := t.TempDir()
@@ -120,9 +136,10 @@ func TestHelp(t *testing.T) {
 	if r.code != exitPass {
 		t.Fatalf("-h: exit code got %d, want 0", r.code)
 	}
-	for _, w := range []string{"-iterations", "-seed", "314159", "-bug all", "-bug list", "reproducible", "-bug", "-strategy", "-depth", "-max-steps",
+	for _, w := range []string{"-iterations", "-seed", "314159", "-bug all", "-bug list", "reproducible", "-bug", "-strategy", "-depth", "preemption bound", "iterative deepening", "-max-steps",
 		"-parallel", "GOMAXPROCS", "-shard", "-replay", "-html", "-out", "mtabletest-out", "-keep-going", "-json", "-v", "-history-out", "-seeds", "Exit status",
-		"-overwrite", "-history-limit", "1GiB", "130 interrupted", "SIGINT", "Files:", "FIFO", "symbolic link", "refused unless -overwrite"} {
+		"-overwrite", "-history-limit", "1GiB", "130 interrupted", "SIGINT", "Files:", "FIFO", "symbolic link", "refused unless -overwrite",
+		"-shrink", "-shrink-runs", "-shrink-time", "mtabletest merge"} {
 		if !strings.Contains(r.stdout, w) {
 			t.Errorf("-h output lacks %q", w)
 		}
@@ -175,14 +192,58 @@ func TestCleanRunPasses(t *testing.T) {
 	}
 }
 
+// report returns the sections of a failure report from the failing
+// check to the steps, included.
+func report(s string) string {
+	i := strings.Index(s, "--- failing check")
+	if i < 0 {
+		return ""
+	}
+	s = s[i:]
+	for _, end := range []string{"\n--- shrunk ---", "\n--- reproduce ---", "\n--- summary ---"} {
+		if j := strings.Index(s, end); j >= 0 {
+			s = s[:j]
+		}
+	}
+	return strings.TrimSpace(s)
+}
+
+// TestFailureReportAndReplay: the report shows the shrunk run first,
+// with every step up to the check, then what it was shrunk from and the
+// commands that replay both runs; replaying each trace reproduces its
+// run's report exactly.
 func TestFailureReportAndReplay(t *testing.T) {
 	dir := t.TempDir()
 	path, r := findFailure(t, dir)
-	for _, w := range []string{"=== FAILURE in iteration", "--- failing check:", "--- oracles ---", "--- last 30 steps ---",
-		"--- reproduce ---\ngo run ./cmd/mtabletest -replay " + path, "--- summary ---", "trace: " + path} {
+	shrunk := shrunkPath(path)
+	for _, w := range []string{"=== FAILURE in iteration", ", shrunk ===", "--- failing check:", "--- oracles ---", "--- every step (",
+		"--- shrunk ---\nshrunk from ", " steps / ", " calls / ", " machines / ", " faults to ",
+		"--- reproduce ---\ngo run ./cmd/mtabletest -replay " + shrunk + "    # the shrunk run\ngo run ./cmd/mtabletest -replay " + path + "    # the run as found",
+		"--- summary ---", "trace: " + path + "\n", "trace: " + shrunk + " (shrunk)\n"} {
 		if !strings.Contains(r.stdout, w) {
-			t.Errorf("exploration output lacks %q", w)
+			t.Errorf("exploration output lacks %q:\n%s", w, r.stdout)
 		}
+	}
+	if i, j := strings.Index(r.stdout, "--- every step"), strings.Index(r.stdout, "--- shrunk ---"); i < 0 || j < i {
+		t.Errorf("the shrunk run's steps do not come before what it was shrunk from:\n%s", r.stdout)
+	}
+	rs := runCmd(t, "-replay", shrunk)
+	if rs.code != exitFailure {
+		t.Fatalf("-replay %s: exit code got %d, want %d\n%s", shrunk, rs.code, exitFailure, rs.stderr)
+	}
+	if got, want := report(rs.stdout), report(r.stdout); got != want || got == "" {
+		t.Errorf("the shrunk trace's replay reports differently from the exploration:\n--- got\n%s\n--- want\n%s", got, want)
+	}
+	// Without shrinking, the report is of the run as found.
+	r = runCmd(t, "-bug", foundBug, "-iterations", foundIn, "-out", t.TempDir(), "-shrink=false")
+	for _, w := range []string{"=== FAILURE in iteration", "--- failing check:", "--- oracles ---", "--- last 30 steps ---",
+		"--- summary ---"} {
+		if !strings.Contains(r.stdout, w) {
+			t.Errorf("-shrink=false: exploration output lacks %q", w)
+		}
+	}
+	if strings.Contains(r.stdout, "shrunk") {
+		t.Errorf("-shrink=false: the output mentions a shrunk run:\n%s", r.stdout)
 	}
 	base := filepath.Base(path)
 	if !strings.HasPrefix(base, "bug-7-EnsurePartitionSwitchedFromPopulated-it") {
@@ -199,17 +260,6 @@ func TestFailureReportAndReplay(t *testing.T) {
 	rr := runCmd(t, "-replay", path)
 	if rr.code != exitFailure {
 		t.Fatalf("-replay: exit code got %d, want %d\n%s", rr.code, exitFailure, rr.stderr)
-	}
-	report := func(s string) string {
-		i := strings.Index(s, "=== FAILURE")
-		j := strings.Index(s, "\n--- summary ---")
-		if i < 0 {
-			return ""
-		}
-		if j < i {
-			j = len(s)
-		}
-		return strings.TrimSpace(s[i:j])
 	}
 	if got, want := report(rr.stdout), report(r.stdout); got != want || got == "" {
 		t.Errorf("replay report differs from the exploration's:\n--- got\n%s\n--- want\n%s", got, want)
@@ -250,6 +300,9 @@ func decodeSummary(t *testing.T, s string) summaryJSON {
 		t.Fatalf("-json output is not the summary: %v\n%s", err, s)
 	}
 	js.ElapsedSeconds, js.IterationsPerSecond = 0, 0
+	if js.Shrink != nil {
+		js.Shrink.Seconds = 0
+	}
 	return js
 }
 
@@ -259,7 +312,10 @@ func TestJSONIndependentOfParallel(t *testing.T) {
 		n = "150"
 	}
 	for _, args := range [][]string{
-		{"-bug", foundBug, "-iterations", n, "-keep-going"},
+		// Shrinking every failure, in the workers; with a small budget,
+		// which many of them reach.
+		{"-bug", foundBug, "-iterations", n, "-keep-going", "-shrink-runs", "150"},
+		// Shrinking the first failure with -parallel runs at a time.
 		{"-bug", foundBug, "-iterations", foundIn},
 		{"-iterations", "60"},
 	} {
@@ -285,53 +341,6 @@ func TestJSONIndependentOfParallel(t *testing.T) {
 	}
 }
 
-func TestShardsUnionEqualsRun(t *testing.T) {
-	n := "300"
-	if testing.Short() {
-		n = "120"
-	}
-	common := []string{"-json", "-bug", foundBug, "-iterations", n, "-keep-going", "-out", t.TempDir()}
-	whole := decodeSummary(t, runCmd(t, common...).stdout)
-	if whole.Failures == 0 {
-		t.Fatalf("bug %s: no failure in %s iterations; the test needs some", foundBug, n)
-	}
-	var union summaryJSON
-	union.ByKind, union.ByCheck = map[string]int{}, map[string]int{}
-	for _, shard := range []string{"1/3", "2/3", "3/3"} {
-		s := decodeSummary(t, runCmd(t, append(common, "-shard", shard)...).stdout)
-		union.Iterations += s.Iterations
-		union.Planned += s.Planned
-		union.Failures += s.Failures
-		union.FailingIterations = append(union.FailingIterations, s.FailingIterations...)
-		for k, v := range s.ByKind {
-			union.ByKind[k] += v
-		}
-		for k, v := range s.ByCheck {
-			union.ByCheck[k] += v
-		}
-		if s.FirstFailure != nil && (union.FirstFailure == nil || *s.FirstFailure < *union.FirstFailure) {
-			union.FirstFailure = s.FirstFailure
-		}
-	}
-	sort.Ints(union.FailingIterations)
-	for _, c := range []struct {
-		name      string
-		got, want any
-	}{
-		{"iterations", union.Iterations, whole.Iterations},
-		{"planned", union.Planned, whole.Planned},
-		{"failures", union.Failures, whole.Failures},
-		{"failing iterations", union.FailingIterations, whole.FailingIterations},
-		{"by kind", union.ByKind, whole.ByKind},
-		{"by check", union.ByCheck, whole.ByCheck},
-		{"first failure", *union.FirstFailure, *whole.FirstFailure},
-	} {
-		if !reflect.DeepEqual(c.got, c.want) {
-			t.Errorf("union of 3 shards, %s: got %v, want %v (the single run's)", c.name, c.got, c.want)
-		}
-	}
-}
-
 func TestOutNeverOverwrites(t *testing.T) {
 	dir := t.TempDir()
 	path, _ := findFailure(t, dir)
@@ -342,8 +351,8 @@ func TestOutNeverOverwrites(t *testing.T) {
 	if !strings.Contains(r.stdout, "trace: "+path+"\n") {
 		t.Errorf("rerun: output does not name the identical existing trace %s", path)
 	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
-		t.Errorf("rerun: -out holds %d files, want 1 (the identical trace reused)", len(entries))
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Errorf("rerun: -out holds %d files, want 2 (the identical traces, of the run and of its shrunk run, reused)", len(entries))
 	}
 
 	// The same trace with other comments is the same run: reused too.
@@ -372,7 +381,7 @@ func TestOutNeverOverwrites(t *testing.T) {
 	if !bytes.Equal(got, orig) {
 		t.Errorf("%s: got other content than the first run's trace", want)
 	}
-	if !strings.Contains(r.stdout, "-replay "+want+"\n") {
+	if !strings.Contains(r.stdout, "-replay "+want+"    # the run as found\n") {
 		t.Errorf("the reproduce command does not name the new file %s", want)
 	}
 }
@@ -436,7 +445,7 @@ func TestExploreHistoryOutAndVerbose(t *testing.T) {
 		}
 	}
 	last := hs[len(hs)-1].Iteration
-	if !strings.Contains(r.stdout, fmt.Sprintf("=== FAILURE in iteration %d ===", last)) {
+	if !strings.Contains(r.stdout, fmt.Sprintf("=== FAILURE in iteration %d, shrunk ===", last)) {
 		t.Errorf("-history-out: the last history is of iteration %d, not the reported failure's", last)
 	}
 }
@@ -562,7 +571,9 @@ func TestBugAll(t *testing.T) {
 		switch {
 		case b == mtable.NoBug && run.Failures > 0:
 			wantPassed = false
-		case b != mtable.NoBug && run.Failures == 0 && !believedBenign[b]:
+		case b.Lease() && (run.Iterations != 0 || run.Skipped == ""):
+			t.Errorf("run %d (%s): a lease bug was run (%d iterations, skipped %q); want it listed as not explored", i, run.Bug, run.Iterations, run.Skipped)
+		case b != mtable.NoBug && run.Failures == 0 && !believedBenign[b] && !b.Lease():
 			wantPassed = false
 		}
 	}

@@ -14,6 +14,12 @@ import (
 // check to catch: -seeds reports them as not found without failing.
 var believedBenign = map[mtable.Bug]bool{mtable.BugQueryStreamedSaveNewConfig: true}
 
+// noLeases is why the lease bugs (mtable.Bug.Lease) are not explored:
+// the harness's world runs mtable.MemConfig, without leases, crashes or
+// stalls, where those switches change nothing. They have targeted tests
+// in package mtable/leaseconfig; -bug all lists them, -seeds skips them.
+const noLeases = "not explored: this harness has no leases yet (MemConfig); see mtable/leaseconfig's tests"
+
 // seedIterations is -seeds' budget per bug unless -iterations is given:
 // more than a plain run's, since the corpus wants every catchable bug.
 const seedIterations = 5000
@@ -44,6 +50,7 @@ func (c *config) runSeeds(ctx context.Context, stdout, stderr io.Writer) (int, e
 	}
 	base := *c
 	base.keepGoing = false
+	base.shrink = false // the corpus keeps each first failure as found
 	if !c.set["iterations"] {
 		base.iterations = seedIterations
 	}
@@ -51,6 +58,10 @@ func (c *config) runSeeds(ctx context.Context, stdout, stderr io.Writer) (int, e
 		c.seeds, c.seed, c.strategy, base.iterations, c.parallel)
 	missed := 0
 	for _, b := range bugs {
+		if b.Lease() {
+			fmt.Fprintf(stdout, "bug %2d %-38s %s; %s left as it was\n", int(b), b, noLeases, seedFile(b))
+			continue
+		}
 		bc := base
 		bc.bug = b
 		ec := bc.exploreConfig()

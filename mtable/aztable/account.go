@@ -388,7 +388,8 @@ func (a *Account) TableExists(ctx context.Context, name string) (bool, error) {
 }
 
 // mapError turns an SDK or transport error of a request made with ctx
-// into an error whose message names no secret. Service errors become
+// into an error whose message names no secret. A request refused by a
+// send check (spec.CheckSend) fails with the check's error. Service errors become
 // *spec.Error with Index -1; when ctx is done, its error is returned as
 // it is; a request that timed out otherwise is a *TransportError whose
 // Timeout is true.
@@ -396,9 +397,9 @@ func (a *Account) mapError(ctx context.Context, err error, doing string) error {
 	if err == nil {
 		return nil
 	}
-	var fe *fenceError
-	if errors.As(err, &fe) {
-		return fe
+	var refused *sendRefused
+	if errors.As(err, &refused) {
+		return refused.err // a send check's refusal, as the caller's check made it
 	}
 	if cerr := ctx.Err(); cerr != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
 		return cerr

@@ -1,7 +1,8 @@
 // Package aztable implements the spec.Table contract over Azure Table
-// storage (package github.com/Azure/azure-sdk-for-go/sdk/data/aztables),
-// and a durable configuration service for MigratingTable stored in a
-// table (ConfigService).
+// storage (package github.com/Azure/azure-sdk-for-go/sdk/data/aztables).
+// It is a pure adapter: it knows nothing of MigratingTable. The shared
+// configuration of a migration is kept in a table of this package by
+// package mtable/leaseconfig.
 //
 // # Connecting
 //
@@ -17,6 +18,8 @@
 // Every request has a client-side timeout (WithRequestTimeout, default
 // DefaultRequestTimeout) and asks the service for the same server-side
 // timeout, so an endpoint that stops answering cannot stall a caller.
+// Table.RequestTimeout reports it (spec.RequestTimeouter), so that a
+// lease's fence can refuse a table that waits longer than it assumes.
 //
 // Table.ID and Account.TableID identify a table independently of how
 // its account and name were spelled (TableID): callers compare tables
@@ -82,17 +85,16 @@
 // again would report a false 409 or 412, or apply it twice. Callers see
 // the error; MigratingTable's protocol is built to cope with that.
 //
-// # Configuration service
+// # Send checks
 //
-// ConfigService (OpenConfigService) implements mtable.ConfigService in a
-// table, for processes that do not share memory; see its doc for the
-// rows, the pair of tables a configuration belongs to, leases, pushes
-// and fencing (the condition between LeaseTTL, PollInterval,
-// RequestTimeout, MaxInFlight and ClockSkew, and what it assumes). It
-// is also an mtable.Fencer: a process stalled past its lease sends no
-// request. LockMigrator makes sure only one migrator runs, and its
-// MigratorLock fences the migrator's requests; ReadConfig reports the
-// stored state.
+// A request whose context carries send checks (spec.WithSendCheck: a
+// lease's fence, in package mtable/leaseconfig) is checked again as the
+// HTTP transport sends it and before each read of its body; when a check
+// fails, the request is not sent (or not sent whole, so the service
+// cannot apply it) and fails with the check's error. The check cannot be
+// atomic with the write to the socket: a process stopped in the few
+// instructions between the last check and that write can still send one
+// request late.
 //
 // # Known differences of the Azurite emulator
 //

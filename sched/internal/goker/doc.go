@@ -13,11 +13,14 @@
 // original as sched allows: the same types, functions, names and
 // comments, with
 //
-//   - the imports of sync, time and context replaced by sched where the
-//     kernel uses their blocking parts;
+//   - the imports of sync, time and context replaced by sched's drop-in
+//     packages sched/sync, sched/time and sched/context where the kernel
+//     uses their controlled parts (the qualifiers stay: sync.Mutex is
+//     sched/sync's Mutex);
 //   - go f() written sched.Go(f);
-//   - channels written as *sched.Chan, their operations as methods, and
-//     select as sched.Select over cases (a switch on the index it
+//   - channels written as *sched.Chan, their operations as its methods
+//     (c.Send(v) for c <- v, c.Recv() for <-c, range c.All() for range
+//     c), and select as sched.Select over cases (a switch on the index it
 //     returns keeps the shape of the select);
 //   - math/rand replaced by sched.Choose, so that every choice is the
 //     strategy's;

@@ -34,8 +34,9 @@ type lines struct {
 	// entry: the test function's signature.
 	entry int
 	// qualifier: the line differs only in a package qualifier (sync.X,
-	// time.X or context.X became sched.X; atomic.X of sync/atomic
-	// became atomic.X of sched/atomic counts as unchanged).
+	// time.X or context.X became sched.X). The drop-in packages
+	// sched/sync, sched/time, sched/context and sched/atomic keep the
+	// standard qualifiers, so a port that imports them has none.
 	qualifier int
 	// channel: channel operations, types and makes, select and its
 	// cases.
@@ -107,7 +108,7 @@ var (
 	entryRE    = regexp.MustCompile(`^func [A-Z][a-z]+[0-9]+\(\) {$`)
 	qualRE     = regexp.MustCompile(`\b(sync|time|context|sched)\.`)
 	channelRE  = regexp.MustCompile(`<-|\bchan\b|\bselect\b|\bclose\(`)
-	channelPRE = regexp.MustCompile(`\.(Send|Recv|Close|RecvCase|SendCase)\(|sched\.(NewChan|Chan|Select|DoneCase|After)\b|^case \d+:`)
+	channelPRE = regexp.MustCompile(`\.(Send|Recv|RecvOK|All|Close|RecvCase|SendCase)\(|sched\.(NewChan|Chan|Select|DoneCase)\b|^case \d+:`)
 )
 
 // category names the category of a changed line pair (either may be

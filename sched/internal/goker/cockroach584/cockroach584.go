@@ -12,10 +12,11 @@ package cockroach584
 
 import (
 	"github.com/migratingtable/migratingtable/sched"
+	"github.com/migratingtable/migratingtable/sched/sync"
 )
 
 type Gossip struct {
-	mu     sched.Mutex
+	mu     sync.Mutex
 	closed bool
 }
 

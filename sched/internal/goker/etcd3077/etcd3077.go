@@ -16,9 +16,8 @@
 package etcd3077
 
 import (
-	"time"
-
 	"github.com/migratingtable/migratingtable/sched"
+	"github.com/migratingtable/migratingtable/sched/time"
 )
 
 type raftNode struct {
@@ -52,7 +51,7 @@ type EtcdServer struct {
 func (s *EtcdServer) run() {
 	sched.Go(s.r.run)
 	// Wait s.r.run
-	sched.Sleep(10 * time.Millisecond)
+	time.Sleep(10 * time.Millisecond)
 	defer func() {
 		s.r.stopped.Load().Send(struct{}{})
 		s.r.done.Load().Recv()

@@ -24,8 +24,7 @@ type node struct {
 func (n *node) Status() Status {
 	c := sched.NewChan[Status](0)
 	n.status.Send(c)
-	v, _ := c.Recv()
-	return v
+	return c.Recv()
 }
 
 func (n *node) run() {

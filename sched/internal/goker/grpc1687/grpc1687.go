@@ -14,9 +14,9 @@ package grpc1687
 
 import (
 	"testing"
-	"time"
 
 	"github.com/migratingtable/migratingtable/sched"
+	"github.com/migratingtable/migratingtable/sched/time"
 )
 
 type ResponseWriter interface {
@@ -119,5 +119,5 @@ func Grpc1687() {
 		st.ht.WriteStatus()
 		st.ht.Write()
 	})
-	sched.Sleep(10 * time.Millisecond)
+	time.Sleep(10 * time.Millisecond)
 }

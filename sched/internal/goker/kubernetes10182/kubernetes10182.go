@@ -13,10 +13,11 @@ package kubernetes10182
 
 import (
 	"github.com/migratingtable/migratingtable/sched"
+	"github.com/migratingtable/migratingtable/sched/sync"
 )
 
 type statusManager struct {
-	podStatusesLock  sched.RWMutex
+	podStatusesLock  sync.RWMutex
 	podStatusChannel *sched.Chan[bool]
 }
 

@@ -12,9 +12,9 @@ package kubernetes5316
 
 import (
 	"errors"
-	"time"
 
 	"github.com/migratingtable/migratingtable/sched"
+	"github.com/migratingtable/migratingtable/sched/time"
 )
 
 func finishRequest(timeout time.Duration, fn func() error) {
@@ -31,7 +31,7 @@ func finishRequest(timeout time.Duration, fn func() error) {
 	sched.Select(
 		ch.RecvCase(nil),
 		errCh.RecvCase(nil),
-		sched.After(timeout).RecvCase(nil),
+		time.After(timeout).RecvCase(nil),
 	)
 }
 
@@ -46,7 +46,7 @@ func finishRequest(timeout time.Duration, fn func() error) {
 
 func Kubernetes5316() {
 	fn := func() error {
-		sched.Sleep(2 * time.Millisecond)
+		time.Sleep(2 * time.Millisecond)
 		if sched.Choose(10) > 5 {
 			return errors.New("Error")
 		}

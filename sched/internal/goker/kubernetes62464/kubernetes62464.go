@@ -13,6 +13,7 @@ package kubernetes62464
 
 import (
 	"github.com/migratingtable/migratingtable/sched"
+	"github.com/migratingtable/migratingtable/sched/sync"
 )
 
 type State interface {
@@ -23,7 +24,7 @@ type State interface {
 }
 
 type stateMemory struct {
-	sched.RWMutex
+	sync.RWMutex
 }
 
 func (s *stateMemory) GetCPUSetOrDefault() {

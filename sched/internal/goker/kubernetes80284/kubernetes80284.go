@@ -7,16 +7,16 @@
 // The bug, a data race: two goroutines call the authenticator's
 // UpdateTransportConfig, which writes a.onRotate without a lock. Nothing
 // in the kernel reads the field, so the race has no effect that a
-// schedule can show: the race detector finds it, sched (which has no
-// race detector) does not. The table keeps it as the example of what
-// sched misses.
+// schedule can show: only a race check finds it (go test -race, and
+// sched's check of Racy variables, on every schedule).
 //
 // The port marks onRotate as sched.Racy, so that the writes are
-// scheduling points.
+// scheduling points whose happens-before order sched checks.
 package kubernetes80284
 
 import (
 	"github.com/migratingtable/migratingtable/sched"
+	"github.com/migratingtable/migratingtable/sched/sync"
 )
 
 type Dialer struct{}
@@ -41,7 +41,7 @@ func newAuthenticator() *Authenticator {
 }
 
 func Kubernetes80284() {
-	var wg sched.WaitGroup
+	var wg sync.WaitGroup
 	wg.Add(2)
 	a := newAuthenticator()
 	for i := 0; i < 2; i++ {

@@ -11,13 +11,14 @@ package moby17176
 
 import (
 	"errors"
-	"time"
 
 	"github.com/migratingtable/migratingtable/sched"
+	"github.com/migratingtable/migratingtable/sched/sync"
+	"github.com/migratingtable/migratingtable/sched/time"
 )
 
 type DeviceSet struct {
-	sched.Mutex
+	sync.Mutex
 	nrDeletedDevices int
 }
 
@@ -44,7 +45,7 @@ func testDevmapperLockReleasedDeviceDeletion() {
 	})
 
 	sched.Select(
-		sched.After(time.Millisecond).RecvCase(nil),
+		time.After(time.Millisecond).RecvCase(nil),
 		doneChan.RecvCase(nil),
 	)
 }

@@ -12,6 +12,7 @@ package moby25384
 
 import (
 	"github.com/migratingtable/migratingtable/sched"
+	"github.com/migratingtable/migratingtable/sched/sync"
 )
 
 type plugin struct{}
@@ -21,7 +22,7 @@ type Manager struct {
 }
 
 func (pm *Manager) init() {
-	var group sched.WaitGroup
+	var group sync.WaitGroup
 	group.Add(len(pm.plugins))
 	for _, p := range pm.plugins {
 		sched.Go(func() {

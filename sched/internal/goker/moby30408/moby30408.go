@@ -13,6 +13,7 @@ import (
 	"errors"
 
 	"github.com/migratingtable/migratingtable/sched"
+	"github.com/migratingtable/migratingtable/sched/sync"
 )
 
 type Manifest struct {
@@ -20,7 +21,7 @@ type Manifest struct {
 }
 
 type Plugin struct {
-	activateWait *sched.Cond
+	activateWait *sync.Cond
 	activateErr  error
 	Manifest     *Manifest
 }
@@ -47,7 +48,7 @@ func testActive(p *Plugin) {
 	done.Recv()
 }
 func Moby30408() {
-	p := &Plugin{activateWait: sched.NewCond(&sched.Mutex{})}
+	p := &Plugin{activateWait: sync.NewCond(&sync.Mutex{})}
 	p.activateErr = errors.New("some junk happened")
 
 	testActive(p)

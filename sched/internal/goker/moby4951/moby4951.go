@@ -12,13 +12,13 @@
 package moby4951
 
 import (
-	"time"
-
 	"github.com/migratingtable/migratingtable/sched"
+	"github.com/migratingtable/migratingtable/sched/sync"
+	"github.com/migratingtable/migratingtable/sched/time"
 )
 
 type DeviceSet struct {
-	sched.Mutex
+	sync.Mutex
 	infos            map[string]*DevInfo
 	nrDeletedDevices int
 }
@@ -50,12 +50,12 @@ func (devices *DeviceSet) deleteDevice(info *DevInfo) {
 func (devices *DeviceSet) removeDeviceAndWait(devname string) {
 	/// remove devices by devname
 	devices.Unlock()
-	sched.Sleep(300 * time.Nanosecond)
+	time.Sleep(300 * time.Nanosecond)
 	devices.Lock()
 }
 
 type DevInfo struct {
-	lock sched.Mutex
+	lock sync.Mutex
 	name string
 }
 

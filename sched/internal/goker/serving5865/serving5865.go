@@ -12,6 +12,7 @@ package serving5865
 
 import (
 	"github.com/migratingtable/migratingtable/sched"
+	"github.com/migratingtable/migratingtable/sched/sync"
 )
 
 type revisionWatcher struct {
@@ -23,7 +24,7 @@ func (rw *revisionWatcher) run() {
 }
 
 type revisionBackendsManager struct {
-	revisionWatchersMux sched.RWMutex
+	revisionWatchersMux sync.RWMutex
 }
 
 func newRevisionWatcher(destsCh *sched.Chan[struct{}]) *revisionWatcher {

@@ -15,6 +15,7 @@ package syncthing5795
 
 import (
 	"github.com/migratingtable/migratingtable/sched"
+	"github.com/migratingtable/migratingtable/sched/sync"
 )
 
 type message interface{}
@@ -50,7 +51,7 @@ type rawConnection struct {
 	inbox                 *sched.Chan[message]
 	dispatcherLoopStopped *sched.Chan[struct{}]
 	closed                *sched.Chan[struct{}]
-	closeOnce             sched.Once
+	closeOnce             sync.Once
 }
 
 func (c *rawConnection) Start() {

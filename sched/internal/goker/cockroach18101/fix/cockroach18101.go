@@ -17,7 +17,7 @@ func restore(ctx context.Context) bool {
 		defer readyForImportCh.Close()
 		splitAndScatter(ctx, readyForImportCh)
 	})
-	for readyForImportSpan, ok := readyForImportCh.Recv(); ok; readyForImportSpan, ok = readyForImportCh.Recv() {
+	for readyForImportSpan := range readyForImportCh.All() {
 		switch sched.Select(sched.DoneCase(ctx, nil)) {
 		case 0:
 			return readyForImportSpan

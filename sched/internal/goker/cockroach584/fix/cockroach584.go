@@ -5,10 +5,11 @@ package fix
 
 import (
 	"github.com/migratingtable/migratingtable/sched"
+	"github.com/migratingtable/migratingtable/sched/sync"
 )
 
 type Gossip struct {
-	mu     sched.Mutex
+	mu     sync.Mutex
 	closed bool
 }
 

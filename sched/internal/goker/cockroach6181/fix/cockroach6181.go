@@ -10,6 +10,7 @@ import (
 	"io"
 
 	"github.com/migratingtable/migratingtable/sched"
+	"github.com/migratingtable/migratingtable/sched/sync"
 )
 
 type testDescriptorDB struct {
@@ -21,7 +22,7 @@ func initTestDescriptorDB() *testDescriptorDB {
 }
 
 type rangeDescriptorCache struct {
-	rangeCacheMu sched.RWMutex
+	rangeCacheMu sync.RWMutex
 }
 
 func (rdc *rangeDescriptorCache) LookupRangeDescriptor() {
@@ -49,7 +50,7 @@ func doLookupWithToken(rc *rangeDescriptorCache) {
 func testRangeCacheCoalescedRquests() {
 	db := initTestDescriptorDB()
 	pauseLookupResumeAndAssert := func() {
-		var wg sched.WaitGroup
+		var wg sync.WaitGroup
 		for i := 0; i < 3; i++ {
 			wg.Add(1)
 			sched.Go(func() { // G2,G3,...

@@ -8,13 +8,13 @@ import (
 	"context"
 	"time"
 
-	"github.com/migratingtable/migratingtable/sched"
+	"github.com/migratingtable/migratingtable/sched/sync"
 )
 
 type Checkpointer func(ctx context.Context)
 
 type lessor struct {
-	mu                 sched.RWMutex
+	mu                 sync.RWMutex
 	cp                 Checkpointer
 	checkpointInterval time.Duration
 }

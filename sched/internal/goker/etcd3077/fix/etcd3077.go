@@ -5,9 +5,8 @@
 package fix
 
 import (
-	"time"
-
 	"github.com/migratingtable/migratingtable/sched"
+	"github.com/migratingtable/migratingtable/sched/time"
 )
 
 type raftNode struct {
@@ -39,7 +38,7 @@ type EtcdServer struct {
 func (s *EtcdServer) run() {
 	sched.Go(s.r.run)
 	// Wait s.r.run
-	sched.Sleep(10 * time.Millisecond)
+	time.Sleep(10 * time.Millisecond)
 	defer func() {
 		s.r.stopped.Load().Send(struct{}{})
 		s.r.done.Load().Recv()

@@ -20,8 +20,7 @@ func (n *node) Status() Status {
 	c := sched.NewChan[Status](0)
 	switch sched.Select(n.status.SendCase(c, nil), n.done.RecvCase(nil)) {
 	case 0:
-		v, _ := c.Recv()
-		return v
+		return c.Recv()
 	default:
 		return Status{}
 	}

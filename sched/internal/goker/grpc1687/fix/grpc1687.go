@@ -8,9 +8,9 @@ package fix
 
 import (
 	"testing"
-	"time"
 
 	"github.com/migratingtable/migratingtable/sched"
+	"github.com/migratingtable/migratingtable/sched/time"
 )
 
 type ResponseWriter interface {
@@ -114,5 +114,5 @@ func Grpc1687() {
 		st.ht.WriteStatus()
 		st.ht.Write()
 	})
-	sched.Sleep(10 * time.Millisecond)
+	time.Sleep(10 * time.Millisecond)
 }

@@ -4,9 +4,9 @@
 package fix
 
 import (
-	"time"
-
 	"github.com/migratingtable/migratingtable/sched"
+	"github.com/migratingtable/migratingtable/sched/sync"
+	"github.com/migratingtable/migratingtable/sched/time"
 )
 
 type Source interface {
@@ -44,14 +44,14 @@ func New() Source {
 }
 
 func Istio8967() {
-	var wg sched.WaitGroup
+	var wg sync.WaitGroup
 	wg.Add(1)
 	sched.Go(func() {
 		defer wg.Done()
 		s := New()
 		s.Start()
 		s.Stop()
-		sched.Sleep(5 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
 	})
 	wg.Wait()
 }

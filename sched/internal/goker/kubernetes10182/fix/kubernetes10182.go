@@ -9,10 +9,11 @@ package fix
 
 import (
 	"github.com/migratingtable/migratingtable/sched"
+	"github.com/migratingtable/migratingtable/sched/sync"
 )
 
 type statusManager struct {
-	podStatusesLock  sched.RWMutex
+	podStatusesLock  sync.RWMutex
 	podStatusChannel *sched.Chan[bool]
 }
 

@@ -6,6 +6,7 @@ package fix
 
 import (
 	"github.com/migratingtable/migratingtable/sched"
+	"github.com/migratingtable/migratingtable/sched/sync"
 )
 
 type State interface {
@@ -16,7 +17,7 @@ type State interface {
 }
 
 type stateMemory struct {
-	sched.RWMutex
+	sync.RWMutex
 }
 
 func (s *stateMemory) GetCPUSetOrDefault() {

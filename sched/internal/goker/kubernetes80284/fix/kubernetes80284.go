@@ -5,6 +5,7 @@ package fix
 
 import (
 	"github.com/migratingtable/migratingtable/sched"
+	"github.com/migratingtable/migratingtable/sched/sync"
 )
 
 type Dialer struct{}
@@ -16,7 +17,7 @@ func NewDialer() *Dialer {
 }
 
 type Authenticator struct {
-	mu       sched.Mutex
+	mu       sync.Mutex
 	onRotate sched.Racy[func()]
 }
 
@@ -32,7 +33,7 @@ func newAuthenticator() *Authenticator {
 }
 
 func Kubernetes80284() {
-	var wg sched.WaitGroup
+	var wg sync.WaitGroup
 	wg.Add(2)
 	a := newAuthenticator()
 	for i := 0; i < 2; i++ {

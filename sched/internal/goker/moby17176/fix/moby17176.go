@@ -5,13 +5,14 @@ package fix
 
 import (
 	"errors"
-	"time"
 
 	"github.com/migratingtable/migratingtable/sched"
+	"github.com/migratingtable/migratingtable/sched/sync"
+	"github.com/migratingtable/migratingtable/sched/time"
 )
 
 type DeviceSet struct {
-	sched.Mutex
+	sync.Mutex
 	nrDeletedDevices int
 }
 
@@ -38,7 +39,7 @@ func testDevmapperLockReleasedDeviceDeletion() {
 	})
 
 	sched.Select(
-		sched.After(time.Millisecond).RecvCase(nil),
+		time.After(time.Millisecond).RecvCase(nil),
 		doneChan.RecvCase(nil),
 	)
 }

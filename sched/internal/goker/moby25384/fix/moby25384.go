@@ -5,6 +5,7 @@ package fix
 
 import (
 	"github.com/migratingtable/migratingtable/sched"
+	"github.com/migratingtable/migratingtable/sched/sync"
 )
 
 type plugin struct{}
@@ -14,7 +15,7 @@ type Manager struct {
 }
 
 func (pm *Manager) init() {
-	var group sched.WaitGroup
+	var group sync.WaitGroup
 	group.Add(len(pm.plugins))
 	for _, p := range pm.plugins {
 		sched.Go(func() {

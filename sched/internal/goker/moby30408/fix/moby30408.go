@@ -7,6 +7,7 @@ import (
 	"errors"
 
 	"github.com/migratingtable/migratingtable/sched"
+	"github.com/migratingtable/migratingtable/sched/sync"
 )
 
 type Manifest struct {
@@ -14,7 +15,7 @@ type Manifest struct {
 }
 
 type Plugin struct {
-	activateWait *sched.Cond
+	activateWait *sync.Cond
 	activateErr  error
 	Manifest     *Manifest
 }
@@ -41,7 +42,7 @@ func testActive(p *Plugin) {
 	done.Recv()
 }
 func Moby30408() {
-	p := &Plugin{activateWait: sched.NewCond(&sched.Mutex{})}
+	p := &Plugin{activateWait: sync.NewCond(&sync.Mutex{})}
 	p.activateErr = errors.New("some junk happened")
 
 	testActive(p)

@@ -5,22 +5,21 @@
 package fix
 
 import (
-	"context"
-	"time"
-
 	"github.com/migratingtable/migratingtable/sched"
+	"github.com/migratingtable/migratingtable/sched/context"
+	"github.com/migratingtable/migratingtable/sched/time"
 )
 
 func monitor(stop *sched.Chan[bool]) {
 	probeInterval := 50 * time.Nanosecond
 	probeTimeout := 50 * time.Nanosecond
 	for {
-		switch sched.Select(stop.RecvCase(nil), sched.After(probeInterval).RecvCase(nil)) {
+		switch sched.Select(stop.RecvCase(nil), time.After(probeInterval).RecvCase(nil)) {
 		case 0:
 			return
 		case 1:
 			results := sched.NewChan[bool](0)
-			ctx, cancelProbe := sched.WithTimeout(context.Background(), probeTimeout)
+			ctx, cancelProbe := context.WithTimeout(context.Background(), probeTimeout)
 			sched.Go(func() { // G3
 				results.Send(true)
 				results.Close()
@@ -57,7 +56,7 @@ func Moby33781() {
 	stop := sched.NewChan[bool](0)
 	sched.Go(func() { monitor(stop) }) // G1
 	sched.Go(func() {                  // G2
-		sched.Sleep(50 * time.Nanosecond)
+		time.Sleep(50 * time.Nanosecond)
 		stop.Send(true)
 	})
 }

@@ -7,6 +7,7 @@ package fix
 
 import (
 	"github.com/migratingtable/migratingtable/sched"
+	"github.com/migratingtable/migratingtable/sched/sync"
 )
 
 type revisionWatcher struct {
@@ -19,7 +20,7 @@ func (rw *revisionWatcher) run() {
 }
 
 type revisionBackendsManager struct {
-	revisionWatchersMux sched.RWMutex
+	revisionWatchersMux sync.RWMutex
 }
 
 func newRevisionWatcher(destsCh *sched.Chan[struct{}]) *revisionWatcher {

@@ -5,6 +5,7 @@ package fix
 
 import (
 	"github.com/migratingtable/migratingtable/sched"
+	"github.com/migratingtable/migratingtable/sched/sync"
 )
 
 type message interface{}
@@ -40,7 +41,7 @@ type rawConnection struct {
 	inbox                 *sched.Chan[message]
 	dispatcherLoopStopped *sched.Chan[struct{}]
 	closed                *sched.Chan[struct{}]
-	closeOnce             sched.Once
+	closeOnce             sync.Once
 }
 
 func (c *rawConnection) Start() {

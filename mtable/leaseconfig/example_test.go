@@ -1,4 +1,4 @@
-package aztable_test
+package leaseconfig_test
 
 import (
 	"context"
@@ -7,13 +7,14 @@ import (
 
 	"github.com/migratingtable/migratingtable/mtable"
 	"github.com/migratingtable/migratingtable/mtable/aztable"
+	"github.com/migratingtable/migratingtable/mtable/leaseconfig"
 	"github.com/migratingtable/migratingtable/spec"
 )
 
-// An application process during a live migration: it opens both tables
-// and the shared configuration (the one `mtable migrate` drives), and
-// uses MigratingTable instead of the old table. (Compiled, not run: it
-// needs an account.)
+// An application process during a live migration on Azure: it opens
+// both tables and the shared configuration (the one `mtable migrate`
+// drives), and uses MigratingTable instead of the old table. (Compiled,
+// not run: it needs an account.)
 func Example_applicationProcess() {
 	ctx := context.Background()
 	acct, err := aztable.Connect(os.Getenv("MTABLE_CONNECTION_STRING"))
@@ -32,10 +33,14 @@ func Example_applicationProcess() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	id := func(t *aztable.Table) leaseconfig.Identity {
+		return leaseconfig.Identity{Endpoint: t.ID().Endpoint, Name: t.ID().Name}
+	}
 	host, _ := os.Hostname()
 	// The configuration belongs to this pair of tables; LeaseTTL and the
-	// other durations must be those `mtable migrate` is given.
-	cfg, err := aztable.OpenConfigService(ctx, cfgTbl, aztable.ConfigOptions{ClientID: host + "-app", Old: old.ID(), New: newTbl.ID()})
+	// other durations must be those `mtable migrate` is given (the
+	// defaults match).
+	cfg, err := leaseconfig.Open(ctx, cfgTbl, leaseconfig.Options{ClientID: host + "-app", Old: id(old), New: id(newTbl), ConfigTable: id(cfgTbl)})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -1,0 +1,1010 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/migratingtable/migratingtable/mtable"
+	"github.com/migratingtable/migratingtable/sched"
+)
+
+// Shrinking a failing iteration (see the package documentation,
+// "Shrinking").
+
+// DefaultShrinkRuns is the run budget of a shrink when
+// ShrinkConfig.MaxRuns is zero.
+const DefaultShrinkRuns = 3000
+
+// ShrinkConfig bounds and observes a Shrink.
+type ShrinkConfig struct {
+	// MaxRuns bounds the runs of the shrink (deterministic); zero means
+	// DefaultShrinkRuns.
+	MaxRuns int
+	// MaxTime bounds its wall-clock time; zero means no bound. A shrink
+	// stopped by it depends on the machine's speed.
+	MaxTime time.Duration
+	// Parallel is how many candidates run at a time; zero means 1. The
+	// result does not depend on it.
+	Parallel int
+	// LinBudget is oracle 2's budget per run (0: DefaultLinBudget).
+	LinBudget int64
+	// Progress, if set, is called as the shrink goes on.
+	Progress func(ShrinkProgress)
+}
+
+// ShrinkProgress is the state of a Shrink in progress.
+type ShrinkProgress struct {
+	// Iteration is the index of the iteration being shrunk, Original its
+	// shape.
+	Iteration      int
+	Original       Shape
+	Runs, Accepted int
+	// Phase is the move being tried ("apps", "calls", ...) or "schedule"
+	// while the scheduler's passes run.
+	Phase    string
+	Smallest Shape
+	Elapsed  time.Duration
+}
+
+// Shape is the size of a run as a report states it.
+type Shape struct {
+	Steps       int64
+	Calls       int
+	Machines    int
+	Faults      int
+	Preemptions int
+}
+
+// ShapeOf returns the shape of it's run.
+func ShapeOf(it *Iteration) Shape {
+	return Shape{Steps: it.Sched.Steps, Calls: it.Calls, Machines: it.Sched.Machines,
+		Faults: len(it.Sched.Faults), Preemptions: it.Sched.Preemptions}
+}
+
+// String formats s as "431 steps / 12 calls / 7 machines / 0 faults".
+func (s Shape) String() string {
+	return fmt.Sprintf("%s / %s / %s / %s", plural(int(s.Steps), "step"), plural(s.Calls, "call"), plural(s.Machines, "machine"), plural(s.Faults, "fault"))
+}
+
+// plural is "1 call", "2 calls".
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return strconv.Itoa(n) + " " + what + "s"
+}
+
+// Signature is what makes two failures the same for the shrinker: the
+// failure kind (IterationFailure.Kind) and, for an oracle's assertion,
+// the oracle (its check name). A shrunk run must fail with the
+// signature of the run it was shrunk from.
+type Signature struct {
+	Kind  string // "assertion", "deadlock", "liveness", "step-bound", "panic", "linearizability", ...
+	Check string // the oracle of an assertion, else ""
+}
+
+// SignatureOf returns the signature of a failing iteration (the zero
+// Signature for a passing one).
+func SignatureOf(it *Iteration) Signature {
+	f := it.Failure
+	if f == nil {
+		return Signature{}
+	}
+	s := Signature{Kind: f.Kind}
+	if f.Kind == KindAssertion && f.Check != nil {
+		s.Check = f.Check.Check
+	}
+	return s
+}
+
+// String formats s as "assertion: streamed-query validity" or "deadlock".
+func (s Signature) String() string {
+	if s.Check == "" {
+		return s.Kind
+	}
+	return s.Kind + ": " + s.Check
+}
+
+// ShrinkResult is the outcome of a Shrink.
+type ShrinkResult struct {
+	// Original is the iteration shrunk; Shrunk the smallest failing run
+	// found, replayed with its event log. Its trace records its
+	// workload (Options) and replays it exactly.
+	Original, Shrunk *Iteration
+	// Options are the shrunk run's options (its Workload has Swarm off).
+	Options   Options
+	Signature Signature
+	// Runs counts the runs made, Accepted the candidates that became the
+	// smallest failing run.
+	Runs, Accepted int
+	// Stopped is "" when no move made the run smaller, else "runs",
+	// "time" or "cancelled": the shrink stopped at its budget, and
+	// Shrunk is what it reached.
+	Stopped string
+	Elapsed time.Duration
+}
+
+// OriginalShape and ShrunkShape are the shapes of the two runs.
+func (r *ShrinkResult) OriginalShape() Shape { return ShapeOf(r.Original) }
+
+// ShrunkShape is the shape of the shrunk run.
+func (r *ShrinkResult) ShrunkShape() Shape { return ShapeOf(r.Shrunk) }
+
+// Summary is one line: "shrunk from 431 steps / 12 calls / 7 machines /
+// 0 faults to 38 steps / 2 calls / 4 machines / 0 faults (preemptions 9
+// to 1) in 812 runs, 1.2s", with what stopped it when it was a budget.
+func (r *ShrinkResult) Summary() string {
+	o, s := r.OriginalShape(), r.ShrunkShape()
+	line := fmt.Sprintf("shrunk from %v to %v (preemptions %d to %d) in %d runs, %.1fs",
+		o, s, o.Preemptions, s.Preemptions, r.Runs, r.Elapsed.Seconds())
+	switch r.Stopped {
+	case "runs":
+		line += "; stopped at its run budget: this is what it reached"
+	case "time":
+		line += "; stopped at its time budget: this is what it reached"
+	case "cancelled":
+		line += "; interrupted: this is what it reached"
+	}
+	return line
+}
+
+// ShapeKey is the shrunk run's shape as the triage groups failures:
+// the kinds of the calls it makes, each once, in the order Batch,
+// QueryAtomic, Retrieve, QueryStreamed, the kind of the call the failing
+// check names marked with "*", and the number of faults when there are
+// any: "calls Batch, QueryAtomic*", "calls Batch*; 1 fault". A shrunk
+// run keeps only the calls its failure needs, so failures of one cause
+// shrink to one shape, whatever else their iterations did.
+func (r *ShrinkResult) ShapeKey() string {
+	var used [len(callKindNames)]bool
+	for _, c := range r.Shrunk.world.calls {
+		used[c.Call.Kind] = true
+	}
+	failing := -1
+	if cf := r.Shrunk.Failure.Check; cf != nil && cf.Call != "" {
+		for _, c := range r.Shrunk.world.calls {
+			if c.String() == cf.Call {
+				failing = int(c.Call.Kind)
+			}
+		}
+	}
+	var parts []string
+	for k, u := range used {
+		if u {
+			p := callKindNames[k]
+			if k == failing {
+				p += "*"
+			}
+			parts = append(parts, p)
+		}
+	}
+	key := "no calls"
+	if len(parts) > 0 {
+		key = "calls " + strings.Join(parts, ", ")
+	}
+	if n := len(r.Shrunk.Sched.Faults); n > 0 {
+		key += "; " + plural(n, "fault")
+	}
+	return key
+}
+
+// appCalls is the number of calls of each application machine.
+func (w Workload) appCalls() []int {
+	out := make([]int, w.Apps)
+	for i := range out {
+		out[i] = w.callsOf(i)
+	}
+	return out
+}
+
+// size is the workload's size for the shrinker: each move makes it
+// smaller.
+func (w Workload) size() int {
+	n := w.Apps + w.totalCalls() + w.Partitions + w.RowKeys + w.MaxBatch + w.Latency +
+		(w.Partitions-w.EmptyPartitions+1)*len(w.InitialRows)
+	for _, r := range w.InitialRows {
+		n += r // lower row keys are smaller (see proposeCompactRows)
+	}
+	for _, b := range []bool{w.Swarm, w.SlowApp, w.MigratorDelay, w.FollowMigration} {
+		if b {
+			n++
+		}
+	}
+	return n
+}
+
+// shrinkRun is a failing run of the shrink: its options and iteration.
+type shrinkRun struct {
+	opts Options
+	it   *Iteration
+	size sched.ShrinkSize
+}
+
+// smaller reports whether a is smaller than b: a smaller workload, or
+// the same workload and a smaller run in the scheduler's order.
+func smaller(a, b shrinkRun) bool {
+	if sa, sb := a.opts.Workload.size(), b.opts.Workload.size(); sa != sb {
+		return sa < sb
+	}
+	return a.size.Less(b.size)
+}
+
+// candidate is a proposal of a move: a workload and the decisions to run
+// it with, leniently, with the choice stream of each.
+type candidate struct {
+	opts      Options
+	decisions []sched.Decision
+	streams   []string
+}
+
+type shrinker struct {
+	ctx      context.Context
+	cfg      ShrinkConfig
+	sig      Signature
+	start    time.Time
+	runs     int
+	accepted int
+	stopped  string
+	phase    string
+	best     shrinkRun
+	orig     *Iteration
+	header   sched.Trace // the trace's header, for lenient runs
+}
+
+// Shrink looks for a smaller run that fails like it, a failing
+// iteration of opts (with its choice log: an iteration run by RunOnce,
+// Replay or an exploration). See the package documentation,
+// "Shrinking".
+func Shrink(ctx context.Context, opts Options, it *Iteration, cfg ShrinkConfig) (*ShrinkResult, error) {
+	if it == nil || it.Failure == nil || it.world == nil {
+		return nil, fmt.Errorf("shrink: the iteration did not fail")
+	}
+	if cfg.MaxRuns < 0 || cfg.MaxTime < 0 || cfg.Parallel < 0 || cfg.Parallel > MaxParallel {
+		return nil, fmt.Errorf("shrink: runs and time must not be negative, parallel must be in 0..%d", MaxParallel)
+	}
+	if cfg.MaxRuns == 0 {
+		cfg.MaxRuns = DefaultShrinkRuns
+	}
+	if cfg.Parallel == 0 {
+		cfg.Parallel = 1
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	sh := &shrinker{ctx: ctx, cfg: cfg, sig: SignatureOf(it), start: time.Now(), header: *it.Sched.Trace, orig: it}
+	sh.header.Decisions, sh.header.Comment = nil, nil
+	// The run again, leniently: the same run, with the streams of its
+	// choices named (a lenient run records them), which the moves edit.
+	sh.best = shrinkRun{opts: opts, it: it, size: sched.SizeOf(it.Sched)}
+	if sh.budget() {
+		tr := *it.Sched.Trace
+		first, same := sh.runConfig(opts, sched.Config{Strategy: "lenient", Replay: &tr})
+		sh.runs = 1
+		if !same || !slices.Equal(first.Sched.Trace.Decisions, tr.Decisions) {
+			return nil, fmt.Errorf("shrink: internal error: the iteration's trace, replayed leniently, does not fail the same way")
+		}
+		sh.best.it = first
+	}
+	for sh.stopped == "" {
+		progress := false
+		for _, m := range moves {
+			sh.phase = m.name
+			for sh.budget() && sh.tryMove(m) {
+				progress = true
+			}
+		}
+		if !sh.budget() {
+			break
+		}
+		sh.phase = "schedule"
+		if sh.schedulePasses() {
+			progress = true
+		}
+		if !progress {
+			break
+		}
+	}
+	// The report's run: the shrunk trace replayed exactly, with events.
+	shrunk, err := Replay(sh.best.opts, sh.best.it.Sched.Trace, cfg.LinBudget)
+	if err != nil {
+		return nil, fmt.Errorf("shrink: replaying the shrunk run: %v", err)
+	}
+	if SignatureOf(shrunk) != sh.sig || !slices.Equal(shrunk.Sched.Trace.Decisions, sh.best.it.Sched.Trace.Decisions) {
+		return nil, fmt.Errorf("shrink: internal error: the shrunk run does not replay the same (%s, want %s)", SignatureOf(shrunk), sh.sig)
+	}
+	shrunk.Index, shrunk.ShrunkFrom = it.Index, it
+	return &ShrinkResult{Original: it, Shrunk: shrunk, Options: sh.best.opts, Signature: sh.sig,
+		Runs: sh.runs, Accepted: sh.accepted, Stopped: sh.stopped, Elapsed: time.Since(sh.start)}, nil
+}
+
+// budget reports whether another run may start, setting stopped if not.
+func (sh *shrinker) budget() bool {
+	switch {
+	case sh.stopped != "":
+	case sh.ctx.Err() != nil:
+		sh.stopped = "cancelled"
+	case sh.runs >= sh.cfg.MaxRuns:
+		sh.stopped = "runs"
+	case sh.cfg.MaxTime > 0 && time.Since(sh.start) >= sh.cfg.MaxTime:
+		sh.stopped = "time"
+	}
+	return sh.stopped == ""
+}
+
+func (sh *shrinker) report() {
+	if sh.cfg.Progress != nil {
+		sh.cfg.Progress(ShrinkProgress{Iteration: sh.orig.Index, Original: ShapeOf(sh.orig), Runs: sh.runs, Accepted: sh.accepted, Phase: sh.phase,
+			Smallest: ShapeOf(sh.best.it), Elapsed: time.Since(sh.start)})
+	}
+}
+
+// runConfig runs opts under the lenient scheduler configuration scfg and
+// reports whether it fails with the signature.
+func (sh *shrinker) runConfig(opts Options, scfg sched.Config) (*Iteration, bool) {
+	scfg.Params = Params(opts)
+	scfg.NoEvents = true
+	opts.track = true
+	it, err := RunOnce(opts, scfg, sh.cfg.LinBudget)
+	if err != nil {
+		return nil, false
+	}
+
+	return it, it.Failure != nil && SignatureOf(it) == sh.sig
+}
+
+// tryMove runs the candidates of move m, Parallel at a time, and takes
+// the first, in their order, that fails the same way and is smaller.
+// Runs are counted as if they ran one at a time.
+func (sh *shrinker) tryMove(m move) bool {
+	cands := m.propose(sh.best)
+	for len(cands) > 0 {
+		if !sh.budget() {
+			return false
+		}
+		n := min(sh.cfg.Parallel, sh.cfg.MaxRuns-sh.runs, len(cands))
+		batch := cands[:n]
+		cands = cands[n:]
+		type outcome struct {
+			it   *Iteration
+			same bool
+		}
+		out := make([]outcome, n)
+		var wg sync.WaitGroup
+		for i, c := range batch {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if c.opts.Check() != nil {
+					return
+				}
+				tr := sh.header
+				tr.Decisions, tr.Streams = c.decisions, c.streams
+				out[i].it, out[i].same = sh.runConfig(c.opts, sched.Config{Strategy: "lenient", Replay: &tr})
+			}()
+		}
+		wg.Wait()
+		for i, o := range out {
+			sh.runs++
+			if o.same {
+				r := shrinkRun{opts: batch[i].opts, it: o.it, size: sched.SizeOf(o.it.Sched)}
+				if smaller(r, sh.best) {
+					sh.best = r
+					sh.accepted++
+					sh.report()
+					return true
+				}
+			}
+		}
+		sh.report()
+	}
+	return false
+}
+
+// schedulePasses runs the scheduler's shrinker over the smallest run's
+// decisions, its workload fixed.
+func (sh *shrinker) schedulePasses() bool {
+	opts := sh.best.opts
+	var mu sync.Mutex
+	its := map[*sched.Result]*Iteration{}
+	test := func(scfg sched.Config) (*sched.Result, bool) {
+		it, same := sh.runConfig(opts, scfg)
+		if it == nil {
+			return nil, false
+		}
+		mu.Lock()
+		its[it.Sched] = it
+		mu.Unlock()
+		return it.Sched, same
+	}
+	base := sh.runs
+	so := sched.ShrinkOptions{MaxRuns: sh.cfg.MaxRuns - sh.runs, Parallel: sh.cfg.Parallel}
+	if sh.cfg.MaxTime > 0 {
+		so.MaxTime = max(sh.cfg.MaxTime-time.Since(sh.start), time.Nanosecond)
+	}
+	if sh.cfg.Progress != nil {
+		so.Progress = func(p sched.ShrinkProgress) {
+			sh.cfg.Progress(ShrinkProgress{Iteration: sh.orig.Index, Original: ShapeOf(sh.orig), Runs: base + p.Runs, Accepted: sh.accepted + p.Accepted, Phase: "schedule/" + p.Pass,
+				Smallest: Shape{Steps: p.Smallest.Steps, Calls: sh.best.it.Calls, Machines: p.Smallest.Machines,
+					Faults: p.Smallest.Faults, Preemptions: p.Smallest.Preemptions},
+				Elapsed: time.Since(sh.start)})
+		}
+	}
+	// Back to the workload's moves after a few accepted candidates: a
+	// simpler schedule often lets a call or a machine go.
+	ctx, cancel := context.WithCancel(sh.ctx)
+	defer cancel()
+	prog := so.Progress
+	so.Progress = func(p sched.ShrinkProgress) {
+		if prog != nil {
+			prog(p)
+		}
+		if p.Accepted >= scheduleChunk {
+			cancel()
+		}
+	}
+	tr := *sh.best.it.Sched.Trace
+	sr, err := sched.Shrink(ctx, &tr, test, so)
+	if err != nil {
+		// The smallest run, replayed leniently, must fail as before; if
+		// it does not, the scheduler's passes cannot start from it.
+		sh.runs++
+		return false
+	}
+	sh.runs += sr.Runs
+	if sr.Stopped != "" && !(sr.Stopped == "cancelled" && sh.ctx.Err() == nil) {
+		sh.stopped = sr.Stopped
+	}
+	if sr.Accepted == 0 {
+		return false
+	}
+	it := its[sr.Result]
+	sh.best = shrinkRun{opts: opts, it: it, size: sched.SizeOf(it.Sched)}
+	sh.accepted += sr.Accepted
+	return true
+}
+
+// scheduleChunk is how many candidates of the scheduler's passes are
+// accepted before the workload's moves are tried again.
+const scheduleChunk = 8
+
+// move is one kind of simplification of a failing run: propose returns
+// candidates, smaller variants of it to try in order, each a workload
+// and the decisions to replay leniently with it. A new workload
+// parameter needs one more move.
+type move struct {
+	name    string
+	propose func(r shrinkRun) []candidate
+}
+
+var moves = []move{
+	{"swarm", proposeFixedShape},
+	{"apps", proposeFewerApps},
+	{"calls", proposeFewerCalls},
+	{"migrator-delay", proposeNoMigratorDelay},
+	{"slow-app", proposeNoSlowApp},
+	{"latency", proposeNoLatency},
+	{"partitions", proposeFewerPartitions},
+	{"empty-partitions", proposeMoreEmptyPartitions},
+	{"initial-rows", proposeFewerInitialRows},
+	{"compact-rows", proposeCompactRows},
+	{"row-keys", proposeFewerRowKeys},
+	{"batch", proposeSmallerBatch},
+	{"max-batch", proposeSmallerMaxBatch},
+	{"follow-migration", proposeNoFollowMigration},
+}
+
+// The moves use the run's choice log to edit its decisions with its
+// workload.
+
+// withWorkload returns r's options with the workload changed by f.
+func withWorkload(r shrinkRun, f func(w *Workload)) Options {
+	o := r.opts
+	w := o.Workload
+	w.InitialRows = slices.Clone(w.InitialRows)
+	w.AppCalls = slices.Clone(w.AppCalls)
+	f(&w)
+	o.Workload = w
+	return o
+}
+
+// inserted is a decision a move inserts, with its choice stream.
+type inserted struct {
+	d      sched.Decision
+	stream string
+}
+
+// edit returns a candidate of opts with r's decisions (and their
+// streams) without those at the indices drop reports, with those set
+// changes, and with decisions inserted before the indices insert names.
+func edit(r shrinkRun, opts Options, drop func(i int) bool, set map[int]sched.Decision, insert map[int][]inserted) candidate {
+	tr := r.it.Sched.Trace
+	c := candidate{opts: opts, decisions: make([]sched.Decision, 0, len(tr.Decisions))}
+	labelled := len(tr.Streams) == len(tr.Decisions)
+	for i, d := range tr.Decisions {
+		for _, in := range insert[i] {
+			c.decisions = append(c.decisions, in.d)
+			c.streams = append(c.streams, in.stream)
+		}
+		if drop != nil && drop(i) {
+			continue
+		}
+		if nd, ok := set[i]; ok {
+			d = nd
+		}
+		c.decisions = append(c.decisions, d)
+		st := ""
+		if labelled {
+			st = tr.Streams[i]
+		}
+		c.streams = append(c.streams, st)
+	}
+	return c
+}
+
+// same is a candidate of opts with r's decisions as they are.
+func same(r shrinkRun, opts Options) candidate {
+	return edit(r, opts, nil, nil, nil)
+}
+
+// choiceSet returns the indices of the decisions of the run's choices
+// that match f.
+func choiceSet(r shrinkRun, f func(c choiceRec) bool) map[int]bool {
+	set := map[int]bool{}
+	for _, c := range r.it.world.choices {
+		if f(c) {
+			set[c.at] = true
+		}
+	}
+	return set
+}
+
+func dropChoices(r shrinkRun, opts Options, f func(c choiceRec) bool) candidate {
+	set := choiceSet(r, f)
+	return edit(r, opts, func(i int) bool { return set[i] }, nil, nil)
+}
+
+// proposeFixedShape: a swarm iteration becomes its drawn shape, without
+// the draw's choices.
+func proposeFixedShape(r shrinkRun) []candidate {
+	if !r.opts.Workload.Swarm {
+		return nil
+	}
+	o := r.opts
+	o.Workload = r.it.Workload
+	o.Workload.Swarm = false
+	return []candidate{dropChoices(r, o, func(c choiceRec) bool { return c.kind == chDraw })}
+}
+
+// proposeFewerApps: without application machine j (each in turn, the
+// last first): its decisions go, and the machines after it move down.
+func proposeFewerApps(r shrinkRun) []candidate {
+	w := r.opts.Workload
+	if w.Swarm {
+		return nil
+	}
+	var out []candidate
+	for j := w.Apps - 1; j >= 0; j-- {
+		o := withWorkload(r, func(w *Workload) {
+			w.AppCalls = slices.Delete(w.appCalls(), j, j+1)
+			w.Apps--
+		})
+		c := same(r, o)
+		if j < len(r.it.world.appMachine) {
+			tr := r.it.Sched.Trace.WithoutMachine(r.it.world.appMachine[j])
+			c.decisions, c.streams = tr.Decisions, tr.Streams
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// proposeFewerCalls: without call k of application machine j (each, the
+// last first): without the machine's decisions while it made the call
+// (its choices, and its schedule decisions), else without its choices
+// only.
+func proposeFewerCalls(r shrinkRun) []candidate {
+	w := r.opts.Workload
+	if w.Swarm {
+		return nil
+	}
+	var out []candidate
+	own := r.it.Sched.Trace.Owners()
+	for j := w.Apps - 1; j >= 0; j-- {
+		for k := w.callsOf(j) - 1; k >= 0; k-- {
+			o := withWorkload(r, func(w *Workload) {
+				w.AppCalls = w.appCalls()
+				w.AppCalls[j]--
+			})
+			if steps := r.it.world.callSteps[j]; k+1 < len(steps) && j < len(r.it.world.appMachine) {
+				from, to, m := steps[k], steps[k+1], r.it.world.appMachine[j]
+				// (The machine's last schedule decision in the call stays:
+				// the choices after it, of the next call, are the
+				// machine's because they follow it.)
+				keep := -1
+				for i := from; i < to; i++ {
+					if own[i] == m && r.it.Sched.Trace.Decisions[i].Kind == sched.Schedule {
+						keep = i
+					}
+				}
+				out = append(out, edit(r, o, func(i int) bool { return i >= from && i < to && own[i] == m && i != keep }, nil, nil))
+			}
+			out = append(out, dropChoices(r, o, func(c choiceRec) bool { return c.app == j && c.call == k }))
+		}
+	}
+	return out
+}
+
+// proposeNoMigratorDelay: the migrator starts at once. Each
+// application's first call then waits for a state first: it gets the
+// choice of the first state (no wait).
+func proposeNoMigratorDelay(r shrinkRun) []candidate {
+	w := r.opts.Workload
+	if w.Swarm || !w.MigratorDelay {
+		return nil
+	}
+	o := withWorkload(r, func(w *Workload) { w.MigratorDelay = false })
+	insert := map[int][]inserted{}
+	if w.FollowMigration {
+		first := map[int]int{} // app -> index of its first choice in call 0
+		for _, c := range r.it.world.choices {
+			if c.app >= 0 && c.call == 0 {
+				if _, ok := first[c.app]; !ok {
+					first[c.app] = c.at
+				}
+			}
+		}
+		for _, at := range first {
+			insert[at] = []inserted{{sched.Decision{Kind: sched.Choice, Value: 0, Bound: int32(mtable.UseNewHideMetadata) + 1}, streamNames[chState]}}
+		}
+	}
+	set := choiceSet(r, func(c choiceRec) bool { return c.kind == chDelay })
+	return []candidate{edit(r, o, func(i int) bool { return set[i] }, nil, insert)}
+}
+
+// proposeNoSlowApp: application machine 0 is not slow.
+func proposeNoSlowApp(r shrinkRun) []candidate {
+	w := r.opts.Workload
+	if w.Swarm || !w.SlowApp {
+		return nil
+	}
+	o := withWorkload(r, func(w *Workload) { w.SlowApp = false })
+	if w.Latency > 0 {
+		return []candidate{same(r, o)} // its choices stay, within range or 0
+	}
+	return []candidate{dropChoices(r, o, func(c choiceRec) bool { return c.kind == chLatency && c.app == 0 })}
+}
+
+// proposeNoLatency: backend calls take no extra steps (but the slow
+// application's).
+func proposeNoLatency(r shrinkRun) []candidate {
+	w := r.opts.Workload
+	if w.Swarm || w.Latency == 0 {
+		return nil
+	}
+	o := withWorkload(r, func(w *Workload) { w.Latency = 0 })
+	return []candidate{dropChoices(r, o, func(c choiceRec) bool {
+		return c.kind == chLatency && !(w.SlowApp && c.app == 0)
+	})}
+}
+
+// proposeFewerPartitions: without partition k (each, the last first);
+// the calls on a later partition move down to the one before.
+func proposeFewerPartitions(r shrinkRun) []candidate {
+	w := r.opts.Workload
+	if w.Swarm || w.Partitions < 2 {
+		return nil
+	}
+	var out []candidate
+	for k := w.Partitions - 1; k >= 0; k-- {
+		o := withWorkload(r, func(w *Workload) {
+			w.Partitions--
+			if k < w.EmptyPartitions || w.EmptyPartitions > w.Partitions {
+				w.EmptyPartitions--
+			}
+		})
+		set := map[int]sched.Decision{}
+		drop := map[int]bool{}
+		ds := r.it.Sched.Trace.Decisions
+		for _, c := range r.it.world.choices {
+			if c.kind != chPartition {
+				continue
+			}
+			if w.Partitions == 2 {
+				drop[c.at] = true // Choose(1) takes no decision
+				continue
+			}
+			d := ds[c.at]
+			if int(d.Value) > k || int(d.Value) == w.Partitions-1 {
+				d.Value--
+			}
+			d.Bound--
+			set[c.at] = d
+		}
+		out = append(out, edit(r, o, func(i int) bool { return drop[i] }, set, nil))
+	}
+	return out
+}
+
+// proposeMoreEmptyPartitions: one more partition starts empty.
+func proposeMoreEmptyPartitions(r shrinkRun) []candidate {
+	w := r.opts.Workload
+	if w.Swarm || w.EmptyPartitions >= w.Partitions || len(w.InitialRows) == 0 {
+		return nil
+	}
+	return []candidate{same(r, withWorkload(r, func(w *Workload) { w.EmptyPartitions++ }))}
+}
+
+// proposeFewerInitialRows: without initial row r (each, the last first).
+func proposeFewerInitialRows(r shrinkRun) []candidate {
+	w := r.opts.Workload
+	if w.Swarm {
+		return nil
+	}
+	var out []candidate
+	for i := len(w.InitialRows) - 1; i >= 0; i-- {
+		o := withWorkload(r, func(w *Workload) { w.InitialRows = slices.Delete(w.InitialRows, i, i+1) })
+		out = append(out, same(r, o))
+	}
+	return out
+}
+
+// proposeCompactRows: the rows the run uses (initial rows, rows of
+// operations and retrieves) renumbered 0, 1, ... in their order, so
+// that row keys can go.
+func proposeCompactRows(r shrinkRun) []candidate {
+	w := r.opts.Workload
+	if w.Swarm {
+		return nil
+	}
+	used := slices.Clone(w.InitialRows)
+	rowOf := map[int]int{} // choice index -> the row it took
+	for _, c := range r.it.world.calls {
+		switch c.Call.Kind {
+		case CallBatch:
+			for _, op := range c.Call.Ops {
+				n, _ := strconv.Atoi(op.Entity.RowKey)
+				used = append(used, n)
+			}
+		case CallRetrieve:
+			n, _ := strconv.Atoi(c.Call.Key.RowKey)
+			used = append(used, n)
+		}
+	}
+	for _, ch := range r.it.world.choices {
+		if ch.kind != chRow && ch.kind != chKey {
+			continue
+		}
+		for _, c := range r.it.world.calls {
+			if c.MID != ch.app || c.Seq != ch.call {
+				continue
+			}
+			var key string
+			if ch.kind == chKey {
+				key = c.Call.Key.RowKey
+			} else if ch.op < len(c.Call.Ops) {
+				key = c.Call.Ops[ch.op].Entity.RowKey
+			}
+			rowOf[ch.at], _ = strconv.Atoi(key)
+		}
+	}
+	slices.Sort(used)
+	used = slices.Compact(used)
+	rank := map[int]int{}
+	identity := true
+	for i, u := range used {
+		rank[u] = i
+		identity = identity && i == u
+	}
+	if identity {
+		return nil
+	}
+	o := withWorkload(r, func(w *Workload) {
+		for i, x := range w.InitialRows {
+			w.InitialRows[i] = rank[x]
+		}
+	})
+	set := map[int]sched.Decision{}
+	for at, row := range rowOf {
+		d := r.it.Sched.Trace.Decisions[at]
+		d.Value = int32(rank[row])
+		set[at] = d
+	}
+	return []candidate{edit(r, o, nil, set, nil)}
+}
+
+// proposeFewerRowKeys: one row key fewer (and no initial row beyond).
+func proposeFewerRowKeys(r shrinkRun) []candidate {
+	w := r.opts.Workload
+	if w.Swarm || w.RowKeys <= max(w.MaxBatch, 1) {
+		return nil
+	}
+	o := withWorkload(r, func(w *Workload) {
+		w.RowKeys--
+		w.InitialRows = slices.DeleteFunc(w.InitialRows, func(x int) bool { return x >= w.RowKeys })
+	})
+	if w.RowKeys == 2 {
+		return []candidate{dropChoices(r, o, func(c choiceRec) bool { return c.kind == chRow || c.kind == chKey })}
+	}
+	return []candidate{same(r, o)}
+}
+
+// batchCall is a batch call of a run: its application, call, size and
+// the index of its size choice.
+type batchCall struct{ app, call, size, at int }
+
+// batchCalls returns, for each batch call of the run with more than one
+// operation, its application, call, size and the index of its size
+// choice.
+func batchCalls(r shrinkRun) []batchCall {
+	var out []batchCall
+	for _, c := range r.it.world.choices {
+		if c.kind == chBatchSize {
+			if size := int(r.it.Sched.Trace.Decisions[c.at].Value) + 1; size > 1 {
+				out = append(out, batchCall{c.app, c.call, size, c.at})
+			}
+		}
+	}
+	return out
+}
+
+// opRows returns the row each operation of application app's call took
+// (after the collision rule: a row already used moves to the next).
+func opRows(r shrinkRun, app, call int) []int {
+	for _, c := range r.it.world.calls {
+		if c.MID == app && c.Seq == call {
+			rows := make([]int, len(c.Call.Ops))
+			for i, op := range c.Call.Ops {
+				rows[i], _ = strconv.Atoi(op.Entity.RowKey)
+			}
+			return rows
+		}
+	}
+	return nil
+}
+
+// cutOps records in drop and set the edits that cut batch b of r to its
+// operations but op (op >= 0) or to its first keep operations (op < 0);
+// each operation kept chooses the row it took (a row already used moves
+// to the next, so a row's choice depends on the operations before it),
+// or with takeRow, the first one kept takes the row of op.
+func cutOps(r shrinkRun, b batchCall, keep, op int, takeRow bool, drop map[int]bool, set map[int]sched.Decision) {
+	rows := slices.Clone(opRows(r, b.app, b.call))
+	if takeRow && op >= 0 && op < len(rows) {
+		for o := range rows {
+			if o != op {
+				rows[o] = rows[op]
+				break
+			}
+		}
+	}
+	kept := 0
+	for o := 0; o < b.size; o++ {
+		gone := o == op || (op < 0 && o >= keep)
+		for _, c := range r.it.world.choices {
+			if c.app != b.app || c.call != b.call || c.op != o {
+				continue
+			}
+			switch {
+			case gone:
+				drop[c.at] = true
+			case c.kind == chRow && o < len(rows):
+				d := r.it.Sched.Trace.Decisions[c.at]
+				d.Value = int32(rows[o])
+				set[c.at] = d
+			}
+		}
+		if !gone {
+			kept++
+		}
+	}
+	d := r.it.Sched.Trace.Decisions[b.at]
+	d.Value = int32(kept - 1)
+	set[b.at] = d
+}
+
+// proposeSmallerBatch: a batch without operation o (each, the last
+// first).
+func proposeSmallerBatch(r shrinkRun) []candidate {
+	if r.opts.Workload.Swarm {
+		return nil
+	}
+	var out []candidate
+	bs := batchCalls(r)
+	for i := len(bs) - 1; i >= 0; i-- {
+		for o := bs[i].size - 1; o >= 0; o-- {
+			// Without operation o; else also on o's row (what o did to
+			// its row may be what the failure needs).
+			for _, takeRow := range []bool{false, true} {
+				drop, set := map[int]bool{}, map[int]sched.Decision{}
+				cutOps(r, bs[i], bs[i].size-1, o, takeRow, drop, set)
+				out = append(out, edit(r, r.opts, func(i int) bool { return drop[i] }, set, nil))
+			}
+		}
+	}
+	return out
+}
+
+// proposeSmallerMaxBatch: batches of one operation fewer at most.
+func proposeSmallerMaxBatch(r shrinkRun) []candidate {
+	w := r.opts.Workload
+	if w.Swarm || w.MaxBatch < 2 {
+		return nil
+	}
+	o := withWorkload(r, func(w *Workload) { w.MaxBatch-- })
+	newMax := w.MaxBatch - 1
+	if newMax == 1 {
+		// Choose(1) takes no decision: every batch size choice goes.
+		drop := choiceSet(r, func(c choiceRec) bool { return c.kind == chBatchSize || c.op >= 1 })
+		return []candidate{edit(r, o, func(i int) bool { return drop[i] }, nil, nil)}
+	}
+	drop, set := map[int]bool{}, map[int]sched.Decision{}
+	for _, b := range batchCalls(r) {
+		if b.size > newMax {
+			cutOps(r, b, newMax, -1, false, drop, set)
+		}
+	}
+	return []candidate{edit(r, o, func(i int) bool { return drop[i] }, set, nil)}
+}
+
+// proposeNoFollowMigration: applications do not wait for states.
+func proposeNoFollowMigration(r shrinkRun) []candidate {
+	w := r.opts.Workload
+	if w.Swarm || !w.FollowMigration {
+		return nil
+	}
+	o := withWorkload(r, func(w *Workload) { w.FollowMigration = false })
+	return []candidate{dropChoices(r, o, func(c choiceRec) bool { return c.kind == chState })}
+}
+
+// describeShape is the workload's line in a shrunk report.
+func describeShape(w Workload) string {
+	var b strings.Builder
+	for i, kv := range w.Params() {
+		if kv[0] == "weights" || kv[0] == "swarm" || (kv[0] == "calls-per-app" && w.AppCalls != nil) {
+			continue
+		}
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(kv[0] + "=" + kv[1])
+	}
+	return b.String()
+}
+
+// FailureGroup is a class of the failures of an exploration: those with
+// the same signature and, when they were shrunk, the same shrunk shape
+// (ShrinkResult.ShapeKey; a shrink stopped by its budget counts with
+// what it reached).
+type FailureGroup struct {
+	Signature Signature
+	// Shape is the shrunk shape, "" for failures not shrunk.
+	Shape string
+	Count int
+	// First is the group's first failing iteration.
+	First *Iteration
+}
+
+func (g FailureGroup) key() string { return g.Signature.String() + "\x00" + g.Shape }
+
+func groupOf(it *Iteration) FailureGroup {
+	g := FailureGroup{Signature: SignatureOf(it), Count: 1, First: it}
+	if it.Shrunk != nil {
+		g.Shape = it.Shrunk.ShapeKey()
+	}
+	return g
+}
+
+// sortGroups puts the most frequent groups first, then the earliest.
+func sortGroups(gs []FailureGroup) {
+	slices.SortStableFunc(gs, func(a, b FailureGroup) int {
+		if a.Count != b.Count {
+			return b.Count - a.Count
+		}
+		return a.First.Index - b.First.Index
+	})
+}

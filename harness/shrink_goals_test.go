@@ -1,0 +1,117 @@
+package harness_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/migratingtable/migratingtable/harness"
+	"github.com/migratingtable/migratingtable/mtable"
+)
+
+// TestShrinkGoals measures the shrinker on the first failure of every
+// catchable bug from base seeds 1 to 10 (portfolio, the default
+// workload, up to 20,000 iterations each), shrinking one run at a time
+// with the default budget, and prints the table of the README: steps,
+// calls, machines and preemptions before and after, the steps the
+// shrunk report shows, and the shrink time. It checks the goals that do
+// not depend on the machine: the median shrunk run has at most a
+// quarter of its original's steps; for every bug, the median shrunk
+// report shows every step up to the check, at most ShortRun of them. It lists the shrinks whose reports show more.
+// (Times are printed, not checked: make shrink-table on a quiet machine
+// for the figures. It takes about a minute, so -short skips it.)
+func TestShrinkGoals(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes a few minutes: 120 explorations and shrinks")
+	}
+	type row struct {
+		orig, shrunk harness.Shape
+		shown        int
+		runs         int
+		stopped      string
+		secs         float64
+	}
+	var all []row
+	var long []string // shrinks whose reports show more than ShortRun steps
+	var table strings.Builder
+	fmt.Fprintf(&table, "\n%-38s %5s %13s %6s %9s %9s %11s %6s %8s %8s\n", "bug (medians of 10 seeds)", "found", "steps", "ratio", "calls", "machines", "preemptions", "shown", "time", "worst")
+	for _, bug := range mtable.Bugs() {
+		if _, ok := bugBudgets[bug]; !ok {
+			continue
+		}
+		var rows []row
+		for seed := uint64(1); seed <= 10; seed++ {
+			opts := harness.Options{Workload: harness.DefaultWorkload(), Bug: bug}
+			sum, err := harness.Explore(harness.ExploreConfig{Options: opts, Strategy: "portfolio", Seed: seed, Iterations: 20000, Parallel: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum.First == nil {
+				t.Errorf("bug %d, seed %d: not found in 20,000 iterations", int(bug), seed)
+				continue
+			}
+			start := time.Now()
+			sr, err := harness.Shrink(context.Background(), opts, sum.First, harness.ShrinkConfig{Parallel: 1})
+			if err != nil {
+				t.Fatalf("bug %d, seed %d: %v", int(bug), seed, err)
+			}
+			r := row{sr.OriginalShape(), sr.ShrunkShape(), harness.ShownSteps(sr.Shrunk), sr.Runs, sr.Stopped, time.Since(start).Seconds()}
+			if r.shown > harness.ShortRun {
+				long = append(long, fmt.Sprintf("bug %d, seed %d: %d steps shown; %s", int(bug), seed, r.shown, sr.Summary()))
+			}
+			rows = append(rows, r)
+		}
+		if len(rows) == 0 {
+			continue
+		}
+		med := func(f func(r row) float64) float64 {
+			v := make([]float64, len(rows))
+			for i, r := range rows {
+				v[i] = f(r)
+			}
+			slices.Sort(v)
+			if len(v)%2 == 0 {
+				return (v[len(v)/2-1] + v[len(v)/2]) / 2
+			}
+			return v[len(v)/2]
+		}
+		worst := 0.0
+		for _, r := range rows {
+			worst = max(worst, r.secs)
+		}
+		ratio := med(func(r row) float64 { return float64(r.shrunk.Steps) / float64(r.orig.Steps) })
+		if shown := med(func(r row) float64 { return float64(r.shown) }); shown > harness.ShortRun {
+			t.Errorf("bug %d: the median shrunk report shows %.0f steps, want at most %d", int(bug), shown, harness.ShortRun)
+		}
+		fmt.Fprintf(&table, "%-38s %2d/10 %5.0f -> %4.0f %6.2f %3.0f -> %2.0f %3.0f -> %2.0f %4.0f -> %3.0f %6.0f %7.2fs %7.2fs\n",
+			fmt.Sprintf("%2d %s", int(bug), bug), len(rows),
+			med(func(r row) float64 { return float64(r.orig.Steps) }), med(func(r row) float64 { return float64(r.shrunk.Steps) }), ratio,
+			med(func(r row) float64 { return float64(r.orig.Calls) }), med(func(r row) float64 { return float64(r.shrunk.Calls) }),
+			med(func(r row) float64 { return float64(r.orig.Machines) }), med(func(r row) float64 { return float64(r.shrunk.Machines) }),
+			med(func(r row) float64 { return float64(r.orig.Preemptions) }), med(func(r row) float64 { return float64(r.shrunk.Preemptions) }),
+			med(func(r row) float64 { return float64(r.shown) }), med(func(r row) float64 { return r.secs }), worst)
+		all = append(all, rows...)
+	}
+	ratios := make([]float64, len(all))
+	secs := make([]float64, len(all))
+	budget := 0
+	for i, r := range all {
+		ratios[i] = float64(r.shrunk.Steps) / float64(r.orig.Steps)
+		secs[i] = r.secs
+		if r.stopped != "" {
+			budget++
+		}
+	}
+	slices.Sort(ratios)
+	slices.Sort(secs)
+	fmt.Fprintf(&table, "all %d shrinks: median shrunk/original steps %.2f (worst %.2f); median time %.2fs (worst %.2fs); %d stopped by the run budget\n",
+		len(all), ratios[len(ratios)/2], ratios[len(ratios)-1], secs[len(secs)/2], secs[len(secs)-1], budget)
+	fmt.Fprintf(&table, "%d of the %d shrunk reports show more than %d steps:\n%s\n", len(long), len(all), harness.ShortRun, strings.Join(long, "\n"))
+	if ratios[len(ratios)/2] > 0.25 {
+		t.Errorf("median shrunk/original steps %.2f, want at most 0.25", ratios[len(ratios)/2])
+	}
+	t.Log(table.String())
+}

@@ -1,0 +1,177 @@
+package harness_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/migratingtable/migratingtable/harness"
+	"github.com/migratingtable/migratingtable/mtable"
+	"github.com/migratingtable/migratingtable/sched"
+)
+
+// firstFailure explores bug from the gate's seed and returns its first
+// failure.
+func firstFailure(t *testing.T, bug mtable.Bug) (harness.Options, *harness.Iteration) {
+	t.Helper()
+	sum := explore(t, bug, bugBudgets[bug], false, nil)
+	if sum.First == nil {
+		t.Fatalf("bug %d not found", int(bug))
+	}
+	return harness.Options{Workload: harness.DefaultWorkload(), Bug: bug}, sum.First
+}
+
+// TestShrinkEveryBug shrinks the first failure of every catchable bug:
+// the shrunk run fails the same check, is no larger in any respect the
+// report states, is a fixed workload that its trace file records, and
+// its trace replays it exactly. (A shrink takes up to a few seconds;
+// -short gives each 300 runs.)
+func TestShrinkEveryBug(t *testing.T) {
+	runs := 0
+	if testing.Short() {
+		runs = 300
+	}
+	for _, bug := range mtable.Bugs() {
+		if _, ok := bugBudgets[bug]; !ok {
+			continue
+		}
+		t.Run(fmt.Sprintf("%d-%s", int(bug), bug), func(t *testing.T) {
+			opts, it := firstFailure(t, bug)
+			sr, err := harness.Shrink(context.Background(), opts, it, harness.ShrinkConfig{MaxRuns: runs, Parallel: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			o, s := sr.OriginalShape(), sr.ShrunkShape()
+			t.Logf("%s", sr.Summary())
+			if got, want := harness.SignatureOf(sr.Shrunk), harness.SignatureOf(it); got != want || sr.Signature != want {
+				t.Errorf("signature got %v (result %v), want %v", got, sr.Signature, want)
+			}
+			if s.Steps > o.Steps || s.Calls > o.Calls || s.Machines > o.Machines || s.Faults > o.Faults {
+				t.Errorf("shrunk %v is larger than %v", s, o)
+			}
+			if s.Steps >= o.Steps && s.Calls >= o.Calls && sr.Stopped == "" {
+				t.Errorf("nothing shrunk: %v", s)
+			}
+			w := sr.Options.Workload
+			if w.Swarm || w.Validate() != nil {
+				t.Errorf("shrunk workload %+v: want a valid fixed shape", w)
+			}
+			back, err := harness.OptionsFromTrace(sr.Shrunk.Sched.Trace)
+			if err != nil || !slices.Equal(back.Workload.AppCalls, w.AppCalls) || back.Workload.Describe() != w.Describe() || back.Bug != bug {
+				t.Errorf("the shrunk trace records %+v (err %v), want %+v", back, err, sr.Options)
+			}
+			again, err := harness.Replay(back, sr.Shrunk.Sched.Trace, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(again.Sched.Trace.Decisions, sr.Shrunk.Sched.Trace.Decisions) || harness.SignatureOf(again) != sr.Signature ||
+				again.Failure.Text != sr.Shrunk.Failure.Text {
+				t.Errorf("replaying the shrunk trace: %v, want %v decision for decision", again.Failure, sr.Shrunk.Failure)
+			}
+		})
+	}
+}
+
+// TestShrinkDeterministic: the same failure shrinks to the same run,
+// trace and run count at any Parallel.
+func TestShrinkDeterministic(t *testing.T) {
+	runs := 0
+	if testing.Short() {
+		runs = 200
+	}
+	opts, it := firstFailure(t, mtable.BugQueryStreamedBackUpNewStream)
+	var first *harness.ShrinkResult
+	for _, p := range []int{1, 3} {
+		sr, err := harness.Shrink(context.Background(), opts, it, harness.ShrinkConfig{MaxRuns: runs, Parallel: p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first == nil {
+			first = sr
+			continue
+		}
+		if !slices.Equal(sr.Shrunk.Sched.Trace.Decisions, first.Shrunk.Sched.Trace.Decisions) || sr.Runs != first.Runs ||
+			sr.Accepted != first.Accepted || sr.Options.Workload.Describe() != first.Options.Workload.Describe() {
+			t.Errorf("Parallel %d: %s (%d accepted), Parallel 1: %s (%d accepted)", p, sr.Summary(), sr.Accepted, first.Summary(), first.Accepted)
+		}
+	}
+}
+
+// TestShrinkBudget: a shrink stops at its run budget and says so; what
+// it reached still fails the same way.
+func TestShrinkBudget(t *testing.T) {
+	opts, it := firstFailure(t, mtable.BugDeletePrimaryKey)
+	var last harness.ShrinkProgress
+	sr, err := harness.Shrink(context.Background(), opts, it, harness.ShrinkConfig{MaxRuns: 25,
+		Progress: func(p harness.ShrinkProgress) { last = p }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sr.Stopped != "runs" || sr.Runs != 25 || harness.SignatureOf(sr.Shrunk) != harness.SignatureOf(it) {
+		t.Errorf("stopped %q after %d runs with %v: want \"runs\" after 25, failing as before", sr.Stopped, sr.Runs, sr.Shrunk.Failure)
+	}
+	if last.Runs != 25 || last.Iteration != it.Index || last.Original != harness.ShapeOf(it) {
+		t.Errorf("last progress %+v: want 25 runs of iteration %d from %v", last, it.Index, harness.ShapeOf(it))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	sr, err = harness.Shrink(ctx, opts, it, harness.ShrinkConfig{})
+	if err != nil || sr.Stopped != "cancelled" || sr.Runs != 0 {
+		t.Errorf("cancelled shrink: %v, %+v", err, sr)
+	}
+}
+
+func TestShrinkRefusesPassingIteration(t *testing.T) {
+	opts := harness.Options{Workload: harness.DefaultWorkload(), Bug: mtable.NoBug}
+	it, err := harness.RunOnce(opts, sched.Config{Strategy: "random", Seed: 1, Params: harness.Params(opts)}, 0)
+	if err != nil || it.Failure != nil {
+		t.Fatalf("RunOnce: %v %v", err, it.Failure)
+	}
+	if _, err := harness.Shrink(context.Background(), opts, it, harness.ShrinkConfig{}); err == nil {
+		t.Errorf("Shrink of a passing iteration: got no error")
+	}
+	if _, err := harness.Shrink(context.Background(), opts, it, harness.ShrinkConfig{MaxRuns: -1}); err == nil {
+		t.Errorf("Shrink with a negative budget: got no error")
+	}
+}
+
+// TestExploreShrinks: with ExploreConfig.Shrink an exploration shrinks
+// its first failure before OnFailure sees it; with KeepGoing, every
+// failure, and the groups add up to the failures.
+func TestExploreShrinks(t *testing.T) {
+	for _, keepGoing := range []bool{false, true} {
+		t.Run(fmt.Sprintf("keepGoing=%v", keepGoing), func(t *testing.T) {
+			seen := 0
+			sum, err := harness.Explore(harness.ExploreConfig{
+				Options:  harness.Options{Workload: harness.DefaultWorkload(), Bug: mtable.BugDeleteIfExistsHideMetadata},
+				Strategy: "portfolio", Seed: gateSeed, Iterations: 30, Parallel: 2, KeepGoing: keepGoing,
+				Shrink: &harness.ShrinkConfig{MaxRuns: 100, Parallel: 2},
+				OnFailure: func(it *harness.Iteration) {
+					seen++
+					if it.Shrunk == nil || it.Shrunk.Original != it || it.Shrunk.Shrunk.ShrunkFrom != it {
+						t.Errorf("iteration %d: shrink %+v (error %v)", it.Index, it.Shrunk, it.ShrinkErr)
+					}
+				}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum.Failures == 0 || seen != sum.Failures {
+				t.Fatalf("%d failures, %d seen", sum.Failures, seen)
+			}
+			total := 0
+			for i, g := range sum.Groups {
+				total += g.Count
+				if g.Shape == "" || g.Signature != harness.SignatureOf(g.First) {
+					t.Errorf("group %+v", g)
+				}
+				if i > 0 && g.Count > sum.Groups[i-1].Count {
+					t.Errorf("groups not in decreasing count: %+v", sum.Groups)
+				}
+			}
+			if total != sum.Failures {
+				t.Errorf("groups hold %d failures, want %d", total, sum.Failures)
+			}
+		})
+	}
+}
