@@ -74,6 +74,16 @@ func (c *config) runOracleTable(ctx context.Context, stdout, stderr io.Writer) (
 		if ctx.Err() != nil {
 			break
 		}
+		if b.Lease() {
+			// As -bug all: the harness has no leases yet.
+			cells := []string{fmt.Sprintf("%d %s", int(b), b)}
+			for range oracleColumns {
+				cells = append(cells, "")
+			}
+			cells = append(cells, "", "not explored (no leases in this harness)")
+			fmt.Fprintf(stdout, "| %s |\n", strings.Join(cells, " | "))
+			continue
+		}
 		bc := *c
 		// Counts, not reports: no failure is shrunk.
 		bc.bug, bc.keepGoing, bc.iterations, bc.shrink = b, true, iterations, false
