@@ -65,7 +65,31 @@ type Workload struct {
 	// query on a backend table take 0..Latency extra scheduling steps
 	// (chosen by the strategy), as a slow round trip would.
 	Latency int
+	// WidePartition gives the last partition WideFillers(RowKeys) filler
+	// rows: rows that no call names and no filter matches, more of them
+	// than the backends' page limit (PageLimit), so that a library read
+	// of the whole partition fails the run (as it fails on Azure with
+	// more than 1,000 rows). An atomic query of that partition without an
+	// isHappy filter asks for "RowKey lt '~'" (the fillers' keys begin
+	// with '~').
+	WidePartition bool
+	// NarrowReads makes the library name one row per read
+	// (mtable.WithKeysPerRead(1)) and lets batches hold up to three
+	// operations, so that a batch's rows are read at several instants and
+	// a semantic error must be confirmed by a probe, under the
+	// scheduler's interleavings (the default, 14 rows a read, needs
+	// batches larger than the workload's).
+	NarrowReads bool
 }
+
+// PageLimit is the page size of the harness's backend tables: an atomic
+// query of more rows fails, as a query of Azure spanning two pages does.
+// It is the most rows a partition holds without fillers: rowKeys
+// workload rows, the meta row and the populated-assertion row.
+func PageLimit(rowKeys int) int { return rowKeys + 2 }
+
+// WideFillers is the number of filler rows of a wide partition.
+func WideFillers(rowKeys int) int { return PageLimit(rowKeys) + 1 }
 
 // DefaultWorkload is the workload of PROTOCOL.md section 5, extended so
 // the general harness reaches every bug without a per-bug scenario. Each
@@ -85,6 +109,8 @@ type Workload struct {
 // waits until the migration has reached it, so calls land in every state
 // and while pushes are in progress. Backend calls may take extra steps
 // (latency), and the migrator may start only after some calls began.
+// One iteration in four has a wide partition (WidePartition), one in
+// four narrow reads (NarrowReads).
 func DefaultWorkload() Workload {
 	return Workload{
 		Apps:            4,
@@ -179,6 +205,8 @@ func (w Workload) Params() [][2]string {
 		{"migrator-delay", strconv.FormatBool(w.MigratorDelay)},
 		{"slow-app", strconv.FormatBool(w.SlowApp)},
 		{"swarm", strconv.FormatBool(w.Swarm)},
+		{"wide-partition", strconv.FormatBool(w.WidePartition)},
+		{"narrow-reads", strconv.FormatBool(w.NarrowReads)},
 	}...)
 }
 
@@ -241,6 +269,11 @@ func (w Workload) draw(wd *world) Workload {
 	}
 	d.MigratorDelay = wd.chooseBool(chDraw, -1, -1, -1)
 	d.SlowApp = wd.chooseBool(chDraw, -1, -1, -1)
+	d.WidePartition = wd.choose(4, chDraw, -1, -1, -1) == 0
+	d.NarrowReads = wd.choose(4, chDraw, -1, -1, -1) == 0
+	if d.NarrowReads {
+		d.MaxBatch = max(d.MaxBatch, min(3, d.RowKeys))
+	}
 	return d
 }
 
@@ -371,6 +404,20 @@ func OptionsFromTrace(tr *sched.Trace) (Options, error) {
 	}
 	if w.Swarm, err = strconv.ParseBool(swarm); err != nil {
 		return opts, fmt.Errorf("trace parameter swarm=%q: %v", swarm, err)
+	}
+	wide, err := get("wide-partition")
+	if err != nil {
+		return opts, err
+	}
+	if w.WidePartition, err = strconv.ParseBool(wide); err != nil {
+		return opts, fmt.Errorf("trace parameter wide-partition=%q: %v", wide, err)
+	}
+	narrow, err := get("narrow-reads")
+	if err != nil {
+		return opts, err
+	}
+	if w.NarrowReads, err = strconv.ParseBool(narrow); err != nil {
+		return opts, fmt.Errorf("trace parameter narrow-reads=%q: %v", narrow, err)
 	}
 	return opts, opts.Check()
 }

@@ -11,7 +11,14 @@
 // calling its own mtable.Table. The backend tables (old and new) are
 // spec.MemTables wrapped so that every call is a scheduling point,
 // executed atomically and logged; the configuration service is
-// mtable.MemConfig, whose deliveries are machines of their own. Every
+// mtable.MemConfig, whose deliveries are machines of their own. Like
+// Azure, the backends refuse a filter of more than 15 comparisons and an
+// atomic query longer than a page (PageLimit rows, the most a partition
+// holds without fillers), and one swarm iteration in four gives a
+// partition more filler rows than that (Workload.WidePartition), so a
+// library read of a whole partition fails the run. One in four reads
+// one row at a time (Workload.NarrowReads), so that batches span several
+// reads. Every
 // choice of the workload (which call, which rows, which ETag, which
 // state to wait for) is a decision of the scheduler's strategy, so an
 // iteration is reproduced exactly by its trace.

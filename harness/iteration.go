@@ -23,6 +23,9 @@ func (w *world) main(ctx context.Context) {
 	newB := &backend{w: w, name: "new", mem: w.new}
 	cfg := &config{w: w, inner: w.config}
 	opts := []mtable.Option{mtable.WithMonitor(refMonitor{w})}
+	if w.wl.NarrowReads {
+		opts = append(opts, mtable.WithKeysPerRead(1))
+	}
 	if w.opts.Bug != mtable.NoBug {
 		opts = append(opts, mtable.WithBug(w.opts.Bug))
 	}

@@ -115,7 +115,7 @@ func (w *world) genCall(ctx context.Context, machine, seq int) Call {
 		}
 		return Call{Kind: CallBatch, Ops: ops}
 	case k < wl.BatchWeight+wl.QueryWeight:
-		return Call{Kind: CallQuery, Filter: w.filterGen(machine, seq).atomic(pk)}
+		return Call{Kind: CallQuery, Filter: w.filterGen(machine, seq).atomic(pk, wl.WidePartition && pk == w.widePartition())}
 	case k < wl.BatchWeight+wl.QueryWeight+wl.RetrieveWeight:
 		return Call{Kind: CallRetrieve, Key: spec.Key{PartitionKey: pk, RowKey: strconv.Itoa(w.choose(wl.RowKeys, chKey, machine, seq, -1))}}
 	default:

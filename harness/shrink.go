@@ -210,7 +210,7 @@ func (w Workload) size() int {
 	for _, r := range w.InitialRows {
 		n += r // lower row keys are smaller (see proposeCompactRows)
 	}
-	for _, b := range []bool{w.Swarm, w.SlowApp, w.MigratorDelay, w.FollowMigration} {
+	for _, b := range []bool{w.Swarm, w.SlowApp, w.MigratorDelay, w.FollowMigration, w.WidePartition, w.NarrowReads} {
 		if b {
 			n++
 		}
@@ -487,6 +487,8 @@ var moves = []move{
 	{"calls", proposeFewerCalls},
 	{"migrator-delay", proposeNoMigratorDelay},
 	{"slow-app", proposeNoSlowApp},
+	{"wide-partition", proposeNoWidePartition},
+	{"narrow-reads", proposeNoNarrowReads},
 	{"latency", proposeNoLatency},
 	{"partitions", proposeFewerPartitions},
 	{"empty-partitions", proposeMoreEmptyPartitions},
@@ -677,6 +679,26 @@ func proposeNoSlowApp(r shrinkRun) []candidate {
 		return []candidate{same(r, o)} // its choices stay, within range or 0
 	}
 	return []candidate{dropChoices(r, o, func(c choiceRec) bool { return c.kind == chLatency && c.app == 0 })}
+}
+
+// proposeNoWidePartition: no partition wider than the backends' page.
+// The decisions stay; lenient replay absorbs those that no longer fit.
+func proposeNoWidePartition(r shrinkRun) []candidate {
+	w := r.opts.Workload
+	if w.Swarm || !w.WidePartition {
+		return nil
+	}
+	return []candidate{same(r, withWorkload(r, func(w *Workload) { w.WidePartition = false }))}
+}
+
+// proposeNoNarrowReads: the library reads as many rows at a time as it
+// likes.
+func proposeNoNarrowReads(r shrinkRun) []candidate {
+	w := r.opts.Workload
+	if w.Swarm || !w.NarrowReads {
+		return nil
+	}
+	return []candidate{same(r, withWorkload(r, func(w *Workload) { w.NarrowReads = false }))}
 }
 
 // proposeNoLatency: backend calls take no extra steps (but the slow

@@ -144,7 +144,7 @@ func TestExploreShrinks(t *testing.T) {
 		t.Run(fmt.Sprintf("keepGoing=%v", keepGoing), func(t *testing.T) {
 			seen := 0
 			sum, err := harness.Explore(harness.ExploreConfig{
-				Options:  harness.Options{Workload: harness.DefaultWorkload(), Bug: mtable.BugDeleteIfExistsHideMetadata},
+				Options:  harness.Options{Workload: harness.DefaultWorkload(), Bug: mtable.BugDeletePrimaryKey},
 				Strategy: "portfolio", Seed: gateSeed, Iterations: 30, Parallel: 2, KeepGoing: keepGoing,
 				Shrink: &harness.ShrinkConfig{MaxRuns: 100, Parallel: 2},
 				OnFailure: func(it *harness.Iteration) {

@@ -132,10 +132,13 @@ func newWorld(opts Options) *world {
 	return w
 }
 
-// load fills the old table with the workload's initial rows; the
-// reference takes the same rows with the same ETags: that is the virtual
-// table's initial content.
+// load fills the old table with the workload's initial rows, and the
+// fillers of a wide partition; the reference takes the same rows with
+// the same ETags: that is the virtual table's initial content. The
+// backends page their atomic answers (PageLimit).
 func (w *world) load() {
+	w.old.SetPageLimit(PageLimit(w.wl.RowKeys))
+	w.new.SetPageLimit(PageLimit(w.wl.RowKeys))
 	for p := w.wl.EmptyPartitions; p < w.wl.Partitions; p++ {
 		for _, r := range w.wl.InitialRows {
 			e := spec.Entity{
@@ -147,12 +150,32 @@ func (w *world) load() {
 			}
 		}
 	}
+	if w.wl.WidePartition {
+		var ops []spec.Op
+		for i := 0; i < WideFillers(w.wl.RowKeys); i++ {
+			ops = append(ops, spec.Op{Kind: spec.Insert, Entity: spec.Entity{
+				Key:   spec.Key{PartitionKey: w.widePartition(), RowKey: fmt.Sprintf("%s%03d", fillerPrefix, i)},
+				Props: spec.Props{"filler": spec.Int32(int32(i))},
+			}})
+		}
+		if _, err := w.old.ExecuteBatch(context.Background(), ops); err != nil {
+			panic("harness: loading filler rows: " + err.Error())
+		}
+	}
 	w.ref.Load(w.old.Snapshot())
 	w.revs = append(w.revs[:0], w.ref.Snapshot())
 	w.lin.initial = w.viewAll()
 }
 
 func partitionName(p int) string { return "p" + strconv.Itoa(p) }
+
+// fillerPrefix begins the RowKeys of filler rows: "~" sorts after the
+// workload's row keys (digits) and the library's internal rows ("_").
+const fillerPrefix = "~f"
+
+// widePartition is the partition that holds the fillers of a wide
+// partition: the last one.
+func (w *world) widePartition() string { return partitionName(w.wl.Partitions - 1) }
 
 // fail records an oracle's failure. The run goes on to its end, so that
 // every oracle judges the whole history (and the report can say which

@@ -98,6 +98,17 @@ func TestFilterErrors(t *testing.T) {
 	if _, err := vt.QueryAtomic(ctx, spec.Comparison{Property: "v", Op: spec.Eq, Value: spec.Int32(1)}); spec.StatusOf(err) != spec.StatusBadRequest || !strings.Contains(err.Error(), "single partition") {
 		t.Errorf("atomic query without a partition: got %v, want a 400 saying it needs a single partition", err)
 	}
+	// Azure's limit of 15 comparisons, before any backend call.
+	var many spec.Filter = spec.PartitionFilter("p")
+	for i := 0; i < spec.MaxComparisons; i++ {
+		many = spec.And{L: many, R: spec.Comparison{Property: "v", Op: spec.Ne, Value: spec.Int32(int32(i))}}
+	}
+	if _, err := vt.QueryAtomic(ctx, many); spec.StatusOf(err) != spec.StatusBadRequest || !strings.Contains(err.Error(), "has 16 comparisons: at most 15 are allowed") {
+		t.Errorf("atomic query with 16 comparisons: got %v, want a 400 saying at most 15 are allowed", err)
+	}
+	if _, err := vt.QueryStreamed(ctx, many); spec.StatusOf(err) != spec.StatusBadRequest || !strings.Contains(err.Error(), "has 16 comparisons: at most 15 are allowed") {
+		t.Errorf("streamed query with 16 comparisons: got %v, want a 400 saying at most 15 are allowed", err)
+	}
 }
 
 // TestInternalRowsHidden: meta rows, assertion rows, tombstones and

@@ -3,7 +3,9 @@ package mtable_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/migratingtable/migratingtable/mtable"
 	"github.com/migratingtable/migratingtable/spec"
@@ -96,4 +98,108 @@ func BenchmarkMigration(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(len(rows)), "rows/op")
+}
+
+// The large-partition benchmarks: a point read, a batch of 20 merges
+// and a filtered query on a partition of 100,000 rows, in each client
+// state, each beside the same call on the plain backend (see
+// sideBySide).
+
+const largeRows = 100_000
+
+// largeRow is row i of partition p: v = i, g = i mod 10,000 (so each
+// value of g selects 10 rows).
+func largeRow(i int) spec.Entity {
+	return row("p", fmt.Sprintf("r%06d", i), "", spec.Props{"v": spec.Int32(int32(i)), "g": spec.Int32(int32(i % 10_000))})
+}
+
+// largeCall is one benchmarked call, made on t (the plain table or a
+// MigratingTable); it fails b when the answer is wrong.
+type largeCall struct {
+	name string
+	call func(ctx context.Context, b *testing.B, t spec.Table)
+}
+
+// largeCalls are the calls of the large-partition benchmarks (the
+// Azurite benchmark in mtable/aztable makes the same ones).
+var largeCalls = []largeCall{
+	{"point", func(ctx context.Context, b *testing.B, t spec.Table) {
+		if _, ok, err := spec.Retrieve(ctx, t, spec.Key{PartitionKey: "p", RowKey: "r050005"}); err != nil || !ok {
+			b.Fatalf("point read: %v %v", ok, err)
+		}
+	}},
+	{"batch20", func(ctx context.Context, b *testing.B, t spec.Table) {
+		ops := make([]spec.Op, 20)
+		for j := range ops {
+			ops[j] = spec.Op{Kind: spec.Merge, Entity: row("p", fmt.Sprintf("r%06d", 5_000*j+17), spec.AnyETag, spec.Props{"w": spec.Int32(int32(j))})}
+		}
+		if _, err := t.ExecuteBatch(ctx, ops); err != nil {
+			b.Fatalf("batch of 20: %v", err)
+		}
+	}},
+	{"filtered", func(ctx context.Context, b *testing.B, t spec.Table) {
+		f := spec.And{L: spec.PartitionFilter("p"), R: spec.Comparison{Property: "g", Op: spec.Eq, Value: spec.Int32(1234)}}
+		if rows, err := t.QueryAtomic(ctx, f); err != nil || len(rows) != 10 {
+			b.Fatalf("filtered query: %d rows, %v", len(rows), err)
+		}
+	}},
+}
+
+// largeFixture lays out the 100,000 rows as the migration leaves them
+// in state: in the old table until PREFER_NEW (the partition switched
+// there, and copied to the new table, as after the migrator's copy), in
+// the new table from then on.
+func largeFixture(state mtable.State, rows []spec.Entity) *fixture {
+	var oldRows, newRows []spec.Entity
+	if state <= mtable.UseNewWithTombstones {
+		oldRows = rows
+	}
+	if state >= mtable.PreferNew {
+		newRows = rows
+		if state <= mtable.UseNewWithTombstones {
+			oldRows = append(slices.Clip(oldRows), switchedMeta("p"))
+		}
+	}
+	return newFixture(state, oldRows, newRows)
+}
+
+func BenchmarkLargePartition(b *testing.B) {
+	ctx := context.Background()
+	rows := make([]spec.Entity, largeRows)
+	for i := range rows {
+		rows[i] = largeRow(i)
+	}
+	plain := spec.NewMemTable("plain:")
+	plain.Load(rows)
+	for state := mtable.UseOldHideMetadata; state <= mtable.UseNewHideMetadata; state++ {
+		vt := largeFixture(state, rows).table()
+		for _, c := range largeCalls {
+			b.Run(state.String()+"/"+c.name, func(b *testing.B) { sideBySide(ctx, b, c.call, plain, vt) })
+		}
+	}
+}
+
+// sideBySide makes call on the plain table and on vt in turn (which goes
+// first alternates), so that both see the same moments of a noisy
+// machine, and reports each one's time per call and their ratio,
+// x-plain. ns/op is the time of the pair.
+func sideBySide(ctx context.Context, b *testing.B, call func(context.Context, *testing.B, spec.Table), plain, vt spec.Table) {
+	var plainT, vtT time.Duration
+	n := 0
+	for b.Loop() {
+		first, second, firstT, secondT := plain, spec.Table(vt), &plainT, &vtT
+		if n%2 == 1 {
+			first, second, firstT, secondT = vt, plain, &vtT, &plainT
+		}
+		t0 := time.Now()
+		call(ctx, b, first)
+		t1 := time.Now()
+		call(ctx, b, second)
+		*firstT += t1.Sub(t0)
+		*secondT += time.Since(t1)
+		n++
+	}
+	b.ReportMetric(float64(plainT.Nanoseconds())/float64(n), "plain-ns/op")
+	b.ReportMetric(float64(vtT.Nanoseconds())/float64(n), "mtable-ns/op")
+	b.ReportMetric(float64(vtT)/float64(plainT), "x-plain")
 }

@@ -108,11 +108,90 @@
 //     the deleted rows' old versions would show through. Every old row
 //     has been copied before UseNewWithTombstones is pushed, so the new
 //     table alone is complete by then.
-//   - The write path's retry loop (a translated batch failing because a
-//     row changed since it was read) gives up after MaxAttempts
-//     consecutive failures with an error, rather than spinning forever
-//     when the backend keeps refusing the batch for another reason.
+//   - The write path's retry loop (a translated batch, or a probe,
+//     failing because a row changed since it was read) gives up after
+//     MaxAttempts consecutive failures with an error, rather than
+//     spinning forever when the backend keeps refusing the batch for
+//     another reason.
+//   - When no row of a batch needs copying from the old table, the read
+//     of the new table made to decide that is also the read the batch is
+//     translated against (PROTOCOL.md 3.3 reads the rows again).
 //   - Clean-up rewrites only live rows that carry metadata.
+//
+// # What a call reads
+//
+// A call reads what it names, never a whole partition unless the caller
+// asked for one, so that it works on partitions of any size. Azure
+// accepts at most 15 comparisons in a filter (spec.MaxComparisons) and
+// answers at most 1,000 rows a page; an atomic query of the backend must
+// fit in one page (otherwise its error wraps spec.ErrMultiPage).
+//
+// A batch in USE_OLD_HIDE_METADATA, and in PREFER_OLD on a partition
+// not yet switched, runs on the old table and reads nothing. On the
+// new-table path it reads the partition's meta row (except in
+// USE_NEW_HIDE_METADATA), then its rows from the new table, 14 at a time,
+// with "PartitionKey eq 'p' and (RowKey eq 'r1' or ...)"; in PREFER_OLD
+// and PREFER_NEW it reads each chunk of rows from the old table first, to
+// copy those not yet in the new one. A batch of n operations thus costs
+// about n/14 reads of the new table (twice that in PREFER_NEW), then the
+// write. Up to 99 operations work in every state. WithKeysPerRead names
+// fewer rows a read (with 1, every read of a batch's rows is a point
+// query).
+//
+// Rows read in several chunks are read at several instants. A translated
+// batch is conditioned on every row it depends on (the ETag read, or an
+// Insert for a row read as absent), so its success linearizes the call
+// whatever the chunking. A semantic error (404, 409 or 412 at caller
+// operation i) is different: it is the caller's outcome only if at one
+// instant operation i fails while operations 0..i-1 succeed. When the
+// rows of every conditional operation (Insert, Replace, Merge, Delete)
+// among 0..i came from one read, that read is the instant. Otherwise the
+// error is confirmed by a probe: one batch on the new table holding, for
+// each of those rows, an operation that succeeds exactly when the row is
+// as read (a Merge with no properties If-Match its ETag; for a row read
+// as absent, the Insert of a tombstone), then a Merge of the reserved
+// row ProbeRowKey If-Match an ETag no service issues, which always fails.
+// Nothing is applied. If the probe fails at its last operation, every
+// row held as read at that instant, and the error is linearized there;
+// if it fails earlier, a row changed and the batch reads its rows again.
+//
+// An atomic query in USE_OLD_HIDE_METADATA, USE_NEW_WITH_TOMBSTONES and
+// USE_NEW_HIDE_METADATA is one query of one backend with the caller's
+// filter. In PREFER_OLD and PREFER_NEW, with the filter "PartitionKey eq
+// 'p' and g", it reads the old table with "PartitionKey eq 'p' and
+// (RowKey eq MetaRowKey or g)". If the partition is not SWITCHED, that
+// read is the answer. If it is, the old rows no longer change, and the
+// new table is read (the linearization point) with "PartitionKey eq 'p'
+// and (g or RowKey eq 'k1' or ...)", naming the keys of the old rows
+// read: a new row shadows its old twin even when it fails the filter.
+// When those keys do not fit in the 15 comparisons, they are first looked
+// up in the new table, 14 at a time; a key present there stays present
+// while any client reads the old table (deletes leave tombstones), so
+// only the absent keys need naming, and when even those do not fit their
+// old rows are copied to the new table first, as a writer would (the
+// virtual content is unchanged; the rows get new ETags). A filter with
+// all 15 comparisons leaves no room for the meta row: its meta row is
+// read first, and on a partition not yet SWITCHED the old table's whole
+// partition is read instead (which fails on a partition larger than a
+// page), so keep atomic queries to 14 comparisons.
+//
+// An atomic query whose answer genuinely spans more than one page fails
+// with an error that wraps spec.ErrMultiPage, not a *spec.Error: a table
+// cannot give such an answer at one instant. A caller that needs all of
+// it uses QueryStreamed, which reads page after page with the weaker
+// guarantee of a stream, or splits the filter (RowKey ranges) into
+// queries that each fit in a page.
+//
+// A streamed query reads the old table with the caller's filter, and in
+// PREFER_OLD and PREFER_NEW also every row of the new table from the
+// continuation key on (of the caller's partition when the filter
+// targets one, of the whole table otherwise), since a new row that fails
+// the filter must still shadow its old twin. Its cost there is the rows
+// of the new table it passes, not the rows it returns. Once it reads the
+// new table alone (from USE_NEW_WITH_TOMBSTONES on), the caller's filter
+// goes to the backend with the continuation key, when the two fit in 15
+// comparisons (the filter then holds at most 10), so the cost is that of
+// a plain streamed query.
 //
 // # Fencing
 //

@@ -21,6 +21,13 @@ const (
 	// fails once the partition has been switched.
 	PopulatedAssertionRowKey = "_mtable_partition_populated_assertion"
 
+	// ProbeRowKey is a RowKey that never exists in the new table. A
+	// batch whose rows were read at several instants confirms a semantic
+	// error with a probe batch that ends with a Merge of this row under
+	// an If-Match no service issues, so that the probe always fails and
+	// applies nothing (see the package documentation).
+	ProbeRowKey = "_mtable_probe"
+
 	// DeletedProperty is the Edm.Boolean property of new-table rows; true
 	// marks a tombstone, which shadows the old table's row with the same
 	// key and means "absent". A row without it is live.
@@ -184,9 +191,14 @@ func validateBatch(ops []spec.Op) (string, error) {
 	return ops[0].Entity.PartitionKey, nil
 }
 
-// validateFilter rejects filters that mention a reserved property: the
-// backend would evaluate them against metadata callers cannot see.
+// validateFilter rejects filters that mention a reserved property (the
+// backend would evaluate them against metadata callers cannot see) and,
+// as Azure does, filters of more than spec.MaxComparisons comparisons.
 func validateFilter(f spec.Filter) error {
+	if n := spec.CountComparisons(f); n > spec.MaxComparisons {
+		return &spec.Error{Status: spec.StatusBadRequest, Index: -1, Code: "InvalidInput",
+			Message: fmt.Sprintf("filter %q has %d comparisons: at most %d are allowed", spec.FilterString(f), n, spec.MaxComparisons)}
+	}
 	var bad string
 	var walk func(spec.Filter)
 	walk = func(f spec.Filter) {
@@ -222,7 +234,10 @@ func finish(rows []spec.Entity, filter spec.Filter) []spec.Entity {
 		if IsInternalKey(e.Key) || IsTombstone(e) {
 			continue
 		}
-		x := export(e)
+		x := e
+		if hasMetadata(e) {
+			x = export(e)
+		}
 		if spec.Matches(filter, x) {
 			out = append(out, x)
 		}

@@ -101,8 +101,11 @@ func (s *stream) read(ctx context.Context, st spec.Stream, which string) (*spec.
 // continuation key, when given), since a new row that fails the
 // caller's filter must still shadow its old twin; but only the caller's
 // partition when the caller's filter targets one, as shadowing pairs
-// share their key.
-func (s *stream) newFilter(from *spec.Key) spec.Filter {
+// share their key. When the stream reads the new table alone (from
+// USE_NEW_WITH_TOMBSTONES on: no old row is left to shadow) the
+// caller's filter is added, if Azure's comparison limit allows, so that
+// the backend skips the rows the caller does not want.
+func (s *stream) newFilter(from *spec.Key, alone bool) spec.Filter {
 	var f spec.Filter
 	if pk, ok := spec.SinglePartition(s.filter); ok {
 		f = spec.PartitionFilter(pk)
@@ -110,7 +113,8 @@ func (s *stream) newFilter(from *spec.Key) spec.Filter {
 	if from != nil {
 		f = spec.AndFilters(f, spec.FromKeyFilter(*from))
 	}
-	if s.t.is(BugQueryStreamedFilterShadowing) {
+	if s.t.is(BugQueryStreamedFilterShadowing) ||
+		(alone && spec.CountComparisons(f)+spec.CountComparisons(s.filter) <= spec.MaxComparisons) {
 		f = spec.AndFilters(f, s.filter)
 	}
 	return f
@@ -130,7 +134,7 @@ func (s *stream) start(ctx context.Context) error {
 		}
 	}
 	if st > UseOldHideMetadata {
-		if s.newS, s.newNext, err = s.open(ctx, s.t.new, "new", s.newFilter(nil)); err != nil {
+		if s.newS, s.newNext, err = s.open(ctx, s.t.new, "new", s.newFilter(nil, s.oldS == nil)); err != nil {
 			return err
 		}
 	}
@@ -264,7 +268,7 @@ func (s *stream) apply(ctx context.Context, next State) error {
 	justStarted := false
 	if next > UseOldHideMetadata && s.state <= UseOldHideMetadata && haveCont {
 		s.closeNew()
-		st, first, err := s.open(ctx, s.t.new, "new", s.newFilter(from))
+		st, first, err := s.open(ctx, s.t.new, "new", s.newFilter(from, false))
 		if err != nil {
 			s.err = err
 			return err
@@ -285,7 +289,7 @@ func (s *stream) apply(ctx context.Context, next State) error {
 		// were still to come from the old stream: back it up.
 		if !s.t.is(BugQueryStreamedBackUpNewStream) && haveCont && !justStarted {
 			s.closeNew()
-			st, first, err := s.open(ctx, s.t.new, "new", s.newFilter(from))
+			st, first, err := s.open(ctx, s.t.new, "new", s.newFilter(from, true))
 			if err != nil {
 				s.err = err
 				return err

@@ -159,3 +159,59 @@ func TestStreamDropsOldStreamWithTombstonesState(t *testing.T) {
 		t.Errorf("stream: got %s, want %s (b is deleted; its old version must not show through)", got, want)
 	}
 }
+
+// TestStreamAloneFiltersAtTheBackend: once a stream reads the new table
+// alone, the backend applies the caller's filter, so a selective
+// streamed query no longer reads every row of the new table; before
+// that (PREFER_NEW) the new-table stream must read every row, since a
+// row that fails the filter still shadows its old twin.
+func TestStreamAloneFiltersAtTheBackend(t *testing.T) {
+	ctx := context.Background()
+	rows := bigRows("p", 200)
+	filter := spec.Comparison{Property: "v", Op: spec.Eq, Value: spec.Int32(150)}
+	for _, tt := range []struct {
+		name      string
+		start     mtable.State
+		push      bool // push USE_NEW_WITH_TOMBSTONES after the first row
+		wantReads int  // Next calls on the new table's stream, at most
+	}{
+		{"started in USE_NEW_HIDE_METADATA", mtable.UseNewHideMetadata, false, 2},
+		{"started in USE_NEW_WITH_TOMBSTONES", mtable.UseNewWithTombstones, false, 2},
+		{"PREFER_NEW then USE_NEW_WITH_TOMBSTONES", mtable.PreferNew, true, 4},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var oldRows []spec.Entity
+			if tt.start <= mtable.UseNewWithTombstones {
+				oldRows = append(append(oldRows, rows...), switchedMeta("p"))
+			}
+			f := newFixture(tt.start, oldRows, rows)
+			newB := &counting{Table: f.new, budget: -1}
+			st, err := mtable.New(f.old, newB, f.cfg).QueryStreamed(ctx, filter)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			if tt.push {
+				if err := f.cfg.Push(ctx, mtable.UseNewWithTombstones); err != nil {
+					t.Fatal(err)
+				}
+			}
+			newB.mu.Lock()
+			before := newB.calls
+			newB.mu.Unlock()
+			got, err := drain(ctx, st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 1 || got[0].RowKey != "r0150" {
+				t.Fatalf("got %d rows, want r0150 alone", len(got))
+			}
+			newB.mu.Lock()
+			reads := newB.calls - before
+			newB.mu.Unlock()
+			if reads > tt.wantReads {
+				t.Errorf("the new table's stream was read %d times after the start, want at most %d", reads, tt.wantReads)
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/migratingtable/migratingtable/spec"
 )
@@ -13,10 +14,11 @@ import (
 // service distributes. It is safe for concurrent use. See the package
 // documentation for what it guarantees.
 type Table struct {
-	old, new spec.Table
-	cfg      ConfigService
-	bug      Bug
-	mon      Monitor
+	old, new    spec.Table
+	cfg         ConfigService
+	bug         Bug
+	mon         Monitor
+	keysPerRead int // rows named in one read (WithKeysPerRead)
 }
 
 var _ spec.Table = (*Table)(nil)
@@ -29,7 +31,7 @@ var _ spec.Table = (*Table)(nil)
 func New(old, new spec.Table, cfg ConfigService, opts ...Option) *Table {
 	o := buildOptions(opts)
 	old, new = fence(cfg, old, new) // issue 10: fencing hooks in here only (fence.go)
-	return &Table{old: old, new: new, cfg: cfg, bug: o.bug, mon: o.mon}
+	return &Table{old: old, new: new, cfg: cfg, bug: o.bug, mon: o.mon, keysPerRead: o.keysPerRead}
 }
 
 func (t *Table) is(b Bug) bool { return t.bug == b }
@@ -211,24 +213,46 @@ func (t *Table) ensureSwitched(ctx context.Context, pk string) error {
 	}
 }
 
-// affectedFilter matches the rows a batch targets: its partition and
-// one RowKey comparison per operation, or, when that would exceed
-// spec.MaxComparisons, the whole partition (callers look the batch's
-// rows up by key).
-func affectedFilter(pk string, ops []spec.Op) spec.Filter {
-	if 1+len(ops) > spec.MaxComparisons {
-		return spec.PartitionFilter(pk)
-	}
+// keysFilter matches the rows of partition pk with the given RowKeys (at
+// most MaxKeysPerRead of them).
+func keysFilter(pk string, keys []string) spec.Filter {
+	return spec.AndFilters(spec.PartitionFilter(pk), anyRowKey(keys))
+}
+
+// anyRowKey is "RowKey eq 'k1' or RowKey eq 'k2' or ..." (nil for no
+// keys).
+func anyRowKey(keys []string) spec.Filter {
 	var rows spec.Filter
-	for _, op := range ops {
-		c := spec.Comparison{Property: spec.RowKeyProp, Op: spec.Eq, Value: spec.String(op.Entity.RowKey)}
+	for _, k := range keys {
+		c := spec.Comparison{Property: spec.RowKeyProp, Op: spec.Eq, Value: spec.String(k)}
 		if rows == nil {
 			rows = c
 		} else {
 			rows = spec.Or{L: rows, R: c}
 		}
 	}
-	return spec.And{L: spec.PartitionFilter(pk), R: rows}
+	return rows
+}
+
+// chunk is the operations ops[lo:hi] of a batch, whose rows one read
+// fetches.
+type chunk struct{ lo, hi int }
+
+// chunks splits a batch of n operations, in order, into runs of size.
+func chunks(n, size int) []chunk {
+	var out []chunk
+	for lo := 0; lo < n; lo += size {
+		out = append(out, chunk{lo, min(lo+size, n)})
+	}
+	return out
+}
+
+func rowKeys(ops []spec.Op) []string {
+	keys := make([]string, len(ops))
+	for i, op := range ops {
+		keys[i] = op.Entity.RowKey
+	}
+	return keys
 }
 
 func byRowKey(rows []spec.Entity) map[string]spec.Entity {
@@ -254,33 +278,80 @@ func (t *Table) copyRow(ctx context.Context, e spec.Entity) error {
 	return nil
 }
 
-// ensureMigrated copies the batch's rows that exist only in the old
-// table (section 3.3 step 2).
-func (t *Table) ensureMigrated(ctx context.Context, pk string, ops []spec.Op) error {
-	f := affectedFilter(pk, ops)
-	oldRows, err := t.old.QueryAtomic(ctx, f)
-	t.note(ctx, Annotation{})
-	if err != nil {
-		return internalErr("reading the batch's rows from the old table", err)
-	}
-	newRows, err := t.new.QueryAtomic(ctx, f)
-	t.note(ctx, Annotation{})
-	if err != nil {
-		return internalErr("reading the batch's rows from the new table", err)
-	}
-	oldBy, newBy := byRowKey(oldRows), byRowKey(newRows)
-	for _, op := range ops {
-		oe, inOld := oldBy[op.Entity.RowKey]
-		if _, inNew := newBy[op.Entity.RowKey]; inOld && !inNew {
-			if err := t.copyRow(ctx, oe); err != nil {
-				return err
+// readChunk reads from the new table the rows of one chunk of the batch,
+// annotating nothing (the caller decides whether the read was the
+// linearization point). With migrate (section 3.3 step 2, ensure the
+// rows are migrated) it first reads them from the old table and copies
+// to the new table each one present in old but not in new, then reads
+// the new table again; when nothing needed copying the new-table read
+// made for the check is the one returned.
+//
+// Chunks are read at different instants, and that is safe here: the
+// decision to copy is made per row, and holds whenever it is made. The
+// partition is SWITCHED (ensureSwitched ran), so its old rows no longer
+// change; a row present in the new table stays there while any client
+// is in PREFER_NEW or earlier (deletes leave tombstones); and the copy
+// is an Insert that fails with 409 if the row has appeared meanwhile.
+// So once every chunk is read, every row of the batch present in old is
+// present in new, and a row absent from new is absent from the virtual
+// table, whatever instants the chunks were read at.
+func (t *Table) readChunk(ctx context.Context, pk string, keys []string, migrate bool) ([]spec.Entity, error) {
+	f := keysFilter(pk, keys)
+	if migrate {
+		oldRows, err := t.old.QueryAtomic(ctx, f)
+		t.note(ctx, Annotation{})
+		if err != nil {
+			return nil, internalErr("reading the batch's rows from the old table", err)
+		}
+		newRows, err := t.new.QueryAtomic(ctx, f)
+		if err != nil {
+			t.note(ctx, Annotation{})
+			return nil, internalErr("reading the batch's rows from the new table", err)
+		}
+		newBy := byRowKey(newRows)
+		var missing []spec.Entity
+		for _, e := range oldRows {
+			if _, ok := newBy[e.RowKey]; !ok {
+				missing = append(missing, e)
+			}
+		}
+		if len(missing) == 0 {
+			return newRows, nil
+		}
+		t.note(ctx, Annotation{})
+		for _, e := range missing {
+			if err := t.copyRow(ctx, e); err != nil {
+				return nil, err
 			}
 		}
 	}
-	return nil
+	rows, err := t.new.QueryAtomic(ctx, f)
+	if err != nil {
+		t.note(ctx, Annotation{})
+		return nil, internalErr("reading the batch's rows from the new table", err)
+	}
+	return rows, nil
+}
+
+// conditional reports whether an operation's outcome depends on its row
+// (the others, InsertOrReplace, InsertOrMerge and DeleteIfExists, always
+// succeed).
+func conditional(k spec.OpKind) bool {
+	return k == spec.Insert || k == spec.Replace || k == spec.Merge || k == spec.Delete
 }
 
 // batchNew is the new-table path (section 3.3 steps 1 to 5).
+//
+// The rows of a batch of more than t.keysPerRead operations are read in
+// chunks (see readChunk), at different instants. A translated batch is
+// conditioned on every row read (an ETag, or an Insert for a row read as
+// absent), or is unconditional where the caller's operation is, so its
+// success linearizes the call however the rows were read. A semantic
+// error (404, 409 or 412 at caller operation i) is the caller's outcome
+// only if, at one instant, operation i fails and operations 0..i-1
+// succeed. When the rows of every conditional operation among 0..i came
+// from the same read, that read is the instant. Otherwise the error is
+// confirmed by a probe (see probe) before it is returned.
 func (t *Table) batchNew(ctx context.Context, state State, pk string, ops []spec.Op) ([]spec.Result, error) {
 	// In USE_NEW_HIDE_METADATA every client reads the new table only, and
 	// the migrator may be emptying the old table: switching would leave
@@ -290,32 +361,71 @@ func (t *Table) batchNew(ctx context.Context, state State, pk string, ops []spec
 			return nil, err
 		}
 	}
-	if state <= PreferNew {
-		if err := t.ensureMigrated(ctx, pk, ops); err != nil {
-			return nil, err
-		}
-	}
-	f := affectedFilter(pk, ops)
 	keep := state <= UseNewWithTombstones
+	parts := chunks(len(ops), t.keysPerRead)
+	keys := rowKeys(ops)
+	readIn := make([]int, len(ops)) // the chunk whose read fetched op i's row
+	for i := range ops {
+		readIn[i] = i / t.keysPerRead
+	}
+	// Copying a chunk's rows from the old table is needed once: copied
+	// rows stay in the new table and old rows no longer change. An
+	// attempt may stop before its last chunk (an error to confirm), so
+	// each chunk is migrated on the first attempt that reads it.
+	migrated := make([]bool, len(parts))
 	for attempt := 1; ; attempt++ {
-		rows, err := t.new.QueryAtomic(ctx, f)
-		if err != nil {
+		existing := make(map[string]spec.Entity, len(ops))
+		var serr error
+		for ci, c := range parts {
+			rows, err := t.readChunk(ctx, pk, keys[c.lo:c.hi], state <= PreferNew && !migrated[ci])
+			if err != nil {
+				return nil, err
+			}
+			migrated[ci] = true
+			for _, e := range rows {
+				existing[e.RowKey] = e
+			}
+			_, serr = t.translate(ops[:c.hi], existing, keep)
+			if serr == nil {
+				if len(parts) == 1 {
+					if tr, _ := t.translate(ops, existing, keep); len(tr.ops) > 0 && len(tr.guards) == len(tr.ops) {
+						// Only DeleteIfExists of absent rows: this read was
+						// the linearization point and nothing needs writing.
+						res := make([]spec.Result, len(ops))
+						t.note(ctx, Annotation{LinearizationPoint: true, BatchResults: res})
+						return res, nil
+					}
+				}
+				t.note(ctx, Annotation{})
+				continue
+			}
+			i := spec.IndexOf(serr)
+			single := true
+			for k := 0; k <= i; k++ {
+				if conditional(ops[k].Kind) && readIn[k] != ci {
+					single = false
+				}
+			}
+			if single {
+				t.note(ctx, Annotation{LinearizationPoint: true})
+				return nil, serr
+			}
 			t.note(ctx, Annotation{})
-			return nil, internalErr("reading the batch's rows from the new table", err)
+			break
 		}
-		tr, serr := t.translate(ops, byRowKey(rows), keep)
 		if serr != nil {
-			t.note(ctx, Annotation{LinearizationPoint: true})
-			return nil, serr
+			held, err := t.probe(ctx, pk, ops[:spec.IndexOf(serr)+1], existing)
+			switch {
+			case err != nil:
+				return nil, err
+			case held:
+				return nil, serr
+			case attempt >= MaxAttempts:
+				return nil, fmt.Errorf("mtable: rows of the batch changed between its reads %d times in a row", attempt)
+			}
+			continue // a row changed since it was read: read again
 		}
-		if len(tr.ops) > 0 && len(tr.guards) == len(tr.ops) {
-			// Only DeleteIfExists of absent rows: the read was the
-			// linearization point and nothing needs writing.
-			res := make([]spec.Result, len(ops))
-			t.note(ctx, Annotation{LinearizationPoint: true, BatchResults: res})
-			return res, nil
-		}
-		t.note(ctx, Annotation{})
+		tr, _ := t.translate(ops, existing, keep)
 		newRes, err := t.new.ExecuteBatch(ctx, tr.ops)
 		if err != nil {
 			t.note(ctx, Annotation{})
@@ -345,6 +455,54 @@ func (t *Table) batchNew(ctx context.Context, state State, pk string, ops []spec
 		t.dropGuards(ctx, tr, newRes)
 		return res, nil
 	}
+}
+
+// probeETag is an If-Match value no service issues: Azure's ETags name
+// the time of the write, and no write happens at the FILETIME epoch.
+const probeETag spec.ETag = `W/"datetime'1601-01-01T00%3A00%3A00.0000000Z'"`
+
+// probe confirms a semantic error at the last of ops (the caller's
+// operations 0..i) found from rows read at different instants. It sends
+// the new table one batch: for each conditional operation among ops, an
+// operation that succeeds exactly when the row is as it was read (a
+// Merge with no properties If-Match the row's ETag, or for a row read
+// as absent the Insert of a tombstone), then a Merge of the reserved row
+// ProbeRowKey If-Match probeETag, which always fails (404, or 412 should
+// the row exist). Nothing is applied. When the batch fails at its last
+// operation, every row was as read at that instant, so operations
+// 0..i-1 succeed and operation i fails there: held is true, and that
+// backend call is the linearization point. A failure before the last
+// operation means a row changed: held is false and the caller reads
+// again.
+func (t *Table) probe(ctx context.Context, pk string, ops []spec.Op, existing map[string]spec.Entity) (held bool, err error) {
+	var p []spec.Op
+	for _, op := range ops {
+		if !conditional(op.Kind) {
+			continue
+		}
+		if ex, ok := existing[op.Entity.RowKey]; ok {
+			p = append(p, spec.Op{Kind: spec.Merge, Entity: spec.Entity{Key: op.Entity.Key, ETag: ex.ETag, Props: spec.Props{}}})
+		} else {
+			p = append(p, spec.Op{Kind: spec.Insert, Entity: tombstone(op.Entity.Key, "")})
+		}
+	}
+	last := len(p)
+	p = append(p, spec.Op{Kind: spec.Merge, Entity: spec.Entity{Key: spec.Key{PartitionKey: pk, RowKey: ProbeRowKey}, ETag: probeETag, Props: spec.Props{}}})
+	_, err = t.new.ExecuteBatch(ctx, p)
+	st := spec.StatusOf(err)
+	switch {
+	case err == nil:
+		t.note(ctx, Annotation{})
+		return false, fmt.Errorf("mtable: the probe batch on the new table succeeded, but its last operation (If-Match %s) can never hold", probeETag)
+	case spec.IndexOf(err) == last && (st == spec.StatusNotFound || st == spec.StatusPreconditionFailed):
+		t.note(ctx, Annotation{LinearizationPoint: true})
+		return true, nil
+	case spec.IndexOf(err) < last && (st == spec.StatusNotFound || st == spec.StatusConflict || st == spec.StatusPreconditionFailed):
+		t.note(ctx, Annotation{})
+		return false, nil
+	}
+	t.note(ctx, Annotation{})
+	return false, internalErr("probe batch on the new table", err)
 }
 
 // MaxAttempts bounds the write path's retry loop (section 3.3 step 4):
@@ -509,61 +667,239 @@ func (t *Table) QueryAtomic(ctx context.Context, filter spec.Filter) ([]spec.Ent
 			return nil, internalErr("query on the "+which+" table", err)
 		}
 	default:
-		// Widen the filter to the meta row; if that would exceed Azure's
-		// comparison limit, read the whole partition (finish filters).
-		widened := spec.Filter(spec.And{L: spec.PartitionFilter(pk), R: spec.Or{
-			L: spec.Comparison{Property: spec.RowKeyProp, Op: spec.Eq, Value: spec.String(MetaRowKey)},
-			R: filter,
-		}})
-		if spec.CountComparisons(filter)+2 > spec.MaxComparisons {
-			widened = spec.PartitionFilter(pk)
+		if rows, err = t.queryOverlay(ctx, pk, filter); err != nil {
+			return nil, err
 		}
-		oldRows, err := t.old.QueryAtomic(ctx, widened)
-		if err != nil {
-			t.note(ctx, Annotation{})
-			return nil, internalErr("query on the old table", err)
-		}
-		switched := false
-		for _, e := range oldRows {
-			if e.RowKey == MetaRowKey {
-				s, _ := DecodePartitionState(e)
-				switched = s == PartitionSwitched
-			}
-		}
-		if !switched {
-			t.note(ctx, Annotation{LinearizationPoint: true})
-			rows = oldRows
-			break
-		}
-		t.note(ctx, Annotation{})
-		nf := spec.PartitionFilter(pk)
-		if t.is(BugQueryAtomicFilterShadowing) {
-			nf = filter
-		}
-		newRows, err := t.new.QueryAtomic(ctx, nf)
-		t.note(ctx, Annotation{LinearizationPoint: err == nil})
-		if err != nil {
-			return nil, internalErr("query on the new table", err)
-		}
-		rows = overlay(oldRows, newRows)
 	}
 	return finish(rows, filter), nil
 }
 
-// overlay merges two row sets by key, new over old.
-func overlay(oldRows, newRows []spec.Entity) []spec.Entity {
-	m := make(map[spec.Key]spec.Entity, len(oldRows)+len(newRows))
+// queryOverlay is an atomic query in PREFER_OLD or PREFER_NEW (section
+// 3.4), reading what the caller's filter needs rather than the
+// partition.
+//
+// The filter is "PartitionKey eq pk" and g. The old table is read with
+// "PartitionKey eq pk and (RowKey eq MetaRowKey or g)": the rows that
+// match, and the meta row. If the partition is not SWITCHED, that read
+// is the linearization point. If it is, the old rows read no longer
+// change, and the virtual answer at any later instant is: the new rows
+// that match, and the old rows read whose key has no new row. So the new
+// table is read, at the linearization point, with "PartitionKey eq pk
+// and (g or RowKey eq k1 or ...)" over the keys k of the old rows read
+// (a new row with such a key shadows the old one even when it fails the
+// filter). When there are more keys than Azure's comparison budget
+// leaves room for, the keys are first looked up in the new table in
+// chunks: a key present there stays present (deletes leave tombstones
+// in every state that reads the old table), so only the absent ones need
+// naming in the final read, and if even they are too many they are
+// copied to the new table first, as a writer would.
+func (t *Table) queryOverlay(ctx context.Context, pk string, filter spec.Filter) ([]spec.Entity, error) {
+	g, _ := withoutPartition(filter)
+	part := spec.PartitionFilter(pk)
+	metaKey := spec.Key{PartitionKey: pk, RowKey: MetaRowKey}
+	metaEq := spec.Comparison{Property: spec.RowKeyProp, Op: spec.Eq, Value: spec.String(MetaRowKey)}
+	switched := false
+	var oldF spec.Filter
+	switch {
+	case g == nil:
+		oldF = part // the caller asked for the whole partition
+	case spec.CountComparisons(g)+2 <= spec.MaxComparisons:
+		oldF = spec.And{L: part, R: spec.Or{L: metaEq, R: g}}
+	default:
+		// A filter at Azure's limit leaves no room for the meta row:
+		// read it first. Once SWITCHED, the old rows no longer change,
+		// so the filter alone can read them later; before that, only a
+		// read of the whole partition sees the rows and the partition's
+		// state at one instant.
+		e, ok, err := spec.Retrieve(ctx, t.old, metaKey)
+		t.note(ctx, Annotation{})
+		if err != nil {
+			return nil, internalErr("reading the meta row of partition "+quoteKey(pk), err)
+		}
+		if s, valid := DecodePartitionState(e); ok && valid && s == PartitionSwitched {
+			switched, oldF = true, filter
+		} else {
+			oldF = part
+		}
+	}
+	oldRows, err := t.old.QueryAtomic(ctx, oldF)
+	if err != nil {
+		t.note(ctx, Annotation{})
+		return nil, internalErr("query on the old table", err)
+	}
 	for _, e := range oldRows {
-		m[e.Key] = e
+		if e.RowKey == MetaRowKey {
+			s, _ := DecodePartitionState(e)
+			switched = s == PartitionSwitched
+		}
 	}
-	for _, e := range newRows {
-		m[e.Key] = e
+	if !switched {
+		t.note(ctx, Annotation{LinearizationPoint: true})
+		return oldRows, nil
 	}
-	out := make([]spec.Entity, 0, len(m))
-	for _, e := range m {
-		out = append(out, e)
+	t.note(ctx, Annotation{})
+
+	// The old rows the answer may show, unless a new row shadows them.
+	var cands []spec.Entity
+	for _, e := range oldRows {
+		if !IsInternalKey(e.Key) && spec.Matches(filter, export(e)) {
+			cands = append(cands, e)
+		}
 	}
-	spec.SortEntities(out) // map order must not leak
+	newF := filter
+	var shadowed map[string]bool // old rows known to have a new twin
+	if g != nil && !t.is(BugQueryAtomicFilterShadowing) {
+		named := rowKeysNamedBy(g)
+		var keys []string
+		for _, e := range cands {
+			if !named[e.RowKey] {
+				keys = append(keys, e.RowKey)
+			}
+		}
+		budget := min(spec.MaxComparisons-1-spec.CountComparisons(g), t.keysPerRead)
+		if len(keys) > budget {
+			shadowed = map[string]bool{}
+			if keys, err = t.shadowCheck(ctx, pk, cands, keys, budget, shadowed); err != nil {
+				return nil, err
+			}
+		}
+		if len(keys) > 0 {
+			newF = spec.And{L: part, R: spec.Or{L: g, R: anyRowKey(keys)}}
+		}
+	}
+	newRows, err := t.new.QueryAtomic(ctx, newF)
+	t.note(ctx, Annotation{LinearizationPoint: err == nil})
+	if err != nil {
+		return nil, internalErr("query on the new table", err)
+	}
+	visible := oldRows
+	if len(shadowed) > 0 {
+		visible = nil
+		for _, e := range oldRows {
+			if !shadowed[e.RowKey] {
+				visible = append(visible, e)
+			}
+		}
+	}
+	return overlay(visible, newRows), nil
+}
+
+// shadowCheck handles old candidate rows whose keys do not fit in the
+// final new-table read (more than budget). It looks the keys up in the
+// new table, t.keysPerRead at a time, and marks in shadowed those present
+// there: such a row stays in the new table, and whether it matches the
+// filter then decides. If the absent keys still exceed the budget, their
+// old rows are copied to the new table (the partition is SWITCHED, so a
+// copy leaves the virtual table unchanged) and marked too. It returns
+// the keys the final read must still name.
+func (t *Table) shadowCheck(ctx context.Context, pk string, cands []spec.Entity, keys []string, budget int, shadowed map[string]bool) ([]string, error) {
+	var absent []string
+	for lo := 0; lo < len(keys); lo += t.keysPerRead {
+		part := keys[lo:min(lo+t.keysPerRead, len(keys))]
+		rows, err := t.new.QueryAtomic(ctx, keysFilter(pk, part))
+		t.note(ctx, Annotation{})
+		if err != nil {
+			return nil, internalErr("query on the new table", err)
+		}
+		found := byRowKey(rows)
+		for _, k := range part {
+			if _, ok := found[k]; ok {
+				shadowed[k] = true
+			} else {
+				absent = append(absent, k)
+			}
+		}
+	}
+	if len(absent) <= budget {
+		return absent, nil
+	}
+	byKey := byRowKey(cands)
+	for _, k := range absent {
+		if err := t.copyRow(ctx, byKey[k]); err != nil {
+			return nil, err
+		}
+		shadowed[k] = true
+	}
+	return nil, nil
+}
+
+// withoutPartition splits a filter that targets one partition into the
+// comparison "PartitionKey eq 'p'" that SinglePartition finds and the
+// rest g, so that the filter is equivalent to that comparison and g (g
+// nil when there is no rest).
+func withoutPartition(f spec.Filter) (g spec.Filter, ok bool) {
+	switch f := f.(type) {
+	case spec.Comparison:
+		if f.Property == spec.PartitionKeyProp && f.Op == spec.Eq && f.Value.Type() == spec.TypeString {
+			return nil, true
+		}
+	case spec.And:
+		if l, ok := withoutPartition(f.L); ok {
+			return spec.AndFilters(l, f.R), true
+		}
+		if r, ok := withoutPartition(f.R); ok {
+			return spec.AndFilters(f.L, r), true
+		}
+	}
+	return f, false
+}
+
+// rowKeysNamedBy returns the RowKeys k for which g is a disjunction
+// that includes "RowKey eq k" (a point query or a list of keys): a new
+// row with such a key is read by g itself.
+func rowKeysNamedBy(g spec.Filter) map[string]bool {
+	out := map[string]bool{}
+	var walk func(spec.Filter) bool
+	walk = func(f spec.Filter) bool {
+		switch f := f.(type) {
+		case spec.Comparison:
+			if f.Property == spec.RowKeyProp && f.Op == spec.Eq && f.Value.Type() == spec.TypeString {
+				out[f.Value.Str()] = true
+				return true
+			}
+		case spec.Or:
+			return walk(f.L) && walk(f.R)
+		}
+		return false
+	}
+	if !walk(g) {
+		return map[string]bool{}
+	}
+	return out
+}
+
+// overlay merges two row sets by key, new over old, in key order.
+func overlay(oldRows, newRows []spec.Entity) []spec.Entity {
+	byKey := func(a, b spec.Entity) int { return a.Key.Compare(b.Key) }
+	for _, rows := range [][]spec.Entity{oldRows, newRows} {
+		if !slices.IsSortedFunc(rows, byKey) { // backends answer in key order
+			spec.SortEntities(rows)
+		}
+	}
+	out := make([]spec.Entity, 0, len(oldRows)+len(newRows))
+	i, j := 0, 0
+	for i < len(oldRows) || j < len(newRows) {
+		switch {
+		case j == len(newRows):
+			out = append(out, oldRows[i])
+			i++
+		case i == len(oldRows):
+			out = append(out, newRows[j])
+			j++
+		default:
+			c := byKey(oldRows[i], newRows[j])
+			if c < 0 {
+				out = append(out, oldRows[i])
+				i++
+			} else {
+				out = append(out, newRows[j])
+				j++
+				if c == 0 {
+					i++ // shadowed
+				}
+			}
+		}
+	}
 	return out
 }
 

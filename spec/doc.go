@@ -65,7 +65,12 @@
 // QueryAtomic returns, in key order, the matching rows of one partition
 // as of one instant. Its filter must target the partition syntactically
 // (SinglePartition: "PartitionKey eq 'p'", or an "and" with such an
-// operand); any other filter is a 400 error.
+// operand); any other filter is a 400 error. As in Azure, a filter of
+// either query kind holds at most MaxComparisons (15) comparisons
+// (CountComparisons); MemTable refuses more with a 400. A service that
+// answers in pages cannot give an atomic answer that spans more than one
+// page: it fails with an error wrapping ErrMultiPage, which is not a
+// table outcome (an *Error); a streamed query reads any number of rows.
 //
 // QueryStreamed returns a Stream over any filter: rows one at a time in
 // key order. Each row reflects the table's state at some instant between
@@ -87,7 +92,10 @@
 // # MemTable
 //
 // MemTable is the reference: safe for concurrent use, each call atomic,
-// and deterministic. Its n-th write gives the row the ETag prefix+n and
+// and deterministic. It pages like a service when asked to
+// (SetPageLimit: an atomic query of more rows fails with ErrMultiPage),
+// and visits only the rows a filter's RowKey comparisons allow, so a
+// point query on a large partition is cheap, as in Azure. Its n-th write gives the row the ETag prefix+n and
 // the Timestamp MemTimestamp(n); no wall clock, randomness or map order
 // decides anything. Its state is a copy-on-write Rows, so Snapshot is
 // O(1). Entities it returns are deep copies the caller may modify; Rows

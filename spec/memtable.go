@@ -20,10 +20,11 @@ import (
 // Its state is a Rows value replaced on every write (copy-on-write), so
 // Snapshot is O(1). Entities it returns are deep copies.
 type MemTable struct {
-	mu     sync.Mutex
-	prefix string
-	n      uint64 // number of ETags issued so far
-	rows   Rows
+	mu        sync.Mutex
+	prefix    string
+	n         uint64 // number of ETags issued so far
+	rows      Rows
+	pageLimit int // 0: atomic queries of any size
 }
 
 // NewMemTable returns an empty table whose ETags are etagPrefix followed
@@ -110,7 +111,10 @@ func (t *MemTable) ApplyBatchWithETags(ops []Op, etags []ETag) ([]Result, error)
 
 // QueryAtomic implements Table: the rows of one partition matching
 // filter, in key order, as of one instant. A filter that does not target
-// one partition syntactically (SinglePartition) is a 400 *Error.
+// one partition syntactically (SinglePartition), or that holds more than
+// MaxComparisons comparisons, is a 400 *Error. With a page limit set
+// (SetPageLimit), a result of more rows fails with an error wrapping
+// ErrMultiPage, as a service that pages its answers does.
 func (t *MemTable) QueryAtomic(ctx context.Context, filter Filter) ([]Entity, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -119,15 +123,57 @@ func (t *MemTable) QueryAtomic(ctx context.Context, filter Filter) ([]Entity, er
 		return nil, &Error{Status: StatusBadRequest, Index: -1, Code: "InvalidInput",
 			Message: fmt.Sprintf("atomic query filter %q does not target a single partition: it must be PartitionKey eq '…' or an and with such an operand", FilterString(filter))}
 	}
-	return t.Snapshot().Query(filter), nil
+	if err := checkComparisons(filter); err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	rows, limit := t.rows, t.pageLimit
+	t.mu.Unlock()
+	out := rows.Query(filter)
+	if limit > 0 && len(out) > limit {
+		return nil, fmt.Errorf("table: atomic query %q matches %d rows, more than the page limit of %d: %w", FilterString(filter), len(out), limit, ErrMultiPage)
+	}
+	return out, nil
+}
+
+// SetPageLimit makes QueryAtomic fail with an error wrapping
+// ErrMultiPage when its result holds more than n rows, as Azure Table
+// storage answers a query of more than 1,000 rows in several pages,
+// which are not read at one instant (n <= 0: no limit, the default).
+// Streamed queries are not limited: they read page after page.
+func (t *MemTable) SetPageLimit(n int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.pageLimit = max(n, 0)
+}
+
+// ErrMultiPage is the error (wrapped) of an atomic query whose answer
+// does not fit in one page of the service: the service cannot give it
+// at a single instant, so no partial answer is returned. It is not a
+// table outcome (*Error): the request was valid. Such a query can be
+// made as a streamed query instead, or narrowed.
+var ErrMultiPage = errors.New("table: atomic query needs more than one page; it cannot be answered at a single instant")
+
+// checkComparisons refuses, as Azure Table storage does, a filter with
+// more than MaxComparisons comparisons.
+func checkComparisons(f Filter) error {
+	if n := CountComparisons(f); n > MaxComparisons {
+		return &Error{Status: StatusBadRequest, Index: -1, Code: "InvalidInput",
+			Message: fmt.Sprintf("filter %q has %d comparisons: at most %d are allowed", FilterString(f), n, MaxComparisons)}
+	}
+	return nil
 }
 
 // QueryStreamed implements Table. Each Next reads the table as it is at
 // that moment and returns the first matching row whose key is greater
 // than the last key returned, so every row reflects the state at the
-// instant it is returned (which satisfies the Stream guarantee).
+// instant it is returned (which satisfies the Stream guarantee). A
+// filter with more than MaxComparisons comparisons is a 400 *Error.
 func (t *MemTable) QueryStreamed(ctx context.Context, filter Filter) (Stream, error) {
 	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := checkComparisons(filter); err != nil {
 		return nil, err
 	}
 	return &memStream{t: t, filter: filter}, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -200,4 +201,81 @@ func TestBatchFirstFailureWins(t *testing.T) {
 	if got, want := res[0].ETag, spec.ETag("t:1"); got != want {
 		t.Errorf("ETag after a failed batch: got %q, want %q", got, want)
 	}
+}
+
+// manyComparisons returns PartitionKey eq 'p' and n-1 more comparisons.
+func manyComparisons(n int) spec.Filter {
+	f := spec.PartitionFilter("p")
+	for i := 1; i < n; i++ {
+		f = spec.And{L: f, R: spec.Comparison{Property: "v", Op: spec.Ne, Value: spec.Int32(int32(i))}}
+	}
+	return f
+}
+
+// TestMemTableLimits: MemTable refuses what Azure refuses (a filter of
+// more than 15 comparisons) and, with a page limit, fails an atomic
+// query whose answer would need more than one page.
+func TestMemTableLimits(t *testing.T) {
+	ctx := context.Background()
+	tbl := spec.NewMemTable("t:")
+	var ops []spec.Op
+	for i := range 5 {
+		ops = append(ops, spec.Op{Kind: spec.Insert, Entity: ent("p", fmt.Sprint(i), "", spec.Props{"v": spec.Int32(0)})})
+	}
+	if _, err := tbl.ExecuteBatch(ctx, ops); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("comparisons", func(t *testing.T) {
+		for _, tt := range []struct {
+			n      int
+			status int
+		}{{spec.MaxComparisons, 0}, {spec.MaxComparisons + 1, spec.StatusBadRequest}} {
+			f := manyComparisons(tt.n)
+			rows, err := tbl.QueryAtomic(ctx, f)
+			if got := spec.StatusOf(err); got != tt.status {
+				t.Errorf("QueryAtomic with %d comparisons: got status %d (%v), want %d", tt.n, got, err, tt.status)
+			}
+			if tt.status == 0 && len(rows) != 5 {
+				t.Errorf("QueryAtomic with %d comparisons: got %d rows, want 5", tt.n, len(rows))
+			}
+			_, err = tbl.QueryStreamed(ctx, f)
+			if got := spec.StatusOf(err); got != tt.status {
+				t.Errorf("QueryStreamed with %d comparisons: got status %d (%v), want %d", tt.n, got, err, tt.status)
+			}
+		}
+		_, err := tbl.QueryAtomic(ctx, manyComparisons(16))
+		if want := "has 16 comparisons: at most 15 are allowed"; err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("got %v, want an error saying %q", err, want)
+		}
+	})
+	t.Run("page limit", func(t *testing.T) {
+		tbl.SetPageLimit(4)
+		defer tbl.SetPageLimit(0)
+		_, err := tbl.QueryAtomic(ctx, spec.PartitionFilter("p"))
+		if !errors.Is(err, spec.ErrMultiPage) || spec.StatusOf(err) != 0 {
+			t.Errorf("5 rows, page limit 4: got %v, want ErrMultiPage and no table outcome", err)
+		}
+		rows, err := tbl.QueryAtomic(ctx, spec.And{L: spec.PartitionFilter("p"), R: spec.Comparison{Property: spec.RowKeyProp, Op: spec.Lt, Value: spec.String("4")}})
+		if err != nil || len(rows) != 4 {
+			t.Errorf("4 rows, page limit 4: got %d rows, %v; want 4 rows", len(rows), err)
+		}
+		st, err := tbl.QueryStreamed(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for {
+			_, ok, err := st.Next(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !ok {
+				break
+			}
+			n++
+		}
+		if n != 5 {
+			t.Errorf("streamed query under a page limit of 4: got %d rows, want 5", n)
+		}
+	})
 }

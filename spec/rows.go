@@ -4,6 +4,7 @@ import (
 	"errors"
 	"maps"
 	"slices"
+	"sort"
 	"time"
 )
 
@@ -37,10 +38,7 @@ func (r Rows) Get(k Key) (Entity, bool) {
 // pk (sharing r's backing array; it is immutable like r).
 func (r Rows) Partition(pk string) Rows {
 	lo, _ := r.Search(Key{PartitionKey: pk})
-	hi := lo
-	for hi < len(r) && r[hi].PartitionKey == pk {
-		hi++
-	}
+	hi := lo + sort.Search(len(r)-lo, func(i int) bool { return r[lo+i].PartitionKey != pk })
 	return r[lo:hi:hi]
 }
 
@@ -48,14 +46,131 @@ func (r Rows) Partition(pk string) Rows {
 // in key order. It is the sequential semantics of both query kinds:
 // QueryAtomic on a table whose state is r returns
 // r.Query(filter) (after checking SinglePartition).
+//
+// When f targets one partition, only the rows of that partition whose
+// RowKey can satisfy f's RowKey comparisons are visited (as a service
+// uses its key index), so a point query costs O(log n).
 func (r Rows) Query(f Filter) []Entity {
-	if pk, ok := SinglePartition(f); ok {
-		r = r.Partition(pk)
-	}
 	out := []Entity{}
-	for _, e := range r {
-		if Matches(f, e) {
-			out = append(out, cloneEntity(e))
+	pk, ok := SinglePartition(f)
+	if !ok {
+		for _, e := range r {
+			if Matches(f, e) {
+				out = append(out, cloneEntity(e))
+			}
+		}
+		return out
+	}
+	part := r.Partition(pk)
+	for _, s := range rowKeySpans(f, part) {
+		for _, e := range part[s.lo:s.hi] {
+			if Matches(f, e) {
+				out = append(out, cloneEntity(e))
+			}
+		}
+	}
+	return out
+}
+
+// span is the index range [lo, hi) of a partition's rows.
+type span struct{ lo, hi int }
+
+// rowKeySpans returns sorted, disjoint index ranges of part (the rows of
+// one partition, in key order) outside which no row matches f. It is
+// conservative: only RowKey comparisons with a string literal, and the
+// and/or combining them, narrow the ranges; anything else (another
+// property, not) leaves them whole, and Matches decides.
+func rowKeySpans(f Filter, part Rows) []span {
+	if len(part) == 0 {
+		return nil
+	}
+	all := func() []span { return []span{{0, len(part)}} }
+	switch f := f.(type) {
+	case Comparison:
+		if f.Property != RowKeyProp || f.Value.Type() != TypeString {
+			return all()
+		}
+		v := f.Value.Str()
+		// first is the index of the first row whose RowKey is >= v
+		// (orEqual) or > v.
+		first := func(orEqual bool) int {
+			return sort.Search(len(part), func(i int) bool {
+				c := CompareStrings(part[i].RowKey, v)
+				return c > 0 || (orEqual && c == 0)
+			})
+		}
+		switch f.Op {
+		case Eq:
+			// Keys are unique: at most the row at first(true) equals v.
+			lo := first(true)
+			if lo < len(part) && part[lo].RowKey == v {
+				return []span{{lo, lo + 1}}
+			}
+			return nil
+		case Lt:
+			return nonEmpty(span{0, first(true)})
+		case Le:
+			return nonEmpty(span{0, first(false)})
+		case Gt:
+			return nonEmpty(span{first(false), len(part)})
+		case Ge:
+			return nonEmpty(span{first(true), len(part)})
+		}
+		return all()
+	case And:
+		return intersectSpans(rowKeySpans(f.L, part), rowKeySpans(f.R, part))
+	case Or:
+		return unionSpans(rowKeySpans(f.L, part), rowKeySpans(f.R, part))
+	}
+	return all()
+}
+
+func nonEmpty(s span) []span {
+	if s.lo >= s.hi {
+		return nil
+	}
+	return []span{s}
+}
+
+// unionSpans merges two sorted, disjoint span lists into one.
+func unionSpans(a, b []span) []span {
+	switch {
+	case len(a) == 0:
+		return b
+	case len(b) == 0:
+		return a
+	}
+	all := append(slices.Clone(a), b...)
+	slices.SortFunc(all, func(x, y span) int { return x.lo - y.lo })
+	var out []span
+	for _, s := range all {
+		if n := len(out); n > 0 && s.lo <= out[n-1].hi {
+			out[n-1].hi = max(out[n-1].hi, s.hi)
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// intersectSpans intersects two sorted, disjoint span lists.
+func intersectSpans(a, b []span) []span {
+	if len(a) == 1 && len(b) > 0 && a[0].lo <= b[0].lo && b[len(b)-1].hi <= a[0].hi {
+		return b // a covers b (typically: the whole partition and b)
+	}
+	if len(b) == 1 && len(a) > 0 && b[0].lo <= a[0].lo && a[len(a)-1].hi <= b[0].hi {
+		return a
+	}
+	var out []span
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		lo, hi := max(a[i].lo, b[j].lo), min(a[i].hi, b[j].hi)
+		if lo < hi {
+			out = append(out, span{lo, hi})
+		}
+		if a[i].hi < b[j].hi {
+			i++
+		} else {
+			j++
 		}
 	}
 	return out

@@ -60,8 +60,10 @@ var _ spec.Table = (*Table)(nil)
 // ErrMultiPage is returned (wrapped) by QueryAtomic when the service
 // answered the query with more than one page: the rows were not read at
 // a single instant, so no partial answer is given. Azure returns at
-// most 1,000 rows a page, and fewer when a query runs long.
-var ErrMultiPage = errors.New("aztable: atomic query needs more than one page; the service cannot answer it at a single instant")
+// most 1,000 rows a page, and fewer when a query runs long. It is
+// spec.ErrMultiPage, so errors.Is matches it whichever backend (or
+// MigratingTable over it) returned it.
+var ErrMultiPage = spec.ErrMultiPage
 
 // Name returns the table's name.
 func (t *Table) Name() string { return t.name }
