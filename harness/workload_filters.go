@@ -106,11 +106,15 @@ func (g filterGen) stream() spec.Filter {
 // partition's. On a wide partition (wide) the filter also asks for
 // RowKey lt '~', every row but the fillers (see Workload.WidePartition):
 // an atomic query of more rows than a page fails, as on Azure, and
-// filters that match every row are among those drawn.
+// filters that match every row are among those drawn. There it also
+// keeps to 14 comparisons, as the library's doc asks of callers: with
+// all 15, a query on a partition not yet switched reads the old table's
+// whole partition, more than a page (elsewhere the workload uses all 15,
+// so that path is exercised).
 func (g filterGen) atomic(pk string, wide bool) spec.Filter {
 	if wide {
 		notFillers := spec.Comparison{Property: spec.RowKeyProp, Op: spec.Lt, Value: spec.String(fillerPrefix[:1])}
-		return spec.AndFilters(spec.PartitionFilter(pk), spec.AndFilters(notFillers, g.genQueryFilter(spec.MaxComparisons-2)))
+		return spec.AndFilters(spec.PartitionFilter(pk), spec.AndFilters(notFillers, g.genQueryFilter(spec.MaxComparisons-3)))
 	}
 	return spec.AndFilters(spec.PartitionFilter(pk), g.genQueryFilter(spec.MaxComparisons-1))
 }
