@@ -144,7 +144,8 @@ func (w *world) partitions() []string {
 // the call and the step where it shows, which the report's tail of
 // steps leads up to.
 func (w *world) checkLinearizable(rec linearizability.TableRecord, budget int64, steps int64) (linearizability.RecordReport, *CheckFailure) {
-	rep, err := linearizability.CheckTableRecord(rec, linearizability.Options{MaxSteps: budget})
+	// One goroutine: the exploration already runs an iteration per core.
+	rep, err := linearizability.CheckTableRecord(rec, linearizability.Options{MaxSteps: budget, Workers: 1})
 	if err != nil {
 		// The harness built a record the checker cannot judge: a bug of
 		// the harness, reported as oracle 2's failure so it is seen.
