@@ -75,7 +75,9 @@
 //
 // A call that fails with an error other than a table outcome is its own
 // failure (CheckError), as is a migrator that fails (CheckMigrator): the
-// backends here never produce one.
+// backends here fail only where Azure would refuse the request the
+// library sent (a malformed batch or filter, an atomic query past a
+// page), so such an error is the library's.
 //
 // What each oracle trusts besides spec's semantics and the scheduler:
 //
@@ -85,7 +87,8 @@
 //  4. the scheduler's fairness and the hot conditions the harness sets;
 //  5. the reference table of oracle 1, so the annotations;
 //
-// and the errors oracle, that the in-memory backends never fail.
+// and the errors oracle, that the in-memory backends refuse exactly the
+// requests Azure would refuse.
 //
 // Options.OraclesOff switches oracles off, each replaced by one that
 // always says ok. The oracles only observe (a stream is read to its end
