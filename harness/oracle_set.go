@@ -25,7 +25,8 @@ const (
 	OracleEndOfRun
 	// OracleErrors fails a call that returned an error other than a
 	// table outcome (CheckError) and a migrator that failed
-	// (CheckMigrator): the backends here never fail.
+	// (CheckMigrator): the backends here fail only where Azure would
+	// refuse the request.
 	OracleErrors
 
 	// AllOracles is every oracle.
