@@ -121,12 +121,20 @@
 // The moves, each a function that proposes smaller workloads with the
 // decisions edited to match (a new workload parameter needs one more):
 // the swarm's drawn shape fixed; an application machine dropped (its
-// decisions with it); a call dropped (its choices, and its machine's
-// decisions while it ran); the migrator's start delay, the slow
-// application and the latency dropped; a partition dropped, or one more
-// left empty; an initial row dropped; the rows used renumbered 0, 1, ...;
-// a row key fewer; a batch operation dropped; the largest batch smaller;
-// the waits for states dropped. They run to a fixpoint; then sched.Shrink
+// decisions with it); a call dropped (its choices, and its machine's decisions while it ran);
+// the migrator's start delay, the slow application, the wide partition,
+// the narrow reads and the latency dropped; a partition dropped, or one
+// more left empty; an initial row dropped; the rows used renumbered 0,
+// 1, ...; a row key fewer (and with it a filler row); a batch operation
+// dropped; the largest batch smaller; the waits for states dropped. A
+// move that takes rows away (the wide partition's fillers, an initial
+// row, a partition's rows) proposes first the decisions without those
+// of the work on them: a shrinking run logs the decisions each backend
+// call took, and the migrator's reads and writes of the rows and the
+// streams' reads of them go (until an application writes the row), so
+// the migrator does not run ahead of the applications with the
+// decisions it no longer needs; then the decisions as they are. They
+// run to a fixpoint; then sched.Shrink
 // works on the schedule (preemptions, choices, blocks of decisions) until
 // it has accepted a few candidates, and the moves run again; until
 // nothing is accepted or the budget (ShrinkConfig: runs, deterministic,

@@ -11,6 +11,7 @@ import (
 
 	"github.com/migratingtable/migratingtable/mtable"
 	"github.com/migratingtable/migratingtable/sched"
+	"github.com/migratingtable/migratingtable/spec"
 )
 
 // Shrinking a failing iteration (see the package documentation,
@@ -681,14 +682,100 @@ func proposeNoSlowApp(r shrinkRun) []candidate {
 	return []candidate{dropChoices(r, o, func(c choiceRec) bool { return c.kind == chLatency && c.app == 0 })}
 }
 
-// proposeNoWidePartition: no partition wider than the backends' page.
-// The decisions stay; lenient replay absorbs those that no longer fit.
+// proposeNoWidePartition: no partition wider than the backends' page:
+// without the decisions the machines spent on filler rows, so that the
+// others stay where they were; else with the decisions as they are
+// (lenient replay absorbs those that no longer fit).
 func proposeNoWidePartition(r shrinkRun) []candidate {
 	w := r.opts.Workload
 	if w.Swarm || !w.WidePartition {
 		return nil
 	}
-	return []candidate{same(r, withWorkload(r, func(w *Workload) { w.WidePartition = false }))}
+	o := withWorkload(r, func(w *Workload) { w.WidePartition = false })
+	return withoutWork(r, o, func(k spec.Key) bool { return fillerOf(r, k) >= 0 })
+}
+
+// withoutWork returns the candidates of opts without the decisions of
+// r's backend calls on rows the move takes away (gone reports them),
+// if there are any, then with r's decisions as they are.
+func withoutWork(r shrinkRun, opts Options, gone func(k spec.Key) bool) []candidate {
+	return editWithoutWork(r, opts, nil, nil, gone)
+}
+
+// editWithoutWork is withoutWork with r's decisions edited as edit
+// does (drop, set) in both candidates.
+func editWithoutWork(r shrinkRun, opts Options, drop func(i int) bool, set map[int]sched.Decision, gone func(k spec.Key) bool) []candidate {
+	plain := edit(r, opts, drop, set, nil)
+	work := workDecisions(r, gone)
+	if len(work) == 0 {
+		return []candidate{plain}
+	}
+	return []candidate{edit(r, opts, func(i int) bool { return work[i] || (drop != nil && drop(i)) }, set, nil), plain}
+}
+
+// workDecisions returns the indices of the decisions of r's backend
+// calls whose rows are all gone (and not written by an application
+// before the call): the migrator's reads and writes of those rows and
+// the streams' reads of them. (An application's own reads and writes
+// stay: its call still makes them.)
+func workDecisions(r shrinkRun, gone func(k spec.Key) bool) map[int]bool {
+	own := r.it.Sched.Trace.Owners()
+	drop := map[int]bool{}
+	written := map[spec.Key]bool{}
+	for _, s := range r.it.world.spans {
+		if s.app >= 0 && s.kind != spanStream {
+			if s.kind == spanBatch {
+				for _, k := range s.keys {
+					written[k] = true
+				}
+			}
+			continue
+		}
+		if !allGone(s.keys, gone, written) {
+			continue
+		}
+		for i := s.from; i < s.to && i < len(own); i++ {
+			if own[i] == s.machine {
+				drop[i] = true
+			}
+		}
+	}
+	return drop
+}
+
+func allGone(keys []spec.Key, gone func(k spec.Key) bool, written map[spec.Key]bool) bool {
+	for _, k := range keys {
+		if !gone(k) || written[k] {
+			return false
+		}
+	}
+	return true
+}
+
+// fillerOf returns the number of r's filler row k, or -1 if k is not one.
+func fillerOf(r shrinkRun, k spec.Key) int {
+	if n, ok := r.it.world.fillerNumber(k); ok {
+		return n
+	}
+	return -1
+}
+
+// partitionNumber is the number of a workload partition, -1 for another.
+func partitionNumber(pk string) int {
+	n, err := strconv.Atoi(strings.TrimPrefix(pk, "p"))
+	if err != nil || !strings.HasPrefix(pk, "p") {
+		return -1
+	}
+	return n
+}
+
+// rowNumber is the number of a workload row's key, -1 for another row.
+func rowNumber(k spec.Key) int {
+	n, err := strconv.Atoi(k.RowKey)
+	if err != nil {
+		return -1
+	}
+	return n
 }
 
 // proposeNoNarrowReads: the library reads as many rows at a time as it
@@ -747,7 +834,11 @@ func proposeFewerPartitions(r shrinkRun) []candidate {
 			d.Bound--
 			set[c.at] = d
 		}
-		out = append(out, edit(r, o, func(i int) bool { return drop[i] }, set, nil))
+		// Without the migrator's work on the partition's rows, else
+		// with its decisions.
+		out = append(out, editWithoutWork(r, o, func(i int) bool { return drop[i] }, set, func(key spec.Key) bool {
+			return key.PartitionKey == partitionName(k) && fillerOf(r, key) < 0
+		})...)
 	}
 	return out
 }
@@ -758,7 +849,10 @@ func proposeMoreEmptyPartitions(r shrinkRun) []candidate {
 	if w.Swarm || w.EmptyPartitions >= w.Partitions || len(w.InitialRows) == 0 {
 		return nil
 	}
-	return []candidate{same(r, withWorkload(r, func(w *Workload) { w.EmptyPartitions++ }))}
+	empty := partitionName(w.EmptyPartitions)
+	return withoutWork(r, withWorkload(r, func(w *Workload) { w.EmptyPartitions++ }), func(k spec.Key) bool {
+		return k.PartitionKey == empty && (k.RowKey == "" || mtable.IsInternalKey(k) || slices.Contains(w.InitialRows, rowNumber(k)))
+	})
 }
 
 // proposeFewerInitialRows: without initial row r (each, the last first).
@@ -770,7 +864,10 @@ func proposeFewerInitialRows(r shrinkRun) []candidate {
 	var out []candidate
 	for i := len(w.InitialRows) - 1; i >= 0; i-- {
 		o := withWorkload(r, func(w *Workload) { w.InitialRows = slices.Delete(w.InitialRows, i, i+1) })
-		out = append(out, same(r, o))
+		x := w.InitialRows[i]
+		out = append(out, withoutWork(r, o, func(k spec.Key) bool {
+			return rowNumber(k) == x && partitionNumber(k.PartitionKey) >= w.EmptyPartitions
+		})...)
 	}
 	return out
 }
@@ -839,7 +936,8 @@ func proposeCompactRows(r shrinkRun) []candidate {
 	return []candidate{edit(r, o, nil, set, nil)}
 }
 
-// proposeFewerRowKeys: one row key fewer (and no initial row beyond).
+// proposeFewerRowKeys: one row key fewer (and no initial row beyond;
+// a wide partition has one filler row fewer, and its decisions go).
 func proposeFewerRowKeys(r shrinkRun) []candidate {
 	w := r.opts.Workload
 	if w.Swarm || w.RowKeys <= max(w.MaxBatch, 1) {
@@ -851,6 +949,10 @@ func proposeFewerRowKeys(r shrinkRun) []candidate {
 	})
 	if w.RowKeys == 2 {
 		return []candidate{dropChoices(r, o, func(c choiceRec) bool { return c.kind == chRow || c.kind == chKey })}
+	}
+	if w.WidePartition {
+		fillers := WideFillers(w.RowKeys - 1)
+		return withoutWork(r, o, func(k spec.Key) bool { return fillerOf(r, k) >= fillers })
 	}
 	return []candidate{same(r, o)}
 }

@@ -2,7 +2,9 @@ package harness
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -153,6 +155,114 @@ func TestAppCallsParam(t *testing.T) {
 		tt.edit(&w)
 		if err := w.Validate(); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("Validate: got %v, want %q", err, tt.want)
+		}
+	}
+}
+
+// TestMovesDropTheWorkOnRowsTheyTakeAway: a move that takes rows away
+// (the wide partition's fillers, a filler with a row key, an initial
+// row) drops the decisions the machines spent on them, so the run that
+// remains is the run as it was without them: the same events of every
+// machine in the same order, only those on the rows gone. (With an
+// initial row gone the applications' queries return other rows: their
+// events are compared by what they did, not by what they returned. An
+// emptied partition is not compared: the library reads a partition
+// without rows differently.)
+func TestMovesDropTheWorkOnRowsTheyTakeAway(t *testing.T) {
+	wide := DefaultWorkload()
+	// (No streamed queries: an application reading a stream spends steps
+	// of its own between two rows, which no backend call records.)
+	wide.Swarm, wide.Apps, wide.Partitions, wide.WidePartition, wide.StreamWeight = false, 2, 2, true, 0
+	// (Only atomic queries, which name no row: with a row key fewer a
+	// call would draw other rows, and writes would keep a row gone.)
+	queries := wide
+	queries.BatchWeight, queries.RetrieveWeight = 0, 0
+	seeds := 6
+	if testing.Short() {
+		seeds = 2
+	}
+	etag := regexp.MustCompile(`(old|new):[0-9]+`)
+	// (A wide partition's atomic queries leave the fillers out.)
+	notFillers := regexp.MustCompile(`\(\((PartitionKey eq '[^']*')\) and \(RowKey lt '~'\)\)`)
+	fillersFrom := func(n int) func(text string) bool {
+		return func(text string) bool {
+			i := strings.Index(text, fillerPrefix)
+			if i < 0 || i+len(fillerPrefix)+3 > len(text) {
+				return false
+			}
+			f, err := strconv.Atoi(text[i+len(fillerPrefix) : i+len(fillerPrefix)+3])
+			return err == nil && f >= n
+		}
+	}
+	mentions := func(parts ...string) func(text string) bool {
+		return func(text string) bool {
+			return slices.ContainsFunc(parts, func(p string) bool { return strings.Contains(text, p) })
+		}
+	}
+	// events returns the run's events but the workload's line and those
+	// gone reports, with the machine, without steps and ETag values (the
+	// fillers took ETags of their own); with coarse, an application's
+	// events (all of them) only by their first three words.
+	events := func(it *Iteration, gone func(text string) bool, coarse bool) []string {
+		var out []string
+		for _, e := range it.Sched.Events {
+			app := coarse && strings.HasPrefix(e.Name, "app")
+			if strings.HasPrefix(e.Text, "workload:") || (gone(e.Text) && !app) {
+				continue
+			}
+			text := notFillers.ReplaceAllString(etag.ReplaceAllString(e.Text, "E"), "($1)")
+			if f := strings.Fields(text); app && len(f) > 3 {
+				text = strings.Join(f[:3], " ")
+			}
+			out = append(out, e.Name+": "+text)
+		}
+		return out
+	}
+	for _, tt := range []struct {
+		name    string
+		w       Workload
+		propose func(r shrinkRun) []candidate
+		gone    func(text string) bool // the events on the rows gone
+		coarse  bool
+	}{
+		{"no wide partition", wide, proposeNoWidePartition, fillersFrom(0), false},
+		{"one row key fewer", queries, proposeFewerRowKeys, fillersFrom(WideFillers(wide.RowKeys - 1)), false},
+		// (The last initial row goes first.)
+		{"initial row 4 gone", queries, proposeFewerInitialRows, mentions("'p0'/'4'", "'p1'/'4'"), true},
+	} {
+		for seed := uint64(1); seed <= uint64(seeds); seed++ {
+			opts := Options{Workload: tt.w, Bug: mtable.NoBug, track: true}
+			found, err := RunOnce(opts, sched.Config{Strategy: "pct", Seed: seed, ExpectedSteps: ExpectedSteps, Params: Params(opts), NoEvents: true}, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			it, err := RunOnce(opts, sched.Config{Strategy: "lenient", Replay: found.Sched.Trace, Params: Params(opts)}, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := shrinkRun{opts: opts, it: it, size: sched.SizeOf(it.Sched)}
+			cs := tt.propose(r)
+			if len(cs) < 2 {
+				t.Fatalf("seed %d, %s: %d candidates, want 2 (without the work on the rows gone, and as is)", seed, tt.name, len(cs))
+			}
+			tr := *it.Sched.Trace
+			tr.Decisions, tr.Streams = cs[0].decisions, cs[0].streams
+			got, err := RunOnce(cs[0].opts, sched.Config{Strategy: "lenient", Replay: &tr, Params: Params(cs[0].opts)}, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g, w := events(got, tt.gone, tt.coarse), events(it, tt.gone, tt.coarse); !slices.Equal(g, w) {
+				i := 0
+				for i < min(len(g), len(w)) && g[i] == w[i] {
+					i++
+				}
+				from := max(i-3, 0)
+				t.Errorf("seed %d, %s: the run's events (but those on the rows gone), from event %d:\n%s\nwant\n%s", seed, tt.name, from,
+					strings.Join(g[from:min(i+3, len(g))], "\n"), strings.Join(w[from:min(i+3, len(w))], "\n"))
+			}
+			if got.Sched.Steps >= it.Sched.Steps {
+				t.Errorf("seed %d, %s: %d steps, want fewer than %d", seed, tt.name, got.Sched.Steps, it.Sched.Steps)
+			}
 		}
 	}
 }

@@ -57,6 +57,7 @@ func (b *backend) ExecuteBatch(ctx context.Context, ops []spec.Op) ([]spec.Resul
 	if len(ops) > 0 {
 		pk = ops[0].Entity.PartitionKey
 	}
+	from := b.w.spanStart()
 	b.delay(ctx, pk)
 	keys := make([]spec.Key, len(ops))
 	for i, op := range ops {
@@ -64,6 +65,7 @@ func (b *backend) ExecuteBatch(ctx context.Context, ops []spec.Op) ([]spec.Resul
 	}
 	before := b.w.views(keys)
 	res, err := b.mem.ExecuteBatch(ctx, ops)
+	b.w.noteSpan(ctx, from, spanBatch, keys...)
 	if sched.Tracing() {
 		sched.Logf("%s.ExecuteBatch%s -> %s", b.name, Call{Kind: CallBatch, Ops: ops}.String()[len("batch"):], outcomeOf(res, nil, err))
 	}
@@ -75,8 +77,10 @@ func (b *backend) ExecuteBatch(ctx context.Context, ops []spec.Op) ([]spec.Resul
 
 func (b *backend) QueryAtomic(ctx context.Context, f spec.Filter) ([]spec.Entity, error) {
 	pk, _ := spec.SinglePartition(f)
+	from := b.w.spanStart()
 	b.delay(ctx, pk)
 	rows, err := b.mem.QueryAtomic(ctx, f)
+	b.w.noteRead(ctx, from, f)
 	if sched.Tracing() {
 		sched.Logf("%s.QueryAtomic(%s) -> %s", b.name, spec.FilterString(f), outcomeOf(nil, rows, err))
 	}
@@ -84,8 +88,10 @@ func (b *backend) QueryAtomic(ctx context.Context, f spec.Filter) ([]spec.Entity
 }
 
 func (b *backend) QueryStreamed(ctx context.Context, f spec.Filter) (spec.Stream, error) {
+	from := b.w.spanStart()
 	sched.YieldOn(resource{b.name, ""})
 	s, err := b.mem.QueryStreamed(ctx, f)
+	b.w.noteRead(ctx, from, f)
 	if sched.Tracing() {
 		sched.Logf("%s.QueryStreamed(%s)", b.name, spec.FilterString(f))
 	}
@@ -101,8 +107,12 @@ type backendStream struct {
 }
 
 func (s *backendStream) Next(ctx context.Context) (spec.Entity, bool, error) {
+	from := s.b.w.spanStart()
 	sched.YieldOn(resource{s.b.name, ""})
 	e, ok, err := s.s.Next(ctx)
+	if ok && err == nil {
+		s.b.w.noteSpan(ctx, from, spanStream, e.Key)
+	}
 	if sched.Tracing() {
 		switch {
 		case err != nil:

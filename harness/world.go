@@ -59,6 +59,8 @@ type world struct {
 	// machine i began call k (before choosing it); its last entry, when
 	// the machine has returned, the number when it did.
 	callSteps [][]int
+	// spans logs the decisions of backend calls on filler rows.
+	spans []workSpan
 
 	// failure is the first oracle failure of the iteration; checks
 	// counts the failures of each oracle.

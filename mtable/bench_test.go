@@ -3,7 +3,9 @@ package mtable_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -101,51 +103,73 @@ func BenchmarkMigration(b *testing.B) {
 }
 
 // The large-partition benchmarks: a point read, a batch of 20 merges
-// and a filtered query on a partition of 100,000 rows, in each client
-// state, each beside the same call on the plain backend (see
+// and a filtered query on a partition of n rows (100,000 unless the
+// environment variable MTABLE_LARGE_ROWS says otherwise), in each
+// client state, each beside the same call on the plain backend (see
 // sideBySide).
 
-const largeRows = 100_000
+// largeRowsEnv names the environment variable that sets the size of
+// the large partition, so that the Azurite benchmark can run at a size
+// whose loading takes minutes rather than an hour.
+const largeRowsEnv = "MTABLE_LARGE_ROWS"
 
-// largeRow is row i of partition p: v = i, g = i mod 10,000 (so each
-// value of g selects 10 rows).
-func largeRow(i int) spec.Entity {
-	return row("p", fmt.Sprintf("r%06d", i), "", spec.Props{"v": spec.Int32(int32(i)), "g": spec.Int32(int32(i % 10_000))})
+// largeRows returns the size of the large partition: 100,000, or the
+// value of MTABLE_LARGE_ROWS, a multiple of 20 of at least 1,000.
+func largeRows(b *testing.B) int {
+	b.Helper()
+	s := os.Getenv(largeRowsEnv)
+	if s == "" {
+		return 100_000
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1_000 || n%20 != 0 {
+		b.Fatalf("%s=%q: want a multiple of 20 of at least 1000", largeRowsEnv, s)
+	}
+	return n
 }
 
-// largeCall is one benchmarked call, made on t (the plain table or a
-// MigratingTable); it fails b when the answer is wrong.
+// largeRow is row i of partition p of n rows: v = i, g = i mod n/10 (so
+// each value of g selects 10 rows).
+func largeRow(n, i int) spec.Entity {
+	return row("p", fmt.Sprintf("r%06d", i), "", spec.Props{"v": spec.Int32(int32(i)), "g": spec.Int32(int32(i % (n / 10)))})
+}
+
+// largeCall is one benchmarked call on a partition of n rows, made on t
+// (the plain table or a MigratingTable); it fails b when the answer is
+// wrong.
 type largeCall struct {
 	name string
-	call func(ctx context.Context, b *testing.B, t spec.Table)
+	call func(ctx context.Context, b *testing.B, t spec.Table, n int)
 }
 
 // largeCalls are the calls of the large-partition benchmarks (the
-// Azurite benchmark in mtable/aztable makes the same ones).
+// Azurite benchmark in mtable/aztable makes the same ones): for
+// n = 100,000, the point read of r050005, merges of r000017, r005017,
+// ..., r095017, and the query "g eq 1234".
 var largeCalls = []largeCall{
-	{"point", func(ctx context.Context, b *testing.B, t spec.Table) {
-		if _, ok, err := spec.Retrieve(ctx, t, spec.Key{PartitionKey: "p", RowKey: "r050005"}); err != nil || !ok {
+	{"point", func(ctx context.Context, b *testing.B, t spec.Table, n int) {
+		if _, ok, err := spec.Retrieve(ctx, t, spec.Key{PartitionKey: "p", RowKey: fmt.Sprintf("r%06d", n/2+5)}); err != nil || !ok {
 			b.Fatalf("point read: %v %v", ok, err)
 		}
 	}},
-	{"batch20", func(ctx context.Context, b *testing.B, t spec.Table) {
+	{"batch20", func(ctx context.Context, b *testing.B, t spec.Table, n int) {
 		ops := make([]spec.Op, 20)
 		for j := range ops {
-			ops[j] = spec.Op{Kind: spec.Merge, Entity: row("p", fmt.Sprintf("r%06d", 5_000*j+17), spec.AnyETag, spec.Props{"w": spec.Int32(int32(j))})}
+			ops[j] = spec.Op{Kind: spec.Merge, Entity: row("p", fmt.Sprintf("r%06d", n/20*j+17), spec.AnyETag, spec.Props{"w": spec.Int32(int32(j))})}
 		}
 		if _, err := t.ExecuteBatch(ctx, ops); err != nil {
 			b.Fatalf("batch of 20: %v", err)
 		}
 	}},
-	{"filtered", func(ctx context.Context, b *testing.B, t spec.Table) {
-		f := spec.And{L: spec.PartitionFilter("p"), R: spec.Comparison{Property: "g", Op: spec.Eq, Value: spec.Int32(1234)}}
+	{"filtered", func(ctx context.Context, b *testing.B, t spec.Table, n int) {
+		f := spec.And{L: spec.PartitionFilter("p"), R: spec.Comparison{Property: "g", Op: spec.Eq, Value: spec.Int32(int32(1234 % (n / 10)))}}
 		if rows, err := t.QueryAtomic(ctx, f); err != nil || len(rows) != 10 {
 			b.Fatalf("filtered query: %d rows, %v", len(rows), err)
 		}
 	}},
 }
 
-// largeFixture lays out the 100,000 rows as the migration leaves them
+// largeFixture lays out the rows as the migration leaves them
 // in state: in the old table until PREFER_NEW (the partition switched
 // there, and copied to the new table, as after the migrator's copy), in
 // the new table from then on.
@@ -165,16 +189,18 @@ func largeFixture(state mtable.State, rows []spec.Entity) *fixture {
 
 func BenchmarkLargePartition(b *testing.B) {
 	ctx := context.Background()
-	rows := make([]spec.Entity, largeRows)
+	n := largeRows(b)
+	rows := make([]spec.Entity, n)
 	for i := range rows {
-		rows[i] = largeRow(i)
+		rows[i] = largeRow(n, i)
 	}
 	plain := spec.NewMemTable("plain:")
 	plain.Load(rows)
 	for state := mtable.UseOldHideMetadata; state <= mtable.UseNewHideMetadata; state++ {
 		vt := largeFixture(state, rows).table()
 		for _, c := range largeCalls {
-			b.Run(state.String()+"/"+c.name, func(b *testing.B) { sideBySide(ctx, b, c.call, plain, vt) })
+			call := func(ctx context.Context, b *testing.B, t spec.Table) { c.call(ctx, b, t, n) }
+			b.Run(state.String()+"/"+c.name, func(b *testing.B) { sideBySide(ctx, b, call, plain, vt) })
 		}
 	}
 }

@@ -161,19 +161,35 @@
 // 'p' and g", it reads the old table with "PartitionKey eq 'p' and
 // (RowKey eq MetaRowKey or g)". If the partition is not SWITCHED, that
 // read is the answer. If it is, the old rows no longer change, and the
-// new table is read (the linearization point) with "PartitionKey eq 'p'
-// and (g or RowKey eq 'k1' or ...)", naming the keys of the old rows
-// read: a new row shadows its old twin even when it fails the filter.
-// When those keys do not fit in the 15 comparisons, they are first looked
-// up in the new table, 14 at a time; a key present there stays present
-// while any client reads the old table (deletes leave tombstones), so
-// only the absent keys need naming, and when even those do not fit their
-// old rows are copied to the new table first, as a writer would (the
-// virtual content is unchanged; the rows get new ETags). A filter with
-// all 15 comparisons leaves no room for the meta row: its meta row is
-// read first, and on a partition not yet SWITCHED the old table's whole
-// partition is read instead (which fails on a partition larger than a
-// page), so keep atomic queries to 14 comparisons.
+// new table is read with the caller's filter. A new row shadows its old
+// twin even when it fails the filter, so each old row the answer could
+// show must have its key settled: the read returned a row with that key
+// (the twin exists then), or g names the key (g would have returned the
+// twin), or the key is read by name. When the read with the caller's
+// filter settles every key, as it does once the partition has been
+// copied and while the rows still match, it is the linearization point,
+// and the query costs one read of each table with (about) the caller's
+// filter. Otherwise the new table is read again (the linearization
+// point) with "PartitionKey eq 'p' and (g or RowKey eq 'k1' or ...)",
+// naming only the unsettled keys: a key the first read returned stays
+// present while any client reads the old table (deletes leave
+// tombstones), so its old row stays shadowed. When the unsettled keys do
+// not fit in the 15 comparisons, they are first looked up in the new
+// table, 14 at a time, so that only the absent keys need naming, and
+// when even those do not fit their old rows are copied to the new table
+// first, as a writer would (the virtual content is unchanged; the rows
+// get new ETags). In PREFER_NEW, a query whose g is a list of keys
+// ("RowKey eq 'k1' or ...", a point query) reads the new table first,
+// with the caller's filter: when that returns a row (or tombstone) for
+// every key named, it is the answer and the linearization point, since
+// a partition's rows reach the new table only once it is SWITCHED
+// (writers and the Migrator switch it first, and the new table starts
+// empty, as "mtable migrate" checks); otherwise the query goes
+// on as above, one read dearer. A filter with all 15 comparisons leaves
+// no room for the meta row: its meta row is read first, and on a partition not yet
+// SWITCHED the old table's whole partition is read instead (which fails
+// on a partition larger than a page), so keep atomic queries to 14
+// comparisons.
 //
 // An atomic query whose answer genuinely spans more than one page fails
 // with an error that wraps spec.ErrMultiPage, not a *spec.Error: a table
@@ -239,7 +255,8 @@
 // Starting from a live application that uses the old table directly:
 //
 //  1. Provide the backends as spec.Table values (for Azure Table
-//     storage, the adapter in mtable/aztable) and a ConfigService that
+//     storage, the adapter in mtable/aztable; the new table empty) and
+//     a ConfigService that
 //     every process shares: leaseconfig.Open keeps the state in a table
 //     (any spec.Table), with a renewed lease per process on which it
 //     acknowledges pushes (MemConfig serves processes that share memory). The command

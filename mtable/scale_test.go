@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 
@@ -297,6 +298,126 @@ func TestKeysPerRead(t *testing.T) {
 			}
 			if h.queries != tt.reads {
 				t.Errorf("a batch of 30 read the new table %d times, want %d", h.queries, tt.reads)
+			}
+		})
+	}
+}
+
+// filterLog is a backend table that records the filter of each atomic
+// query.
+type filterLog struct {
+	spec.Table
+	mu      sync.Mutex
+	filters []string
+}
+
+func (l *filterLog) QueryAtomic(ctx context.Context, f spec.Filter) ([]spec.Entity, error) {
+	l.mu.Lock()
+	l.filters = append(l.filters, spec.FilterString(f))
+	l.mu.Unlock()
+	return l.Table.QueryAtomic(ctx, f)
+}
+
+// TestOverlayReadsNewWithTheFilter: in PREFER_NEW, on a switched
+// partition, an atomic query reads the new table with the caller's
+// filter alone, and that read is its linearization point when it
+// returns the key of every old row the answer could show. Only the keys
+// it does not return (a new twin that fails the filter, a tombstone, a
+// row not yet copied) are named in a second read.
+func TestOverlayReadsNewWithTheFilter(t *testing.T) {
+	ctx := context.Background()
+	filter := spec.And{L: spec.PartitionFilter("k"), R: spec.Comparison{Property: "v", Op: spec.Lt, Value: spec.Int32(10)}}
+	for _, tt := range []struct {
+		name    string
+		newRows []spec.Entity
+		want    []string // RowKeys of the answer
+		reads   []string // filters of the new-table reads
+	}{
+		{
+			name:    "all copied",
+			newRows: bigRows("k", 20),
+			want:    []string{"r0000", "r0001", "r0002", "r0003", "r0004", "r0005", "r0006", "r0007", "r0008", "r0009"},
+			reads:   []string{"(PartitionKey eq 'k') and (v lt 10)"},
+		},
+		{
+			// r0003 no longer matches in the new table, r0004 was
+			// deleted, r0005 is not copied yet.
+			name: "some unsettled",
+			newRows: append(slices.Concat(bigRows("k", 20)[:3], bigRows("k", 20)[6:]),
+				row("k", "r0003", "", spec.Props{"v": spec.Int32(500)}),
+				row("k", "r0004", "", spec.Props{mtable.DeletedProperty: spec.Bool(true)})),
+			want: []string{"r0000", "r0001", "r0002", "r0005", "r0006", "r0007", "r0008", "r0009"},
+			reads: []string{
+				"(PartitionKey eq 'k') and (v lt 10)",
+				"(PartitionKey eq 'k') and ((v lt 10) or (((RowKey eq 'r0003') or (RowKey eq 'r0004')) or (RowKey eq 'r0005')))",
+			},
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(mtable.PreferNew, append(bigRows("k", 20), switchedMeta("k")), tt.newRows)
+			log := &filterLog{Table: f.new}
+			rec := &recorder{}
+			got, err := mtable.New(f.old, log, f.cfg, mtable.WithMonitor(rec)).QueryAtomic(ctx, filter)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var keys []string
+			for _, e := range got {
+				keys = append(keys, e.RowKey)
+			}
+			if !slices.Equal(keys, tt.want) {
+				t.Errorf("got rows %v, want %v", keys, tt.want)
+			}
+			if !slices.Equal(log.filters, tt.reads) {
+				t.Errorf("new-table reads:\ngot  %q\nwant %q", log.filters, tt.reads)
+			}
+			as := rec.take()
+			if n := len(lps(as)); n != 1 || !as[len(as)-1].LinearizationPoint {
+				t.Errorf("got %d linearization points (last read one: %v), want 1, at the last read", n, as[len(as)-1].LinearizationPoint)
+			}
+		})
+	}
+}
+
+// TestPointQueryInPreferNew: in PREFER_NEW a query that names its keys
+// is answered by the new table alone when it holds every key named (a
+// row there means the partition is SWITCHED); otherwise the query reads
+// the old table and the new one as any other.
+func TestPointQueryInPreferNew(t *testing.T) {
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name           string
+		key            string
+		newRows        []spec.Entity
+		want           string // v of the row found, "" for none
+		oldReads, news int
+	}{
+		{"copied", "r0005", bigRows("k", 20), "5", 0, 1},
+		{"tombstone", "r0005", []spec.Entity{row("k", "r0005", "", spec.Props{mtable.DeletedProperty: spec.Bool(true)})}, "", 0, 1},
+		{"not copied", "r0005", nil, "5", 1, 2},
+		{"absent", "x", bigRows("k", 20), "", 1, 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(mtable.PreferNew, append(bigRows("k", 20), switchedMeta("k")), tt.newRows)
+			oldLog, newLog := &filterLog{Table: f.old}, &filterLog{Table: f.new}
+			rec := &recorder{}
+			e, ok, err := spec.Retrieve(ctx, mtable.New(oldLog, newLog, f.cfg, mtable.WithMonitor(rec)), spec.Key{PartitionKey: "k", RowKey: tt.key})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := ""
+			if ok {
+				got = e.Props["v"].String()
+			}
+			if got != tt.want {
+				t.Errorf("got v=%q, want %q", got, tt.want)
+			}
+			if len(oldLog.filters) != tt.oldReads || len(newLog.filters) != tt.news {
+				t.Errorf("got %d reads of the old table and %d of the new, want %d and %d", len(oldLog.filters), len(newLog.filters), tt.oldReads, tt.news)
+			}
+			as := rec.take()
+			if n := len(lps(as)); n != 1 || !as[len(as)-1].LinearizationPoint {
+				t.Errorf("got %d linearization points, want 1, at the last read", n)
 			}
 		})
 	}

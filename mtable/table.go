@@ -667,7 +667,7 @@ func (t *Table) QueryAtomic(ctx context.Context, filter spec.Filter) ([]spec.Ent
 			return nil, internalErr("query on the "+which+" table", err)
 		}
 	default:
-		if rows, err = t.queryOverlay(ctx, pk, filter); err != nil {
+		if rows, err = t.queryOverlay(ctx, state, pk, filter); err != nil {
 			return nil, err
 		}
 	}
@@ -683,18 +683,31 @@ func (t *Table) QueryAtomic(ctx context.Context, filter spec.Filter) ([]spec.Ent
 // match, and the meta row. If the partition is not SWITCHED, that read
 // is the linearization point. If it is, the old rows read no longer
 // change, and the virtual answer at any later instant is: the new rows
-// that match, and the old rows read whose key has no new row. So the new
-// table is read, at the linearization point, with "PartitionKey eq pk
-// and (g or RowKey eq k1 or ...)" over the keys k of the old rows read
-// (a new row with such a key shadows the old one even when it fails the
-// filter). When there are more keys than Azure's comparison budget
-// leaves room for, the keys are first looked up in the new table in
-// chunks: a key present there stays present (deletes leave tombstones
-// in every state that reads the old table), so only the absent ones need
-// naming in the final read, and if even they are too many they are
-// copied to the new table first, as a writer would.
-func (t *Table) queryOverlay(ctx context.Context, pk string, filter spec.Filter) ([]spec.Entity, error) {
+// that match, and the old rows read (the candidates) whose key has no
+// new row. The new table is then read with the caller's filter. A
+// candidate whose key that read returns has a new twin, which shadows
+// it; so does one whose key g names (g would have returned the twin).
+// When that settles every candidate, which is the rule once the
+// partition has been copied, that read is the linearization point and
+// the call costs what the caller's filter costs on each table.
+//
+// Otherwise the keys k1, ... of the unsettled candidates (a twin that
+// fails the filter, a tombstone, a row not copied yet) are named in a
+// second read of the new table, the linearization point: "PartitionKey
+// eq pk and (g or RowKey eq k1 or ...)". The keys the first read
+// returned need no naming: a key present in the new table stays present
+// (deletes leave tombstones in every state that reads the old table),
+// so their candidates stay shadowed. When the unsettled keys do not fit
+// in Azure's comparison budget, they are first looked up in the new
+// table in chunks (shadowCheck), and if even the absent ones are too
+// many, their old rows are copied to the new table, as a writer would.
+func (t *Table) queryOverlay(ctx context.Context, state State, pk string, filter spec.Filter) ([]spec.Entity, error) {
 	g, _ := withoutPartition(filter)
+	if state == PreferNew {
+		if rows, done, err := t.queryNamedNew(ctx, pk, g, filter); done || err != nil {
+			return rows, err
+		}
+	}
 	part := spec.PartitionFilter(pk)
 	metaKey := spec.Key{PartitionKey: pk, RowKey: MetaRowKey}
 	metaEq := spec.Comparison{Property: spec.RowKeyProp, Op: spec.Eq, Value: spec.String(MetaRowKey)}
@@ -739,49 +752,113 @@ func (t *Table) queryOverlay(ctx context.Context, pk string, filter spec.Filter)
 	}
 	t.note(ctx, Annotation{})
 
-	// The old rows the answer may show, unless a new row shadows them.
-	var cands []spec.Entity
-	for _, e := range oldRows {
-		if !IsInternalKey(e.Key) && spec.Matches(filter, export(e)) {
-			cands = append(cands, e)
-		}
+	// The new table is read with the caller's filter. Every old row it
+	// may show (a candidate) whose key comes back has a new twin at that
+	// instant, which shadows it; a candidate whose key g names would
+	// come back if it had one. When every other candidate's key comes
+	// back too, this read is the linearization point.
+	newRows, err := t.new.QueryAtomic(ctx, filter)
+	if err != nil {
+		t.note(ctx, Annotation{})
+		return nil, internalErr("query on the new table", err)
 	}
-	newF := filter
-	var shadowed map[string]bool // old rows known to have a new twin
+	var keys []string // candidates' keys the read did not settle
 	if g != nil && !t.is(BugQueryAtomicFilterShadowing) {
-		named := rowKeysNamedBy(g)
-		var keys []string
-		for _, e := range cands {
-			if !named[e.RowKey] {
+		named, got := rowKeysNamedBy(g), byRowKey(newRows)
+		for _, e := range oldRows {
+			if _, ok := got[e.RowKey]; !ok && !named[e.RowKey] && !IsInternalKey(e.Key) && spec.Matches(filter, export(e)) {
 				keys = append(keys, e.RowKey)
 			}
 		}
-		budget := min(spec.MaxComparisons-1-spec.CountComparisons(g), t.keysPerRead)
-		if len(keys) > budget {
-			shadowed = map[string]bool{}
-			if keys, err = t.shadowCheck(ctx, pk, cands, keys, budget, shadowed); err != nil {
-				return nil, err
+	}
+	if len(keys) == 0 {
+		t.note(ctx, Annotation{LinearizationPoint: true})
+		return overlay(oldRows, newRows), nil
+	}
+	t.note(ctx, Annotation{})
+
+	// Some candidates' keys did not come back: their new twins, if any,
+	// fail the filter, and must be read by key. The keys that came back
+	// stay in the new table (deletes leave tombstones in every state
+	// that reads the old table), so their old rows stay shadowed.
+	shadowed := map[string]bool{}
+	for _, e := range newRows {
+		shadowed[e.RowKey] = true
+	}
+	if budget := min(spec.MaxComparisons-1-spec.CountComparisons(g), t.keysPerRead); len(keys) > budget {
+		unsettled := make(map[string]bool, len(keys))
+		for _, k := range keys {
+			unsettled[k] = true
+		}
+		var cands []spec.Entity
+		for _, e := range oldRows {
+			if unsettled[e.RowKey] {
+				cands = append(cands, e)
 			}
 		}
-		if len(keys) > 0 {
-			newF = spec.And{L: part, R: spec.Or{L: g, R: anyRowKey(keys)}}
+		if keys, err = t.shadowCheck(ctx, pk, cands, keys, budget, shadowed); err != nil {
+			return nil, err
 		}
 	}
-	newRows, err := t.new.QueryAtomic(ctx, newF)
+	newF := filter
+	if len(keys) > 0 {
+		newF = spec.And{L: part, R: spec.Or{L: g, R: anyRowKey(keys)}}
+	}
+	newRows, err = t.new.QueryAtomic(ctx, newF)
 	t.note(ctx, Annotation{LinearizationPoint: err == nil})
 	if err != nil {
 		return nil, internalErr("query on the new table", err)
 	}
-	visible := oldRows
-	if len(shadowed) > 0 {
-		visible = nil
-		for _, e := range oldRows {
-			if !shadowed[e.RowKey] {
-				visible = append(visible, e)
-			}
+	var visible []spec.Entity
+	for _, e := range oldRows {
+		if !shadowed[e.RowKey] {
+			visible = append(visible, e)
 		}
 	}
 	return overlay(visible, newRows), nil
+}
+
+// queryNamedNew answers, in PREFER_NEW, a query whose filter g is a
+// list of keys ("RowKey eq 'k1' or ..."; a point query) from the new
+// table alone when it holds a row (or tombstone) for every key named.
+// A partition's rows reach the new table only once it is SWITCHED
+// (writers and the Migrator switch it first, it never goes back while
+// any client reads the old table, and the new table starts empty), so at the instant of that read
+// each named key's virtual row is its new row: the read is the
+// linearization point, and done is true. Otherwise (done false, nothing
+// annotated as the linearization point) the caller goes on with the
+// overlay. Once the Migrator has copied a partition, which is most of
+// PREFER_NEW, a point query thus costs one read, as on a plain table.
+func (t *Table) queryNamedNew(ctx context.Context, pk string, g, filter spec.Filter) (rows []spec.Entity, done bool, err error) {
+	if g == nil || t.is(BugQueryAtomicFilterShadowing) {
+		return nil, false, nil
+	}
+	named := rowKeysNamedBy(g)
+	if len(named) == 0 {
+		return nil, false, nil
+	}
+	for k := range named {
+		if IsInternalKey(spec.Key{PartitionKey: pk, RowKey: k}) {
+			return nil, false, nil
+		}
+	}
+	rows, err = t.new.QueryAtomic(ctx, filter)
+	if err != nil {
+		t.note(ctx, Annotation{})
+		return nil, false, internalErr("query on the new table", err)
+	}
+	found := 0
+	for _, e := range rows {
+		if named[e.RowKey] {
+			found++
+		}
+	}
+	if found < len(named) {
+		t.note(ctx, Annotation{})
+		return nil, false, nil
+	}
+	t.note(ctx, Annotation{LinearizationPoint: true})
+	return rows, true, nil
 }
 
 // shadowCheck handles old candidate rows whose keys do not fit in the

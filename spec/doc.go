@@ -95,8 +95,12 @@
 // and deterministic. It pages like a service when asked to
 // (SetPageLimit: an atomic query of more rows fails with ErrMultiPage),
 // and visits only the rows a filter's RowKey comparisons allow, so a
-// point query on a large partition is cheap, as in Azure. Its n-th write gives the row the ETag prefix+n and
-// the Timestamp MemTimestamp(n); no wall clock, randomness or map order
+// point query on a large partition is cheap, as in Azure; in a
+// disjunction ("g or RowKey eq 'k1' or ...") each operand is visited
+// over its own key ranges, so naming a few keys beside a filter costs a
+// few lookups, not a comparison per key on every row (see Rows.Query).
+// Its n-th write gives the row the ETag prefix+n and the Timestamp
+// MemTimestamp(n); no wall clock, randomness or map order
 // decides anything. Its state is a copy-on-write Rows, so Snapshot is
 // O(1). Entities it returns are deep copies the caller may modify; Rows
 // values (snapshots) are shared and must not be modified.

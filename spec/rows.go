@@ -49,7 +49,13 @@ func (r Rows) Partition(pk string) Rows {
 //
 // When f targets one partition, only the rows of that partition whose
 // RowKey can satisfy f's RowKey comparisons are visited (as a service
-// uses its key index), so a point query costs O(log n).
+// uses its key index), so a point query costs O(log n). Within the
+// partition, f's "PartitionKey eq" conjuncts are known to hold and are
+// not evaluated again; and when what remains is a disjunction
+// ("g or RowKey eq 'k1' or ..."), each disjunct that RowKey comparisons
+// narrow is evaluated over its own ranges only, the others together
+// over the partition, so a list of keys added to a filter costs a few
+// lookups rather than a comparison per key on every row.
 func (r Rows) Query(f Filter) []Entity {
 	out := []Entity{}
 	pk, ok := SinglePartition(f)
@@ -62,12 +68,80 @@ func (r Rows) Query(f Filter) []Entity {
 		return out
 	}
 	part := r.Partition(pk)
-	for _, s := range rowKeySpans(f, part) {
-		for _, e := range part[s.lo:s.hi] {
-			if Matches(f, e) {
-				out = append(out, cloneEntity(e))
+	for _, i := range partitionMatches(withoutPartitionKey(f, pk), part) {
+		out = append(out, cloneEntity(part[i]))
+	}
+	return out
+}
+
+// partitionMatches returns, in increasing order, the indexes of the
+// rows of part (one partition, in key order) that match g.
+func partitionMatches(g Filter, part Rows) []int {
+	var wide, narrow []Filter // disjuncts over the whole partition, over some ranges
+	for _, d := range disjuncts(g, nil) {
+		if s := rowKeySpans(d, part); len(s) == 1 && s[0] == (span{0, len(part)}) {
+			wide = append(wide, d)
+		} else {
+			narrow = append(narrow, d)
+		}
+	}
+	var hits []int
+	visit := func(d Filter) {
+		for _, s := range rowKeySpans(d, part) {
+			for i := s.lo; i < s.hi; i++ {
+				if Matches(d, part[i]) {
+					hits = append(hits, i)
+				}
 			}
 		}
+	}
+	if len(wide) > 0 {
+		visit(orFilters(wide))
+	}
+	for _, d := range narrow {
+		visit(d)
+	}
+	if len(wide)+len(narrow) > 1 {
+		slices.Sort(hits)
+		hits = slices.Compact(hits) // a row may match several disjuncts
+	}
+	return hits
+}
+
+// withoutPartitionKey drops from the top-level "and" chain of f the
+// comparisons "PartitionKey eq pk", which every row of partition pk
+// satisfies, so that on those rows the result matches exactly when f
+// does (nil, matching every row, when nothing else remains).
+func withoutPartitionKey(f Filter, pk string) Filter {
+	switch f := f.(type) {
+	case Comparison:
+		if f.Property == PartitionKeyProp && f.Op == Eq && f.Value.Type() == TypeString && f.Value.Str() == pk {
+			return nil
+		}
+	case And:
+		l, r := withoutPartitionKey(f.L, pk), withoutPartitionKey(f.R, pk)
+		if l == nil || r == nil {
+			return AndFilters(l, r)
+		}
+		return And{l, r}
+	}
+	return f
+}
+
+// disjuncts appends to out the operands of f's top-level "or" chain, in
+// order (f itself when it is not an "or").
+func disjuncts(f Filter, out []Filter) []Filter {
+	if o, ok := f.(Or); ok {
+		return disjuncts(o.R, disjuncts(o.L, out))
+	}
+	return append(out, f)
+}
+
+// orFilters combines non-empty fs with "or".
+func orFilters(fs []Filter) Filter {
+	out := fs[0]
+	for _, f := range fs[1:] {
+		out = Or{out, f}
 	}
 	return out
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -16,15 +17,33 @@ import (
 
 // BenchmarkLargePartition is mtable's benchmark of the same name on
 // Azurite: a point read, a batch of 20 merges and a filtered query on a
-// partition of 100,000 rows, in each client state, each beside the same
-// call on the plain table (see sideBySide).
+// partition of 100,000 rows (or MTABLE_LARGE_ROWS, as in mtable), in
+// each client state, each beside the same call on the plain table (see
+// sideBySide).
 //
 // Azurite looks a row up by scanning its partition, so loading the two
-// tables of 100,000 rows takes about an hour on a 2-core machine: it is
-// done once per process (use -count for repetitions), and skipped under
-// -short. make bench-scale runs it.
+// tables of 100,000 rows takes about an hour on a 2-core machine (20,000
+// rows: a few minutes): it is done once per process (use -count for
+// repetitions), and skipped under -short. make bench-scale runs it.
 
-const largeRows = 100_000
+// largeRowsEnv names the environment variable that sets the size of
+// the large partition.
+const largeRowsEnv = "MTABLE_LARGE_ROWS"
+
+// largeRows returns the size of the large partition: 100,000, or the
+// value of MTABLE_LARGE_ROWS, a multiple of 20 of at least 1,000.
+func largeRows(b *testing.B) int {
+	b.Helper()
+	s := os.Getenv(largeRowsEnv)
+	if s == "" {
+		return 100_000
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1_000 || n%20 != 0 {
+		b.Fatalf("%s=%q: want a multiple of 20 of at least 1000", largeRowsEnv, s)
+	}
+	return n
+}
 
 var (
 	largeOnce      sync.Once
@@ -34,12 +53,13 @@ var (
 	largeLoadedFor time.Duration
 )
 
-func largeRow(i int) spec.Entity {
-	return ent("p", fmt.Sprintf("r%06d", i), spec.Props{"v": spec.Int32(int32(i)), "g": spec.Int32(int32(i % 10_000))})
+func largeRow(n, i int) spec.Entity {
+	return ent("p", fmt.Sprintf("r%06d", i), spec.Props{"v": spec.Int32(int32(i)), "g": spec.Int32(int32(i % (n / 10)))})
 }
 
-// largeTables creates and loads the two tables once per process.
-func largeTables(b *testing.B) (old, new *aztable.Table) {
+// largeTables creates and loads the two tables of n rows once per
+// process.
+func largeTables(b *testing.B, n int) (old, new *aztable.Table) {
 	b.Helper()
 	if testing.Short() {
 		b.Skip("loading 100,000 rows into Azurite takes about an hour: skipped under -short (make bench-scale runs it)")
@@ -48,7 +68,13 @@ func largeTables(b *testing.B) (old, new *aztable.Table) {
 	largeOnce.Do(func() {
 		start := time.Now()
 		ctx := context.Background()
-		acct := srv.Account()
+		// Azurite's batches scan the partition per row: on a loaded
+		// machine a batch of 100 inserts can outlast the default
+		// request timeout.
+		var acct *aztable.Account
+		if acct, largeErr = aztable.Connect(srv.ConnectionString(), aztable.WithRequestTimeout(10*time.Minute)); largeErr != nil {
+			return
+		}
 		var tables [2]*aztable.Table
 		for k, prefix := range []string{"largeold", "largenew"} {
 			name := srv.NewTableName(prefix)
@@ -58,16 +84,16 @@ func largeTables(b *testing.B) (old, new *aztable.Table) {
 			if tables[k], largeErr = acct.Table(name); largeErr != nil {
 				return
 			}
-			for lo := 0; lo < largeRows; lo += spec.MaxBatch {
+			for lo := 0; lo < n; lo += spec.MaxBatch {
 				ops := make([]spec.Op, 0, spec.MaxBatch)
-				for i := lo; i < lo+spec.MaxBatch && i < largeRows; i++ {
-					ops = append(ops, op(spec.Insert, largeRow(i), ""))
+				for i := lo; i < lo+spec.MaxBatch && i < n; i++ {
+					ops = append(ops, op(spec.Insert, largeRow(n, i), ""))
 				}
 				if _, largeErr = tables[k].ExecuteBatch(ctx, ops); largeErr != nil {
 					return
 				}
 				if done := lo + len(ops); done%10_000 == 0 {
-					fmt.Fprintf(os.Stderr, "BenchmarkLargePartition: %s: %d of %d rows loaded (%v)\n", prefix, done, largeRows, time.Since(start).Round(time.Second))
+					fmt.Fprintf(os.Stderr, "BenchmarkLargePartition: %s: %d of %d rows loaded (%v)\n", prefix, done, n, time.Since(start).Round(time.Second))
 				}
 			}
 		}
@@ -100,27 +126,28 @@ func setMeta(b *testing.B, old spec.Table, state mtable.State) {
 	}
 }
 
-// largeCalls are the calls of mtable's BenchmarkLargePartition.
+// largeCalls are the calls of mtable's BenchmarkLargePartition, on a
+// partition of n rows.
 var largeCalls = []struct {
 	name string
-	call func(ctx context.Context, b *testing.B, t spec.Table)
+	call func(ctx context.Context, b *testing.B, t spec.Table, n int)
 }{
-	{"point", func(ctx context.Context, b *testing.B, t spec.Table) {
-		if _, ok, err := spec.Retrieve(ctx, t, spec.Key{PartitionKey: "p", RowKey: "r050005"}); err != nil || !ok {
+	{"point", func(ctx context.Context, b *testing.B, t spec.Table, n int) {
+		if _, ok, err := spec.Retrieve(ctx, t, spec.Key{PartitionKey: "p", RowKey: fmt.Sprintf("r%06d", n/2+5)}); err != nil || !ok {
 			b.Fatalf("point read: %v %v", ok, err)
 		}
 	}},
-	{"batch20", func(ctx context.Context, b *testing.B, t spec.Table) {
+	{"batch20", func(ctx context.Context, b *testing.B, t spec.Table, n int) {
 		ops := make([]spec.Op, 20)
 		for j := range ops {
-			ops[j] = op(spec.Merge, ent("p", fmt.Sprintf("r%06d", 5_000*j+17), spec.Props{"w": spec.Int32(int32(j))}), spec.AnyETag)
+			ops[j] = op(spec.Merge, ent("p", fmt.Sprintf("r%06d", n/20*j+17), spec.Props{"w": spec.Int32(int32(j))}), spec.AnyETag)
 		}
 		if _, err := t.ExecuteBatch(ctx, ops); err != nil {
 			b.Fatalf("batch of 20: %v", err)
 		}
 	}},
-	{"filtered", func(ctx context.Context, b *testing.B, t spec.Table) {
-		f := spec.And{L: spec.PartitionFilter("p"), R: spec.Comparison{Property: "g", Op: spec.Eq, Value: spec.Int32(1234)}}
+	{"filtered", func(ctx context.Context, b *testing.B, t spec.Table, n int) {
+		f := spec.And{L: spec.PartitionFilter("p"), R: spec.Comparison{Property: "g", Op: spec.Eq, Value: spec.Int32(int32(1234 % (n / 10)))}}
 		if rows, err := t.QueryAtomic(ctx, f); err != nil || len(rows) != 10 {
 			b.Fatalf("filtered query: %d rows, %v", len(rows), err)
 		}
@@ -128,14 +155,16 @@ var largeCalls = []struct {
 }
 
 func BenchmarkLargePartition(b *testing.B) {
-	old, new := largeTables(b)
+	n := largeRows(b)
+	old, new := largeTables(b, n)
 	b.Logf("loading the tables took %v", largeLoadedFor.Round(time.Second))
 	ctx := context.Background()
 	for state := mtable.UseOldHideMetadata; state <= mtable.UseNewHideMetadata; state++ {
 		setMeta(b, old, state)
 		vt := mtable.New(old, new, mtable.NewMemConfig(state))
 		for _, c := range largeCalls {
-			b.Run(state.String()+"/"+c.name, func(b *testing.B) { sideBySide(ctx, b, c.call, old, vt) })
+			call := func(ctx context.Context, b *testing.B, t spec.Table) { c.call(ctx, b, t, n) }
+			b.Run(state.String()+"/"+c.name, func(b *testing.B) { sideBySide(ctx, b, call, old, vt) })
 		}
 	}
 }
