@@ -289,6 +289,12 @@ type Options struct {
 	// alone fails exactly the iterations it fails among all of them.
 	OraclesOff Oracles
 
+	// happyFilters makes the workload draw the original filters only
+	// (none, isHappy eq false, isHappy eq true), which name no row and
+	// whose reads do not depend on how many rows match (set by a test of
+	// the shrinker's moves that needs that).
+	happyFilters bool
+
 	// track makes a run log what the shrinker edits: its choices and
 	// where each call began (set by Shrink for its runs only: an
 	// exploration does without).

@@ -114,7 +114,7 @@ func (g filterGen) stream() spec.Filter {
 func (g filterGen) atomic(pk string, wide bool) spec.Filter {
 	if wide {
 		notFillers := spec.Comparison{Property: spec.RowKeyProp, Op: spec.Lt, Value: spec.String(fillerPrefix[:1])}
-		return spec.AndFilters(spec.PartitionFilter(pk), spec.AndFilters(notFillers, g.genQueryFilter(spec.MaxComparisons-3)))
+		return spec.AndFilters(spec.PartitionFilter(pk), notFillers, g.genQueryFilter(spec.MaxComparisons-3))
 	}
 	return spec.AndFilters(spec.PartitionFilter(pk), g.genQueryFilter(spec.MaxComparisons-1))
 }
@@ -130,6 +130,15 @@ func (g filterGen) atomic(pk string, wide bool) spec.Filter {
 // original workload's filters (none, isHappy eq false, isHappy eq true)
 // did.
 func (g filterGen) genQueryFilter(limit int) spec.Filter {
+	if g.w.opts.happyFilters {
+		switch g.choose(3) {
+		case 0:
+			return nil
+		case 1:
+			return spec.Comparison{Property: "isHappy", Op: spec.Eq, Value: spec.Bool(false)}
+		}
+		return spec.Comparison{Property: "isHappy", Op: spec.Eq, Value: spec.Bool(true)}
+	}
 	switch k := g.choose(12); {
 	case k < 1:
 		return nil
