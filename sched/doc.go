@@ -19,7 +19,11 @@
 // (Go's channel syntax cannot be redefined: see Chan) and the test's
 // entry point. Outside a run every primitive is the plain Go primitive it
 // stands for, so production code written against this package runs
-// unchanged.
+// unchanged. To test code without editing it at all, the command
+// sched/cmd/schedrewrite rewrites a package's channel syntax, selects, go
+// statements and imports mechanically into a build overlay
+// (go test -overlay=FILE), keeping the original files' line numbers in
+// reports; only the test's entry point is written by hand.
 //
 // # Vocabulary
 //
