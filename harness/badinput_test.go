@@ -42,8 +42,12 @@ func TestRunEndsBeforeLoad(t *testing.T) {
 			if it.Failure == nil || it.Failure.Kind != tt.kind {
 				t.Fatalf("failure got %+v, want kind %s", it.Failure, tt.kind)
 			}
-			if h := it.History(); len(h.Initial) != 0 || len(h.Calls) != 0 {
-				t.Errorf("history got %d initial rows and %d calls, want none", len(h.Initial), len(h.Calls))
+			rec, err := it.History().ParseRecord()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rec.Initial) != 0 || len(rec.History) != 0 {
+				t.Errorf("history got %d initial rows and %d operations, want none", len(rec.Initial), len(rec.History))
 			}
 		})
 	}

@@ -4,59 +4,29 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/migratingtable/migratingtable/linearizability"
 	"github.com/migratingtable/migratingtable/spec"
 )
 
-// CallKind is the kind of a virtual-table call.
-type CallKind uint8
+// Call is one virtual-table call of the workload: a batch, an atomic
+// query, a retrieve or a streamed query. It is linearizability's call
+// type, so reports, traces and history files print every call in the
+// one form linearizability.ParseTableCall reads back, e.g.
+// batch[Insert 'p0'/'2' {isHappy=true m1c0o0=true}, Delete 'p0'/'3' if-match "*"].
+type Call = linearizability.TableCall
 
-// The calls an application machine makes.
+// The kinds of call an application machine makes.
 const (
-	CallBatch CallKind = iota
-	CallQuery
-	CallRetrieve
-	CallStream
+	CallBatch    = linearizability.BatchCall
+	CallQuery    = linearizability.QueryCall
+	CallRetrieve = linearizability.RetrieveCall
+	CallStream   = linearizability.StreamCall
 )
 
-var callKindNames = [...]string{"Batch", "QueryAtomic", "Retrieve", "QueryStreamed"}
-
-func (k CallKind) String() string { return callKindNames[k] }
-
-// Call is one virtual-table call of the workload.
-type Call struct {
-	Kind   CallKind
-	Ops    []spec.Op   // CallBatch
-	Filter spec.Filter // CallQuery, CallStream
-	Key    spec.Key    // CallRetrieve
-}
-
-// String prints the call in a compact, readable form, e.g.
-// Batch[Insert p0/2 {isHappy=true m1c0o0=true}, Delete p0/3 if-match "*"].
-func (c Call) String() string {
-	switch c.Kind {
-	case CallBatch:
-		parts := make([]string, len(c.Ops))
-		for i, op := range c.Ops {
-			parts[i] = formatOp(op)
-		}
-		return "Batch[" + strings.Join(parts, ", ") + "]"
-	case CallRetrieve:
-		return "Retrieve(" + c.Key.String() + ")"
-	default:
-		return c.Kind.String() + "(" + spec.FilterString(c.Filter) + ")"
-	}
-}
-
-func formatOp(op spec.Op) string {
-	s := op.Kind.String() + " " + op.Entity.Key.String()
-	if !op.Kind.IsDelete() {
-		s += " " + formatProps(op.Entity.Props)
-	}
-	if op.Kind.NeedsIfMatch() {
-		s += fmt.Sprintf(" if-match %q", op.Entity.ETag)
-	}
-	return s
-}
+// callKindNames name the kinds of call the workload makes as the
+// library's methods do (shrink results group failures by them); the
+// other kinds have none.
+var callKindNames = [...]string{CallBatch: "Batch", CallQuery: "QueryAtomic", CallRetrieve: "Retrieve", CallStream: "QueryStreamed"}
 
 func formatProps(p spec.Props) string {
 	parts := make([]string, 0, len(p))

@@ -16,7 +16,7 @@ const (
 	chBatchSize                   // a batch's size
 	chRow                         // a batch operation's row
 	chOpKind                      // a batch operation's kind
-	chHappy                       // a batch operation's isHappy value
+	chHappy                       // a write operation's property values
 	chETag                        // a batch operation's If-Match
 	chFilter                      // a query's filter
 	chKey                         // a retrieve's row

@@ -118,13 +118,16 @@ func WideFillers(rowKeys int) int { return PageLimit(rowKeys) + 1 }
 // iteration draws its shape (Swarm): one or two partitions, of which one
 // may start empty (so a writer can create a partition behind the
 // migrator's scan); the others start with rows 0, 1, 3, 4 of row keys
-// 0..5, each with a bool isHappy. Two to four application machines make
-// four calls each, every call drawn by the strategy: batches of one or
-// two operations of the seven kinds on distinct rows, with If-Match "*",
-// a wrong ETag or the row's current ETag, each writing isHappy and a
-// property naming machine, call and operation (so merges show);
-// atomic queries and retrieves; streamed queries with no filter or an
-// isHappy filter. Before each call a machine picks a client state and
+// 0..5, each with a bool isHappy and a property of each other type a
+// table stores (string, int32, int64, double, datetime, guid, binary).
+// Two to four application machines make four calls each, every call
+// drawn by the strategy: batches of one or two operations of the seven
+// kinds on distinct rows, with If-Match "*", a wrong ETag or the row's
+// current ETag (as the backend tables show it), each writing isHappy,
+// the typed properties or both, and a property naming machine, call and
+// operation (so merges show); atomic queries and retrieves; streamed
+// queries; queries with filters drawn from the whole filter language
+// (see genQueryFilter). Before each call a machine picks a client state and
 // waits until the migration has reached it, so calls land in every state
 // and while pushes are in progress. Backend calls may take extra steps
 // (latency), and the migrator may start only after some calls began.
@@ -326,6 +329,17 @@ type Options struct {
 	// Bug is the library bug switched on (mtable.NoBug for the correct
 	// library).
 	Bug mtable.Bug
+	// OraclesOff is the set of oracles switched off, each replaced by one
+	// that always says ok; zero: every oracle judges. The oracles only
+	// observe, so switching some off changes no schedule: an oracle
+	// alone fails exactly the iterations it fails among all of them.
+	OraclesOff Oracles
+
+	// happyFilters makes the workload draw the original filters only
+	// (none, isHappy eq false, isHappy eq true), which name no row and
+	// whose reads do not depend on how many rows match (set by a test of
+	// the shrinker's moves that needs that).
+	happyFilters bool
 
 	// lateBy, when positive, makes the network of the production world
 	// land a chosen half of the batches sent to the old and new tables

@@ -108,18 +108,25 @@
 //     (batches mirrored with the virtual table's ETags, ETag-only changes
 //     applied); each call's outcome must equal the reference's, and
 //     every completed call must report exactly one point.
-//  2. Linearizability (CheckLinearizability): the history of atomic
-//     calls (invocation and response) is checked by package
-//     linearizability against spec semantics, partitioned by
-//     PartitionKey, without trusting the annotations. The ETag-only
-//     changes it needs (migrator copies and clean-up) are derived from the
-//     backend tables: after each backend write the harness computes the
-//     virtual row from the old and new tables (a live new row shadows the
-//     old one, a tombstone hides it, internal rows do not exist) and
-//     records an event when only the ETag changed. The history closes
-//     with a read of each partition's final content, computed the same
-//     way, so a write the library acknowledged and then lost is caught
-//     even when no later call read it.
+//  2. Linearizability (CheckLinearizability): the whole run, judged by
+//     package linearizability (CheckTableRecord) from the calls'
+//     invocations and responses and the backend tables alone. The view
+//     (the refinement mapping: a live new-table row, metadata stripped,
+//     shadows the old row, a tombstone hides it, internal rows do not
+//     exist, and once USE_NEW_HIDE_METADATA is pushed the old table no
+//     longer counts) is recomputed after every backend write and push;
+//     each change is a revision. Atomic calls are searched for a
+//     linearization, partitioned by PartitionKey, with the view's
+//     ETag-only changes (a migrator's copy or clean-up) as events; each
+//     streamed query's rows and end must be valid next answers over the
+//     revisions since it began, its continuation keys never going back
+//     (oracle 3's rule); every ETag a write reports must be the one the
+//     view shows for the row; the history closes with a read of each
+//     partition's content from the view, so a write acknowledged and
+//     then lost is caught even when no later call read it; and after a
+//     completed migration the new table read plainly must be the view
+//     exactly (no metadata, tombstones or internal rows) and the old
+//     table empty. The workload's If-Match ETags come from the view too.
 //  3. Streamed queries (CheckStream): every row returned, and the end of
 //     the stream, must be a valid next answer given the reference table's
 //     revisions since the query began; continuation keys never go back.
@@ -132,9 +139,32 @@
 //     old table is empty.
 //
 // In the original world a call that fails with an error other than a
-// table outcome is its own failure (CheckError): the backends there
-// never produce one. In the production world such an error must be
-// explained by a fault (see above).
+// table outcome is its own failure (CheckError), as is a migrator that
+// fails (CheckMigrator); in the production world such an error must be
+// explained by a fault (see above). The
+// backends here fail only where Azure would refuse the request the
+// library sent (a malformed batch or filter, an atomic query past a
+// page), so such an error is the library's.
+//
+// What each oracle trusts besides spec's semantics and the scheduler:
+//
+//  1. the library's linearization-point annotations and the ETags it reports (the reference table follows them);
+//  2. nothing of the library: the refinement mapping view of the backend tables (harness code), and the calls' invocations and responses;
+//  3. the reference table of oracle 1, so the annotations;
+//  4. the scheduler's fairness and the hot conditions the harness sets;
+//  5. the reference table of oracle 1, so the annotations;
+//
+// and the errors oracle, that the in-memory backends refuse exactly the
+// requests Azure would refuse.
+//
+// Options.OraclesOff switches oracles off, each replaced by one that
+// always says ok. The oracles only observe (a stream is read to its end
+// whatever oracle 3 says), so switching some off changes no schedule:
+// an oracle alone fails exactly the iterations it fails among all of
+// them, and Iteration.Flagged says which failed. The meta-tests
+// (oracles_meta_test.go) hold, for each oracle, bugs it alone must
+// catch within a budget, and check that the same test fails with that
+// oracle switched off.
 //
 // # Shrinking
 //

@@ -1,87 +1,62 @@
 package harness
 
-import "github.com/migratingtable/migratingtable/spec"
+import (
+	"fmt"
+	"strings"
 
-// HistoryCall is one virtual-table call of an iteration, as recorded for
-// external checkers (cmd/mtabletest -history-out writes these as JSON).
-type HistoryCall struct {
-	Machine string `json:"machine"`
-	Seq     int    `json:"seq"`
-	Kind    string `json:"kind"`
-	Call    string `json:"call"`
-	// Invoke and Return are scheduler steps; Return is 0 for a call
-	// still running when the run ended. InvokeAt and ReturnAt order all
-	// recorded events (calls and ETag changes) strictly.
-	Invoke   int64 `json:"invoke"`
-	Return   int64 `json:"return"`
-	InvokeAt int64 `json:"invokeAt"`
-	ReturnAt int64 `json:"returnAt"`
-	// LinearizationPoint is the step of the point the library annotated
-	// (0 if none).
-	LinearizationPoint int64 `json:"linearizationPoint"`
+	"github.com/migratingtable/migratingtable/linearizability"
+)
 
-	Status  int           `json:"status"` // 0 success, else HTTP status (StatusNotTable: not a table error)
-	Index   int           `json:"index"`  // failing operation of a batch, else -1
-	Error   string        `json:"error,omitempty"`
-	Results []spec.Result `json:"results,omitempty"`
-	Rows    []HistoryRow  `json:"rows,omitempty"`
-}
-
-// HistoryRow is a row returned by a query.
-type HistoryRow struct {
-	PartitionKey string            `json:"partitionKey"`
-	RowKey       string            `json:"rowKey"`
-	ETag         string            `json:"etag"`
-	Props        map[string]string `json:"props"` // values as OData literals
-}
-
-// HistoryETagChange is an ETag-only change of the virtual view observed
-// on the backend tables.
-type HistoryETagChange struct {
-	Step         int64  `json:"step"`
-	At           int64  `json:"at"`
-	PartitionKey string `json:"partitionKey"`
-	RowKey       string `json:"rowKey"`
-	ETag         string `json:"etag"`
-}
-
-// History is everything oracle 2 judged in one iteration.
+// History is one iteration as recorded for checkers outside the harness
+// (cmd/mtabletest -history-out writes an array of them as JSON):
+// everything oracle 2 judged, and its verdict.
+//
+// Record is a linearizability.TableRecord in its text form
+// (linearizability.FormatTableRecord), one line per element:
+// linearizability.ParseTableRecord reads it back (joined with "\n") and
+// linearizability.CheckTableRecord judges it as oracle 2 did. Client i
+// of an "op" line is application machine i, client -1 the ETag-only
+// changes the backend tables showed. Times order every event of the
+// iteration (invocations, returns, stream answers, view changes).
 type History struct {
-	Iteration   int                 `json:"iteration"`
-	Seed        uint64              `json:"seed"`
-	Strategy    string              `json:"strategy"`
-	Initial     []HistoryRow        `json:"initial"`
-	Calls       []HistoryCall       `json:"calls"`
-	ETagChanges []HistoryETagChange `json:"etagChanges"`
+	Iteration int    `json:"iteration"`
+	Seed      uint64 `json:"seed"`
+	Strategy  string `json:"strategy"`
+	// Verdict is oracle 2's: "ok", "illegal" or "unknown" (its search
+	// ran out of budget), or "off" when it was switched off.
+	Verdict string `json:"verdict"`
+	// Explanation is oracle 2's explanation of an illegal or unknown
+	// verdict.
+	Explanation string   `json:"explanation,omitempty"`
+	Record      []string `json:"record"`
 }
 
-func historyRow(e spec.Entity) HistoryRow {
-	r := HistoryRow{PartitionKey: e.PartitionKey, RowKey: e.RowKey, ETag: string(e.ETag), Props: map[string]string{}}
-	for n, v := range e.Props {
-		r.Props[n] = v.Literal()
-	}
-	return r
-}
+// VerdictOff is History.Verdict when oracle 2 was switched off.
+const VerdictOff = "off"
 
-func (w *world) history() *History {
-	h := &History{}
-	for _, e := range w.revs[0] {
-		h.Initial = append(h.Initial, historyRow(e))
-	}
-	for _, c := range w.calls {
-		hc := HistoryCall{
-			Machine: c.Machine, Seq: c.Seq, Kind: c.Call.Kind.String(), Call: c.Call.String(),
-			Invoke: c.Invoke, Return: c.Return, InvokeAt: c.InvokeAt, ReturnAt: c.ReturnAt,
-			LinearizationPoint: c.LPStep,
-			Status:             c.Outcome.Status, Index: c.Outcome.Index, Error: c.Outcome.Err, Results: c.Outcome.Results,
+// History returns the iteration's record, as oracle 2 saw it, with its
+// verdict.
+func (it *Iteration) History() *History {
+	h := &History{Iteration: it.Index, Seed: it.Seed, Strategy: it.Strategy, Verdict: VerdictOff}
+	if it.world.opts.enabled(OracleLinearizability) {
+		h.Verdict = it.Lin.String()
+		if it.Lin != linearizability.Ok {
+			h.Explanation = it.LinExplain
 		}
-		for _, e := range c.Outcome.Rows {
-			hc.Rows = append(hc.Rows, historyRow(e))
-		}
-		h.Calls = append(h.Calls, hc)
 	}
-	for _, ev := range w.etagEvents {
-		h.ETagChanges = append(h.ETagChanges, HistoryETagChange{Step: ev.Step, At: ev.At, PartitionKey: ev.Key.PartitionKey, RowKey: ev.Key.RowKey, ETag: string(ev.ETag)})
+	text := linearizability.FormatTableRecord(it.world.record())
+	h.Record = strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+	if text == "" {
+		h.Record = []string{}
 	}
 	return h
+}
+
+// ParseRecord reads h's record back.
+func (h *History) ParseRecord() (linearizability.TableRecord, error) {
+	rec, err := linearizability.ParseTableRecord(strings.Join(h.Record, "\n"))
+	if err != nil {
+		return rec, fmt.Errorf("iteration %d: %w", h.Iteration, err)
+	}
+	return rec, nil
 }

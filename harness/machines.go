@@ -112,23 +112,32 @@ func (w *world) genCall(ctx context.Context, machine, seq int) Call {
 			key := spec.Key{PartitionKey: pk, RowKey: strconv.Itoa(r)}
 			kind := spec.OpKind(w.choose(int(spec.DeleteIfExists)+1, chOpKind, machine, seq, o))
 			e := spec.Entity{Key: key}
-			if !kind.IsDelete() {
-				e.Props = spec.Props{
-					"isHappy": spec.Bool(w.chooseBool(chHappy, machine, seq, o)),
-					fmt.Sprintf("m%dc%do%d", machine, seq, o): spec.Bool(true),
-				}
+			anyVersion := false
+			if kind == spec.DeleteIfExists && n > 1 && o > 0 {
+				// DeleteIfExists must be alone in its batch; drawn later
+				// in a batch it is a Delete of any version (with no
+				// further choice, so the choices stay as they were).
+				// Drawn first, it stays: the batch is then a caller
+				// error (400, nothing sent) that the library must refuse
+				// as the reference does.
+				kind, anyVersion = spec.Delete, true
+				e.ETag = spec.AnyETag
 			}
-			if kind.NeedsIfMatch() {
+			if !kind.IsDelete() {
+				e.Props = w.genWriteProps(fmt.Sprintf("m%dc%do%d", machine, seq, o), machine, seq, o)
+			}
+			if kind.NeedsIfMatch() && !anyVersion {
 				switch w.choose(3, chETag, machine, seq, o) {
 				case 0:
 					e.ETag = spec.AnyETag
 				case 1:
 					e.ETag = "wrong"
 				default:
-					// The row's current virtual ETag, as the reference knows
-					// it (a wrong one if the row is absent).
-					if cur, ok := w.ref.Snapshot().Get(key); ok {
-						e.ETag = cur.ETag
+					// The row's current virtual ETag, as the backend tables
+					// show it (a wrong one if the row is absent): the
+					// workload owes the library's annotations nothing.
+					if cur := w.view(key); cur.ok {
+						e.ETag = cur.e.ETag
 					} else {
 						e.ETag = "absent"
 					}
@@ -138,28 +147,11 @@ func (w *world) genCall(ctx context.Context, machine, seq int) Call {
 		}
 		return Call{Kind: CallBatch, Ops: ops}
 	case k < wl.BatchWeight+wl.QueryWeight:
-		f := w.genHappyFilter(ctx, machine, seq)
-		if f == nil && wl.WidePartition && pk == w.widePartition() {
-			// Every row but the fillers (see Workload.WidePartition).
-			f = spec.Comparison{Property: spec.RowKeyProp, Op: spec.Lt, Value: spec.String("~")}
-		}
-		return Call{Kind: CallQuery, Filter: spec.AndFilters(spec.PartitionFilter(pk), f)}
+		return Call{Kind: CallQuery, Filter: w.filterGen(machine, seq).atomic(pk, wl.WidePartition && pk == w.widePartition())}
 	case k < wl.BatchWeight+wl.QueryWeight+wl.RetrieveWeight:
 		return Call{Kind: CallRetrieve, Key: spec.Key{PartitionKey: pk, RowKey: strconv.Itoa(w.choose(wl.RowKeys, chKey, machine, seq, -1))}}
 	default:
-		return Call{Kind: CallStream, Filter: w.genHappyFilter(ctx, machine, seq)}
-	}
-}
-
-// genHappyFilter is none, isHappy eq false or isHappy eq true.
-func (w *world) genHappyFilter(ctx context.Context, machine, seq int) spec.Filter {
-	switch w.choose(3, chFilter, machine, seq, -1) {
-	case 0:
-		return nil
-	case 1:
-		return spec.Comparison{Property: "isHappy", Op: spec.Eq, Value: spec.Bool(false)}
-	default:
-		return spec.Comparison{Property: "isHappy", Op: spec.Eq, Value: spec.Bool(true)}
+		return Call{Kind: CallStream, Filter: w.filterGen(machine, seq).stream()}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/migratingtable/migratingtable/linearizability"
 	"github.com/migratingtable/migratingtable/sched"
 	"github.com/migratingtable/migratingtable/spec"
 )
@@ -63,9 +64,8 @@ func (sc *streamCheck) next(w *world, e spec.Entity, ok bool) string {
 	if mandatory != nil && mandatory.Less(e.Key) {
 		return fmt.Sprintf("row %s returned, skipping row %s, which was present in every revision since the query began", e.Key, mandatory)
 	}
-	got := canonicalRow(e)
 	for _, rev := range revs {
-		if x, found := rev.Get(e.Key); found && spec.Matches(sc.filter, x) && canonicalRow(x) == got {
+		if x, found := rev.Get(e.Key); found && x.ETag == e.ETag && propsIdentical(x.Props, e.Props) && spec.Matches(sc.filter, x) {
 			k := e.Key
 			sc.last = &k
 			return ""
@@ -93,7 +93,10 @@ func canonicalRow(e spec.Entity) comparableRow {
 	return comparableRow{e.Key, e.ETag, formatProps(e.Props)}
 }
 
-// runStream runs a streamed query to its end, checking each answer.
+// runStream runs a streamed query to its end, recording each answer
+// (with its event time, for oracle 2) and checking it (oracle 3). The
+// stream is read to its end whatever the checks say, so that switching
+// oracles off changes no schedule.
 func (w *world) runStream(ctx context.Context, t spec.Table, c *callRecord) ([]spec.Entity, error) {
 	sc := w.newStreamCheck(c.Call.Filter)
 	s, err := t.QueryStreamed(ctx, c.Call.Filter)
@@ -102,10 +105,21 @@ func (w *world) runStream(ctx context.Context, t spec.Table, c *callRecord) ([]s
 	}
 	defer s.Close()
 	var rows []spec.Entity
+	failed := false
+	check := func(msg string) {
+		if msg != "" && !failed {
+			failed = true
+			w.fail(ctx, &CheckFailure{Check: CheckStream, Call: c.String(), Message: msg})
+		}
+	}
 	for {
 		e, ok, err := s.Next(ctx)
 		if err != nil {
 			return rows, err
+		}
+		a := linearizability.StreamAnswer{At: w.tick(), End: !ok}
+		if ok {
+			a.Row = e
 		}
 		if sched.Tracing() {
 			if ok {
@@ -114,13 +128,14 @@ func (w *world) runStream(ctx context.Context, t spec.Table, c *callRecord) ([]s
 				sched.Logf("stream returned end")
 			}
 		}
-		if msg := sc.next(w, e, ok); msg != "" {
-			w.fail(ctx, &CheckFailure{Check: CheckStream, Call: c.String(), Message: msg})
-			return append(rows, e), nil
+		c.AnswerSteps = append(c.AnswerSteps, sched.Step())
+		if !failed {
+			check(sc.next(w, e, ok))
 		}
-		if msg := sc.continuation(s.Continuation()); msg != "" {
-			w.fail(ctx, &CheckFailure{Check: CheckStream, Call: c.String(), Message: msg})
-			return rows, nil
+		a.Cont, a.HasCont = s.Continuation()
+		c.Answers = append(c.Answers, a)
+		if !failed {
+			check(sc.continuation(a.Cont, a.HasCont))
 		}
 		if !ok {
 			return rows, nil

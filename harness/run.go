@@ -30,9 +30,13 @@ type Iteration struct {
 	Failure *IterationFailure
 
 	// Lin is oracle 2's verdict (run on every iteration, also after
-	// another oracle failed, so the oracles can be compared).
+	// another oracle failed, so the oracles can be compared; Ok when it
+	// is switched off).
 	Lin        linearizability.Result
 	LinExplain string
+
+	// Flagged is the set of oracles that failed the run.
+	Flagged Oracles
 
 	// Calls is the number of virtual-table calls made.
 	Calls int
@@ -52,14 +56,6 @@ type Iteration struct {
 	ShrunkFrom *Iteration
 
 	world *world
-}
-
-// History returns the recorded history of the iteration's virtual-table
-// calls and ETag-only changes.
-func (it *Iteration) History() *History {
-	h := it.world.history()
-	h.Iteration, h.Seed, h.Strategy = it.Index, it.Seed, it.Strategy
-	return h
 }
 
 // IterationFailure says which check failed and how.
@@ -111,24 +107,39 @@ func runWith(opts Options, linBudget int64, run func(main func()) (*sched.Result
 	if linBudget == 0 {
 		linBudget = DefaultLinBudget
 	}
-	it.Lin, it.LinExplain = w.checkLinearizable(linBudget)
-	it.Checks = w.checks
-	if it.Lin == linearizability.Illegal {
-		it.Checks[CheckLinearizability]++
+	it.Lin, it.Checks = linearizability.Ok, w.checks
+	var linFailure *CheckFailure
+	if opts.enabled(OracleLinearizability) {
+		var rep linearizability.RecordReport
+		rep, linFailure = w.checkLinearizable(w.record(), linBudget, int64(res.Steps))
+		it.Lin, it.LinExplain = rep.Result, rep.Explanation
+		if it.Lin == linearizability.Illegal {
+			it.Checks[CheckLinearizability]++
+		}
+	}
+	schedFailure := res.Failure
+	if schedFailure != nil && livenessKind(schedFailure.Kind) {
+		if opts.enabled(OracleLiveness) {
+			it.Checks[CheckLiveness]++
+		} else {
+			schedFailure = nil // switched off: it always says ok
+		}
+	}
+	for name, n := range it.Checks {
+		if n > 0 {
+			it.Flagged |= oracleOf(name)
+		}
 	}
 	// The first oracle failure is the most specific account of what went
 	// wrong; a scheduler failure (deadlock, liveness, step bound, panic)
 	// comes next; oracle 2 runs after the schedule, so it comes last.
 	switch {
 	case w.failure != nil:
-		it.Failure = &IterationFailure{Kind: KindAssertion, Check: w.failure, Sched: res.Failure, Text: w.failure.Error()}
-	case res.Failure != nil:
-		it.Failure = &IterationFailure{Kind: res.Failure.Kind.String(), Sched: res.Failure, Text: res.Failure.Error()}
-	case it.Lin == linearizability.Illegal:
-		it.Failure = &IterationFailure{Kind: KindLinearizability,
-			Check: &CheckFailure{Check: CheckLinearizability, Message: "the history of virtual-table calls is not linearizable:\n" + it.LinExplain},
-		}
-		it.Failure.Text = it.Failure.Check.Error()
+		it.Failure = &IterationFailure{Kind: KindAssertion, Check: w.failure, Sched: schedFailure, Text: w.failure.Error()}
+	case schedFailure != nil:
+		it.Failure = &IterationFailure{Kind: schedFailure.Kind.String(), Sched: schedFailure, Text: schedFailure.Error()}
+	case linFailure != nil:
+		it.Failure = &IterationFailure{Kind: KindLinearizability, Check: linFailure, Text: linFailure.Error()}
 	}
 	if it.Failure != nil {
 		res.Trace.Comment = strings.Split(strings.TrimRight(it.Failure.Text, "\n"), "\n")

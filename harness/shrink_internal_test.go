@@ -10,6 +10,7 @@ import (
 
 	"github.com/migratingtable/migratingtable/mtable"
 	"github.com/migratingtable/migratingtable/sched"
+	"github.com/migratingtable/migratingtable/spec"
 )
 
 // callSketch is what a call does, without the names of its machine and
@@ -123,7 +124,11 @@ func TestMovesKeepTheOtherCalls(t *testing.T) {
 					t.Fatalf("seed %d, batch %+v without op %d: got %v", seed, b, o, cut)
 				}
 				for i := range want {
-					if cut.Call.Ops[i].Kind != want[i].Kind || cut.Call.Ops[i].Entity.Key != want[i].Entity.Key {
+					// A DeleteIfExists drawn after the first operation is
+					// generated as a Delete (it must be alone); moved
+					// first by the cut, it is a DeleteIfExists again.
+					movedFirst := i == 0 && o == 0 && want[i].Kind == spec.Delete && cut.Call.Ops[i].Kind == spec.DeleteIfExists
+					if (cut.Call.Ops[i].Kind != want[i].Kind && !movedFirst) || cut.Call.Ops[i].Entity.Key != want[i].Entity.Key {
 						t.Errorf("seed %d, batch %+v without op %d: ops %s, want %v", seed, b, o, cut.Call, want)
 					}
 				}
@@ -186,6 +191,7 @@ func TestMovesDropTheWorkOnRowsTheyTakeAway(t *testing.T) {
 	etag := regexp.MustCompile(`(old|new):[0-9]+`)
 	// (A wide partition's atomic queries leave the fillers out.)
 	notFillers := regexp.MustCompile(`\(\((PartitionKey eq '[^']*')\) and \(RowKey lt '~'\)\)`)
+	parens := regexp.MustCompile(`([()])[()]*`)
 	fillersFrom := func(n int) func(text string) bool {
 		return func(text string) bool {
 			i := strings.Index(text, fillerPrefix)
@@ -213,6 +219,10 @@ func TestMovesDropTheWorkOnRowsTheyTakeAway(t *testing.T) {
 				continue
 			}
 			text := notFillers.ReplaceAllString(etag.ReplaceAllString(e.Text, "E"), "($1)")
+			// (and with a drawn filter g, "(RowKey lt '~') and g", also
+			// inside the library's reads: compared without it and its
+			// parentheses.)
+			text = parens.ReplaceAllString(strings.ReplaceAll(text, "(RowKey lt '~') and ", ""), "$1")
 			if f := strings.Fields(text); app && len(f) > 3 {
 				text = strings.Join(f[:3], " ")
 			}
@@ -233,7 +243,10 @@ func TestMovesDropTheWorkOnRowsTheyTakeAway(t *testing.T) {
 		{"initial row 4 gone", queries, proposeFewerInitialRows, mentions("'p0'/'4'", "'p1'/'4'"), true},
 	} {
 		for seed := uint64(1); seed <= uint64(seeds); seed++ {
-			opts := Options{Workload: tt.w, Bug: mtable.NoBug, track: true}
+			// (The original filters: the workload's others may name rows,
+			// and the library's reads for them depend on how many rows
+			// match.)
+			opts := Options{Workload: tt.w, Bug: mtable.NoBug, track: true, happyFilters: true}
 			found, err := RunOnce(opts, sched.Config{Strategy: "pct", Seed: seed, ExpectedSteps: ExpectedSteps, Params: Params(opts), NoEvents: true}, 0)
 			if err != nil {
 				t.Fatal(err)

@@ -3,6 +3,7 @@ package harness
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/migratingtable/migratingtable/mtable"
@@ -172,25 +173,19 @@ func (b *backend) applyBatch(ctx context.Context, ops []spec.Op, from int) ([]sp
 		b.checkFence(ctx, "a batch")
 	}
 	keys := make([]spec.Key, len(ops))
-	before := make([]viewRow, len(ops))
 	for i, op := range ops {
 		keys[i] = op.Entity.Key
-		before[i] = b.w.view(keys[i])
 	}
+	before := b.w.views(keys)
 	res, err := b.mem.ExecuteBatch(context.Background(), ops)
 	if from >= 0 {
 		b.w.noteSpan(ctx, from, spanBatch, keys...)
 	}
 	if sched.Tracing() {
-		sched.Logf("%s.ExecuteBatch%s -> %s", b.name, Call{Kind: CallBatch, Ops: ops}.String()[len("Batch"):], outcomeOf(res, nil, err))
+		sched.Logf("%s.ExecuteBatch%s -> %s", b.name, Call{Kind: CallBatch, Ops: ops}.String()[len("batch"):], outcomeOf(res, nil, err))
 	}
 	if err == nil {
-		for i, k := range keys {
-			after := b.w.view(k)
-			if before[i].ok && after.ok && after.e.ETag != before[i].e.ETag && propsEqual(before[i].e.Props, after.e.Props) {
-				b.w.etagEvents = append(b.w.etagEvents, etagEvent{Step: sched.Step(), At: b.w.tick(), Key: k, ETag: after.e.ETag})
-			}
-		}
+		b.w.noteViewChanges(keys, before)
 	}
 	return res, err
 }
@@ -296,6 +291,43 @@ func (b *backend) send(ctx context.Context) error {
 	return spec.CheckSend(ctx)
 }
 
+// views is the view of each key.
+func (w *world) views(keys []spec.Key) []viewRow {
+	out := make([]viewRow, len(keys))
+	for i, k := range keys {
+		out[i] = w.view(k)
+	}
+	return out
+}
+
+// backendKeys lists, in key order, every key of the old and new tables.
+func (w *world) backendKeys() []spec.Key {
+	old, new := w.old.Snapshot(), w.new.Snapshot()
+	keys := make([]spec.Key, 0, len(old)+len(new))
+	for _, e := range old {
+		keys = append(keys, e.Key)
+	}
+	for _, e := range new {
+		if _, found := old.Search(e.Key); !found {
+			keys = append(keys, e.Key)
+		}
+	}
+	slices.SortFunc(keys, spec.Key.Compare)
+	return keys
+}
+
+// viewAll is the whole virtual content, computed from the backend
+// tables (see view), in key order.
+func (w *world) viewAll() []spec.Entity {
+	rows := []spec.Entity{}
+	for _, k := range w.backendKeys() {
+		if v := w.view(k); v.ok {
+			rows = append(rows, v.e)
+		}
+	}
+	return rows
+}
+
 // viewRow is one row of the virtual view.
 type viewRow struct {
 	e  spec.Entity
@@ -371,7 +403,12 @@ func (c *config) Subscribe(ctx context.Context, sub mtable.Subscriber) (mtable.S
 
 func (c *config) Push(ctx context.Context, s mtable.State) error {
 	sched.Logf("push %s: start", s)
+	// The view depends on the state pushed (see view): oracle 2 records
+	// what the push changes in it.
+	keys := c.w.backendKeys()
+	before := c.w.views(keys)
 	c.w.notePush(ctx, s)
+	c.w.noteViewChanges(keys, before)
 	err := c.inner.Push(ctx, s)
 	sched.Logf("push %s: done (err=%v)", s, err)
 	return err

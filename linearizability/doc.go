@@ -121,17 +121,81 @@
 // a history exactly when some choice of those ETags explains it (see
 // TableModel).
 //
-// To record a table history, build each operation with Batch, Query or
-// Retrieve when the call returns (or, for calls that never returned,
-// with Return set to Pending), passing the call's results and error
-// unchanged: an error that is not a *spec.Error makes the call pending.
+// To record a table history, build each operation with Batch, Query,
+// Retrieve or Stream when the call returns (or, for calls that never
+// returned, with Return set to Pending), passing the call's results and
+// error unchanged: an error that is not a *spec.Error makes the call
+// pending. Filters must not compare Timestamp: the model does not know
+// the Timestamps of rows written during the history (a write reports
+// only its ETag), so CheckTable refuses them.
 // Record an ETagChange at the step of every backend write that changes
 // the ETag a reader of the table would see for a row without changing
 // the row's properties (for MigratingTable: a migrator's copy, a
 // clean-up). CheckTable validates the history and checks it.
 //
-// FormatTableHistory prints a history in a line-based text form that
-// ParseTableHistory reads back, so a failing history can be saved and
-// checked again; the files in testdata/ are re-checked on every test
-// run.
+// # Calls
+//
+// TableCall is a call on a spec.Table (a batch, an atomic query, a
+// retrieve, a streamed query) or an ETag-change event. String prints it
+// in a form ParseTableCall reads back, e.g.
+//
+//	batch[Insert 'p'/'1' {a=1}, Replace 'p'/'2' if-match "e1" {b=true}, DeleteIfExists 'p'/'3']
+//	query((PartitionKey eq 'p') and (a gt 5))
+//	retrieve('p'/'1')
+//	stream((RowKey ge '2') and (not (d eq 1.5)))
+//	etag-change('p'/'1', "e9")
+//
+// and this one form is used by the harness's reports and workload, by
+// explanations, and by recorded histories.
+//
+// # Recorded runs
+//
+// A TableRecord is everything recorded about one run: the initial
+// content, the calls (atomic calls and streamed queries) and ETag-change
+// events, every change of the table's content (when Tracked), and the
+// content at the end (Final), with what a plain reader of the backing
+// store sees then (Plain) and rows that must not remain (Stray).
+// CheckTableRecord judges it without trusting anything else: the search
+// above over the atomic calls, with a closing read of each Final
+// partition after every other event (so an acknowledged write that was
+// lost is caught even when no call read it again); each streamed query
+// against the revisions of the content since it began (spec.Stream's
+// guarantee: every row a version of that row matching the filter
+// in one of them, no key skipped that matched in all of them,
+// continuation keys moving forward); the ETag each successful write
+// reports against the changes made during the call; and the end state.
+// Its verdict is Illegal when any of these fails, Unknown when only the
+// search ran out of budget.
+//
+// FormatTableRecord prints a record in a line-based text form that
+// ParseTableRecord reads back, so a run can be saved and judged again,
+// here or by another checker; the files in testdata/ are re-checked on
+// every test run. The lines, in the order printed (comments start with
+// '#'):
+//
+//	tracked                                       Changes lists every change of the content
+//	initial 'p'/'1' "e1" {isHappy=false}          a row at the start: key, ETag, properties
+//	op CLIENT CALL RETURN CALLTEXT -> OUTCOME     an operation; RETURN is "pending" if it never returned
+//	change AT 'p'/'1'@"e2" {isHappy=true}         the content's row becomes this version at time AT
+//	change AT 'p'/'1' absent                      the row is removed at time AT
+//	final 'p' [ROW, ...]                          partition 'p' at the end, rows in key order
+//	plain 'p' [ROW, ...]                          a plain read of the backing store's partition at the end
+//	stray [ROW, ...]                              rows that remain at the end and must not
+//
+// A ROW prints as 'p'/'1'@"e1" {name=literal ...}. CALLTEXT is
+// TableCall.String's form; an ETag change has no "-> OUTCOME". An
+// OUTCOME is "?" (pending), a failure ("412 at 0", "400": status and
+// failing index; code and message are not kept), "ok [ETAG, ...]" for a
+// successful batch, or [ROW, ...] for a query or retrieve. A streamed
+// query's OUTCOME lists its answers, each with its time, then a ROW or
+// "end", then optionally "cont" and the continuation key reported right
+// after it, and may end with a failure:
+//
+//	op 4 8 12 stream(isHappy eq true) -> [10 'p'/'1'@"e2" {isHappy=true} cont 'p'/'2', 11 end]
+//
+// Times are integers that order all events (the harness uses one
+// counter for calls, returns, answers and changes); keys print as
+// spec.Key.String, values as spec.Value.Literal, ETags as Go-quoted
+// strings. FormatTableHistory and ParseTableHistory are the same form
+// limited to initial and op lines.
 package linearizability

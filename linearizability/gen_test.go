@@ -148,7 +148,10 @@ func genCall(choose func(int) int, cfg genConfig, snap spec.Rows, client, n int)
 			used[r] = true
 			kind := spec.OpKind(choose(7))
 			e := spec.Entity{Key: genKey(p, r)}
-			if kind.NeedsIfMatch() {
+			if kind == spec.DeleteIfExists && size > 1 {
+				// DeleteIfExists must be alone in its batch.
+				kind, e.ETag = spec.Delete, spec.AnyETag
+			} else if kind.NeedsIfMatch() {
 				switch choose(3) {
 				case 0:
 					e.ETag = spec.AnyETag

@@ -10,35 +10,99 @@ import (
 )
 
 // FormatTableHistory prints a table history, with its initial rows, in
-// the text form ParseTableHistory reads back. Each line is one of
+// the text form ParseTableHistory reads back: FormatTableRecord of a
+// record holding only them.
+func FormatTableHistory(initial []spec.Entity, history []TableOperation) string {
+	return FormatTableRecord(TableRecord{Initial: initial, History: history})
+}
+
+// ParseTableHistory reads the initial rows and the operations of a
+// record (see FormatTableRecord). A text holding more than those (a
+// tracked line, change, final, plain or stray lines) is refused, since
+// they would be lost: read it with ParseTableRecord.
+func ParseTableHistory(text string) (initial []spec.Entity, history []TableOperation, err error) {
+	rec, err := ParseTableRecord(text)
+	if err != nil {
+		return nil, nil, err
+	}
+	if rec.Tracked || len(rec.Changes) > 0 || rec.Final != nil || rec.Plain != nil || rec.Stray != nil {
+		return nil, nil, fmt.Errorf("linearizability: the text is a record with content changes or an end state: read it with ParseTableRecord")
+	}
+	return rec.Initial, rec.History, nil
+}
+
+// FormatTableRecord prints a record in its text form, one line per
+// item, in this order (see the package doc, "Recorded histories"):
 //
+//	tracked
 //	initial 'p'/'1' "e1" {isHappy=false}
 //	op 1 5 9 batch[Replace 'p'/'1' if-match "e1" {isHappy=true}] -> ok ["e2"]
 //	op 2 6 pending query(PartitionKey eq 'p') -> ?
-//	op 3 7 7 etag-change('p'/'1') -> "m1"
+//	op 3 7 7 etag-change('p'/'1', "m1")
+//	op 4 8 12 stream(isHappy eq true) -> [10 'p'/'1'@"e2" {isHappy=true} cont 'p'/'2', 11 end]
+//	change 7 'p'/'1'@"e2" {isHappy=true}
+//	change 8 'p'/'2' absent
+//	final 'p' ['p'/'1'@"m1" {isHappy=true}]
+//	plain 'p' ['p'/'1'@"m1" {isHappy=true}]
+//	stray []
 //
-// where "op" is followed by the client, the call time, the return time
-// (or "pending") and the operation as Report explanations print it.
-// Failures print as "412 at 0" or "400": Code and Message are not kept.
-// Lines that are blank or start with '#' are comments.
-func FormatTableHistory(initial []spec.Entity, history []TableOperation) string {
+// An "op" line holds the client, the call time, the return time (or
+// "pending"), the call as TableCall.String prints it and, but for an
+// ETag change, "->" and the outcome. Failures print as "412 at 0" or
+// "400": Code and Message are not kept. ParseTableRecord reads the form
+// back; lines that are blank or start with '#' are comments.
+func FormatTableRecord(rec TableRecord) string {
 	var b strings.Builder
-	for _, e := range spec.NewRows(initial) {
+	if rec.Tracked {
+		b.WriteString("tracked\n")
+	}
+	for _, e := range spec.NewRows(rec.Initial) {
 		fmt.Fprintf(&b, "initial %s %s %s\n", e.Key, etagString(e.ETag), propsString(e.Props))
 	}
-	for _, op := range history {
-		ret := "pending"
-		if !op.IsPending() {
-			ret = strconv.FormatInt(op.Return, 10)
+	for _, op := range rec.History {
+		b.WriteString(FormatTableOperation(op))
+		b.WriteByte('\n')
+	}
+	for _, c := range rec.Changes {
+		if c.Present {
+			fmt.Fprintf(&b, "change %d %s\n", c.At, rowString(c.Row, etagString))
+		} else {
+			fmt.Fprintf(&b, "change %d %s absent\n", c.At, c.Key)
 		}
-		fmt.Fprintf(&b, "op %d %d %s %s\n", op.Client, op.Call, ret, describeTableOp(op.Input, op.Output))
+	}
+	for _, kind := range []struct {
+		word  string
+		parts []PartitionContent
+	}{{"final", rec.Final}, {"plain", rec.Plain}} {
+		for _, pc := range kind.parts {
+			fmt.Fprintf(&b, "%s %s %s\n", kind.word, quoteString(pc.PartitionKey), rowsString(pc.Rows, etagString))
+		}
+	}
+	if rec.Stray != nil {
+		fmt.Fprintf(&b, "stray %s\n", rowsString(rec.Stray, etagString))
 	}
 	return b.String()
 }
 
-// ParseTableHistory reads the form FormatTableHistory prints. Errors
-// name the line and what was expected there.
-func ParseTableHistory(text string) (initial []spec.Entity, history []TableOperation, err error) {
+// FormatTableOperation prints one "op" line of a record (without the
+// line end).
+func FormatTableOperation(op TableOperation) string {
+	ret := "pending"
+	if !op.IsPending() {
+		ret = strconv.FormatInt(op.Return, 10)
+	}
+	s := fmt.Sprintf("op %d %d %s %s", op.Client, op.Call, ret, op.Input)
+	if o := outcomeString(op.Input.Kind, op.Output, op.IsPending()); o != "" {
+		s += " -> " + o
+	}
+	return s
+}
+
+// ParseTableRecord reads the form FormatTableRecord prints. Errors name
+// the line and what was expected there. Lines may come in any order;
+// the record keeps the order of each kind of line.
+func ParseTableRecord(text string) (TableRecord, error) {
+	var rec TableRecord
 	for n, line := range strings.Split(text, "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" || line[0] == '#' {
@@ -46,25 +110,44 @@ func ParseTableHistory(text string) (initial []spec.Entity, history []TableOpera
 		}
 		p := &lineParser{s: line}
 		switch word := p.word(); word {
+		case "tracked":
+			rec.Tracked = true
 		case "initial":
 			var e spec.Entity
 			e.Key = p.key()
 			e.ETag = p.etag()
 			e.Props = p.props()
-			p.end()
-			initial = append(initial, e)
+			rec.Initial = append(rec.Initial, e)
 		case "op":
-			op := p.operation()
-			p.end()
-			history = append(history, op)
+			rec.History = append(rec.History, p.operation())
+		case "change":
+			c := ContentChange{At: p.int()}
+			c.Key = p.key()
+			if !p.accept("absent") {
+				c.Present = true
+				p.expect("@")
+				c.Row = spec.Entity{Key: c.Key, ETag: p.etag(), Props: p.props()}
+			}
+			rec.Changes = append(rec.Changes, c)
+		case "final", "plain":
+			pc := PartitionContent{PartitionKey: p.quoted()}
+			pc.Rows = p.rows()
+			if word == "final" {
+				rec.Final = append(rec.Final, pc)
+			} else {
+				rec.Plain = append(rec.Plain, pc)
+			}
+		case "stray":
+			rec.Stray = p.rows()
 		default:
-			p.fail("\"initial\" or \"op\" at the start of the line, found %q", word)
+			p.fail("\"initial\", \"op\", \"change\", \"final\", \"plain\", \"stray\" or \"tracked\" at the start of the line, found %q", word)
 		}
+		p.end()
 		if p.err != nil {
-			return nil, nil, fmt.Errorf("linearizability: history line %d: %w", n+1, p.err)
+			return TableRecord{}, fmt.Errorf("linearizability: history line %d: %w", n+1, p.err)
 		}
 	}
-	return initial, history, nil
+	return rec, nil
 }
 
 // lineParser reads one line; after the first error every method
@@ -94,6 +177,22 @@ func (p *lineParser) word() string {
 	for p.pos < len(p.s) {
 		c := p.s[p.pos]
 		if c == '-' || c == '_' || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || ('0' <= c && c <= '9') {
+			p.pos++
+			continue
+		}
+		break
+	}
+	return p.s[start:p.pos]
+}
+
+// name reads a property name: an identifier, whose letters may be any
+// Unicode letters.
+func (p *lineParser) name() string {
+	p.blanks()
+	start := p.pos
+	for p.pos < len(p.s) {
+		c := p.s[p.pos]
+		if c == '_' || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || ('0' <= c && c <= '9') || c >= 0x80 {
 			p.pos++
 			continue
 		}
@@ -215,7 +314,11 @@ func (p *lineParser) props() spec.Props {
 	p.expect("{")
 	props := spec.Props{}
 	for p.err == nil && !p.accept("}") {
-		name := p.word()
+		name := p.name()
+		if name == "" {
+			p.fail("a property name, found %q", p.rest())
+			break
+		}
 		p.expect("=")
 		if p.err != nil {
 			break
@@ -266,81 +369,144 @@ func (p *lineParser) operation() TableOperation {
 	} else {
 		op.Return = p.int()
 	}
+	op.Input = p.call()
+	if op.Input.Kind == ETagChangeCall || p.err != nil {
+		return op
+	}
+	p.expect("->")
+	if op.Input.Kind == StreamCall {
+		op.Output.Stream = p.answers()
+		if !op.IsPending() && p.more() {
+			op.Output.Err = p.failure()
+		}
+		if op.Output.Stream == nil {
+			op.Output.Stream = []StreamAnswer{}
+		}
+		return op
+	}
+	if p.accept("?") {
+		return op
+	}
+	switch op.Input.Kind {
+	case BatchCall:
+		if !p.accept("ok") {
+			op.Output.Err = p.failure()
+			return op
+		}
+		p.expect("[")
+		op.Output.Results = []spec.Result{}
+		for p.err == nil && !p.accept("]") {
+			if len(op.Output.Results) > 0 {
+				p.expect(",")
+			}
+			op.Output.Results = append(op.Output.Results, spec.Result{ETag: p.etag()})
+		}
+	default:
+		p.blanks()
+		if !strings.HasPrefix(p.s[p.pos:], "[") {
+			op.Output.Err = p.failure()
+			return op
+		}
+		op.Output.Rows = p.rows()
+	}
+	return op
+}
+
+// call reads a TableCall as TableCall.String prints it.
+func (p *lineParser) call() TableCall {
+	var c TableCall
 	kind := p.word()
 	switch kind {
 	case "batch":
-		op.Input.Kind = BatchCall
+		c.Kind = BatchCall
 		p.expect("[")
 		for p.err == nil && !p.accept("]") {
-			if len(op.Input.Ops) > 0 {
+			if len(c.Ops) > 0 {
 				p.expect(",")
 			}
-			op.Input.Ops = append(op.Input.Ops, p.batchOp())
+			c.Ops = append(c.Ops, p.batchOp())
 		}
-		p.expect("->")
-		switch {
-		case p.accept("?"):
-		case p.accept("ok"):
-			p.expect("[")
-			op.Output.Results = []spec.Result{}
-			for p.err == nil && !p.accept("]") {
-				if len(op.Output.Results) > 0 {
-					p.expect(",")
-				}
-				op.Output.Results = append(op.Output.Results, spec.Result{ETag: p.etag()})
-			}
-		default:
-			op.Output.Err = p.failure()
+	case "query", "stream":
+		c.Kind = QueryCall
+		if kind == "stream" {
+			c.Kind = StreamCall
 		}
-	case "query", "retrieve":
 		p.expect("(")
+		if p.err != nil {
+			break
+		}
 		inside := p.enclosed(')')
-		if kind == "query" {
-			op.Input.Kind = QueryCall
-			f, err := spec.ParseFilter(inside)
-			if err != nil {
-				p.fail("a filter in query(...): %v", err)
-			}
-			op.Input.Filter = f
-		} else {
-			op.Input.Kind = RetrieveCall
-			sub := &lineParser{s: inside}
-			op.Input.Key = sub.key()
-			sub.end()
-			if sub.err != nil {
-				p.fail("a key in retrieve(...): %v", sub.err)
-			}
+		f, err := spec.ParseFilter(inside)
+		if err != nil && p.err == nil {
+			p.fail("a filter in %s(...): %v", kind, err)
 		}
-		p.expect("->")
-		switch {
-		case p.accept("?"):
-		case p.accept("["):
-			op.Output.Rows = []spec.Entity{}
-			for p.err == nil && !p.accept("]") {
-				if len(op.Output.Rows) > 0 {
-					p.expect(",")
-				}
-				var e spec.Entity
-				e.Key = p.key()
-				p.expect("@")
-				e.ETag = p.etag()
-				e.Props = p.props()
-				op.Output.Rows = append(op.Output.Rows, e)
-			}
-		default:
-			op.Output.Err = p.failure()
-		}
-	case "etag-change":
-		op.Input.Kind = ETagChangeCall
+		c.Filter = f
+	case "retrieve":
+		c.Kind = RetrieveCall
 		p.expect("(")
-		op.Input.Key = p.key()
+		c.Key = p.key()
 		p.expect(")")
-		p.expect("->")
-		op.Input.ETag = p.etag()
+	case "etag-change":
+		c.Kind = ETagChangeCall
+		p.expect("(")
+		c.Key = p.key()
+		p.expect(",")
+		c.ETag = p.etag()
+		p.expect(")")
 	default:
-		p.fail("batch, query, retrieve or etag-change, found %q", kind)
+		p.fail("batch, query, retrieve, stream or etag-change, found %q", kind)
 	}
-	return op
+	return c
+}
+
+// rows reads [row, row, ...] with rows as 'p'/'1'@"e1" {a=1}.
+func (p *lineParser) rows() []spec.Entity {
+	p.expect("[")
+	rows := []spec.Entity{}
+	for p.err == nil && !p.accept("]") {
+		if len(rows) > 0 {
+			p.expect(",")
+		}
+		rows = append(rows, p.row())
+	}
+	return rows
+}
+
+func (p *lineParser) row() spec.Entity {
+	var e spec.Entity
+	e.Key = p.key()
+	p.expect("@")
+	e.ETag = p.etag()
+	e.Props = p.props()
+	return e
+}
+
+// answers reads a stream's answers: [10 'p'/'1'@"e1" {} cont 'p'/'2', 11 end].
+func (p *lineParser) answers() []StreamAnswer {
+	p.expect("[")
+	var out []StreamAnswer
+	for p.err == nil && !p.accept("]") {
+		if len(out) > 0 {
+			p.expect(",")
+		}
+		a := StreamAnswer{At: p.int()}
+		if p.accept("end") {
+			a.End = true
+		} else {
+			a.Row = p.row()
+		}
+		if p.accept("cont") {
+			a.Cont, a.HasCont = p.key(), true
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// more reports whether anything but blanks is left.
+func (p *lineParser) more() bool {
+	p.blanks()
+	return p.err == nil && p.pos < len(p.s)
 }
 
 func (p *lineParser) batchOp() spec.Op {
@@ -355,7 +521,8 @@ func (p *lineParser) batchOp() spec.Op {
 	if p.accept("if-match") {
 		op.Entity.ETag = p.etag()
 	}
-	if !kind.IsDelete() {
+	p.blanks()
+	if !kind.IsDelete() || strings.HasPrefix(p.s[p.pos:], "{") {
 		op.Entity.Props = p.props()
 	}
 	return op

@@ -1,6 +1,7 @@
 package linearizability
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -26,11 +27,17 @@ const (
 	// migrator's copy or clean-up) gave row Key the ETag ETag without
 	// changing its content.
 	ETagChangeCall
+	// StreamCall is spec.Table.QueryStreamed(Filter), read answer by
+	// answer. A streamed query is not atomic: it is judged by
+	// CheckTableRecord against the table's content changes, never by
+	// the search (CheckTable refuses it).
+	StreamCall
 )
 
-var callKindNames = [...]string{BatchCall: "batch", QueryCall: "query", RetrieveCall: "retrieve", ETagChangeCall: "etag-change"}
+var callKindNames = [...]string{BatchCall: "batch", QueryCall: "query", RetrieveCall: "retrieve", ETagChangeCall: "etag-change", StreamCall: "stream"}
 
-// String returns "batch", "query", "retrieve" or "etag-change".
+// String returns "batch", "query", "retrieve", "etag-change" or
+// "stream".
 func (k CallKind) String() string {
 	if int(k) < len(callKindNames) && callKindNames[k] != "" {
 		return callKindNames[k]
@@ -38,11 +45,15 @@ func (k CallKind) String() string {
 	return "CallKind(" + strconv.Itoa(int(k)) + ")"
 }
 
-// TableCall is the input of an operation of a table history.
+// TableCall is a call on a spec.Table (or an ETag-change event): the
+// input of an operation of a table history. It is the one value this
+// project uses for a virtual-table call: the harness draws its workload
+// as TableCalls, reports and history files print them with String, and
+// ParseTableCall reads that form back.
 type TableCall struct {
 	Kind   CallKind
 	Ops    []spec.Op   // BatchCall: the operations
-	Filter spec.Filter // QueryCall: the filter
+	Filter spec.Filter // QueryCall, StreamCall: the filter (nil matches every row)
 	Key    spec.Key    // RetrieveCall, ETagChangeCall: the row
 	ETag   spec.ETag   // ETagChangeCall: the row's new ETag
 }
@@ -51,13 +62,28 @@ type TableCall struct {
 //
 // Err is nil or the *spec.Error the call returned. On success Results
 // holds a batch's results, and Rows a query's rows (a retrieve's row,
-// or none when it was not found). An ETagChangeCall has no outcome. A
-// call that failed in another way (a cancelled context, a transport
-// error) has an indeterminate effect and must be recorded as pending.
+// or none when it was not found). A streamed query's answers are in
+// Stream, in the order returned, whether or not it completed. An
+// ETagChangeCall has no outcome. A call that failed in another way (a
+// cancelled context, a transport error) has an indeterminate effect and
+// must be recorded as pending.
 type TableOutcome struct {
 	Results []spec.Result
 	Rows    []spec.Entity
+	Stream  []StreamAnswer
 	Err     error
+}
+
+// StreamAnswer is one answer of a streamed query: a row, or the end of
+// the stream (End), returned by Next at time At, and the continuation
+// key the stream reported right after it (HasCont false when
+// Continuation said the stream is finished).
+type StreamAnswer struct {
+	At      int64
+	End     bool
+	Row     spec.Entity // the row, when !End
+	Cont    spec.Key
+	HasCont bool
 }
 
 // TableOperation is an operation of a table history.
@@ -96,6 +122,18 @@ func Retrieve(client int, call, ret int64, key spec.Key, e spec.Entity, found bo
 	return settle(op)
 }
 
+// Stream records a streamed query made by client at time call with
+// filter: the answers it got, and how it ended at time ret (err nil: the
+// caller stopped reading, after the end or before it; a *spec.Error: the
+// query failed). An err that is not a *spec.Error, or ret == Pending,
+// makes it pending; its answers are kept, since each of them was
+// returned and must be valid.
+func Stream(client int, call, ret int64, filter spec.Filter, answers []StreamAnswer, err error) TableOperation {
+	op := TableOperation{Client: client, Call: call, Return: ret,
+		Input: TableCall{Kind: StreamCall, Filter: filter}, Output: TableOutcome{Stream: answers, Err: err}}
+	return settle(op)
+}
+
 // ETagChange records that a backend write by client at time at changed
 // the ETag of row key to etag without changing its virtual content. It
 // is an instantaneous operation (Call == Return == at).
@@ -112,7 +150,7 @@ func settle(op TableOperation) TableOperation {
 		op.Return = Pending
 	}
 	if op.IsPending() {
-		op.Output = TableOutcome{}
+		op.Output = TableOutcome{Stream: op.Output.Stream}
 	}
 	return op
 }
@@ -249,10 +287,13 @@ func TableModel(initial []spec.Entity) Model[TableState, TableCall, TableOutcome
 
 // CheckTable checks a table history against TableModel(initial). Before
 // the search it rejects, with an error, operations whose call kind is
-// unknown, ETag changes with an empty ETag or "*", completed operations
-// whose Err is not a *spec.Error, and any ETag (of an initial row, an
-// If-Match, a result, a returned row, an ETag change) holding a control
-// character, which no table's ETag has (ETags are HTTP header values).
+// unknown, streamed queries (not atomic: see CheckTableRecord), query
+// filters that compare Timestamp (the model does not know written rows'
+// Timestamps), ETag changes with an empty ETag or "*", completed
+// operations whose Err is not a *spec.Error, and any ETag (of an initial
+// row, an If-Match, a result, a returned row, an ETag change) holding a
+// control character, which no table's ETag has (ETags are HTTP header
+// values).
 func CheckTable(initial []spec.Entity, history []TableOperation, opts Options) (Report[TableState, TableCall, TableOutcome], error) {
 	for _, e := range initial {
 		if err := validateETag(e.ETag); err != nil {
@@ -269,7 +310,13 @@ func CheckTable(initial []spec.Entity, history []TableOperation, opts Options) (
 
 func validateTableOp(op TableOperation) error {
 	switch op.Input.Kind {
-	case BatchCall, QueryCall, RetrieveCall:
+	case BatchCall, RetrieveCall:
+	case QueryCall:
+		if err := validateFilter(op.Input.Filter); err != nil {
+			return err
+		}
+	case StreamCall:
+		return fmt.Errorf("stream(%s) is a streamed query, which is not atomic: the search judges atomic calls only (CheckTableRecord judges streams)", spec.FilterString(op.Input.Filter))
 	case ETagChangeCall:
 		if op.Input.ETag == "" || op.Input.ETag == spec.AnyETag {
 			return fmt.Errorf("etag-change of %s to %q: want a specific new ETag", op.Input.Key, op.Input.ETag)
@@ -298,6 +345,32 @@ func validateTableOp(op TableOperation) error {
 		}
 	}
 	return nil
+}
+
+// validateFilter rejects a filter that compares Timestamp: the model
+// does not know the Timestamps of the rows written during a history (a
+// write's result carries its ETag only), so it would judge such a
+// filter wrongly.
+func validateFilter(f spec.Filter) error {
+	if mentions(f, spec.TimestampProp) {
+		return fmt.Errorf("filter %q compares Timestamp, which the table model does not track (a write reports no Timestamp): leave Timestamp out of recorded filters", spec.FilterString(f))
+	}
+	return nil
+}
+
+// mentions reports whether f compares property name.
+func mentions(f spec.Filter, name string) bool {
+	switch f := f.(type) {
+	case spec.Comparison:
+		return f.Property == name
+	case spec.And:
+		return mentions(f.L, name) || mentions(f.R, name)
+	case spec.Or:
+		return mentions(f.L, name) || mentions(f.R, name)
+	case spec.Not:
+		return mentions(f.X, name)
+	}
+	return false
 }
 
 // validateETag rejects an ETag holding a control character, which would
@@ -537,14 +610,47 @@ func tableKey(s TableState) string {
 			slices.Sort(names)
 			b = strconv.AppendInt(b, int64(len(names)), 10)
 			for _, name := range names {
-				v := e.Props[name]
 				str(name)
-				b = append(b, byte(v.Type()))
-				str(v.Literal())
+				b = appendValueKey(b, e.Props[name])
 			}
 		}
 	}
 	return string(b)
+}
+
+// appendValueKey appends a canonical encoding of v: its type, then its
+// content (every NaN alike, as sameValue has it). It formats nothing,
+// since it runs for every row of every state the search visits.
+func appendValueKey(b []byte, v spec.Value) []byte {
+	b = append(b, byte(v.Type()))
+	switch v.Type() {
+	case spec.TypeString, spec.TypeGUID:
+		b = binary.AppendUvarint(b, uint64(len(v.Str())))
+		b = append(b, v.Str()...)
+	case spec.TypeBinary:
+		raw := v.AsBytes()
+		b = binary.AppendUvarint(b, uint64(len(raw)))
+		b = append(b, raw...)
+	case spec.TypeBool:
+		if v.AsBool() {
+			b = append(b, 1)
+		} else {
+			b = append(b, 0)
+		}
+	case spec.TypeInt32, spec.TypeInt64:
+		b = binary.AppendVarint(b, v.AsInt())
+	case spec.TypeDouble:
+		f := v.AsDouble()
+		if math.IsNaN(f) {
+			f = math.NaN()
+		}
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(f))
+	case spec.TypeDateTime:
+		t := v.AsTime()
+		b = binary.AppendVarint(b, t.Unix())
+		b = binary.AppendUvarint(b, uint64(t.Nanosecond()))
+	}
+	return b
 }
 
 // partitionTable groups operations by the partition they address,
@@ -586,61 +692,6 @@ func partitionTable(h []TableOperation) [][]TableOperation {
 		out[j] = append(out[j], op)
 	}
 	return out
-}
-
-func describeTableOp(in TableCall, out TableOutcome) string {
-	var b strings.Builder
-	switch in.Kind {
-	case BatchCall:
-		b.WriteString("batch[")
-		for i, op := range in.Ops {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(op.Kind.String() + " " + op.Entity.Key.String())
-			if op.Kind.NeedsIfMatch() {
-				fmt.Fprintf(&b, " if-match %s", etagString(op.Entity.ETag))
-			}
-			if !op.Kind.IsDelete() {
-				b.WriteString(" " + propsString(op.Entity.Props))
-			}
-		}
-		b.WriteString("]")
-		switch {
-		case out.Err != nil:
-			b.WriteString(" -> " + errString(out.Err))
-		case out.Results == nil:
-			b.WriteString(" -> ?")
-		default:
-			b.WriteString(" -> ok [")
-			for i, r := range out.Results {
-				if i > 0 {
-					b.WriteString(", ")
-				}
-				b.WriteString(etagString(r.ETag))
-			}
-			b.WriteString("]")
-		}
-	case QueryCall, RetrieveCall:
-		if in.Kind == QueryCall {
-			fmt.Fprintf(&b, "query(%s)", spec.FilterString(in.Filter))
-		} else {
-			fmt.Fprintf(&b, "retrieve(%s)", in.Key)
-		}
-		switch {
-		case out.Err != nil:
-			b.WriteString(" -> " + errString(out.Err))
-		case out.Rows == nil:
-			b.WriteString(" -> ?")
-		default:
-			b.WriteString(" -> " + rowsString(out.Rows, etagString))
-		}
-	case ETagChangeCall:
-		fmt.Fprintf(&b, "etag-change(%s) -> %s", in.Key, etagString(in.ETag))
-	default:
-		b.WriteString(in.Kind.String())
-	}
-	return b.String()
 }
 
 func describeTableState(s TableState) string { return rowsString(s.rows, stateETagString) }
@@ -689,7 +740,7 @@ func rowsString(rows []spec.Entity, etag func(spec.ETag) string) string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(e.Key.String() + "@" + etag(e.ETag) + " " + propsString(e.Props))
+		b.WriteString(rowString(e, etag))
 	}
 	b.WriteString("]")
 	return b.String()

@@ -60,6 +60,40 @@ type Annotation struct {
 	// ETagChanges lists rows whose virtual content did not change but
 	// whose ETag did (migrator copies and clean-up writes).
 	ETagChanges []ETagChange
+	// OutcomeUnknown is true when the backend call just made was the
+	// call's linearization-point candidate (announced by
+	// CandidateMonitor.AnnotateCandidate) and failed with an unknown
+	// outcome: the virtual call returns an error wrapping
+	// ErrOutcomeUnknown, and it took effect at that backend call, with
+	// the results the Candidate's Results gives, exactly when that
+	// write applied. LinearizationPoint is false then.
+	OutcomeUnknown bool
+}
+
+// Candidate describes a backend write that is a virtual call's
+// linearization-point candidate: if it applies, the virtual call takes
+// effect there.
+type Candidate struct {
+	// Ops is the backend batch about to be sent.
+	Ops []spec.Op
+	// Results maps the backend results of Ops, had the batch applied,
+	// to the results the virtual call would return.
+	Results func(backend []spec.Result) []spec.Result
+}
+
+// CandidateMonitor is a Monitor that also hears of linearization-point
+// candidates. Before each send of a backend write that is the call's
+// linearization-point candidate (the USE_OLD_HIDE_METADATA batch, the
+// PREFER_OLD batch behind the populated assertion, the translated batch
+// of the new-table path; again before each retry of it) the library
+// calls AnnotateCandidate with the ctx of the call; after the write,
+// AnnotateBackendCall reports what happened as for any backend call: a
+// linearization point (applied, or a table outcome), nothing (not
+// applied: the call goes on, or returns a definite error), or
+// OutcomeUnknown.
+type CandidateMonitor interface {
+	Monitor
+	AnnotateCandidate(ctx context.Context, c Candidate)
 }
 
 // ETagChange records that the virtual row Key now has ETag (content

@@ -14,7 +14,8 @@ type Bug int
 
 // The bug catalogue, numbered as in PROTOCOL.md section 4, plus
 // BugDeleteIfExistsHideMetadata, the original library's known defect,
-// and the lease bugs (13 and up; see Bug.Lease).
+// the lease bugs (13 to 16; see Bug.Lease) and
+// BugDeleteIfExistsGuardTombstone.
 const (
 	NoBug Bug = -1
 
@@ -39,10 +40,15 @@ const (
 	BugServeAfterLeaseExpiry    Bug = 14
 	BugMigratorLockNoIfMatch    Bug = 15
 	BugMigratorResumeFromMemory Bug = 16
-	// BugMigratorResumeFromCachedState was found by the harness's
-	// production world: a migrator that takes the lock over resumes
-	// from its process's last polled state.
-	BugMigratorResumeFromCachedState Bug = 17
+
+	// The honest-DeleteIfExists bug (issue 14): the behaviour the
+	// library had before DeleteIfExists was restricted to lone batches.
+	BugDeleteIfExistsGuardTombstone Bug = 17
+
+	// BugMigratorResumeFromCachedState, a lease bug found by the
+	// harness's production world: a migrator that takes the lock over
+	// resumes from its process's last polled state.
+	BugMigratorResumeFromCachedState Bug = 18
 )
 
 var bugInfo = [...]struct{ name, desc string }{
@@ -63,11 +69,15 @@ var bugInfo = [...]struct{ name, desc string }{
 	{"ServeAfterLeaseExpiry", "a client keeps serving calls from its cached state after its lease expired: Subscribe does not check the lease and no request is fenced"},
 	{"MigratorLockNoIfMatch", "the migration lock is taken over without If-Match, overwriting whatever is there (another migrator's takeover or renewal)"},
 	{"MigratorResumeFromMemory", "a migrator Run again in the same process starts from the state it last pushed, kept in memory, instead of the configuration's"},
+	{"DeleteIfExistsGuardTombstone", "DeleteIfExists is accepted with other operations in a batch, and in USE_NEW_HIDE_METADATA an absent row's absence is asserted with a guard tombstone that a plain client of the new table can see (and a plain Insert of its key gets 409)"},
 	{"MigratorResumeFromCachedState", "a migrator's Run resumes from the state its process last polled, not the one stored, so after another migrator advanced the state it pushes an earlier one, is refused and fails"},
 }
 
-// firstLeaseBug is the first of the lease bugs.
-const firstLeaseBug = BugPushExpiresLeaseEarly
+// The lease bugs are firstLeaseBug..lastLeaseBug.
+const (
+	firstLeaseBug = BugPushExpiresLeaseEarly
+	lastLeaseBug  = BugMigratorResumeFromMemory
+)
 
 // Bugs returns every bug switch, in catalogue order (NoBug excluded).
 func Bugs() []Bug {
@@ -85,7 +95,9 @@ func Bugs() []Bug {
 // in a world of leases, process crashes, stalls and time: with MemConfig
 // they change nothing. Each component reacts only to its own switches,
 // so one Bug can be passed to the service, every Table and the Migrator.
-func (b Bug) Lease() bool { return b >= firstLeaseBug && b.Valid() }
+func (b Bug) Lease() bool {
+	return b >= firstLeaseBug && b <= lastLeaseBug || b == BugMigratorResumeFromCachedState
+}
 
 // Valid reports whether b is one of the catalogue's bugs (NoBug is not).
 func (b Bug) Valid() bool { return b >= 0 && int(b) < len(bugInfo) }

@@ -27,6 +27,7 @@ func TestParseBug(t *testing.T) {
 		{" 7 ", mtable.BugEnsurePartitionSwitchedFromPopulated},
 		{"13", mtable.BugPushExpiresLeaseEarly},
 		{"16", mtable.BugMigratorResumeFromMemory},
+		{"17", mtable.BugDeleteIfExistsGuardTombstone},
 		{"MigratorLockNoIfMatch", mtable.BugMigratorLockNoIfMatch},
 	}
 	for _, tt := range tests {
@@ -37,7 +38,7 @@ func TestParseBug(t *testing.T) {
 			}
 		})
 	}
-	for _, in := range []string{"18", "-2", "", "Bug", "QueryStreamed"} {
+	for _, in := range []string{"19", "-2", "", "Bug", "QueryStreamed"} {
 		t.Run("bad "+in, func(t *testing.T) {
 			_, err := mtable.ParseBug(in)
 			if err == nil {
@@ -49,7 +50,7 @@ func TestParseBug(t *testing.T) {
 		})
 	}
 	bugs := mtable.Bugs()
-	if got, want := len(bugs), 18; got != want {
+	if got, want := len(bugs), 19; got != want {
 		t.Fatalf("len(Bugs()): got %d, want %d", got, want)
 	}
 	for i, b := range bugs {
@@ -67,9 +68,9 @@ func TestParseBug(t *testing.T) {
 	if got, want := mtable.BugInsertBehindMigrator.String(), "InsertBehindMigrator"; got != want {
 		t.Errorf("String: got %q, want %q", got, want)
 	}
-	// The lease bugs are 13 and up, and only they.
-	for _, b := range append(bugs, mtable.NoBug, mtable.Bug(18)) {
-		if got, want := b.Lease(), b >= 13 && b <= 17; got != want {
+	// The lease bugs are 13 to 16 and 18, and only they.
+	for _, b := range append(bugs, mtable.NoBug, mtable.Bug(19)) {
+		if got, want := b.Lease(), b >= 13 && b <= 16 || b == 18; got != want {
 			t.Errorf("%v.Lease(): got %v, want %v", b, got, want)
 		}
 	}
@@ -476,42 +477,83 @@ func TestBugDeleteIfExistsHideMetadata(t *testing.T) {
 			})
 		}
 	})
-	t.Run("with a concurrent insert", func(t *testing.T) {
-		// Between the library's read and its batch, another client
-		// inserts r5. DeleteIfExists(r5) must then delete it (or the
-		// batch must be ordered before the insert, which it cannot be:
-		// it also wrote r6 after the insert).
+	t.Run("with other operations", func(t *testing.T) {
+		// A DeleteIfExists must be alone in its batch: refused with a
+		// 400 before anything is sent, with or without the bug.
 		for _, bug := range []mtable.Bug{mtable.NoBug, mtable.BugDeleteIfExistsHideMetadata} {
 			t.Run(bug.String(), func(t *testing.T) {
 				f := newFixture(mtable.UseNewHideMetadata, nil, nil)
 				nt := &interloper{Table: f.new}
-				nt.hook = func() {
-					if _, err := f.new.ExecuteBatch(ctx, []spec.Op{{Kind: spec.Insert, Entity: spec.Entity{Key: r5, Props: spec.Props{}}}}); err != nil {
-						t.Fatal(err)
-					}
-				}
 				_, err := mtable.New(f.old, nt, f.cfg, mtable.WithBug(bug)).ExecuteBatch(ctx, []spec.Op{
 					{Kind: spec.DeleteIfExists, Entity: spec.Entity{Key: r5}},
 					{Kind: spec.InsertOrReplace, Entity: row("p", "r6", "", spec.Props{})},
 				})
-				if err != nil {
-					t.Fatal(err)
+				if got, want := spec.StatusOf(err), 400; got != want || !strings.Contains(err.Error(), "send the DeleteIfExists alone") {
+					t.Fatalf("got %v, want a 400 that says to send the DeleteIfExists alone", err)
 				}
-				_, found := f.new.Snapshot().Get(r5)
-				if got, want := found, bug != mtable.NoBug; got != want {
-					t.Errorf("r5 exists after the batch: got %v, want %v", got, want)
-				}
-				if got := len(f.new.Snapshot()); got != 1+btoi(found) {
-					t.Errorf("new table rows: got %d, want %d (no guard tombstone left)", got, 1+btoi(found))
+				if len(nt.batches) != 0 {
+					t.Errorf("batches sent: got %v, want none", nt.batches)
 				}
 			})
 		}
 	})
 }
 
-func btoi(b bool) int {
-	if b {
-		return 1
+// betweenBatches runs between once, between the first and the second
+// batch it is given.
+type betweenBatches struct {
+	spec.Table
+	n       int
+	between func()
+}
+
+func (b *betweenBatches) ExecuteBatch(ctx context.Context, ops []spec.Op) ([]spec.Result, error) {
+	if b.n == 1 && b.between != nil {
+		b.between()
 	}
-	return 0
+	b.n++
+	return b.Table.ExecuteBatch(ctx, ops)
+}
+
+// TestBugDeleteIfExistsGuardTombstone: with the bug, a DeleteIfExists of
+// an absent row among other operations is accepted, and in
+// USE_NEW_HIDE_METADATA its guard tombstone is visible to a plain client
+// of the new table until the library deletes it: a plain read sees a
+// row with the deleted property set and a plain Insert of its key gets
+// 409. Without the bug the batch is refused (400) and nothing is sent.
+func TestBugDeleteIfExistsGuardTombstone(t *testing.T) {
+	ctx := context.Background()
+	r5 := spec.Key{PartitionKey: "p", RowKey: "r5"}
+	for _, bug := range []mtable.Bug{mtable.NoBug, mtable.BugDeleteIfExistsGuardTombstone} {
+		t.Run(bug.String(), func(t *testing.T) {
+			f := newFixture(mtable.UseNewHideMetadata, nil, nil)
+			var seen *spec.Entity
+			var insertErr error
+			nt := &betweenBatches{Table: f.new, between: func() {
+				if e, ok, _ := spec.Retrieve(ctx, f.new, r5); ok {
+					seen = &e
+				}
+				_, insertErr = f.new.ExecuteBatch(ctx, []spec.Op{{Kind: spec.Insert, Entity: spec.Entity{Key: r5, Props: spec.Props{}}}})
+			}}
+			res, err := mtable.New(f.old, nt, f.cfg, mtable.WithBug(bug)).ExecuteBatch(ctx, []spec.Op{
+				{Kind: spec.InsertOrReplace, Entity: row("p", "r6", "", spec.Props{})},
+				{Kind: spec.DeleteIfExists, Entity: spec.Entity{Key: r5}},
+			})
+			if bug == mtable.NoBug {
+				if spec.StatusOf(err) != 400 || spec.IndexOf(err) != 1 || nt.n != 0 {
+					t.Fatalf("got %v, %v with %d batches sent; want a 400 at operation 1 and none sent", res, err, nt.n)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("with the bug: got %v, want success", err)
+			}
+			if seen == nil || !mtable.IsTombstone(*seen) {
+				t.Errorf("plain read of r5 between the batch and the guard's removal: got %v, want the visible guard tombstone", seen)
+			}
+			if got, want := spec.StatusOf(insertErr), 409; got != want {
+				t.Errorf("plain Insert of r5 meanwhile: got %v, want a spurious 409", insertErr)
+			}
+		})
+	}
 }

@@ -25,8 +25,9 @@
 // the caller's batch with one protocol operation. Otherwise errors
 // follow spec.Table: a caller's outcome (400, 404, 409, 412) is a
 // *spec.Error with the index of the caller's failing operation; any
-// other failure (a backend fault, an unexpected backend status) is a
-// plain error that wraps no *spec.Error.
+// other failure (a backend fault, an unexpected backend status) wraps no
+// *spec.Error, and says whether the call may have taken effect (see
+// Backend errors).
 //
 // # Reserved names
 //
@@ -78,18 +79,27 @@
 //
 // # Choices this package makes
 //
-//   - DeleteIfExists in UseNewHideMetadata: the original library dropped
-//     a DeleteIfExists of an absent row from the translated batch, which
-//     is not linearizable (a row inserted between the read and the batch
-//     survives a batch that "deleted if exists" it) and can send an
-//     empty batch. Here, when every operation is such a no-op the read
-//     is the linearization point and nothing is sent; otherwise the
-//     absent row is asserted absent by inserting a tombstone in the
-//     batch (a 409 makes the batch retry) that is deleted again right
-//     after. (A process that dies between the two leaves that
-//     tombstone behind; MigratingTable hides it, but a plain user of the
-//     new table would see a row whose DeletedProperty is true.)
-//     BugDeleteIfExistsHideMetadata restores the original.
+//   - DeleteIfExists must be the only operation of its batch, as
+//     spec.Table requires (a 400 otherwise, before anything is sent):
+//     Azure cannot assert that a row is absent inside a multi-operation
+//     transaction without writing it. Alone it is exact in every state:
+//     in UseOldHideMetadata it goes to the old table as it is; in
+//     PreferOld, on a partition not switched, it is sent after the
+//     populated assertion as Delete "*", and a 404 on it is its success
+//     (at that instant the assertion held and the row was absent); on
+//     the new-table path a row read as absent in UseNewHideMetadata makes
+//     the read the linearization point, and nothing is sent. The
+//     original library dropped a DeleteIfExists of an absent row from the
+//     translated batch, which is not linearizable among other operations
+//     (a row inserted between the read and the batch survives it) and
+//     sends an empty batch alone: BugDeleteIfExistsHideMetadata restores
+//     that (reachable alone: the empty batch). An earlier version of
+//     this package accepted DeleteIfExists among other operations and
+//     asserted an absent row's absence in UseNewHideMetadata by inserting
+//     a tombstone in the batch and deleting it right after, which a
+//     plain client of the new table could see (and a plain Insert of
+//     that key would get 409); BugDeleteIfExistsGuardTombstone restores
+//     that.
 //   - InsertOrMerge in UseNewHideMetadata is translated against the row
 //     read (Insert, Replace of a tombstone, or Merge conditioned on the
 //     ETag) so that no metadata is written after clean-up; earlier
@@ -209,6 +219,77 @@
 // comparisons (the filter then holds at most 10), so the cost is that of
 // a plain streamed query.
 //
+// # Backend errors
+//
+// A backend call fails in the three ways of spec.Table (spec.Classify):
+// refused (a *spec.Error), not applied (spec.ErrNotApplied), or with an
+// unknown outcome (spec.ErrOutcomeUnknown, or any unclassified error).
+// The library retries a step itself, at most MaxBackendAttempts tries in
+// all, waiting RetryBackoff, then twice that, and so on between tries
+// (sched.Sleep: virtual time under the deterministic scheduler), but only
+// after a failure the backend classified (one that wraps
+// spec.ErrNotApplied or spec.ErrOutcomeUnknown: the Azure adapter
+// classifies all of its failures) and while the call's ctx is not done;
+// an unclassified error (a fence's refusal, for instance) is not retried,
+// and counts as an unknown outcome where that matters. It retries as
+// follows:
+//
+//   - reads (every backend QueryAtomic, a meta row's retrieve): on a
+//     not-applied or unknown failure (a read applies nothing); never on
+//     spec.ErrMultiPage, a definite answer;
+//   - marking a partition POPULATED (PREFER_OLD) and copying a row to
+//     the new table: on either, since both are Inserts whose 409 means
+//     "already there" (perhaps by our own earlier try);
+//   - ensure-switched: after a failed write it reads the meta row again,
+//     which shows whether the write applied, and decides again;
+//   - the probe batch (it never applies): on either;
+//   - the linearization-point candidate write (the USE_OLD_HIDE_METADATA
+//     batch, the PREFER_OLD batch behind the populated assertion, the
+//     translated batch of the new-table path): only when not applied.
+//     The translated batch is then read and translated again (the rows
+//     may have changed meanwhile); so it is after a 404, 409 or 412 that
+//     a concurrent writer caused (at most MaxAttempts times in a row).
+//
+// The Migrator retries each of its steps the same way (see
+// Migrator.Run) and returns only definite errors: a Run that failed at
+// any point leaves the tables in a state that a later Run finishes.
+//
+// No retry can apply a write twice: the candidate is sent again only
+// after a failure that certainly did not apply it, and every other write
+// the library repeats is an Insert (a second try that meets the first's
+// row gets 409, which is taken as done) or is decided again from a
+// fresh read. Streamed queries (QueryStreamed, Stream.Next) are not
+// retried: a failed page, which applied nothing, is returned to the
+// caller, who may restart the query at the stream's Continuation.
+//
+// A call returns, besides its table outcome or success:
+//
+//   - an error wrapping ErrOutcomeUnknown (and spec.ErrOutcomeUnknown,
+//     and the backend's error; spec.Classify: Unknown) exactly when its
+//     linearization-point candidate write failed with an unknown outcome:
+//     the call took effect there, once, or not at all; retrying it
+//     blindly could apply it twice. Only ExecuteBatch returns it.
+//   - any other error (a backend failure after the retries above, a
+//     read that failed, a configuration service that failed, a fence
+//     that refused to send): a definite error, spec.Classify NotApplied,
+//     wrapping spec.ErrNotApplied and the backend's error (never a
+//     backend *spec.Error, which is flattened into the text): the call
+//     did not take effect. (Writes it made before failing, such as
+//     copies and partition marks, do not change the virtual table.)
+//
+// A Monitor that implements CandidateMonitor can judge calls with
+// unknown outcomes exactly: before each send of a candidate write it is
+// told (AnnotateCandidate, with the backend batch and the mapping from
+// its results to the caller's) that if that write applies, the virtual
+// call takes effect there; after it, AnnotateBackendCall reports a
+// linearization point (the write applied, or was refused with the
+// call's table outcome), nothing (not applied: the call goes on or
+// fails definitely), or an Annotation with OutcomeUnknown set (the call
+// returns ErrOutcomeUnknown; it took effect exactly when that write
+// applied, which an observer of the backend can know). A copy whose
+// earlier try had an unknown outcome and then meets 409 reports its
+// ETag change with ETag "" (unknown).
+//
 // # Fencing
 //
 // A ConfigService shared through leases (package mtable/leaseconfig) is valid
@@ -220,9 +301,12 @@
 // implements Fencer: New and NewMigrator pass their backends through
 // its Fence, which sends a request only while the lease is surely valid
 // and fails it, unsent, otherwise. To the caller of a virtual call, a
-// request refused by the fence is a backend failure like any other: the
-// call returns a plain error (not a *spec.Error) and its outcome is
-// unknown, since earlier requests of the same call may have been sent.
+// request refused by the fence is a backend failure like any other (see
+// Backend errors): a fence's refusal that wraps spec.ErrNotApplied is
+// retried where not-applied failures are and otherwise ends the call
+// with a definite error; one that does not is taken as an unknown
+// outcome, so a refused candidate write makes the call return
+// ErrOutcomeUnknown.
 // MemConfig, whose clients share memory, has no fence. The
 // subscription bookkeeping every service needs in a process (the
 // subscriptions of its calls and streams, the delivery of a state to
@@ -232,15 +316,20 @@
 //
 // After every backend call made on behalf of a virtual call or of the
 // Migrator — every backend ExecuteBatch, QueryAtomic, QueryStreamed and
-// Stream.Next — the library calls Monitor.AnnotateBackendCall exactly
-// once, with the ctx of the call. In each completed ExecuteBatch or
-// QueryAtomic exactly one annotation has LinearizationPoint set; for a
+// Stream.Next, each try of a retried step included — the library calls
+// Monitor.AnnotateBackendCall exactly once, with the ctx of the call. In
+// each ExecuteBatch or QueryAtomic that returns a table outcome or
+// success exactly one annotation has LinearizationPoint set; for a
 // successful batch it carries the results the caller gets. Copies and
 // clean-up rewrites report ETagChanges. A call refused before any
 // backend call (a caller error found by validation: a 400) reports
 // nothing. Streamed queries never report a linearization point. Annotations of a streamed query's reaction to a
-// push carry the ctx of the machine delivering the push. Without
-// WithMonitor nothing is reported.
+// push carry the ctx of the machine delivering the push. A call whose
+// linearization-point candidate failed with an unknown outcome reports
+// no linearization point but an annotation with OutcomeUnknown, and a
+// Monitor that is a CandidateMonitor also hears of each candidate before
+// it is sent (see Backend errors). Without WithMonitor nothing is
+// reported.
 //
 // # Waiting
 //
@@ -289,7 +378,7 @@
 // already closed old-table stream; and since pushes arrive in order,
 // every branch that must fire fires on the same push as without the bug.
 //
-// The lease bugs (13 and up, Bug.Lease) are mistakes of the lease-based
+// The lease bugs (13 to 16, Bug.Lease) are mistakes of the lease-based
 // configuration service (package mtable/leaseconfig, which its
 // Options.Bug selects) and of a migrator that lost its lease and runs
 // again: BugMigratorResumeFromMemory, selected here with WithBug for

@@ -226,6 +226,11 @@ func genBatch(t *rapid.T, w *world, label string) []spec.Op {
 	for i := range ops {
 		k := spec.Key{PartitionKey: "p", RowKey: keys[i]}
 		kind := spec.OpKind(rapid.IntRange(0, 6).Draw(t, fmt.Sprintf("%s.op%d.kind", label, i)))
+		if kind == spec.DeleteIfExists && n+len(pad) > 1 && rapid.IntRange(0, 7).Draw(t, fmt.Sprintf("%s.op%d.alone", label, i)) > 0 {
+			// DeleteIfExists must be alone in its batch: mostly use a
+			// Delete instead, sometimes keep it to check the refusal.
+			kind = spec.Delete
+		}
 		e := spec.Entity{Key: k, Props: genProps(t, fmt.Sprintf("%s.op%d", label, i))}
 		if kind.NeedsIfMatch() {
 			switch rapid.IntRange(0, 2).Draw(t, fmt.Sprintf("%s.op%d.ifmatch", label, i)) {
@@ -299,6 +304,14 @@ func (w *world) checkBatch(t fataler, ctx context.Context, ops []spec.Op) {
 	res, err := w.vt.ExecuteBatch(ctx, ops)
 	anns := w.rec.take()
 	points := lps(anns)
+	if verr := spec.ValidateBatch(ops); verr != nil {
+		// A caller error (a DeleteIfExists with other operations): the
+		// same 400, and no backend call.
+		if spec.StatusOf(err) != 400 || spec.IndexOf(err) != spec.IndexOf(verr) || len(anns) != 0 {
+			t.Fatalf("batch %v: got %v with %d annotations, want %v and none", ops, err, len(anns), verr)
+		}
+		return
+	}
 	if len(points) != 1 {
 		t.Fatalf("batch %v: got %d linearization points, want 1", ops, len(points))
 	}

@@ -2,6 +2,7 @@ package mtable_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/migratingtable/migratingtable/mtable"
@@ -48,4 +49,42 @@ func Example() {
 	// bob 40
 	// carol 50
 	// state: USE_NEW_HIDE_METADATA - old table rows: 0 - new table rows: 3
+}
+
+// timesOutOnce is a backend whose first batch applies and then fails as
+// a timeout would: the caller cannot tell whether it applied.
+type timesOutOnce struct {
+	spec.Table
+	done bool
+}
+
+func (t *timesOutOnce) ExecuteBatch(ctx context.Context, ops []spec.Op) ([]spec.Result, error) {
+	res, err := t.Table.ExecuteBatch(ctx, ops)
+	if !t.done && err == nil {
+		t.done = true
+		return nil, spec.WrapOutcomeUnknown(errors.New("no response within the request timeout"))
+	}
+	return res, err
+}
+
+// ExampleErrOutcomeUnknown tells a write whose outcome is unknown from a
+// definite failure, and finds out what happened by reading: blindly
+// sending the Insert again would fail with 409 (it did apply).
+func ExampleErrOutcomeUnknown() {
+	ctx := context.Background()
+	old := &timesOutOnce{Table: spec.NewMemTable("old:")}
+	app := mtable.New(old, spec.NewMemTable("new:"), mtable.NewMemConfig(mtable.UseOldHideMetadata))
+	k := spec.Key{PartitionKey: "users", RowKey: "dave"}
+	_, err := app.ExecuteBatch(ctx, []spec.Op{{Kind: spec.Insert, Entity: spec.Entity{Key: k, Props: spec.Props{"age": spec.Int32(20)}}}})
+	switch {
+	case errors.Is(err, mtable.ErrOutcomeUnknown):
+		fmt.Println("outcome unknown:", spec.Classify(err))
+		_, applied, rerr := spec.Retrieve(ctx, app, k)
+		fmt.Println("applied:", applied, rerr)
+	case err != nil:
+		fmt.Println("did not take effect:", err)
+	}
+	// Output:
+	// outcome unknown: outcome unknown
+	// applied: true <nil>
 }

@@ -2,6 +2,7 @@ package mtable
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/migratingtable/migratingtable/spec"
@@ -165,12 +166,23 @@ const maxVirtualBatch = spec.MaxBatch - 1
 // validateBatch checks a caller's batch: spec.ValidateBatch, plus the
 // library's own limits (no internal rows, no reserved properties, at
 // most maxVirtualBatch operations). It returns the partition key.
-func validateBatch(ops []spec.Op) (string, error) {
+func validateBatch(ops []spec.Op, bug Bug) (string, error) {
 	if len(ops) > maxVirtualBatch {
 		return "", &spec.Error{Status: spec.StatusBadRequest, Index: -1, Code: "InvalidInput",
 			Message: fmt.Sprintf("batch of %d operations: a MigratingTable batch may hold at most %d (one slot is reserved for the migration protocol)", len(ops), maxVirtualBatch)}
 	}
-	if err := spec.ValidateBatch(ops); err != nil {
+	checked := ops
+	if bug == BugDeleteIfExistsGuardTombstone && len(ops) > 1 {
+		// The mistake: a DeleteIfExists among other operations is
+		// accepted (validated as the Delete it would be sent as).
+		checked = slices.Clone(ops)
+		for i := range checked {
+			if checked[i].Kind == spec.DeleteIfExists {
+				checked[i].Kind, checked[i].Entity.ETag = spec.Delete, spec.AnyETag
+			}
+		}
+	}
+	if err := spec.ValidateBatch(checked); err != nil {
 		return "", err
 	}
 	for i, op := range ops {

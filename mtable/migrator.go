@@ -43,6 +43,16 @@ func NewMigrator(old, new spec.Table, cfg ConfigService, opts ...Option) *Migrat
 // may run at a time. Run returns nil when the migration is complete (the
 // new table holds the data without metadata and the old table is
 // empty).
+//
+// Every backend step is retried on not-applied and unknown-outcome
+// failures, at most MaxBackendAttempts tries in a row (see Backend
+// errors in the package documentation): a scan restarts after its last
+// row, switching and copying as for a virtual call, a clean-up rewrite or
+// delete of the new table is decided again from a fresh read of the row,
+// and a delete from the old table is Delete "*" (a 404 is done). When a
+// step still fails, Run returns a definite error (spec.Classify:
+// NotApplied; never ErrOutcomeUnknown): whatever the failed step did or
+// did not apply, a later Run finishes the migration.
 func (m *Migrator) Run(ctx context.Context) error {
 	if m == nil {
 		return errors.New("mtable: Run called on a nil *Migrator")
@@ -125,29 +135,66 @@ func (m *Migrator) push(ctx context.Context, s State) error {
 	return nil
 }
 
-// scan streams a backend table, annotating each call.
+// scan streams a backend table, annotating each call. A failed open or
+// page (not applied or unknown: a read applies nothing) restarts the
+// query after the last row returned, at most MaxBackendAttempts tries in
+// a row.
 type scan struct {
-	t     *Table
-	st    spec.Stream
-	which string
+	t      *Table
+	b      spec.Table
+	which  string
+	f      spec.Filter
+	st     spec.Stream
+	last   *spec.Key
+	faults int // failures since the last row
 }
 
 func (m *Migrator) openScan(ctx context.Context, b spec.Table, which string, f spec.Filter) (*scan, error) {
-	st, err := b.QueryStreamed(ctx, f)
-	m.t.note(ctx, Annotation{})
-	if err != nil {
-		return nil, internalErr("migrator scanning the "+which+" table", err)
+	sc := &scan{t: m.t, b: b, which: which, f: f}
+	if err := sc.open(ctx); err != nil {
+		return nil, err
 	}
-	return &scan{t: m.t, st: st, which: which}, nil
+	return sc, nil
+}
+
+func (s *scan) open(ctx context.Context) error {
+	for {
+		f := s.f
+		if s.last != nil {
+			f = spec.AndFilters(f, spec.FromKeyFilter(s.last.Successor()))
+		}
+		st, err := s.b.QueryStreamed(ctx, f)
+		s.t.note(ctx, Annotation{})
+		if err == nil {
+			s.st = st
+			return nil
+		}
+		if s.faults++; !retry(ctx, s.faults, err, false) {
+			return internalErr("migrator scanning the "+s.which+" table", err)
+		}
+	}
 }
 
 func (s *scan) next(ctx context.Context) (spec.Entity, bool, error) {
-	e, ok, err := s.st.Next(ctx)
-	s.t.note(ctx, Annotation{})
-	if err != nil {
-		return spec.Entity{}, false, internalErr("migrator scanning the "+s.which+" table", err)
+	for {
+		e, ok, err := s.st.Next(ctx)
+		s.t.note(ctx, Annotation{})
+		if err == nil {
+			s.faults = 0
+			if ok {
+				k := e.Key
+				s.last = &k
+			}
+			return e, ok, nil
+		}
+		if s.faults++; !retry(ctx, s.faults, err, false) {
+			return spec.Entity{}, false, internalErr("migrator scanning the "+s.which+" table", err)
+		}
+		s.st.Close()
+		if err := s.open(ctx); err != nil {
+			return spec.Entity{}, false, err
+		}
 	}
-	return e, ok, nil
 }
 
 func (s *scan) close() { s.st.Close() }
@@ -233,15 +280,28 @@ func (m *Migrator) cleanup(ctx context.Context) error {
 		if !ok {
 			return nil
 		}
-		_, err = m.t.old.ExecuteBatch(ctx, []spec.Op{{Kind: spec.Delete, Entity: spec.Entity{Key: e.Key, ETag: spec.AnyETag}}})
-		m.t.note(ctx, Annotation{})
-		if err != nil && spec.StatusOf(err) != spec.StatusNotFound {
-			return internalErr("migrator deleting "+e.Key.String()+" from the old table", err)
+		// Delete "*" is idempotent: a 404 after a try of ours whose
+		// outcome was unknown means it applied.
+		for attempt := 1; ; attempt++ {
+			_, err = m.t.old.ExecuteBatch(ctx, []spec.Op{{Kind: spec.Delete, Entity: spec.Entity{Key: e.Key, ETag: spec.AnyETag}}})
+			m.t.note(ctx, Annotation{})
+			if err == nil || spec.StatusOf(err) == spec.StatusNotFound {
+				break
+			}
+			if !retry(ctx, attempt, err, false) {
+				return internalErr("migrator deleting "+e.Key.String()+" from the old table", err)
+			}
 		}
 	}
 }
 
+// A write that fails transiently is followed by reading the row again,
+// as after a 412: it shows whether the write applied (the row is gone,
+// or has no metadata left) and the write is decided again from it, at
+// most MaxBackendAttempts failures. A rewrite whose outcome was unknown
+// reports the row's ETag change as unknown (ETag "").
 func (m *Migrator) cleanRow(ctx context.Context, e spec.Entity) error {
+	faults, unknown := 0, false
 	for {
 		var op spec.Op
 		switch {
@@ -250,6 +310,9 @@ func (m *Migrator) cleanRow(ctx context.Context, e spec.Entity) error {
 		case hasMetadata(e):
 			op = spec.Op{Kind: spec.Replace, Entity: spec.Entity{Key: e.Key, ETag: e.ETag, Props: userProps(e.Props)}}
 		default:
+			if unknown {
+				m.t.note(ctx, Annotation{ETagChanges: []ETagChange{{Key: e.Key}}})
+			}
 			return nil
 		}
 		res, err := m.t.new.ExecuteBatch(ctx, []spec.Op{op})
@@ -264,9 +327,15 @@ func (m *Migrator) cleanRow(ctx context.Context, e spec.Entity) error {
 		case spec.StatusOf(err) == spec.StatusNotFound:
 			m.t.note(ctx, Annotation{})
 			return nil // deleted concurrently
-		case spec.StatusOf(err) == spec.StatusPreconditionFailed:
+		case spec.StatusOf(err) == spec.StatusPreconditionFailed || transient(err):
 			m.t.note(ctx, Annotation{})
-			cur, ok, err := spec.Retrieve(ctx, m.t.new, e.Key)
+			if transient(err) {
+				if faults++; !retry(ctx, faults, err, false) {
+					return internalErr("migrator cleaning "+e.Key.String(), err)
+				}
+				unknown = unknown || (spec.Classify(err) == spec.Unknown && op.Kind == spec.Replace)
+			}
+			cur, ok, err := m.t.retrieve(ctx, m.t.new, e.Key)
 			m.t.note(ctx, Annotation{})
 			if err != nil {
 				return internalErr("migrator re-reading "+e.Key.String(), err)

@@ -49,6 +49,10 @@ type stream struct {
 	state  State
 	closed bool
 	err    error // sticky failure of a backend stream
+	// errCont and errMore are the continuation when err happened: a
+	// failed stream still tells the caller where to restart.
+	errCont spec.Key
+	errMore bool
 
 	oldS, newS       spec.Stream
 	oldNext, newNext *spec.Entity // the next row of each side; nil: none (now)
@@ -183,6 +187,7 @@ func (s *stream) Next(ctx context.Context) (spec.Entity, bool, error) {
 		}
 		var fromOld, fromNew *spec.Entity
 		var err error
+		cont, more := s.continuation()
 		if c <= 0 {
 			fromOld = s.oldNext
 			if s.oldNext, err = s.read(ctx, s.oldS, "old"); err != nil {
@@ -196,6 +201,7 @@ func (s *stream) Next(ctx context.Context) (spec.Entity, bool, error) {
 			}
 		}
 		if s.err != nil {
+			s.errCont, s.errMore = cont, more
 			return spec.Entity{}, false, s.err
 		}
 		e := fromOld
@@ -217,8 +223,11 @@ func (s *stream) Next(ctx context.Context) (spec.Entity, bool, error) {
 func (s *stream) Continuation() (spec.Key, bool) {
 	s.lock(s.ctx)
 	defer s.unlock(s.ctx)
-	if s.closed || s.err != nil {
+	switch {
+	case s.closed:
 		return spec.Key{}, false
+	case s.err != nil:
+		return s.errCont, s.errMore // where it stood when it failed
 	}
 	return s.continuation()
 }
@@ -270,7 +279,7 @@ func (s *stream) apply(ctx context.Context, next State) error {
 		s.closeNew()
 		st, first, err := s.open(ctx, s.t.new, "new", s.newFilter(from, false))
 		if err != nil {
-			s.err = err
+			s.err, s.errCont, s.errMore = err, cont, haveCont
 			return err
 		}
 		s.newS, s.newNext, justStarted = st, first, true
@@ -291,7 +300,7 @@ func (s *stream) apply(ctx context.Context, next State) error {
 			s.closeNew()
 			st, first, err := s.open(ctx, s.t.new, "new", s.newFilter(from, true))
 			if err != nil {
-				s.err = err
+				s.err, s.errCont, s.errMore = err, cont, haveCont
 				return err
 			}
 			s.newS, s.newNext = st, first

@@ -32,12 +32,20 @@
 // ExecuteBatch runs 1..MaxBatch operations atomically: all succeed or
 // none applies. A batch is first checked for caller errors
 // (ValidateBatch: empty or too large, several partitions, two operations
-// on one row, a missing If-Match, an invalid key or property), which fail
+// on one row, a missing If-Match, an invalid key or property, a
+// DeleteIfExists with other operations), which fail
 // with status 400. Then each operation, in order, is checked against the
 // row with its key; the first failure (404, 409 or 412) fails the batch
 // with the Error's Index naming that operation. On success there is one
 // Result per operation: the written row's new ETag, or "" for a delete.
 // A single operation is a batch of one.
+//
+// DeleteIfExists must be the only operation of its batch: a batch that
+// holds it with other operations is a caller error (400 at the
+// DeleteIfExists, saying to send it alone). Azure has no such operation,
+// and cannot assert that a row is absent inside a multi-operation
+// transaction without writing it; alone, it is exact (a Delete, and a
+// 404 means the row was already absent).
 //
 // ApplyBatch is the pure form of these semantics: from a state (Rows) and
 // a batch it computes the next state and the results, never modifying
@@ -46,12 +54,32 @@
 //
 // # Errors
 //
-// Refusals are *Error values carrying Status (400, 404, 409, 412), Index
-// (the failing operation, or -1 for the whole request), an Azure-style
-// Code and a Message saying what is wrong. Use errors.As, StatusOf and
-// IndexOf; errors.Is(err, &Error{Status: 412}) matches by status. Other
-// errors (a cancelled context, a transport failure) pass through
-// unchanged. Bad input never panics.
+// A call fails in one of three ways, which callers tell apart with
+// errors.Is and errors.As (or Classify), whatever the Table:
+//
+//   - Refused, a table outcome: an *Error carrying Status (400, 404, 409,
+//     412, or another 4xx a service gives), Index (the failing operation,
+//     or -1 for the whole request), an Azure-style Code and a Message
+//     saying what is wrong. The request was judged and did not take
+//     effect (a batch is atomic). Use errors.As, StatusOf and IndexOf;
+//     errors.Is(err, &Error{Status: 412}) matches by status. An atomic
+//     query too large for a page (ErrMultiPage) is refused too.
+//   - Not applied: the error wraps ErrNotApplied. The request certainly
+//     did not take effect (503 ServerBusy or a like "try again" answer,
+//     a connection refused before anything was sent, a request a send
+//     check refused). Retrying is safe.
+//   - Outcome unknown: the error wraps ErrOutcomeUnknown, or is any
+//     other error (a cancelled context, a malformed response). The
+//     request may or may not have taken effect (no response within a
+//     timeout after sending, a connection dropped after sending, 500
+//     InternalError, a server-side timeout). A write that failed so must
+//     not be blindly retried.
+//
+// A not-applied or unknown failure never wraps an *Error, so StatusOf
+// is 0 for it. WrapNotApplied and WrapOutcomeUnknown build such errors around a
+// cause. MemTable never fails in these two ways; a Table that sends
+// requests over a network (the Azure adapter) classifies every failure
+// it meets, and a test wrapper can inject them. Bad input never panics.
 //
 // # Queries
 //

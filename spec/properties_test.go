@@ -206,6 +206,9 @@ func (m *model) batch(ops []spec.Op) ([]spec.Result, int, int) {
 			((op.Kind == spec.Replace || op.Kind == spec.Merge || op.Kind == spec.Delete) && op.Entity.ETag == "") {
 			return nil, 400, i
 		}
+		if op.Kind == spec.DeleteIfExists && len(ops) > 1 {
+			return nil, 400, i
+		}
 		seen[op.Entity.Key] = true
 	}
 	for i, op := range ops {

@@ -25,7 +25,8 @@ type sendCheck struct {
 // handed to the connection, and again before each part of its body is
 // written), and when CheckSend fails, it fails the request without
 // sending it (or without finishing sending it, so that the service
-// cannot apply it), with an error that wraps the check's error.
+// cannot apply it), with an error that wraps the check's error and
+// ErrNotApplied.
 //
 // A Table that sends nothing (MemTable, or a wrapper that calls another
 // Table) need not call CheckSend: whoever installed the check has

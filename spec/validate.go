@@ -47,7 +47,10 @@ var (
 //     MaxStringUTF16 UTF-16 code units; a Binary longer than
 //     MaxBinaryBytes; a DateTime before 1601-01-01 or after 9999-12-31;
 //   - a PartitionKey different from operation 0's;
-//   - a key already used by an earlier operation.
+//   - a key already used by an earlier operation;
+//   - a DeleteIfExists in a batch of more than one operation (checked
+//     after the operation itself is found well formed), with the
+//     message ErrDeleteIfExistsNotAlone gives.
 //
 // Properties of delete operations are ignored, as Azure ignores them.
 func ValidateBatch(ops []Op) error {
@@ -76,8 +79,25 @@ func ValidateBatch(ops []Op) error {
 					Message: fmt.Sprintf("row %s is also the target of operation %d: a batch may touch each row once", k, j)}
 			}
 		}
+		if op.Kind == DeleteIfExists && len(ops) > 1 {
+			return ErrDeleteIfExistsNotAlone(i, len(ops))
+		}
 	}
 	return nil
+}
+
+// ErrDeleteIfExistsNotAlone is the 400 *Error ValidateBatch returns for
+// a DeleteIfExists at operation i of a batch of n > 1 operations. Its
+// message is "DeleteIfExists must be the only operation of its batch
+// (this batch has n): Azure cannot assert that a row is absent inside a
+// multi-operation transaction without writing it; send the
+// DeleteIfExists alone, or use Delete (If-Match \"*\") when the row
+// must exist".
+func ErrDeleteIfExistsNotAlone(i, n int) *Error {
+	return &Error{Status: StatusBadRequest, Index: i, Code: "InvalidInput",
+		Message: fmt.Sprintf("DeleteIfExists must be the only operation of its batch (this batch has %d): "+
+			"Azure cannot assert that a row is absent inside a multi-operation transaction without writing it; "+
+			"send the DeleteIfExists alone, or use Delete (If-Match \"*\") when the row must exist", n)}
 }
 
 // validateOp returns what is wrong with one operation in isolation, or "".

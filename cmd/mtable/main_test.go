@@ -226,6 +226,9 @@ func (w *writer) step(ctx context.Context) error {
 	var ops []spec.Op
 	for i, k := range ks {
 		kind := spec.OpKind(w.rng.IntN(7))
+		if kind == spec.DeleteIfExists && len(ks) > 1 {
+			kind = spec.Delete // DeleteIfExists must be alone in its batch
+		}
 		e := spec.Entity{Key: k}
 		if !kind.IsDelete() {
 			e.Props = spec.Props{fmt.Sprintf("v%d", w.rng.IntN(3)): spec.String(fmt.Sprintf("w%d op%d.%d", w.id, w.ops, i))}

@@ -245,7 +245,9 @@ func TestStalledMigratorDoesNotResurrect(t *testing.T) {
 		for start := 0; start < 150; start += 75 {
 			var ops []spec.Op
 			for r := start; r < start+75; r++ {
-				ops = append(ops, spec.Op{Kind: spec.DeleteIfExists, Entity: spec.Entity{Key: spec.Key{PartitionKey: fmt.Sprint("p", p), RowKey: fmt.Sprintf("r%04d", r)}}})
+				// Every row exists: Delete (a DeleteIfExists must be
+				// alone in its batch).
+				ops = append(ops, spec.Op{Kind: spec.Delete, Entity: spec.Entity{Key: spec.Key{PartitionKey: fmt.Sprint("p", p), RowKey: fmt.Sprintf("r%04d", r)}, ETag: spec.AnyETag}})
 			}
 			if _, err := vt.ExecuteBatch(ctx, ops); err != nil {
 				t.Fatal(err)

@@ -617,7 +617,10 @@ func (c *campaign) deleteFillers(initial map[spec.Key]string) error {
 			var ops []spec.Op
 			var writes []write
 			for _, k := range keys[:n] {
-				ops = append(ops, spec.Op{Kind: spec.DeleteIfExists, Entity: spec.Entity{Key: k}})
+				// Delete, not DeleteIfExists: a batch may hold a
+				// DeleteIfExists only alone, and only this deleter
+				// removes fillers, so each exists.
+				ops = append(ops, spec.Op{Kind: spec.Delete, Entity: spec.Entity{Key: k, ETag: spec.AnyETag}})
 				writes = append(writes, write{key: k})
 			}
 			seq++

@@ -208,7 +208,7 @@ func chooseBatch(rng *rand.Rand, keys []spec.Key, value string) ([]spec.Op, []wr
 			op = spec.Op{Kind: spec.Replace, Entity: spec.Entity{Key: k, ETag: spec.AnyETag, Props: props}}
 		case r < 15:
 			op = spec.Op{Kind: spec.Merge, Entity: spec.Entity{Key: k, ETag: spec.AnyETag, Props: props}}
-		case r < 18:
+		case r < 18 && len(picked) == 1: // DeleteIfExists must be alone in its batch
 			op = spec.Op{Kind: spec.DeleteIfExists, Entity: spec.Entity{Key: k}}
 		default:
 			op = spec.Op{Kind: spec.Delete, Entity: spec.Entity{Key: k, ETag: spec.AnyETag}}

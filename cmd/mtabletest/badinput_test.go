@@ -95,14 +95,14 @@ func TestReplayEditedTrace(t *testing.T) {
 		{"first draw changed to another valid value", `^c 0/2$`, "c 1/2", []string{"the schedule diverged at step 3", `"c 2/3"`, "Choose(2)"}, true},
 		{"a schedule decision changed", `^s 1$`, "s 5", []string{"the schedule diverged at step", `"s 5"`}, true},
 		{"a later choice changed", `^c 4/5$`, "c 0/5", []string{"the schedule diverged"}, true},
-		{"step bound below the trace's length", `^max-steps 5000$`, "max-steps 5", []string{"the schedule diverged at step 6", "and 487 more decisions, program failed: step bound exceeded at step 5"}, true},
+		{"step bound below the trace's length", `^max-steps 5000$`, "max-steps 5", []string{"the schedule diverged at step 6", " more decisions, program failed: step bound exceeded at step 5"}, true},
 		{"initial row repeated", `^param initial-rows=.*$`, "param initial-rows=0,1,0", []string{"initial row 0 listed twice"}, false},
 		{"latency huge", `^param latency=.*$`, "param latency=9223372036854775807", []string{"latency 9223372036854775807 out of range"}, false},
 		{"weights overflowing", `^param weights=.*$`, "param weights=batch=9223372036854775807,query=9223372036854775807,retrieve=1,stream=1", []string{"call weights"}, false},
 		{"bug unknown", `^param bug=.*$`, "param bug=99:Nothing", []string{`bug="99:Nothing"`}, false},
 		{"apps out of range", `^param apps=.*$`, "param apps=17", []string{"apps 17 out of range"}, false},
 		{"decision out of its bound", `^c 0/3$`, "c 3/3", []string{"not a usable trace file", "0 <= V < N"}, false},
-		{"end line wrong", `^end 493$`, "end 492", []string{"end line says 492 decisions, file holds 493"}, false},
+		{"end line wrong", `^end [0-9]+$`, "end 1", []string{"end line says 1 decisions, file holds "}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

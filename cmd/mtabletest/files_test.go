@@ -89,7 +89,7 @@ func TestOutputFileRules(t *testing.T) {
 			// wantOut: a marker of the page or of the history array.
 			wantOut := "<!DOCTYPE html>"
 			if flagName == "-history-out" {
-				wantOut = `"calls":`
+				wantOut = `"record":`
 			}
 			replay := func(path string, extra ...string) result {
 				return runCmd(t, append([]string{"-replay", seedTrace, flagName, path}, extra...)...)

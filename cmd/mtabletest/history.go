@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -76,11 +77,16 @@ func (h *historyWriter) add(it *harness.Iteration) {
 	if h.err != nil || h.full {
 		return
 	}
-	b, err := json.Marshal(it.History())
-	if err != nil {
+	// Records hold "->" and quotes: write them as they are, not escaped
+	// for HTML.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(it.History()); err != nil {
 		h.err = err
 		return
 	}
+	b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	sep := ",\n"
 	if h.n == 0 {
 		sep = "\n"

@@ -11,6 +11,8 @@
 //	mtabletest -bug list                    list the bug switches
 //	mtabletest -bug all                     the correct library, then each bug
 //	mtabletest -seeds DIR                   regenerate the seed corpus
+//	mtabletest -check-history FILE          judge a -history-out file again, offline
+//	mtabletest -oracle-table                which oracle catches each bug: a table
 //	mtabletest merge [-json] [-out DIR] SHARD.json ...
 //	                                        merge the summaries of a run's shards
 //
@@ -93,16 +95,53 @@
 // -history-out FILE writes the recorded history of every iteration run
 // (of the replayed run with -replay) as a JSON array of harness.History,
 // in iteration order, for an external linearizability checker; each is
-// written as its iteration completes. Before a history would take the
-// file past -history-limit (default 1 GiB, about 200,000 iterations of
-// the default workload; 0 for none), recording stops, with a line on
-// standard error; the run goes on. When recording stopped early, at the
-// limit or on SIGINT, the array's last element is a note instead of a
-// history, an object without the "iteration" field every history has:
+// written as its iteration completes. A history holds everything oracle
+// 2 judged and its verdict:
+//
+//	{"iteration":0,"seed":10836521001213627720,"strategy":"random","verdict":"ok","record":["tracked",
+//	 "initial 'p1'/'0' \"old:1\" {isHappy=true name='ann' …}", …, "op 2 3 4 batch[DeleteIfExists 'p0'/'5'] -> ok [\"\"]", …,
+//	 "change 17 'p0'/'1'@\"new:3\" {…}", …, "final 'p0' ['p0'/'1'@\"new:3\" {…}]", …, "plain 'p0' [...]", …]}
+//
+// "verdict" is oracle 2's: "ok", "illegal", "unknown" (its search ran
+// out of budget) or "off" (switched off), with "explanation" unless
+// ok. "record" is a linearizability.TableRecord in the line-based text
+// form documented in package linearizability (FormatTableRecord), one
+// line per element: the initial rows; every call with its invocation,
+// return and outcome (client i is application machine i), streamed
+// queries with each answer's time; the ETag-only changes and every
+// content change of the view of the backend tables (client -1); and the
+// end-of-run read: each partition's final content, and after a
+// completed migration the new table read plainly and the rows left in
+// the old table. Another checker can judge the file from this alone.
+//
+// -check-history FILE (- for standard input) judges every history of a
+// -history-out file again with package linearizability alone, as oracle
+// 2 did during the run, and prints one line for each history that is
+// not linearizable or whose verdict differs from the recorded one. It
+// exits 0 when every history is linearizable, 1 when one is not, 2 when
+// the file is bad input (a line it cannot parse names the element) or a
+// verdict is unknown.
+//
+// Before a history would take the file past -history-limit (default 1
+// GiB, about 200,000 iterations of the default workload; 0 for none),
+// recording stops, with a line on standard error; the run goes on. When
+// recording stopped early, at the limit or on SIGINT, the array's last
+// element is a note instead of a history, an object without the
+// "iteration" field every history has:
 //
 //	{"note":"this file holds the histories of 812 iterations; recording stopped at ...","histories":812,"truncated":true,"limitBytes":4194304}
 //
 // The array is always closed: the file is valid JSON.
+//
+// # Oracles
+//
+// -oracle-table runs, for the correct library and each bug, -iterations
+// iterations (3000 unless given) with every oracle and -keep-going, and
+// prints as a Markdown table how many iterations each oracle failed and
+// the first of them (README's table). The oracles only observe, so an
+// oracle alone (the others switched off) fails exactly these
+// iterations. It exits 1 if the correct library failed or a bug but the
+// benign one was caught by no oracle.
 //
 // # Files written
 //
@@ -143,7 +182,7 @@
 // machines, as found -> shrunk, and the shrink's time) and the trace
 // written (the shrunk run's; the run as found beside it). It exits 1 if the
 // correct library failed or a bug other than the believed-benign 4
-// (QueryStreamedSaveNewConfig) was not found. The lease bugs (13 and up,
+// (QueryStreamedSaveNewConfig) was not found. The lease bugs (13 to 16,
 // mtable.Bug.Lease: mistakes of the lease-based configuration service,
 // package mtable/leaseconfig) are listed as "no leases" and not run: the
 // harness's world uses mtable.MemConfig, where they change nothing; their

@@ -66,6 +66,9 @@ type config struct {
 	shrinkTime time.Duration
 	leases     bool
 	faults     int
+	// checkHistory is -check-history's file; oracleTable -oracle-table.
+	checkHistory string
+	oracleTable  bool
 
 	set map[string]bool // flags given on the command line
 }
@@ -144,7 +147,7 @@ func newFlagSet(c *config) *flag.FlagSet {
 		"switch on bug `N|name` of the catalogue (default none: the correct library); -bug list\n"+
 			"prints the catalogue; -bug all runs the correct library and then each bug, prints the\n"+
 			"table of time to first failure, and fails unless the library is clean and every bug\n"+
-			"but the benign 4 is found; the lease bugs (13 and up) need -leases")
+			"but the benign 4 is found; the lease bugs (13 to 16, 18) need -leases")
 	fs.BoolVar(&c.leases, "leases", true,
 		"explore the production world: the migrator and the applications are processes, each\n"+
 			"with its own client of the lease-based configuration service, over network links that\n"+
@@ -206,6 +209,14 @@ func newFlagSet(c *config) *flag.FlagSet {
 		"regenerate the seed corpus in `DIR`: explore each bug (or only -bug) for up to -iterations\n"+
 			"(here 5000 unless given) and write its first failing trace to DIR/bug-N-Name.trace,\n"+
 			"replacing that file if it is a regular file (see Files)")
+	fs.StringVar(&c.checkHistory, "check-history", "",
+		"judge the histories of a -history-out `FILE` again, offline, with the linearizability\n"+
+			"checker alone (- reads standard input): exit 0 if every one is linearizable, 1 if\n"+
+			"one is not, 2 for bad input or an unknown verdict")
+	fs.BoolVar(&c.oracleTable, "oracle-table", false,
+		"for the correct library and each bug, run -iterations (here 3000 unless given) with\n"+
+			"every oracle and print which oracles fail how many iterations, and the first: the\n"+
+			"table of the README (an oracle alone fails exactly the iterations it fails here)")
 	return fs
 }
 
@@ -218,6 +229,8 @@ Usage:
   mtabletest -bug list                  list the bug switches
   mtabletest -bug all                   the correct library, then every bug: a table
   mtabletest -seeds DIR                 regenerate the seed corpus
+  mtabletest -check-history FILE        judge a -history-out file again, offline
+  mtabletest -oracle-table              which oracle catches each bug: a table
   mtabletest merge SHARD.json ...       merge the -json summaries of a run's shards
                                         (mtabletest merge -h for its flags)
 
@@ -299,6 +312,10 @@ func (c *config) check() error {
 		return usagef("-seeds cannot be combined with -history-out, -json, -keep-going or -shard")
 	case c.bugAll && (c.replay != "" || c.seeds != "" || c.shards > 0 || c.keepGoing || c.historyOut != ""):
 		return usagef("-bug all cannot be combined with -replay, -seeds, -shard, -keep-going or -history-out")
+	case c.checkHistory != "" && len(c.set) > 1:
+		return usagef("-check-history takes no other flag: it judges the file's histories as recorded")
+	case c.oracleTable && (c.replay != "" || c.seeds != "" || c.shards > 0 || c.keepGoing || c.historyOut != "" || c.bugAll || c.set["bug"] || c.json):
+		return usagef("-oracle-table cannot be combined with -replay, -seeds, -shard, -keep-going, -history-out, -bug or -json")
 	case c.strategy == "dfs" && c.shards > 1:
 		return usagef("-strategy dfs cannot be sharded: its schedules are enumerated in sequence")
 	case c.shrinkRuns < 1 || c.shrinkRuns > maxShrinkRuns:
@@ -334,7 +351,7 @@ func (c *config) check() error {
 
 // checkFiles checks every file and directory the run would write.
 func (c *config) checkFiles() error {
-	if c.bugList {
+	if c.bugList || c.checkHistory != "" {
 		return nil
 	}
 	if c.html != "" && c.historyOut != "" && sameFile(c.html, c.historyOut) {
@@ -429,6 +446,10 @@ func (c *config) dispatch(ctx context.Context, stdout, stderr io.Writer) (int, e
 		return exitPass, nil
 	case c.bugAll:
 		return c.runAll(ctx, stdout, stderr)
+	case c.checkHistory != "":
+		return c.runCheckHistory(ctx, stdout, stderr)
+	case c.oracleTable:
+		return c.runOracleTable(ctx, stdout, stderr)
 	case c.replay != "":
 		return c.runReplay(ctx, stdout, stderr)
 	case c.seeds != "":

@@ -296,8 +296,15 @@ func TestVerboseAndHistory(t *testing.T) {
 		t.Errorf("-v output lacks the full step trace")
 	}
 	hs := readHistories(t, hist)
-	if len(hs) != 1 || len(hs[0].Calls) == 0 {
-		t.Errorf("-history-out: got %d histories (first with calls?), want 1 with calls", len(hs))
+	if len(hs) != 1 {
+		t.Fatalf("-history-out: got %d histories, want 1", len(hs))
+	}
+	rec, err := hs[0].ParseRecord()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.History) == 0 || len(rec.Final) == 0 {
+		t.Errorf("-history-out: the record has %d operations and %d final partitions, want some of each", len(rec.History), len(rec.Final))
 	}
 }
 
@@ -447,8 +454,12 @@ func TestExploreHistoryOutAndVerbose(t *testing.T) {
 		t.Fatalf("-history-out: no histories")
 	}
 	for i, h := range hs {
-		if h.Iteration != i || len(h.Calls) == 0 {
-			t.Errorf("-history-out: history %d is of iteration %d with %d calls, want iteration %d with calls", i, h.Iteration, len(h.Calls), i)
+		rec, err := h.ParseRecord()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Iteration != i || len(rec.History) == 0 {
+			t.Errorf("-history-out: history %d is of iteration %d with %d operations, want iteration %d with operations", i, h.Iteration, len(rec.History), i)
 		}
 	}
 	last := hs[len(hs)-1].Iteration

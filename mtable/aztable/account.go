@@ -388,21 +388,31 @@ func (a *Account) TableExists(ctx context.Context, name string) (bool, error) {
 }
 
 // mapError turns an SDK or transport error of a request made with ctx
-// into an error whose message names no secret. A request refused by a
-// send check (spec.CheckSend) fails with the check's error. Service errors become
-// *spec.Error with Index -1; when ctx is done, its error is returned as
-// it is; a request that timed out otherwise is a *TransportError whose
-// Timeout is true.
+// into an error whose message names no secret, classified as the
+// spec.Table contract requires (see Errors in the package doc):
+//
+//   - a request a send check refused (spec.CheckSend) is not applied: the
+//     error wraps spec.ErrNotApplied and the check's error;
+//   - a service answer with a 4xx status other than 408 is a table
+//     outcome, a *spec.Error with Index -1;
+//   - 503 (ServerBusy) and 408 are not applied, any other 5xx (500
+//     InternalError, 500 OperationTimedOut, 502, 504) leaves the outcome
+//     unknown; either wraps a *ServiceError;
+//   - a failure to connect (the dial: connection refused, no route, a
+//     DNS failure, a dial timeout) is not applied;
+//   - when ctx is done, the outcome is unknown and the error wraps ctx's
+//     error (not applied if the request failed while connecting);
+//   - any other transport failure (no response within the request
+//     timeout, a connection reset or closed after the request was sent)
+//     leaves the outcome unknown; it wraps a *TransportError (whose
+//     Timeout is true for a timeout).
 func (a *Account) mapError(ctx context.Context, err error, doing string) error {
 	if err == nil {
 		return nil
 	}
 	var refused *sendRefused
 	if errors.As(err, &refused) {
-		return refused.err // a send check's refusal, as the caller's check made it
-	}
-	if cerr := ctx.Err(); cerr != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
-		return cerr
+		return spec.WrapNotApplied(refused.err) // the caller's check's refusal, unsent
 	}
 	prefix := ""
 	if doing != "" {
@@ -411,6 +421,9 @@ func (a *Account) mapError(ctx context.Context, err error, doing string) error {
 	var re *azcore.ResponseError
 	if errors.As(err, &re) {
 		msg := serviceMessage(re)
+		if se := serviceFailure(re.StatusCode, re.ErrorCode, redact(prefix+msg, a.secrets)); se != nil {
+			return se
+		}
 		switch re.StatusCode {
 		case 403:
 			msg = "the service refused the credentials (check the account name and key): " + msg
@@ -421,16 +434,73 @@ func (a *Account) mapError(ctx context.Context, err error, doing string) error {
 		}
 		return &spec.Error{Status: re.StatusCode, Index: -1, Code: re.ErrorCode, Message: redact(prefix+msg, a.secrets)}
 	}
+	dial := isDialError(err)
+	if cerr := ctx.Err(); cerr != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		if dial {
+			return spec.WrapNotApplied(cerr)
+		}
+		return spec.WrapOutcomeUnknown(cerr)
+	}
+	if dial {
+		return spec.WrapNotApplied(&TransportError{msg: redact(fmt.Sprintf("aztable: %s%s: could not connect: %v", prefix, a.endpoint, err), a.secrets)})
+	}
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
-		return &TransportError{msg: redact(fmt.Sprintf("aztable: %s%s: no response within the request timeout of %v (the request may or may not have been applied): %v", prefix, a.endpoint, a.timeout, err), a.secrets), timeout: true}
+		return spec.WrapOutcomeUnknown(&TransportError{msg: redact(fmt.Sprintf("aztable: %s%s: no response within the request timeout of %v: %v", prefix, a.endpoint, a.timeout, err), a.secrets), timeout: true})
 	}
-	return &TransportError{msg: redact(fmt.Sprintf("aztable: %s%s: %v", prefix, a.endpoint, err), a.secrets)}
+	return spec.WrapOutcomeUnknown(&TransportError{msg: redact(fmt.Sprintf("aztable: %s%s: %v", prefix, a.endpoint, err), a.secrets)})
+}
+
+// isDialError reports whether err happened while connecting, before
+// any byte of the request could be sent.
+func isDialError(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	var dns *net.DNSError
+	return errors.As(err, &dns)
+}
+
+// serviceFailure returns the classified error of a service answer with
+// status that is a failure to judge the request rather than a table
+// outcome (408 and 5xx; see mapError), or nil for any other status.
+func serviceFailure(status int, code, msg string) error {
+	if status != http.StatusRequestTimeout && status < 500 {
+		return nil
+	}
+	se := &ServiceError{Status: status, Code: code, msg: msg}
+	if status == http.StatusServiceUnavailable || status == http.StatusRequestTimeout {
+		return spec.WrapNotApplied(se)
+	}
+	return spec.WrapOutcomeUnknown(se)
+}
+
+// ServiceError is a service answer that is not a table outcome: a 5xx
+// (or 408) status, which says the service did not judge the request.
+// The adapter's error wraps it together with spec.ErrNotApplied (503
+// ServerBusy, 408) or spec.ErrOutcomeUnknown (500 and other 5xx). It is
+// never a *spec.Error, so spec.StatusOf is 0 for it; Status and Code say
+// what the service answered.
+type ServiceError struct {
+	Status int    // the HTTP status, e.g. 503
+	Code   string // the service's error code, e.g. "ServerBusy"
+	msg    string
+}
+
+func (e *ServiceError) Error() string {
+	code := e.Code
+	if code == "" {
+		code = http.StatusText(e.Status)
+	}
+	return fmt.Sprintf("aztable: service answered %d %s: %s", e.Status, code, e.msg)
 }
 
 // TransportError is an error that did not come from the table service
 // (the endpoint is unreachable, the connection broke). Its message names
-// the endpoint but never the credentials.
+// the endpoint but never the credentials. The adapter's error wraps it
+// together with spec.ErrNotApplied (connecting failed) or
+// spec.ErrOutcomeUnknown (anything after).
 type TransportError struct {
 	msg     string
 	timeout bool

@@ -40,15 +40,13 @@
 // response's status (404, 409, 412, 400) and the failing operation's
 // index (the "N:" prefix of the service's message).
 //
-// Azure has no DeleteIfExists. The adapter sends it as Delete with
-// If-Match "*"; when the transaction fails with 404 on that operation,
-// the row was absent at that instant, and the transaction is sent again
-// without it. A lone DeleteIfExists is therefore exact. In a batch with
-// other operations the result is the same as the contract's when no
-// other writer touches the partition meanwhile, but the batch then takes
-// effect as two instants (the failed attempt, at which the row was
-// absent, and the retry): callers that need a single instant must not
-// mix DeleteIfExists of possibly absent rows with other operations.
+// Azure has no DeleteIfExists. spec.ValidateBatch allows it only as the
+// sole operation of a batch (a 400 otherwise, and nothing is sent): the
+// adapter sends it as Delete with If-Match "*", and a 404 (the row was
+// absent when the transaction ran) is its success, at that instant. A
+// lone DeleteIfExists is therefore exact; inside a transaction with
+// other operations, Azure cannot assert that a row is absent without
+// writing it.
 //
 // # Values
 //
@@ -78,12 +76,40 @@
 // misreads an exponent. A double literal NaN or ±Inf has no OData
 // spelling and is refused with a 400.
 //
+// # Errors
+//
+// Every failure is classified as the spec.Table contract requires
+// (spec.Classify; errors.Is with spec.ErrNotApplied and
+// spec.ErrOutcomeUnknown), as TestErrorClassification checks against
+// failures provoked for real:
+//
+//	what happened                                   error                      spec.Classify
+//	service answer 4xx except 408 (400, 403,        *spec.Error (status, code) Refused
+//	  404, 409, 412, ...)
+//	query answer of more than one page (atomic)     wraps spec.ErrMultiPage    Refused
+//	service answer 503 (ServerBusy), 408            wraps *ServiceError        NotApplied
+//	service answer 500 (InternalError,              wraps *ServiceError        Unknown
+//	  OperationTimedOut), any other 5xx
+//	a failed operation of a transaction with 5xx    wraps *ServiceError        Unknown
+//	a send check refused the request                wraps the check's error    NotApplied
+//	could not connect (refused, DNS, dial timeout)  wraps *TransportError      NotApplied
+//	no response within the request timeout          wraps *TransportError      Unknown
+//	  (Timeout true)
+//	connection reset or closed after sending        wraps *TransportError      Unknown
+//	the caller's context done                       wraps ctx.Err()            Unknown (NotApplied
+//	                                                                             while connecting)
+//	a response the adapter cannot parse             plain error                Unknown
+//
+// A not-applied or unknown error never wraps a *spec.Error, so
+// spec.StatusOf is 0 for it.
+//
 // # Retries
 //
 // The adapter never retries a request (the SDK's retry policy is off):
 // a transaction that timed out may have been applied, and sending it
 // again would report a false 409 or 412, or apply it twice. Callers see
-// the error; MigratingTable's protocol is built to cope with that.
+// the classified error; MigratingTable's protocol is built to cope with
+// that.
 //
 // # Send checks
 //

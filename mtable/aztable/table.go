@@ -86,42 +86,22 @@ func (t *Table) ExecuteBatch(ctx context.Context, ops []spec.Op) ([]spec.Result,
 	if err != nil {
 		return nil, err
 	}
-	// live[i] is the index in ops of actions[i].
-	live := make([]int, len(ops))
-	for i := range live {
-		live[i] = i
+	etags, err := t.submit(ctx, actions)
+	if err != nil {
+		if len(ops) == 1 && ops[0].Kind == spec.DeleteIfExists && spec.StatusOf(err) == spec.StatusNotFound && spec.IndexOf(err) == 0 {
+			// The row was absent when the transaction ran: the
+			// DeleteIfExists is done, at that instant.
+			return make([]spec.Result, 1), nil
+		}
+		return nil, err
 	}
-	for {
-		if len(actions) == 0 {
-			return make([]spec.Result, len(ops)), nil
+	results := make([]spec.Result, len(ops))
+	for i, op := range ops {
+		if !op.Kind.IsDelete() {
+			results[i].ETag = etags[i]
 		}
-		etags, err := t.submit(ctx, actions)
-		if err == nil {
-			results := make([]spec.Result, len(ops))
-			for i, j := range live {
-				if !ops[j].Kind.IsDelete() {
-					results[j].ETag = etags[i]
-				}
-			}
-			return results, nil
-		}
-		var se *spec.Error
-		if !errors.As(err, &se) {
-			return nil, err
-		}
-		if se.Index >= 0 && se.Index < len(live) {
-			j := live[se.Index]
-			if se.Status == spec.StatusNotFound && ops[j].Kind == spec.DeleteIfExists {
-				// The row was absent when the transaction ran: that
-				// DeleteIfExists is done. Run the rest again without it.
-				actions = append(actions[:se.Index:se.Index], actions[se.Index+1:]...)
-				live = append(live[:se.Index:se.Index], live[se.Index+1:]...)
-				continue
-			}
-			se.Index = j
-		}
-		return nil, se
 	}
+	return results, nil
 }
 
 // actions validates ops as the contract requires and translates them.
@@ -191,7 +171,7 @@ func (t *Table) submit(ctx context.Context, actions []aztables.TransactionAction
 		resp = re.RawResponse
 	}
 	if resp == nil {
-		return nil, fmt.Errorf("aztable: table %s: transaction returned no response", t.name)
+		return nil, spec.WrapOutcomeUnknown(fmt.Errorf("aztable: table %s: transaction returned no response", t.name))
 	}
 	body, perr := runtime.Payload(resp)
 	if perr != nil {
@@ -199,7 +179,7 @@ func (t *Table) submit(ctx context.Context, actions []aztables.TransactionAction
 	}
 	parts, perr := parseBatchResponse(resp.Header.Get("Content-Type"), body)
 	if perr != nil {
-		return nil, fmt.Errorf("aztable: table %s: %v", t.name, perr)
+		return nil, spec.WrapOutcomeUnknown(fmt.Errorf("aztable: table %s: %v", t.name, perr))
 	}
 	for _, p := range parts {
 		if p.status >= 300 {
@@ -207,7 +187,7 @@ func (t *Table) submit(ctx context.Context, actions []aztables.TransactionAction
 		}
 	}
 	if len(parts) != len(actions) {
-		return nil, fmt.Errorf("aztable: table %s: transaction of %d operations answered with %d responses", t.name, len(actions), len(parts))
+		return nil, spec.WrapOutcomeUnknown(fmt.Errorf("aztable: table %s: transaction of %d operations answered with %d responses", t.name, len(actions), len(parts)))
 	}
 	etags := make([]spec.ETag, len(parts))
 	for i, p := range parts {
@@ -290,6 +270,9 @@ func readHTTPPart(r io.Reader) (batchPart, error) {
 // one the error concerns the whole batch (a batch of one: index 0).
 func (t *Table) innerError(p batchPart, n int) error {
 	code, msg := odataError(p.body)
+	if se := serviceFailure(p.status, code, redact(trimRequestID(msg), t.acct.secrets)); se != nil {
+		return se
+	}
 	index := -1
 	if i := strings.IndexByte(msg, ':'); i > 0 {
 		if v, err := strconv.Atoi(msg[:i]); err == nil && v >= 0 && v < n {
@@ -304,10 +287,15 @@ func (t *Table) innerError(p batchPart, n int) error {
 	if msg == "" {
 		msg = http.StatusText(p.status)
 	}
+	return &spec.Error{Status: p.status, Index: index, Code: code, Message: redact(trimRequestID(msg), t.acct.secrets)}
+}
+
+// trimRequestID cuts the service's "RequestId: ..." lines off a message.
+func trimRequestID(msg string) string {
 	if i := strings.Index(msg, "\nRequestId:"); i >= 0 {
-		msg = msg[:i]
+		return msg[:i]
 	}
-	return &spec.Error{Status: p.status, Index: index, Code: code, Message: redact(msg, t.acct.secrets)}
+	return msg
 }
 
 // odataError extracts code and message from an OData JSON error body.

@@ -220,17 +220,19 @@ func (c crashAfterPush) Fence(t spec.Table) spec.Table {
 	return c.ConfigService.(mtable.Fencer).Fence(t)
 }
 
-// failFirstScan fails the first streamed query of a table: a transient
-// backend failure that makes a migrator's Run fail while it copies.
+// failFirstScan fails the first streamed queries of a table, as many as
+// a migrator tries one step (mtable.MaxBackendAttempts): a backend
+// failure that outlasts the migrator's retries and makes its Run fail
+// while it copies.
 type failFirstScan struct {
 	spec.Table
-	failed bool
+	failed int
 }
 
 func (f *failFirstScan) QueryStreamed(ctx context.Context, filter spec.Filter) (spec.Stream, error) {
-	if !f.failed {
-		f.failed = true
-		return nil, errors.New("injected: the service is busy")
+	if f.failed < mtable.MaxBackendAttempts {
+		f.failed++
+		return nil, spec.WrapNotApplied(errors.New("injected: the service is busy"))
 	}
 	return f.Table.QueryStreamed(ctx, filter)
 }

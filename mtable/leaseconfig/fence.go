@@ -14,15 +14,28 @@ import (
 
 // ErrFenced is wrapped by the error of a request that a lease's fence
 // refused or cut off (see "Fencing" in the package documentation): the
-// lease may have expired. A refused request was not sent; a request cut
-// off while in flight has an unknown outcome; the message says which.
+// lease may have expired. A refused request was not sent (its error
+// also wraps spec.ErrNotApplied); a request cut off while in flight has
+// an unknown outcome (its error wraps spec.ErrOutcomeUnknown); the
+// message says which.
 var ErrFenced = errors.New("the lease may have expired")
 
-// fenceError is a request refused or cut off by a fence.
-type fenceError struct{ msg string }
+// fenceError is a request refused or cut off by a fence. It is
+// classified for spec.Classify: a refused request was not sent
+// (spec.ErrNotApplied), one cut off in flight has an unknown outcome
+// (spec.ErrOutcomeUnknown).
+type fenceError struct {
+	msg     string
+	unknown bool // cut off in flight
+}
 
 func (e *fenceError) Error() string { return e.msg }
-func (e *fenceError) Unwrap() error { return ErrFenced }
+func (e *fenceError) Unwrap() []error {
+	if e.unknown {
+		return []error{ErrFenced, spec.ErrOutcomeUnknown}
+	}
+	return []error{ErrFenced, spec.ErrNotApplied}
+}
 
 // The small shared records below are guarded by plain mutexes: their
 // critical sections never block and hold no scheduling point, so under
@@ -238,7 +251,7 @@ func (f *fence) done(r *request, write bool, err error) error {
 	if errors.Is(err, ErrFenced) || r.ctx.Err() != nil || !r.cut || !errors.Is(r.ctx2.Err(), context.DeadlineExceeded) {
 		return err
 	}
-	return &fenceError{msg: fmt.Sprintf("leaseconfig: request cut off in flight, its outcome unknown: %s may have expired (%v): %v", f.what, ErrFenced, err)}
+	return &fenceError{msg: fmt.Sprintf("leaseconfig: request cut off in flight, its outcome unknown: %s may have expired (%v): %v", f.what, ErrFenced, err), unknown: true}
 }
 
 // wrap returns t seen through the fence.
