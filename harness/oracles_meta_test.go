@@ -93,7 +93,7 @@ func (c aloneCase) seedOr() uint64 {
 func exploreOracles(t *testing.T, bug mtable.Bug, off harness.Oracles, seed uint64, budget int) harness.Summary {
 	t.Helper()
 	sum, err := harness.Explore(harness.ExploreConfig{
-		Options:    harness.Options{Workload: harness.DefaultWorkload(), Bug: bug, OraclesOff: off},
+		Options:    harness.Options{Workload: originalWorld(), Bug: bug, OraclesOff: off},
 		Strategy:   "portfolio",
 		Seed:       seed,
 		Iterations: budget,
@@ -204,7 +204,7 @@ func TestOraclesOffChangeNoSchedule(t *testing.T) {
 	flagged := func(off harness.Oracles) (map[int]harness.Oracles, map[int][]sched.Decision) {
 		fl, traces := map[int]harness.Oracles{}, map[int][]sched.Decision{}
 		_, err := harness.Explore(harness.ExploreConfig{
-			Options:  harness.Options{Workload: harness.DefaultWorkload(), Bug: bug, OraclesOff: off},
+			Options:  harness.Options{Workload: originalWorld(), Bug: bug, OraclesOff: off},
 			Strategy: "portfolio", Seed: gateSeed, Iterations: n, Parallel: runtime.GOMAXPROCS(0), KeepGoing: true,
 			OnIteration: func(it *harness.Iteration) {
 				fl[it.Index] = it.Flagged

@@ -42,7 +42,7 @@ func originalWorld(args []string) []string {
 		return args
 	}
 	for _, a := range args {
-		if strings.HasPrefix(a, "-leases") || strings.HasPrefix(a, "--leases") {
+		if strings.HasPrefix(a, "-leases") || strings.HasPrefix(a, "--leases") || strings.HasPrefix(a, "-check-history") {
 			return args
 		}
 	}
