@@ -266,8 +266,9 @@ func TestStalledMigratorDoesNotResurrect(t *testing.T) {
 	}
 	code = a.wait(t, time.Minute)
 	out := a.output()
-	// (The state it names is the newest it knows of: PREFER_NEW, where it
-	// stalled, or a later one it read on waking before it noticed.)
+	// The state it names is the newest it knows of: PREFER_NEW, where it
+	// stalled, or a later one if its service learned of the other
+	// migrator's progress before it gave up.
 	if code != exitError || !regexp.MustCompile(`stopped in state (PREFER_NEW|USE_NEW_WITH_TOMBSTONES|USE_NEW_HIDE_METADATA): this migrator lost its migration lock, or may have`).MatchString(out) {
 		t.Errorf("the stalled migrator: exit %d, want %d and a message that it lost its lock:\n%s", code, exitError, out)
 	}
