@@ -123,6 +123,7 @@ type netReq struct {
 	ctx   context.Context
 	ops   []spec.Op
 	reply *sched.Chan[netReply]
+	at    time.Time // when it lands
 }
 
 type netReply struct {
@@ -136,7 +137,9 @@ type netReply struct {
 // for it until the caller's context ends; then its outcome is unknown.
 func (b *backend) late(ctx context.Context, ops []spec.Op) ([]spec.Result, error) {
 	reply := sched.NewChan[netReply](1)
-	b.w.net.Send(netReq{b: b, ctx: ctx, ops: ops, reply: reply})
+	// It lands lateBy after it was sent, now, however long the handing
+	// over takes.
+	b.w.net.Send(netReq{b: b, ctx: ctx, ops: ops, reply: reply, at: sched.Now().Add(b.w.opts.lateBy)})
 	var r netReply
 	if sched.Select(sched.DoneCase(ctx, nil), reply.RecvCase(func(v netReply, _ bool) { r = v })) == 0 {
 		return nil, fmt.Errorf("harness network: no answer from the %s table: %w", b.name, ctx.Err())
@@ -152,7 +155,9 @@ func (w *world) network() {
 			return
 		}
 		sched.GoDaemon("in-flight", func() {
-			sched.Sleep(w.opts.lateBy)
+			if d := sched.Until(r.at); d > 0 {
+				sched.Sleep(d)
+			}
 			sched.Logf("a late request of %s lands", r.b.proc)
 			res, err := r.b.applyBatch(r.ctx, r.ops, -1)
 			r.reply.Send(netReply{res, err})
