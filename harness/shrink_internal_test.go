@@ -223,6 +223,14 @@ func TestMovesDropTheWorkOnRowsTheyTakeAway(t *testing.T) {
 			// inside the library's reads: compared without it and its
 			// parentheses.)
 			text = parens.ReplaceAllString(strings.ReplaceAll(text, "(RowKey lt '~') and ", ""), "$1")
+			// (An overlay query reads the new table once more when its
+			// first read leaves an old row unsettled, so with a row fewer
+			// an application may read once less: compared coarsely, its
+			// calls, answers and linearization points must stay, not its
+			// reads.)
+			if app && (strings.HasPrefix(text, "old.") || strings.HasPrefix(text, "new.")) {
+				continue
+			}
 			if f := strings.Fields(text); app && len(f) > 3 {
 				text = strings.Join(f[:3], " ")
 			}
