@@ -188,6 +188,7 @@ func mergeSummaries(shards []shard) (summaryJSON, error) {
 		s := &shards[i].js
 		m.Planned += s.Planned
 		m.ElapsedSeconds += s.ElapsedSeconds
+		m.LinUndecided += s.LinUndecided
 		m.Interrupted = m.Interrupted || s.Interrupted
 		if s.FirstFailure != nil && (firstShard == nil || *s.FirstFailure < *firstShard.FirstFailure) {
 			firstShard = s
