@@ -31,24 +31,7 @@ func (sc *streamCheck) next(w *world, e spec.Entity, ok bool) string {
 	after := func(k spec.Key) bool { return sc.last == nil || sc.last.Less(k) }
 	// The mandatory key: the smallest key after the last one returned
 	// that matches the filter in every revision since the query began.
-	var mandatory *spec.Key
-	for _, r := range revs[0] {
-		if !after(r.Key) || !spec.Matches(sc.filter, r) {
-			continue
-		}
-		inAll := true
-		for _, rev := range revs[1:] {
-			if x, found := rev.Get(r.Key); !found || !spec.Matches(sc.filter, x) {
-				inAll = false
-				break
-			}
-		}
-		if inAll {
-			k := r.Key
-			mandatory = &k
-			break
-		}
-	}
+	mandatory := linearizability.MandatoryKey(len(revs), func(i int) spec.Rows { return revs[i] }, sc.filter, sc.last)
 	if !ok {
 		if mandatory != nil {
 			return fmt.Sprintf("stream ended, but row %s was present in every revision since the query began and was not returned", mandatory)
