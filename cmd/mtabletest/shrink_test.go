@@ -111,16 +111,10 @@ func TestKeepGoingGroups(t *testing.T) {
 	}
 }
 
-// normalize zeroes the timing fields of a summary and reduces its trace
-// paths to their base names (the run and the merge write to different
-// directories).
+// normalize reduces the trace paths of a summary (timings already
+// zeroed by decodeSummary) to their base names (the run and the merge
+// write to different directories).
 func normalize(js summaryJSON) summaryJSON {
-	js.ElapsedSeconds, js.IterationsPerSecond = 0, 0
-	if js.Shrink != nil {
-		s := *js.Shrink
-		s.Seconds = 0
-		js.Shrink = &s
-	}
 	base := func(p string) string {
 		if p == "" {
 			return ""
