@@ -51,33 +51,32 @@ const (
 	BugMigratorResumeFromCachedState Bug = 18
 )
 
-var bugInfo = [...]struct{ name, desc string }{
-	{"QueryAtomicFilterShadowing", "atomic query reads only filter-matching new-table rows, so an old row shows through a new row that no longer matches"},
-	{"QueryStreamedFilterShadowing", "the streamed query's new-table stream uses the caller's filter, so an old row shows through a new row that no longer matches"},
-	{"QueryStreamedLock", "the streamed query's lock is a no-op, so a configuration push races with a read"},
-	{"QueryStreamedBackUpNewStream", "when the streamed query drops its old-table stream (on entering a new-table-only state) it does not restart the new stream at the continuation key, so rows are skipped"},
-	{"QueryStreamedSaveNewConfig", "the streamed query never records a pushed state (believed benign: each branch still fires at the right time)"},
-	{"DeleteNoLeaveTombstonesETag", "with tombstones off, the translated Delete/DeleteIfExists is sent with no If-Match"},
-	{"DeletePrimaryKey", "the translated delete or tombstone loses its primary key"},
-	{"EnsurePartitionSwitchedFromPopulated", "ensure-switched never reads the meta row and ignores a 409, so a POPULATED partition is never switched"},
-	{"TombstoneOutputETag", "a result's ETag is chosen by whether a translated operation was sent, not by the operation's kind"},
-	{"MigrateSkipPreferOld", "the migrator skips the PREFER_OLD push"},
-	{"MigrateSkipUseNewWithTombstones", "the migrator skips the USE_NEW_WITH_TOMBSTONES push"},
-	{"InsertBehindMigrator", "the migrator skips PREFER_NEW and copies while clients still write to the old table"},
-	{"DeleteIfExistsHideMetadata", "in USE_NEW_HIDE_METADATA a DeleteIfExists of an absent row is dropped from the batch (the original's defect; may send an empty batch)"},
-	{"PushExpiresLeaseEarly", "a push stops waiting for a lease that has not acknowledged once it has seen it unrenewed for one poll, without waiting out its TTL"},
-	{"ServeAfterLeaseExpiry", "a client keeps serving calls from its cached state after its lease expired: Subscribe does not check the lease and no request is fenced"},
-	{"MigratorLockNoIfMatch", "the migration lock is taken over without If-Match, overwriting whatever is there (another migrator's takeover or renewal)"},
-	{"MigratorResumeFromMemory", "a migrator Run again in the same process starts from the state it last pushed, kept in memory, instead of the configuration's"},
-	{"DeleteIfExistsGuardTombstone", "DeleteIfExists is accepted with other operations in a batch, and in USE_NEW_HIDE_METADATA an absent row's absence is asserted with a guard tombstone that a plain client of the new table can see (and a plain Insert of its key gets 409)"},
-	{"MigratorResumeFromCachedState", "a migrator's Run resumes from the state its process last polled, not the one stored, so after another migrator advanced the state it pushes an earlier one, is refused and fails"},
+// bugInfo is the catalogue: each bug's name, description, and whether
+// it is a lease bug (see Bug.Lease).
+var bugInfo = [...]struct {
+	name, desc string
+	lease      bool
+}{
+	{"QueryAtomicFilterShadowing", "atomic query reads only filter-matching new-table rows, so an old row shows through a new row that no longer matches", false},
+	{"QueryStreamedFilterShadowing", "the streamed query's new-table stream uses the caller's filter, so an old row shows through a new row that no longer matches", false},
+	{"QueryStreamedLock", "the streamed query's lock is a no-op, so a configuration push races with a read", false},
+	{"QueryStreamedBackUpNewStream", "when the streamed query drops its old-table stream (on entering a new-table-only state) it does not restart the new stream at the continuation key, so rows are skipped", false},
+	{"QueryStreamedSaveNewConfig", "the streamed query never records a pushed state (believed benign: each branch still fires at the right time)", false},
+	{"DeleteNoLeaveTombstonesETag", "with tombstones off, the translated Delete/DeleteIfExists is sent with no If-Match", false},
+	{"DeletePrimaryKey", "the translated delete or tombstone loses its primary key", false},
+	{"EnsurePartitionSwitchedFromPopulated", "ensure-switched never reads the meta row and ignores a 409, so a POPULATED partition is never switched", false},
+	{"TombstoneOutputETag", "a result's ETag is chosen by whether a translated operation was sent, not by the operation's kind", false},
+	{"MigrateSkipPreferOld", "the migrator skips the PREFER_OLD push", false},
+	{"MigrateSkipUseNewWithTombstones", "the migrator skips the USE_NEW_WITH_TOMBSTONES push", false},
+	{"InsertBehindMigrator", "the migrator skips PREFER_NEW and copies while clients still write to the old table", false},
+	{"DeleteIfExistsHideMetadata", "in USE_NEW_HIDE_METADATA a DeleteIfExists of an absent row is dropped from the batch (the original's defect; may send an empty batch)", false},
+	{"PushExpiresLeaseEarly", "a push stops waiting for a lease that has not acknowledged once it has seen it unrenewed for one poll, without waiting out its TTL", true},
+	{"ServeAfterLeaseExpiry", "a client keeps serving calls from its cached state after its lease expired: Subscribe does not check the lease and no request is fenced", true},
+	{"MigratorLockNoIfMatch", "the migration lock is taken over without If-Match, overwriting whatever is there (another migrator's takeover or renewal)", true},
+	{"MigratorResumeFromMemory", "a migrator Run again in the same process starts from the state it last pushed, kept in memory, instead of the configuration's", true},
+	{"DeleteIfExistsGuardTombstone", "DeleteIfExists is accepted with other operations in a batch, and in USE_NEW_HIDE_METADATA an absent row's absence is asserted with a guard tombstone that a plain client of the new table can see (and a plain Insert of its key gets 409)", false},
+	{"MigratorResumeFromCachedState", "a migrator's Run resumes from the state its process last polled, not the one stored, so after another migrator advanced the state it pushes an earlier one, is refused and fails", true},
 }
-
-// The lease bugs are firstLeaseBug..lastLeaseBug.
-const (
-	firstLeaseBug = BugPushExpiresLeaseEarly
-	lastLeaseBug  = BugMigratorResumeFromMemory
-)
 
 // Bugs returns every bug switch, in catalogue order (NoBug excluded).
 func Bugs() []Bug {
@@ -89,14 +88,14 @@ func Bugs() []Bug {
 }
 
 // Lease reports whether b is a lease bug: a mistake of the lease-based
-// configuration service (package mtable/leaseconfig: 13, 14, 15, 17,
+// configuration service (package mtable/leaseconfig: 13, 14, 15, 18,
 // which its Options.Bug selects) or of a migrator that lost its lease and
 // runs again (16, which WithBug selects for NewMigrator). They show only
 // in a world of leases, process crashes, stalls and time: with MemConfig
 // they change nothing. Each component reacts only to its own switches,
 // so one Bug can be passed to the service, every Table and the Migrator.
 func (b Bug) Lease() bool {
-	return b >= firstLeaseBug && b <= lastLeaseBug || b == BugMigratorResumeFromCachedState
+	return b.Valid() && bugInfo[b].lease
 }
 
 // Valid reports whether b is one of the catalogue's bugs (NoBug is not).
