@@ -442,6 +442,15 @@
 // are each machine's own: the choices that follow a schedule decision of
 // machine m in the trace are m's (Trace.Owners), and m's k-th Choose
 // takes m's k-th recorded choice, whichever machines ran before. A
+// machine of the run is the recorded machine of its name when the trace
+// names its machines (Trace.Machines: each machine's name and its
+// process's, which traces of version 3 hold): the n-th machine the run
+// starts with a name follows the n-th recorded machine of that name
+// (machines started by Go count as named ""), so a run that starts
+// fewer machines, or in another order, gives each the decisions it
+// took; a machine whose name the trace does not hold follows none.
+// Without names (a trace of version 1 or 2), machine i follows recorded
+// machine i. A
 // recorded decision applies when its machine is enabled (a schedule),
 // its value is below the Choose bound (the recorded bound may differ),
 // its advance is at most MaxTimeStep, its process can take it (a crash

@@ -46,10 +46,22 @@ var goOn = Decision{Kind: Schedule, Value: -1}
 // it started) in streams of its own, so that a machine gets its own
 // choices whoever ran before it: one stream per name given to ChooseIn
 // when the plan is labelled, else one.
+//
+// Machine IDs in the plan are the recorded run's. When the trace names
+// its machines (Trace.Machines), a machine of the run follows the
+// recorded decisions of the machine of its name (and process name): the
+// n-th machine the run starts with a name takes the decisions of the
+// n-th recorded machine with that name, whatever the machines started
+// before it; a machine whose name the trace does not hold (or holds
+// fewer times) follows no recorded decision. Without names, a machine
+// follows the recorded machine of its ID.
 type lenientPlan struct {
 	global   []Decision
-	choices  []map[string][]Decision // by machine ID, by stream
+	choices  []map[string][]Decision // by recorded machine ID, by stream
 	labelled bool
+	// byName lists the recorded machines of each name in ID order; nil
+	// when the trace names none.
+	byName map[TraceMachine][]int
 }
 
 // ChooseIn is Choose(n) drawn from the calling machine's choice stream
@@ -114,10 +126,17 @@ func owners(ds []Decision) []int {
 // uses it to find a machine's choices.
 func (t *Trace) Owners() []int { return owners(t.Decisions) }
 
-// planFrom splits decisions, with their owners and streams (nil: none
-// named), into a plan; it is labelled if a stream is named.
-func planFrom(ds []Decision, own []int, streams []string) *lenientPlan {
+// planFrom splits decisions, with their owners, streams (nil: none
+// named) and the names of the machines (nil: none), into a plan; it is
+// labelled if a stream is named.
+func planFrom(ds []Decision, own []int, streams []string, names []TraceMachine) *lenientPlan {
 	p := &lenientPlan{labelled: len(streams) == len(ds) && slices.ContainsFunc(streams, func(s string) bool { return s != "" })}
+	if len(names) > 0 {
+		p.byName = make(map[TraceMachine][]int, len(names))
+		for id, n := range names {
+			p.byName[n] = append(p.byName[n], id)
+		}
+	}
 	for i, d := range ds {
 		switch d.Kind {
 		case Choice, ClockOffset:
@@ -140,10 +159,16 @@ func planFrom(ds []Decision, own []int, streams []string) *lenientPlan {
 }
 
 type lenientStrategy struct {
-	plan  *lenientPlan
-	g     int              // next decision of plan.global
-	c     []map[string]int // next choice of each machine's streams
-	stats LenientStats
+	plan *lenientPlan
+	g    int              // next decision of plan.global
+	c    []map[string]int // next choice of each recorded machine's streams
+	// recOf is the recorded machine each machine of the run follows (-1:
+	// none), by ID; curOf the machine of the run that follows each
+	// recorded one (-1: none started); started counts the machines
+	// started with each name.
+	recOf, curOf []int
+	started      map[TraceMachine]int
+	stats        LenientStats
 	// streams records the stream of each choice taken, by decision
 	// index (for Trace.Streams); stream is the stream of the Choose being
 	// decided (ChooseIn).
@@ -158,12 +183,57 @@ func newLenient(cfg Config) *lenientStrategy {
 	p := cfg.plan
 	if p == nil {
 		tr := cfg.Replay
-		p = planFrom(tr.Decisions, tr.Owners(), tr.Streams)
+		p = planFrom(tr.Decisions, tr.Owners(), tr.Streams, tr.Machines)
 	}
-	return &lenientStrategy{plan: p, c: make([]map[string]int, len(p.choices)), streams: map[int]string{}}
+	return &lenientStrategy{plan: p, c: make([]map[string]int, len(p.choices)), streams: map[int]string{}, started: map[TraceMachine]int{}}
 }
 
-func (*lenientStrategy) spawned(*scheduler, *machine) {}
+// spawned matches the new machine m with the recorded machine it
+// follows: by name when the plan has names, else by ID.
+func (l *lenientStrategy) spawned(s *scheduler, m *machine) {
+	rec := m.id
+	if l.plan.byName != nil {
+		n := s.trace.Machines[m.id]
+		k := l.started[n]
+		l.started[n] = k + 1
+		rec = -1
+		if ids := l.plan.byName[n]; k < len(ids) {
+			rec = ids[k]
+		}
+	}
+	for len(l.recOf) <= m.id {
+		l.recOf = append(l.recOf, -1)
+	}
+	l.recOf[m.id] = rec
+	if rec >= 0 {
+		for len(l.curOf) <= rec {
+			l.curOf = append(l.curOf, -1)
+		}
+		l.curOf[rec] = m.id
+	}
+}
+
+// current returns the machine of the run that follows recorded machine
+// rec, or -1.
+func (l *lenientStrategy) current(rec int) int {
+	if rec < 0 || rec >= len(l.curOf) {
+		return -1
+	}
+	return l.curOf[rec]
+}
+
+// enabledIndex returns the index in en of the machine that follows
+// recorded machine rec, or -1 if it is not enabled.
+func (l *lenientStrategy) enabledIndex(en []*machine, rec int) int {
+	id := l.current(rec)
+	if id < 0 {
+		return -1
+	}
+	if j := indexOf(en, id); j < len(en) && en[j].id == id {
+		return j
+	}
+	return -1
+}
 
 // env applies the recorded time advances and faults that come next in
 // the schedule stream, dropping those that do not apply; it takes none
@@ -254,8 +324,8 @@ func (l *lenientStrategy) pick(s *scheduler, en []*machine, cur *machine) (int, 
 	}
 	recorded := l.g < len(l.plan.global)
 	if recorded {
-		id := int(l.plan.global[l.g].Value)
-		if j := indexOf(en, id); !(j < len(en) && en[j].id == id) {
+		rec := int(l.plan.global[l.g].Value)
+		if l.enabledIndex(en, rec) < 0 {
 			// The run is ahead of or behind the recorded one: take the
 			// first enabled machine among the next schedule decisions,
 			// dropping those before it.
@@ -264,7 +334,7 @@ func (l *lenientStrategy) pick(s *scheduler, en []*machine, cur *machine) (int, 
 				if d.Kind != Schedule || d.Value < 0 {
 					break
 				}
-				if j := indexOf(en, int(d.Value)); j < len(en) && en[j].id == int(d.Value) {
+				if j := l.enabledIndex(en, int(d.Value)); j >= 0 {
 					l.stats.Skipped += k - l.g
 					l.g = k + 1
 					l.stats.Followed++
@@ -273,7 +343,7 @@ func (l *lenientStrategy) pick(s *scheduler, en []*machine, cur *machine) (int, 
 			}
 		}
 		l.g++
-		if j := indexOf(en, id); j < len(en) && en[j].id == id {
+		if j := l.enabledIndex(en, rec); j >= 0 {
 			l.stats.Followed++
 			return j, ""
 		}
@@ -291,8 +361,11 @@ func (l *lenientStrategy) pick(s *scheduler, en []*machine, cur *machine) (int, 
 // k in stream st (passing over recorded clock offsets when k is Choice),
 // or false.
 func (l *lenientStrategy) nextChoice(s *scheduler, k DecisionKind, st string) (Decision, bool) {
-	id := s.cur.id
-	if id >= len(l.plan.choices) || l.plan.choices[id] == nil {
+	id := -1
+	if s.cur.id < len(l.recOf) {
+		id = l.recOf[s.cur.id]
+	}
+	if id < 0 || id >= len(l.plan.choices) || l.plan.choices[id] == nil {
 		return Decision{}, false
 	}
 	if !l.plan.labelled || k == ClockOffset {
@@ -399,9 +472,11 @@ func (s *scheduler) lenientPreemptions() []int32 {
 
 // WithoutMachine returns a copy of t without the decisions of machine m
 // (the schedule decisions of m and the choices m took, see Owners), with
-// the machines above m renumbered down by one: a trace for a lenient
-// replay of the program without that machine. It fits when the machines
-// started after m keep their order and m started none of them.
+// the machines above m renumbered down by one and m's name gone from
+// Machines: a trace for a lenient replay of the program without that
+// machine. When t names its machines, a lenient replay finds the others
+// by their names; else by their IDs, which fits when the machines started
+// after m keep their order and m started none of them.
 func (t *Trace) WithoutMachine(m int) *Trace {
 	c := *t
 	own := t.Owners()
@@ -421,6 +496,10 @@ func (t *Trace) WithoutMachine(m int) *Trace {
 		}
 	}
 	c.Params = append([]Param(nil), t.Params...)
+	c.Machines = slices.Clone(t.Machines)
+	if m >= 0 && m < len(c.Machines) {
+		c.Machines = slices.Delete(c.Machines, m, m+1)
+	}
 	c.Comment = append([]string(nil), t.Comment...)
 	return &c
 }

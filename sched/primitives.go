@@ -35,17 +35,18 @@ func goNamed(name string, f func(), daemon bool) {
 		return
 	}
 	s := m.enter()
-	if name == "" {
-		name = "g" + strconv.Itoa(len(s.all))
-	}
 	if f == nil {
-		s.fail(m, Panic, fmt.Sprintf("sched: Go(%q) with a nil function", name))
+		shown := name
+		if shown == "" {
+			shown = "g" + strconv.Itoa(len(s.all))
+		}
+		s.fail(m, Panic, fmt.Sprintf("sched: Go(%q) with a nil function", shown))
 	}
 	nm := s.newMachine(name, m.proc, daemon)
 	if s.hb != nil {
 		s.hb.spawn(m, nm)
 	}
-	s.logf(m, "spawn machine %d %q", nm.id, name)
+	s.logf(m, "spawn machine %d %q", nm.id, nm.name)
 	s.spawn(nm, f)
 	m.res = nil
 	s.yield(m)

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -526,10 +527,16 @@ func (s *scheduler) watch() {
 	}
 }
 
-// newMachine creates a machine of process p.
+// newMachine creates a machine of process p. A machine without a name
+// (Go) is called "gID"; the trace names it "" (its ID is not a name a
+// run with other machines would give it).
 func (s *scheduler) newMachine(name string, p *process, daemon bool) *machine {
 	m := &machine{s: s, id: len(s.all), name: name, proc: p, daemon: daemon || p.daemon, wake: make(chan struct{}, 1)}
 	s.all = append(s.all, m)
+	s.trace.Machines = append(s.trace.Machines, TraceMachine{Process: p.name, Name: name})
+	if name == "" {
+		m.name = "g" + strconv.Itoa(m.id)
+	}
 	if s.hb != nil {
 		s.hb.added(m)
 	}

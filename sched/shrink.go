@@ -226,7 +226,7 @@ func Shrink(ctx context.Context, tr *Trace, test ShrinkTest, opts ShrinkOptions)
 	if _, err := (Config{Strategy: "lenient", Replay: tr}).withDefaults(); err != nil {
 		return nil, err
 	}
-	res, same := sh.run(itemsOf(tr))
+	res, same := sh.run(itemsOf(tr), tr.Machines)
 	sh.runs = 1
 	if res == nil || !same {
 		return nil, ErrNotFailing
@@ -273,8 +273,9 @@ func (sh *shrinker) runOf(res *Result) shrinkRun {
 	return shrinkRun{items: itemsOf(res.Trace), res: res, size: SizeOf(res)}
 }
 
-// config is the lenient configuration that runs items.
-func (sh *shrinker) config(items []item) Config {
+// config is the lenient configuration that runs items, whose machines
+// are named by machines (nil: none named).
+func (sh *shrinker) config(items []item, machines []TraceMachine) Config {
 	tr := sh.header
 	ds := make([]Decision, len(items))
 	own := make([]int, len(items))
@@ -283,11 +284,12 @@ func (sh *shrinker) config(items []item) Config {
 		ds[i], own[i], streams[i] = it.d, it.owner, it.stream
 	}
 	tr.Decisions, tr.Streams = ds, streams
-	return Config{Strategy: "lenient", Replay: &tr, plan: planFrom(ds, own, streams), NoEvents: true}
+	tr.Machines = machines
+	return Config{Strategy: "lenient", Replay: &tr, plan: planFrom(ds, own, streams, machines), NoEvents: true}
 }
 
-func (sh *shrinker) run(items []item) (*Result, bool) {
-	return sh.test(sh.config(items))
+func (sh *shrinker) run(items []item, machines []TraceMachine) (*Result, bool) {
+	return sh.test(sh.config(items, machines))
 }
 
 // budget reports whether another run may start, setting stopped if not.
@@ -307,9 +309,20 @@ func (sh *shrinker) budget() bool {
 // proposal is a candidate and its position in the pass.
 type proposal struct {
 	items []item
-	pos   int
+	// machines names the machines of items when they are not the
+	// smallest run's (nil: they are).
+	machines []TraceMachine
+	pos      int
 	// followUp marks a follow-up (see first), which gets none of its own.
 	followUp bool
+}
+
+// machinesOf returns the names of the machines of p's items.
+func (sh *shrinker) machinesOf(p proposal) []TraceMachine {
+	if p.machines != nil {
+		return p.machines
+	}
+	return sh.best.res.Trace.Machines
 }
 
 // first runs the proposals of gen in order, Parallel at a time, and
@@ -348,14 +361,14 @@ func (sh *shrinker) first(gen func() (proposal, bool), then func(p proposal, res
 		}
 		out := make([]outcome, len(batch))
 		if len(batch) == 1 {
-			out[0].res, out[0].same = sh.run(batch[0].items)
+			out[0].res, out[0].same = sh.run(batch[0].items, sh.machinesOf(batch[0]))
 		} else {
 			var wg sync.WaitGroup
 			for i := range batch {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					out[i].res, out[i].same = sh.run(batch[i].items)
+					out[i].res, out[i].same = sh.run(batch[i].items, sh.machinesOf(batch[i]))
 				}()
 			}
 			wg.Wait()
@@ -664,14 +677,28 @@ func (sh *shrinker) passChoices() bool {
 // the smallest run (a Choose value decided how many machines to start):
 // the same candidate without the decisions of one machine, each machine
 // in turn from the highest ID, the machines above it renumbered down by
-// one, for the schedule to fit the machines that are left.
+// one, for the schedule to fit the machines that are left. When the
+// machines are named, the others keep their names (a lenient run finds
+// them by name), and, as a second proposal, the machines above it take
+// the names of the machines before them (the program started fewer
+// machines, named as its first ones were).
 func (sh *shrinker) dropVanished(p proposal, res *Result) []proposal {
 	if res.Machines >= sh.best.res.Machines || p.items == nil {
 		return nil
 	}
+	names := sh.machinesOf(p)
 	var out []proposal
 	for m := sh.best.res.Machines - 1; m >= 1; m-- {
-		out = append(out, proposal{items: dropMachine(p.items, m), pos: p.pos, followUp: true})
+		items := dropMachine(p.items, m)
+		if m >= len(names) {
+			out = append(out, proposal{items: items, machines: names, pos: p.pos, followUp: true})
+			continue
+		}
+		kept := slices.Delete(slices.Clone(names), m, m+1)
+		out = append(out, proposal{items: items, machines: kept, pos: p.pos, followUp: true})
+		if shifted := names[:len(names)-1]; !slices.Equal(kept, shifted) {
+			out = append(out, proposal{items: items, machines: shifted, pos: p.pos, followUp: true})
+		}
 	}
 	return out
 }

@@ -612,3 +612,112 @@ func TestChooseInStreams(t *testing.T) {
 		}
 	}
 }
+
+// namedProg: main starts "a" (withA), which starts "a-helper", and then
+// "b", "c" and two machines named "w"; each worker makes three choices,
+// logging them, with a scheduling point after each.
+func namedProg(withA bool) func() {
+	return func() {
+		var wg sched.WaitGroup
+		work := func() {
+			for range 3 {
+				sched.Logf("chose %d", sched.Choose(10))
+				sched.Yield()
+			}
+		}
+		start := func(name string, f func()) {
+			wg.Add(1)
+			sched.GoNamed(name, func() {
+				defer wg.Done()
+				f()
+			})
+		}
+		if withA {
+			start("a", func() {
+				start("a-helper", work)
+				work()
+			})
+		}
+		for _, n := range []string{"b", "c", "w", "w"} {
+			start(n, work)
+		}
+		wg.Wait()
+	}
+}
+
+// workOf returns the events of the workers other than a's, in order, each
+// as "b#0: chose 3" (#k: the k-th machine of that name).
+func workOf(res *sched.Result) []string {
+	nth := map[int]int{}
+	seen := map[string]int{}
+	var out []string
+	for _, e := range res.Events {
+		if !strings.HasPrefix(e.Text, "chose") || strings.HasPrefix(e.Name, "a") {
+			continue
+		}
+		k, ok := nth[e.Machine]
+		if !ok {
+			k = seen[e.Name]
+			seen[e.Name]++
+			nth[e.Machine] = k
+		}
+		out = append(out, fmt.Sprintf("%s#%d: %s", e.Name, k, e.Text))
+	}
+	return out
+}
+
+// TestLenientFollowsMachinesByName: a run recorded with machine "a" (and
+// the helper it starts before main starts the others), written and
+// parsed, replayed leniently by the program without a, with the trace
+// without a's decisions: every other machine takes its own recorded
+// choices and schedule, found by its name (the second "w" by being the
+// second of its name), though its ID changed and the helper's decisions
+// are still there. Without the names, a lenient run follows IDs, and the
+// machines take each other's decisions: the test checks that it would
+// fail then.
+func TestLenientFollowsMachinesByName(t *testing.T) {
+	for seed := uint64(1); seed <= 20; seed++ {
+		res, err := sched.Run(sched.Config{Strategy: "random", Seed: seed}, namedProg(true))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Only runs in which a started its helper before main started
+		// b: there the IDs of the others change when a goes.
+		if res.Trace.Machines[2].Name != "a-helper" {
+			continue
+		}
+		var text strings.Builder
+		if err := res.Trace.Write(&text); err != nil {
+			t.Fatal(err)
+		}
+		tr, err := sched.Parse(strings.NewReader(text.String()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Without a's decisions, but with its helper's, whose machine
+		// the program no longer starts (a caller editing a trace may not
+		// know which machines a machine starts).
+		without := tr.WithoutMachine(1)
+		run := func(tr *sched.Trace) *sched.Result {
+			r, err := sched.Run(sched.Config{Strategy: "lenient", Replay: tr}, namedProg(false))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}
+		got, want := workOf(run(without)), workOf(res)
+		if !slices.Equal(got, want) {
+			t.Errorf("seed %d: without a, the others did\n%v\nwant\n%v", seed, got, want)
+		}
+		if both := run(tr.WithoutMachine(2).WithoutMachine(1)); !slices.Equal(workOf(both), want) || both.Lenient.Substituted+both.Lenient.Defaulted != 0 {
+			t.Errorf("seed %d: without a and its helper: %v (%+v), want %v, no decision substituted or taken by default", seed, workOf(both), *both.Lenient, want)
+		}
+		anonymous := *without
+		anonymous.Machines = nil
+		if got := workOf(run(&anonymous)); slices.Equal(got, want) {
+			t.Errorf("seed %d: without names the others also did as recorded: the test cannot fail", seed)
+		}
+		return
+	}
+	t.Fatal("no seed of 1..20 started a's helper before b")
+}

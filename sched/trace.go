@@ -11,8 +11,9 @@ import (
 )
 
 // TraceVersion is the version of the trace file format that Write
-// produces. Parse reads it and version 1 (no virtual time, no faults).
-const TraceVersion = 2
+// produces. Parse reads it, version 2 (no machine names) and version 1
+// (no virtual time, no faults, no machine names).
+const TraceVersion = 3
 
 // DecisionKind distinguishes the kinds of decision.
 type DecisionKind uint8
@@ -89,7 +90,7 @@ func (d Decision) describe() string {
 //
 // The file format (Write, Parse) is line based:
 //
-//	sched-trace 2
+//	sched-trace 3
 //	strategy pct
 //	seed 314159
 //	depth 3
@@ -104,6 +105,9 @@ func (d Decision) describe() string {
 //	no-crash true
 //	param bug=3
 //	param note="two words"
+//	machine 0 root main
+//	machine 1 root worker
+//	machine 2 db serve
 //	# deadlock at step 12: no machine enabled; ...
 //	o 1 -20ms
 //	s 0
@@ -118,7 +122,11 @@ func (d Decision) describe() string {
 // The first line names the format and its version. Header lines follow
 // in any order; "param" lines keep their order; "start" (RFC 3339),
 // "max-time-step", "max-clock-skew", "faults", "max-stall" and "no-crash"
-// are written only when set. Lines starting with "#" are comments (Write
+// are written only when set. "machine" lines name the machines of the
+// run in ID order, from 0: "machine ID PROCESS NAME", the name given to
+// Go, GoNamed, GoDaemon or StartProcess ("" for Go) and the name of its
+// process ("root" for machines outside StartProcess's processes).
+// Lines starting with "#" are comments (Write
 // puts the failure there). Then one line per decision (see
 // Decision.String): "s ID" (machine ID scheduled), "c V/N" (value V of
 // Choose(N), or of a Select among N ready cases), "t D" (clock advanced
@@ -129,10 +137,12 @@ func (d Decision) describe() string {
 // 201, ..., for people; Parse ignores comments there. The last line,
 // "end N", holds the number of decisions, so that a truncated file is
 // detected. Param values that are empty or hold spaces, quotes, '#' or
-// non-printable characters are written as Go quoted strings.
+// non-printable characters are written as Go quoted strings, and so are
+// machine and process names.
 //
-// Version 1 files (no virtual time, no processes: only the first seven
-// headers, params, and "s" and "c" decisions) are read as well.
+// Version 2 files (no "machine" lines) and version 1 files (no virtual
+// time, no processes: only the first seven headers, params, and "s" and
+// "c" decisions) are read as well; their Machines is nil.
 type Trace struct {
 	Version       int
 	Strategy      string // strategy of the recorded run (never "portfolio" or "replay")
@@ -150,6 +160,9 @@ type Trace struct {
 	MaxStall     time.Duration
 	NoCrash      bool
 	Params       []Param
+	// Machines names the run's machines, by ID (nil in a trace of
+	// version 1 or 2). A lenient replay matches machines by it.
+	Machines []TraceMachine
 	// Comment holds the comment lines (without "# "); Run puts the
 	// failure's text there.
 	Comment   []string
@@ -160,6 +173,33 @@ type Trace struct {
 	// given it keeps each stream's choices apart. Write does not write
 	// it and Parse leaves it nil: it is not part of the file format.
 	Streams []string
+}
+
+// TraceMachine is what names a machine in a trace: its name and the name
+// of its process ("root" outside StartProcess's processes).
+type TraceMachine struct {
+	Process, Name string
+}
+
+// String formats n as "NAME" for a machine of the root process, else
+// "PROCESS/NAME".
+func (n TraceMachine) String() string {
+	if n.Process == rootName {
+		return n.Name
+	}
+	return n.Process + "/" + n.Name
+}
+
+// rootName is the name of the root process.
+const rootName = "root"
+
+// quoteName quotes a machine or process name for a "machine" line when
+// it is empty or holds spaces, quotes, '#' or non-printable characters.
+func quoteName(v string) string {
+	if needsQuote(v) {
+		return strconv.Quote(v)
+	}
+	return v
 }
 
 // Param returns the value of the first param named key.
@@ -234,6 +274,9 @@ func (t *Trace) Write(w io.Writer) error {
 		}
 		fmt.Fprintf(bw, "param %s=%s\n", p.Key, v)
 	}
+	for i, m := range t.Machines {
+		fmt.Fprintf(bw, "machine %d %s %s\n", i, quoteName(m.Process), quoteName(m.Name))
+	}
 	for _, c := range t.Comment {
 		fmt.Fprintf(bw, "# %s\n", strings.ReplaceAll(c, "\n", " "))
 	}
@@ -301,8 +344,8 @@ func Parse(r io.Reader) (*Trace, error) {
 			if err != nil {
 				return nil, bad("bad version %q", v)
 			}
-			if n != 1 && n != TraceVersion {
-				return nil, bad("unsupported trace version %d (this package reads versions 1 and %d)", n, TraceVersion)
+			if n < 1 || n > TraceVersion {
+				return nil, bad("unsupported trace version %d (this package reads versions 1 to %d)", n, TraceVersion)
 			}
 			t.Version = n
 			continue
@@ -320,8 +363,8 @@ func Parse(r io.Reader) (*Trace, error) {
 			continue
 		}
 		key, val, _ := strings.Cut(text, " ")
-		if t.Version == 1 && v2Keys[key] {
-			key = "unknown v1 " + key
+		if (t.Version == 1 && v2Keys[key]) || (t.Version < 3 && key == "machine") {
+			key = laterVersion + key // a line of a later version: unknown here
 		}
 		switch key {
 		case "s", "c", "t", "f", "o":
@@ -346,7 +389,7 @@ func Parse(r io.Reader) (*Trace, error) {
 		if inBody {
 			return nil, bad("unexpected line %q among decisions (want a decision line or \"end N\")", text)
 		}
-		if key != "param" {
+		if key != "param" && key != "machine" {
 			if seen[key] {
 				return nil, bad("duplicate header %q", key)
 			}
@@ -400,8 +443,14 @@ func Parse(r io.Reader) (*Trace, error) {
 				v = uq
 			}
 			t.Params = append(t.Params, Param{Key: k, Value: v})
+		case "machine":
+			m, perr := parseMachine(val, len(t.Machines))
+			if perr != nil {
+				return nil, bad("%v", perr)
+			}
+			t.Machines = append(t.Machines, m)
 		default:
-			return nil, bad("unknown header %q", strings.TrimPrefix(key, "unknown v1 "))
+			return nil, bad("unknown header %q", strings.TrimPrefix(key, laterVersion))
 		}
 		if err != nil {
 			return nil, bad("bad %s value %q", key, val)
@@ -422,6 +471,44 @@ func Parse(r io.Reader) (*Trace, error) {
 	return t, nil
 }
 
+// parseMachine parses the value of a "machine" line, which must name
+// machine id: "ID PROCESS NAME", the names bare or Go quoted.
+func parseMachine(val string, id int) (TraceMachine, error) {
+	bad := fmt.Errorf("bad machine line %q (want \"machine %d PROCESS NAME\", machines in ID order from 0)", "machine "+val, id)
+	n, rest, ok := strings.Cut(val, " ")
+	if !ok || n != strconv.Itoa(id) {
+		return TraceMachine{}, bad
+	}
+	proc, rest, err := cutName(rest)
+	if err != nil {
+		return TraceMachine{}, bad
+	}
+	name, rest, err := cutName(rest)
+	if err != nil || rest != "" {
+		return TraceMachine{}, bad
+	}
+	return TraceMachine{Process: proc, Name: name}, nil
+}
+
+// cutName returns the name at the start of s (bare up to a space, or Go
+// quoted) and the rest after one space.
+func cutName(s string) (name, rest string, err error) {
+	if strings.HasPrefix(s, `"`) {
+		q, err := strconv.QuotedPrefix(s)
+		if err != nil {
+			return "", "", err
+		}
+		name, _ = strconv.Unquote(q)
+		rest, _ = strings.CutPrefix(s[len(q):], " ")
+		return name, rest, nil
+	}
+	name, rest, _ = strings.Cut(s, " ")
+	if name == "" {
+		return "", "", errors.New("empty")
+	}
+	return name, rest, nil
+}
+
 func atoiNonNeg(s string) (int, error) {
 	n, err := strconv.Atoi(s)
 	if err == nil && n < 0 {
@@ -429,6 +516,9 @@ func atoiNonNeg(s string) (int, error) {
 	}
 	return n, err
 }
+
+// laterVersion marks a key of a later version than the file's.
+const laterVersion = "\x00later "
 
 // v2Keys are the header and decision keys that version 1 does not have.
 var v2Keys = map[string]bool{"start": true, "max-time-step": true, "max-clock-skew": true, "faults": true,

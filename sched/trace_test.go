@@ -196,8 +196,9 @@ func TestParseErrors(t *testing.T) {
 		name, text, want string
 	}{
 		{"empty", "", "trace is empty: corrupt trace"},
-		{"not a trace", "hello\n", `trace line 1: not a sched trace (first line "hello", want "sched-trace 2"): corrupt trace`},
-		{"future version", "sched-trace 9\n", "trace line 1: unsupported trace version 9 (this package reads versions 1 and 2): corrupt trace"},
+		{"not a trace", "hello\n", `trace line 1: not a sched trace (first line "hello", want "sched-trace 3"): corrupt trace`},
+		{"future version", "sched-trace 9\n", "trace line 1: unsupported trace version 9 (this package reads versions 1 to 3): corrupt trace"},
+		{"version 0", "sched-trace 0\n", "trace line 1: unsupported trace version 0 (this package reads versions 1 to 3): corrupt trace"},
 		{"truncated", strings.TrimSuffix(good, "end 2\n"), `trace line 7: truncated: no "end N" line after 2 decisions: corrupt trace`},
 		{"cut mid-line", "sched-trace 1\nstrategy random\ns 0\nc 1/", `trace line 4: bad choice decision "c 1/" (want "c V/N" with 0 <= V < N): corrupt trace`},
 		{"wrong count", strings.Replace(good, "end 2", "end 3", 1), "trace line 8: end line says 3 decisions, file holds 2: corrupt trace"},
@@ -321,12 +322,13 @@ func TestReplayEveryKind(t *testing.T) {
 	}
 }
 
-func TestTraceV2RoundTrip(t *testing.T) {
+func TestTraceV3RoundTrip(t *testing.T) {
 	tr := &sched.Trace{
 		Version: sched.TraceVersion, Strategy: "pos", Seed: 7, Depth: 3, ExpectedSteps: 100, MaxSteps: 1000, LivenessSteps: 500,
 		Start:       time.Date(2030, 5, 6, 7, 8, 9, 10, time.UTC),
 		MaxTimeStep: 1500 * time.Millisecond, MaxClockSkew: 100 * time.Millisecond, Faults: 2, MaxStall: 30 * time.Second, NoCrash: true,
-		Params: []sched.Param{{Key: "k", Value: "v"}},
+		Params:   []sched.Param{{Key: "k", Value: "v"}},
+		Machines: []sched.TraceMachine{{Process: "root", Name: "main"}, {Process: "root", Name: ""}, {Process: "db server", Name: "serve #1"}},
 		Decisions: []sched.Decision{
 			{Kind: sched.ClockOffset, Value: 1, Duration: -20 * time.Millisecond},
 			{Kind: sched.Schedule, Value: 0},
@@ -338,7 +340,7 @@ func TestTraceV2RoundTrip(t *testing.T) {
 		},
 	}
 	text := tr.String()
-	for _, line := range []string{"sched-trace 2\n", "start 2030-05-06T07:08:09.00000001Z\n", "max-time-step 1.5s\n", "max-clock-skew 100ms\n",
+	for _, line := range []string{"sched-trace 3\n", "machine 0 root main\n", "machine 1 root \"\"\n", "machine 2 \"db server\" \"serve #1\"\n", "start 2030-05-06T07:08:09.00000001Z\n", "max-time-step 1.5s\n", "max-clock-skew 100ms\n",
 		"faults 2\n", "max-stall 30s\n", "no-crash true\n", "o 1 -20ms\n", "t 250.000001ms\n", "f stall 1 12s\n", "f crash 2\n", "f restart 2\n", "end 7\n"} {
 		if !strings.Contains(text, line) {
 			t.Errorf("trace text lacks %q:\n%s", line, text)
@@ -367,6 +369,44 @@ func TestParseVersion1(t *testing.T) {
 		if _, err := sched.Parse(strings.NewReader(tt.text)); err == nil || err.Error() != tt.want {
 			t.Errorf("got %v, want %s", err, tt.want)
 		}
+	}
+}
+
+// TestParseMachines: "machine" lines name the machines in ID order; a
+// version 2 file has none (and may not have them).
+func TestParseMachines(t *testing.T) {
+	good := "sched-trace 3\nstrategy random\nseed 5\nmachine 0 root main\nmachine 1 root \"\"\nmachine 2 app0 \"x y\"\n# comment\ns 0\nend 1\n"
+	tr, err := sched.Parse(strings.NewReader(good))
+	if err != nil {
+		t.Fatalf("good trace: %v", err)
+	}
+	want := []sched.TraceMachine{{Process: "root", Name: "main"}, {Process: "root"}, {Process: "app0", Name: "x y"}}
+	if !reflect.DeepEqual(tr.Machines, want) {
+		t.Errorf("machines: got %v, want %v", tr.Machines, want)
+	}
+	if got, want := tr.Machines[2].String()+" "+tr.Machines[0].String(), "app0/x y main"; got != want {
+		t.Errorf("String: got %q, want %q", got, want)
+	}
+	v2 := strings.Replace(strings.Replace(strings.Replace(good, "sched-trace 3", "sched-trace 2", 1), "machine 1 root \"\"\n", "", 1), "machine 2 app0 \"x y\"\n", "", 1)
+	tests := []struct{ name, text, want string }{
+		{"out of order", strings.Replace(good, "machine 1 root", "machine 3 root", 1), `trace line 5: bad machine line "machine 3 root \"\"" (want "machine 1 PROCESS NAME", machines in ID order from 0): corrupt trace`},
+		{"no name", strings.Replace(good, "machine 0 root main", "machine 0 root", 1), `trace line 4: bad machine line "machine 0 root" (want "machine 0 PROCESS NAME", machines in ID order from 0): corrupt trace`},
+		{"extra field", strings.Replace(good, "machine 0 root main", "machine 0 root main x", 1), `trace line 4: bad machine line "machine 0 root main x" (want "machine 0 PROCESS NAME", machines in ID order from 0): corrupt trace`},
+		{"bad quote", strings.Replace(good, `app0 "x y"`, `app0 "x y`, 1), `trace line 6: bad machine line "machine 2 app0 \"x y" (want "machine 2 PROCESS NAME", machines in ID order from 0): corrupt trace`},
+		{"in version 2", v2, `trace line 4: unknown header "machine": corrupt trace`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := sched.Parse(strings.NewReader(tt.text))
+			if err == nil || err.Error() != tt.want {
+				t.Errorf("got  %v\nwant %s", err, tt.want)
+			}
+		})
+	}
+	// A version 2 file without machine lines is read, without names.
+	v2 = strings.Replace(v2, "machine 0 root main\n", "", 1)
+	if tr, err := sched.Parse(strings.NewReader(v2)); err != nil || tr.Machines != nil || tr.Version != 2 {
+		t.Errorf("version 2: got %+v, %v; want no machines", tr, err)
 	}
 }
 
