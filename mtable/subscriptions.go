@@ -34,6 +34,9 @@ type localSub struct {
 	id     uint64
 	sub    Subscriber // nil: never acknowledges
 	active bool
+	// by is the name of the machine that subscribed, under the
+	// scheduler (sched.MachineName).
+	by string
 }
 
 // NewSubscriptions returns an empty set of subscriptions whose current
@@ -65,7 +68,7 @@ func (s *Subscriptions) Subscribe(ctx context.Context, sub Subscriber) (State, f
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.nextID++
-	ls := &localSub{id: s.nextID, sub: sub, active: true}
+	ls := &localSub{id: s.nextID, sub: sub, active: true, by: sched.MachineName()}
 	s.subs = append(s.subs, ls)
 	cancel := func() {
 		s.mu.Lock()
@@ -88,7 +91,9 @@ func (s *Subscriptions) Subscribe(ctx context.Context, sub Subscriber) (State, f
 // Deliver makes st the current state, so that Subscribe returns it from
 // now on, and delivers it: each subscriber present when Deliver began
 // gets Apply(ctx, st), each in a machine of its own (sched.GoNamed,
-// named "config-push-" and the subscription's number), so deliveries
+// named "config-push-" and the name of the machine that subscribed, or
+// the subscription's number outside the scheduler: a name that does not
+// depend on how many subscriptions came before), so deliveries
 // interleave with each other and with the subscribers' own work. Deliver
 // returns when every subscription present when it began has acknowledged
 // (its Apply has returned) or been cancelled; a subscription with a nil
@@ -120,7 +125,11 @@ func (s *Subscriptions) Deliver(ctx context.Context, st State) error {
 			continue
 		}
 		pending[i] = true
-		sched.GoNamed("config-push-"+strconv.FormatUint(w.id, 10), func() {
+		name := w.by
+		if name == "" {
+			name = strconv.FormatUint(w.id, 10)
+		}
+		sched.GoNamed("config-push-"+name, func() {
 			err := w.sub.Apply(ctx, st)
 			s.mu.Lock()
 			errs[i] = err
