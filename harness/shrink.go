@@ -241,6 +241,8 @@ type candidate struct {
 	opts      Options
 	decisions []sched.Decision
 	streams   []string
+	// machines names the machines the decisions name (Trace.Machines).
+	machines []sched.TraceMachine
 }
 
 type shrinker struct {
@@ -384,7 +386,7 @@ func (sh *shrinker) tryMove(m move) bool {
 					return
 				}
 				tr := sh.header
-				tr.Decisions, tr.Streams = c.decisions, c.streams
+				tr.Decisions, tr.Streams, tr.Machines = c.decisions, c.streams, c.machines
 				out[i].it, out[i].same = sh.runConfig(c.opts, sched.Config{Strategy: "lenient", Replay: &tr})
 			}()
 		}
@@ -526,7 +528,7 @@ type inserted struct {
 // changes, and with decisions inserted before the indices insert names.
 func edit(r shrinkRun, opts Options, drop func(i int) bool, set map[int]sched.Decision, insert map[int][]inserted) candidate {
 	tr := r.it.Sched.Trace
-	c := candidate{opts: opts, decisions: make([]sched.Decision, 0, len(tr.Decisions))}
+	c := candidate{opts: opts, decisions: make([]sched.Decision, 0, len(tr.Decisions)), machines: tr.Machines}
 	labelled := len(tr.Streams) == len(tr.Decisions)
 	for i, d := range tr.Decisions {
 		for _, in := range insert[i] {
@@ -583,8 +585,10 @@ func proposeFixedShape(r shrinkRun) []candidate {
 	return []candidate{dropChoices(r, o, func(c choiceRec) bool { return c.kind == chDraw })}
 }
 
-// proposeFewerApps: without application machine j (each in turn, the
-// last first): its decisions go, and the machines after it move down.
+// proposeFewerApps: without application j (each in turn, the last
+// first): the decisions of its machines go (its machine, or every
+// machine of its process), and the applications after it move down,
+// their machines renamed to match.
 func proposeFewerApps(r shrinkRun) []candidate {
 	w := r.opts.Workload
 	if w.Swarm {
@@ -598,10 +602,40 @@ func proposeFewerApps(r shrinkRun) []candidate {
 		})
 		c := same(r, o)
 		if j < len(r.it.world.appMachine) {
-			tr := r.it.Sched.Trace.WithoutMachine(r.it.world.appMachine[j])
+			tr := r.it.Sched.Trace
+			gone := appName(j)
+			for m := len(tr.Machines) - 1; m >= 0; m-- {
+				if n := tr.Machines[m]; n.Process == gone || n.Name == gone {
+					tr = tr.WithoutMachine(m)
+				}
+			}
+			if tr.Machines == nil { // not named: the application's machine
+				tr = tr.WithoutMachine(r.it.world.appMachine[j])
+			}
 			c.decisions, c.streams = tr.Decisions, tr.Streams
+			c.machines = renameApps(tr.Machines, j)
 		}
 		out = append(out, c)
+	}
+	return out
+}
+
+// appName is the name of application j's machine (and, in the
+// production world, process).
+func appName(j int) string { return "app" + strconv.Itoa(j) }
+
+// renameApps returns names with the applications after j renamed one
+// down (app3 becomes app2), machines and processes.
+func renameApps(names []sched.TraceMachine, j int) []sched.TraceMachine {
+	out := slices.Clone(names)
+	down := func(s string) string {
+		if n, err := strconv.Atoi(strings.TrimPrefix(s, "app")); err == nil && strings.HasPrefix(s, "app") && n > j {
+			return appName(n - 1)
+		}
+		return s
+	}
+	for i, n := range out {
+		out[i] = sched.TraceMachine{Process: down(n.Process), Name: down(n.Name)}
 	}
 	return out
 }
