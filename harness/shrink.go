@@ -211,13 +211,21 @@ func (w Workload) size() int {
 	for _, r := range w.InitialRows {
 		n += r // lower row keys are smaller (see proposeCompactRows)
 	}
-	for _, b := range []bool{w.Swarm, w.SlowApp, w.MigratorDelay, w.FollowMigration, w.WidePartition, w.NarrowReads} {
+	for _, b := range []bool{w.SlowApp, w.MigratorDelay, w.FollowMigration, w.WidePartition, w.NarrowReads} {
 		if b {
 			n++
 		}
 	}
+	if w.Swarm {
+		// Larger than any shape it draws: fixing the drawn shape (which
+		// every other move needs) is always smaller.
+		n += swarmSize
+	}
 	return n
 }
+
+// swarmSize is what Swarm adds to a workload's size.
+const swarmSize = 1 << 20
 
 // shrinkRun is a failing run of the shrink: its options and iteration.
 type shrinkRun struct {
