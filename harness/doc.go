@@ -190,7 +190,8 @@
 // the swarm's drawn shape fixed; an application machine dropped (its
 // decisions with it); a call dropped (its choices, and its machine's decisions while it ran);
 // the migrator's start delay, the slow application, the wide partition,
-// the narrow reads and the latency dropped; a partition dropped, or one
+// the narrow reads and the latency dropped; a wide partition that holds
+// only its fillers turned into as many initial rows as row keys; a partition dropped, or one
 // more left empty; an initial row dropped; the rows used renumbered 0,
 // 1, ...; a row key fewer (and with it a filler row); a batch operation
 // dropped; the largest batch smaller; the waits for states dropped. A
@@ -200,7 +201,11 @@
 // call took, and the migrator's reads and writes of the rows and the
 // streams' reads of them go (until an application writes the row), so
 // the migrator does not run ahead of the applications with the
-// decisions it no longer needs; then the decisions as they are. They
+// decisions it no longer needs; then the decisions as they are. A move
+// that takes filler rows away also proposes, with the migrator's work
+// on them gone, an application's stream without its decisions for the
+// first rows it read (each read and what it did until the next), so
+// that it stops as many rows before the end as it did. They
 // run to a fixpoint; then sched.Shrink
 // works on the schedule (preemptions, choices, blocks of decisions) until
 // it has accepted a few candidates, and the moves run again; until

@@ -211,6 +211,9 @@ func (w Workload) size() int {
 	for _, r := range w.InitialRows {
 		n += r // lower row keys are smaller (see proposeCompactRows)
 	}
+	if w.WidePartition {
+		n += 3 * WideFillers(w.RowKeys) // its fillers weigh more than as many initial rows
+	}
 	for _, b := range []bool{w.SlowApp, w.MigratorDelay, w.FollowMigration, w.WidePartition, w.NarrowReads} {
 		if b {
 			n++
@@ -499,6 +502,7 @@ var moves = []move{
 	{"migrator-delay", proposeNoMigratorDelay},
 	{"slow-app", proposeNoSlowApp},
 	{"wide-partition", proposeNoWidePartition},
+	{"wide-rows", proposeWideAsRows},
 	{"narrow-reads", proposeNoNarrowReads},
 	{"latency", proposeNoLatency},
 	{"partitions", proposeFewerPartitions},
@@ -737,6 +741,66 @@ func proposeNoWidePartition(r shrinkRun) []candidate {
 	return withoutWork(r, o, func(k spec.Key) bool { return fillerOf(r, k) >= 0 })
 }
 
+// proposeWideAsRows: a wide partition that holds nothing but its
+// fillers (every partition starts empty) becomes a partition of
+// ordinary initial rows, one per row key: rows that the moves on rows
+// can take away one by one, where the fillers only go with a row key
+// each. Without the decisions of the work on the fillers beyond the
+// rows' number, then with the decisions as they are.
+func proposeWideAsRows(r shrinkRun) []candidate {
+	w := r.opts.Workload
+	if w.Swarm || !w.WidePartition || w.EmptyPartitions != w.Partitions || len(w.InitialRows) > 0 {
+		return nil
+	}
+	o := withWorkload(r, func(w *Workload) {
+		w.WidePartition = false
+		w.EmptyPartitions--
+		w.InitialRows = make([]int, w.RowKeys)
+		for i := range w.InitialRows {
+			w.InitialRows[i] = i
+		}
+	})
+	gone := func(k spec.Key) bool { return fillerOf(r, k) >= w.RowKeys }
+	out := withoutWork(r, o, gone)
+	// An application's stream that read the fillers reads fewer rows:
+	// without its decisions for the first ones it read (each row's read
+	// and what the stream did until the next), so that it stops where
+	// it stopped, as many rows before the end; and without the
+	// migrator's work on the fillers that go.
+	if drop := streamPrefixes(r, WideFillers(w.RowKeys)-w.RowKeys, func(k spec.Key) bool { return fillerOf(r, k) >= 0 }); len(drop) > 0 {
+		migr := workDecisions(r, func(k spec.Key) bool { return gone(k) }, true)
+		out = append([]candidate{edit(r, o, func(i int) bool { return drop[i] || migr[i] }, nil, nil)}, out...)
+	}
+	return out
+}
+
+// streamPrefixes returns the indices of the decisions of each
+// application machine from its first stream read of a row rows reports
+// to its n+1-th (or to the end of its last): its decisions for the first
+// n rows its streams read.
+func streamPrefixes(r shrinkRun, n int, rows func(k spec.Key) bool) map[int]bool {
+	own := r.it.Sched.Trace.Owners()
+	reads := map[int][]workSpan{} // by machine
+	for _, s := range r.it.world.spans {
+		if s.app >= 0 && s.kind == spanStream && len(s.keys) == 1 && rows(s.keys[0]) {
+			reads[s.machine] = append(reads[s.machine], s)
+		}
+	}
+	drop := map[int]bool{}
+	for m, ss := range reads {
+		from, to := ss[0].from, ss[len(ss)-1].to
+		if n < len(ss) {
+			to = ss[n].from
+		}
+		for i := from; i < to && i < len(own); i++ {
+			if own[i] == m {
+				drop[i] = true
+			}
+		}
+	}
+	return drop
+}
+
 // withoutWork returns the candidates of opts without the decisions of
 // r's backend calls on rows the move takes away (gone reports them),
 // if there are any, then with r's decisions as they are.
@@ -760,12 +824,12 @@ func editWithoutWork(r shrinkRun, opts Options, drop func(i int) bool, set map[i
 // before the call): the migrator's reads and writes of those rows and
 // the streams' reads of them. (An application's own reads and writes
 // stay: its call still makes them.)
-func workDecisions(r shrinkRun, gone func(k spec.Key) bool) map[int]bool {
+func workDecisions(r shrinkRun, gone func(k spec.Key) bool, migratorOnly ...bool) map[int]bool {
 	own := r.it.Sched.Trace.Owners()
 	drop := map[int]bool{}
 	written := map[spec.Key]bool{}
 	for _, s := range r.it.world.spans {
-		if s.app >= 0 && s.kind != spanStream {
+		if s.app >= 0 && (s.kind != spanStream || len(migratorOnly) > 0 && migratorOnly[0]) {
 			if s.kind == spanBatch {
 				for _, k := range s.keys {
 					written[k] = true
@@ -994,7 +1058,13 @@ func proposeFewerRowKeys(r shrinkRun) []candidate {
 	}
 	if w.WidePartition {
 		fillers := WideFillers(w.RowKeys - 1)
-		return withoutWork(r, o, func(k spec.Key) bool { return fillerOf(r, k) >= fillers })
+		gone := func(k spec.Key) bool { return fillerOf(r, k) >= fillers }
+		out := withoutWork(r, o, gone)
+		if drop := streamPrefixes(r, 1, func(k spec.Key) bool { return fillerOf(r, k) >= 0 }); len(drop) > 0 {
+			migr := workDecisions(r, gone, true)
+			out = append(out, edit(r, o, func(i int) bool { return drop[i] || migr[i] }, nil, nil))
+		}
+		return out
 	}
 	return []candidate{same(r, o)}
 }
