@@ -175,13 +175,17 @@
 // "linearizability", ...) and, for an oracle's assertion, the oracle
 // (CheckFailure.Check: "streamed-query validity", ...). Every candidate is
 // a variant of the smallest failing run found so far: a workload and the
-// decisions to replay with it leniently (sched's "lenient" strategy,
-// each kind of workload choice a named stream of its machine, see
-// sched.ChooseIn), so the calls a candidate keeps are drawn as they were.
+// decisions to replay with it leniently, with the names of the machines
+// they are for (sched's "lenient" strategy, which finds a machine's
+// decisions by its name, each kind of workload choice a named stream of
+// its machine, see sched.ChooseIn), so the calls a candidate keeps are
+// drawn as they were.
 // A candidate becomes the smallest when it fails with the signature and
 // is smaller: a smaller workload (fewer applications, calls, partitions,
 // row keys and initial rows, lower row keys, smaller batches, less
-// latency, no slow application, migrator delay or waiting for states),
+// latency, no slow application, migrator delay or waiting for states,
+// fewer faults in the budget, fewer migrators, no clock skew, the
+// original world; a swarm workload is larger than any shape it draws),
 // else the same workload and a smaller run in sched's order (fewer
 // steps, then preemptions, faults, Choose values).
 //
@@ -191,10 +195,18 @@
 // decisions with it); a call dropped (its choices, and its machine's decisions while it ran);
 // the migrator's start delay, the slow application, the wide partition,
 // the narrow reads and the latency dropped; a wide partition that holds
-// only its fillers turned into as many initial rows as row keys; a partition dropped, or one
-// more left empty; an initial row dropped; the rows used renumbered 0,
+// only its fillers turned into as many initial rows as row keys; a
+// partition dropped, or one more left empty; an initial row dropped; the rows used renumbered 0,
 // 1, ...; a row key fewer (and with it a filler row); a batch operation
-// dropped; the largest batch smaller; the waits for states dropped. A
+// dropped; the largest batch smaller; the waits for states dropped; in
+// the production world, the original world instead (Leases off, with
+// the decisions of the machines both worlds have: main, each process's
+// first machine, the pushes), a migrator process fewer (its machines'
+// decisions, faults and clock offset with it), a fault budget of the
+// faults the run took, else one crash (with its restart) or stall
+// fewer, and no clock skew. (An application dropped in the production
+// world takes its process's machines, faults and clock offset with it.)
+// The shorter stalls are the scheduler's passes'. A
 // move that takes rows away (the wide partition's fillers, an initial
 // row, a partition's rows) proposes first the decisions without those
 // of the work on them: a shrinking run logs the decisions each backend

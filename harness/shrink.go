@@ -64,7 +64,19 @@ type Shape struct {
 // ShapeOf returns the shape of it's run.
 func ShapeOf(it *Iteration) Shape {
 	return Shape{Steps: it.Sched.Steps, Calls: it.Calls, Machines: it.Sched.Machines,
-		Faults: len(it.Sched.Faults), Preemptions: it.Sched.Preemptions}
+		Faults: faultCount(it.Sched), Preemptions: it.Sched.Preemptions}
+}
+
+// faultCount is the number of faults of a run as the workload's budget
+// counts them: crashes and stalls (a restart follows a crash).
+func faultCount(res *sched.Result) int {
+	n := 0
+	for _, f := range res.Faults {
+		if f.Kind != sched.Restart {
+			n++
+		}
+	}
+	return n
 }
 
 // String formats s as "431 steps / 12 calls / 7 machines / 0 faults".
@@ -188,7 +200,7 @@ func (r *ShrinkResult) ShapeKey() string {
 	if len(parts) > 0 {
 		key = "calls " + strings.Join(parts, ", ")
 	}
-	if n := len(r.Shrunk.Sched.Faults); n > 0 {
+	if n := faultCount(r.Shrunk.Sched); n > 0 {
 		key += "; " + plural(n, "fault")
 	}
 	return key
@@ -215,6 +227,14 @@ func (w Workload) size() int {
 		n += 3 * WideFillers(w.RowKeys) // its fillers weigh more than as many initial rows
 	}
 	for _, b := range []bool{w.SlowApp, w.MigratorDelay, w.FollowMigration, w.WidePartition, w.NarrowReads} {
+		if b {
+			n++
+		}
+	}
+	// The production world: each fault of the budget, each migrator
+	// process, clock skew and the world itself.
+	n += w.Faults + w.Migrators
+	for _, b := range []bool{w.Leases, w.ClockSkew} {
 		if b {
 			n++
 		}
@@ -398,6 +418,11 @@ func (sh *shrinker) tryMove(m move) bool {
 				}
 				tr := sh.header
 				tr.Decisions, tr.Streams, tr.Machines = c.decisions, c.streams, c.machines
+				// The world of the candidate's workload (a lenient run
+				// takes it from the trace).
+				var wc sched.Config
+				c.opts.Workload.schedWorld(&wc)
+				tr.MaxTimeStep, tr.MaxClockSkew, tr.Faults, tr.MaxStall = wc.MaxTimeStep, wc.MaxClockSkew, wc.Faults, wc.MaxStall
 				out[i].it, out[i].same = sh.runConfig(c.opts, sched.Config{Strategy: "lenient", Replay: &tr})
 			}()
 		}
@@ -513,6 +538,10 @@ var moves = []move{
 	{"batch", proposeSmallerBatch},
 	{"max-batch", proposeSmallerMaxBatch},
 	{"follow-migration", proposeNoFollowMigration},
+	{"leases", proposeNoLeases},
+	{"migrators", proposeFewerMigrators},
+	{"faults", proposeFewerFaults},
+	{"clock-skew", proposeNoClockSkew},
 }
 
 // The moves use the run's choice log to edit its decisions with its
@@ -626,6 +655,9 @@ func proposeFewerApps(r shrinkRun) []candidate {
 			}
 			c.decisions, c.streams = tr.Decisions, tr.Streams
 			c.machines = renameApps(tr.Machines, j)
+			if w.Leases {
+				c = withoutProcess(c, w.Migrators+1+j)
+			}
 		}
 		out = append(out, c)
 	}
@@ -1195,6 +1227,142 @@ func proposeNoFollowMigration(r shrinkRun) []candidate {
 	}
 	o := withWorkload(r, func(w *Workload) { w.FollowMigration = false })
 	return []candidate{dropChoices(r, o, func(c choiceRec) bool { return c.kind == chState })}
+}
+
+// The production world's moves. Its processes are numbered in the order
+// the world starts them: the migrators (1 to Migrators), then the
+// applications.
+
+// withoutProcess returns c without the decisions about process p (its
+// faults and its clock offset), the processes after it renumbered down
+// by one, for a workload without p.
+func withoutProcess(c candidate, p int) candidate {
+	out := c
+	out.decisions, out.streams = nil, nil
+	for i, d := range c.decisions {
+		if d.Kind == sched.FaultInjection || d.Kind == sched.ClockOffset {
+			if int(d.Value) == p {
+				continue
+			}
+			if int(d.Value) > p {
+				d.Value--
+			}
+		}
+		out.decisions = append(out.decisions, d)
+		out.streams = append(out.streams, c.streams[i])
+	}
+	return out
+}
+
+// proposeNoLeases: the original world (machines of one process sharing
+// an in-memory configuration), for a failure that does not need the
+// production world: without faults and clock offsets, each process's
+// first machine taken for the machine of its name.
+func proposeNoLeases(r shrinkRun) []candidate {
+	w := r.opts.Workload
+	if w.Swarm || !w.Leases {
+		return nil
+	}
+	o := withWorkload(r, func(w *Workload) { w.Leases, w.Faults, w.ClockSkew, w.Migrators = false, 0, false, 1 })
+	tr := r.it.Sched.Trace
+	own := tr.Owners()
+	// The machines the original world has too: main, each process's
+	// first machine (its body: the migrator, an application) and the
+	// pushes of states to subscriptions.
+	both := func(m int) bool {
+		if m < 0 || m >= len(tr.Machines) {
+			return false
+		}
+		n := tr.Machines[m]
+		return m == 0 || n.Process == n.Name || strings.HasPrefix(n.Name, "config-push-")
+	}
+	world := func(i int) bool {
+		k := tr.Decisions[i].Kind
+		return k == sched.FaultInjection || k == sched.ClockOffset || k == sched.TimeAdvance
+	}
+	var out []candidate
+	for _, drop := range []func(i int) bool{
+		func(i int) bool { return world(i) || !both(own[i]) }, // only the machines of both worlds
+		world,
+	} {
+		c := edit(r, o, drop, nil, nil)
+		c.machines = slices.Clone(c.machines)
+		for i, n := range c.machines {
+			if n.Process == n.Name || strings.HasPrefix(n.Name, "config-push-") {
+				c.machines[i].Process = "root"
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// proposeFewerMigrators: without the last migrator process (its
+// machines' decisions, its faults and clock offset).
+func proposeFewerMigrators(r shrinkRun) []candidate {
+	w := r.opts.Workload
+	if w.Swarm || !w.Leases || w.Migrators < 2 {
+		return nil
+	}
+	o := withWorkload(r, func(w *Workload) { w.Migrators-- })
+	gone := "migrator" + strconv.Itoa(w.Migrators)
+	tr := r.it.Sched.Trace
+	for m := len(tr.Machines) - 1; m >= 0; m-- {
+		if tr.Machines[m].Process == gone {
+			tr = tr.WithoutMachine(m)
+		}
+	}
+	c := candidate{opts: o, decisions: tr.Decisions, streams: tr.Streams, machines: tr.Machines}
+	if len(c.streams) != len(c.decisions) {
+		c.streams = make([]string, len(c.decisions))
+	}
+	return []candidate{withoutProcess(c, w.Migrators)}
+}
+
+// proposeFewerFaults: a fault budget of the faults the run took, if it
+// took fewer; else without one of its crashes (and the restart after it)
+// or stalls, each, the last first, with a budget of one fewer.
+func proposeFewerFaults(r shrinkRun) []candidate {
+	w := r.opts.Workload
+	if w.Swarm || !w.Leases || w.Faults == 0 {
+		return nil
+	}
+	ds := r.it.Sched.Trace.Decisions
+	var faults []int // indices of the crashes and stalls
+	for i, d := range ds {
+		if d.Kind == sched.FaultInjection && d.Fault != sched.Restart {
+			faults = append(faults, i)
+		}
+	}
+	if len(faults) < w.Faults {
+		return []candidate{same(r, withWorkload(r, func(w *Workload) { w.Faults = len(faults) }))}
+	}
+	o := withWorkload(r, func(w *Workload) { w.Faults-- })
+	var out []candidate
+	for k := len(faults) - 1; k >= 0; k-- {
+		at := faults[k]
+		restart := -1
+		if ds[at].Fault == sched.Crash {
+			for i := at + 1; i < len(ds); i++ {
+				if d := ds[i]; d.Kind == sched.FaultInjection && d.Fault == sched.Restart && d.Value == ds[at].Value {
+					restart = i
+					break
+				}
+			}
+		}
+		out = append(out, edit(r, o, func(i int) bool { return i == at || i == restart }, nil, nil))
+	}
+	return out
+}
+
+// proposeNoClockSkew: the processes' clocks agree.
+func proposeNoClockSkew(r shrinkRun) []candidate {
+	w := r.opts.Workload
+	if w.Swarm || !w.Leases || !w.ClockSkew {
+		return nil
+	}
+	o := withWorkload(r, func(w *Workload) { w.ClockSkew = false })
+	return []candidate{edit(r, o, func(i int) bool { return r.it.Sched.Trace.Decisions[i].Kind == sched.ClockOffset }, nil, nil)}
 }
 
 // describeShape is the workload's line in a shrunk report.

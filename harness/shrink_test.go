@@ -175,3 +175,66 @@ func TestExploreShrinks(t *testing.T) {
 		})
 	}
 }
+
+// TestShrinkProductionWorld shrinks a failure found in the production
+// world (faults on): the shrink takes away the world's dimensions a
+// failure does not need. Bug 12 fails in the original world too, so its
+// shrunk run is there (Leases off, no faults); lease bug 14 needs the
+// leases, so its shrunk run keeps them, with one migrator process and
+// a fault budget of the faults it takes. The report's fault counts are
+// the crashes and stalls (a restart follows a crash and is not one).
+func TestShrinkProductionWorld(t *testing.T) {
+	runs := 0
+	if testing.Short() {
+		runs = 800
+	}
+	faults := func(it *harness.Iteration) int {
+		n := 0
+		for _, f := range it.Sched.Faults {
+			if f.Kind == sched.Crash || f.Kind == sched.Stall {
+				n++
+			}
+		}
+		return n
+	}
+	for _, tc := range []struct {
+		bug    mtable.Bug
+		leases bool
+	}{
+		{mtable.BugDeleteIfExistsHideMetadata, false},
+		{mtable.BugServeAfterLeaseExpiry, true},
+	} {
+		t.Run(fmt.Sprintf("%d-%s", int(tc.bug), tc.bug), func(t *testing.T) {
+			sum := exploreIn(t, faultsWorld(), tc.bug, 3000, false, nil)
+			if sum.First == nil {
+				t.Fatalf("bug %d not found in the production world", int(tc.bug))
+			}
+			opts := harness.Options{Workload: faultsWorld(), Bug: tc.bug}
+			sr, err := harness.Shrink(context.Background(), opts, sum.First, harness.ShrinkConfig{MaxRuns: runs, Parallel: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%s; workload %s", sr.Summary(), sr.Options.Workload.Describe())
+			if got, want := harness.SignatureOf(sr.Shrunk), harness.SignatureOf(sum.First); got != want {
+				t.Errorf("signature got %v, want %v", got, want)
+			}
+			o, s := sr.OriginalShape(), sr.ShrunkShape()
+			if got, want := o.Faults, faults(sum.First); got != want {
+				t.Errorf("original faults got %d, want %d (its crashes and stalls)", got, want)
+			}
+			if got, want := s.Faults, faults(sr.Shrunk); got != want {
+				t.Errorf("shrunk faults got %d, want %d (its crashes and stalls)", got, want)
+			}
+			w := sr.Options.Workload
+			if w.Leases != tc.leases {
+				t.Errorf("shrunk workload has leases %v, want %v", w.Leases, tc.leases)
+			}
+			if w.Leases && (w.Migrators != 1 || w.Faults != s.Faults) {
+				t.Errorf("shrunk workload: %d migrators, a budget of %d faults for %d taken; want 1 migrator and the budget of the faults taken", w.Migrators, w.Faults, s.Faults)
+			}
+			if !w.Leases && (w.Faults != 0 || w.ClockSkew || s.Faults != 0) {
+				t.Errorf("shrunk workload %s with %d faults, want none without leases", w.Describe(), s.Faults)
+			}
+		})
+	}
+}
