@@ -29,6 +29,8 @@ func TestShrinkGoals(t *testing.T) {
 		t.Skip("takes a few minutes: 120 explorations and shrinks")
 	}
 	type row struct {
+		bug          mtable.Bug
+		seed         uint64
 		orig, shrunk harness.Shape
 		shown        int
 		runs         int
@@ -59,7 +61,7 @@ func TestShrinkGoals(t *testing.T) {
 			if err != nil {
 				t.Fatalf("bug %d, seed %d: %v", int(bug), seed, err)
 			}
-			r := row{sr.OriginalShape(), sr.ShrunkShape(), harness.ShownSteps(sr.Shrunk), sr.Runs, sr.Stopped, time.Since(start).Seconds()}
+			r := row{bug, seed, sr.OriginalShape(), sr.ShrunkShape(), harness.ShownSteps(sr.Shrunk), sr.Runs, sr.Stopped, time.Since(start).Seconds()}
 			if r.shown > harness.ShortRun {
 				long = append(long, fmt.Sprintf("bug %d, seed %d: %d steps shown; %s", int(bug), seed, r.shown, sr.Summary()))
 			}
@@ -98,18 +100,31 @@ func TestShrinkGoals(t *testing.T) {
 	}
 	ratios := make([]float64, len(all))
 	secs := make([]float64, len(all))
+	shown := make([]int, len(all))
 	budget := 0
+	var worstRatio, slowest, mostShown row
+	ratioOf := func(r row) float64 { return float64(r.shrunk.Steps) / float64(r.orig.Steps) }
 	for i, r := range all {
-		ratios[i] = float64(r.shrunk.Steps) / float64(r.orig.Steps)
-		secs[i] = r.secs
+		ratios[i], secs[i], shown[i] = ratioOf(r), r.secs, r.shown
 		if r.stopped != "" {
 			budget++
+		}
+		if i == 0 || ratioOf(r) > ratioOf(worstRatio) {
+			worstRatio = r
+		}
+		if i == 0 || r.secs > slowest.secs {
+			slowest = r
+		}
+		if i == 0 || r.shown > mostShown.shown {
+			mostShown = r
 		}
 	}
 	slices.Sort(ratios)
 	slices.Sort(secs)
-	fmt.Fprintf(&table, "all %d shrinks: median shrunk/original steps %.2f (worst %.2f); median time %.2fs (worst %.2fs); %d stopped by the run budget\n",
-		len(all), ratios[len(ratios)/2], ratios[len(ratios)-1], secs[len(secs)/2], secs[len(secs)-1], budget)
+	slices.Sort(shown)
+	fmt.Fprintf(&table, "all %d shrinks: median shrunk/original steps %.2f (worst %.2f, bug %d seed %d); median time %.2fs (worst %.2fs, bug %d seed %d); %d stopped by the run budget\n",
+		len(all), ratios[len(ratios)/2], ratioOf(worstRatio), int(worstRatio.bug), worstRatio.seed, secs[len(secs)/2], slowest.secs, int(slowest.bug), slowest.seed, budget)
+	fmt.Fprintf(&table, "steps shown: median %d, most %d (bug %d seed %d)\n", shown[len(shown)/2], mostShown.shown, int(mostShown.bug), mostShown.seed)
 	fmt.Fprintf(&table, "%d of the %d shrunk reports show more than %d steps:\n%s\n", len(long), len(all), harness.ShortRun, strings.Join(long, "\n"))
 	if len(long) > 0 {
 		t.Errorf("%d shrunk reports show more than %d steps, want none", len(long), harness.ShortRun)
