@@ -414,14 +414,16 @@
 // parameters (Config.Params), the failure (as comments) and every
 // decision, each self-describing (the machine or process it concerns).
 // Trace.Write and Parse convert it to and from a versioned text file (see
-// Trace); Parse also reads version 1 files. Running with
+// Trace); Parse also reads version 1 and 2 files. Running with
 // Config{Strategy: "replay", Replay: t} makes the same decisions; if the
 // program asks for a decision the trace does not hold (a machine that is
 // not enabled, a different Choose bound, a fault a process cannot take,
-// more or fewer decisions) the run ends with a Divergence failure such
-// as
+// more or fewer decisions), or, when the trace names its machines,
+// starts a machine under another name than the trace records for its
+// ID, the run ends with a Divergence failure such as
 //
 //	schedule diverged at step 7: trace says schedule machine 2 ("s 2"), program has machines [0 1] enabled
+//	schedule diverged at step 2: trace names machine 1 "a", program starts it as "b"
 //
 // A replay that ends before the trace's last decision, because the
 // program finished or failed (a deadlock, a panic, a failed assertion,

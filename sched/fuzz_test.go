@@ -16,6 +16,7 @@ func FuzzParse(f *testing.F) {
 	f.Add("sched-trace 1\nstrategy pct\ndepth 3\nend 0\n")
 	f.Add("sched-trace 1\nstrategy dfs\ns 0\n")
 	f.Add("sched-trace 2\nstrategy pos\nstart 2026-01-01T00:00:00Z\nmax-time-step 1s\nmax-clock-skew 10ms\nfaults 2\nmax-stall 3s\nno-crash true\no 1 -5ms\ns 0\nt 1.5s\nf stall 1 2s\nf crash 1\nf restart 1\nc 0/2\nend 7\n")
+	f.Add("sched-trace 3\nstrategy random\nmachine 0 root main\nmachine 1 root \"\"\nmachine 2 \"a b\" \"x\\ty\"\ns 0\nend 1\n")
 	f.Fuzz(func(t *testing.T, text string) {
 		tr, err := sched.Parse(strings.NewReader(text))
 		if err != nil {

@@ -483,7 +483,13 @@ func (*dfsState) offset(*scheduler, *process) (int64, string) { return 0, "" }
 // strategy: where it reports a divergence, skip or substitute the
 // recorded decision and fall back to another strategy, keeping the trace
 // it records consistent with what actually ran.
-type replayStrategy struct{ tr *Trace }
+type replayStrategy struct {
+	tr *Trace
+	// misnamed is the divergence of a machine started under another
+	// name than the trace records for its ID, reported at the next
+	// decision.
+	misnamed string
+}
 
 func enabledIDs(en []*machine) string {
 	b := []byte{'['}
@@ -496,9 +502,25 @@ func enabledIDs(en []*machine) string {
 	return string(append(b, ']'))
 }
 
-func (*replayStrategy) spawned(*scheduler, *machine) {}
+// spawned checks the new machine's name against the trace's, when it
+// names its machines.
+func (g *replayStrategy) spawned(s *scheduler, m *machine) {
+	if len(g.tr.Machines) == 0 || g.misnamed != "" {
+		return
+	}
+	got := s.trace.Machines[m.id]
+	switch {
+	case m.id >= len(g.tr.Machines):
+		g.misnamed = fmt.Sprintf("trace names %d machines, program starts machine %d %q", len(g.tr.Machines), m.id, got.String())
+	case got != g.tr.Machines[m.id]:
+		g.misnamed = fmt.Sprintf("trace names machine %d %q, program starts it as %q", m.id, g.tr.Machines[m.id].String(), got.String())
+	}
+}
 
 func (g *replayStrategy) pick(s *scheduler, en []*machine, _ *machine) (int, string) {
+	if g.misnamed != "" {
+		return 0, g.misnamed
+	}
 	i := len(s.trace.Decisions)
 	if i >= len(g.tr.Decisions) {
 		return 0, fmt.Sprintf("trace says end of schedule, program schedules one of machines %s", enabledIDs(en))
@@ -523,6 +545,9 @@ func (g *replayStrategy) next(s *scheduler) (Decision, bool) {
 }
 
 func (g *replayStrategy) env(s *scheduler) (envAction, string) {
+	if g.misnamed != "" {
+		return envAction{}, g.misnamed
+	}
 	d, ok := g.next(s)
 	if !ok {
 		return envAction{}, ""
@@ -563,6 +588,9 @@ func (g *replayStrategy) offset(s *scheduler, p *process) (int64, string) {
 }
 
 func (g *replayStrategy) choose(s *scheduler, n int) (int, string) {
+	if g.misnamed != "" {
+		return 0, g.misnamed
+	}
 	i := len(s.trace.Decisions)
 	if i >= len(g.tr.Decisions) {
 		return 0, fmt.Sprintf("trace says end of schedule, program calls Choose(%d)", n)

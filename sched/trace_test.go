@@ -3,6 +3,7 @@ package sched_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -449,5 +450,46 @@ func TestReplayFaultDivergence(t *testing.T) {
 	want := `schedule diverged at step 2: trace says crash of process 1 ("f crash 1"), program has processes 0..0`
 	if res.Failure == nil || res.Failure.Error() != want {
 		t.Errorf("got  %v\nwant %s", res.Failure, want)
+	}
+}
+
+// TestReplayChecksMachineNames: an exact replay of a trace that names
+// its machines diverges when the program starts a machine under another
+// name than the trace records for its ID; a trace without names (version
+// 2) replays by IDs alone.
+func TestReplayChecksMachineNames(t *testing.T) {
+	prog := func(first, second string) func() {
+		return func() {
+			var wg sched.WaitGroup
+			for _, n := range []string{first, second} {
+				wg.Add(1)
+				sched.GoNamed(n, func() { defer wg.Done(); sched.Yield() })
+			}
+			wg.Wait()
+		}
+	}
+	res, err := sched.Run(sched.Config{Strategy: "random", Seed: 3}, prog("a", "b"))
+	if err != nil || res.Failure != nil {
+		t.Fatalf("recording: %v %v", err, res.Failure)
+	}
+	if got, want := fmt.Sprint(res.Trace.Machines), "[main a b]"; got != want {
+		t.Fatalf("machines got %s, want %s", got, want)
+	}
+	same, err := sched.Run(sched.Config{Strategy: "replay", Replay: res.Trace}, prog("a", "b"))
+	if err != nil || same.Failure != nil {
+		t.Fatalf("replay of the same program: %v %v", err, same.Failure)
+	}
+	swapped, err := sched.Run(sched.Config{Strategy: "replay", Replay: res.Trace}, prog("b", "a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `trace names machine 1 "a", program starts it as "b"`
+	if f := swapped.Failure; f == nil || f.Kind != sched.Divergence || !strings.Contains(f.Message, want) {
+		t.Errorf("replay with the machines swapped: got %v, want a divergence: %s", f, want)
+	}
+	unnamed := *res.Trace
+	unnamed.Machines = nil
+	if byID, err := sched.Run(sched.Config{Strategy: "replay", Replay: &unnamed}, prog("b", "a")); err != nil || byID.Failure != nil {
+		t.Errorf("replay without names: %v %v, want the run", err, byID.Failure)
 	}
 }
