@@ -414,7 +414,9 @@ type Options struct {
 	// land a chosen half of the batches sent to the old and new tables
 	// that long after they were sent, while their callers time out (a
 	// test's world that breaks the service's MaxInFlight assumption when
-	// longer than MaxInFlight).
+	// longer than MaxInFlight). A trace records it as "late-by", so
+	// that OptionsFromTrace replays such a run (mtabletest -replay of
+	// harness/testdata/late-landing.trace).
 	lateBy time.Duration
 
 	// track makes a run log what the shrinker edits: its choices and
@@ -582,5 +584,14 @@ func OptionsFromTrace(tr *sched.Trace) (Options, error) {
 		}
 		w.FaultTargets, _ = tr.Param("fault-targets")
 	}
+	if v, ok := tr.Param("late-by"); ok {
+		if opts.lateBy, err = time.ParseDuration(v); err != nil || opts.lateBy <= 0 {
+			return opts, fmt.Errorf("trace parameter late-by=%q: want a positive duration", v)
+		}
+	}
 	return opts, opts.Check()
 }
+
+// maxLateBy bounds Options.lateBy: a request landing later than a few
+// leases only makes the run longer.
+const maxLateBy = 10 * LeaseTTL
