@@ -2,6 +2,7 @@ package harness
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -59,7 +60,8 @@ type Workload struct {
 	// Partitions partitions, of which at most one starts empty, 2 to Apps
 	// application machines, a latency of 0 or Latency (at least 2),
 	// whether the migrator waits for calls before it starts, and whether
-	// one application machine is slow.
+	// one application machine is slow; with Leases, 1 to Migrators
+	// migrators and the fault plan (see Faults).
 	// Different bugs need different shapes; a mixture reaches them all.
 	Swarm bool
 	// Latency, when positive (at most 100), makes each batch and atomic
@@ -91,12 +93,33 @@ type Workload struct {
 	// of one process sharing mtable.MemConfig.
 	Leases bool
 	// Faults is the budget of process faults per iteration, with Leases
-	// (0..MaxFaults): crashes, which a restart follows, and stalls longer
-	// than a lease (sched.Config.Faults).
+	// (0..MaxFaults): crashes, which a restart follows, and stalls of up
+	// to two leases (sched.Config.Faults). A swarm draws each
+	// iteration's fault plan: a budget of 0 to Faults; with two faults
+	// or more, one iteration in two a host's pause (FaultBurst, stalls
+	// only), else one in three stalls only; and the processes faults
+	// strike (FaultTargets: any, the migrators, the applications, one
+	// in three each).
 	Faults int
 	// ClockSkew offsets each process's clock, with Leases, within the
 	// ClockSkew the configuration service is told (sched.Config.MaxClockSkew).
 	ClockSkew bool
+	// FaultBurst, with Faults, makes the faults come in a burst
+	// (sched.FaultPlan: Window FaultWindow, Spread PollInterval): each
+	// fault after the first strikes within about a poll interval of the
+	// one before, and a stall while the burst's first stall lasts ends
+	// within a poll interval of it, as when a host's pause hits several
+	// processes at once, so that the second fault lands while the
+	// first one's effects (a lease running out, a lock held by a
+	// stalled process) are still unfolding.
+	FaultBurst bool
+	// StallsOnly, with Faults, makes every fault a stall.
+	StallsOnly bool
+	// FaultTargets, with Faults, names the processes faults may strike:
+	// "" (all), "migrators" or "apps". One kind of fault can hide a bug
+	// that needs the other's processes to go on (swarm testing's
+	// feature omission).
+	FaultTargets string
 	// Migrators is the number of migrator processes, with Leases (1..3):
 	// more than one contend for the migration lock, as when an operator
 	// starts a second migration by mistake. A swarm draws 1 to
@@ -158,7 +181,7 @@ func DefaultWorkload() Workload {
 // DefaultFaults is the default workload's fault budget, and MaxFaults
 // the most Validate accepts.
 const (
-	DefaultFaults = 2
+	DefaultFaults = 4
 	MaxFaults     = 20
 )
 
@@ -200,6 +223,10 @@ func (w Workload) Validate() error {
 		return fmt.Errorf("workload: faults %d out of range 0..%d", w.Faults, MaxFaults)
 	case !w.Leases && (w.Faults > 0 || w.ClockSkew):
 		return fmt.Errorf("workload: faults and clock skew need the production world (leases)")
+	case (w.FaultBurst || w.StallsOnly || w.FaultTargets != "") && w.Faults == 0:
+		return fmt.Errorf("workload: fault-burst, stalls-only and fault-targets need faults")
+	case !slices.Contains(faultTargets, w.FaultTargets):
+		return fmt.Errorf("workload: fault targets %q: want migrators, apps or nothing (all processes)", w.FaultTargets)
 	case w.Leases && !inRange(w.Migrators, 1, 3):
 		return fmt.Errorf("workload: migrators %d out of range 1..3", w.Migrators)
 	}
@@ -250,6 +277,9 @@ func (w Workload) Params() [][2]string {
 		{"faults", strconv.Itoa(w.Faults)},
 		{"clock-skew", strconv.FormatBool(w.ClockSkew)},
 		{"migrators", strconv.Itoa(w.Migrators)},
+		{"fault-burst", strconv.FormatBool(w.FaultBurst)},
+		{"stalls-only", strconv.FormatBool(w.StallsOnly)},
+		{"fault-targets", w.FaultTargets},
 	}...)
 }
 
@@ -320,7 +350,46 @@ func (w Workload) draw(wd *world) Workload {
 	if w.Leases && w.Migrators > 1 {
 		d.Migrators = 1 + wd.choose(w.Migrators, chDraw, -1, -1, -1)
 	}
+	if w.Leases && w.Faults > 0 {
+		d.Faults = wd.choose(w.Faults+1, chDraw, -1, -1, -1)
+		d.FaultBurst, d.StallsOnly, d.FaultTargets = false, false, ""
+		if d.Faults > 0 {
+			// With two faults or more, one iteration in two is a host's
+			// pause (a burst of stalls); else one in three stalls only.
+			if d.Faults > 1 && wd.chooseBool(chDraw, -1, -1, -1) {
+				d.FaultBurst, d.StallsOnly = true, true
+			} else {
+				d.StallsOnly = wd.choose(3, chDraw, -1, -1, -1) == 0
+			}
+			d.FaultTargets = faultTargets[wd.choose(len(faultTargets), chDraw, -1, -1, -1)]
+		}
+	}
 	return d
+}
+
+// faultTargets are the values of Workload.FaultTargets.
+var faultTargets = []string{"", "migrators", "apps"}
+
+// faultPlan is the scheduler's fault plan of the workload (see
+// sched.SetFaults).
+func (w Workload) faultPlan() sched.FaultPlan {
+	p := sched.FaultPlan{Budget: w.Faults, StallsOnly: w.StallsOnly}
+	if w.FaultBurst {
+		p.Window, p.Spread = FaultWindow, PollInterval
+	}
+	return p
+}
+
+// faultProne reports whether faults may strike a process of the kind
+// (migrator or application).
+func (w Workload) faultProne(migrator bool) bool {
+	switch w.FaultTargets {
+	case "migrators":
+		return migrator
+	case "apps":
+		return !migrator
+	}
+	return true
 }
 
 // Options configures one iteration.
@@ -345,7 +414,9 @@ type Options struct {
 	// land a chosen half of the batches sent to the old and new tables
 	// that long after they were sent, while their callers time out (a
 	// test's world that breaks the service's MaxInFlight assumption when
-	// longer than MaxInFlight).
+	// longer than MaxInFlight). A trace records it as "late-by", so
+	// that OptionsFromTrace replays such a run (mtabletest -replay of
+	// harness/testdata/late-landing.trace).
 	lateBy time.Duration
 
 	// track makes a run log what the shrinker edits: its choices and
@@ -498,6 +569,29 @@ func OptionsFromTrace(tr *sched.Trace) (Options, error) {
 		if err := atoi("migrators", &w.Migrators); err != nil {
 			return opts, err
 		}
+		// The fault plan's parameters are written since the swarm drew
+		// them.
+		for _, p := range []struct {
+			key string
+			dst *bool
+		}{{"fault-burst", &w.FaultBurst}, {"stalls-only", &w.StallsOnly}} {
+			*p.dst = false
+			if v, ok := tr.Param(p.key); ok {
+				if *p.dst, err = strconv.ParseBool(v); err != nil {
+					return opts, fmt.Errorf("trace parameter %s=%q: %v", p.key, v, err)
+				}
+			}
+		}
+		w.FaultTargets, _ = tr.Param("fault-targets")
+	}
+	if v, ok := tr.Param("late-by"); ok {
+		if opts.lateBy, err = time.ParseDuration(v); err != nil || opts.lateBy <= 0 {
+			return opts, fmt.Errorf("trace parameter late-by=%q: want a positive duration", v)
+		}
 	}
 	return opts, opts.Check()
 }
+
+// maxLateBy bounds Options.lateBy: a request landing later than a few
+// leases only makes the run longer.
+const maxLateBy = 10 * LeaseTTL

@@ -58,8 +58,16 @@
 // has ended or its send check (spec.CheckSend: the lease's fence)
 // refuses it, and otherwise lands atomically. Under the fault budget
 // (Workload.Faults, sched.Config.Faults) the scheduler crashes and
-// restarts processes and stalls them for up to two leases (MaxStall);
-// with Workload.ClockSkew each process's clock is offset within the
+// restarts processes and stalls them for up to two leases (MaxStall).
+// A swarm draws each iteration's fault plan (sched.SetFaults): a budget
+// of 0 to Faults; with two faults or more, one iteration in two a
+// host's pause (Workload.FaultBurst: stalls that begin within
+// FaultWindow steps of one another and end within a PollInterval of
+// the first one's end, so that a lease runs out or a lock is let go
+// while another process is still stalled), else one in three stalls
+// only; and which processes faults may strike (any, the migrators, the
+// applications: sched.ProcessOptions.NoFaults on the others). With
+// Workload.ClockSkew each process's clock is offset within the
 // service's ClockSkew; the strategy may also let time pass at any
 // scheduling point (MaxTimeStep). Each fault is a decision in the trace
 // and listed in the report.

@@ -18,6 +18,9 @@ func (w *world) main(ctx context.Context) {
 	if w.wl.Swarm {
 		w.wl = w.wl.draw(w)
 	}
+	if w.wl.Leases {
+		sched.SetFaults(w.wl.faultPlan())
+	}
 	w.load()
 	sched.Logf("workload: %s", w.wl.Describe())
 	oldB := &backend{w: w, name: "old", mem: w.old}

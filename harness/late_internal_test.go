@@ -1,12 +1,22 @@
 package harness
 
 import (
+	"flag"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/migratingtable/migratingtable/mtable"
+	"github.com/migratingtable/migratingtable/sched"
 )
+
+// lateTrace is the committed trace of one iteration of the world that
+// lands requests later than MaxInFlight, in which the fencing oracle
+// fails (TestLateLandingTrace replays it; mtabletest -replay shows it).
+const lateTrace = "testdata/late-landing.trace"
+
+var updateLate = flag.Bool("update-late", false, "TestLateLandingBeyondMaxInFlight writes its first fencing violation's trace to "+lateTrace)
 
 // TestLateLandingBeyondMaxInFlight: a network that lands requests later
 // than the MaxInFlight the service was told (a configuration that
@@ -46,6 +56,12 @@ func TestLateLandingBeyondMaxInFlight(t *testing.T) {
 		WriteReport(&b, first, "")
 		t.Logf("landing %v late: %d of %d iterations violate fencing; the first (iteration %d):\n%s\ntrace:\n%s",
 			MaxInFlight+time.Second, got, ran, first.Index, firstFenceFailure(first), traceText(first))
+		if *updateLate {
+			if err := os.WriteFile(lateTrace, []byte(traceText(first)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("wrote %s", lateTrace)
+		}
 	}
 	// A request is sent at most RequestTimeout after its fence admitted
 	// it (its deadline), and MaxInFlight counts from the admission: a
@@ -74,4 +90,62 @@ func traceText(it *Iteration) string {
 		return err.Error()
 	}
 	return b.String()
+}
+
+// TestLateLandingTrace replays the committed trace of a fencing
+// violation in the world forced past MaxInFlight (written by
+// TestLateLandingBeyondMaxInFlight -update-late): its options come back
+// from the trace, late-by included, and the replay fails the fencing
+// oracle with the failure the trace records.
+func TestLateLandingTrace(t *testing.T) {
+	f, err := os.Open(lateTrace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tr, err := sched.Parse(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts, err := OptionsFromTrace(tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := opts.lateBy, MaxInFlight+time.Second; got != want {
+		t.Errorf("late-by from the trace: got %v, want %v", got, want)
+	}
+	it, err := Replay(opts, tr, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it.Failure == nil {
+		t.Fatalf("replay of %s passed, want a fencing violation", lateTrace)
+	}
+	if it.Failure.Sched != nil && it.Failure.Sched.Kind == sched.Divergence {
+		t.Fatalf("replay of %s diverged (regenerate it: go test ./harness -run TestLateLandingBeyondMaxInFlight -update-late): %s", lateTrace, it.Failure.Text)
+	}
+	if it.Checks[CheckFencing] == 0 {
+		t.Errorf("replay of %s: no fencing violation; failure: %s", lateTrace, it.Failure.Text)
+	}
+	if got, want := strings.TrimRight(it.Failure.Text, "\n"), strings.Join(tr.Comment, "\n"); got != want {
+		t.Errorf("replay of %s: failure got\n%s\nwant (the trace's)\n%s", lateTrace, got, want)
+	}
+	t.Logf("%s: %s", lateTrace, firstFenceFailure(it))
+
+	// A trace's late-by that is not a usable delay is refused.
+	for _, bad := range []string{"0s", "-1s", "soon", "1h"} {
+		t.Run("late-by="+bad, func(t *testing.T) {
+			tr2 := *tr
+			tr2.Params = nil
+			for _, p := range tr.Params {
+				if p.Key == "late-by" {
+					p.Value = bad
+				}
+				tr2.Params = append(tr2.Params, p)
+			}
+			if _, err := OptionsFromTrace(&tr2); err == nil || !strings.Contains(err.Error(), "late-by") {
+				t.Errorf("got error %v, want one about late-by", err)
+			}
+		})
+	}
 }

@@ -37,6 +37,12 @@ const (
 // outlast by that many steps is ended.
 const LeaseExpectedSteps = 2_000
 
+// FaultWindow is the window of a fault burst (Workload.FaultBurst), in
+// steps: about what the production world runs in one PollInterval of
+// virtual time (a run of about LeaseExpectedSteps steps spans some 40
+// seconds).
+const FaultWindow = 50
+
 // The identities of the world's tables, as the configuration records
 // them.
 var (
@@ -127,13 +133,13 @@ func (w *world) leaseMain(ctx context.Context, opts []mtable.Option) {
 		if k > 0 {
 			name = fmt.Sprintf("migrator%d", k+1)
 		}
-		procs = append(procs, sched.StartProcess(name, func() { w.leaseMigrator(name, opts) }, sched.ProcessOptions{Restart: true}))
+		procs = append(procs, sched.StartProcess(name, func() { w.leaseMigrator(name, opts) }, sched.ProcessOptions{Restart: true, NoFaults: !w.wl.faultProne(true)}))
 	}
 	w.appMachine = make([]int, w.wl.Apps)
 	w.callSteps = make([][]int, w.wl.Apps)
 	w.next = make([]int, w.wl.Apps)
 	for i := 0; i < w.wl.Apps; i++ {
-		procs = append(procs, sched.StartProcess(fmt.Sprintf("app%d", i), func() { w.leaseApp(i, opts) }, sched.ProcessOptions{Restart: true}))
+		procs = append(procs, sched.StartProcess(fmt.Sprintf("app%d", i), func() { w.leaseApp(i, opts) }, sched.ProcessOptions{Restart: true, NoFaults: !w.wl.faultProne(false)}))
 	}
 	for _, p := range procs {
 		p.Wait()

@@ -88,6 +88,9 @@ func (opts Options) Check() error {
 	if opts.Bug != mtable.NoBug && !opts.Bug.Valid() {
 		return fmt.Errorf("unknown bug %d", int(opts.Bug))
 	}
+	if opts.lateBy < 0 || opts.lateBy > maxLateBy || (opts.lateBy > 0 && !opts.Workload.Leases) {
+		return fmt.Errorf("late-by %v: want 0..%v, with leases", opts.lateBy, maxLateBy)
+	}
 	return nil
 }
 
@@ -157,6 +160,11 @@ func Params(opts Options) []sched.Param {
 	ps = append(ps, sched.Param{Key: "bug", Value: bug})
 	for _, kv := range opts.Workload.Params() {
 		ps = append(ps, sched.Param{Key: kv[0], Value: kv[1]})
+	}
+	if opts.lateBy > 0 {
+		// A test's world forced past the service's MaxInFlight: the
+		// trace says so, and replays in it.
+		ps = append(ps, sched.Param{Key: "late-by", Value: opts.lateBy.String()})
 	}
 	return ps
 }

@@ -278,6 +278,10 @@
 // Result.Faults and in the report, and logged as an event.
 // Process.Crash and Process.Stall inject the same faults at a point the
 // program chooses: they are not decisions and not counted in the budget.
+// A program that draws its own fault plan for each run (swarm testing)
+// narrows the strategy's faults with SetFaults (a lower budget, stalls
+// only, faults in a burst whose stalls end together) and keeps them off
+// some processes with ProcessOptions.NoFaults.
 //
 // A crash: from the crash decision on, nothing the process's machines do
 // has an effect outside the process. Each of them leaves every wait list

@@ -275,6 +275,9 @@ func (l *lenientStrategy) faultTarget(s *scheduler, d Decision) *process {
 		return nil
 	}
 	p := s.procs[d.Value]
+	if p.opts.NoFaults && d.Fault != Restart {
+		return nil
+	}
 	switch d.Fault {
 	case Crash:
 		if s.cfg.NoCrash || s.faultsLeft <= 0 || p.state != procRunning || len(p.live) == 0 {

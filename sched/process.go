@@ -15,6 +15,11 @@ type ProcessOptions struct {
 	// Daemon makes the process's machines daemons (see GoDaemon): a
 	// server loop that need not finish before the run ends.
 	Daemon bool
+	// NoFaults keeps the strategy from injecting faults into the
+	// process (Process.Crash and Process.Stall still do): a program
+	// that draws which of its processes fail (swarm testing) sets it on
+	// the others.
+	NoFaults bool
 }
 
 // Process is a named group of machines that share memory: the machines
@@ -337,6 +342,78 @@ func (p *Process) Stall(d time.Duration) {
 	s.yield(me)
 }
 
+// FaultPlan narrows the faults the strategy injects in a run (see
+// SetFaults). Its zero value changes nothing.
+type FaultPlan struct {
+	// Budget, when below the run's fault budget (Config.Faults), lowers
+	// it to Budget faults in all, those already injected included. The
+	// faults kept are spread as under a budget of Budget: "pct" and
+	// "pos" keep Budget of their fault points not yet used, chosen
+	// uniformly; "random" injects a fault with probability
+	// Budget/ExpectedSteps at each scheduling point.
+	Budget int
+	// StallsOnly makes every fault a stall (as Config.NoCrash), when the
+	// run's MaxStall allows stalls.
+	StallsOnly bool
+	// Window, when positive, makes the faults come in a burst, as a
+	// fault that hits several processes at once does (a host's pause, a
+	// network partition): under "pct" and "pos" the fault points not yet
+	// used are drawn again, the first uniformly among the first
+	// ExpectedSteps steps as before, each next one 1 to Window steps
+	// after the one before; under "random", once a fault has been
+	// injected, each scheduling point injects the next with probability
+	// 2/Window.
+	Window int
+	// Spread, with Window, makes the stalls of a burst end together, as
+	// the processes of a paused host resume together: a stall drawn
+	// while the burst's first stall lasts ends within Spread of it
+	// (its length within (0, MaxStall]).
+	Spread time.Duration
+}
+
+// SetFaults narrows the run's faults to plan: a program that draws its
+// own fault plan for each run (as swarm testing draws a run's shape)
+// calls it once, early, before it starts processes, with the plan drawn
+// by Choose, so that a replay makes the same call. It is not a
+// scheduling point and not a decision. A run without a fault budget is
+// left as it is; outside a run SetFaults does nothing.
+func SetFaults(plan FaultPlan) {
+	me := current()
+	if me == nil {
+		return
+	}
+	s := me.enter()
+	defer s.mu.Unlock()
+	if s.world == nil || s.faultBudget == 0 {
+		return
+	}
+	if n := max(plan.Budget, 0); n < s.faultBudget {
+		used := s.faultBudget - s.faultsLeft
+		s.faultBudget = n
+		s.faultsLeft = max(n-used, 0)
+	}
+	if plan.StallsOnly && s.cfg.MaxStall > 0 {
+		s.cfg.NoCrash = true
+	}
+	if plan.Window > 0 {
+		s.faultWindow = plan.Window
+		s.burstSpread = int64(max(plan.Spread, 0))
+	}
+	var ep *envPlan
+	switch st := s.strat.(type) {
+	case *pctStrategy:
+		ep = st.plan
+	case *posStrategy:
+		ep = st.plan
+	}
+	if ep != nil {
+		ep.limit(s.faultsLeft)
+		if plan.Window > 0 {
+			ep.cluster(s.cfg.ExpectedSteps, plan.Window)
+		}
+	}
+}
+
 // envAction is a decision about the world rather than the machines: a
 // time advance or a fault.
 type envAction struct {
@@ -363,6 +440,9 @@ func (s *scheduler) apply(a envAction) {
 		s.crash(a.proc, "strategy")
 	case a.fault == Stall:
 		s.faultsLeft--
+		if s.burstEnd <= s.now {
+			s.burstEnd = s.now + a.d // the first stall of a burst
+		}
 		s.stall(a.proc, a.d, "strategy")
 	case a.fault == Restart:
 		s.restart(a.proc, "strategy")
@@ -379,7 +459,7 @@ func (s *scheduler) noteFault(p *process, kind FaultKind, d int64, by string) {
 func (s *scheduler) faultTargets(stall bool) []*process {
 	var ps []*process
 	for _, p := range s.procs[1:] {
-		if p.state == procRunning && len(p.live) > 0 && !(stall && p.stalled) {
+		if p.state == procRunning && len(p.live) > 0 && !(stall && p.stalled) && !p.opts.NoFaults {
 			ps = append(ps, p)
 		}
 	}

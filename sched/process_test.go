@@ -323,3 +323,115 @@ func TestProcessUncontrolled(t *testing.T) {
 	}
 	p.Crash() // nothing
 }
+
+// TestFaultPlan: SetFaults lowers the budget, makes every fault a stall
+// and makes faults come in a burst whose stalls end together;
+// ProcessOptions.NoFaults keeps the strategy's faults off a process.
+// Each plan is drawn by the program, so a run replays exactly.
+func TestFaultPlan(t *testing.T) {
+	const window, spread = 10, 300 * time.Millisecond
+	prog := func(plan sched.FaultPlan) func() {
+		return func() {
+			sched.SetFaults(plan)
+			var ps []*sched.Process
+			for i := range 3 {
+				ps = append(ps, sched.StartProcess(fmt.Sprint("p", i), func() {
+					for range 20 {
+						sched.Sleep(100 * time.Millisecond)
+						sched.Yield()
+					}
+				}, sched.ProcessOptions{Restart: true, NoFaults: i == 2}))
+			}
+			for _, p := range ps {
+				p.Wait()
+			}
+		}
+	}
+	for _, c := range []struct {
+		name  string
+		plan  sched.FaultPlan
+		check func(fs []sched.Fault) string
+	}{
+		{"budget", sched.FaultPlan{Budget: 1}, func(fs []sched.Fault) string {
+			if n := injected(fs); n > 1 {
+				return fmt.Sprintf("%d faults, budget 1", n)
+			}
+			return ""
+		}},
+		{"stalls only", sched.FaultPlan{Budget: 4, StallsOnly: true}, func(fs []sched.Fault) string {
+			for _, f := range fs {
+				if f.Kind == sched.Crash {
+					return "a crash, want stalls only"
+				}
+			}
+			return ""
+		}},
+		{"burst", sched.FaultPlan{Budget: 3, StallsOnly: true, Window: window, Spread: spread}, func(fs []sched.Fault) string {
+			var first *sched.Fault
+			for i, f := range fs {
+				if f.By != "strategy" {
+					continue
+				}
+				if first == nil {
+					first = &fs[i]
+					continue
+				}
+				// Each next fault within Window steps of the one before (a
+				// point that finds no process to fault waits), and a stall
+				// while the first lasts ends with it, give or take Spread.
+				if f.At < first.At+first.Duration {
+					if end, firstEnd := f.At+f.Duration, first.At+first.Duration; end < firstEnd-spread || end > firstEnd+spread {
+						return fmt.Sprintf("stall ending at %v, the burst's first at %v: want within %v", end, firstEnd, spread)
+					}
+				}
+			}
+			return ""
+		}},
+	} {
+		for _, strategy := range []string{"random", "pct", "pos"} {
+			t.Run(c.name+"/"+strategy, func(t *testing.T) {
+				faults, within := 0, 0
+				for seed := uint64(0); seed < 60; seed++ {
+					cfg := sched.Config{Strategy: strategy, Seed: seed, Faults: 4, MaxStall: time.Second, ExpectedSteps: 60}
+					res := mustRun(t, cfg, prog(c.plan))
+					if res.Failure != nil {
+						t.Fatalf("seed %d: %v", seed, res.Failure)
+					}
+					for i, f := range res.Faults {
+						if f.Process == 3 && f.Kind != sched.Restart {
+							t.Fatalf("seed %d: fault %v of the process with NoFaults", seed, f)
+						}
+						if i > 0 && f.Kind != sched.Restart && f.Step-res.Faults[i-1].Step <= window {
+							within++
+						}
+					}
+					if msg := c.check(res.Faults); msg != "" {
+						t.Fatalf("seed %d: %s: %v", seed, msg, res.Faults)
+					}
+					faults += injected(res.Faults)
+					rep := mustRun(t, sched.Config{Strategy: "replay", Replay: roundTrip(t, res.Trace)}, prog(c.plan))
+					if rep.Failure != nil || traceHash(t, rep) != traceHash(t, res) {
+						t.Fatalf("seed %d: replay differs: %v", seed, rep.Failure)
+					}
+				}
+				if faults == 0 {
+					t.Errorf("no fault in 60 seeds")
+				}
+				if c.plan.Window > 0 && 2*within < faults-60 {
+					t.Errorf("burst: %d of %d faults after a run's first within %d steps of the one before, want most", within, faults-60, window)
+				}
+				t.Logf("%d faults in 60 runs, %d within %d steps of the one before", faults, within, window)
+			})
+		}
+	}
+}
+
+func injected(fs []sched.Fault) int {
+	n := 0
+	for _, f := range fs {
+		if f.Kind != sched.Restart {
+			n++
+		}
+	}
+	return n
+}

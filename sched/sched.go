@@ -273,8 +273,17 @@ type world struct {
 	// procs[0] is the root.
 	procs      []*process
 	faultsLeft int
-	faults     []Fault
-	stalled    []*process
+	// faultBudget is the run's fault budget: Config.Faults, or less
+	// after SetFaults. faultWindow is its FaultPlan.Window (0: faults
+	// independent).
+	faultBudget int
+	faultWindow int
+	// burstSpread is the FaultPlan.Spread of a burst, burstEnd the end
+	// (root clock) of the burst's first stall while it lasts.
+	burstSpread int64
+	burstEnd    int64
+	faults      []Fault
+	stalled     []*process
 	// A crashed running machine unwinds itself after the decision that
 	// crashed it; then it hands control to afterUnwind. Another crashed
 	// machine is driven by the scheduler: unwound is closed when
@@ -287,7 +296,7 @@ type world struct {
 // w returns the run's world, making it on first use.
 func (s *scheduler) w() *world {
 	if s.world == nil {
-		s.world = &world{procs: []*process{&s.root}, faultsLeft: s.cfg.Faults}
+		s.world = &world{procs: []*process{&s.root}, faultsLeft: s.cfg.Faults, faultBudget: s.cfg.Faults}
 	}
 	return s.world
 }

@@ -105,7 +105,9 @@ func drawAdvance(r *rng, s *scheduler) envAction {
 
 // drawFault draws a crash or a stall (uniformly among the kinds the
 // config allows) of a uniformly chosen process that can take it, and a
-// stall's duration uniformly in (0, MaxStall].
+// stall's duration uniformly in (0, MaxStall], or, for a stall of a
+// burst while the burst's first stall lasts, to end within
+// FaultPlan.Spread of it.
 func drawFault(r *rng, s *scheduler) (envAction, bool) {
 	kind := Crash
 	switch {
@@ -121,6 +123,12 @@ func drawFault(r *rng, s *scheduler) (envAction, bool) {
 	a := envAction{kind: FaultInjection, fault: kind, proc: ps[r.intn(len(ps))]}
 	if kind == Stall {
 		a.d = 1 + int64(r.intn(int(s.cfg.MaxStall)))
+		if j := s.burstSpread; s.faultWindow > 0 && j > 0 && s.burstEnd > s.now {
+			// A stall of a burst ends with the burst's first stall,
+			// give or take the spread.
+			end := s.burstEnd - j + int64(r.intn(int(2*j)+1))
+			a.d = min(max(end-s.now, 1), int64(s.cfg.MaxStall))
+		}
 	}
 	return a, true
 }
@@ -136,17 +144,25 @@ func downProcesses(s *scheduler) []*process {
 }
 
 // randomEnv: at each scheduling point, a fault with probability
-// Faults/ExpectedSteps (while budget is left), a restart of a crashed
+// Faults/ExpectedSteps (the budget SetFaults set, if lower; while budget
+// is left; after a fault of a run with a FaultPlan.Window, 2/Window), a restart of a crashed
 // process with probability 4/ExpectedSteps, and a clock advance with
 // probability Depth/ExpectedSteps: on average as many as "pct" and "pos"
 // inject in their first ExpectedSteps steps, spread over the whole run.
 func randomEnv(r *rng, s *scheduler) envAction {
 	k := s.cfg.ExpectedSteps
-	if s.faultsLeft > 0 && r.intn(k) < s.cfg.Faults {
+	p := s.faultBudget
+	if s.faultWindow > 0 && s.faultsLeft < s.faultBudget {
+		// A burst (FaultPlan.Window): the next fault within about
+		// Window steps.
+		k, p = s.faultWindow, 2
+	}
+	if s.faultsLeft > 0 && r.intn(k) < p {
 		if a, ok := drawFault(r, s); ok {
 			return a
 		}
 	}
+	k = s.cfg.ExpectedSteps
 	if down := downProcesses(s); len(down) > 0 && r.intn(k) < 4 {
 		return envAction{kind: FaultInjection, fault: Restart, proc: down[r.intn(len(down))]}
 	}
@@ -193,6 +209,37 @@ func newEnvPlan(cfg Config, r *rng) *envPlan {
 		e.fault = draw(cfg.Faults)
 	}
 	return e
+}
+
+// limit keeps n of the fault points not yet used, chosen uniformly
+// (SetFaults): n points of a plan of n.
+func (e *envPlan) limit(n int) {
+	if n >= len(e.fault) {
+		return
+	}
+	for i := 0; i < n; i++ {
+		j := i + e.r.intn(len(e.fault)-i)
+		e.fault[i], e.fault[j] = e.fault[j], e.fault[i]
+	}
+	e.fault = e.fault[:max(n, 0)]
+	sort.Slice(e.fault, func(a, b int) bool { return e.fault[a] < e.fault[b] })
+}
+
+// cluster redraws the fault points not yet used as a burst
+// (FaultPlan.Window): the first uniformly among the first ExpectedSteps
+// steps, as before, each next one 1 to window steps after the one
+// before.
+func (e *envPlan) cluster(expected, window int) {
+	if len(e.fault) == 0 {
+		return
+	}
+	at := 1 + int64(e.r.intn(expected))
+	for i := range e.fault {
+		if i > 0 {
+			at += 1 + int64(e.r.intn(window))
+		}
+		e.fault[i] = at
+	}
 }
 
 func (e *envPlan) env(s *scheduler) envAction {

@@ -24,13 +24,16 @@ var termIsTerminal = term.IsTerminal
 // by it does). A shard's summary holds what mtabletest merge needs to
 // rebuild the summary of the whole run.
 type summaryJSON struct {
-	Seed       uint64 `json:"seed"`
-	Strategy   string `json:"strategy"`
-	Bug        string `json:"bug"`
-	Shard      string `json:"shard,omitempty"`
-	Planned    int    `json:"iterationsPlanned"` // iterations in this shard's slice
-	Iterations int    `json:"iterations"`        // iterations run
-	Failures   int    `json:"failures"`
+	Seed     uint64 `json:"seed"`
+	Strategy string `json:"strategy"`
+	Bug      string `json:"bug"`
+	Shard    string `json:"shard,omitempty"`
+	Planned  int    `json:"iterationsPlanned"` // iterations in this shard's slice
+	// Total is the run's -iterations: the iteration space 0..Total-1
+	// the shards (if any) share.
+	Total      int `json:"iterationsTotal"`
+	Iterations int `json:"iterations"` // iterations run
+	Failures   int `json:"failures"`
 	// LinUndecided counts the iterations whose linearizability search
 	// (oracle 2) ran out of its budget without a verdict; they pass, so
 	// the summary names them (merged shards: over the iterations each
@@ -48,6 +51,10 @@ type summaryJSON struct {
 	KeepGoing  bool   `json:"keepGoing"`
 	ShrinkRuns int    `json:"shrinkRuns"` // 0: no shrinking
 	ShrinkTime string `json:"shrinkTime,omitempty"`
+	// World is the explored world: the workload's parameters as a trace
+	// records them (harness.Workload.Params: leases, faults, clock-skew,
+	// migrators, fault-burst, the workload's shape), by name.
+	World map[string]string `json:"world,omitempty"`
 
 	// The first failing iteration (null/empty when none).
 	FirstFailure    *int        `json:"firstFailure"`
@@ -503,11 +510,20 @@ func rate(sum harness.Summary, keepGoing bool) float64 {
 	return 0
 }
 
+// worldOf is a summary's World: w's parameters by name.
+func worldOf(w harness.Workload) map[string]string {
+	m := map[string]string{}
+	for _, kv := range w.Params() {
+		m[kv[0]] = kv[1]
+	}
+	return m
+}
+
 func (c *config) summaryJSON(sum harness.Summary, traces []traceJSON, failing []int) summaryJSON {
 	js := summaryJSON{
 		Seed: c.seed, Strategy: c.strategy, Bug: bugName(c.bug),
-		Planned: c.planned(), Iterations: sum.Iterations, Failures: sum.Failures, LinUndecided: sum.LinUnknown, Exhausted: sum.Exhausted, Interrupted: sum.Interrupted,
-		Depth: c.depth, MaxSteps: c.maxSteps, KeepGoing: c.keepGoing,
+		Planned: c.planned(), Total: c.iterations, Iterations: sum.Iterations, Failures: sum.Failures, LinUndecided: sum.LinUnknown, Exhausted: sum.Exhausted, Interrupted: sum.Interrupted,
+		Depth: c.depth, MaxSteps: c.maxSteps, KeepGoing: c.keepGoing, World: worldOf(c.workload()),
 		ByKind: sum.ByKind, ByCheck: sum.ByCheck, Traces: []traceJSON{}, FailingIterations: []int{}, Groups: []groupJSON{},
 		ElapsedSeconds: exploring(sum, c.keepGoing).Seconds(), IterationsPerSecond: rate(sum, c.keepGoing),
 	}

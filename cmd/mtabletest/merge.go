@@ -28,8 +28,10 @@ Usage:
   mtabletest merge [-json] [-out DIR] SHARD.json ...
 
 The shards must be the N shards of one run: the same seed, strategy, bug,
--iterations, -depth, -max-steps, -keep-going and shrink settings, and every K
-from 1 to N once. A summary names its trace files as the shard wrote them; a
+-iterations, -depth, -max-steps, -keep-going and shrink settings, the same
+world (every parameter the summaries record under "world": -leases, -faults,
+clock skew, migrators, fault bursts, the workload's shape), and every K from 1
+to N once; otherwise merge names the first setting that differs and exits 2. A summary names its trace files as the shard wrote them; a
 file not found there is looked for from the summary's directory (a relative
 path), then beside the summary. With -out, the trace
 files of the merged summary are copied to DIR under the names the run itself
@@ -144,9 +146,9 @@ func readShards(paths []string) ([]shard, error) {
 			return nil, usagef("merge: %s is shard %s, %s is shard %s: not the same number of shards", first.path, a.Shard, s.path, b.Shard)
 		case i > 0 && s.k == shards[i-1].k:
 			return nil, usagef("merge: %s and %s are both shard %s", shards[i-1].path, s.path, b.Shard)
-		case a.Seed != b.Seed || a.Strategy != b.Strategy || a.Bug != b.Bug || a.Depth != b.Depth || a.MaxSteps != b.MaxSteps ||
-			a.KeepGoing != b.KeepGoing || a.ShrinkRuns != b.ShrinkRuns || a.ShrinkTime != b.ShrinkTime:
-			return nil, usagef("merge: %s and %s are shards of different runs (seed, strategy, bug, depth, max-steps, -keep-going or shrink settings differ)", first.path, s.path)
+		}
+		if field, va, vb, ok := differing(a, b); ok {
+			return nil, usagef("merge: %s and %s are shards of different runs: %s differs (%s in %s, %s in %s)", first.path, s.path, field, va, first.path, vb, s.path)
 		}
 	}
 	if len(shards) != first.n {
@@ -176,12 +178,66 @@ func readShards(paths []string) ([]shard, error) {
 	return shards, nil
 }
 
+// differing returns the first setting that changes what a run explores
+// in which the summaries a and b differ, its name (the flag's, or the
+// world parameter's as a trace records it) and the two values: the
+// seed, -iterations, strategy, bug, -depth, -max-steps, -keep-going,
+// the shrink settings, then each parameter of the world in the order a
+// trace lists them (a value one summary lacks is "(none)" there, or
+// iterations 0).
+func differing(a, b summaryJSON) (field, va, vb string, ok bool) {
+	for _, f := range []struct{ name, a, b string }{
+		{"seed", strconv.FormatUint(a.Seed, 10), strconv.FormatUint(b.Seed, 10)},
+		{"iterations", strconv.Itoa(a.Total), strconv.Itoa(b.Total)},
+		{"strategy", a.Strategy, b.Strategy},
+		{"bug", a.Bug, b.Bug},
+		{"depth", strconv.Itoa(a.Depth), strconv.Itoa(b.Depth)},
+		{"max-steps", strconv.Itoa(a.MaxSteps), strconv.Itoa(b.MaxSteps)},
+		{"keep-going", strconv.FormatBool(a.KeepGoing), strconv.FormatBool(b.KeepGoing)},
+		{"shrink-runs", strconv.Itoa(a.ShrinkRuns), strconv.Itoa(b.ShrinkRuns)},
+		{"shrink-time", a.ShrinkTime, b.ShrinkTime},
+	} {
+		if f.a != f.b {
+			return f.name, f.a, f.b, true
+		}
+	}
+	// In the order a trace lists them, then any others by name.
+	var keys, rest []string
+	known := map[string]bool{}
+	for _, kv := range harness.DefaultWorkload().Params() {
+		keys = append(keys, kv[0])
+		known[kv[0]] = true
+	}
+	for _, m := range []map[string]string{a.World, b.World} {
+		for k := range m {
+			if !known[k] {
+				known[k] = true
+				rest = append(rest, k)
+			}
+		}
+	}
+	slices.Sort(rest)
+	keys = append(keys, rest...)
+	val := func(m map[string]string, k string) string {
+		if v, in := m[k]; in {
+			return v
+		}
+		return "(none)"
+	}
+	for _, k := range keys {
+		if x, y := val(a.World, k), val(b.World, k); x != y {
+			return k, x, y, true
+		}
+	}
+	return "", "", "", false
+}
+
 // mergeSummaries returns the summary the whole run would have printed
 // (with the shards' trace paths; collectTraces settles them).
 func mergeSummaries(shards []shard) (summaryJSON, error) {
 	f := shards[0].js
-	m := summaryJSON{Seed: f.Seed, Strategy: f.Strategy, Bug: f.Bug, Depth: f.Depth, MaxSteps: f.MaxSteps,
-		KeepGoing: f.KeepGoing, ShrinkRuns: f.ShrinkRuns, ShrinkTime: f.ShrinkTime,
+	m := summaryJSON{Seed: f.Seed, Total: f.Total, Strategy: f.Strategy, Bug: f.Bug, Depth: f.Depth, MaxSteps: f.MaxSteps,
+		KeepGoing: f.KeepGoing, ShrinkRuns: f.ShrinkRuns, ShrinkTime: f.ShrinkTime, World: f.World,
 		ByKind: map[string]int{}, ByCheck: map[string]int{}, Traces: []traceJSON{}, FailingIterations: []int{}, Groups: []groupJSON{}}
 	var firstShard *summaryJSON
 	for i := range shards {
@@ -354,6 +410,19 @@ func configOf(m summaryJSON) (*config, error) {
 	if m.ShrinkTime != "" {
 		if c.shrinkTime, err = time.ParseDuration(m.ShrinkTime); err != nil {
 			return nil, usagef("merge: shrinkTime %q: %v", m.ShrinkTime, err)
+		}
+	}
+	// The world's flags (-leases, -faults); a summary written before it
+	// recorded its world ran the defaults.
+	c.leases, c.faults = true, harness.DefaultFaults
+	if v, ok := m.World["leases"]; ok {
+		if c.leases, err = strconv.ParseBool(v); err != nil {
+			return nil, usagef("merge: world leases=%q: %v", v, err)
+		}
+	}
+	if v, ok := m.World["faults"]; ok {
+		if c.faults, err = strconv.Atoi(v); err != nil {
+			return nil, usagef("merge: world faults=%q: %v", v, err)
 		}
 	}
 	return c, nil

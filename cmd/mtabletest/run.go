@@ -154,8 +154,9 @@ func newFlagSet(c *config) *flag.FlagSet {
 			"take virtual time, with crashes, restarts, stalls and clock skew (-faults); -leases=false\n"+
 			"explores the original world of machines sharing an in-memory configuration")
 	fs.IntVar(&c.faults, "faults", harness.DefaultFaults,
-		fmt.Sprintf("fault budget `N` per iteration, 0..%d, with -leases: crashes (each followed by a\n"+
-			"restart) and stalls longer than a lease; 0 turns faults and clock skew off", harness.MaxFaults))
+		fmt.Sprintf("fault budget `N`, 0..%d, with -leases: each iteration draws its own budget 0..N of\n"+
+			"crashes (each followed by a restart) and stalls of up to two leases, and whether they come\n"+
+			"in a burst; 0 turns faults and clock skew off", harness.MaxFaults))
 	fs.StringVar(&c.strategy, "strategy", defaultStrategy,
 		"scheduling `strategy`: random, pct, pos, dfs (bounded exhaustive, one worker, no shards)\n"+
 			"or portfolio (random, pct and pos in turn by iteration)")

@@ -685,7 +685,7 @@ func TestLeaseWorld(t *testing.T) {
 	if r.code != exitFailure {
 		t.Fatalf("exit code got %d, want %d (bug 14 not found in 500 iterations):\n%s", r.code, exitFailure, r.stderr)
 	}
-	for _, want := range []string{"leases             true", "faults             2", "clock-skew         true", "max-steps          40000"} {
+	for _, want := range []string{"leases             true", "faults             " + fmt.Sprint(harness.DefaultFaults), "clock-skew         true", "max-steps          40000"} {
 		if !strings.Contains(r.stdout+r.stderr, want) {
 			t.Errorf("the banner does not say %q:\n%s%s", want, r.stdout, r.stderr)
 		}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -223,8 +224,8 @@ func TestMergeBadInput(t *testing.T) {
 		{"unknown flag", []string{"merge", "-x"}, []string{"merge:", "-x"}},
 		{"missing shard", []string{"merge", s1}, []string{"missing shard 2/2"}},
 		{"twice", []string{"merge", s1, s2, s2}, []string{"are both shard 2/2"}},
-		{"other run", []string{"merge", s1, other}, []string{"shards of different runs"}},
-		{"other iterations", []string{"merge", s1, fewer}, []string{"not its share"}},
+		{"other run", []string{"merge", s1, other}, []string{"shards of different runs: seed differs (314159 in", "7 in"}},
+		{"other iterations", []string{"merge", s1, fewer}, []string{"iterations differs (6 in "}},
 		{"whole run", []string{"merge", whole}, []string{"the summary of a whole run"}},
 		{"not a summary", []string{"merge", garbage}, []string{garbage, "not a -json summary"}},
 		{"no such file", []string{"merge", filepath.Join(base, "nope.json")}, []string{"nope.json"}},
@@ -236,6 +237,83 @@ func TestMergeBadInput(t *testing.T) {
 	}
 	if r := runCmd(t, "merge", "-h"); r.code != exitPass || !strings.Contains(r.stdout, "mtabletest merge combines") {
 		t.Errorf("merge -h: exit code %d, output %q", r.code, r.stdout)
+	}
+}
+
+// TestMergeRefusesOtherWorlds: shards whose runs differ in any setting
+// that changes what they explore are refused, exit 2, with the setting
+// named: one shard per class of setting (the run's identity, the
+// exploration's settings, the world's flags, a world parameter no flag
+// sets, the iteration space).
+func TestMergeRefusesOtherWorlds(t *testing.T) {
+	base := t.TempDir()
+	shard := func(name string, args ...string) string {
+		if !slices.Contains(args, "-leases=false") {
+			args = append(args, "-leases") // the production world, where -faults counts
+		}
+		r := runCmd(t, append([]string{"-json", "-iterations", "4", "-shrink=false", "-out", base}, args...)...)
+		if r.code == exitUsage {
+			t.Fatalf("%v: exit code %d: %s", args, r.code, r.stderr)
+		}
+		p := filepath.Join(base, name)
+		if err := os.WriteFile(p, []byte(r.stdout), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	s1, s2 := shard("s1.json", "-shard", "1/2"), shard("s2.json", "-shard", "2/2")
+	if r := runCmd(t, "merge", s1, s2); r.code != exitPass {
+		t.Fatalf("merging the two shards of one run: exit code %d: %s", r.code, r.stderr)
+	}
+	// A world parameter no flag sets: the summary edited.
+	var js map[string]any
+	if err := json.Unmarshal(mustRead(t, s2), &js); err != nil {
+		t.Fatal(err)
+	}
+	js["world"].(map[string]any)["migrators"] = "3"
+	edited, _ := json.Marshal(js)
+	migrators := filepath.Join(base, "migrators.json")
+	if err := os.WriteFile(migrators, edited, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// A summary that records no world (written before it did).
+	delete(js, "world")
+	noWorld, _ := json.Marshal(js)
+	old := filepath.Join(base, "old.json")
+	if err := os.WriteFile(old, noWorld, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Nor its iteration space.
+	delete(js, "iterationsTotal")
+	noTotalJSON, _ := json.Marshal(js)
+	noTotal := filepath.Join(base, "nototal.json")
+	if err := os.WriteFile(noTotal, noTotalJSON, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	defFaults := fmt.Sprint(harness.DefaultFaults)
+	for _, tt := range []struct {
+		name  string
+		other string
+		want  string
+	}{
+		{"seed", shard("seed.json", "-shard", "2/2", "-seed", "7"), "seed differs (314159 in "},
+		{"strategy", shard("strategy.json", "-shard", "2/2", "-strategy", "random"), "strategy differs (portfolio in "},
+		{"bug", shard("bug.json", "-shard", "2/2", "-bug", "8", "-keep-going"), "bug differs (none in "},
+		{"depth", shard("depth.json", "-shard", "2/2", "-depth", "5"), "depth differs (0 in "},
+		{"max-steps", shard("maxsteps.json", "-shard", "2/2", "-max-steps", "30000"), "max-steps differs (0 in "},
+		{"keep-going", shard("keepgoing.json", "-shard", "2/2", "-keep-going"), "keep-going differs (false in "},
+		{"shrink", shard("shrink.json", "-shard", "2/2", "-shrink-runs", "7", "-shrink"), "shrink-runs differs (0 in "},
+		{"faults", shard("faults.json", "-shard", "2/2", "-faults", "1"), "faults differs (" + defFaults + " in "},
+		{"no faults", shard("nofaults.json", "-shard", "2/2", "-faults", "0"), "faults differs (" + defFaults + " in "},
+		{"leases", shard("leases.json", "-shard", "2/2", "-leases=false"), "leases differs (true in "},
+		{"migrators", migrators, "migrators differs (2 in " + s1 + ", 3 in " + migrators + ")"},
+		{"no world", old, "apps differs (4 in " + s1 + ", (none) in " + old + ")"},
+		{"no total", noTotal, "iterations differs (4 in " + s1 + ", 0 in " + noTotal + ")"},
+		{"iterations", shard("iterations.json", "-shard", "2/2", "-iterations", "2"), "iterations differs (4 in "},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			usageError(t, runCmd(t, "merge", s1, tt.other), tt.want)
+		})
 	}
 }
 
