@@ -554,6 +554,11 @@ func withWorkload(r shrinkRun, f func(w *Workload)) Options {
 	w.InitialRows = slices.Clone(w.InitialRows)
 	w.AppCalls = slices.Clone(w.AppCalls)
 	f(&w)
+	if w.Faults == 0 {
+		// The fault plan's shape means nothing without a budget (and
+		// Validate refuses it): a move that takes the last fault takes it.
+		w.FaultBurst, w.StallsOnly, w.FaultTargets = false, false, ""
+	}
 	o.Workload = w
 	return o
 }
@@ -1315,6 +1320,19 @@ func proposeFewerMigrators(r shrinkRun) []candidate {
 	c := candidate{opts: o, decisions: tr.Decisions, streams: tr.Streams, machines: tr.Machines}
 	if len(c.streams) != len(c.decisions) {
 		c.streams = make([]string, len(c.decisions))
+	}
+	if w.Migrators == 2 && c.machines != nil {
+		// A lone migrator process is "migrator", not "migrator1": its
+		// machines keep their decisions only under the names they get.
+		c.machines = slices.Clone(c.machines)
+		for i, n := range c.machines {
+			if n.Process == "migrator1" {
+				c.machines[i].Process = "migrator"
+				if rest, ok := strings.CutPrefix(n.Name, "migrator1"); ok {
+					c.machines[i].Name = "migrator" + rest
+				}
+			}
+		}
 	}
 	return []candidate{withoutProcess(c, w.Migrators)}
 }
