@@ -94,7 +94,7 @@ func Bugs() []Bug {
 }
 
 // Lease reports whether b is a lease bug: a mistake of the lease-based
-// configuration service (package mtable/leaseconfig: 13, 14, 15, 18,
+// configuration service (package mtable/leaseconfig: 13, 14, 15, 18, 19,
 // which its Options.Bug selects) or of a migrator that lost its lease and
 // runs again (16, which WithBug selects for NewMigrator). They show only
 // in a world of leases, process crashes, stalls and time: with MemConfig
