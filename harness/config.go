@@ -97,6 +97,12 @@ type Workload struct {
 	// ClockSkew offsets each process's clock, with Leases, within the
 	// ClockSkew the configuration service is told (sched.Config.MaxClockSkew).
 	ClockSkew bool
+	// BackendFaults is the budget of backend faults per iteration, with
+	// Leases (0..MaxBackendFaults): requests to the old, new and
+	// configuration tables that fail before they apply, apply and then
+	// fail, land late, or, for reads and streams, fail (see BackendFault).
+	// Each is a decision of the strategy.
+	BackendFaults int
 	// Migrators is the number of migrator processes, with Leases (1..3):
 	// more than one contend for the migration lock, as when an operator
 	// starts a second migration by mistake. A swarm draws 1 to
@@ -150,6 +156,7 @@ func DefaultWorkload() Workload {
 		Swarm:           true,
 		Leases:          true,
 		Faults:          DefaultFaults,
+		BackendFaults:   DefaultBackendFaults,
 		ClockSkew:       true,
 		Migrators:       2,
 	}
@@ -198,8 +205,10 @@ func (w Workload) Validate() error {
 		return fmt.Errorf("workload: latency %d out of range 0..%d", w.Latency, maxLatency)
 	case !inRange(w.Faults, 0, MaxFaults):
 		return fmt.Errorf("workload: faults %d out of range 0..%d", w.Faults, MaxFaults)
-	case !w.Leases && (w.Faults > 0 || w.ClockSkew):
-		return fmt.Errorf("workload: faults and clock skew need the production world (leases)")
+	case !inRange(w.BackendFaults, 0, MaxBackendFaults):
+		return fmt.Errorf("workload: backend faults %d out of range 0..%d", w.BackendFaults, MaxBackendFaults)
+	case !w.Leases && (w.Faults > 0 || w.ClockSkew || w.BackendFaults > 0):
+		return fmt.Errorf("workload: faults, backend faults and clock skew need the production world (leases)")
 	case w.Leases && !inRange(w.Migrators, 1, 3):
 		return fmt.Errorf("workload: migrators %d out of range 1..3", w.Migrators)
 	}
@@ -232,7 +241,7 @@ func (w Workload) Params() [][2]string {
 	if w.AppCalls != nil {
 		ps = append(ps, [2]string{"app-calls", joinInts(w.AppCalls)})
 	}
-	return append(ps, [][2]string{
+	ps = append(ps, [][2]string{
 		{"partitions", strconv.Itoa(w.Partitions)},
 		{"row-keys", strconv.Itoa(w.RowKeys)},
 		{"initial-rows", rows},
@@ -251,6 +260,12 @@ func (w Workload) Params() [][2]string {
 		{"clock-skew", strconv.FormatBool(w.ClockSkew)},
 		{"migrators", strconv.Itoa(w.Migrators)},
 	}...)
+	if w.BackendFaults > 0 {
+		// Written only when on, so traces recorded before backend faults
+		// keep their header.
+		ps = append(ps, [2]string{"backend-faults", strconv.Itoa(w.BackendFaults)})
+	}
+	return ps
 }
 
 func joinInts(ns []int) string {
@@ -347,6 +362,12 @@ type Options struct {
 	// test's world that breaks the service's MaxInFlight assumption when
 	// longer than MaxInFlight).
 	lateBy time.Duration
+
+	// wrongLanding makes oracle 1 judge a candidate that landed unseen
+	// leniently (the reference runs the batch itself instead of applying
+	// the library's results), for the test that shows the judgement can
+	// fail.
+	wrongLanding bool
 
 	// track makes a run log what the shrinker edits: its choices and
 	// where each call began (set by Shrink for its runs only: an
@@ -480,7 +501,7 @@ func OptionsFromTrace(tr *sched.Trace) (Options, error) {
 	}
 	// A trace written before the production world has none of its
 	// parameters: it ran the original world.
-	w.Leases, w.Faults, w.ClockSkew = false, 0, false
+	w.Leases, w.Faults, w.ClockSkew, w.BackendFaults = false, 0, false, 0
 	if v, ok := tr.Param("leases"); ok {
 		if w.Leases, err = strconv.ParseBool(v); err != nil {
 			return opts, fmt.Errorf("trace parameter leases=%q: %v", v, err)
@@ -497,6 +518,11 @@ func OptionsFromTrace(tr *sched.Trace) (Options, error) {
 		}
 		if err := atoi("migrators", &w.Migrators); err != nil {
 			return opts, err
+		}
+		if _, ok := tr.Param("backend-faults"); ok {
+			if err := atoi("backend-faults", &w.BackendFaults); err != nil {
+				return opts, err
+			}
 		}
 	}
 	return opts, opts.Check()
