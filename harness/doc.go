@@ -193,7 +193,8 @@
 // the narrow reads and the latency dropped; a partition dropped, or one
 // more left empty; an initial row dropped; the rows used renumbered 0,
 // 1, ...; a row key fewer (and with it a filler row); a batch operation
-// dropped; the largest batch smaller; the waits for states dropped. A
+// dropped; the largest batch smaller; the waits for states dropped; the backend faults dropped (with their
+// choices), or their budget one lower. A
 // move that takes rows away (the wide partition's fillers, an initial
 // row, a partition's rows) proposes first the decisions without those
 // of the work on them: a shrinking run logs the decisions each backend

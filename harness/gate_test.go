@@ -23,7 +23,7 @@ func faultsWorld() harness.Workload { return harness.DefaultWorkload() }
 
 func noFaultsWorld() harness.Workload {
 	w := harness.DefaultWorkload()
-	w.Faults, w.ClockSkew = 0, false
+	w.Faults, w.ClockSkew, w.BackendFaults = 0, false, 0
 	return w
 }
 
@@ -142,6 +142,7 @@ var faultBudgets = map[mtable.Bug]int{
 	mtable.BugMigratorLockNoIfMatch:                1000,
 	mtable.BugMigratorResumeFromMemory:             150,
 	mtable.BugMigratorResumeFromCachedState:        0, // see notFoundWithFaults
+	mtable.BugConfigNoRetry:                        100,
 }
 
 // notFoundWithFaults says why a bug with budget 0 is not required of the

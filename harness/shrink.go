@@ -57,14 +57,14 @@ type Shape struct {
 	Steps       int64
 	Calls       int
 	Machines    int
-	Faults      int
+	Faults      int // process faults (crashes, stalls, restarts) and backend faults
 	Preemptions int
 }
 
 // ShapeOf returns the shape of it's run.
 func ShapeOf(it *Iteration) Shape {
 	return Shape{Steps: it.Sched.Steps, Calls: it.Calls, Machines: it.Sched.Machines,
-		Faults: len(it.Sched.Faults), Preemptions: it.Sched.Preemptions}
+		Faults: len(it.Sched.Faults) + len(it.BackendFaults), Preemptions: it.Sched.Preemptions}
 }
 
 // String formats s as "431 steps / 12 calls / 7 machines / 0 faults".
@@ -206,7 +206,7 @@ func (w Workload) appCalls() []int {
 // size is the workload's size for the shrinker: each move makes it
 // smaller.
 func (w Workload) size() int {
-	n := w.Apps + w.totalCalls() + w.Partitions + w.RowKeys + w.MaxBatch + w.Latency +
+	n := w.Apps + w.totalCalls() + w.Partitions + w.RowKeys + w.MaxBatch + w.Latency + w.BackendFaults +
 		(w.Partitions-w.EmptyPartitions+1)*len(w.InitialRows)
 	for _, r := range w.InitialRows {
 		n += r // lower row keys are smaller (see proposeCompactRows)
@@ -499,6 +499,7 @@ var moves = []move{
 	{"batch", proposeSmallerBatch},
 	{"max-batch", proposeSmallerMaxBatch},
 	{"follow-migration", proposeNoFollowMigration},
+	{"backend-faults", proposeFewerBackendFaults},
 }
 
 // The moves use the run's choice log to edit its decisions with its
@@ -799,6 +800,22 @@ func proposeNoLatency(r shrinkRun) []candidate {
 	return []candidate{dropChoices(r, o, func(c choiceRec) bool {
 		return c.kind == chLatency && !(w.SlowApp && c.app == 0)
 	})}
+}
+
+// proposeFewerBackendFaults: no backend faults, without the choices of
+// the fault stream; else a budget one lower, the decisions as they are
+// (the lenient replay draws one fault point fewer).
+func proposeFewerBackendFaults(r shrinkRun) []candidate {
+	w := r.opts.Workload
+	if w.Swarm || w.BackendFaults == 0 {
+		return nil
+	}
+	none := withWorkload(r, func(w *Workload) { w.BackendFaults = 0 })
+	out := []candidate{dropChoices(r, none, func(c choiceRec) bool { return c.kind == chFault })}
+	if w.BackendFaults > 1 {
+		out = append(out, same(r, withWorkload(r, func(w *Workload) { w.BackendFaults-- })))
+	}
+	return out
 }
 
 // proposeFewerPartitions: without partition k (each, the last first);
