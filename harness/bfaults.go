@@ -51,11 +51,17 @@ const (
 	// FaultStreamFails: a streamed query's request, or the request for
 	// a stream's next page, fails; its error wraps spec.ErrNotApplied.
 	FaultStreamFails
+	// FaultOutage: the table is unavailable to the process for a while:
+	// this request and the process's next mtable.MaxBackendAttempts-1
+	// requests to the table fail before they apply (as FaultNotApplied,
+	// FaultReadFails or FaultStreamFails), enough to exhaust the
+	// library's retries of one step. Each failed request is listed.
+	FaultOutage
 )
 
 var backendFaultNames = [...]string{
 	FaultNotApplied: "not-applied", FaultApplied: "applied-then-failed", FaultLate: "late",
-	FaultReadFails: "read-fails", FaultStreamFails: "stream-fails",
+	FaultReadFails: "read-fails", FaultStreamFails: "stream-fails", FaultOutage: "outage",
 }
 
 // String returns the fault's name as the report prints it.
@@ -95,10 +101,16 @@ const (
 )
 
 var reqFaults = [...][]BackendFault{
-	reqBatch:  {FaultNotApplied, FaultApplied, FaultLate},
-	reqRead:   {FaultReadFails},
-	reqStream: {FaultStreamFails},
+	reqBatch:  {FaultNotApplied, FaultApplied, FaultLate, FaultOutage},
+	reqRead:   {FaultReadFails, FaultOutage},
+	reqStream: {FaultStreamFails, FaultOutage},
 }
+
+// failNow is the fault a request of kind k takes during an outage.
+var failNow = [...]BackendFault{reqBatch: FaultNotApplied, reqRead: FaultReadFails, reqStream: FaultStreamFails}
+
+// outageKey names a process's link to a table, for its outage.
+type outageKey struct{ proc, table string }
 
 // backendFault is one fault injected into a backend request.
 type backendFault struct {
@@ -107,12 +119,17 @@ type backendFault struct {
 	table string
 	step  int64
 	call  *callRecord // the virtual call the request was made for, if any
-	// landed is set for a late batch once it has landed.
-	landed bool
+	// outage is set for the requests of an outage (FaultOutage), whose
+	// kind is the failure each took.
+	outage bool
 }
 
 func (f backendFault) String() string {
-	s := fmt.Sprintf("step %d: %s request of %s on the %s table", f.step, f.kind, f.proc, f.table)
+	kind := f.kind.String()
+	if f.outage {
+		kind += " (outage)"
+	}
+	s := fmt.Sprintf("step %d: %s request of %s on the %s table", f.step, kind, f.proc, f.table)
 	if f.call != nil {
 		s += " (" + f.call.String() + ")"
 	}
@@ -138,6 +155,17 @@ func (b *backend) fault(ctx context.Context, k reqKind) BackendFault {
 	}
 	n := w.requests
 	w.requests++
+	ok := outageKey{b.proc, b.name}
+	if left := w.outage[ok]; left > 0 {
+		// The outage goes on: no new fault falls on this request.
+		w.outage[ok] = left - 1
+		for len(w.faultAt) > 0 && w.faultAt[0] == n {
+			w.faultAt = w.faultAt[1:]
+		}
+		w.bfaults = append(w.bfaults, &backendFault{kind: failNow[k], outage: true, proc: b.proc, table: b.name, step: sched.Step(), call: callFrom(ctx)})
+		sched.Logf("backend fault: %s", w.bfaults[len(w.bfaults)-1])
+		return failNow[k]
+	}
 	if len(w.faultAt) == 0 || w.faultAt[0] != n {
 		return 0
 	}
@@ -152,9 +180,17 @@ func (b *backend) fault(ctx context.Context, k reqKind) BackendFault {
 	}
 	kinds := reqFaults[k]
 	f := kinds[w.choose(len(kinds), chFault, app, call, -1)]
-	w.bfaults = append(w.bfaults, &backendFault{kind: f, proc: b.proc, table: b.name, step: sched.Step(), call: c})
-	sched.Logf("backend fault: %s", w.bfaults[len(w.bfaults)-1])
-	return f
+	rec := &backendFault{kind: f, proc: b.proc, table: b.name, step: sched.Step(), call: c}
+	if f == FaultOutage {
+		if w.outage == nil {
+			w.outage = map[outageKey]int{}
+		}
+		w.outage[ok] = mtable.MaxBackendAttempts - 1
+		rec.kind, rec.outage = failNow[k], true
+	}
+	w.bfaults = append(w.bfaults, rec)
+	sched.Logf("backend fault: %s", rec)
+	return rec.kind
 }
 
 // injectedError is the error of an injected backend fault.

@@ -37,7 +37,11 @@ func exploreFaults(t *testing.T, opts Options, n int) faultStats {
 			}
 		}
 		for _, f := range it.world.bfaults {
-			st.kinds[f.kind]++
+			if f.outage {
+				st.kinds[FaultOutage]++
+			} else {
+				st.kinds[f.kind]++
+			}
 		}
 		for _, call := range it.world.calls {
 			if call.landed {
@@ -80,7 +84,7 @@ func TestBackendFaultsJudged(t *testing.T) {
 		WriteReport(&b, st.first, "")
 		t.Fatalf("the correct library failed %d of %d iterations with backend faults; the first:\n%s", st.failed, st.ran, b.String())
 	}
-	for _, k := range []BackendFault{FaultNotApplied, FaultApplied, FaultLate, FaultReadFails, FaultStreamFails} {
+	for _, k := range []BackendFault{FaultNotApplied, FaultApplied, FaultLate, FaultReadFails, FaultStreamFails, FaultOutage} {
 		t.Run(k.String(), func(t *testing.T) {
 			if st.kinds[k] == 0 {
 				t.Errorf("no %s fault in %d iterations", k, st.ran)

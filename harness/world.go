@@ -46,6 +46,9 @@ type world struct {
 	faultAt  []int
 	requests int
 	bfaults  []*backendFault
+	// outage counts, for each process's link to a table in an outage
+	// (FaultOutage), the requests it still fails.
+	outage map[outageKey]int
 
 	// pushed is the highest state whose push has started; migrated is
 	// set when the migrator returned.
