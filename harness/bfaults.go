@@ -334,3 +334,14 @@ func (w *world) explainedByBackend(c *callRecord, proc string, from, to int64, e
 	}
 	return n >= mtable.MaxBackendAttempts
 }
+
+// backendFaultIn reports whether a backend fault hit a request of
+// process proc between steps from and to.
+func (w *world) backendFaultIn(proc string, from, to int64) bool {
+	for _, f := range w.bfaults {
+		if f.proc == proc && from <= f.step && f.step <= to {
+			return true
+		}
+	}
+	return false
+}

@@ -259,12 +259,8 @@ func (w Workload) Params() [][2]string {
 		{"faults", strconv.Itoa(w.Faults)},
 		{"clock-skew", strconv.FormatBool(w.ClockSkew)},
 		{"migrators", strconv.Itoa(w.Migrators)},
+		{"backend-faults", strconv.Itoa(w.BackendFaults)},
 	}...)
-	if w.BackendFaults > 0 {
-		// Written only when on, so traces recorded before backend faults
-		// keep their header.
-		ps = append(ps, [2]string{"backend-faults", strconv.Itoa(w.BackendFaults)})
-	}
 	return ps
 }
 
@@ -519,6 +515,7 @@ func OptionsFromTrace(tr *sched.Trace) (Options, error) {
 		if err := atoi("migrators", &w.Migrators); err != nil {
 			return opts, err
 		}
+		// A trace written before backend faults has none.
 		if _, ok := tr.Param("backend-faults"); ok {
 			if err := atoi("backend-faults", &w.BackendFaults); err != nil {
 				return opts, err

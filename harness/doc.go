@@ -78,7 +78,10 @@
 // sent, within the service's MaxInFlight, whether or not its caller,
 // whose request deadline may pass first, still waits); an atomic query
 // (a retrieve) fails (FaultReadFails); a streamed query's request or the
-// request for a stream's next page fails (FaultStreamFails). Every draw
+// request for a stream's next page fails (FaultStreamFails); or the
+// table is unavailable to the process (FaultOutage): this request and
+// its next mtable.MaxBackendAttempts-1 requests to the table fail before
+// they apply, enough to exhaust the library's retries of a step. Every draw
 // is a Choose of the stream "fault", so the faults are in the trace,
 // replay exactly, and are listed in the failure report with the process
 // faults.

@@ -141,17 +141,17 @@ var faultBudgets = map[mtable.Bug]int{
 	mtable.BugServeAfterLeaseExpiry:                100,
 	mtable.BugMigratorLockNoIfMatch:                1000,
 	mtable.BugMigratorResumeFromMemory:             150,
-	mtable.BugMigratorResumeFromCachedState:        0, // see notFoundWithFaults
+	mtable.BugMigratorResumeFromCachedState:        3200,
 	mtable.BugConfigNoRetry:                        100,
 }
 
 // notFoundWithFaults says why a bug with budget 0 is not required of the
 // production world.
-var notFoundWithFaults = map[mtable.Bug]string{
-	mtable.BugMigratorResumeFromCachedState: "found by the general workload once (iteration 269 from seed 314159) before streamed " +
-		"queries' pages took latency, and not in 20,000 iterations since: it needs two stalls, of the lock holder and of a " +
-		"second migrator that takes the lock over before its process polls the state again",
-}
+// (Bug 18, MigratorResumeFromCachedState, was one until the backend
+// faults: it needs the lock holder to fall behind a second migrator that
+// takes the lock over, which two stalls did rarely and a configuration
+// outage does more often; found at iteration 1056 from seed 314159.)
+var notFoundWithFaults = map[mtable.Bug]string{}
 
 // TestEveryBugFoundWithFaults: the default workload (the production
 // world, faults on) finds every catchable bug, the lease bugs included,

@@ -348,7 +348,10 @@ type netFault struct {
 // other (a request's deadline passed) by a stall or crash of the process
 // while the call ran (for a migrator: since it began to take the lock),
 // or by a request of the process that its link delayed past its
-// deadline meanwhile (a slow network).
+// deadline meanwhile (a slow network); or by its backend faults (see
+// explainedByBackend), or by a backend fault of the process while the
+// call ran after a stall of the process before (the fence refused the
+// first tries of a step, and the fault the last).
 func (w *world) checkErrors(faults []sched.Fault) {
 	explained := func(c *callRecord, proc string, from, to int64, err error) bool {
 		if w.explainedByBackend(c, proc, from, to, err) {
@@ -360,11 +363,16 @@ func (w *world) checkErrors(faults []sched.Fault) {
 			}
 		}
 		leaseErr := errors.Is(err, leaseconfig.ErrFenced) || errors.Is(err, leaseconfig.ErrLeaseLost)
+		// A stall before the call may leave the lease too short for the
+		// fence to send its first tries (each a retry, not logged as a
+		// fault); with a backend fault of the process meanwhile, the
+		// retries of a step can run out.
+		faulted := w.backendFaultIn(proc, from, to)
 		for _, f := range faults {
 			if f.ProcessName != proc || f.Kind == sched.Restart || f.Step > to {
 				continue
 			}
-			if leaseErr || f.Step >= from {
+			if leaseErr || f.Step >= from || f.Kind == sched.Stall && faulted {
 				return true
 			}
 		}
