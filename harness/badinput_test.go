@@ -74,6 +74,10 @@ func TestWorkloadValidate(t *testing.T) {
 		{"weights all zero", func(w *harness.Workload) { w.BatchWeight, w.QueryWeight, w.RetrieveWeight, w.StreamWeight = 0, 0, 0, 0 }, "not all 0"},
 		{"weights at the bound", func(w *harness.Workload) { w.BatchWeight = 1000 }, ""},
 		{"apps", func(w *harness.Workload) { w.Apps = 17 }, "apps 17"},
+		{"backend faults negative", func(w *harness.Workload) { w.BackendFaults = -1 }, "backend faults -1 out of range 0..20"},
+		{"backend faults huge", func(w *harness.Workload) { w.BackendFaults = maxInt }, "backend faults"},
+		{"backend faults at the bound", func(w *harness.Workload) { w.BackendFaults = harness.MaxBackendFaults }, ""},
+		{"backend faults without leases", func(w *harness.Workload) { w.Leases, w.Faults, w.ClockSkew = false, 0, false }, "backend faults and clock skew need the production world"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -13,14 +13,16 @@ import (
 // the production world with faults on and off, side by side, and the
 // original world.
 func BenchmarkIteration(b *testing.B) {
-	noFaults := harness.DefaultWorkload()
+	noBackend := harness.DefaultWorkload()
+	noBackend.BackendFaults = 0
+	noFaults := noBackend
 	noFaults.Faults, noFaults.ClockSkew = 0, false
 	original := noFaults
 	original.Leases = false
 	for _, c := range []struct {
 		name string
 		wl   harness.Workload
-	}{{"faults-on", harness.DefaultWorkload()}, {"faults-off", noFaults}, {"original", original}} {
+	}{{"faults-on", harness.DefaultWorkload()}, {"backend-faults-off", noBackend}, {"faults-off", noFaults}, {"original", original}} {
 		b.Run(c.name, func(b *testing.B) { benchIterations(b, c.wl) })
 	}
 }
@@ -49,7 +51,7 @@ func benchIterations(b *testing.B, wl harness.Workload) {
 // figure): time per shrink, and its runs.
 func BenchmarkShrink(b *testing.B) {
 	wl := harness.DefaultWorkload()
-	wl.Leases, wl.Faults, wl.ClockSkew = false, 0, false // the original world's figure
+	wl.Leases, wl.Faults, wl.ClockSkew, wl.BackendFaults = false, 0, false, 0 // the original world's figure
 	opts := harness.Options{Workload: wl, Bug: mtable.BugQueryStreamedBackUpNewStream}
 	sum, err := harness.Explore(harness.ExploreConfig{Options: opts, Strategy: "portfolio", Seed: 314159, Iterations: 1000, Parallel: 1})
 	if err != nil || sum.First == nil {

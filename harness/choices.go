@@ -21,6 +21,7 @@ const (
 	chFilter                      // a query's filter
 	chKey                         // a retrieve's row
 	chLatency                     // the extra steps of a backend call
+	chFault                       // a backend fault's request, kind and delay
 )
 
 // choiceRec is one choice that was a scheduler decision.
@@ -40,7 +41,7 @@ type choiceRec struct {
 var streamNames = [...]string{
 	chDraw: "draw", chDelay: "delay", chState: "state", chPartition: "partition", chCallKind: "call",
 	chBatchSize: "batch", chRow: "row", chOpKind: "op", chHappy: "happy", chETag: "etag",
-	chFilter: "filter", chKey: "key", chLatency: "latency",
+	chFilter: "filter", chKey: "key", chLatency: "latency", chFault: "fault",
 }
 
 // choose is sched.ChooseIn(n) from the stream of kind k, logged as a

@@ -120,6 +120,12 @@ type Workload struct {
 	// that needs the other's processes to go on (swarm testing's
 	// feature omission).
 	FaultTargets string
+	// BackendFaults is the budget of backend faults per iteration, with
+	// Leases (0..MaxBackendFaults): requests to the old, new and
+	// configuration tables that fail before they apply, apply and then
+	// fail, land late, or, for reads and streams, fail (see BackendFault).
+	// Each is a decision of the strategy.
+	BackendFaults int
 	// Migrators is the number of migrator processes, with Leases (1..3):
 	// more than one contend for the migration lock, as when an operator
 	// starts a second migration by mistake. A swarm draws 1 to
@@ -173,6 +179,7 @@ func DefaultWorkload() Workload {
 		Swarm:           true,
 		Leases:          true,
 		Faults:          DefaultFaults,
+		BackendFaults:   DefaultBackendFaults,
 		ClockSkew:       true,
 		Migrators:       2,
 	}
@@ -221,8 +228,10 @@ func (w Workload) Validate() error {
 		return fmt.Errorf("workload: latency %d out of range 0..%d", w.Latency, maxLatency)
 	case !inRange(w.Faults, 0, MaxFaults):
 		return fmt.Errorf("workload: faults %d out of range 0..%d", w.Faults, MaxFaults)
-	case !w.Leases && (w.Faults > 0 || w.ClockSkew):
-		return fmt.Errorf("workload: faults and clock skew need the production world (leases)")
+	case !inRange(w.BackendFaults, 0, MaxBackendFaults):
+		return fmt.Errorf("workload: backend faults %d out of range 0..%d", w.BackendFaults, MaxBackendFaults)
+	case !w.Leases && (w.Faults > 0 || w.ClockSkew || w.BackendFaults > 0):
+		return fmt.Errorf("workload: faults, backend faults and clock skew need the production world (leases)")
 	case (w.FaultBurst || w.StallsOnly || w.FaultTargets != "") && w.Faults == 0:
 		return fmt.Errorf("workload: fault-burst, stalls-only and fault-targets need faults")
 	case !slices.Contains(faultTargets, w.FaultTargets):
@@ -259,7 +268,7 @@ func (w Workload) Params() [][2]string {
 	if w.AppCalls != nil {
 		ps = append(ps, [2]string{"app-calls", joinInts(w.AppCalls)})
 	}
-	return append(ps, [][2]string{
+	ps = append(ps, [][2]string{
 		{"partitions", strconv.Itoa(w.Partitions)},
 		{"row-keys", strconv.Itoa(w.RowKeys)},
 		{"initial-rows", rows},
@@ -280,7 +289,9 @@ func (w Workload) Params() [][2]string {
 		{"fault-burst", strconv.FormatBool(w.FaultBurst)},
 		{"stalls-only", strconv.FormatBool(w.StallsOnly)},
 		{"fault-targets", w.FaultTargets},
+		{"backend-faults", strconv.Itoa(w.BackendFaults)},
 	}...)
+	return ps
 }
 
 func joinInts(ns []int) string {
@@ -419,6 +430,12 @@ type Options struct {
 	// harness/testdata/late-landing.trace).
 	lateBy time.Duration
 
+	// wrongLanding makes oracle 1 judge a candidate that landed unseen
+	// leniently (the reference runs the batch itself instead of applying
+	// the library's results), for the test that shows the judgement can
+	// fail.
+	wrongLanding bool
+
 	// track makes a run log what the shrinker edits: its choices and
 	// where each call began (set by Shrink for its runs only: an
 	// exploration does without).
@@ -551,7 +568,7 @@ func OptionsFromTrace(tr *sched.Trace) (Options, error) {
 	}
 	// A trace written before the production world has none of its
 	// parameters: it ran the original world.
-	w.Leases, w.Faults, w.ClockSkew = false, 0, false
+	w.Leases, w.Faults, w.ClockSkew, w.BackendFaults = false, 0, false, 0
 	if v, ok := tr.Param("leases"); ok {
 		if w.Leases, err = strconv.ParseBool(v); err != nil {
 			return opts, fmt.Errorf("trace parameter leases=%q: %v", v, err)
@@ -583,6 +600,12 @@ func OptionsFromTrace(tr *sched.Trace) (Options, error) {
 			}
 		}
 		w.FaultTargets, _ = tr.Param("fault-targets")
+		// A trace written before backend faults has none.
+		if _, ok := tr.Param("backend-faults"); ok {
+			if err := atoi("backend-faults", &w.BackendFaults); err != nil {
+				return opts, err
+			}
+		}
 	}
 	if v, ok := tr.Param("late-by"); ok {
 		if opts.lateBy, err = time.ParseDuration(v); err != nil || opts.lateBy <= 0 {

@@ -72,6 +72,28 @@
 // scheduling point (MaxTimeStep). Each fault is a decision in the trace
 // and listed in the report.
 //
+// Backend faults (Workload.BackendFaults, a budget per iteration, 3 in
+// the default workload; mtabletest -backend-faults) make the tables fail
+// as Azure's do. At the start of the run the main machine draws, for
+// each fault of the budget, the request it falls on among the first
+// ExpectedRequests requests of the run to the old, new and configuration
+// tables (counted in the order they pass their last scheduling point);
+// when that request comes, it takes a fault its kind can take (see
+// BackendFault): a batch fails before it applies (FaultNotApplied, an
+// error wrapping spec.ErrNotApplied), is applied and then fails
+// (FaultApplied: spec.ErrOutcomeUnknown), or is sent and lands late
+// (FaultLate: the root's network lands it 250ms to lateMost after it was
+// sent, within the service's MaxInFlight, whether or not its caller,
+// whose request deadline may pass first, still waits); an atomic query
+// (a retrieve) fails (FaultReadFails); a streamed query's request or the
+// request for a stream's next page fails (FaultStreamFails); or the
+// table is unavailable to the process (FaultOutage): this request and
+// its next mtable.MaxBackendAttempts-1 requests to the table fail before
+// they apply, enough to exhaust the library's retries of a step. Every draw
+// is a Choose of the stream "fault", so the faults are in the trace,
+// replay exactly, and are listed in the failure report with the process
+// faults.
+//
 // The world's notes and waits (how far the migration has come, how many
 // calls have begun) have no scheduling point in the note and wake
 // waiters through a WaitGroup's Done, so a crash at any scheduling point
@@ -79,16 +101,35 @@
 //
 // A call of a crashed process never returns: oracle 2 treats it as
 // pending (it may take effect at any point after its invocation, or not
-// at all). Oracle 1 stays exact: a request lands in the same atomic
-// step as the library's annotation of it, so a call either reached its
-// linearization point, which the reference applied, or did not. A call
-// that returns an error other than a table outcome (a request not sent
-// because its deadline passed or the fence closed, the lease lost) is
-// judged after the run (CheckError): a stall or crash of its process
-// while it ran, or, for an error that wraps leaseconfig.ErrFenced or
-// ErrLeaseLost, a stall of its process before, must explain it;
-// likewise a failed Run of a migrator (CheckMigrator). Such calls are
-// pending for oracle 2.
+// at all). Oracle 1 stays exact: a request whose caller hears of it
+// lands in the same atomic step as the library's annotation of it, so
+// a call either reached its linearization point, which the reference
+// applied, or did not. The harness is a mtable.CandidateMonitor: it
+// keeps the candidate each call announces, and when a batch lands
+// unseen by its caller (FaultApplied, FaultLate) and is the call's
+// candidate and applied, the reference applies the call there, with
+// the Candidate's Results mapping (a late answer that still reaches the
+// caller then reports a linearization point already applied); the call,
+// which returns mtable.ErrOutcomeUnknown if its caller gave up, took
+// effect exactly once. A batch that landed unseen and was not a
+// candidate (a migrator's copy) changes rows' ETags only; the reference
+// takes those ETags from the backend tables, as it does when the
+// library reports a copy's ETag as unknown (""). A call that returns an
+// error other than a table outcome (a request not sent because its
+// deadline passed or the fence closed, the lease lost, an injected
+// backend fault the library did not absorb) is judged after the run
+// (CheckError): a stall or crash of its process while it ran, or, for
+// an error that wraps leaseconfig.ErrFenced or ErrLeaseLost, a stall of
+// its process or a fault of one of its requests to the configuration
+// table before, must explain it; or the backend faults of the call: an
+// error wrapping mtable.ErrOutcomeUnknown only a FaultApplied or
+// FaultLate of one of the call's batches; any other error a late
+// request of its process meanwhile (a deadline passed), a failed stream
+// request of its process (for a streamed query, which the library does
+// not retry), or at least mtable.MaxBackendAttempts faults of its
+// process meanwhile (the library tries each step that often). A call
+// the harness did not fault must not fail. Likewise a failed Run of a
+// migrator (CheckMigrator). Such calls are pending for oracle 2.
 //
 // The fencing oracle (CheckFencing, the property the service's doc
 // proves): no request lands on the old or new table under a state two
@@ -101,8 +142,10 @@
 //
 // Liveness in this world: "migration incomplete" is hot until a
 // migrator finishes, so with a fair schedule and finitely many faults
-// every push must complete and the migration finish; virtual time
-// counts (a crashed process's lease expires after LeaseTTL).
+// (process and backend faults) every push must complete and the
+// migration finish; virtual time counts (a crashed process's lease
+// expires after LeaseTTL). After the migration the new table must equal
+// the reference (oracle 5) whatever faults happened.
 //
 // # Oracles
 //
@@ -148,22 +191,23 @@
 //
 // In the original world a call that fails with an error other than a
 // table outcome is its own failure (CheckError), as is a migrator that
-// fails (CheckMigrator); in the production world such an error must be
-// explained by a fault (see above). The
-// backends here fail only where Azure would refuse the request the
-// library sent (a malformed batch or filter, an atomic query past a
-// page), so such an error is the library's.
+// fails (CheckMigrator): the backends there fail only where Azure would
+// refuse the request the library sent (a malformed batch or filter, an
+// atomic query past a page), so such an error is the library's. In the
+// production world such an error must be explained by a fault, of the
+// process or of the backend (see above).
 //
 // What each oracle trusts besides spec's semantics and the scheduler:
 //
-//  1. the library's linearization-point annotations and the ETags it reports (the reference table follows them);
+//  1. the library's linearization-point annotations, its candidates' Results mappings and the ETags it reports (the reference table follows them);
 //  2. nothing of the library: the refinement mapping view of the backend tables (harness code), and the calls' invocations and responses;
 //  3. the reference table of oracle 1, so the annotations;
 //  4. the scheduler's fairness and the hot conditions the harness sets;
 //  5. the reference table of oracle 1, so the annotations;
 //
 // and the errors oracle, that the in-memory backends refuse exactly the
-// requests Azure would refuse.
+// requests Azure would refuse, and the harness's record of the faults
+// it injected.
 //
 // Options.OraclesOff switches oracles off, each replaced by one that
 // always says ok. The oracles only observe (a stream is read to its end
@@ -212,7 +256,8 @@
 // first machine, the pushes), a migrator process fewer (its machines'
 // decisions, faults and clock offset with it), a fault budget of the
 // faults the run took, else one crash (with its restart) or stall
-// fewer, and no clock skew. (An application dropped in the production
+// fewer, no clock skew, and the backend faults dropped (with their
+// choices) or their budget one lower. (An application dropped in the production
 // world takes its process's machines, faults and clock offset with it.)
 // The shorter stalls are the scheduler's passes'. A
 // move that takes rows away (the wide partition's fillers, an initial

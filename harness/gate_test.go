@@ -23,7 +23,7 @@ func faultsWorld() harness.Workload { return harness.DefaultWorkload() }
 
 func noFaultsWorld() harness.Workload {
 	w := harness.DefaultWorkload()
-	w.Faults, w.ClockSkew = 0, false
+	w.Faults, w.ClockSkew, w.BackendFaults = 0, false, 0
 	return w
 }
 
@@ -143,8 +143,17 @@ var faultBudgets = map[mtable.Bug]int{
 	mtable.BugServeAfterLeaseExpiry:                100,
 	mtable.BugMigratorLockNoIfMatch:                2400,
 	mtable.BugMigratorResumeFromMemory:             150,
-	mtable.BugMigratorResumeFromCachedState:        46000,
+	mtable.BugMigratorResumeFromCachedState:        3200,
+	mtable.BugConfigNoRetry:                        100,
 }
+
+// notFoundWithFaults says why a bug with budget 0 is not required of the
+// production world.
+// (Bug 18, MigratorResumeFromCachedState, was one until the backend
+// faults: it needs the lock holder to fall behind a second migrator that
+// takes the lock over, which two stalls did rarely and a configuration
+// outage does more often; found at iteration 1056 from seed 314159.)
+var notFoundWithFaults = map[mtable.Bug]string{}
 
 // TestEveryBugFoundWithFaults: the default workload (the production
 // world, faults on) finds every catchable bug, the lease bugs included,

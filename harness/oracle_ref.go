@@ -57,6 +57,14 @@ func (m refMonitor) AnnotateBackendCall(ctx context.Context, a mtable.Annotation
 	w := m.w
 	changed := false
 	for _, ch := range a.ETagChanges {
+		if ch.ETag == "" {
+			// Unknown to the library (a copy whose earlier try had an
+			// unknown outcome): the harness applied that try, and the
+			// backend tables show the ETag it wrote.
+			if v := w.view(ch.Key); v.ok {
+				ch.ETag = v.e.ETag
+			}
+		}
 		if ch.ETag != "" && w.ref.SetETag(ch.Key, ch.ETag) {
 			changed = true
 		}
@@ -69,6 +77,14 @@ func (m refMonitor) AnnotateBackendCall(ctx context.Context, a mtable.Annotation
 			return
 		case c.Call.Kind == CallStream:
 			w.fail(ctx, &CheckFailure{Check: CheckAnnotations, Call: c.String(), Message: "linearization point reported for a streamed query"})
+			return
+		case c.landed && !c.absorbed:
+			// The answer of a late candidate that arrived in time: the
+			// reference applied the call where the candidate landed.
+			c.absorbed = true
+			if changed {
+				w.revs = append(w.revs, w.ref.Snapshot())
+			}
 			return
 		case c.LPStep != 0:
 			w.fail(ctx, &CheckFailure{Check: CheckAnnotations, Call: c.String(),

@@ -123,10 +123,11 @@ func (w *world) openService(ctx context.Context, client string) *leaseconfig.Ser
 func (w *world) leaseMain(ctx context.Context, opts []mtable.Option) {
 	sched.SetHot("migration incomplete", true)
 	w.migUnder = map[string]mtable.State{}
-	if w.opts.lateBy > 0 {
+	if w.opts.lateBy > 0 || w.wl.BackendFaults > 0 {
 		w.net = sched.NewChan[netReq](0)
 		sched.GoDaemon("network", w.network)
 	}
+	w.drawBackendFaults()
 	var procs []*sched.Process
 	for k := 0; k < w.wl.Migrators; k++ {
 		name := "migrator"
@@ -353,20 +354,31 @@ type netFault struct {
 // other (a request's deadline passed) by a stall or crash of the process
 // while the call ran (for a migrator: since it began to take the lock),
 // or by a request of the process that its link delayed past its
-// deadline meanwhile (a slow network).
+// deadline meanwhile (a slow network); or by its backend faults (see
+// explainedByBackend), or by a backend fault of the process while the
+// call ran after a stall of the process before (the fence refused the
+// first tries of a step, and the fault the last).
 func (w *world) checkErrors(faults []sched.Fault) {
-	explained := func(proc string, from, to int64, err error) bool {
+	explained := func(c *callRecord, proc string, from, to int64, err error) bool {
+		if w.explainedByBackend(c, proc, from, to, err) {
+			return true
+		}
 		for _, n := range w.netFaults {
 			if n.proc == proc && from <= n.step && n.step <= to {
 				return true
 			}
 		}
 		leaseErr := errors.Is(err, leaseconfig.ErrFenced) || errors.Is(err, leaseconfig.ErrLeaseLost)
+		// A stall before the call may leave the lease too short for the
+		// fence to send its first tries (each a retry, not logged as a
+		// fault); with a backend fault of the process meanwhile, the
+		// retries of a step can run out.
+		faulted := w.backendFaultIn(proc, from, to)
 		for _, f := range faults {
 			if f.ProcessName != proc || f.Kind == sched.Restart || f.Step > to {
 				continue
 			}
-			if leaseErr || f.Step >= from {
+			if leaseErr || f.Step >= from || f.Kind == sched.Stall && faulted {
 				return true
 			}
 		}
@@ -376,13 +388,13 @@ func (w *world) checkErrors(faults []sched.Fault) {
 		if c.Outcome.Status != StatusNotTable || c.Return == 0 {
 			continue
 		}
-		if !explained(c.Proc, c.Invoke, c.Return, c.Outcome.err) {
+		if !explained(c, c.Proc, c.Invoke, c.Return, c.Outcome.err) {
 			w.failAfter(&CheckFailure{Check: CheckError, Machine: c.Machine, Step: c.Return, Call: c.String(),
 				Message: "call failed with an error that is not a table outcome, and no fault of its process explains it: " + c.Outcome.Err})
 		}
 	}
 	for _, r := range w.runErrs {
-		if !explained(r.proc, r.from, r.to, r.err) {
+		if !explained(nil, r.proc, r.from, r.to, r.err) {
 			w.failAfter(&CheckFailure{Check: CheckMigrator, Machine: r.proc, Step: r.to,
 				Message: "the migrator's Run failed, and no fault of its process explains it: " + r.err.Error()})
 		}

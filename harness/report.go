@@ -109,6 +109,16 @@ func writeFailure(w io.Writer, it *Iteration) {
 		fmt.Fprintf(w, "  %-36s %s\n", "scheduler", s.Error())
 	}
 
+	if len(it.Sched.Faults) > 0 || len(it.BackendFaults) > 0 {
+		fmt.Fprintf(w, "\n--- faults (%d process, %d backend) ---\n", len(it.Sched.Faults), len(it.BackendFaults))
+		for _, f := range it.Sched.Faults {
+			fmt.Fprintln(w, f)
+		}
+		for _, f := range it.BackendFaults {
+			fmt.Fprintln(w, f)
+		}
+	}
+
 	// The steps that led to the failure: an oracle's failure is recorded
 	// and the run goes on, so show the steps up to it, not the run's end.
 	last := failureStep(it)

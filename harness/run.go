@@ -40,6 +40,9 @@ type Iteration struct {
 
 	// Calls is the number of virtual-table calls made.
 	Calls int
+	// BackendFaults lists the backend faults injected (see
+	// Workload.BackendFaults), one line each.
+	BackendFaults []string
 	// Workload is the iteration's workload: with Swarm, the shape it drew.
 	Workload Workload
 
@@ -107,6 +110,9 @@ func runWith(opts Options, linBudget int64, run func(main func()) (*sched.Result
 		w.checkErrors(res.Faults)
 	}
 	it := &Iteration{Seed: res.Trace.Seed, Strategy: res.Trace.Strategy, Sched: res, Calls: len(w.calls), Workload: w.wl, world: w}
+	for _, f := range w.bfaults {
+		it.BackendFaults = append(it.BackendFaults, f.String())
+	}
 	if linBudget == 0 {
 		linBudget = DefaultLinBudget
 	}

@@ -57,18 +57,18 @@ type Shape struct {
 	Steps       int64
 	Calls       int
 	Machines    int
-	Faults      int
+	Faults      int // process faults (crashes, stalls, restarts) and backend faults
 	Preemptions int
 }
 
 // ShapeOf returns the shape of it's run.
 func ShapeOf(it *Iteration) Shape {
 	return Shape{Steps: it.Sched.Steps, Calls: it.Calls, Machines: it.Sched.Machines,
-		Faults: faultCount(it.Sched), Preemptions: it.Sched.Preemptions}
+		Faults: faultCount(it.Sched) + len(it.BackendFaults), Preemptions: it.Sched.Preemptions}
 }
 
-// faultCount is the number of faults of a run as the workload's budget
-// counts them: crashes and stalls (a restart follows a crash).
+// faultCount is the number of process faults of a run as the workload's
+// budget counts them: crashes and stalls (a restart follows a crash).
 func faultCount(res *sched.Result) int {
 	n := 0
 	for _, f := range res.Faults {
@@ -218,7 +218,7 @@ func (w Workload) appCalls() []int {
 // size is the workload's size for the shrinker: each move makes it
 // smaller.
 func (w Workload) size() int {
-	n := w.Apps + w.totalCalls() + w.Partitions + w.RowKeys + w.MaxBatch + w.Latency +
+	n := w.Apps + w.totalCalls() + w.Partitions + w.RowKeys + w.MaxBatch + w.Latency + w.BackendFaults +
 		(w.Partitions-w.EmptyPartitions+1)*len(w.InitialRows)
 	for _, r := range w.InitialRows {
 		n += r // lower row keys are smaller (see proposeCompactRows)
@@ -538,6 +538,7 @@ var moves = []move{
 	{"batch", proposeSmallerBatch},
 	{"max-batch", proposeSmallerMaxBatch},
 	{"follow-migration", proposeNoFollowMigration},
+	{"backend-faults", proposeFewerBackendFaults},
 	{"leases", proposeNoLeases},
 	{"migrators", proposeFewerMigrators},
 	{"faults", proposeFewerFaults},
@@ -944,6 +945,22 @@ func proposeNoLatency(r shrinkRun) []candidate {
 	})}
 }
 
+// proposeFewerBackendFaults: no backend faults, without the choices of
+// the fault stream; else a budget one lower, the decisions as they are
+// (the lenient replay draws one fault point fewer).
+func proposeFewerBackendFaults(r shrinkRun) []candidate {
+	w := r.opts.Workload
+	if w.Swarm || w.BackendFaults == 0 {
+		return nil
+	}
+	none := withWorkload(r, func(w *Workload) { w.BackendFaults = 0 })
+	out := []candidate{dropChoices(r, none, func(c choiceRec) bool { return c.kind == chFault })}
+	if w.BackendFaults > 1 {
+		out = append(out, same(r, withWorkload(r, func(w *Workload) { w.BackendFaults-- })))
+	}
+	return out
+}
+
 // proposeFewerPartitions: without partition k (each, the last first);
 // the calls on a later partition move down to the one before.
 func proposeFewerPartitions(r shrinkRun) []candidate {
@@ -1268,7 +1285,9 @@ func proposeNoLeases(r shrinkRun) []candidate {
 	if w.Swarm || !w.Leases {
 		return nil
 	}
-	o := withWorkload(r, func(w *Workload) { w.Leases, w.Faults, w.ClockSkew, w.Migrators = false, 0, false, 1 })
+	o := withWorkload(r, func(w *Workload) {
+		w.Leases, w.Faults, w.BackendFaults, w.ClockSkew, w.Migrators = false, 0, 0, false, 1
+	})
 	tr := r.it.Sched.Trace
 	own := tr.Owners()
 	// The machines the original world has too: main, each process's

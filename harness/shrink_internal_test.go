@@ -50,7 +50,7 @@ func sketches(it *Iteration, apps int) [][]string {
 func TestMovesKeepTheOtherCalls(t *testing.T) {
 	w := DefaultWorkload()
 	w.Swarm, w.Apps, w.Partitions, w.MigratorDelay, w.SlowApp = false, 3, 2, true, true
-	w.Leases, w.Faults, w.ClockSkew = false, 0, false // the moves are measured on the original world
+	w.Leases, w.Faults, w.ClockSkew, w.BackendFaults = false, 0, false, 0 // the moves are measured on the original world
 	opts := Options{Workload: w, Bug: mtable.NoBug, track: true}
 	seeds := 6
 	if testing.Short() {
@@ -179,7 +179,7 @@ func TestMovesDropTheWorkOnRowsTheyTakeAway(t *testing.T) {
 	// (No streamed queries: an application reading a stream spends steps
 	// of its own between two rows, which no backend call records.)
 	wide.Swarm, wide.Apps, wide.Partitions, wide.WidePartition, wide.StreamWeight = false, 2, 2, true, 0
-	wide.Leases, wide.Faults, wide.ClockSkew = false, 0, false // the moves are measured on the original world
+	wide.Leases, wide.Faults, wide.ClockSkew, wide.BackendFaults = false, 0, false, 0 // the moves are measured on the original world
 	// (Only atomic queries, which name no row: with a row key fewer a
 	// call would draw other rows, and writes would keep a row gone.)
 	queries := wide

@@ -189,7 +189,7 @@ func TestShrinkProductionWorld(t *testing.T) {
 		runs = 800
 	}
 	faults := func(it *harness.Iteration) int {
-		n := 0
+		n := len(it.BackendFaults)
 		for _, f := range it.Sched.Faults {
 			if f.Kind == sched.Crash || f.Kind == sched.Stall {
 				n++

@@ -111,9 +111,25 @@ func (b *backend) ExecuteBatch(ctx context.Context, ops []spec.Op) ([]spec.Resul
 		return nil, err
 	}
 	if b.link && b.name != "config" && b.w.opts.lateBy > 0 && b.w.choose(2, chLatency, -1, -1, -1) == 1 {
-		return b.late(ctx, ops)
+		return b.late(ctx, ops, b.w.opts.lateBy)
 	}
-	return b.applyBatch(ctx, ops, from)
+	switch f := b.fault(ctx, reqBatch); f {
+	case FaultNotApplied:
+		return nil, b.injectedError(f)
+	case FaultApplied:
+		res, err := b.applyBatch(ctx, ops, from, true)
+		sched.Logf("%s.ExecuteBatch: the answer (%s) is lost", b.name, outcomeOf(res, nil, err))
+		return nil, b.injectedError(f)
+	case FaultLate:
+		c := callFrom(ctx)
+		app, call := -1, -1
+		if c != nil {
+			app, call = c.MID, c.Seq
+		}
+		d := lateStep * time.Duration(1+b.w.choose(int(lateMost/lateStep), chFault, app, call, -1))
+		return b.late(ctx, ops, d)
+	}
+	return b.applyBatch(ctx, ops, from, false)
 }
 
 // netReq is a sent request handed to the root's network: it lands
@@ -135,14 +151,14 @@ type netReply struct {
 // Options.lateBy later (a machine of the root process: the request
 // lands even if its process has crashed or stalled since), and waits
 // for it until the caller's context ends; then its outcome is unknown.
-func (b *backend) late(ctx context.Context, ops []spec.Op) ([]spec.Result, error) {
+func (b *backend) late(ctx context.Context, ops []spec.Op, by time.Duration) ([]spec.Result, error) {
 	reply := sched.NewChan[netReply](1)
-	// It lands lateBy after it was sent, now, however long the handing
+	// It lands by after it was sent, now, however long the handing
 	// over takes.
-	b.w.net.Send(netReq{b: b, ctx: ctx, ops: ops, reply: reply, at: sched.Now().Add(b.w.opts.lateBy)})
+	b.w.net.Send(netReq{b: b, ctx: ctx, ops: ops, reply: reply, at: sched.Now().Add(by)})
 	var r netReply
 	if sched.Select(sched.DoneCase(ctx, nil), reply.RecvCase(func(v netReply, _ bool) { r = v })) == 0 {
-		return nil, fmt.Errorf("harness network: no answer from the %s table: %w", b.name, ctx.Err())
+		return nil, spec.WrapOutcomeUnknown(fmt.Errorf("harness network: no answer from the %s table: %w", b.name, ctx.Err()))
 	}
 	return r.res, r.err
 }
@@ -159,7 +175,7 @@ func (w *world) network() {
 				sched.Sleep(d)
 			}
 			sched.Logf("a late request of %s lands", r.b.proc)
-			res, err := r.b.applyBatch(r.ctx, r.ops, -1)
+			res, err := r.b.applyBatch(r.ctx, r.ops, -1, true)
 			r.reply.Send(netReply{res, err})
 		})
 	}
@@ -168,9 +184,12 @@ func (w *world) network() {
 // applyBatch lands a batch: atomically, with the fencing oracle's check
 // and oracle 2's observation of ETag-only changes. from is where its
 // call began, for the shrinker's spans (-1: a late landing, not one).
-func (b *backend) applyBatch(ctx context.Context, ops []spec.Op, from int) ([]spec.Result, error) {
+// unseen is set when the caller does not hear of the landing in the
+// same step (a backend fault): oracle 1 then applies the call's
+// candidate here (landCandidate).
+func (b *backend) applyBatch(ctx context.Context, ops []spec.Op, from int, unseen bool) ([]spec.Result, error) {
 	if b.name == "config" {
-		res, err := b.mem.ExecuteBatch(ctx, ops)
+		res, err := b.mem.ExecuteBatch(context.Background(), ops)
 		b.w.configWritten()
 		return res, err
 	}
@@ -190,6 +209,13 @@ func (b *backend) applyBatch(ctx context.Context, ops []spec.Op, from int) ([]sp
 		sched.Logf("%s.ExecuteBatch%s -> %s", b.name, Call{Kind: CallBatch, Ops: ops}.String()[len("batch"):], outcomeOf(res, nil, err))
 	}
 	if err == nil {
+		if unseen {
+			if !b.w.landCandidate(ctx, ops, res) {
+				b.w.followUnseen(keys, before)
+			}
+		} else if c := callFrom(ctx); c != nil && c.cand != nil && sameOps(c.cand.Ops, ops) {
+			c.cand = nil // the library reports its outcome
+		}
 		b.w.noteViewChanges(keys, before)
 	}
 	return res, err
@@ -200,6 +226,9 @@ func (b *backend) QueryAtomic(ctx context.Context, f spec.Filter) ([]spec.Entity
 	from := b.w.spanStart()
 	if err := b.delay(ctx, pk); err != nil {
 		return nil, err
+	}
+	if ft := b.fault(ctx, reqRead); ft != 0 {
+		return nil, b.injectedError(ft)
 	}
 	if b.link && b.name != "config" {
 		b.checkFence(ctx, "an atomic query")
@@ -222,6 +251,9 @@ func (b *backend) QueryStreamed(ctx context.Context, f spec.Filter) (spec.Stream
 	}
 	if err := send(ctx); err != nil {
 		return nil, err
+	}
+	if ft := b.fault(ctx, reqStream); ft != 0 {
+		return nil, b.injectedError(ft)
 	}
 	if b.link && b.name != "config" {
 		b.checkFence(ctx, "a streamed query")
@@ -253,12 +285,18 @@ const streamPage = 2
 func (s *backendStream) Next(ctx context.Context) (spec.Entity, bool, error) {
 	from := s.b.w.spanStart()
 	send := s.b.send
-	if s.b.link && s.n%streamPage == streamPage-1 {
+	page := s.b.link && s.n%streamPage == streamPage-1
+	if page {
 		send = func(ctx context.Context) error { return s.b.delayBy(ctx, "", pageUnit, maxPageUnits) }
 	}
 	s.n++
 	if err := send(ctx); err != nil {
 		return spec.Entity{}, false, err
+	}
+	if page {
+		if ft := s.b.fault(ctx, reqStream); ft != 0 {
+			return spec.Entity{}, false, s.b.injectedError(ft)
+		}
 	}
 	if s.b.link && s.b.name != "config" {
 		s.b.checkFence(ctx, "a stream's next read")

@@ -37,8 +37,18 @@ type world struct {
 	// migUnder is the state each migrator process's requests are made
 	// under: the one its Run read, then each it pushed.
 	migUnder map[string]mtable.State
-	// net carries late requests to the root's network (Options.lateBy).
+	// net carries late requests to the root's network (Options.lateBy,
+	// FaultLate).
 	net *sched.Chan[netReq]
+	// faultAt lists the numbers of the requests the backend faults not
+	// injected yet fall on, requests counts the requests so far, and
+	// bfaults are the faults injected (see drawBackendFaults).
+	faultAt  []int
+	requests int
+	bfaults  []*backendFault
+	// outage counts, for each process's link to a table in an outage
+	// (FaultOutage), the requests it still fails.
+	outage map[outageKey]int
 
 	// pushed is the highest state whose push has started; migrated is
 	// set when the migrator returned.
@@ -112,6 +122,13 @@ type callRecord struct {
 	// oracle 1
 	LPStep int64 // step of the linearization point, 0 if none yet
 	Ref    *Outcome
+	// cand is the linearization-point candidate the library announced
+	// last, until its batch lands; landed is set when the reference
+	// applied the call where its candidate landed unseen by the caller
+	// (landCandidate), absorbed when the library then reported that
+	// linearization point too.
+	cand             *mtable.Candidate
+	landed, absorbed bool
 
 	// Answers are a streamed query's answers, AnswerSteps their steps.
 	Answers     []linearizability.StreamAnswer

@@ -49,6 +49,11 @@ const (
 	// harness's production world: a migrator that takes the lock over
 	// resumes from its process's last polled state.
 	BugMigratorResumeFromCachedState Bug = 18
+
+	// BugConfigNoRetry, a lease bug found by the harness's backend
+	// faults: a push does not retry a configuration-table request that
+	// failed transiently.
+	BugConfigNoRetry Bug = 19
 )
 
 // bugInfo is the catalogue: each bug's name, description, and whether
@@ -76,6 +81,7 @@ var bugInfo = [...]struct {
 	{"MigratorResumeFromMemory", "a migrator Run again in the same process starts from the state it last pushed, kept in memory, instead of the configuration's", true},
 	{"DeleteIfExistsGuardTombstone", "DeleteIfExists is accepted with other operations in a batch, and in USE_NEW_HIDE_METADATA an absent row's absence is asserted with a guard tombstone that a plain client of the new table can see (and a plain Insert of its key gets 409)", false},
 	{"MigratorResumeFromCachedState", "a migrator's Run resumes from the state its process last polled, not the one stored, so after another migrator advanced the state it pushes an earlier one, is refused and fails", true},
+	{"ConfigNoRetry", "a push (and Settle) gives up at the first configuration-table request that fails transiently (a 503, a timeout), so one failed read fails the migrator's Run", true},
 }
 
 // Bugs returns every bug switch, in catalogue order (NoBug excluded).
@@ -88,7 +94,7 @@ func Bugs() []Bug {
 }
 
 // Lease reports whether b is a lease bug: a mistake of the lease-based
-// configuration service (package mtable/leaseconfig: 13, 14, 15, 18,
+// configuration service (package mtable/leaseconfig: 13, 14, 15, 18, 19,
 // which its Options.Bug selects) or of a migrator that lost its lease and
 // runs again (16, which WithBug selects for NewMigrator). They show only
 // in a world of leases, process crashes, stalls and time: with MemConfig

@@ -378,7 +378,7 @@
 // already closed old-table stream; and since pushes arrive in order,
 // every branch that must fire fires on the same push as without the bug.
 //
-// The lease bugs (13 to 16, Bug.Lease) are mistakes of the lease-based
+// The lease bugs (13 to 16, 18 and 19, Bug.Lease) are mistakes of the lease-based
 // configuration service (package mtable/leaseconfig, which its
 // Options.Bug selects) and of a migrator that lost its lease and runs
 // again: BugMigratorResumeFromMemory, selected here with WithBug for

@@ -147,8 +147,9 @@ func (c *config) workload() harness.Workload {
 	w.Leases = c.leases
 	w.Faults = c.faults
 	w.ClockSkew = c.faults > 0
+	w.BackendFaults = c.backendFaults
 	if !c.leases {
-		w.Faults, w.ClockSkew = 0, false
+		w.Faults, w.ClockSkew, w.BackendFaults = 0, false, 0
 	}
 	return w
 }

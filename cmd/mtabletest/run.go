@@ -66,6 +66,8 @@ type config struct {
 	shrinkTime time.Duration
 	leases     bool
 	faults     int
+	// backendFaults is the budget of backend faults (-backend-faults).
+	backendFaults int
 	// checkHistory is -check-history's file; oracleTable -oracle-table.
 	checkHistory string
 	oracleTable  bool
@@ -147,7 +149,7 @@ func newFlagSet(c *config) *flag.FlagSet {
 		"switch on bug `N|name` of the catalogue (default none: the correct library); -bug list\n"+
 			"prints the catalogue; -bug all runs the correct library and then each bug, prints the\n"+
 			"table of time to first failure, and fails unless the library is clean and every bug\n"+
-			"but the benign 4 is found; the lease bugs (13 to 16, 18) need -leases")
+			"but the benign 4 is found; the lease bugs (13 to 16, 18, 19) need -leases")
 	fs.BoolVar(&c.leases, "leases", true,
 		"explore the production world: the migrator and the applications are processes, each\n"+
 			"with its own client of the lease-based configuration service, over network links that\n"+
@@ -157,6 +159,10 @@ func newFlagSet(c *config) *flag.FlagSet {
 		fmt.Sprintf("fault budget `N`, 0..%d, with -leases: each iteration draws its own budget 0..N of\n"+
 			"crashes (each followed by a restart) and stalls of up to two leases, and whether they come\n"+
 			"in a burst; 0 turns faults and clock skew off", harness.MaxFaults))
+	fs.IntVar(&c.backendFaults, "backend-faults", harness.DefaultBackendFaults,
+		fmt.Sprintf("backend fault budget `N` per iteration, 0..%d, with -leases: table requests that fail\n"+
+			"before they apply, apply and then fail (outcome unknown), land late, or (reads and\n"+
+			"streams) fail; 0 turns them off", harness.MaxBackendFaults))
 	fs.StringVar(&c.strategy, "strategy", defaultStrategy,
 		"scheduling `strategy`: random, pct, pos, dfs (bounded exhaustive, one worker, no shards)\n"+
 			"or portfolio (random, pct and pos in turn by iteration)")
@@ -297,6 +303,8 @@ func (c *config) check() error {
 		return usagef("-depth %d: want a depth 0..%d (PCT's change points fall among the first %d steps)", c.depth, harness.MaxDepth, harness.ExpectedSteps)
 	case c.faults < 0 || c.faults > harness.MaxFaults:
 		return usagef("-faults %d: want a budget 0..%d", c.faults, harness.MaxFaults)
+	case c.backendFaults < 0 || c.backendFaults > harness.MaxBackendFaults:
+		return usagef("-backend-faults %d: want a budget 0..%d", c.backendFaults, harness.MaxBackendFaults)
 	case c.maxSteps < 0 || c.maxSteps > harness.MaxStepsLimit:
 		return usagef("-max-steps %d: want a bound 0..%d", c.maxSteps, harness.MaxStepsLimit)
 	case c.parallel < 0 || c.parallel > harness.MaxParallel:

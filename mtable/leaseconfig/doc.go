@@ -43,7 +43,15 @@
 // over), applies it locally, and settles it in turn. A crashed client
 // therefore delays a push by at most about LeaseTTL + PollInterval.
 // States only advance: an earlier state is refused; pushing the current
-// one again only settles it.
+// one again only settles it. A request of a push or of Settle (and the
+// read of the state row in MigratorConfig's Subscribe) that fails with
+// a transient error (spec.ErrNotApplied or spec.ErrOutcomeUnknown, not a
+// fence's refusal) is tried again as the library retries a backend step,
+// at most mtable.MaxBackendAttempts tries, waiting mtable.RetryBackoff
+// and twice that and so on, while ctx is not done: reads apply nothing;
+// the state write's If-Match turns a second try that meets the first's
+// write into a 412, after which the state read again shows it; the
+// deletion of an expired lease is tried again at the next look.
 //
 // # The migration lock
 //
@@ -242,6 +250,10 @@
 // the state this process last polled, not the stored one, so a migrator
 // that takes the lock over after another advanced the state resumes from
 // an earlier state, whose push is refused: found by the harness's
-// production world). BugMigratorResumeFromMemory is the Migrator's
+// production world), BugConfigNoRetry (a push, Settle and
+// MigratorConfig's Subscribe give up at the first request to the
+// configuration table that fails transiently, instead of retrying it
+// as the library retries a backend step: found by the harness's backend
+// faults). BugMigratorResumeFromMemory is the Migrator's
 // (mtable).
 package leaseconfig

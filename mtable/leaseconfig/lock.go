@@ -304,7 +304,11 @@ func (m migratorConfig) Subscribe(ctx context.Context, sub mtable.Subscriber) (m
 	if err != nil || m.s.is(mtable.BugMigratorResumeFromCachedState) {
 		return st, cancel, err
 	}
-	row, err := m.s.readState(ctx, false)
+	var row stateRow
+	err = m.s.retried(ctx, func() (err error) {
+		row, err = m.s.readState(ctx, false)
+		return err
+	})
 	if err != nil {
 		cancel()
 		return 0, nil, fmt.Errorf("leaseconfig: reading the configuration state: %w", err)

@@ -70,7 +70,8 @@ type Options struct {
 	ClockSkew time.Duration
 	// Bug selects one of the service's bug switches
 	// (mtable.BugPushExpiresLeaseEarly, BugServeAfterLeaseExpiry,
-	// BugMigratorLockNoIfMatch, BugMigratorResumeFromCachedState), for
+	// BugMigratorLockNoIfMatch, BugMigratorResumeFromCachedState,
+	// BugConfigNoRetry), for
 	// the verification. Any other value,
 	// the zero value and mtable.NoBug included, is the correct service,
 	// so one Bug can be given to the service, every Table and the

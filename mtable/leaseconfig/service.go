@@ -387,7 +387,7 @@ func (s *Service) Push(ctx context.Context, st mtable.State) error {
 	if st > mtable.UseNewHideMetadata {
 		return fmt.Errorf("leaseconfig: push of invalid state %d: want 0..%d", st, mtable.UseNewHideMetadata)
 	}
-	for {
+	for attempt := 1; ; attempt++ {
 		row, err := s.settle(ctx)
 		if err != nil {
 			return err
@@ -414,6 +414,12 @@ func (s *Service) Push(ctx context.Context, st mtable.State) error {
 		})
 		if spec.StatusOf(err) == spec.StatusPreconditionFailed || spec.StatusOf(err) == spec.StatusNotFound {
 			continue // another push raced with ours: settle and look again
+		}
+		if err != nil && s.retry(ctx, attempt, err) {
+			// Not applied, or perhaps applied: the write's If-Match makes
+			// a second try that meets the first's write fail with 412,
+			// and the state read again shows it.
+			continue
 		}
 		if err != nil {
 			return fmt.Errorf("leaseconfig: writing the configuration state %s: %w", st, err)
@@ -443,11 +449,19 @@ func (s *Service) settle(ctx context.Context) (stateRow, error) {
 	}
 	watch := map[string]seen{} // by lease RowKey; looked up, never iterated
 	for {
-		row, err := s.readState(ctx, true)
+		var row stateRow
+		err := s.retried(ctx, func() (err error) {
+			row, err = s.readState(ctx, true)
+			return err
+		})
 		if err != nil {
 			return stateRow{}, err
 		}
-		leases, err := s.leases(ctx)
+		var leases []Lease
+		err = s.retried(ctx, func() (err error) {
+			leases, err = s.leases(ctx)
+			return err
+		})
 		if err != nil {
 			return stateRow{}, err
 		}
@@ -479,7 +493,8 @@ func (s *Service) settle(ctx context.Context) (stateRow, error) {
 			_, err := s.do(ctx, func(ctx context.Context) ([]spec.Result, error) {
 				return s.tbl.ExecuteBatch(ctx, []spec.Op{{Kind: spec.Delete, Entity: spec.Entity{Key: s.key(l.rowKey), ETag: l.etag}}})
 			})
-			if err != nil && spec.StatusOf(err) != spec.StatusNotFound && spec.StatusOf(err) != spec.StatusPreconditionFailed {
+			if err != nil && spec.StatusOf(err) != spec.StatusNotFound && spec.StatusOf(err) != spec.StatusPreconditionFailed &&
+				!(s.transient(err) && !s.is(mtable.BugConfigNoRetry)) {
 				return stateRow{}, fmt.Errorf("leaseconfig: removing the expired lease of %q: %w", l.Client, err)
 			}
 			if err != nil {

@@ -88,6 +88,7 @@ type link struct {
 	who     string
 	t       *spec.MemTable
 	down    bool          // unreachable: requests fail unsent
+	busy    int           // the next busy requests fail unsent with a 503 (spec.ErrNotApplied)
 	latency time.Duration // > 0: requests land this long after they are sent
 	record  bool          // record writes (w.landed, w.maxGap)
 	// afterWrite, when set, is called after a write took effect.
@@ -107,8 +108,15 @@ func (l *link) send(ctx context.Context) error {
 	if l.down {
 		return errUnreachable
 	}
+	if l.busy > 0 {
+		l.busy--
+		return spec.WrapNotApplied(errBusy)
+	}
 	return nil
 }
+
+// errBusy is the cause of a busy link's failures.
+var errBusy = errors.New("test network: 503 server busy")
 
 func (l *link) apply(ctx context.Context, ops []spec.Op) ([]spec.Result, error) {
 	res, err := l.t.ExecuteBatch(context.Background(), ops)
