@@ -220,10 +220,10 @@ func TestShrinkProductionWorld(t *testing.T) {
 			}
 			o, s := sr.OriginalShape(), sr.ShrunkShape()
 			if got, want := o.Faults, faults(sum.First); got != want {
-				t.Errorf("original faults got %d, want %d (its crashes and stalls)", got, want)
+				t.Errorf("original faults got %d, want %d (its crashes, stalls and backend faults)", got, want)
 			}
 			if got, want := s.Faults, faults(sr.Shrunk); got != want {
-				t.Errorf("shrunk faults got %d, want %d (its crashes and stalls)", got, want)
+				t.Errorf("shrunk faults got %d, want %d (its crashes, stalls and backend faults)", got, want)
 			}
 			w := sr.Options.Workload
 			if w.Leases != tc.leases {
