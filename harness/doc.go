@@ -274,8 +274,10 @@
 // run to a fixpoint; then sched.Shrink
 // works on the schedule (preemptions, choices, blocks of decisions) until
 // it has accepted a few candidates, and the moves run again; until
-// nothing is accepted or the budget (ShrinkConfig: runs, deterministic,
-// and optionally time) is spent. Candidates run Parallel at a time, but
+// nothing is accepted or the budget (ShrinkConfig: runs, and steps
+// reckoned as runs of the failing run's length, both deterministic, so
+// a run that hit the step bound gets fewer runs; optionally time) is
+// spent. Candidates run Parallel at a time, but
 // are taken in a fixed order and runs are counted as if sequential, so a
 // failure shrinks to the same run at any Parallel.
 //

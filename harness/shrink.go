@@ -21,11 +21,27 @@ import (
 // ShrinkConfig.MaxRuns is zero.
 const DefaultShrinkRuns = 3000
 
+// DefaultShrinkSteps is the step budget of a shrink when
+// ShrinkConfig.MaxSteps is zero: about 3,000 runs of an ordinary
+// iteration, and far fewer of a run that hit the step bound (tens of
+// thousands of steps a run), whose shrink would otherwise take the best
+// part of an hour.
+const DefaultShrinkSteps = 6_000_000
+
+// minShrinkRuns is the fewest runs a step budget leaves a shrink.
+const minShrinkRuns = 100
+
 // ShrinkConfig bounds and observes a Shrink.
 type ShrinkConfig struct {
 	// MaxRuns bounds the runs of the shrink (deterministic); zero means
 	// DefaultShrinkRuns.
 	MaxRuns int
+	// MaxSteps bounds the scheduler steps the shrink may spend, reckoned
+	// from the failing run's length: the run budget becomes at most
+	// MaxSteps divided by the failing run's steps (but at least 100
+	// runs), so that it stays deterministic; zero means
+	// DefaultShrinkSteps.
+	MaxSteps int64
 	// MaxTime bounds its wall-clock time; zero means no bound. A shrink
 	// stopped by it depends on the machine's speed.
 	MaxTime time.Duration
@@ -298,11 +314,17 @@ func Shrink(ctx context.Context, opts Options, it *Iteration, cfg ShrinkConfig) 
 	if it == nil || it.Failure == nil || it.world == nil {
 		return nil, fmt.Errorf("shrink: the iteration did not fail")
 	}
-	if cfg.MaxRuns < 0 || cfg.MaxTime < 0 || cfg.Parallel < 0 || cfg.Parallel > MaxParallel {
-		return nil, fmt.Errorf("shrink: runs and time must not be negative, parallel must be in 0..%d", MaxParallel)
+	if cfg.MaxRuns < 0 || cfg.MaxSteps < 0 || cfg.MaxTime < 0 || cfg.Parallel < 0 || cfg.Parallel > MaxParallel {
+		return nil, fmt.Errorf("shrink: runs, steps and time must not be negative, parallel must be in 0..%d", MaxParallel)
 	}
 	if cfg.MaxRuns == 0 {
 		cfg.MaxRuns = DefaultShrinkRuns
+	}
+	if cfg.MaxSteps == 0 {
+		cfg.MaxSteps = DefaultShrinkSteps
+	}
+	if steps := max(it.Sched.Steps, 1); cfg.MaxRuns > minShrinkRuns && int64(cfg.MaxRuns)*steps > cfg.MaxSteps {
+		cfg.MaxRuns = int(max(cfg.MaxSteps/steps, minShrinkRuns))
 	}
 	if cfg.Parallel == 0 {
 		cfg.Parallel = 1

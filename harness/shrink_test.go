@@ -114,6 +114,23 @@ func TestShrinkBudget(t *testing.T) {
 	if last.Runs != 25 || last.Iteration != it.Index || last.Original != harness.ShapeOf(it) {
 		t.Errorf("last progress %+v: want 25 runs of iteration %d from %v", last, it.Index, harness.ShapeOf(it))
 	}
+	// A step budget reckoned from the failing run's length: 120 runs
+	// of it leave 120 runs (the floor is 100).
+	sr, err = harness.Shrink(context.Background(), opts, it, harness.ShrinkConfig{MaxSteps: 120 * it.Sched.Steps})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("step budget: %d runs, stopped %q", sr.Runs, sr.Stopped)
+	if sr.Stopped != "runs" || sr.Runs != 120 {
+		t.Errorf("step budget of 120 runs: stopped %q after %d runs, want \"runs\" after 120", sr.Stopped, sr.Runs)
+	}
+	sr, err = harness.Shrink(context.Background(), opts, it, harness.ShrinkConfig{MaxSteps: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sr.Runs > 100 {
+		t.Errorf("step budget of 1: %d runs, want at most the floor of 100", sr.Runs)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	sr, err = harness.Shrink(ctx, opts, it, harness.ShrinkConfig{})
