@@ -21,6 +21,8 @@ const (
 	chFilter                      // a query's filter
 	chKey                         // a retrieve's row
 	chLatency                     // the extra steps of a backend call
+	chPlain                       // an application's plain-client role (Workload.Plain)
+	chHot                         // the hot row key, and whether a call touches it (Workload.HotRows)
 )
 
 // choiceRec is one choice that was a scheduler decision.
@@ -40,7 +42,7 @@ type choiceRec struct {
 var streamNames = [...]string{
 	chDraw: "draw", chDelay: "delay", chState: "state", chPartition: "partition", chCallKind: "call",
 	chBatchSize: "batch", chRow: "row", chOpKind: "op", chHappy: "happy", chETag: "etag",
-	chFilter: "filter", chKey: "key", chLatency: "latency",
+	chFilter: "filter", chKey: "key", chLatency: "latency", chPlain: "plain", chHot: "hot",
 }
 
 // choose is sched.ChooseIn(n) from the stream of kind k, logged as a

@@ -211,7 +211,7 @@ func (w Workload) size() int {
 	for _, r := range w.InitialRows {
 		n += r // lower row keys are smaller (see proposeCompactRows)
 	}
-	for _, b := range []bool{w.Swarm, w.SlowApp, w.MigratorDelay, w.FollowMigration, w.WidePartition, w.NarrowReads} {
+	for _, b := range []bool{w.Swarm, w.SlowApp, w.MigratorDelay, w.FollowMigration, w.WidePartition, w.NarrowReads, w.Plain, w.HotRows} {
 		if b {
 			n++
 		}
@@ -490,6 +490,8 @@ var moves = []move{
 	{"slow-app", proposeNoSlowApp},
 	{"wide-partition", proposeNoWidePartition},
 	{"narrow-reads", proposeNoNarrowReads},
+	{"plain", proposeNoPlain},
+	{"hot-rows", proposeNoHotRows},
 	{"latency", proposeNoLatency},
 	{"partitions", proposeFewerPartitions},
 	{"empty-partitions", proposeMoreEmptyPartitions},

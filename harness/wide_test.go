@@ -64,6 +64,7 @@ func TestWidePartitionQueries(t *testing.T) {
 	}
 	wl := DefaultWorkload()
 	wl.Swarm, wl.WidePartition, wl.Partitions = false, true, 1
+	wl.Plain, wl.HotRows = false, false
 	queries, long := 0, 0
 	sum, err := Explore(ExploreConfig{
 		Options:  Options{Workload: wl, Bug: mtable.NoBug},

@@ -66,6 +66,8 @@ type config struct {
 	shrinkTime time.Duration
 	leases     bool
 	faults     int
+	plain      bool
+	hotRows    bool
 	// checkHistory is -check-history's file; oracleTable -oracle-table.
 	checkHistory string
 	oracleTable  bool
@@ -156,6 +158,13 @@ func newFlagSet(c *config) *flag.FlagSet {
 	fs.IntVar(&c.faults, "faults", harness.DefaultFaults,
 		fmt.Sprintf("fault budget `N` per iteration, 0..%d, with -leases: crashes (each followed by a\n"+
 			"restart) and stalls longer than a lease; 0 turns faults and clock skew off", harness.MaxFaults))
+	fs.BoolVar(&c.plain, "plain", true,
+		"add plain clients (drawn in one iteration in two): processes that call the old table\n"+
+			"directly before the migration starts and the new table directly once it is done,\n"+
+			"judged by the same oracles and by the plain-client check")
+	fs.BoolVar(&c.hotRows, "hot-rows", true,
+		"let one iteration in four draw a hot row key that most batch operations and retrieves\n"+
+			"touch, so conflicting operations on one row race often")
 	fs.StringVar(&c.strategy, "strategy", defaultStrategy,
 		"scheduling `strategy`: random, pct, pos, dfs (bounded exhaustive, one worker, no shards)\n"+
 			"or portfolio (random, pct and pos in turn by iteration)")
