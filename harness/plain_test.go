@@ -2,10 +2,12 @@ package harness
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/migratingtable/migratingtable/mtable"
+	"github.com/migratingtable/migratingtable/sched"
 )
 
 // TestPlainClients: with plain clients (the default workload draws them
@@ -135,5 +137,40 @@ func TestPlainRolesDrawn(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPlainParams: plain and hot-rows round-trip through a trace's
+// parameters; a trace without them (recorded before they existed) ran
+// without them; a value that is not a bool is a clear error.
+func TestPlainParams(t *testing.T) {
+	w := DefaultWorkload()
+	w.Swarm, w.Plain, w.HotRows = false, true, false
+	params := Params(Options{Workload: w, Bug: mtable.NoBug})
+	back, err := OptionsFromTrace(&sched.Trace{Params: params})
+	if err != nil || !back.Workload.Plain || back.Workload.HotRows {
+		t.Errorf("round trip: got plain=%v hot-rows=%v, %v; want true, false, nil", back.Workload.Plain, back.Workload.HotRows, err)
+	}
+	var old []sched.Param
+	for _, p := range params {
+		if p.Key != "plain" && p.Key != "hot-rows" {
+			old = append(old, p)
+		}
+	}
+	back, err = OptionsFromTrace(&sched.Trace{Params: old})
+	if err != nil || back.Workload.Plain || back.Workload.HotRows {
+		t.Errorf("trace without them: got plain=%v hot-rows=%v, %v; want false, false, nil", back.Workload.Plain, back.Workload.HotRows, err)
+	}
+	for _, key := range []string{"plain", "hot-rows"} {
+		bad := slices.Clone(params)
+		for i := range bad {
+			if bad[i].Key == key {
+				bad[i].Value = "sometimes"
+			}
+		}
+		_, err := OptionsFromTrace(&sched.Trace{Params: bad})
+		if want := fmt.Sprintf("trace parameter %s=%q", key, "sometimes"); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s=sometimes: got %v, want an error containing %s", key, err, want)
+		}
 	}
 }
