@@ -59,8 +59,11 @@ func (w *world) drawRole(i int) *plainRole {
 		case 3:
 			r.newFrom = w.choose(n, chPlain, i, -1, -1)
 		}
-		if r.old > 0 || r.newFrom < n {
-			sched.Logf("app%d: calls 0..%d on the old table directly, from call %d on the new table directly once the migration is done", i, r.old-1, r.newFrom)
+		switch {
+		case r.old > 0:
+			sched.Logf("app%d: calls 0..%d on the old table directly, then through MigratingTable", i, r.old-1)
+		case r.newFrom < n:
+			sched.Logf("app%d: calls from %d on on the new table directly, once the migration is done", i, r.newFrom)
 		}
 	}
 	return r
