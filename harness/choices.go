@@ -22,6 +22,8 @@ const (
 	chKey                         // a retrieve's row
 	chLatency                     // the extra steps of a backend call
 	chFault                       // a backend fault's request, kind and delay
+	chPlain                       // an application's plain-client role (Workload.Plain)
+	chHot                         // the hot row key, and whether a call touches it (Workload.HotRows)
 )
 
 // choiceRec is one choice that was a scheduler decision.
@@ -41,7 +43,7 @@ type choiceRec struct {
 var streamNames = [...]string{
 	chDraw: "draw", chDelay: "delay", chState: "state", chPartition: "partition", chCallKind: "call",
 	chBatchSize: "batch", chRow: "row", chOpKind: "op", chHappy: "happy", chETag: "etag",
-	chFilter: "filter", chKey: "key", chLatency: "latency", chFault: "fault",
+	chFilter: "filter", chKey: "key", chLatency: "latency", chFault: "fault", chPlain: "plain", chHot: "hot",
 }
 
 // choose is sched.ChooseIn(n) from the stream of kind k, logged as a

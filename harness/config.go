@@ -61,7 +61,8 @@ type Workload struct {
 	// application machines, a latency of 0 or Latency (at least 2),
 	// whether the migrator waits for calls before it starts, and whether
 	// one application machine is slow; with Leases, 1 to Migrators
-	// migrators and the fault plan (see Faults).
+	// migrators and the fault plan (see Faults); and plain clients and
+	// hot rows as their fields say.
 	// Different bugs need different shapes; a mixture reaches them all.
 	Swarm bool
 	// Latency, when positive (at most 100), makes each batch and atomic
@@ -131,6 +132,20 @@ type Workload struct {
 	// starts a second migration by mistake. A swarm draws 1 to
 	// Migrators.
 	Migrators int
+
+	// Plain adds plain clients, the production procedure's first and
+	// last steps (see "Plain clients" in the package documentation):
+	// each application draws whether it first calls the old table
+	// directly, before it is redeployed as a MigratingTable client (the
+	// migrator's first push waits until every such process has been),
+	// or goes over to calling the new table directly once the migration
+	// is done. A swarm draws it in one iteration in two.
+	Plain bool
+	// HotRows makes most batch operations and retrieves touch one hot
+	// row key, drawn for the iteration, in whichever partition the call
+	// chose, so conflicting operations on one row race often. A swarm
+	// draws it in one iteration in four.
+	HotRows bool
 }
 
 // PageLimit is the page size of the harness's backend tables: an atomic
@@ -161,7 +176,8 @@ func WideFillers(rowKeys int) int { return PageLimit(rowKeys) + 1 }
 // and while pushes are in progress. Backend calls may take extra steps
 // (latency), and the migrator may start only after some calls began.
 // One iteration in four has a wide partition (WidePartition), one in
-// four narrow reads (NarrowReads).
+// four narrow reads (NarrowReads), one in two plain clients (Plain), one
+// in four a hot row (HotRows).
 func DefaultWorkload() Workload {
 	return Workload{
 		Apps:            4,
@@ -182,6 +198,8 @@ func DefaultWorkload() Workload {
 		BackendFaults:   DefaultBackendFaults,
 		ClockSkew:       true,
 		Migrators:       2,
+		Plain:           true,
+		HotRows:         true,
 	}
 }
 
@@ -290,6 +308,8 @@ func (w Workload) Params() [][2]string {
 		{"stalls-only", strconv.FormatBool(w.StallsOnly)},
 		{"fault-targets", w.FaultTargets},
 		{"backend-faults", strconv.Itoa(w.BackendFaults)},
+		{"plain", strconv.FormatBool(w.Plain)},
+		{"hot-rows", strconv.FormatBool(w.HotRows)},
 	}...)
 	return ps
 }
@@ -375,6 +395,14 @@ func (w Workload) draw(wd *world) Workload {
 			d.FaultTargets = faultTargets[wd.choose(len(faultTargets), chDraw, -1, -1, -1)]
 		}
 	}
+	// Drawn last, and only when asked for, so that a trace recorded
+	// before these parameters existed replays its draw unchanged.
+	if w.Plain {
+		d.Plain = wd.chooseBool(chDraw, -1, -1, -1)
+	}
+	if w.HotRows {
+		d.HotRows = wd.choose(4, chDraw, -1, -1, -1) == 0
+	}
 	return d
 }
 
@@ -435,6 +463,11 @@ type Options struct {
 	// the library's results), for the test that shows the judgement can
 	// fail.
 	wrongLanding bool
+
+	// noPlainGate lets the migrator start while plain clients still call
+	// the old table (a test's world that breaks the procedure's rule, to
+	// show that the plain-client oracle sees it).
+	noPlainGate bool
 
 	// track makes a run log what the shrinker edits: its choices and
 	// where each call began (set by Shrink for its runs only: an
@@ -610,6 +643,19 @@ func OptionsFromTrace(tr *sched.Trace) (Options, error) {
 	if v, ok := tr.Param("late-by"); ok {
 		if opts.lateBy, err = time.ParseDuration(v); err != nil || opts.lateBy <= 0 {
 			return opts, fmt.Errorf("trace parameter late-by=%q: want a positive duration", v)
+		}
+	}
+	// Likewise plain clients and hot rows: a trace without them ran
+	// without them.
+	for _, p := range []struct {
+		key string
+		dst *bool
+	}{{"plain", &w.Plain}, {"hot-rows", &w.HotRows}} {
+		*p.dst = false
+		if v, ok := tr.Param(p.key); ok {
+			if *p.dst, err = strconv.ParseBool(v); err != nil {
+				return opts, fmt.Errorf("trace parameter %s=%q: %v", p.key, v, err)
+			}
 		}
 	}
 	return opts, opts.Check()

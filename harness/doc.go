@@ -140,6 +140,49 @@
 // pushed; the newest state is read from the configuration table's state
 // row as each request lands.
 //
+// # Plain clients
+//
+// With Workload.Plain (the default workload; a swarm draws it in one
+// iteration in two) the procedure's first and last steps are part of the
+// run. Each application draws its role at its start: one in two is a
+// MigratingTable client throughout; one in four is first a plain client
+// of the old table, making its first 1 to all calls on the old table
+// directly (a plain spec.Table through its link, no MigratingTable), and
+// is then redeployed as a MigratingTable client for the rest; one in
+// four makes its calls through MigratingTable up to a chosen call, then
+// waits until a migrator has finished and makes the rest on the new
+// table directly. The procedure's rule is the migrator's gate
+// (waitPlainOld): a migrator starts its first push only when no process
+// calls the old table directly any more, each having finished or been
+// redeployed; a plain process waits for nothing while it is plain, so
+// the gate cannot deadlock. With plain clients a MigratingTable call may
+// also wait for the migration to be done (a state past the last), so
+// that calls in USE_NEW_HIDE_METADATA mix with plain calls of the new
+// table.
+//
+// A plain call is recorded like any other and judged by the same
+// oracles. Its linearization point is its backend request itself, which
+// the harness annotates for oracle 1 as it lands (batches mirrored with
+// the backend's ETags); oracle 2 and the streamed-query oracle need
+// nothing more. The plain-client oracle (CheckPlain) judges each plain
+// request as it lands, against the refinement-mapping view at that
+// instant: a batch must succeed or fail (status and index) as the same
+// batch on the view's rows would, so a plain Insert gets no 409 for a
+// row the virtual table does not hold; an atomic query or retrieve must
+// read exactly the view's rows that match its filter (no internal row,
+// no metadata property, no tombstone, none missing); each row a stream
+// reads must be the view's row. It also checks the procedure: a plain
+// request lands on the old table only before the first push, and on
+// the new table only after a migrator has finished.
+//
+// # Hot rows
+//
+// With Workload.HotRows (a swarm draws it in one iteration in four) the
+// iteration draws a hot row key; three batch operations and retrieves
+// in four then take it instead of the row they drew (in the partition
+// the call chose), so conflicting writes, and DeleteIfExists of a row a
+// concurrent Insert creates, race on one row often.
+//
 // Liveness in this world: "migration incomplete" is hot until a
 // migrator finishes, so with a fair schedule and finitely many faults
 // (process and backend faults) every push must complete and the
@@ -188,6 +231,9 @@
 //  5. End of run (CheckFinalState): after the migration the new table
 //     equals the reference exactly (no metadata, no tombstones) and the
 //     old table is empty.
+//  6. Plain clients (CheckPlain): each request of a plain client of the
+//     old or new table behaves as the same call on the virtual table at
+//     that instant (see "Plain clients").
 //
 // In the original world a call that fails with an error other than a
 // table outcome is its own failure (CheckError), as is a migrator that
@@ -204,6 +250,7 @@
 //  3. the reference table of oracle 1, so the annotations;
 //  4. the scheduler's fairness and the hot conditions the harness sets;
 //  5. the reference table of oracle 1, so the annotations;
+//  6. nothing of the library: the refinement mapping view of the backend tables, and the plain requests' backend outcomes;
 //
 // and the errors oracle, that the in-memory backends refuse exactly the
 // requests Azure would refuse, and the harness's record of the faults
@@ -246,9 +293,11 @@
 // the swarm's drawn shape fixed; an application machine dropped (its
 // decisions with it); a call dropped (its choices, and its machine's decisions while it ran);
 // the migrator's start delay, the slow application, the wide partition,
-// the narrow reads and the latency dropped; a wide partition that holds
-// only its fillers turned into as many initial rows as row keys; a
-// partition dropped, or one more left empty; an initial row dropped; the rows used renumbered 0,
+// the narrow reads, the plain clients (the roles' choices with them),
+// the hot row (its choices with it) and the latency dropped; a wide
+// partition that holds only its fillers turned into as many initial rows
+// as row keys; a partition dropped, or one more left empty; an initial
+// row dropped; the rows used renumbered 0,
 // 1, ...; a row key fewer (and with it a filler row); a batch operation
 // dropped; the largest batch smaller; the waits for states dropped; in
 // the production world, the original world instead (Leases off, with

@@ -17,8 +17,10 @@ import (
 const gateSeed = 314159
 
 // The worlds the gate runs: the production world of the default
-// workload (processes with leases, faults on), the same without faults
-// or clock skew, and the original world (machines sharing MemConfig).
+// workload (processes with leases, faults on, plain clients and hot
+// rows), the same without faults or clock skew, and the original world
+// (machines sharing MemConfig, as the original harness had it: no plain
+// clients or hot rows; TestPlainClients runs them in that world too).
 func faultsWorld() harness.Workload { return harness.DefaultWorkload() }
 
 func noFaultsWorld() harness.Workload {
@@ -29,7 +31,7 @@ func noFaultsWorld() harness.Workload {
 
 func originalWorld() harness.Workload {
 	w := noFaultsWorld()
-	w.Leases = false
+	w.Leases, w.Plain, w.HotRows = false, false, false
 	return w
 }
 

@@ -23,6 +23,11 @@ func (w *world) main(ctx context.Context) {
 	}
 	w.load()
 	sched.Logf("workload: %s", w.wl.Describe())
+	w.hotRow = w.drawHotRow()
+	w.roles = make([]plainRole, w.wl.Apps)
+	if w.wl.Plain {
+		w.plainOldLeft = w.wl.Apps
+	}
 	oldB := &backend{w: w, name: "old", mem: w.old}
 	newB := &backend{w: w, name: "new", mem: w.new}
 	cfg := &config{w: w, inner: w.config}
@@ -57,7 +62,9 @@ func (w *world) main(ctx context.Context) {
 	for i := 0; i < w.wl.Apps; i++ {
 		spawn(fmt.Sprintf("app%d", i), func(ctx context.Context) {
 			w.appMachine[i] = sched.MachineID()
-			w.app(ctx, i, mtable.New(oldB, newB, cfg, opts...))
+			w.plainOldPhase(ctx, i, oldB)
+			w.app(ctx, i, mtable.New(oldB, newB, cfg, opts...), viaLibrary, w.roles[i].newFrom)
+			w.plainNewPhase(ctx, i, newB)
 			w.noteAppDone(ctx)
 		})
 	}

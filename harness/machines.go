@@ -13,10 +13,12 @@ import (
 )
 
 // app makes application machine i's calls through its own
-// MigratingTable instance t, from its next call on. It returns true
+// MigratingTable instance t, from its next call on up to call upTo
+// (excluded); t is the old or new table itself for a plain client
+// (plain names it). It returns true
 // when a call failed because the process's configuration lease was lost
 // (the production world): the process must open the service again.
-func (w *world) app(ctx context.Context, i int, t spec.Table) (leaseLost bool) {
+func (w *world) app(ctx context.Context, i int, t spec.Table, plain string, upTo int) (leaseLost bool) {
 	wl := w.wl
 	if w.opts.track {
 		defer func() {
@@ -29,23 +31,31 @@ func (w *world) app(ctx context.Context, i int, t spec.Table) (leaseLost bool) {
 	if wl.Leases {
 		proc = sched.CurrentProcess().Name()
 	}
-	for w.next[i] < wl.callsOf(i) {
+	for w.next[i] < upTo {
 		seq := w.next[i]
 		if w.opts.track && len(w.callSteps[i]) == seq {
 			w.callSteps[i] = append(w.callSteps[i], int(sched.Step()))
 		}
-		if wl.FollowMigration && !(seq == 0 && wl.MigratorDelay) {
+		if wl.FollowMigration && !(seq == 0 && wl.MigratorDelay) && plain == viaLibrary {
 			// Choose a state at least as far as the migration has come and
 			// wait for it: calls land in every state and during pushes.
 			// (With MigratorDelay the first call begins at once: the
 			// applications were running before the migration.)
-			target := mtable.State(w.choose(int(mtable.UseNewHideMetadata)+1, chState, i, seq, -1))
+			// With plain clients, a state past the last is a wait for the
+			// migration to be done: calls of MigratingTable clients still
+			// in USE_NEW_HIDE_METADATA then mix with plain clients of the
+			// new table, as in the procedure's last step.
+			states := int(mtable.UseNewHideMetadata) + 1
+			if wl.Plain {
+				states++
+			}
+			target := mtable.State(w.choose(states, chState, i, seq, -1))
 			w.waitForState(ctx, target)
 		}
 		call := w.genCall(ctx, i, seq)
 		w.noteCall(ctx)
 		w.next[i]++
-		c := &callRecord{Machine: sched.MachineName(), Proc: proc, MID: i, Seq: seq, Call: call,
+		c := &callRecord{Machine: sched.MachineName(), Proc: proc, MID: i, Seq: seq, Call: call, Plain: plain,
 			Invoke: sched.Step(), InvokeAt: w.tick()}
 		w.calls = append(w.calls, c)
 		cctx := withCall(ctx, c)
@@ -54,7 +64,11 @@ func (w *world) app(ctx context.Context, i int, t spec.Table) (leaseLost bool) {
 		// call without a return: its restart cools the condition.)
 		hot := fmt.Sprintf("app%d call pending", i)
 		sched.SetHot(hot, true)
-		sched.Logf("call %d: %s", seq, call)
+		if plain != viaLibrary {
+			sched.Logf("call %d: %s (plain, on the %s table)", seq, call, plain)
+		} else {
+			sched.Logf("call %d: %s", seq, call)
+		}
 		switch call.Kind {
 		case CallBatch:
 			res, err := t.ExecuteBatch(cctx, call.Ops)
@@ -104,7 +118,7 @@ func (w *world) genCall(ctx context.Context, machine, seq int) Call {
 		used := map[int]bool{}
 		ops := make([]spec.Op, 0, n)
 		for o := 0; o < n; o++ {
-			r := w.choose(wl.RowKeys, chRow, machine, seq, o)
+			r := w.hot(w.choose(wl.RowKeys, chRow, machine, seq, o), machine, seq, o)
 			for used[r] {
 				r = (r + 1) % wl.RowKeys
 			}
@@ -149,7 +163,7 @@ func (w *world) genCall(ctx context.Context, machine, seq int) Call {
 	case k < wl.BatchWeight+wl.QueryWeight:
 		return Call{Kind: CallQuery, Filter: w.filterGen(machine, seq).atomic(pk, wl.WidePartition && pk == w.widePartition())}
 	case k < wl.BatchWeight+wl.QueryWeight+wl.RetrieveWeight:
-		return Call{Kind: CallRetrieve, Key: spec.Key{PartitionKey: pk, RowKey: strconv.Itoa(w.choose(wl.RowKeys, chKey, machine, seq, -1))}}
+		return Call{Kind: CallRetrieve, Key: spec.Key{PartitionKey: pk, RowKey: strconv.Itoa(w.hot(w.choose(wl.RowKeys, chKey, machine, seq, -1), machine, seq, -1))}}
 	default:
 		return Call{Kind: CallStream, Filter: w.filterGen(machine, seq).stream()}
 	}
@@ -164,6 +178,7 @@ func (w *world) migrator(ctx context.Context, old, new spec.Table, cfg mtable.Co
 		sched.Logf("migrator waits for %d calls to begin", n)
 		w.waitForCalls(ctx, n)
 	}
+	w.waitPlainOld(ctx)
 	err := mtable.NewMigrator(old, new, cfg, opts...).Run(ctx)
 	sched.Logf("migrator returned: %v", err)
 	w.noteMigrated(ctx, err)

@@ -23,6 +23,7 @@ const (
 	CheckMigrator        = "migrator"
 	CheckError           = "unexpected error"
 	CheckFencing         = "fencing"
+	CheckPlain           = "plain client"
 )
 
 // CheckFailure is an oracle's verdict against a run.

@@ -28,13 +28,16 @@ const (
 	// (CheckMigrator): the backends here fail only where Azure would
 	// refuse the request.
 	OracleErrors
+	// OraclePlain judges the plain clients' backend calls (CheckPlain):
+	// each must behave as the same call on the virtual table would.
+	OraclePlain
 
 	// AllOracles is every oracle.
-	AllOracles = OracleAnnotations | OracleLinearizability | OracleStreams | OracleLiveness | OracleEndOfRun | OracleErrors
+	AllOracles = OracleAnnotations | OracleLinearizability | OracleStreams | OracleLiveness | OracleEndOfRun | OracleErrors | OraclePlain
 )
 
 // OracleList is every oracle, in the package doc's order.
-var OracleList = []Oracles{OracleAnnotations, OracleLinearizability, OracleStreams, OracleLiveness, OracleEndOfRun, OracleErrors}
+var OracleList = []Oracles{OracleAnnotations, OracleLinearizability, OracleStreams, OracleLiveness, OracleEndOfRun, OracleErrors, OraclePlain}
 
 var oracleNames = map[Oracles]string{
 	OracleAnnotations:     "annotations",
@@ -43,6 +46,7 @@ var oracleNames = map[Oracles]string{
 	OracleLiveness:        "liveness",
 	OracleEndOfRun:        "end-of-run",
 	OracleErrors:          "errors",
+	OraclePlain:           "plain",
 }
 
 // String names the oracles of the set, joined by "+" in OracleList's
@@ -84,6 +88,8 @@ func oracleOf(check string) Oracles {
 		return OracleEndOfRun
 	case CheckError, CheckMigrator:
 		return OracleErrors
+	case CheckPlain:
+		return OraclePlain
 	}
 	return 0
 }

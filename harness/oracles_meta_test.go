@@ -35,6 +35,9 @@ type aloneCase struct {
 	budget int
 	short  bool
 	seed   uint64
+	// plain runs the plain-client scenario (plainScenario) instead of
+	// the original world.
+	plain bool
 }
 
 var aloneCases = []struct {
@@ -79,6 +82,11 @@ var aloneCases = []struct {
 		{bug: mtable.BugDeletePrimaryKey, budget: 100},
 		{bug: mtable.BugQueryStreamedLock, budget: 200},
 	}},
+	{harness.OraclePlain, []aloneCase{
+		// Only plain clients see a guard tombstone; first at iteration
+		// 141 of the plain-client scenario.
+		{bug: mtable.BugDeleteIfExistsGuardTombstone, budget: plainBudgetShort, short: true, plain: true},
+	}},
 }
 
 func (c aloneCase) seedOr() uint64 {
@@ -90,10 +98,14 @@ func (c aloneCase) seedOr() uint64 {
 
 // exploreOracles explores bug from seed for up to budget iterations
 // with the oracles off switched off, stopping at the first failure.
-func exploreOracles(t *testing.T, bug mtable.Bug, off harness.Oracles, seed uint64, budget int) harness.Summary {
+func exploreOracles(t *testing.T, c aloneCase, off harness.Oracles) harness.Summary {
 	t.Helper()
+	wl, bug, seed, budget := originalWorld(), c.bug, c.seedOr(), c.budget
+	if c.plain {
+		wl = plainScenario()
+	}
 	sum, err := harness.Explore(harness.ExploreConfig{
-		Options:    harness.Options{Workload: originalWorld(), Bug: bug, OraclesOff: off},
+		Options:    harness.Options{Workload: wl, Bug: bug, OraclesOff: off},
 		Strategy:   "portfolio",
 		Seed:       seed,
 		Iterations: budget,
@@ -110,7 +122,7 @@ func exploreOracles(t *testing.T, bug mtable.Bug, off harness.Oracles, seed uint
 // failure must be o's. It returns why not, or "".
 func catches(t *testing.T, o harness.Oracles, off harness.Oracles, c aloneCase) (string, *harness.Iteration) {
 	t.Helper()
-	sum := exploreOracles(t, c.bug, off, c.seedOr(), c.budget)
+	sum := exploreOracles(t, c, off)
 	switch it := sum.First; {
 	case it == nil:
 		return fmt.Sprintf("no failure in %d iterations", sum.Iterations), nil
@@ -147,7 +159,7 @@ func TestOracleAlone(t *testing.T) {
 
 					// The same test with the oracle replaced by one that
 					// always says ok must fail.
-					key := aloneCase{bug: c.bug, budget: c.budget, seed: c.seedOr()}
+					key := aloneCase{bug: c.bug, budget: c.budget, seed: c.seedOr(), plain: c.plain}
 					allOff.Lock()
 					if allOff.m == nil {
 						allOff.m = map[aloneCase]string{}

@@ -162,16 +162,18 @@ func (w *world) leaseApp(i int, opts []mtable.Option) {
 		// The crashed incarnation's call never returns.
 		sched.SetHot(name+" call pending", false)
 	}
+	w.plainOldPhase(ctx, i, w.link(name, "old"))
 	for {
 		svc := w.openService(ctx, name)
 		t := mtable.New(w.link(name, "old"), w.link(name, "new"), callConfig{svc}, opts...)
-		lost := w.app(ctx, i, t)
+		lost := w.app(ctx, i, t, viaLibrary, w.roles[i].newFrom)
 		svc.Close()
 		if !lost {
 			break
 		}
 		sched.Logf("%s: lease lost; opening the configuration again", name)
 	}
+	w.plainNewPhase(ctx, i, w.link(name, "new"))
 	w.noteAppDone(ctx)
 }
 
@@ -285,6 +287,7 @@ func (w *world) leaseMigrator(name string, opts []mtable.Option) {
 		sched.Logf("migrator waits for %d calls to begin", n)
 		w.waitForCalls(ctx, n)
 	}
+	w.waitPlainOld(ctx)
 	var svc *leaseconfig.Service
 	var m *mtable.Migrator
 	for {

@@ -242,7 +242,7 @@ func (w Workload) size() int {
 	if w.WidePartition {
 		n += 3 * WideFillers(w.RowKeys) // its fillers weigh more than as many initial rows
 	}
-	for _, b := range []bool{w.SlowApp, w.MigratorDelay, w.FollowMigration, w.WidePartition, w.NarrowReads} {
+	for _, b := range []bool{w.SlowApp, w.MigratorDelay, w.FollowMigration, w.WidePartition, w.NarrowReads, w.Plain, w.HotRows} {
 		if b {
 			n++
 		}
@@ -551,6 +551,8 @@ var moves = []move{
 	{"wide-partition", proposeNoWidePartition},
 	{"wide-rows", proposeWideAsRows},
 	{"narrow-reads", proposeNoNarrowReads},
+	{"plain", proposeNoPlain},
+	{"hot-rows", proposeNoHotRows},
 	{"latency", proposeNoLatency},
 	{"partitions", proposeFewerPartitions},
 	{"empty-partitions", proposeMoreEmptyPartitions},

@@ -208,6 +208,9 @@ func (b *backend) applyBatch(ctx context.Context, ops []spec.Op, from int, unsee
 	if sched.Tracing() {
 		sched.Logf("%s.ExecuteBatch%s -> %s", b.name, Call{Kind: CallBatch, Ops: ops}.String()[len("batch"):], outcomeOf(res, nil, err))
 	}
+	if c := plainCall(ctx); c != nil {
+		b.w.plainBatch(ctx, c, ops, before, res, err)
+	}
 	if err == nil {
 		if unseen {
 			if !b.w.landCandidate(ctx, ops, res) {
@@ -236,6 +239,9 @@ func (b *backend) QueryAtomic(ctx context.Context, f spec.Filter) ([]spec.Entity
 	rows, err := b.mem.QueryAtomic(ctx, f)
 	if b.name != "config" {
 		b.w.noteRead(ctx, from, f)
+	}
+	if c := plainCall(ctx); c != nil {
+		b.w.plainQuery(ctx, c, f, rows, err)
 	}
 	if sched.Tracing() {
 		sched.Logf("%s.QueryAtomic(%s) -> %s", b.name, spec.FilterString(f), outcomeOf(nil, rows, err))
@@ -304,6 +310,9 @@ func (s *backendStream) Next(ctx context.Context) (spec.Entity, bool, error) {
 	e, ok, err := s.s.Next(ctx)
 	if ok && err == nil {
 		s.b.w.noteSpan(ctx, from, spanStream, e.Key)
+		if c := plainCall(ctx); c != nil {
+			s.b.w.plainStreamRow(ctx, c, e)
+		}
 	}
 	if sched.Tracing() {
 		switch {

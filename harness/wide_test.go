@@ -67,6 +67,7 @@ func TestWidePartitionQueries(t *testing.T) {
 	// Without a swarm the budget is every iteration's: the two faults
 	// the queries were counted under (a swarm draws 0..Faults).
 	wl.Faults = 2
+	wl.Plain, wl.HotRows = false, false
 	queries, long := 0, 0
 	sum, err := Explore(ExploreConfig{
 		Options:  Options{Workload: wl, Bug: mtable.NoBug},

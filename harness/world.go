@@ -59,6 +59,13 @@ type world struct {
 	// start delay waits on both).
 	started, idle int
 	migratorErr   error
+	// roles is each application's plain-client role (Workload.Plain),
+	// and plainOldLeft the number of applications that may still call
+	// the old table directly: the migrator waits for none (waitPlainOld).
+	roles        []plainRole
+	plainOldLeft int
+	// hotRow is the iteration's hot row key (Workload.HotRows), or -1.
+	hotRow int
 	// gate is what waiters for the migration or for calls wait on in
 	// the production world; advanced, with advance, in the original.
 	gate     *sched.WaitGroup
@@ -103,6 +110,9 @@ type callRecord struct {
 	MID     int    // machine index (application machines 0..)
 	Seq     int    // call number within the machine
 	Call    Call
+	// Plain is the table a plain client called directly (plainOld or
+	// plainNew), or viaLibrary for a call of a MigratingTable.
+	Plain string
 
 	Invoke, Return int64 // scheduler steps; Return 0 while pending
 	// InvokeAt and ReturnAt order the call's events among all the
@@ -168,6 +178,7 @@ func newWorld(opts Options) *world {
 		cfg:  spec.NewMemTable("cfg:"),
 
 		checks: map[string]int{},
+		hotRow: -1,
 	}
 	w.config = mtable.NewMemConfig(mtable.UseOldHideMetadata)
 	w.advanced = sched.NewCond(&w.advance)

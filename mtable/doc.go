@@ -55,7 +55,11 @@
 // previous state. Adjacent states coexist safely.
 //
 //   - UseOldHideMetadata: reads and writes go to the old table only;
-//     internal rows are hidden. Coexists with plain use of the old table.
+//     internal rows are hidden. Coexists with plain use of the old
+//     table, but only until the first push: every process that uses the
+//     old table directly must have stopped, or been redeployed as a
+//     Table client, before the Migrator starts (a plain write to a
+//     partition already switched would not show in the virtual table).
 //   - PreferOld: reads overlay the new table on the old for partitions
 //     marked SWITCHED. A write first marks its partition POPULATED, then
 //     runs on the old table behind a populated assertion; if the

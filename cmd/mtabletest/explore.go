@@ -145,6 +145,7 @@ func (c *config) exploreConfig() harness.ExploreConfig {
 func (c *config) workload() harness.Workload {
 	w := harness.DefaultWorkload()
 	w.Leases = c.leases
+	w.Plain, w.HotRows = c.plain, c.hotRows
 	w.Faults = c.faults
 	w.ClockSkew = c.faults > 0
 	w.BackendFaults = c.backendFaults

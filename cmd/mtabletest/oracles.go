@@ -26,6 +26,7 @@ var oracleColumns = []struct {
 	{harness.OracleLiveness, "4 liveness"},
 	{harness.OracleEndOfRun, "5 end of run"},
 	{harness.OracleErrors, "errors"},
+	{harness.OraclePlain, "plain"},
 }
 
 // oracleRow counts, for one bug, the iterations each oracle failed and

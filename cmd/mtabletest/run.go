@@ -68,6 +68,8 @@ type config struct {
 	faults     int
 	// backendFaults is the budget of backend faults (-backend-faults).
 	backendFaults int
+	plain      bool
+	hotRows    bool
 	// checkHistory is -check-history's file; oracleTable -oracle-table.
 	checkHistory string
 	oracleTable  bool
@@ -163,6 +165,13 @@ func newFlagSet(c *config) *flag.FlagSet {
 		fmt.Sprintf("backend fault budget `N` per iteration, 0..%d, with -leases: table requests that fail\n"+
 			"before they apply, apply and then fail (outcome unknown), land late, or (reads and\n"+
 			"streams) fail; 0 turns them off", harness.MaxBackendFaults))
+	fs.BoolVar(&c.plain, "plain", true,
+		"add plain clients (drawn in one iteration in two): processes that call the old table\n"+
+			"directly before the migration starts and the new table directly once it is done,\n"+
+			"judged by the same oracles and by the plain-client check")
+	fs.BoolVar(&c.hotRows, "hot-rows", true,
+		"let one iteration in four draw a hot row key that most batch operations and retrieves\n"+
+			"touch, so conflicting operations on one row race often")
 	fs.StringVar(&c.strategy, "strategy", defaultStrategy,
 		"scheduling `strategy`: random, pct, pos, dfs (bounded exhaustive, one worker, no shards)\n"+
 			"or portfolio (random, pct and pos in turn by iteration)")
