@@ -68,8 +68,8 @@ type config struct {
 	faults     int
 	// backendFaults is the budget of backend faults (-backend-faults).
 	backendFaults int
-	plain      bool
-	hotRows    bool
+	plain         bool
+	hotRows       bool
 	// checkHistory is -check-history's file; oracleTable -oracle-table.
 	checkHistory string
 	oracleTable  bool
