@@ -199,7 +199,10 @@ func TestExploreShrinks(t *testing.T) {
 // shrunk run is there (Leases off, no faults); lease bug 14 needs the
 // leases, so its shrunk run keeps them, with one migrator process and
 // a fault budget of the faults it takes. The report's fault counts are
-// the crashes and stalls (a restart follows a crash and is not one).
+// the crashes and stalls (a restart follows a crash and is not one)
+// and the backend faults. (Bug 14's first failure from this seed keeps
+// two migrators: without the second it fails the fencing check instead,
+// another signature.)
 func TestShrinkProductionWorld(t *testing.T) {
 	runs := 0
 	if testing.Short() {
@@ -219,14 +222,18 @@ func TestShrinkProductionWorld(t *testing.T) {
 		leases bool
 	}{
 		{mtable.BugDeleteIfExistsHideMetadata, false},
-		{mtable.BugServeAfterLeaseExpiry, true},
+		{mtable.BugPushExpiresLeaseEarly, true},
 	} {
 		t.Run(fmt.Sprintf("%d-%s", int(tc.bug), tc.bug), func(t *testing.T) {
-			sum := exploreIn(t, faultsWorld(), tc.bug, 3000, false, nil)
+			// The process faults' world: the moves for backend faults,
+			// plain clients and hot rows have their own tests.
+			world := faultsWorld()
+			world.BackendFaults, world.Plain, world.HotRows = 0, false, false
+			sum := exploreIn(t, world, tc.bug, 3000, false, nil)
 			if sum.First == nil {
 				t.Fatalf("bug %d not found in the production world", int(tc.bug))
 			}
-			opts := harness.Options{Workload: faultsWorld(), Bug: tc.bug}
+			opts := harness.Options{Workload: world, Bug: tc.bug}
 			sr, err := harness.Shrink(context.Background(), opts, sum.First, harness.ShrinkConfig{MaxRuns: runs, Parallel: 2})
 			if err != nil {
 				t.Fatal(err)
