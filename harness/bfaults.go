@@ -301,7 +301,8 @@ func sameOps(a, b []spec.Op) bool {
 // failed or was late; any other (definite) error by a late batch (its
 // caller's deadline passed), a failed stream request of the process (for a streamed query), or
 // MaxBackendAttempts faults of the process meanwhile (the library tries
-// each step that often).
+// each step that often); a plain client's call by a fault of its one
+// request.
 func (w *world) explainedByBackend(c *callRecord, proc string, from, to int64, err error) bool {
 	if errors.Is(err, leaseconfig.ErrFenced) || errors.Is(err, leaseconfig.ErrLeaseLost) {
 		// A renewal that failed leaves the lease valid for less time, as
@@ -311,6 +312,16 @@ func (w *world) explainedByBackend(c *callRecord, proc string, from, to int64, e
 				return true
 			}
 		}
+	}
+	if c != nil && c.Plain != viaLibrary {
+		// A plain client's call is one request, which it does not retry:
+		// a fault of that request is its error.
+		for _, f := range w.bfaults {
+			if f.call == c {
+				return true
+			}
+		}
+		return false
 	}
 	if errors.Is(err, mtable.ErrOutcomeUnknown) {
 		for _, f := range w.bfaults {

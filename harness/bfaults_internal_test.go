@@ -108,6 +108,7 @@ func TestExplainedByBackend(t *testing.T) {
 	call := &callRecord{Machine: "app0", Proc: "app0", Call: Call{Kind: CallBatch}}
 	stream := &callRecord{Machine: "app0", Proc: "app0", Call: Call{Kind: CallStream}}
 	other := &callRecord{Machine: "app0", Proc: "app0", Call: Call{Kind: CallBatch}}
+	plain := &callRecord{Machine: "app0", Proc: "app0", Call: Call{Kind: CallBatch}, Plain: plainOld}
 	unknown := fmt.Errorf("x: %w", mtable.ErrOutcomeUnknown)
 	definite := spec.WrapNotApplied(errors.New("503"))
 	fenced := fmt.Errorf("x: %w", leaseconfig.ErrFenced)
@@ -143,6 +144,9 @@ func TestExplainedByBackend(t *testing.T) {
 		{"definite: a failed stream, batch", []*backendFault{f(FaultStreamFails, "app0", "new", 10, nil)}, call, definite, false},
 		{"fenced: a config fault before", []*backendFault{f(FaultReadFails, "app0", "config", 2, nil)}, call, fenced, true},
 		{"fenced: a config fault of another process", []*backendFault{f(FaultReadFails, "app1", "config", 2, nil)}, call, fenced, false},
+		{"plain: a not-applied fault of its request", []*backendFault{f(FaultNotApplied, "app0", "old", 10, plain)}, plain, definite, true},
+		{"plain: an applied-then-failed fault of its request", []*backendFault{f(FaultApplied, "app0", "new", 10, plain)}, plain, definite, true},
+		{"plain: another call's faults", n(mtable.MaxBackendAttempts, FaultNotApplied), plain, definite, false},
 		{"fenced: a data-table fault", []*backendFault{f(FaultReadFails, "app0", "old", 2, nil)}, call, fenced, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
