@@ -13,7 +13,7 @@ import (
 // allJSON is the -bug all -json summary: the correct library's run, then
 // one run per bug, each a plain run's summary.
 type allJSON struct {
-	Passed bool          `json:"passed"` // library clean, every bug but the benign and lease ones found
+	Passed bool          `json:"passed"` // library clean, every bug but the benign one found
 	Runs   []summaryJSON `json:"runs"`
 	// Interrupted: SIGINT stopped the table; Runs holds the runs made,
 	// the last one marked interrupted if it was cut short.
@@ -119,7 +119,7 @@ func (c *config) runAll(ctx context.Context, stdout, stderr io.Writer) (int, err
 		all.Passed = false
 		fmt.Fprintf(human, "interrupted: the table is incomplete\n")
 	case all.Passed:
-		fmt.Fprintf(human, "passed: the correct library is clean and every bug but the benign one and the lease ones is found\n")
+		fmt.Fprintf(human, "passed: the correct library is clean and every bug but the benign one is found\n")
 	default:
 		fmt.Fprintf(human, "FAILED: the correct library failed or a bug was not found\n")
 	}
