@@ -183,10 +183,11 @@
 // written (the shrunk run's; the run as found beside it). It exits 1 if the
 // correct library failed or a bug other than the believed-benign 4
 // (QueryStreamedSaveNewConfig) was not found. The lease bugs (13 to 16,
-// mtable.Bug.Lease: mistakes of the lease-based configuration service,
-// package mtable/leaseconfig) are listed as "no leases" and not run: the
-// harness's world uses mtable.MemConfig, where they change nothing; their
-// targeted tests are leaseconfig's. -seeds skips them likewise.
+// 18 and 19, mtable.Bug.Lease: mistakes of the lease-based configuration
+// service, package mtable/leaseconfig) need the production world (the
+// default): with -leases=false they are listed as "no leases" and not
+// run, since that world uses mtable.MemConfig, where they change
+// nothing. -seeds and -oracle-table skip them likewise.
 //
 // # Shards and merge
 //

@@ -75,13 +75,13 @@ func (c *config) runOracleTable(ctx context.Context, stdout, stderr io.Writer) (
 		if ctx.Err() != nil {
 			break
 		}
-		if b.Lease() {
-			// As -bug all: the harness has no leases yet.
+		if b.Lease() && !c.leases {
+			// As -bug all: the original world has no leases.
 			cells := []string{fmt.Sprintf("%d %s", int(b), b)}
 			for range oracleColumns {
 				cells = append(cells, "")
 			}
-			cells = append(cells, "", "not explored (no leases in this harness)")
+			cells = append(cells, "", "not explored (-leases=false: no leases in this world)")
 			fmt.Fprintf(stdout, "| %s |\n", strings.Join(cells, " | "))
 			continue
 		}

@@ -14,10 +14,10 @@ import (
 // check to catch: -seeds reports them as not found without failing.
 var believedBenign = map[mtable.Bug]bool{mtable.BugQueryStreamedSaveNewConfig: true}
 
-// noLeases is why the lease bugs (mtable.Bug.Lease) are not explored:
-// the harness's world runs mtable.MemConfig, without leases, crashes or
-// stalls, where those switches change nothing. They have targeted tests
-// in package mtable/leaseconfig; -bug all lists them, -seeds skips them.
+// noLeases is why the lease bugs (mtable.Bug.Lease) are not explored
+// with -leases=false: that world runs mtable.MemConfig, without leases,
+// crashes or stalls, where those switches change nothing. -bug all lists
+// them, -seeds skips them.
 const noLeases = "not explored: -leases=false runs MemConfig, without leases; see mtable/leaseconfig's tests"
 
 // seedIterations is -seeds' budget per bug unless -iterations is given:
