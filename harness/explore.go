@@ -132,6 +132,7 @@ func (c ExploreConfig) SchedConfig(i int) sched.Config {
 		ExpectedSteps: ExpectedSteps,
 		Params:        Params(c.Options),
 		NoEvents:      !c.Events,
+		Watchdog:      Watchdog,
 	}
 	c.Workload.schedWorld(&scfg)
 	return scfg

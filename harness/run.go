@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/migratingtable/migratingtable/linearizability"
 	"github.com/migratingtable/migratingtable/mtable"
@@ -78,10 +79,22 @@ type IterationFailure struct {
 // RunOnce runs one iteration of the harness under scfg (whose Params
 // should be Params(opts), so the trace records them).
 func RunOnce(opts Options, scfg sched.Config, linBudget int64) (*Iteration, error) {
+	if scfg.Watchdog == 0 {
+		scfg.Watchdog = Watchdog
+	}
 	return runWith(opts, linBudget, func(main func()) (*sched.Result, error) {
 		return sched.Run(scfg, main)
 	})
 }
+
+// Watchdog is the scheduler's watchdog for the harness's runs (RunOnce
+// with no Watchdog of its own, and explorations): the library and the
+// harness make scheduling points every few microseconds of work and
+// never block outside the scheduler, so only a real hang, or a machine
+// so loaded that it swaps, goes this long without one; sched's 5-second
+// default flagged a correct run as uncontrolled blocking once while the
+// machine swapped under another process's memory.
+const Watchdog = 60 * time.Second
 
 // Check reports whether opts can run.
 func (opts Options) Check() error {
