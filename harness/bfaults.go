@@ -300,8 +300,8 @@ func sameOps(a, b []spec.Op) bool {
 // mtable.ErrOutcomeUnknown by a batch of the call that applied then
 // failed or was late; any other (definite) error by a late batch (its
 // caller's deadline passed), a failed stream request of the process (for a streamed query), or
-// MaxBackendAttempts faults of the process meanwhile (the library tries
-// each step that often); a plain client's call by a fault of its one
+// MaxBackendAttempts faults of the process meanwhile, requests its fence
+// refused counted with them (the library tries each step that often); a plain client's call by a fault of its one
 // request.
 func (w *world) explainedByBackend(c *callRecord, proc string, from, to int64, err error) bool {
 	if errors.Is(err, leaseconfig.ErrFenced) || errors.Is(err, leaseconfig.ErrLeaseLost) {
@@ -342,6 +342,14 @@ func (w *world) explainedByBackend(c *callRecord, proc string, from, to int64, e
 			return true
 		}
 		n++
+	}
+	// The fence's refusals are tries too: a step may fail its first
+	// tries unsent (its lease shortened by a stall or a failed renewal)
+	// and its last on faults.
+	for _, r := range w.refused {
+		if r.proc == proc && from <= r.step && r.step <= to {
+			n++
+		}
 	}
 	return n >= mtable.MaxBackendAttempts
 }

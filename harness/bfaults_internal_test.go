@@ -123,34 +123,41 @@ func TestExplainedByBackend(t *testing.T) {
 		return out
 	}
 	for _, tc := range []struct {
-		name   string
-		faults []*backendFault
-		c      *callRecord
-		err    error
-		want   bool
+		name    string
+		faults  []*backendFault
+		refused []netFault
+		c       *callRecord
+		err     error
+		want    bool
 	}{
-		{"no fault", nil, call, definite, false},
-		{"unknown: applied-then-failed candidate", []*backendFault{f(FaultApplied, "app0", "new", 10, call)}, call, unknown, true},
-		{"unknown: late candidate", []*backendFault{f(FaultLate, "app0", "new", 10, call)}, call, unknown, true},
-		{"unknown: another call's fault", []*backendFault{f(FaultApplied, "app0", "new", 10, other)}, call, unknown, false},
-		{"unknown: a not-applied fault", []*backendFault{f(FaultNotApplied, "app0", "new", 10, call)}, call, unknown, false},
-		{"definite: one not-applied fault", n(1, FaultNotApplied), call, definite, false},
-		{"definite: MaxBackendAttempts-1 faults", n(mtable.MaxBackendAttempts-1, FaultNotApplied), call, definite, false},
-		{"definite: MaxBackendAttempts faults", n(mtable.MaxBackendAttempts, FaultNotApplied), call, definite, true},
-		{"definite: a late request meanwhile", []*backendFault{f(FaultLate, "app0", "old", 10, nil)}, call, definite, true},
-		{"definite: a late request of another process", []*backendFault{f(FaultLate, "app1", "old", 10, nil)}, call, definite, false},
-		{"definite: a late request after the call", []*backendFault{f(FaultLate, "app0", "old", 30, nil)}, call, definite, false},
-		{"definite: a failed stream, streamed query", []*backendFault{f(FaultStreamFails, "app0", "new", 10, nil)}, stream, definite, true},
-		{"definite: a failed stream, batch", []*backendFault{f(FaultStreamFails, "app0", "new", 10, nil)}, call, definite, false},
-		{"fenced: a config fault before", []*backendFault{f(FaultReadFails, "app0", "config", 2, nil)}, call, fenced, true},
-		{"fenced: a config fault of another process", []*backendFault{f(FaultReadFails, "app1", "config", 2, nil)}, call, fenced, false},
-		{"plain: a not-applied fault of its request", []*backendFault{f(FaultNotApplied, "app0", "old", 10, plain)}, plain, definite, true},
-		{"plain: an applied-then-failed fault of its request", []*backendFault{f(FaultApplied, "app0", "new", 10, plain)}, plain, definite, true},
-		{"plain: another call's faults", n(mtable.MaxBackendAttempts, FaultNotApplied), plain, definite, false},
-		{"fenced: a data-table fault", []*backendFault{f(FaultReadFails, "app0", "old", 2, nil)}, call, fenced, false},
+		{"no fault", nil, nil, call, definite, false},
+		{"unknown: applied-then-failed candidate", []*backendFault{f(FaultApplied, "app0", "new", 10, call)}, nil, call, unknown, true},
+		{"unknown: late candidate", []*backendFault{f(FaultLate, "app0", "new", 10, call)}, nil, call, unknown, true},
+		{"unknown: another call's fault", []*backendFault{f(FaultApplied, "app0", "new", 10, other)}, nil, call, unknown, false},
+		{"unknown: a not-applied fault", []*backendFault{f(FaultNotApplied, "app0", "new", 10, call)}, nil, call, unknown, false},
+		{"definite: one not-applied fault", n(1, FaultNotApplied), nil, call, definite, false},
+		{"definite: MaxBackendAttempts-1 faults", n(mtable.MaxBackendAttempts-1, FaultNotApplied), nil, call, definite, false},
+		{"definite: MaxBackendAttempts faults", n(mtable.MaxBackendAttempts, FaultNotApplied), nil, call, definite, true},
+		{"definite: a late request meanwhile", []*backendFault{f(FaultLate, "app0", "old", 10, nil)}, nil, call, definite, true},
+		{"definite: a late request of another process", []*backendFault{f(FaultLate, "app1", "old", 10, nil)}, nil, call, definite, false},
+		{"definite: a late request after the call", []*backendFault{f(FaultLate, "app0", "old", 30, nil)}, nil, call, definite, false},
+		{"definite: a failed stream, streamed query", []*backendFault{f(FaultStreamFails, "app0", "new", 10, nil)}, nil, stream, definite, true},
+		{"definite: a failed stream, batch", []*backendFault{f(FaultStreamFails, "app0", "new", 10, nil)}, nil, call, definite, false},
+		{"fenced: a config fault before", []*backendFault{f(FaultReadFails, "app0", "config", 2, nil)}, nil, call, fenced, true},
+		{"fenced: a config fault of another process", []*backendFault{f(FaultReadFails, "app1", "config", 2, nil)}, nil, call, fenced, false},
+		{"plain: a not-applied fault of its request", []*backendFault{f(FaultNotApplied, "app0", "old", 10, plain)}, nil, plain, definite, true},
+		{"plain: an applied-then-failed fault of its request", []*backendFault{f(FaultApplied, "app0", "new", 10, plain)}, nil, plain, definite, true},
+		{"plain: another call's faults", n(mtable.MaxBackendAttempts, FaultNotApplied), nil, plain, definite, false},
+		{"definite: a try the fence refused and MaxBackendAttempts-1 faults", n(mtable.MaxBackendAttempts-1, FaultNotApplied),
+			[]netFault{{proc: "app0", step: 6}}, call, definite, true},
+		{"definite: a refusal of another process", n(mtable.MaxBackendAttempts-1, FaultNotApplied),
+			[]netFault{{proc: "app1", step: 6}}, call, definite, false},
+		{"definite: a refusal before the call", n(mtable.MaxBackendAttempts-1, FaultNotApplied),
+			[]netFault{{proc: "app0", step: 4}}, call, definite, false},
+		{"fenced: a data-table fault", []*backendFault{f(FaultReadFails, "app0", "old", 2, nil)}, nil, call, fenced, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			w := &world{bfaults: tc.faults}
+			w := &world{bfaults: tc.faults, refused: tc.refused}
 			if got := w.explainedByBackend(tc.c, "app0", 5, 20, tc.err); got != tc.want {
 				t.Errorf("explainedByBackend: got %v, want %v", got, tc.want)
 			}

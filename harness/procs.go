@@ -165,7 +165,7 @@ func (w *world) leaseApp(i int, opts []mtable.Option) {
 	w.plainOldPhase(ctx, i, w.link(name, "old"))
 	for {
 		svc := w.openService(ctx, name)
-		t := mtable.New(w.link(name, "old"), w.link(name, "new"), callConfig{svc}, opts...)
+		t := mtable.New(w.link(name, "old"), w.link(name, "new"), callConfig{svc, w, name}, opts...)
 		lost := w.app(ctx, i, t, viaLibrary, w.roles[i].newFrom)
 		svc.Close()
 		if !lost {
@@ -209,6 +209,12 @@ func (p pushNoter) Push(ctx context.Context, s mtable.State) error {
 // the state each call subscribed under (the fencing oracle).
 type callConfig struct {
 	*leaseconfig.Service
+	w    *world
+	proc string
+}
+
+func (c callConfig) Fence(t spec.Table) spec.Table {
+	return refusals{c.Service.Fence(t), c.w, c.proc}
 }
 
 func (c callConfig) Subscribe(ctx context.Context, sub mtable.Subscriber) (mtable.State, func(), error) {
@@ -271,7 +277,43 @@ func (b *backend) checkFence(ctx context.Context, what string) {
 }
 
 func (p pushNoter) Fence(t spec.Table) spec.Table {
-	return p.ConfigService.(mtable.Fencer).Fence(t)
+	return refusals{p.ConfigService.(mtable.Fencer).Fence(t), p.w, p.proc}
+}
+
+// refusals is a fenced table that notes each request its fence refused
+// (an error wrapping leaseconfig.ErrFenced): a try of a step that failed
+// as surely as a faulted one (see world.explainedByBackend).
+type refusals struct {
+	spec.Table
+	w    *world
+	proc string
+}
+
+func (r refusals) note(err error) {
+	if errors.Is(err, leaseconfig.ErrFenced) {
+		r.w.refused = append(r.w.refused, netFault{proc: r.proc, step: sched.Step()})
+		if sched.Tracing() {
+			sched.Logf("the fence of %s refused a request: %v", r.proc, err)
+		}
+	}
+}
+
+func (r refusals) ExecuteBatch(ctx context.Context, ops []spec.Op) ([]spec.Result, error) {
+	res, err := r.Table.ExecuteBatch(ctx, ops)
+	r.note(err)
+	return res, err
+}
+
+func (r refusals) QueryAtomic(ctx context.Context, f spec.Filter) ([]spec.Entity, error) {
+	rows, err := r.Table.QueryAtomic(ctx, f)
+	r.note(err)
+	return rows, err
+}
+
+func (r refusals) QueryStreamed(ctx context.Context, f spec.Filter) (spec.Stream, error) {
+	s, err := r.Table.QueryStreamed(ctx, f)
+	r.note(err)
+	return s, err
 }
 
 // leaseMigrator is the body of the migrator process: it opens its

@@ -34,6 +34,10 @@ type world struct {
 	next      []int
 	runErrs   []runErr
 	netFaults []netFault
+	// refused lists the requests a process's fence refused (at the
+	// fence or at its link's send check: both errors wrap
+	// leaseconfig.ErrFenced).
+	refused []netFault
 	// migUnder is the state each migrator process's requests are made
 	// under: the one its Run read, then each it pushed.
 	migUnder map[string]mtable.State
