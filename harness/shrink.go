@@ -1285,6 +1285,10 @@ func proposeNoFollowMigration(r shrinkRun) []candidate {
 func withoutProcess(c candidate, p int) candidate {
 	out := c
 	out.decisions, out.streams = nil, nil
+	if len(c.streams) != len(c.decisions) {
+		// A trace without choice streams (every stream unnamed).
+		c.streams = make([]string, len(c.decisions))
+	}
 	for i, d := range c.decisions {
 		if d.Kind == sched.FaultInjection || d.Kind == sched.ClockOffset {
 			if int(d.Value) == p {
