@@ -155,23 +155,22 @@ func (b *backend) fault(ctx context.Context, k reqKind) BackendFault {
 	}
 	n := w.requests
 	w.requests++
+	// The faults drawn on this request (two drawn on one: the second is
+	// lost).
+	drawn := false
+	for len(w.faultAt) > 0 && w.faultAt[0] == n {
+		w.faultAt, drawn = w.faultAt[1:], true
+	}
 	ok := outageKey{b.proc, b.name}
 	if left := w.outage[ok]; left > 0 {
-		// The outage goes on: no new fault falls on this request.
+		// The outage goes on: a fault drawn on this request is lost too.
 		w.outage[ok] = left - 1
-		for len(w.faultAt) > 0 && w.faultAt[0] == n {
-			w.faultAt = w.faultAt[1:]
-		}
 		w.bfaults = append(w.bfaults, &backendFault{kind: failNow[k], outage: true, proc: b.proc, table: b.name, step: sched.Step(), call: callFrom(ctx)})
 		sched.Logf("backend fault: %s", w.bfaults[len(w.bfaults)-1])
 		return failNow[k]
 	}
-	if len(w.faultAt) == 0 || w.faultAt[0] != n {
+	if !drawn {
 		return 0
-	}
-	// Two faults drawn on one request: the second is lost.
-	for len(w.faultAt) > 0 && w.faultAt[0] == n {
-		w.faultAt = w.faultAt[1:]
 	}
 	c := callFrom(ctx)
 	app, call := -1, -1

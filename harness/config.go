@@ -498,6 +498,24 @@ func OptionsFromTrace(tr *sched.Trace) (Options, error) {
 		*dst = n
 		return nil
 	}
+	// boolean reads a bool parameter into dst; an optional one that the
+	// trace does not have (written before it existed) is false.
+	boolean := func(key string, dst *bool, optional bool) error {
+		if _, ok := tr.Param(key); !ok && optional {
+			*dst = false
+			return nil
+		}
+		v, err := get(key)
+		if err != nil {
+			return err
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("trace parameter %s=%q: %v", key, v, err)
+		}
+		*dst = b
+		return nil
+	}
 	bug, err := get("bug")
 	if err != nil {
 		return opts, err
@@ -557,80 +575,40 @@ func OptionsFromTrace(tr *sched.Trace) (Options, error) {
 	if _, err := fmt.Sscanf(weights, "batch=%d,query=%d,retrieve=%d,stream=%d", &w.BatchWeight, &w.QueryWeight, &w.RetrieveWeight, &w.StreamWeight); err != nil {
 		return opts, fmt.Errorf("trace parameter weights=%q: %v", weights, err)
 	}
-	follow, err := get("follow-migration")
-	if err != nil {
-		return opts, err
-	}
-	if w.FollowMigration, err = strconv.ParseBool(follow); err != nil {
-		return opts, fmt.Errorf("trace parameter follow-migration=%q: %v", follow, err)
-	}
-	delay, err := get("migrator-delay")
-	if err != nil {
-		return opts, err
-	}
-	if w.MigratorDelay, err = strconv.ParseBool(delay); err != nil {
-		return opts, fmt.Errorf("trace parameter migrator-delay=%q: %v", delay, err)
-	}
-	slow, err := get("slow-app")
-	if err != nil {
-		return opts, err
-	}
-	if w.SlowApp, err = strconv.ParseBool(slow); err != nil {
-		return opts, fmt.Errorf("trace parameter slow-app=%q: %v", slow, err)
-	}
-	swarm, err := get("swarm")
-	if err != nil {
-		return opts, err
-	}
-	if w.Swarm, err = strconv.ParseBool(swarm); err != nil {
-		return opts, fmt.Errorf("trace parameter swarm=%q: %v", swarm, err)
-	}
-	wide, err := get("wide-partition")
-	if err != nil {
-		return opts, err
-	}
-	if w.WidePartition, err = strconv.ParseBool(wide); err != nil {
-		return opts, fmt.Errorf("trace parameter wide-partition=%q: %v", wide, err)
-	}
-	narrow, err := get("narrow-reads")
-	if err != nil {
-		return opts, err
-	}
-	if w.NarrowReads, err = strconv.ParseBool(narrow); err != nil {
-		return opts, fmt.Errorf("trace parameter narrow-reads=%q: %v", narrow, err)
+	for _, p := range []struct {
+		key string
+		dst *bool
+	}{
+		{"follow-migration", &w.FollowMigration}, {"migrator-delay", &w.MigratorDelay}, {"slow-app", &w.SlowApp},
+		{"swarm", &w.Swarm}, {"wide-partition", &w.WidePartition}, {"narrow-reads", &w.NarrowReads},
+	} {
+		if err := boolean(p.key, p.dst, false); err != nil {
+			return opts, err
+		}
 	}
 	// A trace written before the production world has none of its
 	// parameters: it ran the original world.
 	w.Leases, w.Faults, w.ClockSkew, w.BackendFaults = false, 0, false, 0
-	if v, ok := tr.Param("leases"); ok {
-		if w.Leases, err = strconv.ParseBool(v); err != nil {
-			return opts, fmt.Errorf("trace parameter leases=%q: %v", v, err)
+	if _, ok := tr.Param("leases"); ok {
+		if err := boolean("leases", &w.Leases, false); err != nil {
+			return opts, err
 		}
 		if err := atoi("faults", &w.Faults); err != nil {
 			return opts, err
 		}
-		v, err := get("clock-skew")
-		if err != nil {
+		if err := boolean("clock-skew", &w.ClockSkew, false); err != nil {
 			return opts, err
-		}
-		if w.ClockSkew, err = strconv.ParseBool(v); err != nil {
-			return opts, fmt.Errorf("trace parameter clock-skew=%q: %v", v, err)
 		}
 		if err := atoi("migrators", &w.Migrators); err != nil {
 			return opts, err
 		}
 		// The fault plan's parameters are written since the swarm drew
 		// them.
-		for _, p := range []struct {
-			key string
-			dst *bool
-		}{{"fault-burst", &w.FaultBurst}, {"stalls-only", &w.StallsOnly}} {
-			*p.dst = false
-			if v, ok := tr.Param(p.key); ok {
-				if *p.dst, err = strconv.ParseBool(v); err != nil {
-					return opts, fmt.Errorf("trace parameter %s=%q: %v", p.key, v, err)
-				}
-			}
+		if err := boolean("fault-burst", &w.FaultBurst, true); err != nil {
+			return opts, err
+		}
+		if err := boolean("stalls-only", &w.StallsOnly, true); err != nil {
+			return opts, err
 		}
 		w.FaultTargets, _ = tr.Param("fault-targets")
 		// A trace written before backend faults has none.
@@ -647,16 +625,11 @@ func OptionsFromTrace(tr *sched.Trace) (Options, error) {
 	}
 	// Likewise plain clients and hot rows: a trace without them ran
 	// without them.
-	for _, p := range []struct {
-		key string
-		dst *bool
-	}{{"plain", &w.Plain}, {"hot-rows", &w.HotRows}} {
-		*p.dst = false
-		if v, ok := tr.Param(p.key); ok {
-			if *p.dst, err = strconv.ParseBool(v); err != nil {
-				return opts, fmt.Errorf("trace parameter %s=%q: %v", p.key, v, err)
-			}
-		}
+	if err := boolean("plain", &w.Plain, true); err != nil {
+		return opts, err
+	}
+	if err := boolean("hot-rows", &w.HotRows, true); err != nil {
+		return opts, err
 	}
 	return opts, opts.Check()
 }

@@ -1286,7 +1286,8 @@ func withoutProcess(c candidate, p int) candidate {
 	out := c
 	out.decisions, out.streams = nil, nil
 	if len(c.streams) != len(c.decisions) {
-		// A trace without choice streams (every stream unnamed).
+		// A trace without choice streams (every stream unnamed), or a
+		// candidate made from the trace as it is.
 		c.streams = make([]string, len(c.decisions))
 	}
 	for i, d := range c.decisions {
@@ -1365,9 +1366,6 @@ func proposeFewerMigrators(r shrinkRun) []candidate {
 		}
 	}
 	c := candidate{opts: o, decisions: tr.Decisions, streams: tr.Streams, machines: tr.Machines}
-	if len(c.streams) != len(c.decisions) {
-		c.streams = make([]string, len(c.decisions))
-	}
 	if w.Migrators == 2 && c.machines != nil {
 		// A lone migrator process is "migrator", not "migrator1": its
 		// machines keep their decisions only under the names they get.

@@ -102,6 +102,18 @@ func retry(ctx context.Context, attempt int, err error, notAppliedOnly bool) boo
 	return true
 }
 
+// RetryBackend reports whether a backend step that failed with err on
+// its attempt-th try (from 1) is tried again as the library tries its
+// own steps (see Backend errors): err wraps spec.ErrNotApplied or
+// spec.ErrOutcomeUnknown, fewer than MaxBackendAttempts tries were made
+// and ctx is not done. It waits RetryBackoff<<(attempt-1) first. A
+// layer that keeps its own state in a table (a configuration service)
+// retries its requests with it, so that its failures follow the same
+// contract.
+func RetryBackend(ctx context.Context, attempt int, err error) bool {
+	return retry(ctx, attempt, err, false)
+}
+
 // read is a backend QueryAtomic retried on transient failures (a read
 // applies nothing). Every try but the last is annotated here; the caller
 // annotates the last.

@@ -5,7 +5,6 @@ import (
 	"errors"
 
 	"github.com/migratingtable/migratingtable/mtable"
-	"github.com/migratingtable/migratingtable/sched"
 	"github.com/migratingtable/migratingtable/spec"
 )
 
@@ -17,15 +16,10 @@ func (s *Service) transient(err error) bool {
 }
 
 // retry reports whether a request of a push that failed with err on
-// its attempt-th try is tried again, as the library retries a backend
-// step: err transient, fewer than mtable.MaxBackendAttempts tries, ctx
-// not done. It waits mtable.RetryBackoff<<(attempt-1) first.
+// its attempt-th try is tried again: as the library retries a backend
+// step (mtable.RetryBackend), but never after a fence's refusal.
 func (s *Service) retry(ctx context.Context, attempt int, err error) bool {
-	if s.is(mtable.BugConfigNoRetry) || !s.transient(err) || attempt >= mtable.MaxBackendAttempts || ctx.Err() != nil {
-		return false
-	}
-	sched.Sleep(mtable.RetryBackoff << (attempt - 1))
-	return true
+	return !s.is(mtable.BugConfigNoRetry) && !errors.Is(err, ErrFenced) && mtable.RetryBackend(ctx, attempt, err)
 }
 
 // retried runs f, a read (or a read that creates a missing row with an
