@@ -473,6 +473,17 @@ type Options struct {
 	// where each call began (set by Shrink for its runs only: an
 	// exploration does without).
 	track bool
+
+	// stopAtFailure ends the run right after the world records its first
+	// failure in a machine (an oracle's check, see world.fail), the
+	// shrinker's candidates' option: the signature is the first
+	// failure's, so the steps after it are run for nothing. The
+	// iteration's Failure is the same as without it (Kind, Check, Text),
+	// but with no scheduler failure beside the check (Sched is nil), and
+	// the oracles that judge the whole run (2, and the production
+	// world's errors) are not run: Lin is Ok and Checks counts the first
+	// failure only.
+	stopAtFailure bool
 }
 
 // OptionsFromTrace rebuilds the options a trace was recorded with from

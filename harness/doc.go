@@ -324,9 +324,17 @@
 // works on the schedule (preemptions, choices, blocks of decisions) until
 // it has accepted a few candidates, and the moves run again; until
 // nothing is accepted or the budget (ShrinkConfig: runs, and steps
-// reckoned as runs of the failing run's length, both deterministic, so
-// a run that hit the step bound gets fewer runs; optionally time) is
-// spent. Candidates run Parallel at a time, but
+// reckoned as runs of the failing run's length up to its failure, both
+// deterministic, so a run that hit the step bound gets fewer runs;
+// optionally time) is spent. A candidate's run ends right after its
+// first failure in a machine (an oracle's check): the signature is the
+// first failure's, so the steps after it would be run for nothing (a
+// failure found after the schedule, oracle 2's or an error the faults
+// do not explain, needs the run to its end, and the scheduler's own
+// failures end the run anyway). The smallest run is then run once more
+// leniently to its end, as a replay runs it (past its recorded
+// decisions, with the lenient defaults), and that run, which fails
+// first where the stopped run stopped, is the shrunk trace. Candidates run Parallel at a time, but
 // are taken in a fixed order and runs are counted as if sequential, so a
 // failure shrinks to the same run at any Parallel.
 //

@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -119,7 +120,12 @@ func runWith(opts Options, linBudget int64, run func(main func()) (*sched.Result
 	if err != nil {
 		return nil, err
 	}
-	if w.wl.Leases {
+	if f := res.Failure; f != nil && f.Kind == sched.Assertion && errors.Is(f.Err, errStopAtFailure) {
+		// The run ended at its first failure: the failure is decided, and
+		// the scheduler's failure is only the stop (see stopAtFailure).
+		w.stopped, res.Failure = true, nil
+	}
+	if w.wl.Leases && !w.stopped {
 		w.checkErrors(res.Faults)
 	}
 	it := &Iteration{Seed: res.Trace.Seed, Strategy: res.Trace.Strategy, Sched: res, Calls: len(w.calls), Workload: w.wl, world: w}
@@ -131,7 +137,7 @@ func runWith(opts Options, linBudget int64, run func(main func()) (*sched.Result
 	}
 	it.Lin, it.Checks = linearizability.Ok, w.checks
 	var linFailure *CheckFailure
-	if opts.enabled(OracleLinearizability) {
+	if opts.enabled(OracleLinearizability) && !w.stopped {
 		var rep linearizability.RecordReport
 		rep, linFailure = w.checkLinearizable(w.record(), linBudget, int64(res.Steps))
 		it.Lin, it.LinExplain = rep.Result, rep.Explanation

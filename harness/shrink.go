@@ -37,8 +37,10 @@ type ShrinkConfig struct {
 	// DefaultShrinkRuns.
 	MaxRuns int
 	// MaxSteps bounds the scheduler steps the shrink may spend, reckoned
-	// from the failing run's length: the run budget becomes at most
-	// MaxSteps divided by the failing run's steps (but at least 100
+	// from the failing run's length up to its failure (a candidate's run
+	// stops at its first failure in a machine; one that fails after the
+	// schedule, or by the scheduler, runs to its end): the run budget
+	// becomes at most MaxSteps divided by those steps (but at least 100
 	// runs), so that it stays deterministic; zero means
 	// DefaultShrinkSteps.
 	MaxSteps int64
@@ -70,6 +72,10 @@ type ShrinkProgress struct {
 
 // Shape is the size of a run as a report states it.
 type Shape struct {
+	// Steps are the steps up to the failure, those a report shows: up
+	// to the failing check for an oracle's failure (the step it names;
+	// the run may have gone on), else the run's (a passing run's, or
+	// one the scheduler ended: deadlock, step bound, ...).
 	Steps       int64
 	Calls       int
 	Machines    int
@@ -79,7 +85,11 @@ type Shape struct {
 
 // ShapeOf returns the shape of it's run.
 func ShapeOf(it *Iteration) Shape {
-	return Shape{Steps: it.Sched.Steps, Calls: it.Calls, Machines: it.Sched.Machines,
+	steps := it.Sched.Steps
+	if it.Failure != nil {
+		steps = failureStep(it)
+	}
+	return Shape{Steps: steps, Calls: it.Calls, Machines: it.Sched.Machines,
 		Faults: faultCount(it.Sched) + len(it.BackendFaults), Preemptions: it.Sched.Preemptions}
 }
 
@@ -323,9 +333,6 @@ func Shrink(ctx context.Context, opts Options, it *Iteration, cfg ShrinkConfig) 
 	if cfg.MaxSteps == 0 {
 		cfg.MaxSteps = DefaultShrinkSteps
 	}
-	if steps := max(it.Sched.Steps, 1); cfg.MaxRuns > minShrinkRuns && int64(cfg.MaxRuns)*steps > cfg.MaxSteps {
-		cfg.MaxRuns = int(max(cfg.MaxSteps/steps, minShrinkRuns))
-	}
 	if cfg.Parallel == 0 {
 		cfg.Parallel = 1
 	}
@@ -336,15 +343,23 @@ func Shrink(ctx context.Context, opts Options, it *Iteration, cfg ShrinkConfig) 
 	sh.header.Decisions, sh.header.Comment = nil, nil
 	// The run again, leniently: the same run, with the streams of its
 	// choices named (a lenient run records them), which the moves edit.
+	// It stops at its first failure (as every candidate does), so it is
+	// a prefix of the run, and its length is what a candidate costs: the
+	// step budget is reckoned on it.
 	sh.best = shrinkRun{opts: opts, it: it, size: sched.SizeOf(it.Sched)}
+	steps := it.Sched.Steps
 	if sh.budget() {
 		tr := *it.Sched.Trace
 		first, same := sh.runConfig(opts, sched.Config{Strategy: "lenient", Replay: &tr})
 		sh.runs = 1
-		if !same || !slices.Equal(first.Sched.Trace.Decisions, tr.Decisions) {
+		if !same || !isPrefix(first.Sched.Trace.Decisions, tr.Decisions) {
 			return nil, fmt.Errorf("shrink: internal error: the iteration's trace, replayed leniently, does not fail the same way")
 		}
-		sh.best.it = first
+		sh.best.it, sh.best.size = first, sched.SizeOf(first.Sched)
+		steps = first.Sched.Steps
+	}
+	if steps = max(steps, 1); sh.cfg.MaxRuns > minShrinkRuns && int64(sh.cfg.MaxRuns)*steps > sh.cfg.MaxSteps {
+		sh.cfg.MaxRuns = int(max(sh.cfg.MaxSteps/steps, minShrinkRuns))
 	}
 	for sh.stopped == "" {
 		progress := false
@@ -365,17 +380,34 @@ func Shrink(ctx context.Context, opts Options, it *Iteration, cfg ShrinkConfig) 
 			break
 		}
 	}
+	// The smallest run stopped at its failure; the shrunk trace is that
+	// run to its end, as an ordinary replay runs it: its decisions again,
+	// leniently, without the stop (past their end, the lenient
+	// defaults), recorded exactly. Its first failure is the same.
+	tr := *sh.best.it.Sched.Trace
+	full, err := RunOnce(sh.best.opts, sched.Config{Strategy: "lenient", Replay: &tr, Params: Params(sh.best.opts), NoEvents: true}, cfg.LinBudget)
+	if err != nil {
+		return nil, fmt.Errorf("shrink: running the shrunk run to its end: %v", err)
+	}
+	if SignatureOf(full) != sh.sig || !isPrefix(tr.Decisions, full.Sched.Trace.Decisions) {
+		return nil, fmt.Errorf("shrink: internal error: the shrunk run, run to its end, does not fail the same way (%s, want %s)", SignatureOf(full), sh.sig)
+	}
 	// The report's run: the shrunk trace replayed exactly, with events.
-	shrunk, err := Replay(sh.best.opts, sh.best.it.Sched.Trace, cfg.LinBudget)
+	shrunk, err := Replay(sh.best.opts, full.Sched.Trace, cfg.LinBudget)
 	if err != nil {
 		return nil, fmt.Errorf("shrink: replaying the shrunk run: %v", err)
 	}
-	if SignatureOf(shrunk) != sh.sig || !slices.Equal(shrunk.Sched.Trace.Decisions, sh.best.it.Sched.Trace.Decisions) {
+	if SignatureOf(shrunk) != sh.sig || !slices.Equal(shrunk.Sched.Trace.Decisions, full.Sched.Trace.Decisions) {
 		return nil, fmt.Errorf("shrink: internal error: the shrunk run does not replay the same (%s, want %s)", SignatureOf(shrunk), sh.sig)
 	}
 	shrunk.Index, shrunk.ShrunkFrom = it.Index, it
 	return &ShrinkResult{Original: it, Shrunk: shrunk, Options: sh.best.opts, Signature: sh.sig,
 		Runs: sh.runs, Accepted: sh.accepted, Stopped: sh.stopped, Elapsed: time.Since(sh.start)}, nil
+}
+
+// isPrefix reports whether a is a prefix of b.
+func isPrefix(a, b []sched.Decision) bool {
+	return len(a) <= len(b) && slices.Equal(a, b[:len(a)])
 }
 
 // budget reports whether another run may start, setting stopped if not.
@@ -404,7 +436,7 @@ func (sh *shrinker) report() {
 func (sh *shrinker) runConfig(opts Options, scfg sched.Config) (*Iteration, bool) {
 	scfg.Params = Params(opts)
 	scfg.NoEvents = true
-	opts.track = true
+	opts.track, opts.stopAtFailure = true, true
 	it, err := RunOnce(opts, scfg, sh.cfg.LinBudget)
 	if err != nil {
 		return nil, false

@@ -47,8 +47,12 @@ func TestShrinkEveryBug(t *testing.T) {
 			if got, want := harness.SignatureOf(sr.Shrunk), harness.SignatureOf(it); got != want || sr.Signature != want {
 				t.Errorf("signature got %v (result %v), want %v", got, sr.Signature, want)
 			}
-			if s.Steps > o.Steps || s.Calls > o.Calls || s.Machines > o.Machines || s.Faults > o.Faults {
-				t.Errorf("shrunk %v is larger than %v", s, o)
+			// Steps are those up to the failing check, and a smaller
+			// workload comes first in the shrinker's order: with fewer
+			// calls the check may fail a little later than the
+			// original's did, but not later than the original ran.
+			if s.Steps > it.Sched.Steps || s.Calls > o.Calls || s.Machines > o.Machines || s.Faults > o.Faults {
+				t.Errorf("shrunk %v is larger than %v (which ran %d steps)", s, o, it.Sched.Steps)
 			}
 			if s.Steps >= o.Steps && s.Calls >= o.Calls && sr.Stopped == "" {
 				t.Errorf("nothing shrunk: %v", s)
@@ -114,9 +118,13 @@ func TestShrinkBudget(t *testing.T) {
 	if last.Runs != 25 || last.Iteration != it.Index || last.Original != harness.ShapeOf(it) {
 		t.Errorf("last progress %+v: want 25 runs of iteration %d from %v", last, it.Index, harness.ShapeOf(it))
 	}
-	// A step budget reckoned from the failing run's length: 120 runs
-	// of it leave 120 runs (the floor is 100).
-	sr, err = harness.Shrink(context.Background(), opts, it, harness.ShrinkConfig{MaxSteps: 120 * it.Sched.Steps})
+	// A step budget reckoned from the failing run's length up to its
+	// failing check (a candidate stops there): 120 runs of it leave 120
+	// runs (the floor is 100).
+	if cf := it.Failure.Check; cf == nil || cf.Step >= it.Sched.Steps {
+		t.Fatalf("bug %d's first failure %v: want a check that fails before the run's end", int(opts.Bug), it.Failure)
+	}
+	sr, err = harness.Shrink(context.Background(), opts, it, harness.ShrinkConfig{MaxSteps: 120 * harness.ShapeOf(it).Steps})
 	if err != nil {
 		t.Fatal(err)
 	}

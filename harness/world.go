@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -105,6 +106,9 @@ type world struct {
 	// counts the failures of each oracle.
 	failure *CheckFailure
 	checks  map[string]int
+	// stopped is set when the run ended at its first failure
+	// (Options.stopAtFailure, see runWith).
+	stopped bool
 }
 
 // callRecord is one virtual-table call as the oracles see it.
@@ -243,6 +247,7 @@ func (w *world) widePartition() string { return partitionName(w.wl.Partitions - 
 // fail records an oracle's failure. The run goes on to its end, so that
 // every oracle judges the whole history (and the report can say which
 // ones caught the bug); the first failure recorded is the one reported.
+// With Options.stopAtFailure the first failure ends the run instead.
 func (w *world) fail(ctx context.Context, f *CheckFailure) {
 	if !w.opts.enabled(oracleOf(f.Check)) {
 		return // switched off: it always says ok
@@ -251,10 +256,22 @@ func (w *world) fail(ctx context.Context, f *CheckFailure) {
 	f.Machine = sched.MachineName()
 	sched.Logf("CHECK FAILED: %s: %s", f.Check, f.Message)
 	w.checks[f.Check]++
-	if w.failure == nil {
-		w.failure = f
+	if w.failure != nil {
+		return
+	}
+	w.failure = f
+	if w.opts.stopAtFailure && sched.Controlled() {
+		// Every later failure is recorded after this one, and a
+		// scheduler failure or oracle 2 only counts without one, so
+		// the iteration's failure is decided: end the run here (the
+		// machine does not return; its deferred calls run).
+		sched.Fail(errStopAtFailure)
 	}
 }
+
+// errStopAtFailure is the scheduler failure with which a run of
+// Options.stopAtFailure ends at its first failure.
+var errStopAtFailure = errors.New("harness: the run stops at its first failure")
 
 // The world's notes and waits are called from the machines of
 // processes that may crash at any scheduling point. A crash must not
