@@ -270,3 +270,58 @@ func TestShrinkProductionWorld(t *testing.T) {
 		})
 	}
 }
+
+// TestShrinkPastFailure: bug 16's first failure from seed 314159 in the
+// default world fails a fencing check at step 1,436 and runs on to the
+// step bound (40,000 steps); its candidates stop at their failure, so
+// the step budget, reckoned on the run up to it, leaves the shrink its
+// runs (it used to allow 150 and shrink nothing), and it shrinks well
+// below the original; the shrunk trace, run to its end, replays exactly.
+func TestShrinkPastFailure(t *testing.T) {
+	opts := harness.Options{Workload: harness.DefaultWorkload(), Bug: mtable.BugMigratorResumeFromMemory}
+	sum, err := harness.Explore(harness.ExploreConfig{Options: opts, Strategy: "portfolio", Seed: 314159, Iterations: 20, Parallel: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := sum.First
+	if it == nil || it.Failure.Check == nil || it.Failure.Check.Check != harness.CheckFencing {
+		t.Fatalf("first failure %v: want the fencing check", it)
+	}
+	bound := int64(it.Sched.Trace.MaxSteps)
+	if it.Sched.Steps != bound || it.Failure.Check.Step*10 > bound {
+		t.Fatalf("the check fails at step %d of %d (bound %d): want early in a run to the bound", it.Failure.Check.Step, it.Sched.Steps, bound)
+	}
+	runs := 0 // the default budget
+	if testing.Short() {
+		runs = 400
+	}
+	sr, err := harness.Shrink(context.Background(), opts, it, harness.ShrinkConfig{MaxRuns: runs, Parallel: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, s := sr.OriginalShape(), sr.ShrunkShape()
+	t.Logf("%s", sr.Summary())
+	if o.Steps != it.Failure.Check.Step {
+		t.Errorf("original shape %v: want the %d steps up to the check", o, it.Failure.Check.Step)
+	}
+	if want := 300; sr.Runs < want {
+		t.Errorf("%d runs: want at least %d (the step budget must be reckoned on the run up to its failure)", sr.Runs, want)
+	}
+	if harness.SignatureOf(sr.Shrunk) != harness.SignatureOf(it) {
+		t.Errorf("shrunk run fails %v, want %v", harness.SignatureOf(sr.Shrunk), harness.SignatureOf(it))
+	}
+	if s.Calls*2 > o.Calls || s.Steps >= o.Steps || s.Faults >= o.Faults {
+		t.Errorf("shrunk %v from %v: want at most half the calls, fewer steps and faults", s, o)
+	}
+	back, err := harness.OptionsFromTrace(sr.Shrunk.Sched.Trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := harness.Replay(back, sr.Shrunk.Sched.Trace, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Failure == nil || !slices.Equal(again.Sched.Trace.Decisions, sr.Shrunk.Sched.Trace.Decisions) || again.Failure.Text != sr.Shrunk.Failure.Text {
+		t.Errorf("replaying the shrunk trace: %v, want %v decision for decision", again.Failure, sr.Shrunk.Failure)
+	}
+}
