@@ -489,7 +489,11 @@
 // ShrinkTest) and bounds the search by runs, which keeps it
 // deterministic, or by time. The classic bugs of this package's tests
 // shrink to their smallest failing schedule: the lost update to its two
-// machines reading the counter before either writes it.
+// machines reading the counter before either writes it. A run that
+// failed at its step bound (a livelock) shrinks to a lower bound, down
+// to MinShrinkBound steps, when its decisions fail at it and, run on at
+// the original bound, still do (a correct run that is only long keeps
+// its bound); the shrunk trace records its bound.
 //
 // # Determinism
 //

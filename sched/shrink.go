@@ -47,7 +47,7 @@ type ShrinkOptions struct {
 type ShrinkProgress struct {
 	Runs     int    // runs made so far
 	Accepted int    // candidates that became the smallest failing run
-	Pass     string // the pass in progress: "faults", "delete", "preemptions", "choices", "durations"
+	Pass     string // the pass in progress: "bound", "faults", "delete", "preemptions", "choices", "durations"
 	Smallest ShrinkSize
 	Elapsed  time.Duration
 }
@@ -160,8 +160,11 @@ type shrinkRun struct {
 }
 
 type shrinker struct {
-	ctx      context.Context
-	header   Trace // the original trace without decisions
+	ctx    context.Context
+	header Trace // the original trace without decisions, at the current step bound
+	// bound is the original trace's step bound; header.MaxSteps is lower
+	// once the bound pass has lowered it.
+	bound    int
 	test     ShrinkTest
 	opts     ShrinkOptions
 	best     shrinkRun
@@ -178,10 +181,19 @@ type shrinker struct {
 // Every candidate is a variant of the smallest failing run found so far,
 // run with the "lenient" strategy, and becomes the smallest when test
 // reports the same failure and its size is smaller (ShrinkSize.Less).
-// The passes faults, preemptions, choices and durations run until none
-// makes progress; then delete, the costly one; and again, until no pass
-// makes progress or the budget is spent:
+// The passes bound, faults, preemptions, choices and durations run until
+// none makes progress; then delete, the costly one; and again, until no
+// pass makes progress or the budget is spent:
 //
+//   - bound: for a run that failed at its step bound (StepBound, a
+//     livelock), halve the step bound, down to MinShrinkBound steps: a
+//     candidate is its decisions at the lower bound. A candidate that
+//     fails at a lowered bound is accepted only if its decisions, run
+//     again leniently at the original bound (one more run), fail the same
+//     way too: without it, a correct run that is merely longer than the
+//     lowered bound would be taken for a livelock. This holds for the
+//     candidates of every pass once the bound is lowered, and the
+//     shrunk trace records the bound it fails at (Trace.MaxSteps);
 //   - faults: drop each time advance and fault, last first;
 //   - preemptions: at a preemption, machine A switched away from for
 //     machine B, let A go on while it can, then the recorded schedule
@@ -223,9 +235,11 @@ func Shrink(ctx context.Context, tr *Trace, test ShrinkTest, opts ShrinkOptions)
 	}
 	sh := &shrinker{ctx: ctx, header: *tr, test: test, opts: opts, start: time.Now()}
 	sh.header.Decisions, sh.header.Comment, sh.header.Streams = nil, nil, nil
-	if _, err := (Config{Strategy: "lenient", Replay: tr}).withDefaults(); err != nil {
+	cfg, err := (Config{Strategy: "lenient", Replay: tr}).withDefaults()
+	if err != nil {
 		return nil, err
 	}
+	sh.bound, sh.header.MaxSteps = cfg.MaxSteps, cfg.MaxSteps
 	res, same := sh.run(itemsOf(tr), tr.Machines)
 	sh.runs = 1
 	if res == nil || !same {
@@ -240,6 +254,7 @@ func Shrink(ctx context.Context, tr *Trace, test ShrinkTest, opts ShrinkOptions)
 		name string
 		f    func() bool
 	}{
+		{"bound", sh.passBound},
 		{"faults", sh.passFaults},
 		{"preemptions", sh.passPreemptionSets},
 		{"preemptions", sh.passPreemptions},
@@ -376,7 +391,7 @@ func (sh *shrinker) first(gen func() (proposal, bool), then func(p proposal, res
 		for i, o := range out {
 			sh.runs++
 			if o.res != nil && o.same {
-				if r := sh.runOf(o.res); r.size.Less(sh.best.size) {
+				if r := sh.runOf(o.res); r.size.Less(sh.best.size) && sh.failsAtBound(o.res) {
 					sh.best = r
 					sh.accepted++
 					sh.report()
@@ -392,6 +407,57 @@ func (sh *shrinker) first(gen func() (proposal, bool), then func(p proposal, res
 		}
 		sh.report()
 	}
+}
+
+// MinShrinkBound is the lowest step bound to which Shrink lowers the
+// bound of a run that failed at it (see Shrink, the bound pass).
+const MinShrinkBound = 200
+
+// passBound halves the step bound of a run that failed at it, down to
+// MinShrinkBound, while the run at the lower bound fails the same way
+// (and at the original bound too, see failsAtBound).
+func (sh *shrinker) passBound() bool {
+	improved := false
+	for sh.header.MaxSteps > MinShrinkBound {
+		if f := sh.best.res.Failure; f == nil || f.Kind != StepBound || sh.best.res.Steps != int64(sh.header.MaxSteps) {
+			return improved
+		}
+		cur := sh.header.MaxSteps
+		sh.header.MaxSteps = max(cur/2, MinShrinkBound)
+		done := false
+		gen := func() (proposal, bool) {
+			if done {
+				return proposal{}, false
+			}
+			done = true
+			return proposal{items: sh.best.items}, true
+		}
+		if _, ok := sh.first(gen, nil); !ok {
+			sh.header.MaxSteps = cur
+			return improved
+		}
+		improved = true
+	}
+	return improved
+}
+
+// failsAtBound reports whether the run res of a candidate, which failed
+// the same way, still does when its step bound is the original: with
+// the bound lowered, a run that ends at it is run again, leniently, with
+// its decisions at the original bound (one more run, counted; with no
+// run left in the budget, the candidate is refused).
+func (sh *shrinker) failsAtBound(res *Result) bool {
+	if sh.header.MaxSteps >= sh.bound || res.Failure == nil || res.Failure.Kind != StepBound {
+		return true
+	}
+	if !sh.budget() {
+		return false // no run left to tell
+	}
+	cfg := sh.config(itemsOf(res.Trace), res.Trace.Machines)
+	cfg.Replay.MaxSteps = sh.bound
+	sh.runs++
+	full, same := sh.test(cfg)
+	return full != nil && same
 }
 
 func (sh *shrinker) report() {

@@ -107,7 +107,8 @@ func readsAndWrites(res *sched.Result) []string {
 // machines that both read the counter before either writes it. The
 // livelock's runs all end at the step bound, so dfs cannot run them all:
 // its shrunk run must keep the failure with at most one preemption (p0
-// raises its flag, is preempted, p1 raises its flag: then both spin). The
+// raises its flag, is preempted, p1 raises its flag: then both spin), at
+// a step bound lowered to MinShrinkBound (its trace records it). The
 // shrunk trace replays exactly, and the shrink does not depend on
 // Parallel.
 func TestShrinkClassicBugs(t *testing.T) {
@@ -169,8 +170,8 @@ func TestShrinkClassicBugs(t *testing.T) {
 					if want != nil && (got.Steps != want.Steps || got.Preemptions != want.Preemptions) {
 						t.Errorf("%s seed %d: shrunk from %v to %v (%v), want the minimum %v", strategy, seed, sr.Original, got, sr.Result.Trace.Decisions, *want)
 					}
-					if want == nil && (got.Steps != res.Steps || got.Preemptions > 1) {
-						t.Errorf("%s seed %d: shrunk from %v to %v, want %d steps and at most 1 preemption", strategy, seed, sr.Original, got, res.Steps)
+					if want == nil && (got.Steps != sched.MinShrinkBound || sr.Result.Trace.MaxSteps != sched.MinShrinkBound || got.Preemptions > 1) {
+						t.Errorf("%s seed %d: shrunk from %v to %v at bound %d, want the bound lowered to %d and at most 1 preemption", strategy, seed, sr.Original, got, sr.Result.Trace.MaxSteps, sched.MinShrinkBound)
 					}
 					if got.Machines != tc.machines {
 						t.Errorf("%s seed %d: shrunk to %d machines, want %d", strategy, seed, got.Machines, tc.machines)
@@ -720,4 +721,67 @@ func TestLenientFollowsMachinesByName(t *testing.T) {
 		return
 	}
 	t.Fatal("no seed of 1..20 started a's helper before b")
+}
+
+// longRunProg is correct, and long when it chooses to be: a worker
+// takes 260 steps, then chooses to take 300 more, which passes
+// bugConfig's bound of 500.
+func longRunProg() {
+	sched.GoNamed("worker", func() {
+		for range 260 {
+			sched.Yield()
+		}
+		if sched.Choose(2) == 1 {
+			for range 300 {
+				sched.Yield()
+			}
+		}
+	})
+}
+
+// TestShrinkBoundRefusesLongRun: the bound pass lowers the step bound
+// of a livelock (TestShrinkClassicBugs), but not of a correct run that
+// is only longer than the bound: its decisions fail at half the bound,
+// yet run on at the original bound they finish (the choice to go on is
+// not among them), so the shrunk run keeps its bound.
+func TestShrinkBoundRefusesLongRun(t *testing.T) {
+	var res *sched.Result
+	for seed := uint64(1); res == nil || res.Failure == nil; seed++ {
+		cfg := bugConfig("random")
+		cfg.Seed = seed
+		var err error
+		if res, err = sched.Run(cfg, longRunProg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if res.Failure.Kind != sched.StepBound {
+		t.Fatalf("the long run: %v, want a step-bound failure at %d", res.Failure, res.Trace.MaxSteps)
+	}
+	// What the bound pass's first candidate sees: a step-bound failure
+	// at half the bound, and a run that passes when its decisions go on
+	// at the original bound.
+	half := *res.Trace
+	half.MaxSteps /= 2
+	low, err := sched.Run(sched.Config{Strategy: "lenient", Replay: &half, NoEvents: true}, longRunProg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := *low.Trace
+	again.MaxSteps = res.Trace.MaxSteps
+	full, err := sched.Run(sched.Config{Strategy: "lenient", Replay: &again, NoEvents: true}, longRunProg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if low.Failure == nil || low.Failure.Kind != sched.StepBound || full.Failure != nil {
+		t.Fatalf("at bound %d: %v; its decisions at bound %d: %v; want a step-bound failure, then a pass", half.MaxSteps, low.Failure, again.MaxSteps, full.Failure)
+	}
+	sr, err := sched.Shrink(context.Background(), res.Trace, sameKind(t, longRunProg, sched.StepBound), sched.ShrinkOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("shrunk from %v to %v in %d runs", sr.Original, sr.Shrunk, sr.Runs)
+	if got, want := sr.Result.Trace.MaxSteps, res.Trace.MaxSteps; got != want || sr.Shrunk.Steps != int64(want) {
+		t.Errorf("shrunk to %v at bound %d, want the bound kept at %d", sr.Shrunk, got, want)
+	}
+	replayExact(t, longRunProg, sr.Result.Trace, sr.Result.Failure)
 }
