@@ -15,7 +15,8 @@ import (
 // as the run to its end, over the failing iterations of several bugs in
 // both worlds, and its decisions are a prefix of the full run's; an
 // oracle's failure in a machine ends it there (so the option can be
-// seen to work: at least one run per bug is shorter).
+// seen to work: at least one run of each such bug is shorter), one
+// found after the schedule (bug 13's) runs to the end as before.
 func TestStopAtFailureSameFailure(t *testing.T) {
 	original := DefaultWorkload()
 	original.Faults, original.ClockSkew, original.BackendFaults = 0, false, 0
@@ -24,13 +25,17 @@ func TestStopAtFailureSameFailure(t *testing.T) {
 		bug        mtable.Bug
 		wl         Workload
 		iterations int
+		// stops: some of its failures are checks in a machine (bug 13's
+		// first failures are all found after the schedule).
+		stops bool
 	}{
-		{mtable.BugQueryAtomicFilterShadowing, original, 400},
-		{mtable.BugQueryStreamedBackUpNewStream, original, 400},
-		{mtable.BugDeletePrimaryKey, original, 100},
-		{mtable.BugDeleteIfExistsHideMetadata, original, 200},
-		{mtable.BugServeAfterLeaseExpiry, DefaultWorkload(), 150},
-		{mtable.BugMigratorResumeFromMemory, DefaultWorkload(), 40},
+		{mtable.BugQueryAtomicFilterShadowing, original, 400, true},
+		{mtable.BugQueryStreamedBackUpNewStream, original, 400, true},
+		{mtable.BugDeletePrimaryKey, original, 100, true},
+		{mtable.BugDeleteIfExistsHideMetadata, original, 200, true},
+		{mtable.BugServeAfterLeaseExpiry, DefaultWorkload(), 150, true},
+		{mtable.BugPushExpiresLeaseEarly, DefaultWorkload(), 150, false},
+		{mtable.BugMigratorResumeFromMemory, DefaultWorkload(), 120, true},
 	}
 	perBug := 12
 	if testing.Short() {
@@ -91,7 +96,7 @@ func TestStopAtFailureSameFailure(t *testing.T) {
 				}
 			}
 			t.Logf("%d failing iterations compared, %d stopped before the run's end", len(failing), shorter)
-			if shorter == 0 {
+			if tc.stops && shorter == 0 {
 				t.Errorf("none of %d failing iterations stopped before its end", len(failing))
 			}
 		})
