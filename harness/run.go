@@ -61,6 +61,10 @@ type Iteration struct {
 	ShrunkFrom *Iteration
 
 	world *world
+	// upTo is the shape of the run up to its failure, when a run that
+	// stopped there measured it (Shrink sets it on the iterations it
+	// shrinks and returns; see ShapeOf).
+	upTo *Shape
 }
 
 // IterationFailure says which check failed and how.

@@ -76,15 +76,23 @@ type Shape struct {
 	// to the failing check for an oracle's failure (the step it names;
 	// the run may have gone on), else the run's (a passing run's, or
 	// one the scheduler ended: deadlock, step bound, ...).
-	Steps       int64
+	Steps int64
+	// Calls (begun), Machines (started), Faults (process faults:
+	// crashes, stalls, restarts; and backend faults) and Preemptions
+	// are counted up to the failure too on the iterations a Shrink
+	// measured (its Original and Shrunk: it runs them stopped at their
+	// first failure), else over the whole run.
 	Calls       int
 	Machines    int
-	Faults      int // process faults (crashes, stalls, restarts) and backend faults
+	Faults      int
 	Preemptions int
 }
 
-// ShapeOf returns the shape of it's run.
+// ShapeOf returns the shape of it's run (see Shape).
 func ShapeOf(it *Iteration) Shape {
+	if it.upTo != nil {
+		return *it.upTo
+	}
 	steps := it.Sched.Steps
 	if it.Failure != nil {
 		steps = failureStep(it)
@@ -357,6 +365,12 @@ func Shrink(ctx context.Context, opts Options, it *Iteration, cfg ShrinkConfig) 
 		}
 		sh.best.it, sh.best.size = first, sched.SizeOf(first.Sched)
 		steps = first.Sched.Steps
+		// The original's shape up to its failure, as the shrunk run's
+		// is measured (a fact of the run: the same at every Shrink).
+		if it.upTo == nil {
+			shape := ShapeOf(first)
+			it.upTo = &shape
+		}
 	}
 	if steps = max(steps, 1); sh.cfg.MaxRuns > minShrinkRuns && int64(sh.cfg.MaxRuns)*steps > sh.cfg.MaxSteps {
 		sh.cfg.MaxRuns = int(max(sh.cfg.MaxSteps/steps, minShrinkRuns))
@@ -401,6 +415,9 @@ func Shrink(ctx context.Context, opts Options, it *Iteration, cfg ShrinkConfig) 
 		return nil, fmt.Errorf("shrink: internal error: the shrunk run does not replay the same (%s, want %s)", SignatureOf(shrunk), sh.sig)
 	}
 	shrunk.Index, shrunk.ShrunkFrom = it.Index, it
+	if upTo := ShapeOf(sh.best.it); sh.best.it.world != nil && sh.best.it.world.stopped {
+		shrunk.upTo = &upTo
+	}
 	return &ShrinkResult{Original: it, Shrunk: shrunk, Options: sh.best.opts, Signature: sh.sig,
 		Runs: sh.runs, Accepted: sh.accepted, Stopped: sh.stopped, Elapsed: time.Since(sh.start)}, nil
 }
