@@ -334,3 +334,107 @@ func TestReportBug1Shrunk(t *testing.T) {
 	checkSteps(t, sr.Shrunk, report)
 	t.Logf("%d steps shown\n%s", ShownSteps(sr.Shrunk), report)
 }
+
+// syntheticRun is an iteration of the production world (leases=true)
+// with events evs, failing at step last on machine app0.
+func syntheticRun(evs []sched.Event, last int64, leases string) *Iteration {
+	return &Iteration{
+		Sched: &sched.Result{Events: evs, Steps: last + 1, Trace: &sched.Trace{Params: []sched.Param{{Key: "leases", Value: leases}}}},
+		Failure: &IterationFailure{Kind: "assertion",
+			Check: &CheckFailure{Check: CheckStream, Machine: "app0", Step: last, Message: "x"}},
+	}
+}
+
+// TestStepListing: the lines a report prints of a known run: a run of
+// quiet steps folded into one line, a lone quiet event printed as it
+// is, a repetition noted, and the count of what is shown; the original
+// world prints every event.
+func TestStepListing(t *testing.T) {
+	e := func(s int64, m int, name, text string) sched.Event {
+		return sched.Event{Step: s, Machine: m, Name: name, Text: text}
+	}
+	evs := []sched.Event{
+		e(1, 2, "app0", "call 0: batch[Insert 'p0'/'0' {}]"),
+		e(2, 3, "lease-renew", "waits on Select"),
+		e(3, 4, "lease-poll", "waits on Select"),
+		e(3, -1, "", "clock jumps to +1s"),
+		e(4, 3, "lease-renew", "exit"),
+		e(4, 1, "migrator", `spawn machine 5 "config-push-app0"`),
+		e(5, 2, "app0", `call 0 returned: ok ["old:1"]`),
+		e(6, 4, "lease-poll", "waits on Select"),
+		e(7, 1, "migrator", "push PREFER_OLD: start"),
+	}
+	for s := int64(8); s <= 13; s++ {
+		evs = append(evs, e(s, 1, "migrator", "old.QueryAtomic(a eq 1) -> error 503 busy"))
+	}
+	evs = append(evs, e(14, 4, "lease-poll", "waits on Select"), e(15, 3, "lease-renew", "waits on Select"),
+		e(16, 2, "app0", "CHECK FAILED: x"), e(17, 4, "lease-poll", "waits on Select"))
+	want := `step 1 [2 app0]: call 0: batch[Insert 'p0'/'0' {}]
+(steps 2-4: 3 quiet steps of lease-renew, lease-poll, migrator, config-push-app0: waits, spawns, exits; clock +1s)
+step 5 [2 app0]: call 0 returned: ok ["old:1"]
+step 6 [4 lease-poll]: waits on Select
+step 7 [1 migrator]: push PREFER_OLD: start
+step 8 [1 migrator]: old.QueryAtomic(a eq 1) -> error 503 busy
+(the 1 step above repeats 5 more times, to step 13)
+(steps 14-15: 2 quiet steps of lease-poll, lease-renew: waits)
+step 16 [2 app0]: CHECK FAILED: x
+`
+	it := syntheticRun(evs, 16, "true")
+	l := listSteps(it)
+	var b bytes.Buffer
+	writeStepLines(&b, l.tail)
+	if got := b.String(); got != want {
+		t.Errorf("production world: got\n%s\nwant\n%s", got, want)
+	}
+	if l.shown != 8 || l.folded != 5 || ShownSteps(it) != 8 {
+		t.Errorf("production world: shown %d (ShownSteps %d), folded %d; want 8, 5", l.shown, ShownSteps(it), l.folded)
+	}
+	b.Reset()
+	writeFailure(&b, it)
+	if w := "\n--- every step (8 shown, 5 quiet steps folded; -v prints every step) ---\n(up to step 16, where the check failed)\n" + want + "(the run went on to step 17; -v prints every step)\n"; !strings.HasSuffix(b.String(), w) {
+		t.Errorf("production world report: got\n%s\nwant it to end with\n%s", b.String(), w)
+	}
+
+	it = syntheticRun(evs, 16, "false")
+	b.Reset()
+	writeFailure(&b, it)
+	if w := "\n--- every step (11 of the 16 up to the check did something) ---\n"; !strings.Contains(b.String(), w) || strings.Contains(b.String(), "quiet") {
+		t.Errorf("original world report: got\n%s\nwant %q and no fold line", b.String(), w)
+	}
+	if got := ShownSteps(it); got != 11 {
+		t.Errorf("original world: ShownSteps got %d, want 11", got)
+	}
+}
+
+// TestStepListingTail: a long production-world run shows its last
+// TailSteps lines, folds applied, and says how many of how many.
+func TestStepListingTail(t *testing.T) {
+	var evs []sched.Event
+	s := int64(0)
+	for i := 0; i < 50; i++ {
+		s++
+		evs = append(evs, sched.Event{Step: s, Machine: 2, Name: "app0", Text: fmt.Sprintf("call %d: retrieve('p0', '0')", i)})
+		for k := 0; k < 2; k++ {
+			s++
+			evs = append(evs, sched.Event{Step: s, Machine: 3, Name: "lease-renew", Text: "waits on Select"})
+		}
+	}
+	s++
+	evs = append(evs, sched.Event{Step: s, Machine: 2, Name: "app0", Text: "CHECK FAILED: x"})
+	it := syntheticRun(evs, s, "true")
+	if got, want := ShownSteps(it), 101; got != want {
+		t.Errorf("ShownSteps got %d, want %d", got, want)
+	}
+	var b bytes.Buffer
+	writeFailure(&b, it)
+	report := b.String()
+	// The failing machine's last steps are never folded, its quiet
+	// events included: here the guard holds no quiet event of app0, so
+	// the last 30 lines are 15 folds, 14 calls and the check.
+	if w := "\n--- last 30 of 101 shown (30 quiet steps folded; -v prints every step) ---\n(up to step 151, where the check failed)\n(steps 107-108: 2 quiet steps of lease-renew: waits)\nstep 109 [2 app0]: call 36: "; !strings.Contains(report, w) {
+		t.Errorf("got\n%s\nwant it to hold\n%s", report, w)
+	}
+	if n := strings.Count(report, "\n(steps "); n != 15 {
+		t.Errorf("%d fold lines, want 15:\n%s", n, report)
+	}
+}

@@ -10,10 +10,11 @@ import (
 	"github.com/migratingtable/migratingtable/sched"
 )
 
-// TailSteps is how many of the last steps a failure report shows.
-// ShortRun is how many steps a shrunk run may show (steps at which
-// something was logged) up to its failing check for its report to show
-// all of them.
+// TailSteps is how many of the last steps a failure report shows (in
+// the production world, how many of its last lines of steps, see
+// ShownSteps). ShortRun is how many steps a shrunk run may show (steps
+// at which something was logged, or lines, see ShownSteps) up to its
+// failing check for its report to show all of them.
 const (
 	TailSteps = 30
 	ShortRun  = 40
@@ -22,8 +23,9 @@ const (
 // WriteReport writes the failure report of it in sections: the banner
 // with every parameter of the run, the failing check, what each oracle
 // said, the steps of the event log up to the failing check (all of them
-// when at most ShortRun steps logged something, else the last
-// TailSteps), and reproduce, the command that replays the run (empty to
+// when ShownSteps is at most ShortRun, else the last TailSteps; quiet
+// steps folded in the production world, see Quiet steps in the package
+// documentation), and reproduce, the command that replays the run (empty to
 // leave the section out).
 func WriteReport(w io.Writer, it *Iteration, reproduce string) {
 	fmt.Fprintf(w, "=== FAILURE in iteration %d ===\n", it.Index)
@@ -38,8 +40,8 @@ func WriteReport(w io.Writer, it *Iteration, reproduce string) {
 }
 
 // WriteShrunkReport writes the report of a shrunk failure: the shrunk
-// run's report, with all its steps up to the failing check when there
-// are at most ShortRun of them, then what it was shrunk from, then
+// run's report, with all its steps up to the failing check when
+// ShownSteps is at most ShortRun, then what it was shrunk from, then
 // reproduce (empty to leave the section out).
 func WriteShrunkReport(w io.Writer, sr *ShrinkResult, reproduce string) {
 	it := sr.Shrunk
@@ -73,8 +75,8 @@ func writeBanner(w io.Writer, it *Iteration) {
 }
 
 // writeFailure writes the failing check, the oracles and the steps that
-// led to the failure: all of them if at most ShortRun of them logged
-// something, else the last TailSteps.
+// led to the failure: all of them if ShownSteps is at most ShortRun,
+// else the last TailSteps (see listSteps).
 func writeFailure(w io.Writer, it *Iteration) {
 	fmt.Fprintf(w, "\n--- failing check: %s ---\n", it.Failure.Kind)
 	if cf := it.Failure.Check; cf != nil {
