@@ -361,9 +361,15 @@
 // it is one of:
 //
 //   - a machine waiting: the scheduler's "waits on ...";
-//   - the scheduler's "spawn machine N \"name\"" or "exit" of a machine
-//     that is not the main machine, a migrator's or an application's
-//     (the machines named "main", "migrator", "migratorN" and "appN");
+//   - the scheduler's "spawn machine N \"name\"" of a machine that is
+//     not the main machine, a migrator's or an application's (the
+//     machines named "main", "migrator", "migratorN" and "appN");
+//   - the scheduler's "exit" of a machine that is none of those and not
+//     a machine of the lease service or the migration lock
+//     ("lease-renew", "lease-poll", "lease-apply", "lock-renew"): those
+//     end when their service is closed or their lease or lock is lost,
+//     and the event does not say which, so their exits are shown (a
+//     push machine's, "config-push-...", is quiet);
 //   - a read of the configuration table, the harness's
 //     "config.QueryAtomic(FILTER) -> RESULT", whose RESULT (not an
 //     error) is exactly that of the previous read of the same FILTER in

@@ -16,7 +16,7 @@ const (
 	loud            quietKind = iota // shown
 	quietWait                        // "waits on ..."
 	quietSpawn                       // "spawn machine N \"name\"" of a machine that is not a main one
-	quietExit                        // "exit" of a machine that is not a main one
+	quietExit                        // "exit" of a machine that is not a main one nor a lease machine
 	quietConfigRead                  // a configuration read that found nothing new
 	quietClock                       // "clock jumps to +D"
 )
@@ -45,7 +45,7 @@ func classify(e sched.Event, reads map[string]string) quietKind {
 	case strings.HasPrefix(e.Text, waitsPrefix):
 		return quietWait
 	case e.Text == exitText:
-		if !mainMachine(e.Name) {
+		if !mainMachine(e.Name) && !leaseMachine(e.Name) {
 			return quietExit
 		}
 	case strings.HasPrefix(e.Text, spawnPrefix):
@@ -88,6 +88,20 @@ func mainMachine(name string) bool {
 		return digits(name[len("migrator"):])
 	case strings.HasPrefix(name, "app"):
 		return digits(name[len("app"):])
+	}
+	return false
+}
+
+// leaseMachine reports whether name is one of the machines of the lease
+// service and the migration lock (package leaseconfig: "lease-renew",
+// "lease-poll", "lease-apply", "lock-renew"). Their spawns are routine,
+// but one ends only when its service is closed or its lease or lock is
+// lost, and the event does not say which: a lease that expires early is
+// the story of a lease bug, so their exits are shown.
+func leaseMachine(name string) bool {
+	switch name {
+	case "lease-renew", "lease-poll", "lease-apply", "lock-renew":
+		return true
 	}
 	return false
 }

@@ -41,7 +41,6 @@ func TestClassify(t *testing.T) {
 		{"an application waits", nil, ev(2, "app0", "waits on WaitGroup.Wait"), quietWait},
 		{"spawn of a lease machine", nil, ev(2, "app0", `spawn machine 7 "lease-renew"`), quietSpawn},
 		{"spawn of a push machine", nil, ev(1, "migrator", `spawn machine 11 "config-push-lease-apply"`), quietSpawn},
-		{"exit of a lease machine", nil, ev(7, "lease-renew", "exit"), quietExit},
 		{"exit of a push machine", nil, ev(11, "config-push-app0", "exit"), quietExit},
 		{"a state read as the previous one", []sched.Event{lr(stateQuery + state1)}, lr(stateQuery + state1), quietConfigRead},
 		{"a read as the previous one of another machine", []sched.Event{ev(1, "migrator", stateQuery+state1)}, lr(stateQuery + state1), quietConfigRead},
@@ -76,6 +75,10 @@ func TestClassify(t *testing.T) {
 		{"spawn of the migrator", nil, ev(0, "main", `spawn machine 1 "migrator"`), loud},
 		{"spawn of a second migrator", nil, ev(0, "main", `spawn machine 1 "migrator2"`), loud},
 		{"exit of an application", nil, ev(2, "app12", "exit"), loud},
+		{"exit of a lease machine (its lease may be lost)", nil, ev(7, "lease-renew", "exit"), loud},
+		{"exit of a lease poller", nil, ev(8, "lease-poll", "exit"), loud},
+		{"exit of a lease applier", nil, ev(9, "lease-apply", "exit"), loud},
+		{"exit of the lock's renewer (the lock may be lost)", nil, ev(10, "lock-renew", "exit"), loud},
 		{"exit of the migrator", nil, ev(1, "migrator", "exit"), loud},
 		{"exit of main", nil, ev(0, "main", "exit"), loud},
 		{"the first read of a query", nil, lr(stateQuery + state1), loud},
@@ -358,8 +361,8 @@ func TestStepListing(t *testing.T) {
 		e(2, 3, "lease-renew", "waits on Select"),
 		e(3, 4, "lease-poll", "waits on Select"),
 		e(3, -1, "", "clock jumps to +1s"),
-		e(4, 3, "lease-renew", "exit"),
-		e(4, 1, "migrator", `spawn machine 5 "config-push-app0"`),
+		e(4, 5, "config-push-app0", "exit"),
+		e(4, 1, "migrator", `spawn machine 6 "config-push-app0"`),
 		e(5, 2, "app0", `call 0 returned: ok ["old:1"]`),
 		e(6, 4, "lease-poll", "waits on Select"),
 		e(7, 1, "migrator", "push PREFER_OLD: start"),
@@ -370,7 +373,7 @@ func TestStepListing(t *testing.T) {
 	evs = append(evs, e(14, 4, "lease-poll", "waits on Select"), e(15, 3, "lease-renew", "waits on Select"),
 		e(16, 2, "app0", "CHECK FAILED: x"), e(17, 4, "lease-poll", "waits on Select"))
 	want := `step 1 [2 app0]: call 0: batch[Insert 'p0'/'0' {}]
-(steps 2-4: 3 quiet steps of lease-renew, lease-poll, migrator, config-push-app0: waits, spawns, exits; clock +1s)
+(steps 2-4: 3 quiet steps of lease-renew, lease-poll, config-push-app0, migrator: waits, spawns, exits; clock +1s)
 step 5 [2 app0]: call 0 returned: ok ["old:1"]
 step 6 [4 lease-poll]: waits on Select
 step 7 [1 migrator]: push PREFER_OLD: start
