@@ -376,7 +376,8 @@
 //     the run, by any machine: it found nothing new;
 //   - the scheduler's "clock jumps to +D": a jump inside a run of quiet
 //     steps is folded with it, and the fold line names the clock at the
-//     run's end.
+//     run's end. (A strategy's "clock advances by ...", a decision that
+//     can fire a timer in the middle of work, is shown.)
 //
 // Never quiet, whatever their text: every event of the machine that
 // failed (the failing check's machine, or the scheduler's failing
@@ -389,8 +390,9 @@
 // restarts, "CHECK FAILED", and any event not recognised above. The
 // original world (no leases) folds nothing: its reports are unchanged.
 //
-// ShownSteps counts the lines of steps a report shows up to the check,
-// a fold line counting one; when there are more than ShortRun, a report
+// ShownSteps counts the lines of steps a report shows up to the check:
+// a step counting one however many events it logged, a fold line one, a
+// note of repetition none; when there are more than ShortRun, a report
 // of the production world shows the last TailSteps of them. The full
 // event log (mtabletest -v) is never folded.
 //
