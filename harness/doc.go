@@ -343,13 +343,66 @@
 // workload, including the calls of each application ("app-calls"), and
 // replays the failure decision for decision. A report shows every step
 // up to the failing check when at most ShortRun of them logged
-// something, a repeated run of steps (a retry loop) folded into one note.
+// something, a repeated run of steps (a retry loop) folded into one note
+// and, in the production world, each run of quiet steps into one line
+// (see Quiet steps).
 //
 // With ExploreConfig.Shrink an exploration shrinks its failures, and its
 // Summary groups them (Groups) by signature and shrunk shape
 // (ShrinkResult.ShapeKey: the kinds of the calls of the shrunk run, the
 // failing one marked, and its faults), so that many failures of a few
 // causes make a few groups.
+//
+// # Quiet steps
+//
+// In the production world a report folds the machinery that keeps
+// leases and the configuration alive: each maximal run of consecutive
+// steps (of those that logged something) all of whose events are quiet
+// becomes one line naming its steps, how many they are, the machines
+// concerned, what they did and, if the clock jumped in the run, the
+// clock at its end:
+//
+//	(steps 134-211: 15 quiet steps of migrator, lease-poll, lock-renew: waits, configuration reads that found nothing new; clock +3s)
+//
+// A run of quiet steps that logged one event in all is printed as it is
+// (its line says more than a fold line would). An event is quiet when
+// it is one of:
+//
+//   - a machine waiting: the scheduler's "waits on ...";
+//   - the scheduler's "spawn machine N \"name\"" of a machine that is
+//     not the main machine, a migrator's or an application's (the
+//     machines named "main", "migrator", "migratorN" and "appN");
+//   - the scheduler's "exit" of a machine that is none of those and not
+//     a machine of the lease service or the migration lock
+//     ("lease-renew", "lease-poll", "lease-apply", "lock-renew"): those
+//     end when their service is closed or their lease or lock is lost,
+//     and the event does not say which, so their exits are shown (a
+//     push machine's, "config-push-...", is quiet);
+//   - a read of the configuration table, the harness's
+//     "config.QueryAtomic(FILTER) -> RESULT", whose RESULT (not an
+//     error) is exactly that of the previous read of the same FILTER in
+//     the run, by any machine: it found nothing new;
+//   - the scheduler's "clock jumps to +D": a jump inside a run of quiet
+//     steps is folded with it, and the fold line names the clock at the
+//     run's end. (A strategy's "clock advances by ...", a decision that
+//     can fire a timer in the middle of work, is shown.)
+//
+// Never quiet, whatever their text: every event of the machine that
+// failed (the failing check's machine, or the scheduler's failing
+// machine) in the last TailSteps steps that logged something up to the
+// failure; and when the scheduler ended the run (a deadlock, a livelock,
+// a step bound: no oracle's check) each machine's last event up to it,
+// where it was left. Everything else is shown: calls and their returns,
+// requests to the old and new tables, writes, "configuration: ...
+// stored", pushes, leases lost, fence refusals, faults, crashes, stalls,
+// restarts, "CHECK FAILED", and any event not recognised above. The
+// original world (no leases) folds nothing: its reports are unchanged.
+//
+// ShownSteps counts the lines of steps a report shows up to the check:
+// a step counting one however many events it logged, a fold line one, a
+// note of repetition none; when there are more than ShortRun, a report
+// of the production world shows the last TailSteps of them. The full
+// event log (mtabletest -v) is never folded.
 //
 // # Exploring
 //

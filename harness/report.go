@@ -10,10 +10,11 @@ import (
 	"github.com/migratingtable/migratingtable/sched"
 )
 
-// TailSteps is how many of the last steps a failure report shows.
-// ShortRun is how many steps a shrunk run may show (steps at which
-// something was logged) up to its failing check for its report to show
-// all of them.
+// TailSteps is how many of the last steps a failure report shows (in
+// the production world, how many of its last lines of steps, see
+// ShownSteps). ShortRun is how many steps a shrunk run may show (steps
+// at which something was logged, or lines, see ShownSteps) up to its
+// failing check for its report to show all of them.
 const (
 	TailSteps = 30
 	ShortRun  = 40
@@ -22,8 +23,9 @@ const (
 // WriteReport writes the failure report of it in sections: the banner
 // with every parameter of the run, the failing check, what each oracle
 // said, the steps of the event log up to the failing check (all of them
-// when at most ShortRun steps logged something, else the last
-// TailSteps), and reproduce, the command that replays the run (empty to
+// when ShownSteps is at most ShortRun, else the last TailSteps; quiet
+// steps folded in the production world, see Quiet steps in the package
+// documentation), and reproduce, the command that replays the run (empty to
 // leave the section out).
 func WriteReport(w io.Writer, it *Iteration, reproduce string) {
 	fmt.Fprintf(w, "=== FAILURE in iteration %d ===\n", it.Index)
@@ -38,8 +40,8 @@ func WriteReport(w io.Writer, it *Iteration, reproduce string) {
 }
 
 // WriteShrunkReport writes the report of a shrunk failure: the shrunk
-// run's report, with all its steps up to the failing check when there
-// are at most ShortRun of them, then what it was shrunk from, then
+// run's report, with all its steps up to the failing check when
+// ShownSteps is at most ShortRun, then what it was shrunk from, then
 // reproduce (empty to leave the section out).
 func WriteShrunkReport(w io.Writer, sr *ShrinkResult, reproduce string) {
 	it := sr.Shrunk
@@ -73,8 +75,8 @@ func writeBanner(w io.Writer, it *Iteration) {
 }
 
 // writeFailure writes the failing check, the oracles and the steps that
-// led to the failure: all of them if at most ShortRun of them logged
-// something, else the last TailSteps.
+// led to the failure: all of them if ShownSteps is at most ShortRun,
+// else the last TailSteps (see listSteps).
 func writeFailure(w io.Writer, it *Iteration) {
 	fmt.Fprintf(w, "\n--- failing check: %s ---\n", it.Failure.Kind)
 	if cf := it.Failure.Check; cf != nil {
@@ -122,28 +124,41 @@ func writeFailure(w io.Writer, it *Iteration) {
 	// The steps that led to the failure: an oracle's failure is recorded
 	// and the run goes on, so show the steps up to it, not the run's end.
 	last := failureStep(it)
-	from := last - TailSteps
-	if shown := ShownSteps(it); shown <= ShortRun {
-		from = 0
-		fmt.Fprintf(w, "\n--- every step (%d of the %d up to the check did something) ---\n", shown, last)
-	} else {
+	l := listSteps(it)
+	switch {
+	case !l.folding && l.shown <= ShortRun:
+		fmt.Fprintf(w, "\n--- every step (%d of the %d up to the check did something) ---\n", l.shown, last)
+	case !l.folding:
 		fmt.Fprintf(w, "\n--- last %d steps ---\n", TailSteps)
+	case l.shown <= ShortRun:
+		fmt.Fprintf(w, "\n--- every step (%d shown, %s folded; -v prints every step) ---\n", l.shown, plural(l.folded, "quiet step"))
+	default:
+		fmt.Fprintf(w, "\n--- last %d of %d shown (%s folded; -v prints every step) ---\n", l.tailShown, l.shown, plural(l.tailFolded, "quiet step"))
 	}
 	if last < it.Sched.Steps {
 		fmt.Fprintf(w, "(up to step %d, where the check failed)\n", last)
 	}
-	for _, p := range stepLines(it.Sched.Events, from, last) {
-		if p.repeats > 0 {
-			fmt.Fprintf(w, "(the %s above %s %d more %s, to step %d)\n", plural(p.period, "step"),
-				map[bool]string{true: "repeats", false: "repeat"}[p.period == 1], p.repeats, map[bool]string{true: "time", false: "times"}[p.repeats == 1], p.to)
-			continue
-		}
-		for _, e := range p.events {
-			fmt.Fprintln(w, e)
-		}
-	}
+	writeStepLines(w, l.tail)
 	if last < it.Sched.Steps {
 		fmt.Fprintf(w, "(the run went on to step %d; -v prints every step)\n", it.Sched.Steps)
+	}
+}
+
+// writeStepLines prints ps: a step's events, a note of repetition or a
+// fold line each.
+func writeStepLines(w io.Writer, ps []stepPrint) {
+	for _, p := range ps {
+		switch {
+		case p.fold != nil:
+			fmt.Fprintln(w, p.fold)
+		case p.repeats > 0:
+			fmt.Fprintf(w, "(the %s above %s %d more %s, to step %d)\n", plural(p.period, "step"),
+				map[bool]string{true: "repeats", false: "repeat"}[p.period == 1], p.repeats, map[bool]string{true: "time", false: "times"}[p.repeats == 1], p.to)
+		default:
+			for _, e := range p.events {
+				fmt.Fprintln(w, e)
+			}
+		}
 	}
 }
 
@@ -156,13 +171,84 @@ func failureStep(it *Iteration) int64 {
 	return it.Sched.Steps
 }
 
-// ShownSteps is the number of steps a report of it shows when it shows
-// every step up to the failing check: the steps at which an event was
-// logged, a run of steps that does the same as the steps before it (a
-// retry loop) counting once.
+// ShownSteps is the number of lines of steps a report of it shows when
+// it shows every step up to the failing check: the steps at which an
+// event was logged (each counting one, however many events it logged),
+// a run of steps that does the same as the steps before it (a retry
+// loop) counting once, and in the production world (see Quiet steps in
+// the package documentation) a run of quiet steps folded into one line
+// counting one.
 func ShownSteps(it *Iteration) int {
+	return listSteps(it).shown
+}
+
+// stepPrint is a step a report prints (its events), a note that the
+// period steps before it repeat: repeats more times, up to step to, or
+// a fold line (fold).
+type stepPrint struct {
+	events          []sched.Event
+	period, repeats int
+	to              int64
+	fold            *quietRun
+}
+
+// stepListing is what a report shows of the steps up to the failing
+// check.
+type stepListing struct {
+	folding bool // the production world: quiet steps are folded
+	// shown counts the lines of all the steps up to the check (notes of
+	// repetitions not counted), folded the quiet steps folded.
+	shown, folded int
+	// tail is what the report prints: everything, or (more than
+	// ShortRun shown) the last TailSteps lines, of which tailShown are
+	// shown and tailFolded quiet steps folded.
+	tail                  []stepPrint
+	tailShown, tailFolded int
+}
+
+// listSteps lists the steps of it up to its failing check. In the
+// original world (no leases) nothing is folded, and a long run shows
+// the steps of its last TailSteps scheduler steps; in the production
+// world quiet steps are folded (see quietSteps) and a long run shows
+// its last TailSteps lines.
+func listSteps(it *Iteration) stepListing {
+	last := failureStep(it)
+	v, _ := it.Sched.Trace.Param("leases")
+	if v != "true" {
+		all := stepLines(it.Sched.Events, 0, last, nil)
+		l := stepListing{shown: countShown(all), tail: all}
+		if l.shown > ShortRun {
+			l.tail = stepLines(it.Sched.Events, last-TailSteps, last, nil)
+		}
+		return l
+	}
+	quiet := quietEvents(it)
+	all := stepLines(it.Sched.Events, 0, last, quiet)
+	l := stepListing{folding: true, shown: countShown(all), folded: countFolded(all), tail: all}
+	if l.shown > ShortRun {
+		// The last TailSteps lines, and the whole of a repeated block
+		// whose note is among them.
+		c, n := len(all), 0
+		for c > 0 && n < TailSteps {
+			c--
+			if all[c].repeats == 0 {
+				n++
+			}
+		}
+		for j := c; j < len(all); j++ {
+			if all[j].repeats > 0 && j-all[j].period < c {
+				c = j - all[j].period
+			}
+		}
+		l.tail = all[c:]
+	}
+	l.tailShown, l.tailFolded = countShown(l.tail), countFolded(l.tail)
+	return l
+}
+
+func countShown(ps []stepPrint) int {
 	n := 0
-	for _, p := range stepLines(it.Sched.Events, 0, failureStep(it)) {
+	for _, p := range ps {
 		if p.repeats == 0 {
 			n++
 		}
@@ -170,47 +256,73 @@ func ShownSteps(it *Iteration) int {
 	return n
 }
 
-// stepPrint is a step a report prints (its events), or a note that the
-// period steps before it repeat: repeats more times, up to step to.
-type stepPrint struct {
-	events          []sched.Event
-	period, repeats int
-	to              int64
+func countFolded(ps []stepPrint) int {
+	n := 0
+	for _, p := range ps {
+		if p.fold != nil {
+			n += p.fold.steps
+		}
+	}
+	return n
 }
 
-// stepLines groups the events of the steps in (from, to] by step and
-// folds repetitions: where the events of p consecutive steps (p <= 4;
-// the same machines logging the same texts) occur again at least twice
-// right after, the first p are printed and the rest is a note.
-func stepLines(events []sched.Event, from, to int64) []stepPrint {
-	var steps [][]sched.Event
-	for _, e := range events {
+// stepLines groups the events of the steps in (from, to] by step, folds
+// the runs of quiet steps (see quietSteps; quiet, indexed like events,
+// is nil to fold none) and then repetitions: where the lines of p
+// consecutive steps (p <= 4; the same machines logging the same texts)
+// occur again at least twice right after, the first p are printed and
+// the rest is a note. A fold line never repeats another.
+func stepLines(events []sched.Event, from, to int64, quiet []bool) []stepPrint {
+	var steps []loggedStep
+	for i, e := range events {
 		if e.Step <= from || e.Step > to {
 			continue
 		}
-		if n := len(steps); n > 0 && steps[n-1][0].Step == e.Step {
-			steps[n-1] = append(steps[n-1], e)
+		q := quiet != nil && quiet[i]
+		if n := len(steps); n > 0 && steps[n-1].events[0].Step == e.Step {
+			steps[n-1].events = append(steps[n-1].events, e)
+			steps[n-1].quiet = steps[n-1].quiet && q
 		} else {
-			steps = append(steps, []sched.Event{e})
+			steps = append(steps, loggedStep{[]sched.Event{e}, q})
 		}
 	}
-	key := func(es []sched.Event) string {
+	// Fold each maximal run of quiet steps that logged more than one
+	// event (a lone event is as short as its fold line, and says more).
+	var units []stepPrint
+	for i := 0; i < len(steps); {
+		j, n := i, 0
+		for j < len(steps) && steps[j].quiet {
+			n += len(steps[j].events)
+			j++
+		}
+		if n > 1 {
+			units = append(units, stepPrint{fold: foldRun(steps[i:j])})
+			i = j
+			continue
+		}
+		units = append(units, stepPrint{events: steps[i].events})
+		i++
+	}
+	key := func(i int, p stepPrint) string {
+		if p.fold != nil {
+			return fmt.Sprintf("\x01%d", i)
+		}
 		var b strings.Builder
-		for _, e := range es {
+		for _, e := range p.events {
 			fmt.Fprintf(&b, "%d\x00%s\x00", e.Machine, e.Text)
 		}
 		return b.String()
 	}
-	keys := make([]string, len(steps))
-	for i, s := range steps {
-		keys[i] = key(s)
+	keys := make([]string, len(units))
+	for i, u := range units {
+		keys[i] = key(i, u)
 	}
 	var out []stepPrint
-	for i := 0; i < len(steps); {
+	for i := 0; i < len(units); {
 		bestP, bestR := 0, 0
-		for p := 1; p <= 4 && i+p <= len(steps); p++ {
+		for p := 1; p <= 4 && i+p <= len(units); p++ {
 			r := 1
-			for i+(r+1)*p <= len(steps) && slices.Equal(keys[i+r*p:i+(r+1)*p], keys[i:i+p]) {
+			for i+(r+1)*p <= len(units) && slices.Equal(keys[i+r*p:i+(r+1)*p], keys[i:i+p]) {
 				r++
 			}
 			if r >= 3 && p*r > bestP*bestR {
@@ -218,15 +330,13 @@ func stepLines(events []sched.Event, from, to int64) []stepPrint {
 			}
 		}
 		if bestR == 0 {
-			out = append(out, stepPrint{events: steps[i]})
+			out = append(out, units[i])
 			i++
 			continue
 		}
-		for _, s := range steps[i : i+bestP] {
-			out = append(out, stepPrint{events: s})
-		}
+		out = append(out, units[i:i+bestP]...)
 		end := i + bestP*bestR
-		out = append(out, stepPrint{period: bestP, repeats: bestR - 1, to: steps[end-1][0].Step})
+		out = append(out, stepPrint{period: bestP, repeats: bestR - 1, to: units[end-1].events[0].Step})
 		i = end
 	}
 	return out

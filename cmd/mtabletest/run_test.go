@@ -254,7 +254,7 @@ func TestFailureReportAndReplay(t *testing.T) {
 	}
 	// Without shrinking, the report is of the run as found.
 	r = runCmd(t, "-bug", foundBug, "-iterations", foundIn, "-out", t.TempDir(), "-shrink=false")
-	for _, w := range []string{"=== FAILURE in iteration", "--- failing check:", "--- oracles ---", "--- last 30 steps ---",
+	for _, w := range []string{"=== FAILURE in iteration", "--- failing check:", "--- oracles ---", "--- last 30 ",
 		"--- summary ---"} {
 		if !strings.Contains(r.stdout, w) {
 			t.Errorf("-shrink=false: exploration output lacks %q", w)

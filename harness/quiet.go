@@ -1,0 +1,282 @@
+package harness
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/migratingtable/migratingtable/sched"
+)
+
+// quietKind says whether an event is quiet (see "Quiet steps" in the
+// package documentation) and which kind of quiet it is.
+type quietKind uint8
+
+const (
+	loud            quietKind = iota // shown
+	quietWait                        // "waits on ..."
+	quietSpawn                       // "spawn machine N \"name\"" of a machine that is not a main one
+	quietExit                        // "exit" of a machine that is not a main one nor a lease machine
+	quietConfigRead                  // a configuration read that found nothing new
+	quietClock                       // "clock jumps to +D"
+)
+
+// The texts of the events quietness is judged by: the scheduler's
+// (sched's package documentation) and the harness's own log of the
+// configuration table's reads (backend.QueryAtomic).
+const (
+	waitsPrefix      = "waits on "
+	spawnPrefix      = "spawn machine "
+	exitText         = "exit"
+	clockJumpPrefix  = "clock jumps to +"
+	configReadPrefix = "config.QueryAtomic("
+)
+
+// classify returns the quiet kind of e taken alone. reads maps each
+// query of the configuration table to the result of its latest read in
+// the run so far; classify records e's result there when e is such a
+// read, so events must be classified in their order.
+func classify(e sched.Event, reads map[string]string) quietKind {
+	switch {
+	case e.Machine < 0:
+		if strings.HasPrefix(e.Text, clockJumpPrefix) {
+			return quietClock
+		}
+	case strings.HasPrefix(e.Text, waitsPrefix):
+		return quietWait
+	case e.Text == exitText:
+		if !mainMachine(e.Name) && !leaseMachine(e.Name) {
+			return quietExit
+		}
+	case strings.HasPrefix(e.Text, spawnPrefix):
+		if name, ok := spawned(e.Text); ok && !mainMachine(name) {
+			return quietSpawn
+		}
+	case strings.HasPrefix(e.Text, configReadPrefix):
+		q, r, ok := splitConfigRead(e.Text)
+		if !ok {
+			return loud
+		}
+		prev, seen := reads[q]
+		reads[q] = r
+		if seen && prev == r && !strings.HasPrefix(r, "error ") {
+			return quietConfigRead
+		}
+	}
+	return loud
+}
+
+// mainMachine reports whether name is the harness's name of the main
+// machine, a migrator's or an application's: "main", "migrator",
+// "migratorN", "appN".
+func mainMachine(name string) bool {
+	digits := func(s string) bool {
+		if s == "" {
+			return false
+		}
+		for _, c := range s {
+			if c < '0' || c > '9' {
+				return false
+			}
+		}
+		return true
+	}
+	switch {
+	case name == "main" || name == "migrator":
+		return true
+	case strings.HasPrefix(name, "migrator"):
+		return digits(name[len("migrator"):])
+	case strings.HasPrefix(name, "app"):
+		return digits(name[len("app"):])
+	}
+	return false
+}
+
+// leaseMachine reports whether name is one of the machines of the lease
+// service and the migration lock (package leaseconfig: "lease-renew",
+// "lease-poll", "lease-apply", "lock-renew"). Their spawns are routine,
+// but one ends only when its service is closed or its lease or lock is
+// lost, and the event does not say which: a lease that expires early is
+// the story of a lease bug, so their exits are shown.
+func leaseMachine(name string) bool {
+	switch name {
+	case "lease-renew", "lease-poll", "lease-apply", "lock-renew":
+		return true
+	}
+	return false
+}
+
+// spawned returns the name of the machine a "spawn machine N \"name\""
+// event starts.
+func spawned(text string) (string, bool) {
+	rest := strings.TrimPrefix(text, spawnPrefix)
+	id, quoted, ok := strings.Cut(rest, " ")
+	if !ok {
+		return "", false
+	}
+	if _, err := strconv.Atoi(id); err != nil {
+		return "", false
+	}
+	name, err := strconv.Unquote(quoted)
+	if err != nil {
+		return "", false
+	}
+	return name, true
+}
+
+// splitConfigRead splits "config.QueryAtomic(FILTER) -> RESULT" into its
+// filter and result. The filter's end is its closing parenthesis,
+// counting parentheses outside quoted literals ('...', a quote inside
+// doubled), so a literal holding ") -> " does not mislead it.
+func splitConfigRead(text string) (query, result string, ok bool) {
+	rest := strings.TrimPrefix(text, configReadPrefix)
+	depth, quoted := 1, false
+	for i := 0; i < len(rest); i++ {
+		switch c := rest[i]; {
+		case c == '\'':
+			quoted = !quoted
+		case quoted:
+		case c == '(':
+			depth++
+		case c == ')':
+			depth--
+			if depth == 0 {
+				r, found := strings.CutPrefix(rest[i+1:], " -> ")
+				return rest[:i], r, found
+			}
+		}
+	}
+	return "", "", false
+}
+
+// quietEvents returns which events of it (indexed like
+// it.Sched.Events) are quiet: those classify calls quiet, except the
+// events of the machine that failed in the last TailSteps steps that
+// logged something up to the failing check and, when the run failed by
+// the scheduler's verdict (a deadlock, a livelock, a step bound: no
+// oracle's check), each machine's last event up to it (where it was
+// left).
+func quietEvents(it *Iteration) []bool {
+	evs := it.Sched.Events
+	last := failureStep(it)
+	reads := map[string]string{}
+	quiet := make([]bool, len(evs))
+	for i, e := range evs {
+		quiet[i] = classify(e, reads) != loud
+	}
+	if it.Failure == nil {
+		return quiet
+	}
+	name := ""
+	if cf := it.Failure.Check; cf != nil {
+		name = cf.Machine
+	} else if s := it.Failure.Sched; s != nil && s.Machine >= 0 {
+		name = s.MachineName
+	}
+	if name != "" {
+		since, n := int64(0), 0
+		for i := len(evs) - 1; i >= 0 && n < TailSteps; i-- {
+			if s := evs[i].Step; s <= last && s != since {
+				since, n = s, n+1
+			}
+		}
+		for i, e := range evs {
+			if e.Step >= since && e.Step <= last && e.Machine >= 0 && e.Name == name {
+				quiet[i] = false
+			}
+		}
+	}
+	if it.Failure.Check == nil {
+		seen := map[int]bool{}
+		for i := len(evs) - 1; i >= 0; i-- {
+			if e := evs[i]; e.Step <= last && e.Machine >= 0 && !seen[e.Machine] {
+				seen[e.Machine] = true
+				quiet[i] = false
+			}
+		}
+	}
+	return quiet
+}
+
+// loggedStep is a step's events, and whether all of them are quiet.
+type loggedStep struct {
+	events []sched.Event
+	quiet  bool
+}
+
+// quietRun is a run of quiet steps a report folds into one line.
+type quietRun struct {
+	from, to int64 // its first and last step
+	steps    int
+	machines []string // the machines concerned, in the order they appear
+	kinds    [quietClock + 1]bool
+	clock    string // the clock after the run's last jump; "" if none
+}
+
+// foldRun summarises steps, each a step's events, all quiet.
+func foldRun(steps []loggedStep) *quietRun {
+	r := &quietRun{from: steps[0].events[0].Step, to: steps[len(steps)-1].events[0].Step, steps: len(steps)}
+	name := func(n string) {
+		for _, m := range r.machines {
+			if m == n {
+				return
+			}
+		}
+		r.machines = append(r.machines, n)
+	}
+	for _, s := range steps {
+		for _, e := range s.events {
+			switch {
+			case e.Machine < 0:
+				r.kinds[quietClock] = true
+				r.clock = strings.TrimPrefix(e.Text, "clock jumps to ")
+				continue
+			case strings.HasPrefix(e.Text, waitsPrefix):
+				r.kinds[quietWait] = true
+			case e.Text == exitText:
+				r.kinds[quietExit] = true
+			case strings.HasPrefix(e.Text, spawnPrefix):
+				r.kinds[quietSpawn] = true
+			default:
+				r.kinds[quietConfigRead] = true
+			}
+			name(e.Name)
+			if n, ok := spawned(e.Text); ok {
+				name(n)
+			}
+		}
+	}
+	return r
+}
+
+// String is the fold line: "(steps 59-121: 14 quiet steps of
+// lease-renew, lease-poll: waits, configuration reads that found
+// nothing new; clock +2s)".
+func (r *quietRun) String() string {
+	var b strings.Builder
+	if r.from == r.to {
+		fmt.Fprintf(&b, "(step %d: ", r.from)
+	} else {
+		fmt.Fprintf(&b, "(steps %d-%d: ", r.from, r.to)
+	}
+	b.WriteString(plural(r.steps, "quiet step"))
+	var what []string
+	for k, s := range [...]string{quietWait: "waits", quietSpawn: "spawns", quietExit: "exits", quietConfigRead: "configuration reads that found nothing new"} {
+		if s != "" && r.kinds[k] {
+			what = append(what, s)
+		}
+	}
+	if len(r.machines) > 0 {
+		fmt.Fprintf(&b, " of %s: %s", strings.Join(r.machines, ", "), strings.Join(what, ", "))
+	}
+	if r.clock != "" {
+		if len(r.machines) > 0 {
+			b.WriteString(";")
+		} else {
+			b.WriteString(":")
+		}
+		fmt.Fprintf(&b, " clock %s", r.clock)
+	}
+	b.WriteString(")")
+	return b.String()
+}

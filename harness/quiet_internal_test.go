@@ -1,0 +1,443 @@
+package harness
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/migratingtable/migratingtable/mtable"
+	"github.com/migratingtable/migratingtable/sched"
+)
+
+const (
+	stateQuery = "config.QueryAtomic((PartitionKey eq 'mtable-config') and (RowKey eq 'state')) -> "
+	leaseQuery = "config.QueryAtomic(((PartitionKey eq 'mtable-config') and (RowKey gt 'lease-')) and (RowKey lt 'lease.')) -> "
+	state1     = "rows ['mtable-config'/'state' etag=\"cfg:5\" {state=1 version=1L}]"
+	state2     = "rows ['mtable-config'/'state' etag=\"cfg:11\" {state=2 version=2L}]"
+	leases1    = "rows ['mtable-config'/'lease-app0.2d' etag=\"cfg:10\" {acked=1L beat=2L client='app0'}]"
+)
+
+// TestClassify: each kind of quiet event is quiet, each kind of event a
+// user needs is not, after the events before it in the run (which the
+// configuration reads are judged against).
+func TestClassify(t *testing.T) {
+	ev := func(m int, name, text string) sched.Event {
+		return sched.Event{Step: 9, Machine: m, Name: name, Text: text}
+	}
+	lr := func(text string) sched.Event { return ev(3, "lease-poll", text) }
+	for _, c := range []struct {
+		name   string
+		before []sched.Event
+		e      sched.Event
+		want   quietKind
+	}{
+		// Quiet.
+		{"a lease machine waits", nil, ev(3, "lease-renew", "waits on Select"), quietWait},
+		{"the migrator waits", nil, ev(1, "migrator", "waits on Select"), quietWait},
+		{"an application waits", nil, ev(2, "app0", "waits on WaitGroup.Wait"), quietWait},
+		{"spawn of a lease machine", nil, ev(2, "app0", `spawn machine 7 "lease-renew"`), quietSpawn},
+		{"spawn of a push machine", nil, ev(1, "migrator", `spawn machine 11 "config-push-lease-apply"`), quietSpawn},
+		{"exit of a push machine", nil, ev(11, "config-push-app0", "exit"), quietExit},
+		{"a state read as the previous one", []sched.Event{lr(stateQuery + state1)}, lr(stateQuery + state1), quietConfigRead},
+		{"a read as the previous one of another machine", []sched.Event{ev(1, "migrator", stateQuery+state1)}, lr(stateQuery + state1), quietConfigRead},
+		{"a read as the previous one, another query between", []sched.Event{lr(stateQuery + state1), lr(leaseQuery + leases1)}, lr(stateQuery + state1), quietConfigRead},
+		{"an empty read as the previous one", []sched.Event{lr(stateQuery + "rows []")}, lr(stateQuery + "rows []"), quietConfigRead},
+		{"a clock jump", nil, ev(-1, "", "clock jumps to +2s"), quietClock},
+
+		// Never quiet.
+		{"a call", nil, ev(2, "app0", "call 0: batch[Delete 'p0'/'3' if-match \"*\"]"), loud},
+		{"a call's return", nil, ev(2, "app0", `call 0 returned: ok [""]`), loud},
+		{"a read of the old table", nil, ev(2, "app0", "old.QueryAtomic((PartitionKey eq 'p0') and (RowKey eq '3')) -> rows []"), loud},
+		{"the same read of the old table again", []sched.Event{ev(2, "app0", "old.QueryAtomic(a eq 1) -> rows []")}, ev(2, "app0", "old.QueryAtomic(a eq 1) -> rows []"), loud},
+		{"a streamed read of the new table", nil, ev(2, "app0", "new.QueryStreamed(isHappy eq false)"), loud},
+		{"a write to the new table", nil, ev(1, "migrator", `new.ExecuteBatch[Insert 'p0'/'3' {a=1}] -> ok ["new:1"]`), loud},
+		{"a configuration stored", nil, ev(1, "migrator", "configuration: PREFER_NEW stored"), loud},
+		{"a push starts", nil, ev(1, "migrator", "push PREFER_OLD: start"), loud},
+		{"a push is done", nil, ev(1, "migrator", "push PREFER_OLD: done (err=<nil>)"), loud},
+		{"a lease lost", nil, ev(2, "app0", "app0: lease lost; opening the configuration again"), loud},
+		{"a lease acquired (not a text the harness logs: unrecognised)", nil, ev(3, "lease-renew", "lease acquired"), loud},
+		{"a lease expired (unrecognised)", nil, ev(3, "lease-renew", "lease expired"), loud},
+		{"a fence refusal", nil, ev(2, "app0", "the fence of app0 refused a request: fenced"), loud},
+		{"a backend fault", nil, ev(2, "app0", "backend fault: app0 old batch not applied"), loud},
+		{"a late request lands", nil, ev(12, "in-flight", "a late request of app0 lands"), loud},
+		{"a crash", nil, ev(-1, "", `crash process 2 "app0"`), loud},
+		{"a stall", nil, ev(-1, "", `stall process 2 "app0" for 3s`), loud},
+		{"a restart", nil, ev(-1, "", `restart process 2 "app0"`), loud},
+		{"a process starts", nil, ev(0, "main", `start process 2 "app0"`), loud},
+		{"a failed check", nil, ev(2, "app0", "CHECK FAILED: streamed-query validity: row missing"), loud},
+		{"the run failed", nil, ev(-1, "", "run failed: deadlock"), loud},
+		{"a clock advance (a decision, not a jump)", nil, ev(-1, "", "clock advances by 1s to +3s"), loud},
+		{"spawn of an application", nil, ev(0, "main", `spawn machine 2 "app0"`), loud},
+		{"spawn of the migrator", nil, ev(0, "main", `spawn machine 1 "migrator"`), loud},
+		{"spawn of a second migrator", nil, ev(0, "main", `spawn machine 1 "migrator2"`), loud},
+		{"exit of an application", nil, ev(2, "app12", "exit"), loud},
+		{"exit of a lease machine (its lease may be lost)", nil, ev(7, "lease-renew", "exit"), loud},
+		{"exit of a lease poller", nil, ev(8, "lease-poll", "exit"), loud},
+		{"exit of a lease applier", nil, ev(9, "lease-apply", "exit"), loud},
+		{"exit of the lock's renewer (the lock may be lost)", nil, ev(10, "lock-renew", "exit"), loud},
+		{"exit of the migrator", nil, ev(1, "migrator", "exit"), loud},
+		{"exit of main", nil, ev(0, "main", "exit"), loud},
+		{"the first read of a query", nil, lr(stateQuery + state1), loud},
+		{"a read that found something new", []sched.Event{lr(stateQuery + state1)}, lr(stateQuery + state2), loud},
+		{"a read as one before the previous", []sched.Event{lr(stateQuery + state1), lr(stateQuery + state2)}, lr(stateQuery + state1), loud},
+		{"a read of another query's result", []sched.Event{lr(leaseQuery + state1)}, lr(stateQuery + state1), loud},
+		{"a failed read as the previous one", []sched.Event{lr(stateQuery + "error 503 server busy")}, lr(stateQuery + "error 503 server busy"), loud},
+		{"a garbled configuration read", []sched.Event{lr("config.QueryAtomic((a eq 1 -> rows []")}, lr("config.QueryAtomic((a eq 1 -> rows []"), loud},
+		{"a configuration read whose literal holds a parenthesis", []sched.Event{lr("config.QueryAtomic(a eq ')') -> rows []")}, lr("config.QueryAtomic(a eq ')') -> rows [x]"), loud},
+		{"a garbled spawn", nil, ev(0, "main", "spawn machine x lease-renew"), loud},
+		{"something unknown", nil, ev(3, "lease-renew", "something else"), loud},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			reads := map[string]string{}
+			for _, e := range c.before {
+				classify(e, reads)
+			}
+			if got := classify(c.e, reads); got != c.want {
+				t.Errorf("classify(%q) after %d events: got %d, want %d", c.e, len(c.before), got, c.want)
+			}
+		})
+	}
+}
+
+// TestSplitConfigRead: the filter ends at its closing parenthesis, not
+// at one inside a literal.
+func TestSplitConfigRead(t *testing.T) {
+	for _, c := range []struct{ text, q, r string }{
+		{stateQuery + state1, "(PartitionKey eq 'mtable-config') and (RowKey eq 'state')", state1},
+		{"config.QueryAtomic(a eq ') -> x') -> rows []", "a eq ') -> x'", "rows []"},
+		{"config.QueryAtomic(a eq 'it''s (') -> rows []", "a eq 'it''s ('", "rows []"},
+		{"config.QueryAtomic() -> rows []", "", "rows []"},
+	} {
+		q, r, ok := splitConfigRead(c.text)
+		if !ok || q != c.q || r != c.r {
+			t.Errorf("splitConfigRead(%q): got %q, %q, %v; want %q, %q, true", c.text, q, r, ok, c.q, c.r)
+		}
+	}
+	for _, text := range []string{"config.QueryAtomic(a eq 1", "config.QueryAtomic(a eq 1) rows", "config.QueryAtomic(a eq ')"} {
+		if q, r, ok := splitConfigRead(text); ok {
+			t.Errorf("splitConfigRead(%q): got %q, %q, true; want a refusal", text, q, r)
+		}
+	}
+}
+
+// TestQuietEventsGuard: the failing machine's events in the last
+// TailSteps logged steps are shown even when quiet, its earlier ones and
+// the other machines' are not; after the scheduler's verdict each
+// machine's last event is shown.
+func TestQuietEventsGuard(t *testing.T) {
+	var evs []sched.Event
+	for s := int64(1); s <= 40; s++ {
+		evs = append(evs, sched.Event{Step: s, Machine: 2, Name: "app0", Text: "waits on Select"},
+			sched.Event{Step: s, Machine: 3, Name: "lease-poll", Text: "waits on Select"})
+	}
+	evs = append(evs, sched.Event{Step: 41, Machine: 2, Name: "app0", Text: "CHECK FAILED: x"})
+	it := &Iteration{Sched: &sched.Result{Events: evs, Steps: 45},
+		Failure: &IterationFailure{Kind: "assertion", Check: &CheckFailure{Machine: "app0", Step: 41}}}
+	q := quietEvents(it)
+	for i, e := range evs {
+		// Steps 12..41 are the last 30 that logged something.
+		want := e.Name != "app0" || e.Step < 12
+		if e.Step == 41 {
+			want = false
+		}
+		if q[i] != want {
+			t.Errorf("check failure: %v quiet got %v, want %v", e, q[i], want)
+		}
+	}
+
+	it.Failure = &IterationFailure{Kind: "deadlock", Sched: &sched.Failure{Machine: -1}}
+	it.Sched.Events = evs[:len(evs)-1]
+	q = quietEvents(it)
+	for i, e := range it.Sched.Events {
+		if want := e.Step != 40; q[i] != want {
+			t.Errorf("deadlock: %v quiet got %v, want %v", e, q[i], want)
+		}
+	}
+}
+
+var (
+	foldLine   = regexp.MustCompile(`^\(steps? (\d+)(?:-(\d+))?: (\d+) quiet steps?( of [^:]+: [a-z ,]+)?(;? ?:? ?clock \+\S+)?\)$`)
+	repeatLine = regexp.MustCompile(`^\(the \d+ steps? above repeats? \d+ more times?, to step (\d+)\)$`)
+	stepLine   = regexp.MustCompile(`^step (\d+) \[`)
+	header     = regexp.MustCompile(`^--- (?:every step \((\d+) shown, (\d+) quiet steps? folded; -v prints every step\)|last \d+ of \d+ shown \((\d+) quiet steps? folded; -v prints every step\)) ---$`)
+)
+
+// checkSteps checks the steps section of a report of it: every event
+// from the first step it shows up to the check that is not quiet is
+// printed verbatim or lies in a repeated block; every step it does not
+// print lies in a fold line (whose steps all are quiet, as many as it
+// says) or a repeated block; the header counts the folded steps.
+func checkSteps(t *testing.T, it *Iteration, report string) {
+	t.Helper()
+	_, section, ok := strings.Cut(report, "\n--- every step (")
+	if !ok {
+		_, section, ok = strings.Cut(report, "\n--- last ")
+		section = "--- last " + section
+	} else {
+		section = "--- every step (" + section
+	}
+	if !ok {
+		t.Fatalf("no steps section in:\n%s", report)
+	}
+	lines := strings.Split(section, "\n")
+	hm := header.FindStringSubmatch(lines[0])
+	if hm == nil {
+		t.Fatalf("steps header %q", lines[0])
+	}
+	headerFolded, _ := strconv.Atoi(hm[2] + hm[3])
+	last := failureStep(it)
+	quiet := quietEvents(it)
+	verbatim := map[string]bool{}
+	type span struct{ from, to int64 }
+	var folds, repeats []span
+	first, prev := int64(-1), int64(0)
+	folded := 0
+	for _, l := range lines[1:] {
+		if strings.HasPrefix(l, "(the run went on") || strings.HasPrefix(l, "---") || l == "" {
+			break
+		}
+		switch {
+		case stepLine.MatchString(l):
+			verbatim[l] = true
+			prev, _ = strconv.ParseInt(stepLine.FindStringSubmatch(l)[1], 10, 64)
+			if first < 0 {
+				first = prev
+			}
+		case foldLine.MatchString(l):
+			m := foldLine.FindStringSubmatch(l)
+			from, _ := strconv.ParseInt(m[1], 10, 64)
+			to := from
+			if m[2] != "" {
+				to, _ = strconv.ParseInt(m[2], 10, 64)
+			}
+			n, _ := strconv.Atoi(m[3])
+			folded += n
+			steps := map[int64]bool{}
+			for _, e := range it.Sched.Events {
+				if e.Step >= from && e.Step <= to {
+					steps[e.Step] = true
+				}
+			}
+			if len(steps) != n {
+				t.Errorf("%q: %d steps logged something in %d-%d", l, len(steps), from, to)
+			}
+			folds = append(folds, span{from, to})
+			prev = to
+			if first < 0 {
+				first = from
+			}
+		case repeatLine.MatchString(l):
+			to, _ := strconv.ParseInt(repeatLine.FindStringSubmatch(l)[1], 10, 64)
+			repeats = append(repeats, span{prev + 1, to})
+			prev = to
+		case strings.HasPrefix(l, "(up to step"):
+		default:
+			t.Errorf("unexpected line in the steps: %q", l)
+		}
+	}
+	if folded != headerFolded {
+		t.Errorf("the header says %d quiet steps folded, the fold lines %d", headerFolded, folded)
+	}
+	in := func(spans []span, s int64) bool {
+		for _, sp := range spans {
+			if s >= sp.from && s <= sp.to {
+				return true
+			}
+		}
+		return false
+	}
+	for i, e := range it.Sched.Events {
+		if e.Step < first || e.Step > last {
+			continue
+		}
+		switch {
+		case in(folds, e.Step):
+			if !quiet[i] {
+				t.Errorf("folded but not quiet: %v", e)
+			}
+		case verbatim[e.String()] || in(repeats, e.Step):
+		case quiet[i]:
+			t.Errorf("quiet, not printed and in no fold line: %v", e)
+		default:
+			t.Errorf("not quiet and not printed: %v", e)
+		}
+	}
+}
+
+// TestReportFoldsQuietSteps: over real runs of the production world
+// (every failing iteration of a few bugs), the report of each prints
+// every event that is not quiet and names every step it folds; so does
+// the listing of all its steps up to the check.
+func TestReportFoldsQuietSteps(t *testing.T) {
+	iterations := 200
+	if testing.Short() {
+		iterations = 40
+	}
+	reports, folds := 0, 0
+	for _, bug := range []mtable.Bug{mtable.BugQueryStreamedFilterShadowing, mtable.BugDeleteNoLeaveTombstonesETag, mtable.BugPushExpiresLeaseEarly} {
+		_, err := Explore(ExploreConfig{Options: Options{Workload: DefaultWorkload(), Bug: bug}, Strategy: "portfolio", Seed: 7,
+			Iterations: iterations, Parallel: 2, KeepGoing: true,
+			OnFailure: func(it *Iteration) {
+				var b bytes.Buffer
+				WriteReport(&b, it, "")
+				checkSteps(t, it, b.String())
+				l := listSteps(it)
+				var all bytes.Buffer
+				fmt.Fprintf(&all, "--- every step (%d shown, %s folded; -v prints every step) ---\n", l.shown, plural(l.folded, "quiet step"))
+				writeStepLines(&all, stepLines(it.Sched.Events, 0, failureStep(it), quietEvents(it)))
+				checkSteps(t, it, "\n"+all.String())
+				reports++
+				folds += l.folded
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if reports == 0 || folds == 0 {
+		t.Fatalf("%d failing iterations checked, %d quiet steps folded: want some of each", reports, folds)
+	}
+	t.Logf("%d reports, %d quiet steps folded", reports, folds)
+}
+
+// TestReportBug1Shrunk: the shrunk report of bug 1 from seed 314159 (the
+// README's example) fits on one screen with the story in it: the
+// application's two calls, the migrator's copy and the failing check.
+func TestReportBug1Shrunk(t *testing.T) {
+	opts := Options{Workload: DefaultWorkload(), Bug: mtable.BugQueryStreamedFilterShadowing}
+	sum, err := Explore(ExploreConfig{Options: opts, Strategy: "portfolio", Seed: 314159, Iterations: 2000, Parallel: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.First == nil {
+		t.Fatal("bug 1 not found from seed 314159 in 2000 iterations")
+	}
+	sr, err := Shrink(context.Background(), opts, sum.First, ShrinkConfig{Parallel: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	WriteShrunkReport(&b, sr, "")
+	report := b.String()
+	for _, w := range []string{
+		" app0]: call 0: ",
+		" app0]: call 0 returned: ",
+		" app0]: call 1: stream(",
+		" migrator]: new.ExecuteBatch[Insert 'p0'/",
+		" app0]: CHECK FAILED: streamed-query validity: ",
+		" quiet steps folded; -v prints every step) ---\n",
+	} {
+		if !strings.Contains(report, w) {
+			t.Errorf("the shrunk report lacks %q:\n%s", w, report)
+		}
+	}
+	checkSteps(t, sr.Shrunk, report)
+	t.Logf("%d steps shown\n%s", ShownSteps(sr.Shrunk), report)
+}
+
+// syntheticRun is an iteration of the production world (leases=true)
+// with events evs, failing at step last on machine app0.
+func syntheticRun(evs []sched.Event, last int64, leases string) *Iteration {
+	return &Iteration{
+		Sched: &sched.Result{Events: evs, Steps: last + 1, Trace: &sched.Trace{Params: []sched.Param{{Key: "leases", Value: leases}}}},
+		Failure: &IterationFailure{Kind: "assertion",
+			Check: &CheckFailure{Check: CheckStream, Machine: "app0", Step: last, Message: "x"}},
+	}
+}
+
+// TestStepListing: the lines a report prints of a known run: a run of
+// quiet steps folded into one line, a lone quiet event printed as it
+// is, a repetition noted, and the count of what is shown; the original
+// world prints every event.
+func TestStepListing(t *testing.T) {
+	e := func(s int64, m int, name, text string) sched.Event {
+		return sched.Event{Step: s, Machine: m, Name: name, Text: text}
+	}
+	evs := []sched.Event{
+		e(1, 2, "app0", "call 0: batch[Insert 'p0'/'0' {}]"),
+		e(2, 3, "lease-renew", "waits on Select"),
+		e(3, 4, "lease-poll", "waits on Select"),
+		e(3, -1, "", "clock jumps to +1s"),
+		e(4, 5, "config-push-app0", "exit"),
+		e(4, 1, "migrator", `spawn machine 6 "config-push-app0"`),
+		e(5, 2, "app0", `call 0 returned: ok ["old:1"]`),
+		e(6, 4, "lease-poll", "waits on Select"),
+		e(7, 1, "migrator", "push PREFER_OLD: start"),
+	}
+	for s := int64(8); s <= 13; s++ {
+		evs = append(evs, e(s, 1, "migrator", "old.QueryAtomic(a eq 1) -> error 503 busy"))
+	}
+	evs = append(evs, e(14, 4, "lease-poll", "waits on Select"), e(15, 3, "lease-renew", "waits on Select"),
+		e(16, 2, "app0", "CHECK FAILED: x"), e(17, 4, "lease-poll", "waits on Select"))
+	want := `step 1 [2 app0]: call 0: batch[Insert 'p0'/'0' {}]
+(steps 2-4: 3 quiet steps of lease-renew, lease-poll, config-push-app0, migrator: waits, spawns, exits; clock +1s)
+step 5 [2 app0]: call 0 returned: ok ["old:1"]
+step 6 [4 lease-poll]: waits on Select
+step 7 [1 migrator]: push PREFER_OLD: start
+step 8 [1 migrator]: old.QueryAtomic(a eq 1) -> error 503 busy
+(the 1 step above repeats 5 more times, to step 13)
+(steps 14-15: 2 quiet steps of lease-poll, lease-renew: waits)
+step 16 [2 app0]: CHECK FAILED: x
+`
+	it := syntheticRun(evs, 16, "true")
+	l := listSteps(it)
+	var b bytes.Buffer
+	writeStepLines(&b, l.tail)
+	if got := b.String(); got != want {
+		t.Errorf("production world: got\n%s\nwant\n%s", got, want)
+	}
+	if l.shown != 8 || l.folded != 5 || ShownSteps(it) != 8 {
+		t.Errorf("production world: shown %d (ShownSteps %d), folded %d; want 8, 5", l.shown, ShownSteps(it), l.folded)
+	}
+	b.Reset()
+	writeFailure(&b, it)
+	if w := "\n--- every step (8 shown, 5 quiet steps folded; -v prints every step) ---\n(up to step 16, where the check failed)\n" + want + "(the run went on to step 17; -v prints every step)\n"; !strings.HasSuffix(b.String(), w) {
+		t.Errorf("production world report: got\n%s\nwant it to end with\n%s", b.String(), w)
+	}
+
+	it = syntheticRun(evs, 16, "false")
+	b.Reset()
+	writeFailure(&b, it)
+	if w := "\n--- every step (11 of the 16 up to the check did something) ---\n"; !strings.Contains(b.String(), w) || strings.Contains(b.String(), "quiet") {
+		t.Errorf("original world report: got\n%s\nwant %q and no fold line", b.String(), w)
+	}
+	if got := ShownSteps(it); got != 11 {
+		t.Errorf("original world: ShownSteps got %d, want 11", got)
+	}
+}
+
+// TestStepListingTail: a long production-world run shows its last
+// TailSteps lines, folds applied, and says how many of how many.
+func TestStepListingTail(t *testing.T) {
+	var evs []sched.Event
+	s := int64(0)
+	for i := 0; i < 50; i++ {
+		s++
+		evs = append(evs, sched.Event{Step: s, Machine: 2, Name: "app0", Text: fmt.Sprintf("call %d: retrieve('p0', '0')", i)})
+		for k := 0; k < 2; k++ {
+			s++
+			evs = append(evs, sched.Event{Step: s, Machine: 3, Name: "lease-renew", Text: "waits on Select"})
+		}
+	}
+	s++
+	evs = append(evs, sched.Event{Step: s, Machine: 2, Name: "app0", Text: "CHECK FAILED: x"})
+	it := syntheticRun(evs, s, "true")
+	if got, want := ShownSteps(it), 101; got != want {
+		t.Errorf("ShownSteps got %d, want %d", got, want)
+	}
+	var b bytes.Buffer
+	writeFailure(&b, it)
+	report := b.String()
+	// The failing machine's last steps are never folded, its quiet
+	// events included: here the guard holds no quiet event of app0, so
+	// the last 30 lines are 15 folds, 14 calls and the check.
+	if w := "\n--- last 30 of 101 shown (30 quiet steps folded; -v prints every step) ---\n(up to step 151, where the check failed)\n(steps 107-108: 2 quiet steps of lease-renew: waits)\nstep 109 [2 app0]: call 36: "; !strings.Contains(report, w) {
+		t.Errorf("got\n%s\nwant it to hold\n%s", report, w)
+	}
+	if n := strings.Count(report, "\n(steps "); n != 15 {
+		t.Errorf("%d fold lines, want 15:\n%s", n, report)
+	}
+}
