@@ -473,7 +473,18 @@
 // recorded one. Where a decision does not apply, or its stream has run
 // out, the run takes the default: the running machine goes on if it is
 // enabled, else the enabled machine with the lowest ID runs; Choose takes
-// 0; no time advance and no fault; a clock offset of 0. A schedule
+// 0; no time advance and no fault; a clock offset of 0. A run given a
+// Config.LenientSeed other than 0 draws the schedule decisions it takes
+// by default instead, from a source of that seed: the running machine
+// goes on with probability 1/2 (if it is enabled), else a machine drawn
+// uniformly from the enabled ones runs. Its other defaults stay: a
+// Choose value, a fault or a time advance decides what the program does
+// rather than when, and drawing one would change the work of a run of
+// which only the schedule is missing; 0 and none are also the smallest
+// values a shrinker can reach. Seeded runs let a shrinker look for a
+// schedule of a changed program (a machine fewer, another world) whose
+// recorded schedule no longer reaches the failure; the same seed gives
+// the same run. A schedule
 // decision that does not apply is used up; a time advance or fault that
 // does not apply is dropped. A lenient run never diverges. Its Result.Trace records
 // what it did, exactly (it replays with "replay"), and Result.Lenient

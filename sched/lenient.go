@@ -177,6 +177,10 @@ type lenientStrategy struct {
 	// preemptAt holds the index in Trace.Decisions of each preemption,
 	// for the shrinker.
 	preemptAt []int32
+	// draw, when seeded (Config.LenientSeed), draws the schedule
+	// decisions taken where no recorded one applies.
+	draw   rng
+	seeded bool
 }
 
 func newLenient(cfg Config) *lenientStrategy {
@@ -185,7 +189,8 @@ func newLenient(cfg Config) *lenientStrategy {
 		tr := cfg.Replay
 		p = planFrom(tr.Decisions, tr.Owners(), tr.Streams, tr.Machines)
 	}
-	return &lenientStrategy{plan: p, c: make([]map[string]int, len(p.choices)), streams: map[int]string{}, started: map[TraceMachine]int{}}
+	return &lenientStrategy{plan: p, c: make([]map[string]int, len(p.choices)), streams: map[int]string{}, started: map[TraceMachine]int{},
+		draw: rng{mix64(cfg.LenientSeed)}, seeded: cfg.LenientSeed != 0}
 }
 
 // spawned matches the new machine m with the recorded machine it
@@ -301,8 +306,7 @@ func (l *lenientStrategy) faultTarget(s *scheduler, d Decision) *process {
 // pick takes the next recorded schedule decision if its machine is
 // enabled, else the first of the following lookAhead schedule decisions
 // whose machine is (dropping those before it); otherwise (or when the
-// schedule has run out) the running machine goes on if it can, else the
-// enabled machine with the lowest ID.
+// schedule has run out) it takes the fallback.
 func (l *lenientStrategy) pick(s *scheduler, en []*machine, cur *machine) (int, string) {
 	ci := -1 // cur's index in en
 	if cur != nil {
@@ -354,10 +358,25 @@ func (l *lenientStrategy) pick(s *scheduler, en []*machine, cur *machine) (int, 
 	} else {
 		l.stats.Defaulted++
 	}
-	if ci >= 0 {
-		return ci, ""
+	return l.fallback(en, ci), ""
+}
+
+// fallback is the schedule decision where no recorded one applies, given
+// the enabled machines and the running one's index among them (-1: it is
+// not enabled). Unseeded, the running machine goes on, else the enabled
+// machine with the lowest ID runs; seeded, the running machine goes on
+// with probability 1/2, else a uniformly drawn enabled machine runs.
+func (l *lenientStrategy) fallback(en []*machine, ci int) int {
+	if l.seeded {
+		if ci >= 0 && l.draw.intn(2) == 0 {
+			return ci
+		}
+		return l.draw.intn(len(en))
 	}
-	return 0, ""
+	if ci >= 0 {
+		return ci
+	}
+	return 0
 }
 
 // nextChoice returns the running machine's next recorded choice of kind
