@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -24,7 +25,8 @@ import (
 // up to the check, at most ShortRun of them (one screen), and the test
 // lists those that show more. (Times are printed, not checked: make
 // shrink-table on a quiet machine for the figures. It takes a few
-// minutes, so -short skips it.)
+// minutes, so -short skips it.) MTABLE_SHRINK_BUGS=0,1,7 and
+// MTABLE_SHRINK_SEEDS=1-3 measure only those bugs and base seeds.
 func TestShrinkGoals(t *testing.T) {
 	if testing.Short() {
 		t.Skip("takes a few minutes: 120 explorations and shrinks")
@@ -45,17 +47,29 @@ func TestShrinkGoals(t *testing.T) {
 	if os.Getenv("MTABLE_SHRINK_WORLD") == "production" {
 		world, budgets, name = faultsWorld(), faultBudgets, "production"
 	}
+	bugs, err := numberList(os.Getenv("MTABLE_SHRINK_BUGS"))
+	if err != nil {
+		t.Fatalf("MTABLE_SHRINK_BUGS: %v", err)
+	}
+	seeds, err := numberList(os.Getenv("MTABLE_SHRINK_SEEDS"))
+	if err != nil {
+		t.Fatalf("MTABLE_SHRINK_SEEDS: %v", err)
+	}
+	if seeds == nil {
+		seeds = []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
+	}
 	t.Logf("the %s world", name)
 	var all []row
 	var long []string // shrinks whose reports show more than ShortRun steps
 	var table strings.Builder
-	fmt.Fprintf(&table, "\n%-38s %5s %13s %6s %9s %9s %11s %6s %8s %8s\n", "bug (medians of 10 seeds)", "found", "steps", "ratio", "calls", "machines", "preemptions", "shown", "time", "worst")
+	fmt.Fprintf(&table, "\n%-38s %5s %13s %6s %9s %9s %11s %6s %8s %8s\n", fmt.Sprintf("bug (medians of %d seeds)", len(seeds)), "found", "steps", "ratio", "calls", "machines", "preemptions", "shown", "time", "worst")
 	for _, bug := range mtable.Bugs() {
-		if _, ok := budgets[bug]; !ok {
+		if _, ok := budgets[bug]; !ok || (bugs != nil && !slices.Contains(bugs, int(bug))) {
 			continue
 		}
 		var rows []row
-		for seed := uint64(1); seed <= 10; seed++ {
+		for _, s := range seeds {
+			seed := uint64(s)
 			opts := harness.Options{Workload: world, Bug: bug}
 			sum, err := harness.Explore(harness.ExploreConfig{Options: opts, Strategy: "portfolio", Seed: seed, Iterations: 20000, Parallel: 2})
 			if err != nil {
@@ -99,8 +113,8 @@ func TestShrinkGoals(t *testing.T) {
 		if shown := med(func(r row) float64 { return float64(r.shown) }); shown > harness.ShortRun {
 			t.Errorf("bug %d: the median shrunk report shows %.0f steps, want at most %d", int(bug), shown, harness.ShortRun)
 		}
-		fmt.Fprintf(&table, "%-38s %2d/10 %5.0f -> %4.0f %6.2f %3.0f -> %2.0f %3.0f -> %2.0f %4.0f -> %3.0f %6.0f %7.2fs %7.2fs\n",
-			fmt.Sprintf("%2d %s", int(bug), bug), len(rows),
+		fmt.Fprintf(&table, "%-38s %2d/%-2d %5.0f -> %4.0f %6.2f %3.0f -> %2.0f %3.0f -> %2.0f %4.0f -> %3.0f %6.0f %7.2fs %7.2fs\n",
+			fmt.Sprintf("%2d %s", int(bug), bug), len(rows), len(seeds),
 			med(func(r row) float64 { return float64(r.orig.Steps) }), med(func(r row) float64 { return float64(r.shrunk.Steps) }), ratio,
 			med(func(r row) float64 { return float64(r.orig.Calls) }), med(func(r row) float64 { return float64(r.shrunk.Calls) }),
 			med(func(r row) float64 { return float64(r.orig.Machines) }), med(func(r row) float64 { return float64(r.shrunk.Machines) }),
@@ -143,4 +157,30 @@ func TestShrinkGoals(t *testing.T) {
 		t.Errorf("median shrunk/original steps %.2f, want at most 0.25", ratios[len(ratios)/2])
 	}
 	t.Log(table.String())
+}
+
+// numberList parses "0,1,7" or "1-3" (or both: "1-3,7") into the numbers
+// it lists, in its order; nil for "".
+func numberList(s string) ([]int, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []int
+	for _, part := range strings.Split(s, ",") {
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, err := strconv.Atoi(strings.TrimSpace(lo))
+		if err != nil {
+			return nil, fmt.Errorf("%q: want numbers and ranges such as 0,1,7 or 1-3", s)
+		}
+		b := a
+		if isRange {
+			if b, err = strconv.Atoi(strings.TrimSpace(hi)); err != nil || b < a {
+				return nil, fmt.Errorf("%q: want numbers and ranges such as 0,1,7 or 1-3", s)
+			}
+		}
+		for n := a; n <= b; n++ {
+			out = append(out, n)
+		}
+	}
+	return out, nil
 }
