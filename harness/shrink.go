@@ -726,6 +726,12 @@ func proposeFewerApps(r shrinkRun) []candidate {
 		if j < len(r.it.world.appMachine) {
 			tr := r.it.Sched.Trace
 			gone := appName(j)
+			byHand := w.Leases // the faults and clock offset of its process
+			if w.Leases {
+				if without, err := tr.WithoutProcess(gone); err == nil {
+					tr, byHand = without, false
+				}
+			}
 			for m := len(tr.Machines) - 1; m >= 0; m-- {
 				if n := tr.Machines[m]; n.Process == gone || n.Name == gone {
 					tr = tr.WithoutMachine(m)
@@ -736,7 +742,7 @@ func proposeFewerApps(r shrinkRun) []candidate {
 			}
 			c.decisions, c.streams = tr.Decisions, tr.Streams
 			c.machines = renameApps(tr.Machines, j)
-			if w.Leases {
+			if byHand {
 				c = withoutProcess(c, w.Migrators+1+j)
 			}
 		}
@@ -1332,7 +1338,8 @@ func proposeNoFollowMigration(r shrinkRun) []candidate {
 
 // withoutProcess returns c without the decisions about process p (its
 // faults and its clock offset), the processes after it renumbered down
-// by one, for a workload without p.
+// by one, for a workload without p: for a trace that does not name its
+// processes (sched.Trace.WithoutProcess edits one that does).
 func withoutProcess(c candidate, p int) candidate {
 	out := c
 	out.decisions, out.streams = nil, nil
@@ -1410,10 +1417,14 @@ func proposeFewerMigrators(r shrinkRun) []candidate {
 	}
 	o := withWorkload(r, func(w *Workload) { w.Migrators-- })
 	gone := "migrator" + strconv.Itoa(w.Migrators)
-	tr := r.it.Sched.Trace
-	for m := len(tr.Machines) - 1; m >= 0; m-- {
-		if tr.Machines[m].Process == gone {
-			tr = tr.WithoutMachine(m)
+	tr, err := r.it.Sched.Trace.WithoutProcess(gone)
+	byHand := err != nil // a trace that does not name its processes
+	if byHand {
+		tr = r.it.Sched.Trace
+		for m := len(tr.Machines) - 1; m >= 0; m-- {
+			if tr.Machines[m].Process == gone {
+				tr = tr.WithoutMachine(m)
+			}
 		}
 	}
 	c := candidate{opts: o, decisions: tr.Decisions, streams: tr.Streams, machines: tr.Machines}
@@ -1430,7 +1441,10 @@ func proposeFewerMigrators(r shrinkRun) []candidate {
 			}
 		}
 	}
-	return []candidate{withoutProcess(c, w.Migrators)}
+	if byHand {
+		c = withoutProcess(c, w.Migrators)
+	}
+	return []candidate{c}
 }
 
 // proposeFewerFaults: a fault budget of the faults the run took, if it

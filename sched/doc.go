@@ -456,7 +456,13 @@
 // fewer machines, or in another order, gives each the decisions it
 // took; a machine whose name the trace does not hold follows none.
 // Without names (a trace of version 1 or 2), machine i follows recorded
-// machine i. A
+// machine i. Likewise a recorded fault (a crash, stall or restart) is for
+// the process of the recorded one's name when the trace names its
+// processes (Trace.Processes): the first process of that name the run
+// started, so a run that does not start a process, or starts them in
+// another order, gives each the faults it took; without process names,
+// for the process of its ID. (Trace.WithoutProcess edits a trace for a
+// program without a process.) A
 // recorded decision applies when its machine is enabled (a schedule),
 // its value is below the Choose bound (the recorded bound may differ),
 // its advance is at most MaxTimeStep, its process can take it (a crash

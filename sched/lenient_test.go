@@ -104,3 +104,148 @@ func TestLenientSeed(t *testing.T) {
 		}
 	})
 }
+
+// procProg starts processes "a" (with a) and "b", each yielding a few
+// times, and waits for them.
+func procProg(a bool) func() {
+	return func() {
+		names := []string{"b"}
+		if a {
+			names = []string{"a", "b"}
+		}
+		var ps []*sched.Process
+		for _, n := range names {
+			ps = append(ps, sched.StartProcess(n, func() {
+				for range 6 {
+					sched.Yield()
+				}
+			}, sched.ProcessOptions{}))
+		}
+		for _, p := range ps {
+			p.Wait()
+		}
+	}
+}
+
+// TestLenientFaultsByProcessName: a run of "a" and "b" in which b
+// crashes, replayed leniently by the program without a: the recorded
+// crash of process 2 goes to b, now process 1, found by its name; so it
+// does with a taken out of the trace (WithoutProcess, which renumbers
+// b's decisions). Without the names, it would go to process 2, which the
+// run does not have: the test checks that it would be dropped then.
+func TestLenientFaultsByProcessName(t *testing.T) {
+	crashOfB := func(res *sched.Result) bool {
+		for _, f := range res.Faults {
+			if f.Kind == sched.Crash && f.ProcessName == "b" {
+				return true
+			}
+		}
+		return false
+	}
+	for seed := uint64(1); seed <= 50; seed++ {
+		rec, err := sched.Run(sched.Config{Strategy: "random", Seed: seed, Faults: 1, NoEvents: true}, procProg(true))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !crashOfB(rec) || len(rec.Faults) != 1 || rec.Faults[0].Process != 2 {
+			continue
+		}
+		if got, want := rec.Trace.Processes(), []string{"root", "a", "b"}; !slices.Equal(got, want) {
+			t.Fatalf("seed %d: Processes got %q, want %q", seed, got, want)
+		}
+		withoutA, err := rec.Trace.WithoutProcess("a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := withoutA.Processes(), []string{"root", "b"}; !slices.Equal(got, want) {
+			t.Errorf("seed %d: without a, Processes got %q, want %q", seed, got, want)
+		}
+		for i, d := range withoutA.Decisions {
+			if d.Kind == sched.FaultInjection && d.Value != 1 {
+				t.Errorf("seed %d: without a, decision %d is %v, want the faults of process 1", seed, i, d)
+			}
+		}
+		anonymous := *rec.Trace
+		anonymous.Machines = nil
+		for _, tt := range []struct {
+			name  string
+			tr    *sched.Trace
+			crash bool
+		}{
+			{"the trace as recorded", rec.Trace, true},
+			{"without a", withoutA, true},
+			{"without names", &anonymous, false},
+		} {
+			res, err := sched.Run(sched.Config{Strategy: "lenient", Replay: tt.tr, NoEvents: true}, procProg(false))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := crashOfB(res); got != tt.crash || (got && res.Faults[0].Process != 1) {
+				t.Errorf("seed %d, %s: faults %v, want a crash of b (process 1): %v", seed, tt.name, res.Faults, tt.crash)
+			}
+		}
+		return
+	}
+	t.Fatal("no seed of 1..50 crashed b alone")
+}
+
+// TestTraceProcesses: a trace names its processes when its machines
+// named after their process are its processes' starts and restarts.
+func TestTraceProcesses(t *testing.T) {
+	m := func(proc, name string) sched.TraceMachine { return sched.TraceMachine{Process: proc, Name: name} }
+	fault := func(k sched.FaultKind, p int32) sched.Decision {
+		return sched.Decision{Kind: sched.FaultInjection, Fault: k, Value: p}
+	}
+	s := sched.Decision{Kind: sched.Schedule}
+	tests := []struct {
+		name      string
+		machines  []sched.TraceMachine
+		decisions []sched.Decision
+		want      []string
+	}{
+		{"not named", nil, []sched.Decision{s}, nil},
+		{"no processes", []sched.TraceMachine{m("root", "main")}, []sched.Decision{s}, []string{"root"}},
+		{"two, with a machine each and one more", []sched.TraceMachine{m("root", "main"), m("a", "a"), m("b", "b"), m("a", "w")}, []sched.Decision{s}, []string{"root", "a", "b"}},
+		{"a restart recorded", []sched.TraceMachine{m("root", "main"), m("a", "a"), m("b", "b"), m("a", "a")},
+			[]sched.Decision{fault(sched.Crash, 1), fault(sched.Restart, 1)}, []string{"root", "a", "b"}},
+		{"two crashes: the scheduler restarted it between", []sched.TraceMachine{m("root", "main"), m("a", "a"), m("a", "a")},
+			[]sched.Decision{fault(sched.Crash, 1), fault(sched.Crash, 1)}, []string{"root", "a"}},
+		{"a crash the scheduler may have restarted after", []sched.TraceMachine{m("root", "main"), m("a", "a"), m("a", "a")},
+			[]sched.Decision{fault(sched.Crash, 1)}, []string{"root", "a"}},
+		{"two processes of one name", []sched.TraceMachine{m("root", "main"), m("a", "a"), m("a", "a")}, []sched.Decision{s}, nil},
+		{"a fault of a process not named", []sched.TraceMachine{m("root", "main"), m("a", "a")}, []sched.Decision{fault(sched.Stall, 2)}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tr := &sched.Trace{Machines: tt.machines, Decisions: tt.decisions}
+			if got := tr.Processes(); !slices.Equal(got, tt.want) {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestWithoutProcessBadInput(t *testing.T) {
+	rec, err := sched.Run(sched.Config{Strategy: "random", Seed: 1, NoEvents: true}, procProg(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	anonymous := *rec.Trace
+	anonymous.Machines = nil
+	for _, tt := range []struct {
+		name, process string
+		tr            *sched.Trace
+		want          string
+	}{
+		{"not named", "a", &anonymous, `sched: trace does not name its processes (a trace of version 3 whose machines named after their process are its processes' starts and restarts)`},
+		{"no such process", "c", rec.Trace, `sched: trace has no process "c" (it has a, b)`},
+		{"the root", "root", rec.Trace, `sched: trace has no process "root" (it has a, b)`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tt.tr.WithoutProcess(tt.process)
+			if got != nil || err == nil || err.Error() != tt.want {
+				t.Errorf("got %v, %v; want nil, %s", got, err, tt.want)
+			}
+		})
+	}
+}
