@@ -292,7 +292,7 @@ type candidate struct {
 	machines []sched.TraceMachine
 	// seed is the lenient run's sched.Config.LenientSeed: 0 takes the
 	// scheduler's default where a decision does not apply, another
-	// draws it (see reseed).
+	// draws it (see shrinker.propose).
 	seed uint64
 }
 
@@ -308,8 +308,8 @@ type shrinker struct {
 	best     shrinkRun
 	orig     *Iteration
 	header   sched.Trace // the trace's header, for lenient runs
-	// reseeded holds, for each move that reseeds, the workload (its
-	// Params) whose seeded candidates it last proposed.
+	// reseeded holds, for each move that changes the world, the
+	// workload (its Params) whose seeded candidates it last proposed.
 	reseeded map[string]string
 }
 
@@ -547,16 +547,24 @@ const scheduleChunk = 8
 type move struct {
 	name    string
 	propose func(r shrinkRun) []candidate
-	// reseed: the move changes the world the schedule was recorded in
-	// (a machine fewer, another world), where the recorded decisions,
-	// and the scheduler's default where they do not apply, may no longer
-	// reach the failure. After its candidates it proposes each again
-	// with seeds 1 to reseeds (see shrinker.propose).
-	reseed bool
+}
+
+// changesWorld reports whether move m changes the world the schedule was
+// recorded in (an application fewer, the original world, a migrator
+// fewer), where the recorded decisions, and the scheduler's default
+// where they do not apply, may no longer reach the failure: after its
+// candidates it proposes each again with seeds 1 to reseeds (see
+// shrinker.propose).
+func (m move) changesWorld() bool {
+	switch m.name {
+	case "apps", "leases", "migrators":
+		return true
+	}
+	return false
 }
 
 // reseeds is how many seeded copies of each candidate a move that
-// reseeds proposes. (Measured on the production world's data-path bugs
+// changes the world proposes. (Measured on the production world's data-path bugs
 // 0, 1, 2, 3, 7, 10 and 11 from base seeds 1 to 3: with 4, 4 of the 21
 // shrinks reach a smaller world than without seeds; with 8 one more
 // reaches a smaller run, for 40 to 90 more runs a shrink; 16 finds
@@ -564,15 +572,15 @@ type move struct {
 const reseeds = 8
 
 // propose returns the candidates of move m for the smallest run: those
-// of m.propose and, for a move that reseeds, each again with seeds 1 to
-// reseeds (seed by seed, each seed's in m's order), unless the move
-// proposed its seeded candidates for this workload before: they failed
-// then, and a schedule shrunk since rarely makes a drawn schedule
-// succeed where it did not, so they would be run round after round for
-// nothing.
+// of m.propose and, for a move that changes the world, each again with
+// seeds 1 to reseeds (seed by seed, each seed's in m's order), unless
+// the move proposed its seeded candidates for this workload before:
+// they failed then, and a schedule shrunk since rarely makes a drawn
+// schedule succeed where it did not, so they would be run round after
+// round for nothing.
 func (sh *shrinker) propose(m move) []candidate {
 	cands := m.propose(sh.best)
-	if !m.reseed || len(cands) == 0 {
+	if !m.changesWorld() || len(cands) == 0 {
 		return cands
 	}
 	key := fmt.Sprint(Params(sh.best.opts))
@@ -594,30 +602,30 @@ func (sh *shrinker) propose(m move) []candidate {
 }
 
 var moves = []move{
-	{"swarm", proposeFixedShape, false},
-	{"apps", proposeFewerApps, true},
-	{"calls", proposeFewerCalls, false},
-	{"migrator-delay", proposeNoMigratorDelay, false},
-	{"slow-app", proposeNoSlowApp, false},
-	{"wide-partition", proposeNoWidePartition, false},
-	{"wide-rows", proposeWideAsRows, false},
-	{"narrow-reads", proposeNoNarrowReads, false},
-	{"plain", proposeNoPlain, false},
-	{"hot-rows", proposeNoHotRows, false},
-	{"latency", proposeNoLatency, false},
-	{"partitions", proposeFewerPartitions, false},
-	{"empty-partitions", proposeMoreEmptyPartitions, false},
-	{"initial-rows", proposeFewerInitialRows, false},
-	{"compact-rows", proposeCompactRows, false},
-	{"row-keys", proposeFewerRowKeys, false},
-	{"batch", proposeSmallerBatch, false},
-	{"max-batch", proposeSmallerMaxBatch, false},
-	{"follow-migration", proposeNoFollowMigration, false},
-	{"backend-faults", proposeFewerBackendFaults, false},
-	{"leases", proposeNoLeases, true},
-	{"migrators", proposeFewerMigrators, true},
-	{"faults", proposeFewerFaults, false},
-	{"clock-skew", proposeNoClockSkew, false},
+	{"swarm", proposeFixedShape},
+	{"apps", proposeFewerApps},
+	{"calls", proposeFewerCalls},
+	{"migrator-delay", proposeNoMigratorDelay},
+	{"slow-app", proposeNoSlowApp},
+	{"wide-partition", proposeNoWidePartition},
+	{"wide-rows", proposeWideAsRows},
+	{"narrow-reads", proposeNoNarrowReads},
+	{"plain", proposeNoPlain},
+	{"hot-rows", proposeNoHotRows},
+	{"latency", proposeNoLatency},
+	{"partitions", proposeFewerPartitions},
+	{"empty-partitions", proposeMoreEmptyPartitions},
+	{"initial-rows", proposeFewerInitialRows},
+	{"compact-rows", proposeCompactRows},
+	{"row-keys", proposeFewerRowKeys},
+	{"batch", proposeSmallerBatch},
+	{"max-batch", proposeSmallerMaxBatch},
+	{"follow-migration", proposeNoFollowMigration},
+	{"backend-faults", proposeFewerBackendFaults},
+	{"leases", proposeNoLeases},
+	{"migrators", proposeFewerMigrators},
+	{"faults", proposeFewerFaults},
+	{"clock-skew", proposeNoClockSkew},
 }
 
 // The moves use the run's choice log to edit its decisions with its
