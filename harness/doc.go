@@ -308,6 +308,14 @@
 // fewer, no clock skew, and the backend faults dropped (with their
 // choices) or their budget one lower. (An application dropped in the production
 // world takes its process's machines, faults and clock offset with it.)
+// The moves that change the world the schedule was recorded in (an
+// application fewer, the original world, a migrator fewer) propose,
+// after their candidates, each again with sched.Config.LenientSeed 1 to
+// 8, seed by seed: where a recorded schedule decision does not apply,
+// the run draws one instead of taking the scheduler's default, which
+// often replays the recorded schedule into a passing run. They propose
+// the seeded candidates once for each workload the smallest run has:
+// those of a workload where they failed are not run again.
 // The shorter stalls are the scheduler's passes'. A
 // move that takes rows away (the wide partition's fillers, an initial
 // row, a partition's rows) proposes first the decisions without those

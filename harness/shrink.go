@@ -308,6 +308,10 @@ type candidate struct {
 	streams   []string
 	// machines names the machines the decisions name (Trace.Machines).
 	machines []sched.TraceMachine
+	// seed is the lenient run's sched.Config.LenientSeed: 0 takes the
+	// scheduler's default where a decision does not apply, another
+	// draws it (see shrinker.propose).
+	seed uint64
 }
 
 type shrinker struct {
@@ -322,6 +326,9 @@ type shrinker struct {
 	best     shrinkRun
 	orig     *Iteration
 	header   sched.Trace // the trace's header, for lenient runs
+	// reseeded holds, for each move that changes the world, the
+	// workload (its Params) whose seeded candidates it last proposed.
+	reseeded map[string]string
 }
 
 // Shrink looks for a smaller run that fails like it, a failing
@@ -466,7 +473,7 @@ func (sh *shrinker) runConfig(opts Options, scfg sched.Config) (*Iteration, bool
 // the first, in their order, that fails the same way and is smaller.
 // Runs are counted as if they ran one at a time.
 func (sh *shrinker) tryMove(m move) bool {
-	cands := m.propose(sh.best)
+	cands := sh.propose(m)
 	for len(cands) > 0 {
 		if !sh.budget() {
 			return false
@@ -494,7 +501,7 @@ func (sh *shrinker) tryMove(m move) bool {
 				var wc sched.Config
 				c.opts.Workload.schedWorld(&wc)
 				tr.MaxTimeStep, tr.MaxClockSkew, tr.Faults, tr.MaxStall = wc.MaxTimeStep, wc.MaxClockSkew, wc.Faults, wc.MaxStall
-				out[i].it, out[i].same = sh.runConfig(c.opts, sched.Config{Strategy: "lenient", Replay: &tr})
+				out[i].it, out[i].same = sh.runConfig(c.opts, sched.Config{Strategy: "lenient", Replay: &tr, LenientSeed: c.seed})
 			}()
 		}
 		wg.Wait()
@@ -589,6 +596,58 @@ const scheduleChunk = 8
 type move struct {
 	name    string
 	propose func(r shrinkRun) []candidate
+}
+
+// changesWorld reports whether move m changes the world the schedule was
+// recorded in (an application fewer, the original world, a migrator
+// fewer), where the recorded decisions, and the scheduler's default
+// where they do not apply, may no longer reach the failure: after its
+// candidates it proposes each again with seeds 1 to reseeds (see
+// shrinker.propose).
+func (m move) changesWorld() bool {
+	switch m.name {
+	case "apps", "leases", "migrators":
+		return true
+	}
+	return false
+}
+
+// reseeds is how many seeded copies of each candidate a move that
+// changes the world proposes. (Measured on the production world's data-path bugs
+// 0, 1, 2, 3, 7, 10 and 11 from base seeds 1 to 3: with 4, 4 of the 21
+// shrinks reach a smaller world than without seeds; with 8 one more
+// reaches a smaller run, for 40 to 90 more runs a shrink; 16 finds
+// nothing more.)
+const reseeds = 8
+
+// propose returns the candidates of move m for the smallest run: those
+// of m.propose and, for a move that changes the world, each again with
+// seeds 1 to reseeds (seed by seed, each seed's in m's order), unless
+// the move proposed its seeded candidates for this workload before:
+// they failed then, and a schedule shrunk since rarely makes a drawn
+// schedule succeed where it did not, so they would be run round after
+// round for nothing.
+func (sh *shrinker) propose(m move) []candidate {
+	cands := m.propose(sh.best)
+	if !m.changesWorld() || len(cands) == 0 {
+		return cands
+	}
+	key := fmt.Sprint(Params(sh.best.opts))
+	if sh.reseeded[m.name] == key {
+		return cands
+	}
+	if sh.reseeded == nil {
+		sh.reseeded = map[string]string{}
+	}
+	sh.reseeded[m.name] = key
+	out := slices.Clip(cands)
+	for seed := uint64(1); seed <= reseeds; seed++ {
+		for _, c := range cands {
+			c.seed = seed
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 var moves = []move{
@@ -724,6 +783,12 @@ func proposeFewerApps(r shrinkRun) []candidate {
 		if j < len(r.it.world.appMachine) {
 			tr := r.it.Sched.Trace
 			gone := appName(j)
+			byHand := w.Leases // the faults and clock offset of its process
+			if w.Leases {
+				if without, err := tr.WithoutProcess(gone); err == nil {
+					tr, byHand = without, false
+				}
+			}
 			for m := len(tr.Machines) - 1; m >= 0; m-- {
 				if n := tr.Machines[m]; n.Process == gone || n.Name == gone {
 					tr = tr.WithoutMachine(m)
@@ -734,7 +799,7 @@ func proposeFewerApps(r shrinkRun) []candidate {
 			}
 			c.decisions, c.streams = tr.Decisions, tr.Streams
 			c.machines = renameApps(tr.Machines, j)
-			if w.Leases {
+			if byHand {
 				c = withoutProcess(c, w.Migrators+1+j)
 			}
 		}
@@ -1330,7 +1395,8 @@ func proposeNoFollowMigration(r shrinkRun) []candidate {
 
 // withoutProcess returns c without the decisions about process p (its
 // faults and its clock offset), the processes after it renumbered down
-// by one, for a workload without p.
+// by one, for a workload without p: for a trace that does not name its
+// processes (sched.Trace.WithoutProcess edits one that does).
 func withoutProcess(c candidate, p int) candidate {
 	out := c
 	out.decisions, out.streams = nil, nil
@@ -1408,10 +1474,14 @@ func proposeFewerMigrators(r shrinkRun) []candidate {
 	}
 	o := withWorkload(r, func(w *Workload) { w.Migrators-- })
 	gone := "migrator" + strconv.Itoa(w.Migrators)
-	tr := r.it.Sched.Trace
-	for m := len(tr.Machines) - 1; m >= 0; m-- {
-		if tr.Machines[m].Process == gone {
-			tr = tr.WithoutMachine(m)
+	tr, err := r.it.Sched.Trace.WithoutProcess(gone)
+	byHand := err != nil // a trace that does not name its processes
+	if byHand {
+		tr = r.it.Sched.Trace
+		for m := len(tr.Machines) - 1; m >= 0; m-- {
+			if tr.Machines[m].Process == gone {
+				tr = tr.WithoutMachine(m)
+			}
 		}
 	}
 	c := candidate{opts: o, decisions: tr.Decisions, streams: tr.Streams, machines: tr.Machines}
@@ -1428,7 +1498,10 @@ func proposeFewerMigrators(r shrinkRun) []candidate {
 			}
 		}
 	}
-	return []candidate{withoutProcess(c, w.Migrators)}
+	if byHand {
+		c = withoutProcess(c, w.Migrators)
+	}
+	return []candidate{c}
 }
 
 // proposeFewerFaults: a fault budget of the faults the run took, if it

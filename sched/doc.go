@@ -456,7 +456,13 @@
 // fewer machines, or in another order, gives each the decisions it
 // took; a machine whose name the trace does not hold follows none.
 // Without names (a trace of version 1 or 2), machine i follows recorded
-// machine i. A
+// machine i. Likewise a recorded fault (a crash, stall or restart) is for
+// the process of the recorded one's name when the trace names its
+// processes (Trace.Processes): the first process of that name the run
+// started, so a run that does not start a process, or starts them in
+// another order, gives each the faults it took; without process names,
+// for the process of its ID. (Trace.WithoutProcess edits a trace for a
+// program without a process.) A
 // recorded decision applies when its machine is enabled (a schedule),
 // its value is below the Choose bound (the recorded bound may differ),
 // its advance is at most MaxTimeStep, its process can take it (a crash
@@ -473,7 +479,18 @@
 // recorded one. Where a decision does not apply, or its stream has run
 // out, the run takes the default: the running machine goes on if it is
 // enabled, else the enabled machine with the lowest ID runs; Choose takes
-// 0; no time advance and no fault; a clock offset of 0. A schedule
+// 0; no time advance and no fault; a clock offset of 0. A run given a
+// Config.LenientSeed other than 0 draws the schedule decisions it takes
+// by default instead, from a source of that seed: the running machine
+// goes on with probability 1/2 (if it is enabled), else a machine drawn
+// uniformly from the enabled ones runs. Its other defaults stay: a
+// Choose value, a fault or a time advance decides what the program does
+// rather than when, and drawing one would change the work of a run of
+// which only the schedule is missing; 0 and none are also the smallest
+// values a shrinker can reach. Seeded runs let a shrinker look for a
+// schedule of a changed program (a machine fewer, another world) whose
+// recorded schedule no longer reaches the failure; the same seed gives
+// the same run. A schedule
 // decision that does not apply is used up; a time advance or fault that
 // does not apply is dropped. A lenient run never diverges. Its Result.Trace records
 // what it did, exactly (it replays with "replay"), and Result.Lenient

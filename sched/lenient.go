@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 )
 
 // Lenient replay: the decisions of a trace where they still apply, a
@@ -62,6 +63,9 @@ type lenientPlan struct {
 	// byName lists the recorded machines of each name in ID order; nil
 	// when the trace names none.
 	byName map[TraceMachine][]int
+	// procs names the recorded processes by ID (Trace.Processes); nil
+	// when the trace does not name them.
+	procs []string
 }
 
 // ChooseIn is Choose(n) drawn from the calling machine's choice stream
@@ -136,6 +140,7 @@ func planFrom(ds []Decision, own []int, streams []string, names []TraceMachine) 
 		for id, n := range names {
 			p.byName[n] = append(p.byName[n], id)
 		}
+		p.procs = processNames(names, ds)
 	}
 	for i, d := range ds {
 		switch d.Kind {
@@ -177,6 +182,10 @@ type lenientStrategy struct {
 	// preemptAt holds the index in Trace.Decisions of each preemption,
 	// for the shrinker.
 	preemptAt []int32
+	// draw, when seeded (Config.LenientSeed), draws the schedule
+	// decisions taken where no recorded one applies.
+	draw   rng
+	seeded bool
 }
 
 func newLenient(cfg Config) *lenientStrategy {
@@ -185,7 +194,8 @@ func newLenient(cfg Config) *lenientStrategy {
 		tr := cfg.Replay
 		p = planFrom(tr.Decisions, tr.Owners(), tr.Streams, tr.Machines)
 	}
-	return &lenientStrategy{plan: p, c: make([]map[string]int, len(p.choices)), streams: map[int]string{}, started: map[TraceMachine]int{}}
+	return &lenientStrategy{plan: p, c: make([]map[string]int, len(p.choices)), streams: map[int]string{}, started: map[TraceMachine]int{},
+		draw: rng{mix64(cfg.LenientSeed)}, seeded: cfg.LenientSeed != 0}
 }
 
 // spawned matches the new machine m with the recorded machine it
@@ -268,13 +278,34 @@ func (l *lenientStrategy) env(s *scheduler) (envAction, string) {
 	return envAction{}, ""
 }
 
+// process returns the run's process that recorded process v is, or nil:
+// the first process the run started with v's name when the plan names
+// the recorded processes, else the process of ID v.
+func (l *lenientStrategy) process(s *scheduler, v int32) *process {
+	if names := l.plan.procs; names != nil {
+		if v < 1 || int(v) >= len(names) {
+			return nil
+		}
+		for _, p := range s.procs[1:] {
+			if p.name == names[v] {
+				return p
+			}
+		}
+		return nil
+	}
+	if v < 1 || int(v) >= len(s.procs) {
+		return nil
+	}
+	return s.procs[v]
+}
+
 // faultTarget returns the process that the recorded fault d applies to,
 // or nil if it does not apply now.
 func (l *lenientStrategy) faultTarget(s *scheduler, d Decision) *process {
-	if d.Value < 1 || int(d.Value) >= len(s.procs) {
+	p := l.process(s, d.Value)
+	if p == nil {
 		return nil
 	}
-	p := s.procs[d.Value]
 	if p.opts.NoFaults && d.Fault != Restart {
 		return nil
 	}
@@ -301,8 +332,7 @@ func (l *lenientStrategy) faultTarget(s *scheduler, d Decision) *process {
 // pick takes the next recorded schedule decision if its machine is
 // enabled, else the first of the following lookAhead schedule decisions
 // whose machine is (dropping those before it); otherwise (or when the
-// schedule has run out) the running machine goes on if it can, else the
-// enabled machine with the lowest ID.
+// schedule has run out) it takes the fallback.
 func (l *lenientStrategy) pick(s *scheduler, en []*machine, cur *machine) (int, string) {
 	ci := -1 // cur's index in en
 	if cur != nil {
@@ -354,10 +384,25 @@ func (l *lenientStrategy) pick(s *scheduler, en []*machine, cur *machine) (int, 
 	} else {
 		l.stats.Defaulted++
 	}
-	if ci >= 0 {
-		return ci, ""
+	return l.fallback(en, ci), ""
+}
+
+// fallback is the schedule decision where no recorded one applies, given
+// the enabled machines and the running one's index among them (-1: it is
+// not enabled). Unseeded, the running machine goes on, else the enabled
+// machine with the lowest ID runs; seeded, the running machine goes on
+// with probability 1/2, else a uniformly drawn enabled machine runs.
+func (l *lenientStrategy) fallback(en []*machine, ci int) int {
+	if l.seeded {
+		if ci >= 0 && l.draw.intn(2) == 0 {
+			return ci
+		}
+		return l.draw.intn(len(en))
 	}
-	return 0, ""
+	if ci >= 0 {
+		return ci
+	}
+	return 0
 }
 
 // nextChoice returns the running machine's next recorded choice of kind
@@ -473,13 +518,83 @@ func (s *scheduler) lenientPreemptions() []int32 {
 	return nil
 }
 
+// Processes returns the names of the processes of t's run by ID (the
+// root, "root", first), or nil when t does not tell them apart by name:
+// a trace of version 1 or 2, or one whose machines named after their
+// process are more or fewer than its processes' starts and restarts. (A
+// process's first machine, its body, is named after it and made when
+// the process starts or restarts; processes are numbered in the order
+// they start. Each restart is a recorded decision, or follows a
+// recorded crash that has none, when the scheduler restarts a process
+// because no machine is enabled: so two processes of one name show as
+// a machine too many, unless the trace holds such a crash.)
+func (t *Trace) Processes() []string { return processNames(t.Machines, t.Decisions) }
+
+// processNames is Trace.Processes of a trace with machines names and
+// decisions ds.
+func processNames(names []TraceMachine, ds []Decision) []string {
+	if len(names) == 0 {
+		return nil
+	}
+	procs := []string{rootName}
+	seen := map[string]bool{}
+	bodies := 0
+	for _, n := range names {
+		if n.Process == rootName {
+			continue
+		}
+		if !seen[n.Process] {
+			seen[n.Process] = true
+			procs = append(procs, n.Process)
+		}
+		if n.Name == n.Process {
+			bodies++
+		}
+	}
+	// restarts counts the restarts: recorded, or made by the scheduler
+	// between two recorded crashes of a process; down holds the processes
+	// crashed and not restarted by a decision since, which the scheduler
+	// may have restarted.
+	restarts := 0
+	down := map[int32]bool{}
+	for _, d := range ds {
+		if d.Kind != FaultInjection && d.Kind != ClockOffset {
+			continue
+		}
+		if d.Value < 1 || int(d.Value) >= len(procs) {
+			return nil
+		}
+		switch {
+		case d.Kind == FaultInjection && d.Fault == Restart:
+			restarts++
+			down[d.Value] = false
+		case d.Kind == FaultInjection && d.Fault == Crash:
+			if down[d.Value] {
+				restarts++ // it ran again: the scheduler restarted it
+			}
+			down[d.Value] = true
+		}
+	}
+	maybe := 0
+	for _, v := range down {
+		if v {
+			maybe++
+		}
+	}
+	if want := len(procs) - 1 + restarts; bodies < want || bodies > want+maybe {
+		return nil
+	}
+	return procs
+}
+
 // WithoutMachine returns a copy of t without the decisions of machine m
 // (the schedule decisions of m and the choices m took, see Owners), with
 // the machines above m renumbered down by one and m's name gone from
 // Machines: a trace for a lenient replay of the program without that
 // machine. When t names its machines, a lenient replay finds the others
 // by their names; else by their IDs, which fits when the machines started
-// after m keep their order and m started none of them.
+// after m keep their order and m started none of them. (To take a whole
+// process away, use WithoutProcess.)
 func (t *Trace) WithoutMachine(m int) *Trace {
 	c := *t
 	own := t.Owners()
@@ -505,6 +620,69 @@ func (t *Trace) WithoutMachine(m int) *Trace {
 	}
 	c.Comment = append([]string(nil), t.Comment...)
 	return &c
+}
+
+// WithoutProcess returns a copy of t without process name: without its
+// machines and their decisions (as WithoutMachine), its faults and its
+// clock offset, the other machines and processes renumbered: a trace
+// for a lenient replay of the program that does not start the process.
+// The error says why not when t does not name its processes (see
+// Processes) or has no process of that name. A lenient replay finds a
+// recorded fault's process by its name when the trace names its
+// processes, so a trace need not be edited for a program that does not
+// start a process; a shrinker that takes a process away edits the trace
+// with WithoutProcess, so that what remains is a recorded run.
+func (t *Trace) WithoutProcess(name string) (*Trace, error) {
+	procs := t.Processes()
+	if procs == nil {
+		return nil, fmt.Errorf("sched: trace does not name its processes (a trace of version 3 whose machines named after their process are its processes' starts and restarts)")
+	}
+	k := int32(slices.Index(procs, name))
+	if k < 1 {
+		return nil, fmt.Errorf("sched: trace has no process %q (it has %s)", name, strings.Join(procs[1:], ", "))
+	}
+	own := t.Owners()
+	// newID is each machine's ID without the process's machines, -1
+	// for those.
+	newID := make([]int32, len(t.Machines))
+	c := *t
+	c.Machines = nil
+	for id, n := range t.Machines {
+		newID[id] = -1
+		if n.Process != name {
+			newID[id] = int32(len(c.Machines))
+			c.Machines = append(c.Machines, n)
+		}
+	}
+	gone := func(m int) bool { return m >= 0 && m < len(newID) && newID[m] < 0 }
+	c.Decisions = make([]Decision, 0, len(t.Decisions))
+	c.Streams = nil
+	labelled := len(t.Streams) == len(t.Decisions)
+	for i, d := range t.Decisions {
+		if gone(own[i]) {
+			continue
+		}
+		switch d.Kind {
+		case Schedule:
+			if d.Value >= 0 && int(d.Value) < len(newID) {
+				d.Value = newID[d.Value]
+			}
+		case FaultInjection, ClockOffset:
+			if d.Value == k {
+				continue
+			}
+			if d.Value > k {
+				d.Value--
+			}
+		}
+		c.Decisions = append(c.Decisions, d)
+		if labelled {
+			c.Streams = append(c.Streams, t.Streams[i])
+		}
+	}
+	c.Params = append([]Param(nil), t.Params...)
+	c.Comment = append([]string(nil), t.Comment...)
+	return &c, nil
 }
 
 // lookAhead is how many schedule decisions after one whose machine is

@@ -76,9 +76,16 @@ type Config struct {
 	// Replay is the trace to replay when Strategy is "replay" or
 	// "lenient".
 	Replay *Trace
-	// NoEvents disables event recording: Logf does nothing and Tracing
-	// reports false. Use it for throughput runs.
-	NoEvents bool
+	// LenientSeed, for "lenient", seeds the schedule decisions taken
+	// where a recorded one does not apply or the schedule has run out:
+	// the running machine goes on with probability 1/2 (if it is
+	// enabled), else a machine drawn uniformly from the enabled ones
+	// runs. Zero (the default) takes the deterministic default instead
+	// (see the package documentation, "Lenient replay and shrinking").
+	// Choose, time, faults and clock offsets keep their defaults
+	// whatever the seed. The run's Trace records the decisions taken, so
+	// it replays exactly without the seed.
+	LenientSeed uint64
 
 	// Start is the instant the virtual clock starts at. Zero means
 	// DefaultStart.
@@ -102,6 +109,11 @@ type Config struct {
 	MaxStall time.Duration
 	// NoCrash disables crashes (the faults are then stalls only).
 	NoCrash bool
+
+	// NoEvents disables event recording: Logf does nothing and Tracing
+	// reports false. Use it for throughput runs. (It sits beside NoCrash,
+	// where it takes no room of its own: every run copies the Config.)
+	NoEvents bool
 
 	dfs  *dfsState    // set by Explorer for "dfs"
 	plan *lenientPlan // set by Shrink for "lenient"
