@@ -370,7 +370,7 @@
 // concerned, what they did and, if the clock jumped in the run, the
 // clock at its end:
 //
-//	(steps 134-211: 15 quiet steps of migrator, lease-poll, lock-renew: waits, configuration reads that found nothing new; clock +3s)
+//	(steps 134-211: 15 quiet steps of migrator, lease-poll, lock-renew: waits, configuration reads that found nothing new but renewals; clock +3s)
 //
 // A run of quiet steps that logged one event in all is printed as it is
 // (its line says more than a fold line would). An event is quiet when
@@ -388,8 +388,11 @@
 //     push machine's, "config-push-...", is quiet);
 //   - a read of the configuration table, the harness's
 //     "config.QueryAtomic(FILTER) -> RESULT", whose RESULT (not an
-//     error) is exactly that of the previous read of the same FILTER in
-//     the run, by any machine: it found nothing new;
+//     error) is that of the previous read of the same FILTER in the run,
+//     by any machine, but for renewals: the rows' ETags and heartbeats
+//     (a lease's or the lock's "beat") aside, exactly the same (the same
+//     leases with the same acknowledgements, the same lock owner, the
+//     same state): it found nothing new;
 //   - the scheduler's "clock jumps to +D": a jump inside a run of quiet
 //     steps is folded with it, and the fold line names the clock at the
 //     run's end. (A strategy's "clock advances by ...", a decision that

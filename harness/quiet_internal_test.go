@@ -19,6 +19,14 @@ const (
 	state1     = "rows ['mtable-config'/'state' etag=\"cfg:5\" {state=1 version=1L}]"
 	state2     = "rows ['mtable-config'/'state' etag=\"cfg:11\" {state=2 version=2L}]"
 	leases1    = "rows ['mtable-config'/'lease-app0.2d' etag=\"cfg:10\" {acked=1L beat=2L client='app0'}]"
+	// leases1 renewed: a new ETag and heartbeat, nothing else.
+	leases1renewed = "rows ['mtable-config'/'lease-app0.2d' etag=\"cfg:13\" {acked=1L beat=3L client='app0'}]"
+	leases1acked   = "rows ['mtable-config'/'lease-app0.2d' etag=\"cfg:13\" {acked=2L beat=3L client='app0'}]"
+	leases2        = "rows ['mtable-config'/'lease-app0.2d' etag=\"cfg:13\" {acked=1L beat=3L client='app0'}; 'mtable-config'/'lease-app1.3e' etag=\"cfg:14\" {acked=1L beat=1L client='app1'}]"
+	lockQuery      = "config.QueryAtomic((PartitionKey eq 'mtable-config') and (RowKey eq 'migrator')) -> "
+	lock1          = "rows ['mtable-config'/'migrator' etag=\"cfg:21\" {beat=4L client='migrator' instance='01'}]"
+	lock1renewed   = "rows ['mtable-config'/'migrator' etag=\"cfg:25\" {beat=5L client='migrator' instance='01'}]"
+	lock2          = "rows ['mtable-config'/'migrator' etag=\"cfg:25\" {beat=1L client='migrator2' instance='02'}]"
 )
 
 // TestClassify: each kind of quiet event is quiet, each kind of event a
@@ -46,9 +54,15 @@ func TestClassify(t *testing.T) {
 		{"a read as the previous one of another machine", []sched.Event{ev(1, "migrator", stateQuery+state1)}, lr(stateQuery + state1), quietConfigRead},
 		{"a read as the previous one, another query between", []sched.Event{lr(stateQuery + state1), lr(leaseQuery + leases1)}, lr(stateQuery + state1), quietConfigRead},
 		{"an empty read as the previous one", []sched.Event{lr(stateQuery + "rows []")}, lr(stateQuery + "rows []"), quietConfigRead},
+		{"a lease read that found the leases only renewed", []sched.Event{lr(leaseQuery + leases1)}, lr(leaseQuery + leases1renewed), quietConfigRead},
+		{"a lock read that found the lock only renewed", []sched.Event{lr(lockQuery + lock1)}, lr(lockQuery + lock1renewed), quietConfigRead},
 		{"a clock jump", nil, ev(-1, "", "clock jumps to +2s"), quietClock},
 
 		// Never quiet.
+		{"a lease read that found a new acknowledgement", []sched.Event{lr(leaseQuery + leases1)}, lr(leaseQuery + leases1acked), loud},
+		{"a lease read that found a new lease", []sched.Event{lr(leaseQuery + leases1)}, lr(leaseQuery + leases2), loud},
+		{"a lock read that found another owner", []sched.Event{lr(lockQuery + lock1)}, lr(lockQuery + lock2), loud},
+		{"a state read that found a new state", []sched.Event{lr(stateQuery + state1)}, lr(stateQuery + state2), loud},
 		{"a call", nil, ev(2, "app0", "call 0: batch[Delete 'p0'/'3' if-match \"*\"]"), loud},
 		{"a call's return", nil, ev(2, "app0", `call 0 returned: ok [""]`), loud},
 		{"a read of the old table", nil, ev(2, "app0", "old.QueryAtomic((PartitionKey eq 'p0') and (RowKey eq '3')) -> rows []"), loud},
