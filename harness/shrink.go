@@ -539,7 +539,9 @@ func (sh *shrinker) schedulePasses() bool {
 		return it.Sched, same
 	}
 	base := sh.runs
-	so := sched.ShrinkOptions{MaxRuns: sh.cfg.MaxRuns - sh.runs, Parallel: sh.cfg.Parallel}
+	// Bound: a bound lowered by an earlier round is checked against the
+	// one the failure was found at.
+	so := sched.ShrinkOptions{MaxRuns: sh.cfg.MaxRuns - sh.runs, Parallel: sh.cfg.Parallel, Bound: sh.orig.Sched.Trace.MaxSteps}
 	if sh.cfg.MaxTime > 0 {
 		so.MaxTime = max(sh.cfg.MaxTime-time.Since(sh.start), time.Nanosecond)
 	}

@@ -38,6 +38,12 @@ type ShrinkOptions struct {
 	// Parallel is how many candidates run at a time (at most 256); zero
 	// means 1. The result does not depend on it (see Shrink).
 	Parallel int
+	// Bound is the step bound the failure was first found at, when the
+	// trace given to Shrink is itself the result of a shrink that lowered
+	// its bound (the bound pass): a run that fails at a lowered bound must
+	// fail at this one too. Zero means the trace's own bound; a Bound
+	// below it is an error.
+	Bound int
 	// Progress, if set, is called after each batch of candidates with the
 	// state of the shrink.
 	Progress func(ShrinkProgress)
@@ -240,6 +246,12 @@ func Shrink(ctx context.Context, tr *Trace, test ShrinkTest, opts ShrinkOptions)
 		return nil, err
 	}
 	sh.bound, sh.header.MaxSteps = cfg.MaxSteps, cfg.MaxSteps
+	if opts.Bound != 0 {
+		if opts.Bound < cfg.MaxSteps {
+			return nil, fmt.Errorf("%w: ShrinkOptions.Bound %d is below the trace's step bound %d", ErrBadConfig, opts.Bound, cfg.MaxSteps)
+		}
+		sh.bound = opts.Bound
+	}
 	res, same := sh.run(itemsOf(tr), tr.Machines)
 	sh.runs = 1
 	if res == nil || !same {

@@ -785,3 +785,49 @@ func TestShrinkBoundRefusesLongRun(t *testing.T) {
 	}
 	replayExact(t, longRunProg, sr.Result.Trace, sr.Result.Failure)
 }
+
+// TestShrinkBoundOption: a trace whose bound an earlier shrink lowered
+// (a run that fails at half the bound it was found at, though its
+// decisions pass at that one) is not shrunk further when
+// ShrinkOptions.Bound names the bound it was found at; without it, the
+// lowered bound is taken for the original and the bound pass goes on
+// lowering. A Bound below the trace's is refused.
+func TestShrinkBoundOption(t *testing.T) {
+	var res *sched.Result
+	for seed := uint64(1); res == nil || res.Failure == nil; seed++ {
+		cfg := bugConfig("random")
+		cfg.Seed = seed
+		var err error
+		if res, err = sched.Run(cfg, longRunProg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	half := *res.Trace
+	half.MaxSteps /= 2
+	low, err := sched.Run(sched.Config{Strategy: "lenient", Replay: &half, NoEvents: true}, longRunProg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if low.Failure == nil || low.Failure.Kind != sched.StepBound {
+		t.Fatalf("at bound %d: %v, want a step-bound failure", half.MaxSteps, low.Failure)
+	}
+	test := sameKind(t, longRunProg, sched.StepBound)
+	with, err := sched.Shrink(context.Background(), low.Trace, test, sched.ShrinkOptions{Bound: res.Trace.MaxSteps})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := with.Result.Trace.MaxSteps, half.MaxSteps; got != want {
+		t.Errorf("with Bound %d: shrunk to bound %d, want %d kept", res.Trace.MaxSteps, got, want)
+	}
+	without, err := sched.Shrink(context.Background(), low.Trace, test, sched.ShrinkOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := without.Result.Trace.MaxSteps; got >= half.MaxSteps {
+		t.Errorf("without Bound: shrunk to bound %d, want below %d (else the test shows nothing)", got, half.MaxSteps)
+	}
+	_, err = sched.Shrink(context.Background(), res.Trace, test, sched.ShrinkOptions{Bound: res.Trace.MaxSteps - 1})
+	if err == nil || !strings.Contains(err.Error(), "ShrinkOptions.Bound") {
+		t.Errorf("a Bound below the trace's: err %v, want one naming ShrinkOptions.Bound", err)
+	}
+}
