@@ -385,7 +385,11 @@
 //     ("lease-renew", "lease-poll", "lease-apply", "lock-renew"): those
 //     end when their service is closed or their lease or lock is lost,
 //     and the event does not say which, so their exits are shown (a
-//     push machine's, "config-push-...", is quiet);
+//     push machine's, "config-push-...", is quiet), unless the process
+//     is ending: the next event of its machines after the exit (other
+//     lease machines' exits and waits aside, and with no crash, stall
+//     or restart of the process between) is its application's or
+//     migrator's own exit, which closed the client and its lease;
 //   - a read of the configuration table, the harness's
 //     "config.QueryAtomic(FILTER) -> RESULT", whose RESULT (not an
 //     error) is that of the previous read of the same FILTER in the run,

@@ -181,6 +181,7 @@ func quietEvents(it *Iteration) []bool {
 	for i, e := range evs {
 		quiet[i] = classify(e, reads) != loud
 	}
+	closingExits(it, quiet)
 	if it.Failure == nil {
 		return quiet
 	}
@@ -213,6 +214,57 @@ func quietEvents(it *Iteration) []bool {
 		}
 	}
 	return quiet
+}
+
+// closingExits marks quiet the exits of a process's lease machines
+// when the process is ending: the next event of the process after the
+// exit, other lease machines' exits and waits aside, is its main
+// machine's own exit (the application or migrator closed its client
+// and its lease with it). A lease machine that exits while its process
+// goes on (its lease lost or expired) is shown, and so is one with a
+// crash, stall or restart of the process between. It needs the
+// processes of the run's machines (Trace.Machines); without them every
+// such exit is shown.
+func closingExits(it *Iteration, quiet []bool) {
+	if it.Sched == nil || it.Sched.Trace == nil {
+		return
+	}
+	ms := it.Sched.Trace.Machines
+	proc := func(id int) (string, bool) {
+		if id < 0 || id >= len(ms) {
+			return "", false
+		}
+		return ms[id].Process, true
+	}
+	evs := it.Sched.Events
+	for i, e := range evs {
+		if e.Text != exitText || !leaseMachine(e.Name) {
+			continue
+		}
+		p, ok := proc(e.Machine)
+		if !ok || p == "" {
+			continue
+		}
+	next:
+		for _, f := range evs[i+1:] {
+			if f.Machine < 0 {
+				if strings.Contains(f.Text, " process ") && strings.Contains(f.Text, strconv.Quote(p)) {
+					break // a crash, stall or restart of the process
+				}
+				continue
+			}
+			if q, ok := proc(f.Machine); !ok || q != p {
+				continue
+			}
+			switch {
+			case f.Text == exitText && leaseMachine(f.Name), strings.HasPrefix(f.Text, waitsPrefix):
+				continue
+			case f.Text == exitText && mainMachine(f.Name):
+				quiet[i] = true
+			}
+			break next
+		}
+	}
 }
 
 // loggedStep is a step's events, and whether all of them are quiet.

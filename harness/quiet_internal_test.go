@@ -173,6 +173,56 @@ func TestQuietEventsGuard(t *testing.T) {
 	}
 }
 
+// TestClosingExits: a lease machine's exit is quiet when its process's
+// next event is its main machine's exit, and shown when the process
+// goes on (a lease lost), when the process crashed between, or when the
+// run does not name its machines' processes.
+func TestClosingExits(t *testing.T) {
+	machines := []sched.TraceMachine{{Process: "root", Name: "main"}, {Process: "app0", Name: "app0"},
+		{Process: "app0", Name: "lease-renew"}, {Process: "app0", Name: "lease-poll"}, {Process: "app1", Name: "app1"}}
+	ev := func(step int64, m int, text string) sched.Event {
+		name := ""
+		if m >= 0 {
+			name = machines[m].Name
+		}
+		return sched.Event{Step: step, Machine: m, Name: name, Text: text}
+	}
+	for _, c := range []struct {
+		name    string
+		events  []sched.Event
+		unnamed bool
+		want    []bool // of the events, in order
+	}{
+		{"the process ends", []sched.Event{ev(1, 2, "exit"), ev(2, 4, "call 0: stream()"), ev(3, 3, "waits on Select"), ev(4, 3, "exit"), ev(5, 1, "exit")},
+			false, []bool{true, false, true, true, false}},
+		{"the process goes on", []sched.Event{ev(1, 2, "exit"), ev(2, 1, "app0: lease lost; opening the configuration again"), ev(3, 1, "exit")},
+			false, []bool{false, false, false}},
+		{"a crash between", []sched.Event{ev(1, 2, "exit"), ev(2, -1, `crash process 1 "app0"`), ev(3, 1, "exit")},
+			false, []bool{false, false, false}},
+		{"another process's crash between", []sched.Event{ev(1, 2, "exit"), ev(2, -1, `crash process 2 "app1"`), ev(3, 1, "exit")},
+			false, []bool{true, false, false}},
+		{"the main machine never exits", []sched.Event{ev(1, 2, "exit"), ev(2, 3, "waits on Select")},
+			false, []bool{false, true}},
+		{"no process names", []sched.Event{ev(1, 2, "exit"), ev(2, 1, "exit")},
+			true, []bool{false, false}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tr := &sched.Trace{Machines: machines}
+			if c.unnamed {
+				tr.Machines = nil
+			}
+			it := &Iteration{Sched: &sched.Result{Events: c.events, Steps: 10, Trace: tr},
+				Failure: &IterationFailure{Kind: "assertion", Check: &CheckFailure{Machine: "nobody", Step: 10}}}
+			got := quietEvents(it)
+			for i, e := range c.events {
+				if got[i] != c.want[i] {
+					t.Errorf("%v: quiet %v, want %v", e, got[i], c.want[i])
+				}
+			}
+		})
+	}
+}
+
 var (
 	foldLine   = regexp.MustCompile(`^\(steps? (\d+)(?:-(\d+))?: (\d+) quiet steps?( of [^:]+: [a-z ,]+)?(;? ?:? ?clock \+\S+)?\)$`)
 	repeatLine = regexp.MustCompile(`^\(the \d+ steps? above repeats? \d+ more times?, to step (\d+)\)$`)
