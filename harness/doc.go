@@ -370,7 +370,7 @@
 // concerned, what they did and, if the clock jumped in the run, the
 // clock at its end:
 //
-//	(steps 134-211: 15 quiet steps of migrator, lease-poll, lock-renew: waits, configuration reads that found nothing new but renewals; clock +3s)
+//	(steps 134-211: 15 quiet steps of migrator, lease-poll, lock-renew: waits, configuration reads that found nothing new; clock +3s)
 //
 // A run of quiet steps that logged one event in all is printed as it is
 // (its line says more than a fold line would). An event is quiet when
@@ -396,7 +396,10 @@
 //     by any machine, but for renewals: the rows' ETags and heartbeats
 //     (a lease's or the lock's "beat") aside, exactly the same (the same
 //     leases with the same acknowledgements, the same lock owner, the
-//     same state): it found nothing new;
+//     same state): it found nothing new; and a migrator's read of the
+//     state row right after its own request stored a new state (the
+//     report's "configuration: S stored", on that machine), which finds
+//     S: it reads back what the report has just said;
 //   - the scheduler's "clock jumps to +D": a jump inside a run of quiet
 //     steps is folded with it, and the fold line names the clock at the
 //     run's end. (A strategy's "clock advances by ...", a decision that

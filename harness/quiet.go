@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/migratingtable/migratingtable/mtable"
 	"github.com/migratingtable/migratingtable/sched"
 )
 
@@ -18,8 +19,9 @@ const (
 	quietWait                        // "waits on ..."
 	quietSpawn                       // "spawn machine N \"name\"" of a machine that is not a main one
 	quietExit                        // "exit" of a machine that is not a main one nor a lease machine
-	quietConfigRead                  // a configuration read that found nothing new
+	quietConfigRead                  // a configuration read that found nothing new (renewals aside)
 	quietClock                       // "clock jumps to +D"
+	quietOwnRead                     // a migrator reads back the state it stored
 )
 
 // The texts of the events quietness is judged by: the scheduler's
@@ -31,7 +33,17 @@ const (
 	exitText         = "exit"
 	clockJumpPrefix  = "clock jumps to +"
 	configReadPrefix = "config.QueryAtomic("
+	storedPrefix     = "configuration: "
+	storedSuffix     = " stored"
 )
+
+// stateField is the state row's state, as a configuration read prints it.
+var stateField = regexp.MustCompile(`[{ ]state=([0-9]+)[ }]`)
+
+// ownKey is the key under which classify's reads map holds the state
+// (its number) that machine m's request was the last to store, until
+// m's next read of the configuration table.
+func ownKey(m int) string { return "\x00stored by " + strconv.Itoa(m) }
 
 // classify returns the quiet kind of e taken alone. reads maps each
 // query of the configuration table to the result of its latest read in
@@ -53,6 +65,15 @@ func classify(e sched.Event, reads map[string]string) quietKind {
 		if name, ok := spawned(e.Text); ok && !mainMachine(name) {
 			return quietSpawn
 		}
+	case strings.HasPrefix(e.Text, storedPrefix) && strings.HasSuffix(e.Text, storedSuffix):
+		// The world logs a newly stored state on the machine whose
+		// request stored it: remember it for that machine's next read.
+		name := strings.TrimSuffix(strings.TrimPrefix(e.Text, storedPrefix), storedSuffix)
+		for s := mtable.UseOldHideMetadata; s <= mtable.UseNewHideMetadata; s++ {
+			if s.String() == name {
+				reads[ownKey(e.Machine)] = strconv.Itoa(int(s))
+			}
+		}
 	case strings.HasPrefix(e.Text, configReadPrefix):
 		q, r, ok := splitConfigRead(e.Text)
 		if !ok {
@@ -61,8 +82,17 @@ func classify(e sched.Event, reads map[string]string) quietKind {
 		r = withoutRenewals(r)
 		prev, seen := reads[q]
 		reads[q] = r
-		if seen && prev == r && !strings.HasPrefix(r, "error ") {
+		if strings.HasPrefix(r, "error ") {
+			return loud
+		}
+		if seen && prev == r {
 			return quietConfigRead
+		}
+		if own, ok := reads[ownKey(e.Machine)]; ok && mainMachine(e.Name) && strings.HasPrefix(e.Name, "migrator") {
+			delete(reads, ownKey(e.Machine))
+			if m := stateField.FindStringSubmatch(r); m != nil && m[1] == own && strings.Count(r, "'state'") == 1 {
+				return quietOwnRead
+			}
 		}
 	}
 	return loud
@@ -330,7 +360,7 @@ func (r *quietRun) String() string {
 	}
 	b.WriteString(plural(r.steps, "quiet step"))
 	var what []string
-	for k, s := range [...]string{quietWait: "waits", quietSpawn: "spawns", quietExit: "exits", quietConfigRead: "configuration reads that found nothing new but renewals"} {
+	for k, s := range [...]string{quietWait: "waits", quietSpawn: "spawns", quietExit: "exits", quietConfigRead: "configuration reads that found nothing new"} {
 		if s != "" && r.kinds[k] {
 			what = append(what, s)
 		}

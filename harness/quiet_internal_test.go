@@ -56,9 +56,14 @@ func TestClassify(t *testing.T) {
 		{"an empty read as the previous one", []sched.Event{lr(stateQuery + "rows []")}, lr(stateQuery + "rows []"), quietConfigRead},
 		{"a lease read that found the leases only renewed", []sched.Event{lr(leaseQuery + leases1)}, lr(leaseQuery + leases1renewed), quietConfigRead},
 		{"a lock read that found the lock only renewed", []sched.Event{lr(lockQuery + lock1)}, lr(lockQuery + lock1renewed), quietConfigRead},
+		{"a migrator reads back the state it stored", []sched.Event{lr(stateQuery + state1), ev(1, "migrator", "configuration: PREFER_NEW stored")}, ev(1, "migrator", stateQuery+state2), quietOwnRead},
 		{"a clock jump", nil, ev(-1, "", "clock jumps to +2s"), quietClock},
 
 		// Never quiet.
+		{"a migrator reads a state it did not store", []sched.Event{lr(stateQuery + state1), ev(1, "migrator", "configuration: PREFER_OLD stored")}, ev(1, "migrator", stateQuery+state2), loud},
+		{"another migrator reads the state one stored", []sched.Event{lr(stateQuery + state1), ev(1, "migrator", "configuration: PREFER_NEW stored")}, ev(4, "migrator2", stateQuery+state2), loud},
+		{"an application learns the state a migrator stored", []sched.Event{lr(stateQuery + state1), ev(1, "migrator", "configuration: PREFER_NEW stored")}, lr(stateQuery + state2), loud},
+		{"a migrator's second read after its store", []sched.Event{lr(stateQuery + state1), ev(1, "migrator", "configuration: PREFER_NEW stored"), ev(1, "migrator", leaseQuery+leases1)}, ev(1, "migrator", stateQuery+state2), loud},
 		{"a lease read that found a new acknowledgement", []sched.Event{lr(leaseQuery + leases1)}, lr(leaseQuery + leases1acked), loud},
 		{"a lease read that found a new lease", []sched.Event{lr(leaseQuery + leases1)}, lr(leaseQuery + leases2), loud},
 		{"a lock read that found another owner", []sched.Event{lr(lockQuery + lock1)}, lr(lockQuery + lock2), loud},
