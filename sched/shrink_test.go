@@ -739,12 +739,10 @@ func longRunProg() {
 	})
 }
 
-// TestShrinkBoundRefusesLongRun: the bound pass lowers the step bound
-// of a livelock (TestShrinkClassicBugs), but not of a correct run that
-// is only longer than the bound: its decisions fail at half the bound,
-// yet run on at the original bound they finish (the choice to go on is
-// not among them), so the shrunk run keeps its bound.
-func TestShrinkBoundRefusesLongRun(t *testing.T) {
+// longRunFailure is the first failing run of longRunProg from random
+// seeds 1, 2, ...: a step-bound failure.
+func longRunFailure(t *testing.T) *sched.Result {
+	t.Helper()
 	var res *sched.Result
 	for seed := uint64(1); res == nil || res.Failure == nil; seed++ {
 		cfg := bugConfig("random")
@@ -754,6 +752,16 @@ func TestShrinkBoundRefusesLongRun(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	return res
+}
+
+// TestShrinkBoundRefusesLongRun: the bound pass lowers the step bound
+// of a livelock (TestShrinkClassicBugs), but not of a correct run that
+// is only longer than the bound: its decisions fail at half the bound,
+// yet run on at the original bound they finish (the choice to go on is
+// not among them), so the shrunk run keeps its bound.
+func TestShrinkBoundRefusesLongRun(t *testing.T) {
+	res := longRunFailure(t)
 	if res.Failure.Kind != sched.StepBound {
 		t.Fatalf("the long run: %v, want a step-bound failure at %d", res.Failure, res.Trace.MaxSteps)
 	}
@@ -793,15 +801,7 @@ func TestShrinkBoundRefusesLongRun(t *testing.T) {
 // lowered bound is taken for the original and the bound pass goes on
 // lowering. A Bound below the trace's is refused.
 func TestShrinkBoundOption(t *testing.T) {
-	var res *sched.Result
-	for seed := uint64(1); res == nil || res.Failure == nil; seed++ {
-		cfg := bugConfig("random")
-		cfg.Seed = seed
-		var err error
-		if res, err = sched.Run(cfg, longRunProg); err != nil {
-			t.Fatal(err)
-		}
-	}
+	res := longRunFailure(t)
 	half := *res.Trace
 	half.MaxSteps /= 2
 	low, err := sched.Run(sched.Config{Strategy: "lenient", Replay: &half, NoEvents: true}, longRunProg)
