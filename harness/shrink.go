@@ -785,14 +785,12 @@ func proposeFewerApps(r shrinkRun) []candidate {
 		if j < len(r.it.world.appMachine) {
 			tr := r.it.Sched.Trace
 			gone := appName(j)
-			byHand := w.Leases // the faults and clock offset of its process
+			byHand := false // the faults and clock offset of its process
 			if w.Leases {
-				if without, err := tr.WithoutProcess(gone); err == nil {
-					tr, byHand = without, false
-				}
+				tr, byHand = traceWithoutProcess(tr, gone)
 			}
 			for m := len(tr.Machines) - 1; m >= 0; m-- {
-				if n := tr.Machines[m]; n.Process == gone || n.Name == gone {
+				if tr.Machines[m].Name == gone { // the original world's application machine
 					tr = tr.WithoutMachine(m)
 				}
 			}
@@ -1395,6 +1393,22 @@ func proposeNoFollowMigration(r shrinkRun) []candidate {
 // the world starts them: the migrators (1 to Migrators), then the
 // applications.
 
+// traceWithoutProcess returns tr without the process named gone: all of
+// it (sched.Trace.WithoutProcess) when tr names its processes, else
+// only its machines, with byHand true: the caller then drops the
+// process's faults and clock offset with withoutProcess.
+func traceWithoutProcess(tr *sched.Trace, gone string) (out *sched.Trace, byHand bool) {
+	if without, err := tr.WithoutProcess(gone); err == nil {
+		return without, false
+	}
+	for m := len(tr.Machines) - 1; m >= 0; m-- {
+		if tr.Machines[m].Process == gone {
+			tr = tr.WithoutMachine(m)
+		}
+	}
+	return tr, true
+}
+
 // withoutProcess returns c without the decisions about process p (its
 // faults and its clock offset), the processes after it renumbered down
 // by one, for a workload without p: for a trace that does not name its
@@ -1476,16 +1490,7 @@ func proposeFewerMigrators(r shrinkRun) []candidate {
 	}
 	o := withWorkload(r, func(w *Workload) { w.Migrators-- })
 	gone := "migrator" + strconv.Itoa(w.Migrators)
-	tr, err := r.it.Sched.Trace.WithoutProcess(gone)
-	byHand := err != nil // a trace that does not name its processes
-	if byHand {
-		tr = r.it.Sched.Trace
-		for m := len(tr.Machines) - 1; m >= 0; m-- {
-			if tr.Machines[m].Process == gone {
-				tr = tr.WithoutMachine(m)
-			}
-		}
-	}
+	tr, byHand := traceWithoutProcess(r.it.Sched.Trace, gone)
 	c := candidate{opts: o, decisions: tr.Decisions, streams: tr.Streams, machines: tr.Machines}
 	if w.Migrators == 2 && c.machines != nil {
 		// A lone migrator process is "migrator", not "migrator1": its
