@@ -40,16 +40,23 @@ const (
 // stateField is the state row's state, as a configuration read prints it.
 var stateField = regexp.MustCompile(`[{ ]state=([0-9]+)[ }]`)
 
-// ownKey is the key under which classify's reads map holds the state
-// (its number) that machine m's request was the last to store, until
-// m's next read of the configuration table.
-func ownKey(m int) string { return "\x00stored by " + strconv.Itoa(m) }
+// configReads is what classify remembers of a run's configuration
+// table so far: the latest result (renewals aside) of each query, and,
+// for each machine whose request stored a new state, that state until
+// the machine's next read of the table.
+type configReads struct {
+	last   map[string]string
+	stored map[int]mtable.State
+}
 
-// classify returns the quiet kind of e taken alone. reads maps each
-// query of the configuration table to the result of its latest read in
-// the run so far; classify records e's result there when e is such a
-// read, so events must be classified in their order.
-func classify(e sched.Event, reads map[string]string) quietKind {
+func newConfigReads() *configReads {
+	return &configReads{last: map[string]string{}, stored: map[int]mtable.State{}}
+}
+
+// classify returns the quiet kind of e taken alone, after the events
+// before it in the run, which it must be given in their order (it
+// records in reads what they read and stored).
+func classify(e sched.Event, reads *configReads) quietKind {
 	switch {
 	case e.Machine < 0:
 		if strings.HasPrefix(e.Text, clockJumpPrefix) {
@@ -67,11 +74,11 @@ func classify(e sched.Event, reads map[string]string) quietKind {
 		}
 	case strings.HasPrefix(e.Text, storedPrefix) && strings.HasSuffix(e.Text, storedSuffix):
 		// The world logs a newly stored state on the machine whose
-		// request stored it: remember it for that machine's next read.
+		// request stored it.
 		name := strings.TrimSuffix(strings.TrimPrefix(e.Text, storedPrefix), storedSuffix)
-		for s := mtable.UseOldHideMetadata; s <= mtable.UseNewHideMetadata; s++ {
-			if s.String() == name {
-				reads[ownKey(e.Machine)] = strconv.Itoa(int(s))
+		for st := mtable.UseOldHideMetadata; st <= mtable.UseNewHideMetadata; st++ {
+			if st.String() == name {
+				reads.stored[e.Machine] = st
 			}
 		}
 	case strings.HasPrefix(e.Text, configReadPrefix):
@@ -80,17 +87,16 @@ func classify(e sched.Event, reads map[string]string) quietKind {
 			return loud
 		}
 		r = withoutRenewals(r)
-		prev, seen := reads[q]
-		reads[q] = r
-		if strings.HasPrefix(r, "error ") {
-			return loud
-		}
-		if seen && prev == r {
+		prev, seen := reads.last[q]
+		reads.last[q] = r
+		own, stored := reads.stored[e.Machine]
+		delete(reads.stored, e.Machine)
+		switch {
+		case strings.HasPrefix(r, "error "):
+		case seen && prev == r:
 			return quietConfigRead
-		}
-		if own, ok := reads[ownKey(e.Machine)]; ok && mainMachine(e.Name) && strings.HasPrefix(e.Name, "migrator") {
-			delete(reads, ownKey(e.Machine))
-			if m := stateField.FindStringSubmatch(r); m != nil && m[1] == own && strings.Count(r, "'state'") == 1 {
+		case stored && strings.HasPrefix(e.Name, "migrator") && mainMachine(e.Name):
+			if m := stateField.FindStringSubmatch(r); m != nil && m[1] == strconv.Itoa(int(own)) && strings.Count(r, "'state'") == 1 {
 				return quietOwnRead
 			}
 		}
@@ -196,20 +202,20 @@ func splitConfigRead(text string) (query, result string, ok bool) {
 	return "", "", false
 }
 
-// quietEvents returns which events of it (indexed like
-// it.Sched.Events) are quiet: those classify calls quiet, except the
+// quietEvents returns the quiet kind of each event of it (indexed like
+// it.Sched.Events; loud for one shown): classify's, except the
 // events of the machine that failed in the last TailSteps steps that
 // logged something up to the failing check and, when the run failed by
 // the scheduler's verdict (a deadlock, a livelock, a step bound: no
 // oracle's check), each machine's last event up to it (where it was
 // left).
-func quietEvents(it *Iteration) []bool {
+func quietEvents(it *Iteration) []quietKind {
 	evs := it.Sched.Events
 	last := failureStep(it)
-	reads := map[string]string{}
-	quiet := make([]bool, len(evs))
+	reads := newConfigReads()
+	quiet := make([]quietKind, len(evs))
 	for i, e := range evs {
-		quiet[i] = classify(e, reads) != loud
+		quiet[i] = classify(e, reads)
 	}
 	closingExits(it, quiet)
 	if it.Failure == nil {
@@ -230,7 +236,7 @@ func quietEvents(it *Iteration) []bool {
 		}
 		for i, e := range evs {
 			if e.Step >= since && e.Step <= last && e.Machine >= 0 && e.Name == name {
-				quiet[i] = false
+				quiet[i] = loud
 			}
 		}
 	}
@@ -239,7 +245,7 @@ func quietEvents(it *Iteration) []bool {
 		for i := len(evs) - 1; i >= 0; i-- {
 			if e := evs[i]; e.Step <= last && e.Machine >= 0 && !seen[e.Machine] {
 				seen[e.Machine] = true
-				quiet[i] = false
+				quiet[i] = loud
 			}
 		}
 	}
@@ -255,7 +261,7 @@ func quietEvents(it *Iteration) []bool {
 // crash, stall or restart of the process between. It needs the
 // processes of the run's machines (Trace.Machines); without them every
 // such exit is shown.
-func closingExits(it *Iteration, quiet []bool) {
+func closingExits(it *Iteration, quiet []quietKind) {
 	if it.Sched == nil || it.Sched.Trace == nil {
 		return
 	}
@@ -290,16 +296,18 @@ func closingExits(it *Iteration, quiet []bool) {
 			case f.Text == exitText && leaseMachine(f.Name), strings.HasPrefix(f.Text, waitsPrefix):
 				continue
 			case f.Text == exitText && mainMachine(f.Name):
-				quiet[i] = true
+				quiet[i] = quietExit
 			}
 			break next
 		}
 	}
 }
 
-// loggedStep is a step's events, and whether all of them are quiet.
+// loggedStep is a step's events, their quiet kinds, and whether all of
+// them are quiet.
 type loggedStep struct {
 	events []sched.Event
+	kinds  []quietKind
 	quiet  bool
 }
 
@@ -308,7 +316,7 @@ type quietRun struct {
 	from, to int64 // its first and last step
 	steps    int
 	machines []string // the machines concerned, in the order they appear
-	kinds    [quietClock + 1]bool
+	kinds    [quietOwnRead + 1]bool
 	clock    string // the clock after the run's last jump; "" if none
 }
 
@@ -324,20 +332,12 @@ func foldRun(steps []loggedStep) *quietRun {
 		r.machines = append(r.machines, n)
 	}
 	for _, s := range steps {
-		for _, e := range s.events {
-			switch {
-			case e.Machine < 0:
-				r.kinds[quietClock] = true
+		for i, e := range s.events {
+			k := s.kinds[i]
+			r.kinds[k] = true
+			if k == quietClock {
 				r.clock = strings.TrimPrefix(e.Text, "clock jumps to ")
 				continue
-			case strings.HasPrefix(e.Text, waitsPrefix):
-				r.kinds[quietWait] = true
-			case e.Text == exitText:
-				r.kinds[quietExit] = true
-			case strings.HasPrefix(e.Text, spawnPrefix):
-				r.kinds[quietSpawn] = true
-			default:
-				r.kinds[quietConfigRead] = true
 			}
 			name(e.Name)
 			if n, ok := spawned(e.Text); ok {
@@ -360,7 +360,8 @@ func (r *quietRun) String() string {
 	}
 	b.WriteString(plural(r.steps, "quiet step"))
 	var what []string
-	for k, s := range [...]string{quietWait: "waits", quietSpawn: "spawns", quietExit: "exits", quietConfigRead: "configuration reads that found nothing new"} {
+	for k, s := range [...]string{quietWait: "waits", quietSpawn: "spawns", quietExit: "exits", quietConfigRead: "configuration reads that found nothing new",
+		quietOwnRead: "a migrator reading back the state it stored"} {
 		if s != "" && r.kinds[k] {
 			what = append(what, s)
 		}

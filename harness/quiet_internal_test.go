@@ -111,7 +111,7 @@ func TestClassify(t *testing.T) {
 		{"something unknown", nil, ev(3, "lease-renew", "something else"), loud},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			reads := map[string]string{}
+			reads := newConfigReads()
 			for _, e := range c.before {
 				classify(e, reads)
 			}
@@ -163,8 +163,8 @@ func TestQuietEventsGuard(t *testing.T) {
 		if e.Step == 41 {
 			want = false
 		}
-		if q[i] != want {
-			t.Errorf("check failure: %v quiet got %v, want %v", e, q[i], want)
+		if got := q[i] != loud; got != want {
+			t.Errorf("check failure: %v quiet got %v, want %v", e, got, want)
 		}
 	}
 
@@ -172,8 +172,8 @@ func TestQuietEventsGuard(t *testing.T) {
 	it.Sched.Events = evs[:len(evs)-1]
 	q = quietEvents(it)
 	for i, e := range it.Sched.Events {
-		if want := e.Step != 40; q[i] != want {
-			t.Errorf("deadlock: %v quiet got %v, want %v", e, q[i], want)
+		if got, want := q[i] != loud, e.Step != 40; got != want {
+			t.Errorf("deadlock: %v quiet got %v, want %v", e, got, want)
 		}
 	}
 }
@@ -220,8 +220,8 @@ func TestClosingExits(t *testing.T) {
 				Failure: &IterationFailure{Kind: "assertion", Check: &CheckFailure{Machine: "nobody", Step: 10}}}
 			got := quietEvents(it)
 			for i, e := range c.events {
-				if got[i] != c.want[i] {
-					t.Errorf("%v: quiet %v, want %v", e, got[i], c.want[i])
+				if q := got[i] != loud; q != c.want[i] {
+					t.Errorf("%v: quiet %v, want %v", e, q, c.want[i])
 				}
 			}
 		})
@@ -325,11 +325,11 @@ func checkSteps(t *testing.T, it *Iteration, report string) {
 		}
 		switch {
 		case in(folds, e.Step):
-			if !quiet[i] {
+			if quiet[i] == loud {
 				t.Errorf("folded but not quiet: %v", e)
 			}
 		case verbatim[e.String()] || in(repeats, e.Step):
-		case quiet[i]:
+		case quiet[i] != loud:
 			t.Errorf("quiet, not printed and in no fold line: %v", e)
 		default:
 			t.Errorf("not quiet and not printed: %v", e)

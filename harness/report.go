@@ -272,18 +272,22 @@ func countFolded(ps []stepPrint) int {
 // consecutive steps (p <= 4; the same machines logging the same texts)
 // occur again at least twice right after, the first p are printed and
 // the rest is a note. A fold line never repeats another.
-func stepLines(events []sched.Event, from, to int64, quiet []bool) []stepPrint {
+func stepLines(events []sched.Event, from, to int64, quiet []quietKind) []stepPrint {
 	var steps []loggedStep
 	for i, e := range events {
 		if e.Step <= from || e.Step > to {
 			continue
 		}
-		q := quiet != nil && quiet[i]
+		k := loud
+		if quiet != nil {
+			k = quiet[i]
+		}
 		if n := len(steps); n > 0 && steps[n-1].events[0].Step == e.Step {
 			steps[n-1].events = append(steps[n-1].events, e)
-			steps[n-1].quiet = steps[n-1].quiet && q
+			steps[n-1].kinds = append(steps[n-1].kinds, k)
+			steps[n-1].quiet = steps[n-1].quiet && k != loud
 		} else {
-			steps = append(steps, loggedStep{[]sched.Event{e}, q})
+			steps = append(steps, loggedStep{[]sched.Event{e}, []quietKind{k}, k != loud})
 		}
 	}
 	// Fold each maximal run of quiet steps that logged more than one
