@@ -422,7 +422,8 @@ func Shrink(ctx context.Context, opts Options, it *Iteration, cfg ShrinkConfig) 
 		return nil, fmt.Errorf("shrink: internal error: the shrunk run does not replay the same (%s, want %s)", SignatureOf(shrunk), sh.sig)
 	}
 	shrunk.Index, shrunk.ShrunkFrom = it.Index, it
-	if upTo := ShapeOf(sh.best.it); sh.best.it.world != nil && sh.best.it.world.stopped {
+	if b := sh.best.it; b.world != nil && b.world.stopped {
+		upTo := ShapeOf(b)
 		shrunk.upTo = &upTo
 	}
 	return &ShrinkResult{Original: it, Shrunk: shrunk, Options: sh.best.opts, Signature: sh.sig,
