@@ -1,0 +1,106 @@
+package harness
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/migratingtable/migratingtable/mtable"
+	"github.com/migratingtable/migratingtable/sched"
+)
+
+// TestExploreWorkloads: the workloads explored afresh are smaller than
+// the run's, smallest first, at most two applications of one call each,
+// and in the production world the original world and one migrator among
+// them; none for a swarm, and none smaller than a run of no calls in the
+// original world.
+func TestExploreWorkloads(t *testing.T) {
+	w := DefaultWorkload()
+	w.Swarm, w.Apps, w.AppCalls, w.Migrators = false, 3, []int{4, 3, 2}, 2
+	opts := Options{Workload: w}
+	got := exploreWorkloads(opts)
+	if len(got) == 0 {
+		t.Fatal("no workloads for a production run of 3 applications")
+	}
+	var original, oneMigrator bool
+	for i, o := range got {
+		ow := o.Workload
+		if ow.size() >= w.size() {
+			t.Errorf("workload %d (%s) is not smaller than the run's", i, ow.Describe())
+		}
+		if i > 0 && ow.size() < got[i-1].Workload.size() {
+			t.Errorf("workload %d (%s) is smaller than the one before it", i, ow.Describe())
+		}
+		if ow.Apps > 2 || slices.ContainsFunc(ow.AppCalls, func(n int) bool { return n != 1 }) || len(ow.AppCalls) != ow.Apps {
+			t.Errorf("workload %d: apps %d, calls %v: want at most two applications of one call", i, ow.Apps, ow.AppCalls)
+		}
+		if err := o.Check(); err != nil {
+			t.Errorf("workload %d: %v", i, err)
+		}
+		original = original || !ow.Leases
+		oneMigrator = oneMigrator || ow.Leases && ow.Migrators == 1
+	}
+	if !original || !oneMigrator {
+		t.Errorf("original world among them: %v, one migrator among them: %v; want both", original, oneMigrator)
+	}
+	if got[0].Workload.Apps != 0 || got[0].Workload.Leases {
+		t.Errorf("smallest first: got %s, want the original world without applications", got[0].Workload.Describe())
+	}
+
+	w.Swarm, w.AppCalls = true, nil
+	if got := exploreWorkloads(Options{Workload: w}); got != nil {
+		t.Errorf("a swarm: got %d workloads, want none (its shape is fixed first)", len(got))
+	}
+	small := originalWorkloadOf(DefaultWorkload())
+	small.Swarm, small.Apps, small.AppCalls = false, 0, []int{}
+	if got := exploreWorkloads(Options{Workload: small}); len(got) != 0 {
+		t.Errorf("no calls, the original world: got %d workloads, want none smaller", len(got))
+	}
+}
+
+func originalWorkloadOf(w Workload) Workload {
+	w.Leases, w.Faults, w.BackendFaults, w.ClockSkew, w.Migrators, w.Plain, w.HotRows = false, 0, 0, false, 1, false, false
+	return w
+}
+
+// TestReexploreFindsSmaller: a failure of bug 18 (two migrators, which
+// the lenient replays of a smaller world rarely fail again) explored
+// afresh fails the same way in a workload of at most two calls, the same
+// at Parallel 1 and 2; its smallest run replays leniently to the same
+// failure.
+func TestReexploreFindsSmaller(t *testing.T) {
+	opts := Options{Workload: DefaultWorkload(), Bug: mtable.BugMigratorResumeFromCachedState}
+	sum, err := Explore(ExploreConfig{Options: opts, Strategy: "portfolio", Seed: 1, Iterations: 2000, Parallel: 2})
+	if err != nil || sum.First == nil {
+		t.Fatalf("bug 18 from seed 1: not found in 2,000 iterations (%v)", err)
+	}
+	it := sum.First
+	// The run's shape fixed (what the first move does), as reexplore
+	// starts from.
+	fixed := opts
+	fixed.Workload = it.Workload
+	fixed.Workload.Swarm = false
+	var found [][]sched.Decision
+	for _, par := range []int{1, 2} {
+		sh := &shrinker{ctx: context.Background(), cfg: ShrinkConfig{MaxRuns: DefaultShrinkRuns, Parallel: par}, sig: SignatureOf(it), orig: it,
+			best: shrinkRun{opts: fixed, it: it}}
+		if !sh.reexplore() {
+			t.Fatalf("parallel %d: nothing found afresh in %d runs", par, sh.runs)
+		}
+		w := sh.best.opts.Workload
+		if w.totalCalls() > 2 || w.size() >= fixed.Workload.size() {
+			t.Errorf("parallel %d: found %s (%d calls), want at most 2 calls and smaller than %s", par, w.Describe(), w.totalCalls(), fixed.Workload.Describe())
+		}
+		if SignatureOf(sh.best.it) != sh.sig {
+			t.Errorf("parallel %d: the run found fails with %s, want %s", par, SignatureOf(sh.best.it), sh.sig)
+		}
+		if sh.best.it.Sched.Trace.Streams == nil {
+			t.Errorf("parallel %d: the run found has no named streams (it was not run again leniently)", par)
+		}
+		t.Logf("parallel %d: %s in %d runs", par, w.Describe(), sh.runs)
+		found = append(found, sh.best.it.Sched.Trace.Decisions)
+	}
+	if !slices.Equal(found[0], found[1]) {
+		t.Errorf("the run found differs at Parallel 1 and 2")
+	}
+}
