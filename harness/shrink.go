@@ -666,9 +666,10 @@ const exploreRuns = 200
 
 // exploreWorkloads returns the workloads reexplore tries for a run of
 // opts, smallest first: at most two applications of one call each (none,
-// one, two); in the production world, each in the original world too,
-// and with one migrator process as well as with as many as opts has;
-// those smaller than opts's workload only.
+// one, two; with none, also without initial rows); in the production
+// world, each in the original world too, and with one migrator process
+// as well as with as many as opts has; those smaller than opts's
+// workload only.
 func exploreWorkloads(opts Options) []Options {
 	w := opts.Workload
 	if w.Swarm {
@@ -684,14 +685,30 @@ func exploreWorkloads(opts Options) []Options {
 			worlds = append(worlds, func(w *Workload) { w.Migrators = 1 })
 		}
 	}
+	// Without applications the rows are only the migrator's to copy:
+	// none, in one partition, as well as the run's.
+	data := []func(w *Workload){func(*Workload) {}}
+	noRows := func(w *Workload) {
+		w.Partitions, w.EmptyPartitions, w.InitialRows, w.RowKeys, w.MaxBatch = 1, 1, nil, 1, 1
+		w.WidePartition, w.HotRows = false, false
+	}
 	var out []Options
 	for apps := 0; apps <= min(2, w.Apps); apps++ {
-		for _, world := range worlds {
-			o := opts
-			o.Workload.Apps, o.Workload.AppCalls = apps, slices.Repeat([]int{1}, apps)
-			world(&o.Workload)
-			if o.Workload.size() < w.size() && o.Check() == nil {
-				out = append(out, o)
+		if apps == 0 {
+			data = append(data, noRows)
+		} else {
+			data = data[:1]
+		}
+		for _, d := range data {
+			for _, world := range worlds {
+				o := opts
+				o.Workload.Apps, o.Workload.AppCalls = apps, slices.Repeat([]int{1}, apps)
+				o.Workload.InitialRows = slices.Clone(w.InitialRows)
+				world(&o.Workload)
+				d(&o.Workload)
+				if o.Workload.size() < w.size() && o.Check() == nil {
+					out = append(out, o)
+				}
 			}
 		}
 	}

@@ -12,8 +12,9 @@ import (
 // TestExploreWorkloads: the workloads explored afresh are smaller than
 // the run's, smallest first, at most two applications of one call each,
 // and in the production world the original world and one migrator among
-// them; none for a swarm, and none smaller than a run of no calls in the
-// original world.
+// them; without applications, also without initial rows (and only
+// then); none for a swarm; for a run of no calls in the original world,
+// only the one without rows, and none smaller than that.
 func TestExploreWorkloads(t *testing.T) {
 	w := DefaultWorkload()
 	w.Swarm, w.Apps, w.AppCalls, w.Migrators = false, 3, []int{4, 3, 2}, 2
@@ -22,7 +23,7 @@ func TestExploreWorkloads(t *testing.T) {
 	if len(got) == 0 {
 		t.Fatal("no workloads for a production run of 3 applications")
 	}
-	var original, oneMigrator bool
+	var original, oneMigrator, noRows bool
 	for i, o := range got {
 		ow := o.Workload
 		if ow.size() >= w.size() {
@@ -39,12 +40,18 @@ func TestExploreWorkloads(t *testing.T) {
 		}
 		original = original || !ow.Leases
 		oneMigrator = oneMigrator || ow.Leases && ow.Migrators == 1
+		if len(ow.InitialRows) == 0 {
+			noRows = true
+			if ow.Apps > 0 {
+				t.Errorf("workload %d: no initial rows with %d applications, want only without", i, ow.Apps)
+			}
+		}
 	}
-	if !original || !oneMigrator {
-		t.Errorf("original world among them: %v, one migrator among them: %v; want both", original, oneMigrator)
+	if !original || !oneMigrator || !noRows {
+		t.Errorf("original world among them: %v, one migrator among them: %v, no rows among them: %v; want all", original, oneMigrator, noRows)
 	}
-	if got[0].Workload.Apps != 0 || got[0].Workload.Leases {
-		t.Errorf("smallest first: got %s, want the original world without applications", got[0].Workload.Describe())
+	if f := got[0].Workload; f.Apps != 0 || f.Leases || len(f.InitialRows) != 0 {
+		t.Errorf("smallest first: got %s, want the original world without applications and rows", f.Describe())
 	}
 
 	w.Swarm, w.AppCalls = true, nil
@@ -53,8 +60,12 @@ func TestExploreWorkloads(t *testing.T) {
 	}
 	small := originalWorkloadOf(DefaultWorkload())
 	small.Swarm, small.Apps, small.AppCalls = false, 0, []int{}
+	if got := exploreWorkloads(Options{Workload: small}); len(got) != 1 || len(got[0].Workload.InitialRows) != 0 {
+		t.Errorf("no calls, the original world: got %d workloads, want one, without rows", len(got))
+	}
+	small = got[0].Workload
 	if got := exploreWorkloads(Options{Workload: small}); len(got) != 0 {
-		t.Errorf("no calls, the original world: got %d workloads, want none smaller", len(got))
+		t.Errorf("no calls and no rows, the original world: got %d workloads, want none smaller", len(got))
 	}
 }
 
