@@ -318,16 +318,19 @@
 // those of a workload where they failed are not run again.
 // After the first round of moves, the shrink explores smaller workloads
 // afresh, once: at most two applications of one call each (none, one,
-// two), with one migrator process or as many as the run has, smallest
-// first, each for up to 200 runs whose schedules are drawn as an
-// exploration draws them (portfolio), not replayed. A replay of a
-// recorded schedule in a world with an application or a migrator fewer
-// rarely fails again where machines wait on virtual time (leases,
-// polls, renewals), while fresh schedules of the smaller workload fail
-// about as often as the exploration's did. The first run that fails the
-// same way, in the order of its workloads and iterations, is run again
-// leniently (which names its choices' streams for the moves) and becomes
-// the smallest; the moves go on from it.
+// two; with none, also without initial rows, which are then only the
+// migrator's to copy), in the original world (not for a lease bug,
+// mtable.Bug.Lease, which changes nothing there; nor does the move to
+// the original world try it), with one migrator process or as many as
+// the run has, smallest first, each for up to 200 runs whose schedules
+// are drawn as an exploration draws them (portfolio), not replayed. A
+// replay of a recorded schedule in a world with an application or a
+// migrator fewer rarely fails again where machines wait on virtual time
+// (leases, polls, renewals), while fresh schedules of the smaller
+// workload fail about as often as the exploration's did. The first run
+// that fails the same way, in the order of its workloads and iterations,
+// is run again leniently (which names its choices' streams for the
+// moves) and becomes the smallest; the moves go on from it.
 // The shorter stalls are the scheduler's passes'. A
 // move that takes rows away (the wide partition's fillers, an initial
 // row, a partition's rows) proposes first the decisions without those

@@ -54,6 +54,13 @@ func TestExploreWorkloads(t *testing.T) {
 		t.Errorf("smallest first: got %s, want the original world without applications and rows", f.Describe())
 	}
 
+	// A lease bug changes nothing in the original world: not explored.
+	for _, o := range exploreWorkloads(Options{Workload: w, Bug: mtable.BugMigratorResumeFromCachedState}) {
+		if !o.Workload.Leases {
+			t.Errorf("bug 18, a lease bug: explored the original world (%s)", o.Workload.Describe())
+		}
+	}
+
 	w.Swarm, w.AppCalls = true, nil
 	if got := exploreWorkloads(Options{Workload: w}); got != nil {
 		t.Errorf("a swarm: got %d workloads, want none (its shape is fixed first)", len(got))
