@@ -402,6 +402,9 @@ func Shrink(ctx context.Context, opts Options, it *Iteration, cfg ShrinkConfig) 
 			if sh.reexplore() {
 				continue // the moves again, on the run it found
 			}
+			if !sh.budget() {
+				break
+			}
 		}
 		sh.phase = "schedule"
 		if sh.schedulePasses() {
@@ -622,10 +625,12 @@ func (sh *shrinker) reexplore() bool {
 	for k, o := range exploreWorkloads(base) {
 		ec := ExploreConfig{Options: o, Strategy: "portfolio", Seed: sched.IterationSeed(sh.orig.Seed, k), MaxSteps: sh.orig.Sched.Trace.MaxSteps}
 		for i := 0; i < exploreRuns; {
-			if !sh.budget() {
+			// A run it finds is run once more (leniently): one run of the
+			// budget is kept for that.
+			if !sh.budget() || sh.cfg.MaxRuns-sh.runs < 2 {
 				return false
 			}
-			n := min(sh.cfg.Parallel, sh.cfg.MaxRuns-sh.runs, exploreRuns-i)
+			n := min(sh.cfg.Parallel, sh.cfg.MaxRuns-sh.runs-1, exploreRuns-i)
 			found := make([]*Iteration, n)
 			var wg sync.WaitGroup
 			for j := range n {
@@ -638,8 +643,12 @@ func (sh *shrinker) reexplore() bool {
 				}()
 			}
 			wg.Wait()
+			// Counted as if they ran one at a time: up to the first found;
+			// after it, if it did not replay (never seen), the next
+			// batch starts with the run after it.
+			start := i
 			i += n
-			for _, it := range found {
+			for j, it := range found {
 				sh.runs++
 				if it == nil {
 					continue
@@ -648,7 +657,8 @@ func (sh *shrinker) reexplore() bool {
 				again, same := sh.runConfig(o, sched.Config{Strategy: "lenient", Replay: &tr})
 				sh.runs++
 				if !same || !isPrefix(again.Sched.Trace.Decisions, tr.Decisions) {
-					continue
+					i = start + j + 1
+					break
 				}
 				sh.best = shrinkRun{opts: o, it: again, size: sched.SizeOf(again.Sched)}
 				sh.accepted++
