@@ -346,12 +346,13 @@
 // first failure's, so the steps after it would be run for nothing
 // (oracle 2's failure, found after the schedule, needs the run to its
 // end, and the scheduler's own failures end the run anyway; an error
-// the faults do not explain is judged in the run, and stops it there). The smallest run is then run once more
-// leniently to its end, as a replay runs it (past its recorded
-// decisions, with the lenient defaults), and that run, which fails
-// first where the stopped run stopped, is the shrunk trace. Candidates run Parallel at a time, but
-// are taken in a fixed order and runs are counted as if sequential, so a
-// failure shrinks to the same run at any Parallel.
+// the faults do not explain is judged in the run, and stops it there).
+// The smallest run is then run once more leniently to its end, as a
+// replay runs it (past its recorded decisions, with the lenient
+// defaults), and that run, which fails first where the stopped run
+// stopped, is the shrunk trace. Candidates run Parallel at a time,
+// but are taken in a fixed order and runs are counted as if
+// sequential, so a failure shrinks to the same run at any Parallel.
 //
 // The shrunk run is replayed exactly (strategy "replay") with its event
 // log for the report (WriteShrunkReport): its trace records the shrunk
