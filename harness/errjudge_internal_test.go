@@ -161,3 +161,37 @@ func TestErrorsJudgedInRun(t *testing.T) {
 		t.Errorf("no unexplained error: the comparison proves nothing")
 	}
 }
+
+// TestErrorsOracleOff: with the errors oracle switched off, an error no
+// fault explains is still judged (errFailures) but fails nothing: no
+// iteration counts or reports CheckError or CheckMigrator (the judgment
+// after the run recorded them whatever Options.OraclesOff said).
+func TestErrorsOracleOff(t *testing.T) {
+	n := 150
+	if testing.Short() {
+		n = 40
+	}
+	for _, bug := range []mtable.Bug{mtable.BugPushExpiresLeaseEarly, mtable.BugConfigNoRetry} {
+		t.Run(fmt.Sprint(int(bug), "-", bug), func(t *testing.T) {
+			opts := Options{Workload: DefaultWorkload(), Bug: bug, OraclesOff: OracleErrors}
+			judged := 0
+			c := ExploreConfig{Options: opts, Strategy: "portfolio", Seed: 314159, Iterations: n, Parallel: 2, KeepGoing: true}
+			c.OnIteration = func(it *Iteration) {
+				judged += len(it.world.errFailures)
+				if k := it.Checks[CheckError] + it.Checks[CheckMigrator]; k != 0 {
+					t.Errorf("iteration %d: Checks counts %d failures of the errors oracle, switched off", it.Index, k)
+				}
+				if f := it.Failure; f != nil && f.Check != nil && oracleOf(f.Check.Check) == OracleErrors {
+					t.Errorf("iteration %d: the errors oracle, switched off, failed it: %s", it.Index, f.Text)
+				}
+			}
+			if _, err := Explore(c); err != nil {
+				t.Fatal(err)
+			}
+			if judged == 0 {
+				t.Errorf("no unexplained error in %d iterations: the test shows nothing", n)
+			}
+			t.Logf("%d unexplained errors in %d iterations, none of them a failure", judged, n)
+		})
+	}
+}
