@@ -109,7 +109,7 @@ func cutLast(s, sep string) (before, after string, found bool) {
 // The same comparison with a reference that drops one clause of the
 // explanation tells the two apart, so the test can fail.
 func TestErrorsJudgedInRun(t *testing.T) {
-	n := 400
+	n := 1000
 	if testing.Short() {
 		n = 60
 	}
@@ -118,6 +118,7 @@ func TestErrorsJudgedInRun(t *testing.T) {
 	var differs [mutants]int
 	for _, bug := range bugs {
 		t.Run(fmt.Sprint("bug ", int(bug)), func(t *testing.T) {
+			errs0, unexplained0 := errs, unexplained
 			opts := Options{Workload: DefaultWorkload(), Bug: bug}
 			c := ExploreConfig{Options: opts, Strategy: "portfolio", Seed: 2718, Iterations: n, Parallel: 2, KeepGoing: true}
 			c.OnIteration = func(it *Iteration) {
@@ -146,6 +147,7 @@ func TestErrorsJudgedInRun(t *testing.T) {
 			if _, err := Explore(c); err != nil {
 				t.Fatal(err)
 			}
+			t.Logf("%d errors judged, %d unexplained", errs-errs0, unexplained-unexplained0)
 		})
 	}
 	t.Logf("%d iterations: %d errors that are not table outcomes judged, %d unexplained (the same in the run and after it)", iterations, errs, unexplained)
