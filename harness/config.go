@@ -480,9 +480,8 @@ type Options struct {
 	// failure's, so the steps after it are run for nothing. The
 	// iteration's Failure is the same as without it (Kind, Check, Text),
 	// but with no scheduler failure beside the check (Sched is nil), and
-	// the oracles that judge the whole run (2, and the production
-	// world's errors) are not run: Lin is Ok and Checks counts the first
-	// failure only.
+	// oracle 2, which judges the whole run, is not run: Lin is Ok and
+	// Checks counts the first failure only.
 	stopAtFailure bool
 }
 

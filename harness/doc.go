@@ -117,8 +117,11 @@
 // library reports a copy's ETag as unknown (""). A call that returns an
 // error other than a table outcome (a request not sent because its
 // deadline passed or the fence closed, the lease lost, an injected
-// backend fault the library did not absorb) is judged after the run
-// (CheckError): a stall or crash of its process while it ran, or, for
+// backend fault the library did not absorb) is judged at the step it
+// returns (CheckError), with the faults recorded by then (every fact
+// the judgment reads is of that step or before: sched.Faults, and the
+// harness's record of backend faults, link delays and fence refusals):
+// a stall or crash of its process while it ran, or, for
 // an error that wraps leaseconfig.ErrFenced or ErrLeaseLost, a stall of
 // its process or a fault of one of its requests to the configuration
 // table before, must explain it; or the backend faults of the call: an
@@ -129,7 +132,11 @@
 // not retry), or at least mtable.MaxBackendAttempts faults of its
 // process meanwhile (the library tries each step that often). A call
 // the harness did not fault must not fail. Likewise a failed Run of a
-// migrator (CheckMigrator). Such calls are pending for oracle 2.
+// migrator (CheckMigrator), judged when Run returns. Such calls are
+// pending for oracle 2. Judged in the run, such a failure has the step
+// it happened at, is ordered with the other oracles' failures by step
+// (the first is reported), ends a run of Options.stopAtFailure there,
+// and says ok when OracleErrors is switched off.
 //
 // The fencing oracle (CheckFencing, the property the service's doc
 // proves): no request lands on the old or new table under a state two
@@ -351,15 +358,16 @@
 // deterministic, so a run that hit the step bound gets fewer runs;
 // optionally time) is spent. A candidate's run ends right after its
 // first failure in a machine (an oracle's check): the signature is the
-// first failure's, so the steps after it would be run for nothing (a
-// failure found after the schedule, oracle 2's or an error the faults
-// do not explain, needs the run to its end, and the scheduler's own
-// failures end the run anyway). The smallest run is then run once more
-// leniently to its end, as a replay runs it (past its recorded
-// decisions, with the lenient defaults), and that run, which fails
-// first where the stopped run stopped, is the shrunk trace. Candidates run Parallel at a time, but
-// are taken in a fixed order and runs are counted as if sequential, so a
-// failure shrinks to the same run at any Parallel.
+// first failure's, so the steps after it would be run for nothing
+// (oracle 2's failure, found after the schedule, needs the run to its
+// end, and the scheduler's own failures end the run anyway; an error
+// the faults do not explain is judged in the run, and stops it there).
+// The smallest run is then run once more leniently to its end, as a
+// replay runs it (past its recorded decisions, with the lenient
+// defaults), and that run, which fails first where the stopped run
+// stopped, is the shrunk trace. Candidates run Parallel at a time,
+// but are taken in a fixed order and runs are counted as if
+// sequential, so a failure shrinks to the same run at any Parallel.
 //
 // The shrunk run is replayed exactly (strategy "replay") with its event
 // log for the report (WriteShrunkReport): its trace records the shrunk

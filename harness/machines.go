@@ -97,9 +97,12 @@ func (w *world) app(ctx context.Context, i int, t spec.Table, plain string, upTo
 				// The harness's backends fail only with table errors, so any
 				// other error is the library's fault.
 				w.fail(ctx, &CheckFailure{Check: CheckError, Call: c.String(), Message: "call failed with an error that is not a table outcome: " + c.Outcome.Err})
-			} else if errors.Is(c.Outcome.err, leaseconfig.ErrLeaseLost) {
-				// Judged after the run, with the faults (checkErrors).
-				return true
+			} else {
+				// Unless a fault of its process explains it.
+				w.judgeCallError(ctx, c)
+				if errors.Is(c.Outcome.err, leaseconfig.ErrLeaseLost) {
+					return true
+				}
 			}
 		}
 		refMonitor{w}.checkReturn(ctx, c)

@@ -354,7 +354,9 @@ func (w *world) leaseMigrator(name string, opts []mtable.Option) {
 		if err == nil {
 			break
 		}
-		w.runErrs = append(w.runErrs, runErr{proc: name, from: start, to: sched.Step(), err: err})
+		r := runErr{proc: name, from: start, to: sched.Step(), err: err}
+		w.runErrs = append(w.runErrs, r)
+		w.judgeRunError(ctx, r)
 		if errors.Is(err, leaseconfig.ErrLeaseLost) {
 			svc.Close()
 			svc = nil
@@ -367,7 +369,7 @@ func (w *world) leaseMigrator(name string, opts []mtable.Option) {
 }
 
 // runErr is an error of the migrator's Run, to be explained by a fault
-// of its process (see checkErrors).
+// of its process (see explained).
 type runErr struct {
 	proc     string
 	from, to int64
@@ -390,66 +392,77 @@ type netFault struct {
 	step int64
 }
 
-// checkErrors runs after the schedule, with the run's faults: every
-// error other than a table outcome that a call returned, and every
-// failed Run of the migrator, must be explained by a fault of its
-// process. An error that wraps leaseconfig.ErrFenced or ErrLeaseLost
-// (the lease may have expired: nothing was sent, or a request was cut
-// off) is explained by a stall of the process at any time before; any
-// other (a request's deadline passed) by a stall or crash of the process
-// while the call ran (for a migrator: since it began to take the lock),
-// or by a request of the process that its link delayed past its
-// deadline meanwhile (a slow network); or by its backend faults (see
-// explainedByBackend), or by a backend fault of the process while the
-// call ran after a stall of the process before (the fence refused the
-// first tries of a step, and the fault the last).
-func (w *world) checkErrors(faults []sched.Fault) {
-	explained := func(c *callRecord, proc string, from, to int64, err error) bool {
-		if w.explainedByBackend(c, proc, from, to, err) {
+// explained reports whether a fault of process proc explains err,
+// returned by a call (c set) or a migrator's Run (c nil) of the process
+// between steps from and to, the step it returned: an error that wraps
+// leaseconfig.ErrFenced or ErrLeaseLost (the lease may have expired:
+// nothing was sent, or a request was cut off) by a stall of the process
+// at any time before; any other (a request's deadline passed) by a stall
+// or crash of the process while the call ran (for a migrator: since it
+// began to take the lock), or by a request of the process that its link
+// delayed past its deadline meanwhile (a slow network); or by its
+// backend faults (see explainedByBackend), or by a backend fault of the
+// process while the call ran after a stall of the process before (the
+// fence refused the first tries of a step, and the fault the last).
+//
+// It is called at step to, by the machine that returned, before that
+// machine's next scheduling point, and every fact it reads is in by
+// then: each is recorded by the machine that ran at the step it names
+// (the scheduler's faults by the decision that took that step), so every
+// fact of a step up to to has been recorded, and it reads none of a
+// later step. The facts tied to the call rather than to a step (a
+// backend fault of the call's request) are recorded while the request is
+// made, before the call returns. So the judgment is the one the whole
+// run's record would give (the test of that runs it against the
+// judgment after the run).
+func (w *world) explained(c *callRecord, proc string, from, to int64, err error) bool {
+	if w.explainedByBackend(c, proc, from, to, err) {
+		return true
+	}
+	for _, n := range w.netFaults {
+		if n.proc == proc && from <= n.step && n.step <= to {
 			return true
 		}
-		for _, n := range w.netFaults {
-			if n.proc == proc && from <= n.step && n.step <= to {
-				return true
-			}
-		}
-		leaseErr := errors.Is(err, leaseconfig.ErrFenced) || errors.Is(err, leaseconfig.ErrLeaseLost)
-		// A stall before the call may leave the lease too short for the
-		// fence to send its first tries (each a retry, not logged as a
-		// fault); with a backend fault of the process meanwhile, the
-		// retries of a step can run out.
-		faulted := w.backendFaultIn(proc, from, to)
-		for _, f := range faults {
-			if f.ProcessName != proc || f.Kind == sched.Restart || f.Step > to {
-				continue
-			}
-			if leaseErr || f.Step >= from || f.Kind == sched.Stall && faulted {
-				return true
-			}
-		}
-		return false
 	}
-	for _, c := range w.calls {
-		if c.Outcome.Status != StatusNotTable || c.Return == 0 {
+	leaseErr := errors.Is(err, leaseconfig.ErrFenced) || errors.Is(err, leaseconfig.ErrLeaseLost)
+	// A stall before the call may leave the lease too short for the
+	// fence to send its first tries (each a retry, not logged as a
+	// fault); with a backend fault of the process meanwhile, the
+	// retries of a step can run out.
+	faulted := w.backendFaultIn(proc, from, to)
+	for _, f := range sched.Faults() {
+		if f.ProcessName != proc || f.Kind == sched.Restart || f.Step > to {
 			continue
 		}
-		if !explained(c, c.Proc, c.Invoke, c.Return, c.Outcome.err) {
-			w.failAfter(&CheckFailure{Check: CheckError, Machine: c.Machine, Step: c.Return, Call: c.String(),
-				Message: "call failed with an error that is not a table outcome, and no fault of its process explains it: " + c.Outcome.Err})
+		if leaseErr || f.Step >= from || f.Kind == sched.Stall && faulted {
+			return true
 		}
 	}
-	for _, r := range w.runErrs {
-		if !explained(nil, r.proc, r.from, r.to, r.err) {
-			w.failAfter(&CheckFailure{Check: CheckMigrator, Machine: r.proc, Step: r.to,
-				Message: "the migrator's Run failed, and no fault of its process explains it: " + r.err.Error()})
-		}
-	}
+	return false
 }
 
-// failAfter records an oracle's failure found after the schedule.
-func (w *world) failAfter(f *CheckFailure) {
-	w.checks[f.Check]++
-	if w.failure == nil {
-		w.failure = f
+// judgeCallError is the production world's check of call c of process
+// proc, which has just returned an error that is not a table outcome:
+// unless a fault of its process explains it (explained), the library
+// failed (CheckError), at the step it returned.
+func (w *world) judgeCallError(ctx context.Context, c *callRecord) {
+	if w.explained(c, c.Proc, c.Invoke, c.Return, c.Outcome.err) {
+		return
 	}
+	f := &CheckFailure{Check: CheckError, Machine: c.Machine, Step: c.Return, Call: c.String(),
+		Message: "call failed with an error that is not a table outcome, and no fault of its process explains it: " + c.Outcome.Err}
+	w.errFailures = append(w.errFailures, f)
+	w.fail(ctx, f)
+}
+
+// judgeRunError is the same check of a migrator's Run that failed
+// (CheckMigrator).
+func (w *world) judgeRunError(ctx context.Context, r runErr) {
+	if w.explained(nil, r.proc, r.from, r.to, r.err) {
+		return
+	}
+	f := &CheckFailure{Check: CheckMigrator, Machine: sched.MachineName(), Step: r.to,
+		Message: "the migrator's Run failed, and no fault of its process explains it: " + r.err.Error()}
+	w.errFailures = append(w.errFailures, f)
+	w.fail(ctx, f)
 }

@@ -129,9 +129,6 @@ func runWith(opts Options, linBudget int64, run func(main func()) (*sched.Result
 		// the scheduler's failure is only the stop (see stopAtFailure).
 		w.stopped, res.Failure = true, nil
 	}
-	if w.wl.Leases && !w.stopped {
-		w.checkErrors(res.Faults)
-	}
 	it := &Iteration{Seed: res.Trace.Seed, Strategy: res.Trace.Strategy, Sched: res, Calls: len(w.calls), Workload: w.wl, world: w}
 	for _, f := range w.bfaults {
 		it.BackendFaults = append(it.BackendFaults, f.String())

@@ -31,10 +31,14 @@ type world struct {
 	stored mtable.State
 	// next is, for each application, the number of its calls begun: a
 	// restarted process goes on from there. runErrs are the failed Runs
-	// of the migrator.
-	next      []int
-	runErrs   []runErr
-	netFaults []netFault
+	// of the migrator, and errFailures the failures of the production
+	// world's error checks (CheckError, CheckMigrator: see explained),
+	// each judged at the step it happened, switched off or not (kept for
+	// the test that compares them with a judgment after the run).
+	next        []int
+	runErrs     []runErr
+	errFailures []*CheckFailure
+	netFaults   []netFault
 	// refused lists the requests a process's fence refused (at the
 	// fence or at its link's send check: both errors wrap
 	// leaseconfig.ErrFenced).
@@ -246,7 +250,8 @@ func (w *world) widePartition() string { return partitionName(w.wl.Partitions - 
 
 // fail records an oracle's failure. The run goes on to its end, so that
 // every oracle judges the whole history (and the report can say which
-// ones caught the bug); the first failure recorded is the one reported.
+// ones caught the bug); the first failure recorded, which is the first
+// by step (every oracle but 2 judges in the run), is the one reported.
 // With Options.stopAtFailure the first failure ends the run instead.
 func (w *world) fail(ctx context.Context, f *CheckFailure) {
 	if !w.opts.enabled(oracleOf(f.Check)) {

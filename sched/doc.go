@@ -275,7 +275,9 @@
 // Config.MaxStall 0 disables stalls), the process uniform among those
 // that can take it, a stall's length uniform in (0, MaxStall]. Every
 // fault is a FaultInjection decision in the trace, listed in
-// Result.Faults and in the report, and logged as an event.
+// Result.Faults and in the report, and logged as an event; a machine
+// reads the faults of its run so far with Faults (an oracle that judges
+// an error by the faults that explain it, at the step it happens).
 // Process.Crash and Process.Stall inject the same faults at a point the
 // program chooses: they are not decisions and not counted in the budget.
 // A program that draws its own fault plan for each run (swarm testing)

@@ -3,6 +3,7 @@ package sched
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"time"
 )
 
@@ -297,6 +298,32 @@ func (f Fault) String() string {
 		s += " (by the scheduler: no machine was enabled)"
 	}
 	return s
+}
+
+// Faults returns the faults of the caller's run so far: the crashes,
+// stalls and restarts injected before the call, in step order, the same
+// values Result.Faults lists at the end (a lenient run's too). It is a
+// copy the caller may keep and change. Every fault of a step before the
+// caller's (Step) is in it. Of the caller's own step only those the
+// caller injected itself (Process.Crash, Process.Stall) can be: a fault
+// the strategy injects is a decision, a step of its own, and a restart
+// the scheduler forces because no machine was enabled is listed with the
+// step after which it happened, once the machine that ran it has
+// yielded. It is not a scheduling point and not a decision. Outside a run, and in
+// a run of a program that has no processes and no fault budget (whose
+// Result.Faults is nil), it returns nil.
+func Faults() []Fault {
+	m := current()
+	if m == nil {
+		return nil
+	}
+	s := m.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.world == nil {
+		return nil
+	}
+	return slices.Clone(s.faults)
 }
 
 // Crash crashes the process now, as a crash decision would (see the

@@ -3,6 +3,7 @@ package sched_test
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -434,4 +435,107 @@ func injected(fs []sched.Fault) int {
 		}
 	}
 	return n
+}
+
+// TestFaultsSoFar: Faults, called by any machine at any step, lists
+// exactly the faults of the steps before the caller's, as Result.Faults
+// lists them at the end, in a run and in its lenient replay; it is the
+// caller's copy; outside a run, and in a run without processes or a
+// fault budget, it is nil.
+func TestFaultsSoFar(t *testing.T) {
+	if got := sched.Faults(); got != nil {
+		t.Errorf("outside a run: Faults got %v, want nil", got)
+	}
+	res := mustRun(t, sched.Config{Seed: 1}, func() {
+		sched.Go(func() { sched.Yield() })
+		sched.Yield()
+		if got := sched.Faults(); got != nil {
+			sched.Assertf(false, "in a run without processes or faults: Faults got %v, want nil", got)
+		}
+	})
+	if res.Failure != nil {
+		t.Fatal(res.Failure)
+	}
+
+	type snapshot struct {
+		step   int64
+		faults []sched.Fault
+	}
+	var snaps []snapshot
+	look := func() {
+		step, fs := sched.Step(), sched.Faults()
+		snaps = append(snaps, snapshot{step, slices.Clone(fs)})
+		if len(fs) > 0 {
+			fs[0].Step = -1 // the caller's copy: Result.Faults must not change
+		}
+	}
+	prog := func() {
+		var ps []*sched.Process
+		for i := range 2 {
+			ps = append(ps, sched.StartProcess(fmt.Sprint("p", i), func() {
+				for range 10 {
+					look()
+					sched.Sleep(100 * time.Millisecond)
+					look()
+					sched.Yield()
+				}
+			}, sched.ProcessOptions{Restart: i == 0}))
+		}
+		sched.GoDaemon("watcher", func() {
+			for {
+				look()
+				sched.Yield()
+				look()
+				sched.Sleep(30 * time.Millisecond)
+			}
+		})
+		for _, p := range ps {
+			p.Wait()
+		}
+	}
+	check := func(t *testing.T, res *sched.Result) (faulted bool) {
+		t.Helper()
+		if res.Failure != nil {
+			t.Fatal(res.Failure)
+		}
+		for _, f := range res.Faults {
+			if f.Step < 0 {
+				t.Fatalf("Result.Faults changed through a copy Faults returned: %v", res.Faults)
+			}
+		}
+		for _, s := range snaps {
+			var want []sched.Fault
+			for _, f := range res.Faults {
+				if f.Step < s.step {
+					want = append(want, f)
+				}
+			}
+			if !slices.Equal(s.faults, want) {
+				t.Fatalf("at step %d: Faults got %v, want %v", s.step, s.faults, want)
+			}
+		}
+		return len(res.Faults) > 0
+	}
+	for _, strategy := range []string{"random", "pct", "pos"} {
+		t.Run(strategy, func(t *testing.T) {
+			faulted := 0
+			for seed := uint64(0); seed < 40; seed++ {
+				snaps = nil
+				cfg := sched.Config{Strategy: strategy, Seed: seed, Faults: 2, MaxStall: time.Second, ExpectedSteps: 60}
+				res := mustRun(t, cfg, prog)
+				if check(t, res) {
+					faulted++
+				}
+				snaps = nil
+				rep := mustRun(t, sched.Config{Strategy: "lenient", Replay: res.Trace}, prog)
+				check(t, rep)
+				if !slices.Equal(rep.Faults, res.Faults) {
+					t.Fatalf("seed %d: the lenient replay's faults %v, want %v", seed, rep.Faults, res.Faults)
+				}
+			}
+			if faulted < 20 {
+				t.Errorf("only %d of 40 runs had faults: the test looks at too few", faulted)
+			}
+		})
+	}
 }
