@@ -692,9 +692,9 @@ func exploreWorkloads(opts Options) []Options {
 			w.Leases, w.Faults, w.BackendFaults, w.ClockSkew, w.Migrators = false, 0, 0, false, 1
 			w.FaultBurst, w.StallsOnly, w.FaultTargets = false, false, ""
 		})
-		if w.Migrators > 1 {
-			worlds = append(worlds, func(w *Workload) { w.Migrators = 1 })
-		}
+	}
+	if w.Leases && w.Migrators > 1 {
+		worlds = append(worlds, func(w *Workload) { w.Migrators = 1 })
 	}
 	// Without applications the rows are only the migrator's to copy:
 	// none, in one partition, as well as the run's.

@@ -54,11 +54,17 @@ func TestExploreWorkloads(t *testing.T) {
 		t.Errorf("smallest first: got %s, want the original world without applications and rows", f.Describe())
 	}
 
-	// A lease bug changes nothing in the original world: not explored.
+	// A lease bug changes nothing in the original world: not explored;
+	// one migrator is.
+	oneMigrator = false
 	for _, o := range exploreWorkloads(Options{Workload: w, Bug: mtable.BugMigratorResumeFromCachedState}) {
 		if !o.Workload.Leases {
 			t.Errorf("bug 18, a lease bug: explored the original world (%s)", o.Workload.Describe())
 		}
+		oneMigrator = oneMigrator || o.Workload.Migrators == 1
+	}
+	if !oneMigrator {
+		t.Errorf("bug 18, a lease bug: one migrator not explored")
 	}
 
 	w.Swarm, w.AppCalls = true, nil
