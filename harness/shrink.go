@@ -63,7 +63,8 @@ type ShrinkProgress struct {
 	Iteration      int
 	Original       Shape
 	Runs, Accepted int
-	// Phase is the move being tried ("apps", "calls", ...) or "schedule"
+	// Phase is the move being tried ("apps", "calls", ...), "explore"
+	// while smaller workloads are explored afresh, or "schedule/PASS"
 	// while the scheduler's passes run.
 	Phase    string
 	Smallest Shape
@@ -678,8 +679,8 @@ const exploreRuns = 200
 // opts, smallest first: at most two applications of one call each (none,
 // one, two; with none, also without initial rows); in the production
 // world, each in the original world too (unless the bug is a lease bug,
-// which changes nothing there: mtable.Bug.Lease), and with one migrator process
-// as well as with as many as opts has; those smaller than opts's
+// which changes nothing there: mtable.Bug.Lease), and with one migrator
+// process as well as with as many as opts has; those smaller than opts's
 // workload only.
 func exploreWorkloads(opts Options) []Options {
 	w := opts.Workload
