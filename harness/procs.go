@@ -446,23 +446,24 @@ func (w *world) explained(c *callRecord, proc string, from, to int64, err error)
 // unless a fault of its process explains it (explained), the library
 // failed (CheckError), at the step it returned.
 func (w *world) judgeCallError(ctx context.Context, c *callRecord) {
-	if w.explained(c, c.Proc, c.Invoke, c.Return, c.Outcome.err) {
-		return
+	if !w.explained(c, c.Proc, c.Invoke, c.Return, c.Outcome.err) {
+		w.failUnexplained(ctx, &CheckFailure{Check: CheckError, Machine: c.Machine, Step: c.Return, Call: c.String(),
+			Message: "call failed with an error that is not a table outcome, and no fault of its process explains it: " + c.Outcome.Err})
 	}
-	f := &CheckFailure{Check: CheckError, Machine: c.Machine, Step: c.Return, Call: c.String(),
-		Message: "call failed with an error that is not a table outcome, and no fault of its process explains it: " + c.Outcome.Err}
-	w.errFailures = append(w.errFailures, f)
-	w.fail(ctx, f)
 }
 
 // judgeRunError is the same check of a migrator's Run that failed
 // (CheckMigrator).
 func (w *world) judgeRunError(ctx context.Context, r runErr) {
-	if w.explained(nil, r.proc, r.from, r.to, r.err) {
-		return
+	if !w.explained(nil, r.proc, r.from, r.to, r.err) {
+		w.failUnexplained(ctx, &CheckFailure{Check: CheckMigrator, Machine: sched.MachineName(), Step: r.to,
+			Message: "the migrator's Run failed, and no fault of its process explains it: " + r.err.Error()})
 	}
-	f := &CheckFailure{Check: CheckMigrator, Machine: sched.MachineName(), Step: r.to,
-		Message: "the migrator's Run failed, and no fault of its process explains it: " + r.err.Error()}
+}
+
+// failUnexplained records f, an error no fault explains, in errFailures
+// (switched off or not) and fails the run with it.
+func (w *world) failUnexplained(ctx context.Context, f *CheckFailure) {
 	w.errFailures = append(w.errFailures, f)
 	w.fail(ctx, f)
 }

@@ -282,6 +282,13 @@ func (w Workload) size() int {
 	return n
 }
 
+// toOriginalWorld makes w the original world's: no leases, faults,
+// backend faults or clock skew, one migrator, and no fault plan.
+func (w *Workload) toOriginalWorld() {
+	w.Leases, w.Faults, w.BackendFaults, w.ClockSkew, w.Migrators = false, 0, 0, false, 1
+	w.FaultBurst, w.StallsOnly, w.FaultTargets = false, false, ""
+}
+
 // swarmSize is what Swarm adds to a workload's size.
 const swarmSize = 1 << 20
 
@@ -622,8 +629,7 @@ const scheduleChunk = 8
 // again leniently, which names its choices' streams for the moves, and
 // becomes the smallest run.
 func (sh *shrinker) reexplore() bool {
-	base := sh.best.opts
-	for k, o := range exploreWorkloads(base) {
+	for k, o := range exploreWorkloads(sh.best.opts) {
 		ec := ExploreConfig{Options: o, Strategy: "portfolio", Seed: sched.IterationSeed(sh.orig.Seed, k), MaxSteps: sh.orig.Sched.Trace.MaxSteps}
 		for i := 0; i < exploreRuns; {
 			// A run it finds is run once more (leniently): one run of the
@@ -689,33 +695,27 @@ func exploreWorkloads(opts Options) []Options {
 	}
 	worlds := []func(w *Workload){func(*Workload) {}}
 	if w.Leases && !opts.Bug.Lease() { // a lease bug changes nothing in the original world
-		worlds = append(worlds, func(w *Workload) {
-			w.Leases, w.Faults, w.BackendFaults, w.ClockSkew, w.Migrators = false, 0, 0, false, 1
-			w.FaultBurst, w.StallsOnly, w.FaultTargets = false, false, ""
-		})
+		worlds = append(worlds, (*Workload).toOriginalWorld)
 	}
 	if w.Leases && w.Migrators > 1 {
 		worlds = append(worlds, func(w *Workload) { w.Migrators = 1 })
 	}
 	// Without applications the rows are only the migrator's to copy:
 	// none, in one partition, as well as the run's.
-	data := []func(w *Workload){func(*Workload) {}}
 	noRows := func(w *Workload) {
 		w.Partitions, w.EmptyPartitions, w.InitialRows, w.RowKeys, w.MaxBatch = 1, 1, nil, 1, 1
 		w.WidePartition, w.HotRows = false, false
 	}
 	var out []Options
 	for apps := 0; apps <= min(2, w.Apps); apps++ {
+		data := []func(w *Workload){func(*Workload) {}}
 		if apps == 0 {
 			data = append(data, noRows)
-		} else {
-			data = data[:1]
 		}
 		for _, d := range data {
 			for _, world := range worlds {
 				o := opts
 				o.Workload.Apps, o.Workload.AppCalls = apps, slices.Repeat([]int{1}, apps)
-				o.Workload.InitialRows = slices.Clone(w.InitialRows)
 				world(&o.Workload)
 				d(&o.Workload)
 				if o.Workload.size() < w.size() && o.Check() == nil {
@@ -1583,9 +1583,7 @@ func proposeNoLeases(r shrinkRun) []candidate {
 	if w.Swarm || !w.Leases || r.opts.Bug.Lease() { // a lease bug changes nothing there
 		return nil
 	}
-	o := withWorkload(r, func(w *Workload) {
-		w.Leases, w.Faults, w.BackendFaults, w.ClockSkew, w.Migrators = false, 0, 0, false, 1
-	})
+	o := withWorkload(r, (*Workload).toOriginalWorld)
 	tr := r.it.Sched.Trace
 	own := tr.Owners()
 	// The machines the original world has too: main, each process's

@@ -83,7 +83,8 @@ func TestExploreWorkloads(t *testing.T) {
 }
 
 func originalWorkloadOf(w Workload) Workload {
-	w.Leases, w.Faults, w.BackendFaults, w.ClockSkew, w.Migrators, w.Plain, w.HotRows = false, 0, 0, false, 1, false, false
+	w.toOriginalWorld()
+	w.Plain, w.HotRows = false, false
 	return w
 }
 

@@ -33,8 +33,9 @@ type world struct {
 	// restarted process goes on from there. runErrs are the failed Runs
 	// of the migrator, and errFailures the failures of the production
 	// world's error checks (CheckError, CheckMigrator: see explained),
-	// each judged at the step it happened, switched off or not (kept for
-	// the test that compares them with a judgment after the run).
+	// each judged at the step it happened, switched off or not: both are
+	// kept only for the test that compares the judgment in the run with
+	// one made after it.
 	next        []int
 	runErrs     []runErr
 	errFailures []*CheckFailure
