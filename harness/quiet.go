@@ -3,6 +3,7 @@ package harness
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -303,13 +304,14 @@ func closingExits(it *Iteration, quiet []quietKind) {
 	}
 }
 
-// loggedStep is a step's events, their quiet kinds, and whether all of
-// them are quiet.
+// loggedStep is a step's events and their quiet kinds.
 type loggedStep struct {
 	events []sched.Event
 	kinds  []quietKind
-	quiet  bool
 }
+
+// quiet reports whether every event of s is quiet.
+func (s loggedStep) quiet() bool { return !slices.Contains(s.kinds, loud) }
 
 // quietRun is a run of quiet steps a report folds into one line.
 type quietRun struct {

@@ -285,9 +285,8 @@ func stepLines(events []sched.Event, from, to int64, quiet []quietKind) []stepPr
 		if n := len(steps); n > 0 && steps[n-1].events[0].Step == e.Step {
 			steps[n-1].events = append(steps[n-1].events, e)
 			steps[n-1].kinds = append(steps[n-1].kinds, k)
-			steps[n-1].quiet = steps[n-1].quiet && k != loud
 		} else {
-			steps = append(steps, loggedStep{[]sched.Event{e}, []quietKind{k}, k != loud})
+			steps = append(steps, loggedStep{[]sched.Event{e}, []quietKind{k}})
 		}
 	}
 	// Fold each maximal run of quiet steps that logged more than one
@@ -295,7 +294,7 @@ func stepLines(events []sched.Event, from, to int64, quiet []quietKind) []stepPr
 	var units []stepPrint
 	for i := 0; i < len(steps); {
 		j, n := i, 0
-		for j < len(steps) && steps[j].quiet {
+		for j < len(steps) && steps[j].quiet() {
 			n += len(steps[j].events)
 			j++
 		}
