@@ -124,12 +124,21 @@ type backendFault struct {
 	outage bool
 }
 
+// String is the fault as the report's list of faults names it: "step
+// N: " and what.
 func (f backendFault) String() string {
+	return fmt.Sprintf("step %d: %s", f.step, f.what())
+}
+
+// what is the fault without its step, as the event log (whose events
+// carry their steps) says it: "read-fails (outage) request of migrator
+// on the config table".
+func (f backendFault) what() string {
 	kind := f.kind.String()
 	if f.outage {
 		kind += " (outage)"
 	}
-	s := fmt.Sprintf("step %d: %s request of %s on the %s table", f.step, kind, f.proc, f.table)
+	s := fmt.Sprintf("%s request of %s on the %s table", kind, f.proc, f.table)
 	if f.call != nil {
 		s += " (" + f.call.String() + ")"
 	}
@@ -166,7 +175,7 @@ func (b *backend) fault(ctx context.Context, k reqKind) BackendFault {
 		// The outage goes on: a fault drawn on this request is lost too.
 		w.outage[ok] = left - 1
 		w.bfaults = append(w.bfaults, &backendFault{kind: failNow[k], outage: true, proc: b.proc, table: b.name, step: sched.Step(), call: callFrom(ctx)})
-		sched.Logf("backend fault: %s", w.bfaults[len(w.bfaults)-1])
+		sched.Logf("backend fault: %s", w.bfaults[len(w.bfaults)-1].what())
 		return failNow[k]
 	}
 	if !drawn {
@@ -188,7 +197,7 @@ func (b *backend) fault(ctx context.Context, k reqKind) BackendFault {
 		rec.kind, rec.outage = failNow[k], true
 	}
 	w.bfaults = append(w.bfaults, rec)
-	sched.Logf("backend fault: %s", rec)
+	sched.Logf("backend fault: %s", rec.what())
 	return rec.kind
 }
 

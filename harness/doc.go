@@ -427,6 +427,26 @@
 //     steps is folded with it, and the fold line names the clock at the
 //     run's end. (A strategy's "clock advances by ...", a decision that
 //     can fire a timer in the middle of work, is shown.)
+//   - the main machine's "start process N \"name\"": the run's setup (a
+//     restart is the scheduler's own event, and shown);
+//   - "configuration: S stored" on a machine in the middle of its push
+//     of S (its "push S: start" logged, its "push S: done" not yet): the
+//     push did what its first line said it would;
+//   - a pushing migrator's read of the leases that found the leases of
+//     the previous read of them, none gone and none new, with nothing
+//     changed but acknowledgements, each the same or later: the push
+//     waiting for the versions it needs (its final read, on the step of
+//     its "done", is shown with it);
+//   - how a migrator's Run releases its lock as it returns: going back
+//     from its "migrator: Run returned", over its waits, its reads of
+//     the lock row that find the lock its own and its process's
+//     lock-renew exits, up to anything else of the migrator's;
+//   - a migrator's reads of the lock row that find it held by the
+//     process its next "migrator: taking the lock: ... another migrator
+//     is running: \"P\" ..." names (going back from that event over its
+//     waits), and that event itself when it says word for word what the
+//     migrator's previous one did since its last Run returned (the same
+//     holder, the same instance);
 //
 // Never quiet, whatever their text: every event of the machine that
 // failed (the failing check's machine, or the scheduler's failing
@@ -434,10 +454,19 @@
 // failure; and when the scheduler ended the run (a deadlock, a livelock,
 // a step bound: no oracle's check) each machine's last event up to it,
 // where it was left. Everything else is shown: calls and their returns,
-// requests to the old and new tables, writes, "configuration: ...
-// stored", pushes, leases lost, fence refusals, faults, crashes, stalls,
-// restarts, "CHECK FAILED", and any event not recognised above. The
-// original world (no leases) folds nothing: its reports are unchanged.
+// requests to the old and new tables, writes, a state stored other than
+// by the push of it, a push's start and end, leases lost, fence
+// refusals, faults, crashes, stalls, restarts, "CHECK FAILED", and any
+// event not recognised above. The original world (no leases) folds no
+// quiet step.
+//
+// In either world two more things shorten a listing without hiding an
+// event: a step that only opened a stream ("old.QueryStreamed(...)")
+// and the next step that logged something, when that begins with the
+// same machine's first read of the stream finding its end, are one
+// line, "old.QueryStreamed(...) -> end, no rows (opened at step N)"; and
+// a retry loop's steps that differ only in how far the clock jumped
+// repeat (the note of repetition names the clock at the loop's end).
 //
 // ShownSteps counts the lines of steps a report shows up to the check:
 // a step counting one however many events it logged, a fold line one, a

@@ -23,6 +23,11 @@ const (
 	quietConfigRead                  // a configuration read that found nothing new (renewals aside)
 	quietClock                       // "clock jumps to +D"
 	quietOwnRead                     // a migrator reads back the state it stored
+	quietStart                       // the main machine starts a process (the run's setup)
+	quietStore                       // a push's request stores the state it pushes
+	quietRelease                     // a migrator reads its own lock to release it as its Run returns
+	quietLockHeld                    // a migrator reads the lock another holds, as its "taking the lock" says next
+	quietAcks                        // a pushing migrator reads the same leases, only their acknowledgements advanced
 )
 
 // The texts of the events quietness is judged by: the scheduler's
@@ -36,22 +41,33 @@ const (
 	configReadPrefix = "config.QueryAtomic("
 	storedPrefix     = "configuration: "
 	storedSuffix     = " stored"
+	startPrefix      = "start process "
+	pushPrefix       = "push "
+	pushStartSuffix  = ": start"
+	runReturned      = "migrator: Run returned: "
+	lockHeldPrefix   = "migrator: taking the lock: leaseconfig: another migrator is running: "
+	lockFilter       = "(PartitionKey eq 'mtable-config') and (RowKey eq 'migrator')"
 )
 
 // stateField is the state row's state, as a configuration read prints it.
 var stateField = regexp.MustCompile(`[{ ]state=([0-9]+)[ }]`)
 
 // configReads is what classify remembers of a run's configuration
-// table so far: the latest result (renewals aside) of each query, and,
-// for each machine whose request stored a new state, that state until
-// the machine's next read of the table.
+// table so far: the latest result (renewals aside) of each query; for
+// each machine whose request stored a new state, that state until the
+// machine's next read of the table; for each machine in the middle of
+// a push ("push S: start" logged, its "push S: done" not yet), S; and
+// for each migrator that found the migration lock held by another
+// since its last Run returned, what it said.
 type configReads struct {
-	last   map[string]string
-	stored map[int]mtable.State
+	last     map[string]string
+	stored   map[int]mtable.State
+	pushing  map[int]string
+	lockHeld map[int]string
 }
 
 func newConfigReads() *configReads {
-	return &configReads{last: map[string]string{}, stored: map[int]mtable.State{}}
+	return &configReads{last: map[string]string{}, stored: map[int]mtable.State{}, pushing: map[int]string{}, lockHeld: map[int]string{}}
 }
 
 // classify returns the quiet kind of e taken alone, after the events
@@ -73,6 +89,30 @@ func classify(e sched.Event, reads *configReads) quietKind {
 		if name, ok := spawned(e.Text); ok && !mainMachine(name) {
 			return quietSpawn
 		}
+	case strings.HasPrefix(e.Text, startPrefix):
+		// The main machine starts the run's processes as it sets the run
+		// up (a restart is the scheduler's own event, and shown).
+		if e.Name == "main" {
+			return quietStart
+		}
+	case strings.HasPrefix(e.Text, lockHeldPrefix):
+		// A migrator that again finds the lock held by the same holder
+		// (the same process and instance) learns nothing new.
+		prev, seen := reads.lockHeld[e.Machine]
+		reads.lockHeld[e.Machine] = e.Text
+		if seen && prev == e.Text {
+			return quietLockHeld
+		}
+	case strings.HasPrefix(e.Text, runReturned):
+		delete(reads.lockHeld, e.Machine)
+	case strings.HasPrefix(e.Text, pushPrefix):
+		// "push S: start" and "push S: done (err=...)", logged by the
+		// machine that pushes.
+		if st, ok := strings.CutSuffix(strings.TrimPrefix(e.Text, pushPrefix), pushStartSuffix); ok {
+			reads.pushing[e.Machine] = st
+		} else {
+			delete(reads.pushing, e.Machine)
+		}
 	case strings.HasPrefix(e.Text, storedPrefix) && strings.HasSuffix(e.Text, storedSuffix):
 		// The world logs a newly stored state on the machine whose
 		// request stored it.
@@ -81,6 +121,9 @@ func classify(e sched.Event, reads *configReads) quietKind {
 			if st.String() == name {
 				reads.stored[e.Machine] = st
 			}
+		}
+		if st, ok := reads.pushing[e.Machine]; ok && st == name {
+			return quietStore
 		}
 	case strings.HasPrefix(e.Text, configReadPrefix):
 		q, r, ok := splitConfigRead(e.Text)
@@ -92,10 +135,13 @@ func classify(e sched.Event, reads *configReads) quietKind {
 		reads.last[q] = r
 		own, stored := reads.stored[e.Machine]
 		delete(reads.stored, e.Machine)
+		_, pushing := reads.pushing[e.Machine]
 		switch {
 		case strings.HasPrefix(r, "error "):
 		case seen && prev == r:
 			return quietConfigRead
+		case seen && pushing && acksAdvanced(prev, r):
+			return quietAcks
 		case stored && strings.HasPrefix(e.Name, "migrator") && mainMachine(e.Name):
 			if m := stateField.FindStringSubmatch(r); m != nil && m[1] == strconv.Itoa(int(own)) && strings.Count(r, "'state'") == 1 {
 				return quietOwnRead
@@ -103,6 +149,33 @@ func classify(e sched.Event, reads *configReads) quietKind {
 		}
 	}
 	return loud
+}
+
+// acked matches a lease's acknowledgement in a read of the leases: the
+// "acked" property, an Int64 formatted "acked=3L" (-1 before the first).
+var acked = regexp.MustCompile(`acked=(-?[0-9]+)L ?`)
+
+// acksAdvanced reports whether now, a read of the configuration table
+// (renewals aside, see withoutRenewals), found the rows of prev, the
+// previous result of the same query, with nothing changed but leases'
+// acknowledgements, each the same or later: the same leases, none gone
+// or new, acknowledging the versions a push waits for.
+func acksAdvanced(prev, now string) bool {
+	if !strings.Contains(now, "acked=") || acked.ReplaceAllString(prev, "") != acked.ReplaceAllString(now, "") {
+		return false
+	}
+	a, b := acked.FindAllStringSubmatch(prev, -1), acked.FindAllStringSubmatch(now, -1)
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, err1 := strconv.ParseInt(a[i][1], 10, 64)
+		y, err2 := strconv.ParseInt(b[i][1], 10, 64)
+		if err1 != nil || err2 != nil || y < x {
+			return false
+		}
+	}
+	return true
 }
 
 // mainMachine reports whether name is the harness's name of the main
@@ -219,6 +292,8 @@ func quietEvents(it *Iteration) []quietKind {
 		quiet[i] = classify(e, reads)
 	}
 	closingExits(it, quiet)
+	runEnds(it, quiet)
+	lockHeld(it, quiet)
 	if it.Failure == nil {
 		return quiet
 	}
@@ -266,13 +341,7 @@ func closingExits(it *Iteration, quiet []quietKind) {
 	if it.Sched == nil || it.Sched.Trace == nil {
 		return
 	}
-	ms := it.Sched.Trace.Machines
-	proc := func(id int) (string, bool) {
-		if id < 0 || id >= len(ms) {
-			return "", false
-		}
-		return ms[id].Process, true
-	}
+	proc := processOf(it)
 	evs := it.Sched.Events
 	for i, e := range evs {
 		if e.Text != exitText || !leaseMachine(e.Name) {
@@ -304,6 +373,116 @@ func closingExits(it *Iteration, quiet []quietKind) {
 	}
 }
 
+// processOf returns the function that maps a machine of it to its
+// process (Trace.Machines), ok false for a machine it does not know.
+func processOf(it *Iteration) func(id int) (string, bool) {
+	var ms []sched.TraceMachine
+	if it.Sched != nil && it.Sched.Trace != nil {
+		ms = it.Sched.Trace.Machines
+	}
+	return func(id int) (string, bool) {
+		if id < 0 || id >= len(ms) {
+			return "", false
+		}
+		return ms[id].Process, true
+	}
+}
+
+// runEnds marks quiet how a migrator's Run releases its migration lock
+// as it returns: going back from the migrator's "migrator: Run
+// returned", over the events of the migrator and its process's
+// lock-renew machines (its other machines', the lease service's, aside):
+// waits, its reads of the lock row that find the lock its own (the
+// owner is its process) and lock-renew exits, up to anything else. A lock found another's, or a
+// lock-renew machine that ended while the Run went on (its lock lost),
+// is shown.
+func runEnds(it *Iteration, quiet []quietKind) {
+	proc := processOf(it)
+	evs := it.Sched.Events
+	for i, e := range evs {
+		if !strings.HasPrefix(e.Text, runReturned) || !mainMachine(e.Name) {
+			continue
+		}
+		p, ok := proc(e.Machine)
+		if !ok || p == "" {
+			continue
+		}
+	back:
+		for j := i - 1; j >= 0; j-- {
+			f := evs[j]
+			if q, ok := proc(f.Machine); !ok || q != p || (f.Machine != e.Machine && f.Name != "lock-renew") {
+				continue
+			}
+			switch {
+			case strings.HasPrefix(f.Text, waitsPrefix):
+			case f.Text == exitText && f.Name == "lock-renew":
+				quiet[j] = quietExit
+			case f.Machine == e.Machine && strings.HasPrefix(f.Text, configReadPrefix):
+				q, r, ok := splitConfigRead(f.Text)
+				if !ok || q != lockFilter || strings.Count(r, "'mtable-config'/") != 1 || !ownedBy(r, p) {
+					break back
+				}
+				quiet[j] = quietRelease
+			default:
+				break back
+			}
+		}
+	}
+}
+
+// lockHeld marks quiet a migrator's reads of the migration lock that
+// its next "migrator: taking the lock: ... another migrator is running:
+// "P" (instance ...) holds the migration lock and renews it" sums up:
+// going back from that event, over the migrator's waits, its reads of
+// the lock row that find it held by P, up to anything else of the
+// migrator's.
+func lockHeld(it *Iteration, quiet []quietKind) {
+	evs := it.Sched.Events
+	for i, e := range evs {
+		rest, ok := strings.CutPrefix(e.Text, lockHeldPrefix)
+		if !ok || !mainMachine(e.Name) {
+			continue
+		}
+		holder, err := strconv.QuotedPrefix(rest)
+		if err != nil {
+			continue
+		}
+		holder, _ = strconv.Unquote(holder)
+	back:
+		for j := i - 1; j >= 0; j-- {
+			f := evs[j]
+			if f.Machine != e.Machine {
+				continue
+			}
+			switch {
+			case strings.HasPrefix(f.Text, waitsPrefix):
+			case strings.HasPrefix(f.Text, configReadPrefix):
+				q, r, ok := splitConfigRead(f.Text)
+				if !ok || q != lockFilter || strings.Count(r, "'mtable-config'/") != 1 || !ownedBy(r, holder) {
+					break back
+				}
+				quiet[j] = quietLockHeld
+			default:
+				break back
+			}
+		}
+	}
+}
+
+// ownedBy reports whether a read of the lock row found it held by
+// process p: its "client" property is p.
+func ownedBy(result, p string) bool {
+	client := "client='" + strings.ReplaceAll(p, "'", "''") + "'"
+	for _, sep := range [...]string{"{", " "} {
+		for _, end := range [...]string{" ", "}"} {
+			if strings.Contains(result, sep+client+end) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // loggedStep is a step's events and their quiet kinds.
 type loggedStep struct {
 	events []sched.Event
@@ -318,7 +497,7 @@ type quietRun struct {
 	from, to int64 // its first and last step
 	steps    int
 	machines []string // the machines concerned, in the order they appear
-	kinds    [quietOwnRead + 1]bool
+	kinds    [quietAcks + 1]bool
 	clock    string // the clock after the run's last jump; "" if none
 }
 
@@ -363,7 +542,9 @@ func (r *quietRun) String() string {
 	b.WriteString(plural(r.steps, "quiet step"))
 	var what []string
 	for k, s := range [...]string{quietWait: "waits", quietSpawn: "spawns", quietExit: "exits", quietConfigRead: "configuration reads that found nothing new",
-		quietOwnRead: "a migrator reading back the state it stored"} {
+		quietOwnRead: "a migrator reading back the state it stored", quietStart: "process starts", quietStore: "a push storing its state",
+		quietRelease: "a migrator releasing its lock", quietLockHeld: "a migrator finding the lock held",
+		quietAcks: "a push reading the leases' acknowledgements"} {
 		if s != "" && r.kinds[k] {
 			what = append(what, s)
 		}

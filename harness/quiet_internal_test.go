@@ -27,6 +27,8 @@ const (
 	lock1          = "rows ['mtable-config'/'migrator' etag=\"cfg:21\" {beat=4L client='migrator' instance='01'}]"
 	lock1renewed   = "rows ['mtable-config'/'migrator' etag=\"cfg:25\" {beat=5L client='migrator' instance='01'}]"
 	lock2          = "rows ['mtable-config'/'migrator' etag=\"cfg:25\" {beat=1L client='migrator2' instance='02'}]"
+	lockHeldMsg1   = `migrator: taking the lock: leaseconfig: another migrator is running: "migrator" (instance 01) holds the migration lock and renews it; wait for it to finish`
+	lockHeldMsg2   = `migrator: taking the lock: leaseconfig: another migrator is running: "migrator" (instance 03) holds the migration lock and renews it; wait for it to finish`
 )
 
 // TestClassify: each kind of quiet event is quiet, each kind of event a
@@ -58,6 +60,11 @@ func TestClassify(t *testing.T) {
 		{"a lock read that found the lock only renewed", []sched.Event{lr(lockQuery + lock1)}, lr(lockQuery + lock1renewed), quietConfigRead},
 		{"a migrator reads back the state it stored", []sched.Event{lr(stateQuery + state1), ev(1, "migrator", "configuration: PREFER_NEW stored")}, ev(1, "migrator", stateQuery+state2), quietOwnRead},
 		{"a clock jump", nil, ev(-1, "", "clock jumps to +2s"), quietClock},
+		{"main starts a process", nil, ev(0, "main", `start process 2 "app0"`), quietStart},
+		{"a push stores the state it pushes", []sched.Event{ev(1, "migrator", "push PREFER_NEW: start")}, ev(1, "migrator", "configuration: PREFER_NEW stored"), quietStore},
+		{"a pushing migrator finds only acknowledgements advanced", []sched.Event{lr(leaseQuery + leases1), ev(1, "migrator", "push PREFER_NEW: start")}, ev(1, "migrator", leaseQuery+leases1acked), quietAcks},
+		{"a pushing migrator finds the leases only renewed", []sched.Event{lr(leaseQuery + leases1), ev(1, "migrator", "push PREFER_NEW: start")}, ev(1, "migrator", leaseQuery+leases1renewed), quietConfigRead},
+		{"a migrator finds the lock held again by the same holder", []sched.Event{ev(1, "migrator2", lockHeldMsg1)}, ev(1, "migrator2", lockHeldMsg1), quietLockHeld},
 
 		// Never quiet.
 		{"a migrator reads a state it did not store", []sched.Event{lr(stateQuery + state1), ev(1, "migrator", "configuration: PREFER_OLD stored")}, ev(1, "migrator", stateQuery+state2), loud},
@@ -75,6 +82,19 @@ func TestClassify(t *testing.T) {
 		{"a streamed read of the new table", nil, ev(2, "app0", "new.QueryStreamed(isHappy eq false)"), loud},
 		{"a write to the new table", nil, ev(1, "migrator", `new.ExecuteBatch[Insert 'p0'/'3' {a=1}] -> ok ["new:1"]`), loud},
 		{"a configuration stored", nil, ev(1, "migrator", "configuration: PREFER_NEW stored"), loud},
+		{"a push stores another state than it pushes", []sched.Event{ev(1, "migrator", "push PREFER_NEW: start")}, ev(1, "migrator", "configuration: USE_NEW_WITH_TOMBSTONES stored"), loud},
+		{"a state stored after the push is done", []sched.Event{ev(1, "migrator", "push PREFER_NEW: start"), ev(1, "migrator", "push PREFER_NEW: done (err=<nil>)")}, ev(1, "migrator", "configuration: PREFER_NEW stored"), loud},
+		{"a state stored by another machine than the pushing one", []sched.Event{ev(1, "migrator", "push PREFER_NEW: start")}, ev(4, "migrator2", "configuration: PREFER_NEW stored"), loud},
+		{"acknowledgements advanced, found by a machine not pushing", []sched.Event{lr(leaseQuery + leases1), ev(1, "migrator", "push PREFER_NEW: start")}, ev(4, "migrator2", leaseQuery+leases1acked), loud},
+		{"acknowledgements advanced, found after the push", []sched.Event{lr(leaseQuery + leases1), ev(1, "migrator", "push PREFER_NEW: start"), ev(1, "migrator", "push PREFER_NEW: done (err=<nil>)")}, ev(1, "migrator", leaseQuery+leases1acked), loud},
+		{"a pushing migrator finds an acknowledgement gone back", []sched.Event{lr(leaseQuery + leases1acked), ev(1, "migrator", "push PREFER_NEW: start")}, ev(1, "migrator", leaseQuery+leases1), loud},
+		{"a pushing migrator finds a new lease", []sched.Event{lr(leaseQuery + leases1), ev(1, "migrator", "push PREFER_NEW: start")}, ev(1, "migrator", leaseQuery+leases2), loud},
+		{"a pushing migrator finds a lease gone", []sched.Event{lr(leaseQuery + leases2), ev(1, "migrator", "push PREFER_NEW: start")}, ev(1, "migrator", leaseQuery+leases1acked), loud},
+		{"a pushing migrator's first read of the leases", []sched.Event{ev(1, "migrator", "push PREFER_NEW: start")}, ev(1, "migrator", leaseQuery+leases1), loud},
+		{"a migrator first finds the lock held", nil, ev(1, "migrator2", lockHeldMsg1), loud},
+		{"a migrator finds the lock held by another holder", []sched.Event{ev(1, "migrator2", lockHeldMsg1)}, ev(1, "migrator2", lockHeldMsg2), loud},
+		{"another migrator finds the lock held", []sched.Event{ev(1, "migrator2", lockHeldMsg1)}, ev(5, "migrator3", lockHeldMsg1), loud},
+		{"a migrator finds the lock held after its Run returned", []sched.Event{ev(1, "migrator2", lockHeldMsg1), ev(1, "migrator2", "migrator: Run returned: <nil>")}, ev(1, "migrator2", lockHeldMsg1), loud},
 		{"a push starts", nil, ev(1, "migrator", "push PREFER_OLD: start"), loud},
 		{"a push is done", nil, ev(1, "migrator", "push PREFER_OLD: done (err=<nil>)"), loud},
 		{"a lease lost", nil, ev(2, "app0", "app0: lease lost; opening the configuration again"), loud},
@@ -86,7 +106,7 @@ func TestClassify(t *testing.T) {
 		{"a crash", nil, ev(-1, "", `crash process 2 "app0"`), loud},
 		{"a stall", nil, ev(-1, "", `stall process 2 "app0" for 3s`), loud},
 		{"a restart", nil, ev(-1, "", `restart process 2 "app0"`), loud},
-		{"a process starts", nil, ev(0, "main", `start process 2 "app0"`), loud},
+		{"a process starts, not by main", nil, ev(1, "app0", `start process 2 "app1"`), loud},
 		{"a failed check", nil, ev(2, "app0", "CHECK FAILED: streamed-query validity: row missing"), loud},
 		{"the run failed", nil, ev(-1, "", "run failed: deadlock"), loud},
 		{"a clock advance (a decision, not a jump)", nil, ev(-1, "", "clock advances by 1s to +3s"), loud},
@@ -228,9 +248,112 @@ func TestClosingExits(t *testing.T) {
 	}
 }
 
+// TestRunEndsAndLockHeld: how a migrator's Run releases its own lock as
+// it returns, and its reads of a lock another holds that its "taking the
+// lock" sums up, are quiet; a lock found another's, a lock-renew exit
+// with the Run going on, and reads before anything else of the
+// migrator's, are shown.
+func TestRunEndsAndLockHeld(t *testing.T) {
+	machines := []sched.TraceMachine{{Process: "root", Name: "main"}, {Process: "migrator", Name: "migrator"},
+		{Process: "migrator", Name: "lock-renew"}, {Process: "migrator", Name: "lease-poll"}, {Process: "migrator2", Name: "migrator2"}}
+	ev := func(step int64, m int, text string) sched.Event {
+		return sched.Event{Step: step, Machine: m, Name: machines[m].Name, Text: text}
+	}
+	const returned, held = "migrator: Run returned: <nil>", `migrator: taking the lock: leaseconfig: another migrator is running: "migrator" (instance 01) holds the migration lock and renews it`
+	for _, c := range []struct {
+		name   string
+		events []sched.Event
+		want   []bool // quiet, of the events in order
+	}{
+		{"a Run releases its lock", []sched.Event{ev(1, 1, "push USE_NEW_HIDE_METADATA: done (err=<nil>)"), ev(2, 2, "exit"), ev(3, 3, stateQuery+state1),
+			ev(4, 1, "waits on Select"), ev(5, 1, lockQuery+lock1), ev(6, 1, returned)},
+			[]bool{false, true, false, true, true, false}},
+		{"the lock found another's", []sched.Event{ev(1, 2, "exit"), ev(2, 1, lockQuery+lock2), ev(3, 1, returned)},
+			[]bool{false, false, false}},
+		{"the lock-renew exit long before the Run's end", []sched.Event{ev(1, 2, "exit"), ev(2, 1, "push PREFER_NEW: start"), ev(3, 1, lockQuery+lock1), ev(4, 1, returned)},
+			[]bool{false, false, true, false}},
+		{"another process's lock-renew exits", []sched.Event{ev(1, 2, "exit"), ev(2, 4, lockQuery+lock1), ev(3, 4, returned)},
+			[]bool{false, false, false}},
+		{"the lock found held by the holder named", []sched.Event{ev(1, 4, "push PREFER_NEW: start"), ev(2, 4, lockQuery+lock1), ev(3, 4, "waits on Sleep"), ev(4, 3, stateQuery+state1),
+			ev(5, 4, lockQuery+lock1renewed), ev(6, 4, held)},
+			[]bool{false, true, true, false, true, false}},
+		{"the lock found held by another than named", []sched.Event{ev(1, 4, lockQuery+lock2), ev(2, 4, held)},
+			[]bool{false, false}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			it := &Iteration{Sched: &sched.Result{Events: c.events, Steps: 10, Trace: &sched.Trace{Machines: machines}},
+				Failure: &IterationFailure{Kind: "assertion", Check: &CheckFailure{Machine: "nobody", Step: 10}}}
+			got := quietEvents(it)
+			for i, e := range c.events {
+				if q := got[i] != loud; q != c.want[i] {
+					t.Errorf("%v: quiet %v, want %v", e, q, c.want[i])
+				}
+			}
+		})
+	}
+}
+
+// TestJoinEmptyStreamsAndRetries: a stream that ended at its first read
+// is one line with its opening, and only then; a retry loop whose steps
+// differ only in the clock's jumps is one step and a note naming the
+// clock at its end.
+func TestJoinEmptyStreamsAndRetries(t *testing.T) {
+	e := func(s int64, m int, name, text string) sched.Event {
+		return sched.Event{Step: s, Machine: m, Name: name, Text: text}
+	}
+	evs := []sched.Event{
+		e(1, 1, "migrator", "old.QueryStreamed()"),
+		e(2, 1, "migrator", "old.stream.Next -> end"),
+		e(2, 1, "migrator", "push PREFER_NEW: start"),
+		e(3, 1, "migrator", "new.QueryStreamed(a eq 1)"),
+		e(4, 1, "migrator", "new.stream.Next -> 'p0'/'0' etag=\"new:1\" {a=1}"),
+		e(5, 1, "migrator", "new.stream.Next -> end"),
+		e(6, 1, "migrator", "old.QueryStreamed()"),
+		e(7, 2, "app0", "call 0: retrieve('p0', '0')"),
+		e(8, 1, "migrator", "old.stream.Next -> end"),
+		e(9, 1, "migrator", "old.QueryStreamed()"),
+		e(10, 1, "migrator", "new.stream.Next -> end"),
+	}
+	for i, s := range []int64{11, 13, 15} {
+		evs = append(evs, e(s, 1, "migrator", "backend fault: read-fails (outage) request of migrator on the config table"),
+			e(s, 1, "migrator", "waits on Sleep"), e(s, -1, "", fmt.Sprintf("clock jumps to +2.%03ds", 5+10*i)))
+	}
+	evs = append(evs, e(17, 2, "app0", "CHECK FAILED: x"))
+	want := `step 2 [1 migrator]: old.QueryStreamed() -> end, no rows (opened at step 1)
+step 2 [1 migrator]: push PREFER_NEW: start
+step 3 [1 migrator]: new.QueryStreamed(a eq 1)
+step 4 [1 migrator]: new.stream.Next -> 'p0'/'0' etag="new:1" {a=1}
+step 5 [1 migrator]: new.stream.Next -> end
+step 6 [1 migrator]: old.QueryStreamed()
+step 7 [2 app0]: call 0: retrieve('p0', '0')
+step 8 [1 migrator]: old.stream.Next -> end
+step 9 [1 migrator]: old.QueryStreamed()
+step 10 [1 migrator]: new.stream.Next -> end
+step 11 [1 migrator]: backend fault: read-fails (outage) request of migrator on the config table
+step 11 [1 migrator]: waits on Sleep
+step 11 [sched]: clock jumps to +2.005s
+(the 1 step above repeats 2 more times, to step 15; clock +2.025s)
+step 17 [2 app0]: CHECK FAILED: x
+`
+	for _, leases := range []string{"true", "false"} {
+		it := syntheticRun(evs, 17, leases)
+		var b bytes.Buffer
+		writeStepLines(&b, listSteps(it).tail)
+		if got := b.String(); got != want {
+			t.Errorf("leases=%s: got\n%s\nwant\n%s", leases, got, want)
+		}
+		if got := ShownSteps(it); got != 11 {
+			t.Errorf("leases=%s: ShownSteps %d, want 11", leases, got)
+		}
+	}
+}
+
 var (
-	foldLine   = regexp.MustCompile(`^\(steps? (\d+)(?:-(\d+))?: (\d+) quiet steps?( of [^:]+: [a-z ,]+)?(;? ?:? ?clock \+\S+)?\)$`)
-	repeatLine = regexp.MustCompile(`^\(the \d+ steps? above repeats? \d+ more times?, to step (\d+)\)$`)
+	foldLine   = regexp.MustCompile(`^\(steps? (\d+)(?:-(\d+))?: (\d+) quiet steps?( of [^:]+: [a-z ,']+)?(;? ?:? ?clock \+\S+)?\)$`)
+	repeatLine = regexp.MustCompile(`^\(the \d+ steps? above repeats? \d+ more times?, to step (\d+)(?:; clock \+\S+)?\)$`)
+	// joinedLine is a stream that ended at its first read, joined with
+	// its opening (joinEmptyStreams).
+	joinedLine = regexp.MustCompile(`^step (\d+) (\[[^\]]*\]: )(([A-Za-z0-9_-]+)\.QueryStreamed\(.*\)) -> end, no rows \(opened at step (\d+)\)$`)
 	stepLine   = regexp.MustCompile(`^step (\d+) \[`)
 	header     = regexp.MustCompile(`^--- (?:every step \((\d+) shown, (\d+) quiet steps? folded; -v prints every step\)|last \d+ of \d+ shown \((\d+) quiet steps? folded; -v prints every step\)) ---$`)
 )
@@ -272,6 +395,10 @@ func checkSteps(t *testing.T, it *Iteration, report string) {
 		switch {
 		case stepLine.MatchString(l):
 			verbatim[l] = true
+			if m := joinedLine.FindStringSubmatch(l); m != nil {
+				verbatim["step "+m[5]+" "+m[2]+m[3]] = true
+				verbatim["step "+m[1]+" "+m[2]+m[4]+".stream.Next -> end"] = true
+			}
 			prev, _ = strconv.ParseInt(stepLine.FindStringSubmatch(l)[1], 10, 64)
 			if first < 0 {
 				first = prev

@@ -3,6 +3,7 @@ package harness
 import (
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -152,8 +153,12 @@ func writeStepLines(w io.Writer, ps []stepPrint) {
 		case p.fold != nil:
 			fmt.Fprintln(w, p.fold)
 		case p.repeats > 0:
-			fmt.Fprintf(w, "(the %s above %s %d more %s, to step %d)\n", plural(p.period, "step"),
-				map[bool]string{true: "repeats", false: "repeat"}[p.period == 1], p.repeats, map[bool]string{true: "time", false: "times"}[p.repeats == 1], p.to)
+			clock := ""
+			if p.clock != "" {
+				clock = "; clock " + p.clock
+			}
+			fmt.Fprintf(w, "(the %s above %s %d more %s, to step %d%s)\n", plural(p.period, "step"),
+				map[bool]string{true: "repeats", false: "repeat"}[p.period == 1], p.repeats, map[bool]string{true: "time", false: "times"}[p.repeats == 1], p.to, clock)
 		default:
 			for _, e := range p.events {
 				fmt.Fprintln(w, e)
@@ -183,12 +188,14 @@ func ShownSteps(it *Iteration) int {
 }
 
 // stepPrint is a step a report prints (its events), a note that the
-// period steps before it repeat: repeats more times, up to step to, or
-// a fold line (fold).
+// period steps before it repeat: repeats more times, up to step to,
+// the clock then at clock ("" if it did not jump in the repetitions),
+// or a fold line (fold).
 type stepPrint struct {
 	events          []sched.Event
 	period, repeats int
 	to              int64
+	clock           string
 	fold            *quietRun
 }
 
@@ -266,12 +273,15 @@ func countFolded(ps []stepPrint) int {
 	return n
 }
 
-// stepLines groups the events of the steps in (from, to] by step, folds
-// the runs of quiet steps (see quietSteps; quiet, indexed like events,
-// is nil to fold none) and then repetitions: where the lines of p
-// consecutive steps (p <= 4; the same machines logging the same texts)
-// occur again at least twice right after, the first p are printed and
-// the rest is a note. A fold line never repeats another.
+// stepLines groups the events of the steps in (from, to] by step, joins
+// a stream that ended at its first read with its opening (see
+// joinEmptyStreams), folds the runs of quiet steps (see quietSteps;
+// quiet, indexed like events, is nil to fold none) and then
+// repetitions: where the lines of p consecutive steps (p <= 4; the same
+// machines logging the same texts, the clock's jumps aside) occur again
+// at least twice right after, the first p are printed and the rest is a
+// note, which names the clock at the end of the repetitions. A fold line
+// never repeats another.
 func stepLines(events []sched.Event, from, to int64, quiet []quietKind) []stepPrint {
 	var steps []loggedStep
 	for i, e := range events {
@@ -289,6 +299,7 @@ func stepLines(events []sched.Event, from, to int64, quiet []quietKind) []stepPr
 			steps = append(steps, loggedStep{[]sched.Event{e}, []quietKind{k}})
 		}
 	}
+	steps = joinEmptyStreams(steps)
 	// Fold each maximal run of quiet steps that logged more than one
 	// event (a lone event is as short as its fold line, and says more).
 	var units []stepPrint
@@ -312,7 +323,9 @@ func stepLines(events []sched.Event, from, to int64, quiet []quietKind) []stepPr
 		}
 		var b strings.Builder
 		for _, e := range p.events {
-			fmt.Fprintf(&b, "%d\x00%s\x00", e.Machine, e.Text)
+			if !clockJump(e) {
+				fmt.Fprintf(&b, "%d\x00%s\x00", e.Machine, e.Text)
+			}
 		}
 		return b.String()
 	}
@@ -339,8 +352,52 @@ func stepLines(events []sched.Event, from, to int64, quiet []quietKind) []stepPr
 		}
 		out = append(out, units[i:i+bestP]...)
 		end := i + bestP*bestR
-		out = append(out, stepPrint{period: bestP, repeats: bestR - 1, to: units[end-1].events[0].Step})
+		clock := ""
+		for _, u := range units[i+bestP : end] {
+			for _, e := range u.events {
+				if clockJump(e) {
+					clock = strings.TrimPrefix(e.Text, "clock jumps to ")
+				}
+			}
+		}
+		out = append(out, stepPrint{period: bestP, repeats: bestR - 1, to: units[end-1].events[0].Step, clock: clock})
 		i = end
+	}
+	return out
+}
+
+// clockJump reports whether e is the scheduler's "clock jumps to +D".
+func clockJump(e sched.Event) bool {
+	return e.Machine < 0 && strings.HasPrefix(e.Text, clockJumpPrefix)
+}
+
+// emptyStream matches a machine's opening of a stream, the harness's
+// "TABLE.QueryStreamed(FILTER)".
+var emptyStream = regexp.MustCompile(`^([A-Za-z0-9_-]+)\.QueryStreamed\(.*\)$`)
+
+// joinEmptyStreams joins a step that only opened a stream
+// ("old.QueryStreamed(...)", shown) with the next step that logged
+// something when that step begins with the same machine's first read of
+// it, which found the stream's end ("old.stream.Next -> end"): the two
+// become one line at the second step, "old.QueryStreamed(...) -> end,
+// no rows (opened at step N)", followed by that step's other events.
+func joinEmptyStreams(steps []loggedStep) []loggedStep {
+	out := steps[:0:0]
+	for i := 0; i < len(steps); i++ {
+		s := steps[i]
+		if i+1 < len(steps) && len(s.events) == 1 && s.kinds[0] == loud {
+			open, next := s.events[0], steps[i+1]
+			if m := emptyStream.FindStringSubmatch(open.Text); m != nil && next.kinds[0] == loud &&
+				next.events[0].Machine == open.Machine && next.events[0].Text == m[1]+".stream.Next -> end" {
+				joined := next.events[0]
+				joined.Text = fmt.Sprintf("%s -> end, no rows (opened at step %d)", open.Text, open.Step)
+				events := append([]sched.Event{joined}, next.events[1:]...)
+				out = append(out, loggedStep{events, next.kinds})
+				i++
+				continue
+			}
+		}
+		out = append(out, s)
 	}
 	return out
 }

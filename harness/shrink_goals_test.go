@@ -28,7 +28,8 @@ import (
 // shrink-table on a quiet machine for the figures. It takes a few
 // minutes, so -short skips it.) MTABLE_SHRINK_BUGS and
 // MTABLE_SHRINK_SEEDS pick the bugs and base seeds (see
-// shrinkSelection) for a cheaper measurement.
+// shrinkSelection) for a cheaper measurement; MTABLE_SHRINK_TRACES=DIR
+// also writes each shrunk run's trace into DIR.
 func TestShrinkGoals(t *testing.T) {
 	if testing.Short() {
 		t.Skip("takes a few minutes: 120 explorations and shrinks")
@@ -78,6 +79,9 @@ func TestShrinkGoals(t *testing.T) {
 			sr, err := harness.Shrink(context.Background(), opts, sum.First, harness.ShrinkConfig{Parallel: 1})
 			if err != nil {
 				t.Fatalf("bug %d, seed %d: %v", int(bug), seed, err)
+			}
+			if dir := os.Getenv("MTABLE_SHRINK_TRACES"); dir != "" {
+				writeShrunkTrace(t, dir, bug, seed, sr)
 			}
 			r := row{bug, seed, sr.OriginalShape(), sr.ShrunkShape(), harness.ShownSteps(sr.Shrunk), unfoldedSteps(sr.Shrunk), sr.Runs, sr.Stopped, time.Since(start).Seconds()}
 			if r.shown > harness.ShortRun {
@@ -155,6 +159,24 @@ func TestShrinkGoals(t *testing.T) {
 		t.Errorf("median shrunk/original steps %.2f, want at most 0.25", ratios[len(ratios)/2])
 	}
 	t.Log(table.String())
+}
+
+// writeShrunkTrace writes the shrunk run of bug from base seed to
+// dir/bug-N-seed-S.trace (MTABLE_SHRINK_TRACES=dir), so that a change to
+// how reports print can be measured on the same runs without shrinking
+// them again (mtabletest -replay prints each one's report).
+func writeShrunkTrace(t *testing.T, dir string, bug mtable.Bug, seed uint64, sr *harness.ShrinkResult) {
+	t.Helper()
+	f, err := os.Create(fmt.Sprintf("%s/bug-%02d-seed-%02d.trace", dir, int(bug), seed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sr.Shrunk.Sched.Trace.Write(f); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // shrinkSelection parses MTABLE_SHRINK_BUGS (bug numbers, "0,1,3";
