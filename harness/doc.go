@@ -447,11 +447,22 @@
 //     waits), and that event itself when it says word for word what the
 //     migrator's previous one did since its last Run returned (the same
 //     holder, the same instance);
+//   - a read of the state row by a migrator process's lease poller
+//     ("lease-poll"): how the lease service tells the migrator's own
+//     client the states pushed (an application's poller is shown: when
+//     an application learns a state is part of its story; so are a
+//     migrator's lease and lock renewers, whose reads show a lease or
+//     the lock lost);
+//   - a read of the state row that found no row before any read found
+//     one: a process waiting for the run's setup to create the
+//     configuration;
 //
-// Never quiet, whatever their text: every event of the machine that
+// Never quiet, whatever their text: the events of the machine that
 // failed (the failing check's machine, or the scheduler's failing
 // machine) in the last TailSteps steps that logged something up to the
-// failure; and when the scheduler ended the run (a deadlock, a livelock,
+// failure, but for its waits, spawns and the clock's jumps and what a
+// shown event of its says again (its lock found held, its lock
+// released): what it read and stored is what it acted on last; and when the scheduler ended the run (a deadlock, a livelock,
 // a step bound: no oracle's check) each machine's last event up to it,
 // where it was left. Everything else is shown: calls and their returns,
 // requests to the old and new tables, writes, a state stored other than
@@ -468,9 +479,22 @@
 // a retry loop's steps that differ only in how far the clock jumped
 // repeat (the note of repetition names the clock at the loop's end).
 //
+// In the production world a migrator's push with nothing shown between
+// its "push S: start" and its "push S: done (...)" but its own reads of
+// the configuration is one line, at the done's step:
+//
+//	step 106 [2 migrator]: push PREFER_OLD, steps 34-106: found USE_OLD_HIDE_METADATA (version 0); stored at step 39; leases at step 106: migrator acked 1, migrator2 acked 1; 22 quiet steps of migrator, lease-renew folded; clock +1s; done (err=<nil>)
+//
+// It says what the lines it stands for said, less the rows' ETags and
+// heartbeats: the state the push found first, where it stored its
+// state, the acknowledgements of the leases it read last (what it
+// waited for; a lease missing there is a lease it did not wait for),
+// the quiet steps it folds, the clock, and the push's outcome.
+//
 // ShownSteps counts the lines of steps a report shows up to the check:
 // a step counting one however many events it logged, a fold line one, a
-// note of repetition none; when there are more than ShortRun, a report
+// push summary one (with the events of its step after it), a note of
+// repetition none; when there are more than ShortRun, a report
 // of the production world shows the last TailSteps of them. The full
 // event log (mtabletest -v) is never folded.
 //

@@ -16,18 +16,20 @@ import (
 type quietKind uint8
 
 const (
-	loud            quietKind = iota // shown
-	quietWait                        // "waits on ..."
-	quietSpawn                       // "spawn machine N \"name\"" of a machine that is not a main one
-	quietExit                        // "exit" of a machine that is not a main one nor a lease machine
-	quietConfigRead                  // a configuration read that found nothing new (renewals aside)
-	quietClock                       // "clock jumps to +D"
-	quietOwnRead                     // a migrator reads back the state it stored
-	quietStart                       // the main machine starts a process (the run's setup)
-	quietStore                       // a push's request stores the state it pushes
-	quietRelease                     // a migrator reads its own lock to release it as its Run returns
-	quietLockHeld                    // a migrator reads the lock another holds, as its "taking the lock" says next
-	quietAcks                        // a pushing migrator reads the same leases, only their acknowledgements advanced
+	loud               quietKind = iota // shown
+	quietWait                           // "waits on ..."
+	quietSpawn                          // "spawn machine N \"name\"" of a machine that is not a main one
+	quietExit                           // "exit" of a machine that is not a main one nor a lease machine
+	quietConfigRead                     // a configuration read that found nothing new (renewals aside)
+	quietClock                          // "clock jumps to +D"
+	quietOwnRead                        // a migrator reads back the state it stored
+	quietStart                          // the main machine starts a process (the run's setup)
+	quietStore                          // a push's request stores the state it pushes
+	quietRelease                        // a migrator reads its own lock to release it as its Run returns
+	quietLockHeld                       // a migrator reads the lock another holds, as its "taking the lock" says next
+	quietAcks                           // a pushing migrator reads the same leases, only their acknowledgements advanced
+	quietMigratorLease                  // the lease poller of a migrator's process reads the state
+	quietNoConfig                       // a read of the state before the configuration was created
 )
 
 // The texts of the events quietness is judged by: the scheduler's
@@ -52,6 +54,9 @@ const (
 // stateField is the state row's state, as a configuration read prints it.
 var stateField = regexp.MustCompile(`[{ ]state=([0-9]+)[ }]`)
 
+// stateFilter is the filter of a read of the configuration's state row.
+const stateFilter = "(PartitionKey eq 'mtable-config') and (RowKey eq 'state')"
+
 // configReads is what classify remembers of a run's configuration
 // table so far: the latest result (renewals aside) of each query; for
 // each machine whose request stored a new state, that state until the
@@ -64,6 +69,7 @@ type configReads struct {
 	stored   map[int]mtable.State
 	pushing  map[int]string
 	lockHeld map[int]string
+	created  bool // a read found the state row
 }
 
 func newConfigReads() *configReads {
@@ -131,6 +137,9 @@ func classify(e sched.Event, reads *configReads) quietKind {
 			return loud
 		}
 		r = withoutRenewals(r)
+		if q == stateFilter && r != "rows []" && !strings.HasPrefix(r, "error ") {
+			reads.created = true
+		}
 		prev, seen := reads.last[q]
 		reads.last[q] = r
 		own, stored := reads.stored[e.Machine]
@@ -138,6 +147,8 @@ func classify(e sched.Event, reads *configReads) quietKind {
 		_, pushing := reads.pushing[e.Machine]
 		switch {
 		case strings.HasPrefix(r, "error "):
+		case q == stateFilter && r == "rows []" && !reads.created:
+			return quietNoConfig
 		case seen && prev == r:
 			return quietConfigRead
 		case seen && pushing && acksAdvanced(prev, r):
@@ -291,6 +302,7 @@ func quietEvents(it *Iteration) []quietKind {
 	for i, e := range evs {
 		quiet[i] = classify(e, reads)
 	}
+	migratorLeases(it, quiet)
 	closingExits(it, quiet)
 	runEnds(it, quiet)
 	lockHeld(it, quiet)
@@ -311,7 +323,7 @@ func quietEvents(it *Iteration) []quietKind {
 			}
 		}
 		for i, e := range evs {
-			if e.Step >= since && e.Step <= last && e.Machine >= 0 && e.Name == name {
+			if e.Step >= since && e.Step <= last && e.Machine >= 0 && e.Name == name && tellsItsWork(quiet[i]) {
 				quiet[i] = loud
 			}
 		}
@@ -371,6 +383,40 @@ func closingExits(it *Iteration, quiet []quietKind) {
 			break next
 		}
 	}
+}
+
+// migratorLeases marks quiet the configuration reads of a migrator
+// process's lease poller ("lease-poll"): how the lease service tells
+// the migrator's own client the states it and others push. The migrator
+// acts on what it reads itself, which is shown. An application's
+// poller's reads are shown (when an application learns a state is part
+// of its story), and so are the reads of a migrator's lease renewer and
+// lock renewer (a lease or the lock lost is the story of a lease bug).
+func migratorLeases(it *Iteration, quiet []quietKind) {
+	proc := processOf(it)
+	for i, e := range it.Sched.Events {
+		if quiet[i] != loud || e.Name != "lease-poll" || !strings.HasPrefix(e.Text, configReadPrefix) {
+			continue
+		}
+		if p, ok := proc(e.Machine); ok && strings.HasPrefix(p, "migrator") && mainMachine(p) {
+			if _, r, ok := splitConfigRead(e.Text); ok && !strings.HasPrefix(r, "error ") {
+				quiet[i] = quietMigratorLease
+			}
+		}
+	}
+}
+
+// tellsItsWork reports whether a quiet event of kind k, of the machine
+// that failed in its last steps, is shown all the same: what it read of
+// the configuration and what it stored are what it acted on last. Its
+// waits, spawns and the clock's jumps are not, nor what a shown event of
+// its says again (its lock found held, its lock released).
+func tellsItsWork(k quietKind) bool {
+	switch k {
+	case quietConfigRead, quietOwnRead, quietStore, quietAcks, quietExit:
+		return true
+	}
+	return false
 }
 
 // processOf returns the function that maps a machine of it to its
@@ -483,10 +529,12 @@ func ownedBy(result, p string) bool {
 	return false
 }
 
-// loggedStep is a step's events and their quiet kinds.
+// loggedStep is a step's events and their quiet kinds, and the quiet
+// steps the push summaries among them fold.
 type loggedStep struct {
 	events []sched.Event
 	kinds  []quietKind
+	folded int
 }
 
 // quiet reports whether every event of s is quiet.
@@ -497,7 +545,7 @@ type quietRun struct {
 	from, to int64 // its first and last step
 	steps    int
 	machines []string // the machines concerned, in the order they appear
-	kinds    [quietAcks + 1]bool
+	kinds    [quietNoConfig + 1]bool
 	clock    string // the clock after the run's last jump; "" if none
 }
 
@@ -544,7 +592,8 @@ func (r *quietRun) String() string {
 	for k, s := range [...]string{quietWait: "waits", quietSpawn: "spawns", quietExit: "exits", quietConfigRead: "configuration reads that found nothing new",
 		quietOwnRead: "a migrator reading back the state it stored", quietStart: "process starts", quietStore: "a push storing its state",
 		quietRelease: "a migrator releasing its lock", quietLockHeld: "a migrator finding the lock held",
-		quietAcks: "a push reading the leases' acknowledgements"} {
+		quietAcks: "a push reading the leases' acknowledgements", quietMigratorLease: "a migrator's lease poller reading the state",
+		quietNoConfig: "reads before the configuration was created"} {
 		if s != "" && r.kinds[k] {
 			what = append(what, s)
 		}

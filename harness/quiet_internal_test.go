@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -55,7 +56,9 @@ func TestClassify(t *testing.T) {
 		{"a state read as the previous one", []sched.Event{lr(stateQuery + state1)}, lr(stateQuery + state1), quietConfigRead},
 		{"a read as the previous one of another machine", []sched.Event{ev(1, "migrator", stateQuery+state1)}, lr(stateQuery + state1), quietConfigRead},
 		{"a read as the previous one, another query between", []sched.Event{lr(stateQuery + state1), lr(leaseQuery + leases1)}, lr(stateQuery + state1), quietConfigRead},
-		{"an empty read as the previous one", []sched.Event{lr(stateQuery + "rows []")}, lr(stateQuery + "rows []"), quietConfigRead},
+		{"an empty read as the previous one", []sched.Event{lr(leaseQuery + "rows []")}, lr(leaseQuery + "rows []"), quietConfigRead},
+		{"a state read before the configuration was created", nil, lr(stateQuery + "rows []"), quietNoConfig},
+		{"a state read before the configuration was created, again", []sched.Event{lr(stateQuery + "rows []")}, lr(stateQuery + "rows []"), quietNoConfig},
 		{"a lease read that found the leases only renewed", []sched.Event{lr(leaseQuery + leases1)}, lr(leaseQuery + leases1renewed), quietConfigRead},
 		{"a lock read that found the lock only renewed", []sched.Event{lr(lockQuery + lock1)}, lr(lockQuery + lock1renewed), quietConfigRead},
 		{"a migrator reads back the state it stored", []sched.Event{lr(stateQuery + state1), ev(1, "migrator", "configuration: PREFER_NEW stored")}, ev(1, "migrator", stateQuery+state2), quietOwnRead},
@@ -75,6 +78,7 @@ func TestClassify(t *testing.T) {
 		{"a lease read that found a new lease", []sched.Event{lr(leaseQuery + leases1)}, lr(leaseQuery + leases2), loud},
 		{"a lock read that found another owner", []sched.Event{lr(lockQuery + lock1)}, lr(lockQuery + lock2), loud},
 		{"a state read that found a new state", []sched.Event{lr(stateQuery + state1)}, lr(stateQuery + state2), loud},
+		{"a state read that found no state after one was found", []sched.Event{lr(stateQuery + state1)}, lr(stateQuery + "rows []"), loud},
 		{"a call", nil, ev(2, "app0", "call 0: batch[Delete 'p0'/'3' if-match \"*\"]"), loud},
 		{"a call's return", nil, ev(2, "app0", `call 0 returned: ok [""]`), loud},
 		{"a read of the old table", nil, ev(2, "app0", "old.QueryAtomic((PartitionKey eq 'p0') and (RowKey eq '3')) -> rows []"), loud},
@@ -163,27 +167,28 @@ func TestSplitConfigRead(t *testing.T) {
 	}
 }
 
-// TestQuietEventsGuard: the failing machine's events in the last
-// TailSteps logged steps are shown even when quiet, its earlier ones and
-// the other machines' are not; after the scheduler's verdict each
-// machine's last event is shown.
+// TestQuietEventsGuard: the failing machine's reads in the last
+// TailSteps logged steps are shown even when quiet, its earlier ones,
+// its waits and the other machines' events are not; after the
+// scheduler's verdict each machine's last event is shown.
 func TestQuietEventsGuard(t *testing.T) {
-	var evs []sched.Event
+	evs := []sched.Event{{Step: 1, Machine: 4, Name: "lease-renew", Text: stateQuery + state1}}
 	for s := int64(1); s <= 40; s++ {
-		evs = append(evs, sched.Event{Step: s, Machine: 2, Name: "app0", Text: "waits on Select"},
+		evs = append(evs, sched.Event{Step: s, Machine: 2, Name: "app0", Text: stateQuery + state1},
+			sched.Event{Step: s, Machine: 2, Name: "app0", Text: "waits on Select"},
 			sched.Event{Step: s, Machine: 3, Name: "lease-poll", Text: "waits on Select"})
 	}
 	evs = append(evs, sched.Event{Step: 41, Machine: 2, Name: "app0", Text: "CHECK FAILED: x"})
 	it := &Iteration{Sched: &sched.Result{Events: evs, Steps: 45},
 		Failure: &IterationFailure{Kind: "assertion", Check: &CheckFailure{Machine: "app0", Step: 41}}}
 	q := quietEvents(it)
-	for i, e := range evs {
+	for i, e := range evs[1:] {
 		// Steps 12..41 are the last 30 that logged something.
-		want := e.Name != "app0" || e.Step < 12
+		want := e.Name != "app0" || e.Step < 12 || strings.HasPrefix(e.Text, waitsPrefix)
 		if e.Step == 41 {
 			want = false
 		}
-		if got := q[i] != loud; got != want {
+		if got := q[i+1] != loud; got != want {
 			t.Errorf("check failure: %v quiet got %v, want %v", e, got, want)
 		}
 	}
@@ -192,7 +197,8 @@ func TestQuietEventsGuard(t *testing.T) {
 	it.Sched.Events = evs[:len(evs)-1]
 	q = quietEvents(it)
 	for i, e := range it.Sched.Events {
-		if got, want := q[i] != loud, e.Step != 40; got != want {
+		lastOfMachine := !slices.ContainsFunc(it.Sched.Events[i+1:], func(f sched.Event) bool { return f.Machine == e.Machine })
+		if got, want := q[i] != loud, !lastOfMachine; got != want {
 			t.Errorf("deadlock: %v quiet got %v, want %v", e, got, want)
 		}
 	}
@@ -267,7 +273,7 @@ func TestRunEndsAndLockHeld(t *testing.T) {
 	}{
 		{"a Run releases its lock", []sched.Event{ev(1, 1, "push USE_NEW_HIDE_METADATA: done (err=<nil>)"), ev(2, 2, "exit"), ev(3, 3, stateQuery+state1),
 			ev(4, 1, "waits on Select"), ev(5, 1, lockQuery+lock1), ev(6, 1, returned)},
-			[]bool{false, true, false, true, true, false}},
+			[]bool{false, true, true, true, true, false}},
 		{"the lock found another's", []sched.Event{ev(1, 2, "exit"), ev(2, 1, lockQuery+lock2), ev(3, 1, returned)},
 			[]bool{false, false, false}},
 		{"the lock-renew exit long before the Run's end", []sched.Event{ev(1, 2, "exit"), ev(2, 1, "push PREFER_NEW: start"), ev(3, 1, lockQuery+lock1), ev(4, 1, returned)},
@@ -276,7 +282,7 @@ func TestRunEndsAndLockHeld(t *testing.T) {
 			[]bool{false, false, false}},
 		{"the lock found held by the holder named", []sched.Event{ev(1, 4, "push PREFER_NEW: start"), ev(2, 4, lockQuery+lock1), ev(3, 4, "waits on Sleep"), ev(4, 3, stateQuery+state1),
 			ev(5, 4, lockQuery+lock1renewed), ev(6, 4, held)},
-			[]bool{false, true, true, false, true, false}},
+			[]bool{false, true, true, true, true, false}},
 		{"the lock found held by another than named", []sched.Event{ev(1, 4, lockQuery+lock2), ev(2, 4, held)},
 			[]bool{false, false}},
 	} {
@@ -351,6 +357,9 @@ step 17 [2 app0]: CHECK FAILED: x
 var (
 	foldLine   = regexp.MustCompile(`^\(steps? (\d+)(?:-(\d+))?: (\d+) quiet steps?( of [^:]+: [a-z ,']+)?(;? ?:? ?clock \+\S+)?\)$`)
 	repeatLine = regexp.MustCompile(`^\(the \d+ steps? above repeats? \d+ more times?, to step (\d+)(?:; clock \+\S+)?\)$`)
+	// pushLine is a push summarised (summarisePushes): the step it stands
+	// at, the machine, its steps and the quiet steps it folds.
+	pushLine = regexp.MustCompile(`^step (\d+) \[(\d+) [^\]]+\]: push [A-Z_]+, steps (\d+)-(\d+): (?:.*?(?:: |; )(\d+) quiet steps?(?: of [^;]*)? folded;)?`)
 	// joinedLine is a stream that ended at its first read, joined with
 	// its opening (joinEmptyStreams).
 	joinedLine = regexp.MustCompile(`^step (\d+) (\[[^\]]*\]: )(([A-Za-z0-9_-]+)\.QueryStreamed\(.*\)) -> end, no rows \(opened at step (\d+)\)$`)
@@ -386,6 +395,11 @@ func checkSteps(t *testing.T, it *Iteration, report string) {
 	verbatim := map[string]bool{}
 	type span struct{ from, to int64 }
 	var folds, repeats []span
+	type summary struct {
+		span
+		machine int
+	}
+	var summaries []summary
 	first, prev := int64(-1), int64(0)
 	folded := 0
 	for _, l := range lines[1:] {
@@ -393,6 +407,24 @@ func checkSteps(t *testing.T, it *Iteration, report string) {
 			break
 		}
 		switch {
+		case pushLine.MatchString(l):
+			m := pushLine.FindStringSubmatch(l)
+			at, _ := strconv.ParseInt(m[1], 10, 64)
+			machine, _ := strconv.Atoi(m[2])
+			from, _ := strconv.ParseInt(m[3], 10, 64)
+			to, _ := strconv.ParseInt(m[4], 10, 64)
+			if at != to || from >= to {
+				t.Errorf("%q: a push summary at step %d of steps %d-%d", l, at, from, to)
+			}
+			if m[5] != "" {
+				n, _ := strconv.Atoi(m[5])
+				folded += n
+			}
+			summaries = append(summaries, summary{span{from, to}, machine})
+			prev = to
+			if first < 0 {
+				first = from
+			}
 		case stepLine.MatchString(l):
 			verbatim[l] = true
 			if m := joinedLine.FindStringSubmatch(l); m != nil {
@@ -456,6 +488,9 @@ func checkSteps(t *testing.T, it *Iteration, report string) {
 				t.Errorf("folded but not quiet: %v", e)
 			}
 		case verbatim[e.String()] || in(repeats, e.Step):
+		case slices.ContainsFunc(summaries, func(s summary) bool {
+			return e.Step >= s.from && e.Step <= s.to && (e.Machine == s.machine || quiet[i] != loud)
+		}):
 		case quiet[i] != loud:
 			t.Errorf("quiet, not printed and in no fold line: %v", e)
 		default:
@@ -473,7 +508,7 @@ func TestReportFoldsQuietSteps(t *testing.T) {
 	if testing.Short() {
 		iterations = 40
 	}
-	reports, folds := 0, 0
+	reports, folds, pushes := 0, 0, 0
 	for _, bug := range []mtable.Bug{mtable.BugQueryStreamedFilterShadowing, mtable.BugDeleteNoLeaveTombstonesETag, mtable.BugPushExpiresLeaseEarly} {
 		_, err := Explore(ExploreConfig{Options: Options{Workload: DefaultWorkload(), Bug: bug}, Strategy: "portfolio", Seed: 7,
 			Iterations: iterations, Parallel: 2, KeepGoing: true,
@@ -486,6 +521,11 @@ func TestReportFoldsQuietSteps(t *testing.T) {
 				fmt.Fprintf(&all, "--- every step (%d shown, %s folded; -v prints every step) ---\n", l.shown, plural(l.folded, "quiet step"))
 				writeStepLines(&all, stepLines(it.Sched.Events, 0, failureStep(it), quietEvents(it)))
 				checkSteps(t, it, "\n"+all.String())
+				for _, l := range strings.Split(all.String(), "\n") {
+					if pushLine.MatchString(l) {
+						pushes++
+					}
+				}
 				reports++
 				folds += l.folded
 			}})
@@ -493,10 +533,10 @@ func TestReportFoldsQuietSteps(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if reports == 0 || folds == 0 {
-		t.Fatalf("%d failing iterations checked, %d quiet steps folded: want some of each", reports, folds)
+	if reports == 0 || folds == 0 || pushes == 0 {
+		t.Fatalf("%d failing iterations checked, %d quiet steps folded, %d pushes summarised: want some of each", reports, folds, pushes)
 	}
-	t.Logf("%d reports, %d quiet steps folded", reports, folds)
+	t.Logf("%d reports, %d quiet steps folded, %d pushes summarised", reports, folds, pushes)
 }
 
 // TestReportBug1Shrunk: the shrunk report of bug 1 from seed 314159 (the
@@ -635,5 +675,81 @@ func TestStepListingTail(t *testing.T) {
 	}
 	if n := strings.Count(report, "\n(steps "); n != 15 {
 		t.Errorf("%d fold lines, want 15:\n%s", n, report)
+	}
+}
+
+// TestPushSummary: a push with nothing shown between its start and its
+// done is one line saying what it found, stored and waited for, the
+// quiet steps it folds and its outcome; a push with another machine's
+// shown event inside, or done at the step it started, is not
+// summarised.
+func TestPushSummary(t *testing.T) {
+	e := func(s int64, m int, name, text string) sched.Event {
+		return sched.Event{Step: s, Machine: m, Name: name, Text: text}
+	}
+	const leasesAB = "rows ['mtable-config'/'lease-app0.1' etag=\"cfg:3\" {acked=-1L beat=1L client='app0'}; 'mtable-config'/'lease-migrator.2' etag=\"cfg:4\" {acked=0L beat=1L client='migrator'}]"
+	const leasesAB1 = "rows ['mtable-config'/'lease-app0.1' etag=\"cfg:7\" {acked=1L beat=2L client='app0'}; 'mtable-config'/'lease-migrator.2' etag=\"cfg:8\" {acked=1L beat=2L client='migrator'}]"
+	evs := []sched.Event{
+		e(1, 2, "app0", "call 0: retrieve('p0', '0')"),
+		e(2, 1, "migrator", "push PREFER_OLD: start"),
+		e(3, 1, "migrator", stateQuery+"rows ['mtable-config'/'state' etag=\"cfg:2\" {state=0 version=0L}]"),
+		e(4, 1, "migrator", leaseQuery+leasesAB),
+		e(5, 1, "migrator", "configuration: PREFER_OLD stored"),
+		e(6, 3, "lease-renew", "waits on Select"),
+		e(7, 4, "lease-renew", "waits on Select"),
+		e(7, -1, "", "clock jumps to +1s"),
+		e(8, 1, "migrator", leaseQuery+leasesAB1),
+		e(8, 1, "migrator", "push PREFER_OLD: done (err=<nil>)"),
+		e(8, 1, "migrator", "push PREFER_NEW: start"),
+		e(9, 2, "app0", "call 0 returned: ok []"),
+		e(10, 1, "migrator", "push PREFER_NEW: done (err=<nil>)"),
+		e(11, 1, "migrator", "push USE_NEW_WITH_TOMBSTONES: start"),
+		e(11, 1, "migrator", "push USE_NEW_WITH_TOMBSTONES: done (err=fenced)"),
+		e(12, 2, "app0", "CHECK FAILED: x"),
+	}
+	want := `step 1 [2 app0]: call 0: retrieve('p0', '0')
+step 8 [1 migrator]: push PREFER_OLD, steps 2-8: found USE_OLD_HIDE_METADATA (version 0); stored at step 5; leases at step 8: app0 acked 1, migrator acked 1; 3 quiet steps of migrator, lease-renew folded; clock +1s; done (err=<nil>)
+step 8 [1 migrator]: push PREFER_NEW: start
+step 9 [2 app0]: call 0 returned: ok []
+step 10 [1 migrator]: push PREFER_NEW: done (err=<nil>)
+step 11 [1 migrator]: push USE_NEW_WITH_TOMBSTONES: start
+step 11 [1 migrator]: push USE_NEW_WITH_TOMBSTONES: done (err=fenced)
+step 12 [2 app0]: CHECK FAILED: x
+`
+	it := syntheticRun(evs, 12, "true")
+	it.Sched.Trace.Machines = []sched.TraceMachine{{Process: "root", Name: "main"}, {Process: "migrator", Name: "migrator"},
+		{Process: "app0", Name: "app0"}, {Process: "app0", Name: "lease-renew"}, {Process: "migrator", Name: "lease-renew"}}
+	l := listSteps(it)
+	var b bytes.Buffer
+	writeStepLines(&b, l.tail)
+	if got := b.String(); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	if l.shown != 6 || l.folded != 3 {
+		t.Errorf("shown %d, folded %d; want 6, 3", l.shown, l.folded)
+	}
+	// The original world summarises nothing.
+	it.Sched.Trace.Params = []sched.Param{{Key: "leases", Value: "false"}}
+	b.Reset()
+	writeStepLines(&b, listSteps(it).tail)
+	if strings.Contains(b.String(), "steps 2-8") {
+		t.Errorf("the original world summarised a push:\n%s", b.String())
+	}
+}
+
+// TestDescribeConfig: the state and the leases as a push summary says
+// them, and the raw result where it cannot.
+func TestDescribeConfig(t *testing.T) {
+	for _, c := range []struct{ got, want string }{
+		{describeState("rows []"), "no state"},
+		{describeState("rows ['mtable-config'/'state' etag=\"cfg:2\" {newTable='new' state=2 version=5L}]"), "PREFER_NEW (version 5)"},
+		{describeState("rows [garbled]"), "rows [garbled]"},
+		{describeLeases("rows []"), "none"},
+		{describeLeases("rows ['mtable-config'/'lease-a' etag=\"x\" {acked=-1L beat=0L client='it''s'}]"), "it's acked nothing"},
+		{describeLeases("rows ['mtable-config'/'lease-a' etag=\"x\" {beat=0L client='a'}]"), "rows ['mtable-config'/'lease-a' etag=\"x\" {beat=0L client='a'}]"},
+	} {
+		if c.got != c.want {
+			t.Errorf("got %q, want %q", c.got, c.want)
+		}
 	}
 }

@@ -197,6 +197,7 @@ type stepPrint struct {
 	to              int64
 	clock           string
 	fold            *quietRun
+	folded          int // the quiet steps the push summaries among events fold
 }
 
 // stepListing is what a report shows of the steps up to the failing
@@ -269,6 +270,7 @@ func countFolded(ps []stepPrint) int {
 		if p.fold != nil {
 			n += p.fold.steps
 		}
+		n += p.folded
 	}
 	return n
 }
@@ -283,7 +285,8 @@ func countFolded(ps []stepPrint) int {
 // note, which names the clock at the end of the repetitions. A fold line
 // never repeats another.
 func stepLines(events []sched.Event, from, to int64, quiet []quietKind) []stepPrint {
-	var steps []loggedStep
+	var evs []sched.Event
+	var kinds []quietKind
 	for i, e := range events {
 		if e.Step <= from || e.Step > to {
 			continue
@@ -292,11 +295,21 @@ func stepLines(events []sched.Event, from, to int64, quiet []quietKind) []stepPr
 		if quiet != nil {
 			k = quiet[i]
 		}
+		evs, kinds = append(evs, e), append(kinds, k)
+	}
+	var summarised map[int]int
+	if quiet != nil {
+		evs, kinds, summarised = summarisePushes(evs, kinds)
+	}
+	var steps []loggedStep
+	for i, e := range evs {
+		k := kinds[i]
 		if n := len(steps); n > 0 && steps[n-1].events[0].Step == e.Step {
 			steps[n-1].events = append(steps[n-1].events, e)
 			steps[n-1].kinds = append(steps[n-1].kinds, k)
+			steps[n-1].folded += summarised[i]
 		} else {
-			steps = append(steps, loggedStep{[]sched.Event{e}, []quietKind{k}})
+			steps = append(steps, loggedStep{events: []sched.Event{e}, kinds: []quietKind{k}, folded: summarised[i]})
 		}
 	}
 	steps = joinEmptyStreams(steps)
@@ -314,7 +327,7 @@ func stepLines(events []sched.Event, from, to int64, quiet []quietKind) []stepPr
 			i = j
 			continue
 		}
-		units = append(units, stepPrint{events: steps[i].events})
+		units = append(units, stepPrint{events: steps[i].events, folded: steps[i].folded})
 		i++
 	}
 	key := func(i int, p stepPrint) string {
@@ -392,7 +405,7 @@ func joinEmptyStreams(steps []loggedStep) []loggedStep {
 				joined := next.events[0]
 				joined.Text = fmt.Sprintf("%s -> end, no rows (opened at step %d)", open.Text, open.Step)
 				events := append([]sched.Event{joined}, next.events[1:]...)
-				out = append(out, loggedStep{events, next.kinds})
+				out = append(out, loggedStep{events: events, kinds: next.kinds, folded: next.folded})
 				i++
 				continue
 			}
