@@ -439,9 +439,9 @@ func processOf(it *Iteration) func(id int) (string, bool) {
 // returned", over the events of the migrator and its process's
 // lock-renew machines (its other machines', the lease service's, aside):
 // waits, its reads of the lock row that find the lock its own (the
-// owner is its process) and lock-renew exits, up to anything else. A lock found another's, or a
-// lock-renew machine that ended while the Run went on (its lock lost),
-// is shown.
+// owner is its process) and lock-renew exits, up to anything else. A
+// lock found another's, or a lock-renew machine that ended while the
+// Run went on (its lock lost), is shown.
 func runEnds(it *Iteration, quiet []quietKind) {
 	proc := processOf(it)
 	evs := it.Sched.Events
@@ -463,11 +463,7 @@ func runEnds(it *Iteration, quiet []quietKind) {
 			case strings.HasPrefix(f.Text, waitsPrefix):
 			case f.Text == exitText && f.Name == "lock-renew":
 				quiet[j] = quietExit
-			case f.Machine == e.Machine && strings.HasPrefix(f.Text, configReadPrefix):
-				q, r, ok := splitConfigRead(f.Text)
-				if !ok || q != lockFilter || strings.Count(r, "'mtable-config'/") != 1 || !ownedBy(r, p) {
-					break back
-				}
+			case f.Machine == e.Machine && lockReadOf(f.Text, p):
 				quiet[j] = quietRelease
 			default:
 				break back
@@ -502,17 +498,23 @@ func lockHeld(it *Iteration, quiet []quietKind) {
 			}
 			switch {
 			case strings.HasPrefix(f.Text, waitsPrefix):
-			case strings.HasPrefix(f.Text, configReadPrefix):
-				q, r, ok := splitConfigRead(f.Text)
-				if !ok || q != lockFilter || strings.Count(r, "'mtable-config'/") != 1 || !ownedBy(r, holder) {
-					break back
-				}
+			case lockReadOf(f.Text, holder):
 				quiet[j] = quietLockHeld
 			default:
 				break back
 			}
 		}
 	}
+}
+
+// lockReadOf reports whether text is a read of the migration lock's row
+// that found it, held by process p.
+func lockReadOf(text, p string) bool {
+	if !strings.HasPrefix(text, configReadPrefix) {
+		return false
+	}
+	q, r, ok := splitConfigRead(text)
+	return ok && q == lockFilter && strings.Count(r, "'mtable-config'/") == 1 && ownedBy(r, p)
 }
 
 // ownedBy reports whether a read of the lock row found it held by

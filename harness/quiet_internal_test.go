@@ -238,17 +238,10 @@ func TestClosingExits(t *testing.T) {
 			true, []bool{false, false}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			tr := &sched.Trace{Machines: machines}
 			if c.unnamed {
-				tr.Machines = nil
-			}
-			it := &Iteration{Sched: &sched.Result{Events: c.events, Steps: 10, Trace: tr},
-				Failure: &IterationFailure{Kind: "assertion", Check: &CheckFailure{Machine: "nobody", Step: 10}}}
-			got := quietEvents(it)
-			for i, e := range c.events {
-				if q := got[i] != loud; q != c.want[i] {
-					t.Errorf("%v: quiet %v, want %v", e, q, c.want[i])
-				}
+				checkQuiet(t, nil, c.events, c.want)
+			} else {
+				checkQuiet(t, machines, c.events, c.want)
 			}
 		})
 	}
@@ -286,16 +279,22 @@ func TestRunEndsAndLockHeld(t *testing.T) {
 		{"the lock found held by another than named", []sched.Event{ev(1, 4, lockQuery+lock2), ev(2, 4, held)},
 			[]bool{false, false}},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			it := &Iteration{Sched: &sched.Result{Events: c.events, Steps: 10, Trace: &sched.Trace{Machines: machines}},
-				Failure: &IterationFailure{Kind: "assertion", Check: &CheckFailure{Machine: "nobody", Step: 10}}}
-			got := quietEvents(it)
-			for i, e := range c.events {
-				if q := got[i] != loud; q != c.want[i] {
-					t.Errorf("%v: quiet %v, want %v", e, q, c.want[i])
-				}
-			}
-		})
+		t.Run(c.name, func(t *testing.T) { checkQuiet(t, machines, c.events, c.want) })
+	}
+}
+
+// checkQuiet checks which of events, a run of machines (Trace.Machines)
+// that failed on a machine of none of them at step 10, quietEvents
+// finds quiet: want, in order.
+func checkQuiet(t *testing.T, machines []sched.TraceMachine, events []sched.Event, want []bool) {
+	t.Helper()
+	it := &Iteration{Sched: &sched.Result{Events: events, Steps: 10, Trace: &sched.Trace{Machines: machines}},
+		Failure: &IterationFailure{Kind: "assertion", Check: &CheckFailure{Machine: "nobody", Step: 10}}}
+	got := quietEvents(it)
+	for i, e := range events {
+		if q := got[i] != loud; q != want[i] {
+			t.Errorf("%v: quiet %v, want %v", e, q, want[i])
+		}
 	}
 }
 
