@@ -337,7 +337,7 @@ step 10 [1 migrator]: new.stream.Next -> end
 step 11 [1 migrator]: backend fault: read-fails (outage) request of migrator on the config table
 step 11 [1 migrator]: waits on Sleep
 step 11 [sched]: clock jumps to +2.005s
-(the 1 step above repeats 2 more times, to step 15; clock +2.025s)
+(the step above repeats 2 more times, to step 15; clock +2.025s)
 step 17 [2 app0]: CHECK FAILED: x
 `
 	for _, leases := range []string{"true", "false"} {
@@ -355,7 +355,7 @@ step 17 [2 app0]: CHECK FAILED: x
 
 var (
 	foldLine   = regexp.MustCompile(`^\(steps? (\d+)(?:-(\d+))?: (\d+) quiet steps?( of [^:]+: [a-z ,']+)?(;? ?:? ?clock \+\S+)?\)$`)
-	repeatLine = regexp.MustCompile(`^\(the \d+ steps? above repeats? \d+ more times?, to step (\d+)(?:; clock \+\S+)?\)$`)
+	repeatLine = regexp.MustCompile(`^\(the (?:step above repeats|\d+ steps above repeat) \d+ more times?, to step (\d+)(?:; clock \+\S+)?\)$`)
 	// pushLine is a push summarised (summarisePushes): the step it stands
 	// at, the machine, its steps and the quiet steps it folds.
 	pushLine = regexp.MustCompile(`^step (\d+) \[(\d+) [^\]]+\]: push [A-Z_]+, steps (\d+)-(\d+): (?:.*?(?:: |; )(\d+) quiet steps?(?: of [^;]*)? folded;)?`)
@@ -613,7 +613,7 @@ step 5 [2 app0]: call 0 returned: ok ["old:1"]
 step 6 [4 lease-poll]: waits on Select
 step 7 [1 migrator]: push PREFER_OLD: start
 step 8 [1 migrator]: old.QueryAtomic(a eq 1) -> error 503 busy
-(the 1 step above repeats 5 more times, to step 13)
+(the step above repeats 5 more times, to step 13)
 (steps 14-15: 2 quiet steps of lease-poll, lease-renew: waits)
 step 16 [2 app0]: CHECK FAILED: x
 `
@@ -750,5 +750,28 @@ func TestDescribeConfig(t *testing.T) {
 		if c.got != c.want {
 			t.Errorf("got %q, want %q", c.got, c.want)
 		}
+	}
+}
+
+// TestRepeatNote: the note of a repetition names the period and the
+// repetitions, in the singular or the plural.
+func TestRepeatNote(t *testing.T) {
+	var evs []sched.Event
+	for s := int64(1); s <= 6; s++ {
+		evs = append(evs, sched.Event{Step: s, Machine: 1, Name: "app0", Text: fmt.Sprintf("try %d", s%2)})
+	}
+	for s := int64(7); s <= 9; s++ {
+		evs = append(evs, sched.Event{Step: s, Machine: 1, Name: "app0", Text: "again"})
+	}
+	var b bytes.Buffer
+	writeStepLines(&b, stepLines(evs, 0, 9, nil))
+	want := `step 1 [1 app0]: try 1
+step 2 [1 app0]: try 0
+(the 2 steps above repeat 2 more times, to step 6)
+step 7 [1 app0]: again
+(the step above repeats 2 more times, to step 9)
+`
+	if got := b.String(); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 }

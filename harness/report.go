@@ -157,8 +157,11 @@ func writeStepLines(w io.Writer, ps []stepPrint) {
 			if p.clock != "" {
 				clock = "; clock " + p.clock
 			}
-			fmt.Fprintf(w, "(the %s above %s %d more %s, to step %d%s)\n", plural(p.period, "step"),
-				map[bool]string{true: "repeats", false: "repeat"}[p.period == 1], p.repeats, map[bool]string{true: "time", false: "times"}[p.repeats == 1], p.to, clock)
+			what := "step above repeats"
+			if p.period > 1 {
+				what = fmt.Sprintf("%d steps above repeat", p.period)
+			}
+			fmt.Fprintf(w, "(the %s %s, to step %d%s)\n", what, plural(p.repeats, "more time"), p.to, clock)
 		default:
 			for _, e := range p.events {
 				fmt.Fprintln(w, e)
