@@ -753,6 +753,37 @@ func TestDescribeConfig(t *testing.T) {
 	}
 }
 
+// TestJoinEmptyStreamOverQuietSteps: in the production world an empty
+// stream's opening joins its end over quiet steps between, which stay
+// folded before the joined line; a shown step between keeps them apart.
+func TestJoinEmptyStreamOverQuietSteps(t *testing.T) {
+	e := func(s int64, m int, name, text string) sched.Event {
+		return sched.Event{Step: s, Machine: m, Name: name, Text: text}
+	}
+	evs := []sched.Event{
+		e(1, 1, "migrator", "old.QueryStreamed()"),
+		e(2, 3, "lease-renew", "waits on Select"),
+		e(3, 4, "lease-poll", "waits on Select"),
+		e(4, 1, "migrator", "old.stream.Next -> end"),
+		e(5, 1, "migrator", "new.QueryStreamed()"),
+		e(6, 2, "app0", "call 0: retrieve('p0', '0')"),
+		e(7, 1, "migrator", "new.stream.Next -> end"),
+		e(8, 2, "app0", "CHECK FAILED: x"),
+	}
+	want := `(steps 2-3: 2 quiet steps of lease-renew, lease-poll: waits)
+step 4 [1 migrator]: old.QueryStreamed() -> end, no rows (opened at step 1)
+step 5 [1 migrator]: new.QueryStreamed()
+step 6 [2 app0]: call 0: retrieve('p0', '0')
+step 7 [1 migrator]: new.stream.Next -> end
+step 8 [2 app0]: CHECK FAILED: x
+`
+	var b bytes.Buffer
+	writeStepLines(&b, listSteps(syntheticRun(evs, 8, "true")).tail)
+	if got := b.String(); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
 // TestRepeatNote: the note of a repetition names the period and the
 // repetitions, in the singular or the plural.
 func TestRepeatNote(t *testing.T) {

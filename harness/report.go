@@ -393,27 +393,43 @@ var emptyStream = regexp.MustCompile(`^([A-Za-z0-9_-]+)\.QueryStreamed\(.*\)$`)
 
 // joinEmptyStreams joins a step that only opened a stream
 // ("old.QueryStreamed(...)", shown) with the next step that logged
-// something when that step begins with the same machine's first read of
-// it, which found the stream's end ("old.stream.Next -> end"): the two
-// become one line at the second step, "old.QueryStreamed(...) -> end,
-// no rows (opened at step N)", followed by that step's other events.
+// something shown, when that step begins with the same machine's first
+// read of it, which found the stream's end ("old.stream.Next -> end"):
+// the two become one line at the second step, "old.QueryStreamed(...)
+// -> end, no rows (opened at step N)", followed by that step's other
+// events. The quiet steps between, if any, stay where they are (folded
+// before the line).
 func joinEmptyStreams(steps []loggedStep) []loggedStep {
 	out := steps[:0:0]
-	for i := 0; i < len(steps); i++ {
-		s := steps[i]
-		if i+1 < len(steps) && len(s.events) == 1 && s.kinds[0] == loud {
-			open, next := s.events[0], steps[i+1]
-			if m := emptyStream.FindStringSubmatch(open.Text); m != nil && next.kinds[0] == loud &&
-				next.events[0].Machine == open.Machine && next.events[0].Text == m[1]+".stream.Next -> end" {
-				joined := next.events[0]
-				joined.Text = fmt.Sprintf("%s -> end, no rows (opened at step %d)", open.Text, open.Step)
-				events := append([]sched.Event{joined}, next.events[1:]...)
-				out = append(out, loggedStep{events: events, kinds: next.kinds, folded: next.folded})
-				i++
-				continue
-			}
+	opened, ended := map[int]bool{}, map[int]bool{} // the steps joined: openings, ends
+	for i, s := range steps {
+		if ended[i] || len(s.events) != 1 || s.kinds[0] != loud {
+			continue
 		}
-		out = append(out, s)
+		open := s.events[0]
+		m := emptyStream.FindStringSubmatch(open.Text)
+		if m == nil {
+			continue
+		}
+		j := i + 1
+		for j < len(steps) && steps[j].quiet() {
+			j++
+		}
+		if j == len(steps) || ended[j] || steps[j].kinds[0] != loud {
+			continue
+		}
+		if end := steps[j].events[0]; end.Machine != open.Machine || end.Text != m[1]+".stream.Next -> end" {
+			continue
+		}
+		opened[i], ended[j] = true, true
+		events := slices.Clone(steps[j].events)
+		events[0].Text = fmt.Sprintf("%s -> end, no rows (opened at step %d)", open.Text, open.Step)
+		steps[j].events = events
+	}
+	for i, s := range steps {
+		if !opened[i] {
+			out = append(out, s)
+		}
 	}
 	return out
 }
