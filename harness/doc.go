@@ -145,7 +145,8 @@
 // the state a call's Subscribe returned (an application's service is
 // wrapped to record it), or the state a migrator's Run read or it last
 // pushed; the newest state is read from the configuration table's state
-// row as each request lands.
+// row as each request lands. It is OracleFencing: switched off, it says
+// ok.
 //
 // # Plain clients
 //
@@ -263,8 +264,9 @@
 // requests Azure would refuse, and the harness's record of the faults
 // it injected.
 //
-// Options.OraclesOff switches oracles off, each replaced by one that
-// always says ok. The oracles only observe (a stream is read to its end
+// Options.OraclesOff switches oracles off (OracleList: the five above,
+// the errors oracle, the plain-client oracle and the fencing oracle),
+// each replaced by one that always says ok. The oracles only observe (a stream is read to its end
 // whatever oracle 3 says), so switching some off changes no schedule:
 // an oracle alone fails exactly the iterations it fails among all of
 // them, and Iteration.Flagged says which failed. The meta-tests

@@ -31,13 +31,17 @@ const (
 	// OraclePlain judges the plain clients' backend calls (CheckPlain):
 	// each must behave as the same call on the virtual table would.
 	OraclePlain
+	// OracleFencing fails a request that lands on the old or new table
+	// under a state two steps behind the newest stored one
+	// (CheckFencing; the production world's).
+	OracleFencing
 
 	// AllOracles is every oracle.
-	AllOracles = OracleAnnotations | OracleLinearizability | OracleStreams | OracleLiveness | OracleEndOfRun | OracleErrors | OraclePlain
+	AllOracles = OracleAnnotations | OracleLinearizability | OracleStreams | OracleLiveness | OracleEndOfRun | OracleErrors | OraclePlain | OracleFencing
 )
 
 // OracleList is every oracle, in the package doc's order.
-var OracleList = []Oracles{OracleAnnotations, OracleLinearizability, OracleStreams, OracleLiveness, OracleEndOfRun, OracleErrors, OraclePlain}
+var OracleList = []Oracles{OracleAnnotations, OracleLinearizability, OracleStreams, OracleLiveness, OracleEndOfRun, OracleErrors, OraclePlain, OracleFencing}
 
 var oracleNames = map[Oracles]string{
 	OracleAnnotations:     "annotations",
@@ -47,6 +51,7 @@ var oracleNames = map[Oracles]string{
 	OracleEndOfRun:        "end-of-run",
 	OracleErrors:          "errors",
 	OraclePlain:           "plain",
+	OracleFencing:         "fencing",
 }
 
 // String names the oracles of the set, joined by "+" in OracleList's
@@ -90,6 +95,8 @@ func oracleOf(check string) Oracles {
 		return OracleErrors
 	case CheckPlain:
 		return OraclePlain
+	case CheckFencing:
+		return OracleFencing
 	}
 	return 0
 }

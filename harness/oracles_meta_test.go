@@ -36,8 +36,9 @@ type aloneCase struct {
 	short  bool
 	seed   uint64
 	// plain runs the plain-client scenario (plainScenario) instead of
-	// the original world.
-	plain bool
+	// the original world; leases the production world without faults
+	// (noFaultsWorld), where requests are fenced.
+	plain, leases bool
 }
 
 var aloneCases = []struct {
@@ -87,6 +88,12 @@ var aloneCases = []struct {
 		// 141 of the plain-client scenario.
 		{bug: mtable.BugDeleteIfExistsGuardTombstone, budget: plainBudgetShort, short: true, plain: true},
 	}},
+	{harness.OracleFencing, []aloneCase{
+		// Skipping a state lets an application's request made under
+		// PREFER_NEW land once USE_NEW_HIDE_METADATA is stored.
+		{bug: mtable.BugMigrateSkipUseNewWithTombstones, budget: 100, short: true, leases: true},
+		{bug: mtable.BugMigrateSkipPreferOld, budget: 100, leases: true},
+	}},
 }
 
 func (c aloneCase) seedOr() uint64 {
@@ -101,8 +108,11 @@ func (c aloneCase) seedOr() uint64 {
 func exploreOracles(t *testing.T, c aloneCase, off harness.Oracles) harness.Summary {
 	t.Helper()
 	wl, bug, seed, budget := originalWorld(), c.bug, c.seedOr(), c.budget
-	if c.plain {
+	switch {
+	case c.plain:
 		wl = plainScenario()
+	case c.leases:
+		wl = noFaultsWorld()
 	}
 	sum, err := harness.Explore(harness.ExploreConfig{
 		Options:    harness.Options{Workload: wl, Bug: bug, OraclesOff: off},
@@ -159,7 +169,7 @@ func TestOracleAlone(t *testing.T) {
 
 					// The same test with the oracle replaced by one that
 					// always says ok must fail.
-					key := aloneCase{bug: c.bug, budget: c.budget, seed: c.seedOr(), plain: c.plain}
+					key := aloneCase{bug: c.bug, budget: c.budget, seed: c.seedOr(), plain: c.plain, leases: c.leases}
 					allOff.Lock()
 					if allOff.m == nil {
 						allOff.m = map[aloneCase]string{}

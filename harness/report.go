@@ -98,6 +98,13 @@ func writeFailure(w io.Writer, it *Iteration) {
 
 	fmt.Fprintf(w, "\n--- oracles ---\n")
 	names := []string{CheckAnnotations, CheckLinearizability, CheckStream, CheckFinalState, CheckError, CheckMigrator}
+	// The production world's checks, where its run has them.
+	if v, _ := it.Sched.Trace.Param("leases"); v == "true" {
+		names = append(names, CheckFencing)
+	}
+	if v, _ := it.Sched.Trace.Param("plain"); v == "true" {
+		names = append(names, CheckPlain)
+	}
 	for _, n := range names {
 		verdict := "passed"
 		if k := it.Checks[n]; k > 0 {

@@ -27,6 +27,7 @@ var oracleColumns = []struct {
 	{harness.OracleEndOfRun, "5 end of run"},
 	{harness.OracleErrors, "errors"},
 	{harness.OraclePlain, "plain"},
+	{harness.OracleFencing, "fencing"},
 }
 
 // oracleRow counts, for one bug, the iterations each oracle failed and
@@ -35,7 +36,7 @@ type oracleRow struct {
 	label        string
 	counts       []int
 	firsts       []int
-	any, other   int // failing iterations; those failed by no switchable oracle (fencing, a panic)
+	any, other   int // failing iterations; those failed by no switchable oracle (a panic)
 	iterations   int
 	interrupted  bool
 	benign, none bool
@@ -63,7 +64,7 @@ func (c *config) runOracleTable(ctx context.Context, stdout, stderr io.Writer) (
 	fmt.Fprintf(stdout, "=== mtabletest -oracle-table ===\n")
 	fmt.Fprintf(stdout, "seed %d, strategy %s, %d iterations per row, every oracle on; a cell is the number of\n", c.seed, c.strategy, iterations)
 	fmt.Fprintf(stdout, "iterations the oracle failed and the first of them (the oracles only observe, so an oracle\n")
-	fmt.Fprintf(stdout, "alone fails exactly these); \"other\" counts failures no switchable oracle made (the fencing check, a panic)\n\n")
+	fmt.Fprintf(stdout, "alone fails exactly these); \"other\" counts failures no switchable oracle made (a panic)\n\n")
 	head := []string{"bug"}
 	for _, col := range oracleColumns {
 		head = append(head, col.title)
