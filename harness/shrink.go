@@ -64,8 +64,8 @@ type ShrinkProgress struct {
 	Original       Shape
 	Runs, Accepted int
 	// Phase is the move being tried ("apps", "calls", ...), "explore"
-	// while smaller workloads are explored afresh, or "schedule/PASS"
-	// while the scheduler's passes run.
+	// while smaller workloads, or the smallest run's own, are explored
+	// afresh, or "schedule/PASS" while the scheduler's passes run.
 	Phase    string
 	Smallest Shape
 	Elapsed  time.Duration
@@ -340,6 +340,10 @@ type shrinker struct {
 	// explored is set once the smallest run's workload has been
 	// explored afresh (see reexplore).
 	explored bool
+	// exploredAgain holds the workloads (their Params) exploreAgain
+	// found nothing for, againCalls counts its calls.
+	exploredAgain map[string]bool
+	againCalls    int
 }
 
 // Shrink looks for a smaller run that fails like it, a failing
@@ -393,6 +397,7 @@ func Shrink(ctx context.Context, opts Options, it *Iteration, cfg ShrinkConfig) 
 	if steps = max(steps, 1); sh.cfg.MaxRuns > minShrinkRuns && int64(sh.cfg.MaxRuns)*steps > sh.cfg.MaxSteps {
 		sh.cfg.MaxRuns = int(max(sh.cfg.MaxSteps/steps, minShrinkRuns))
 	}
+	scheduled := false // the scheduler's passes ran in the round before
 	for sh.stopped == "" {
 		progress := false
 		for _, m := range moves {
@@ -403,6 +408,18 @@ func Shrink(ctx context.Context, opts Options, it *Iteration, cfg ShrinkConfig) 
 		}
 		if !sh.budget() {
 			break
+		}
+		if scheduled && !progress {
+			// The moves found nothing after the scheduler's passes: the
+			// smallest run's own workload is explored afresh for a
+			// shorter run.
+			sh.phase = "explore"
+			if sh.exploreAgain() {
+				continue // the moves again, on the run it found
+			}
+			if !sh.budget() {
+				break
+			}
 		}
 		if !sh.explored {
 			sh.explored = true
@@ -415,6 +432,7 @@ func Shrink(ctx context.Context, opts Options, it *Iteration, cfg ShrinkConfig) 
 			}
 		}
 		sh.phase = "schedule"
+		scheduled = true
 		if sh.schedulePasses() {
 			progress = true
 		}
@@ -630,50 +648,119 @@ const scheduleChunk = 8
 // becomes the smallest run.
 func (sh *shrinker) reexplore() bool {
 	for k, o := range exploreWorkloads(sh.best.opts) {
-		ec := ExploreConfig{Options: o, Strategy: "portfolio", Seed: sched.IterationSeed(sh.orig.Seed, k), MaxSteps: sh.orig.Sched.Trace.MaxSteps}
-		for i := 0; i < exploreRuns; {
-			// A run it finds is run once more (leniently): one run of the
-			// budget is kept for that.
-			if !sh.budget() || sh.cfg.MaxRuns-sh.runs < 2 {
-				return false
-			}
-			n := min(sh.cfg.Parallel, sh.cfg.MaxRuns-sh.runs-1, exploreRuns-i)
-			found := make([]*Iteration, n)
-			var wg sync.WaitGroup
-			for j := range n {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					if it, same := sh.runConfig(o, ec.SchedConfig(i+j)); same {
-						found[j] = it
-					}
-				}()
-			}
-			wg.Wait()
-			// Counted as if they ran one at a time: up to the first found;
-			// after it, if it did not replay (never seen), the next
-			// batch starts with the run after it.
-			start := i
-			i += n
-			for j, it := range found {
-				sh.runs++
-				if it == nil {
-					continue
-				}
-				tr := *it.Sched.Trace
-				again, same := sh.runConfig(o, sched.Config{Strategy: "lenient", Replay: &tr})
-				sh.runs++
-				if !same || !isPrefix(again.Sched.Trace.Decisions, tr.Decisions) {
-					i = start + j + 1
-					break
-				}
-				sh.best = shrinkRun{opts: o, it: again, size: sched.SizeOf(again.Sched)}
-				sh.accepted++
-				sh.report()
-				return true
-			}
-			sh.report()
+		if sh.exploreFresh(o, sched.IterationSeed(sh.orig.Seed, k), exploreRuns, 0) {
+			return true
 		}
+		if !sh.budget() {
+			return false
+		}
+	}
+	return false
+}
+
+// exploreAgain explores the smallest run's own workload afresh, for a
+// run that fails the same way in fewer steps, each run drawn as an
+// exploration draws it and bounded by the smallest run's steps, so that
+// a run is cut (and cheap) where it would no longer be shorter. The
+// scheduler's passes shorten a run a few decisions at a time, and in the
+// production world, whose machines wait on virtual time, most of their
+// candidates no longer fail; a fresh schedule of the same workload is
+// often far shorter (bug 18 from seed 9, its shrunk workload's failing
+// runs in 1,500 fresh ones: 445 to 720 steps, where the shrink had
+// reached 766). It gets as many runs as the exploration took to find
+// the failure, at least exploreRuns, at most a quarter of the budget
+// and half of what is left (the run it finds needs the rest for its
+// moves). It runs for an assertion's failure only (the step it failed
+// at is where its run stops: another kind's run may need its whole
+// length, or fail at the bound itself), and not again for a workload
+// it found nothing for: a lower bound would find less.
+func (sh *shrinker) exploreAgain() bool {
+	if sh.sig.Kind != KindAssertion {
+		return false
+	}
+	key := fmt.Sprint(Params(sh.best.opts))
+	if sh.exploredAgain[key] {
+		return false
+	}
+	runs := min(max(exploreRuns, sh.orig.Index+1), sh.cfg.MaxRuns/4, (sh.cfg.MaxRuns-sh.runs)/2)
+	// Its seeds are apart from those of reexplore's workloads, and new
+	// at each call.
+	seed := sched.IterationSeed(sh.orig.Seed, exploreAgainSeeds+sh.againCalls)
+	sh.againCalls++
+	steps := sh.best.it.Sched.Steps
+	found := sh.exploreFresh(sh.best.opts, seed, runs, int(steps))
+	if !found {
+		if sh.exploredAgain == nil {
+			sh.exploredAgain = map[string]bool{}
+		}
+		sh.exploredAgain[key] = true
+	}
+	return found
+}
+
+// exploreAgainSeeds is the first iteration index of exploreAgain's seeds
+// (reexplore's are its workloads' indices).
+const exploreAgainSeeds = 1 << 16
+
+// exploreFresh runs up to runs fresh schedules of o, drawn as an
+// exploration with base seed seed draws them (portfolio), with step
+// bound bound (0: the original run's), numbered as the exploration's
+// iterations. The first that fails the same way (in iteration order, at
+// any Parallel) and is smaller than the smallest run is run again
+// leniently at the original run's bound, which names its choices'
+// streams for the moves, and becomes the smallest run.
+func (sh *shrinker) exploreFresh(o Options, seed uint64, runs, bound int) bool {
+	ec := ExploreConfig{Options: o, Strategy: "portfolio", Seed: seed, MaxSteps: sh.orig.Sched.Trace.MaxSteps}
+	if bound > 0 {
+		ec.MaxSteps = bound
+	}
+	for i := 0; i < runs; {
+		// A run it finds is run once more (leniently): one run of the
+		// budget is kept for that.
+		if !sh.budget() || sh.cfg.MaxRuns-sh.runs < 2 {
+			return false
+		}
+		n := min(sh.cfg.Parallel, sh.cfg.MaxRuns-sh.runs-1, runs-i)
+		found := make([]*Iteration, n)
+		var wg sync.WaitGroup
+		for j := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if it, same := sh.runConfig(o, ec.SchedConfig(i+j)); same {
+					found[j] = it
+				}
+			}()
+		}
+		wg.Wait()
+		// Counted as if they ran one at a time: up to the first found;
+		// after it, if it did not replay (never seen) or is not
+		// smaller, the next batch starts with the run after it.
+		start := i
+		i += n
+		for j, it := range found {
+			sh.runs++
+			if it == nil {
+				continue
+			}
+			tr := *it.Sched.Trace
+			tr.MaxSteps = sh.orig.Sched.Trace.MaxSteps
+			again, same := sh.runConfig(o, sched.Config{Strategy: "lenient", Replay: &tr})
+			sh.runs++
+			r := shrinkRun{opts: o, it: again}
+			if same {
+				r.size = sched.SizeOf(again.Sched)
+			}
+			if !same || !isPrefix(again.Sched.Trace.Decisions, tr.Decisions) || !smaller(r, sh.best) {
+				i = start + j + 1
+				break
+			}
+			sh.best = r
+			sh.accepted++
+			sh.report()
+			return true
+		}
+		sh.report()
 	}
 	return false
 }
