@@ -365,10 +365,11 @@
 // schedule of the same workload is often far shorter; the first that
 // fails the same way in fewer steps is run again leniently and becomes
 // the smallest run. And so on, until
-// nothing is accepted or the budget (ShrinkConfig: runs, and steps
-// reckoned as runs of the failing run's length up to its failure, both
-// deterministic, so a run that hit the step bound gets fewer runs;
-// optionally time) is spent. A candidate's run ends right after its
+// nothing is accepted or the budget (ShrinkConfig: runs, and steps,
+// each run reckoned at the length up to its failure of the smallest run
+// it was a variant of, at most the failing run's, both deterministic, so
+// a run that hit the step bound gets fewer runs, more as a shorter one
+// is found; optionally time) is spent. A candidate's run ends right after its
 // first failure in a machine (an oracle's check): the signature is the
 // first failure's, so the steps after it would be run for nothing
 // (oracle 2's failure, found after the schedule, needs the run to its

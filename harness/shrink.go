@@ -36,12 +36,15 @@ type ShrinkConfig struct {
 	// MaxRuns bounds the runs of the shrink (deterministic); zero means
 	// DefaultShrinkRuns.
 	MaxRuns int
-	// MaxSteps bounds the scheduler steps the shrink may spend, reckoned
-	// from the failing run's length up to its failure (a candidate's run
-	// stops at its first failure in a machine; one that fails after the
-	// schedule, or by the scheduler, runs to its end): the run budget
-	// becomes at most MaxSteps divided by those steps (but at least 100
-	// runs), so that it stays deterministic; zero means
+	// MaxSteps bounds the scheduler steps the shrink may spend, each run
+	// reckoned at the length up to its failure of the smallest failing
+	// run when it ran, the run it is a variant of, or of the failing run
+	// if that is shorter (a candidate's run stops at its first failure
+	// in a machine; one that fails after the schedule, or by the
+	// scheduler, runs to its end), so that it stays deterministic: at
+	// first the run budget is at most MaxSteps divided by the failing
+	// run's steps, and it grows as the smallest run gets shorter (but it
+	// is at least 100 runs, and at most MaxRuns); zero means
 	// DefaultShrinkSteps.
 	MaxSteps int64
 	// MaxTime bounds its wall-clock time; zero means no bound. A shrink
@@ -340,6 +343,13 @@ type shrinker struct {
 	// explored is set once the smallest run's workload has been
 	// explored afresh (see reexplore).
 	explored bool
+	// The step budget (see left): the steps reckoned for the runs
+	// before run costFrom, and what each run since costs (the smallest
+	// run's steps, at most maxCost).
+	spent    int64
+	costFrom int
+	cost     int64
+	maxCost  int64 // the failing run's steps
 	// exploredAgain holds the workloads (their Params) exploreAgain
 	// found nothing for, againCalls counts its calls.
 	exploredAgain map[string]bool
@@ -374,8 +384,9 @@ func Shrink(ctx context.Context, opts Options, it *Iteration, cfg ShrinkConfig) 
 	// The run again, leniently: the same run, with the streams of its
 	// choices named (a lenient run records them), which the moves edit.
 	// It stops at its first failure (as every candidate does), so it is
-	// a prefix of the run, and its length is what a candidate costs: the
-	// step budget is reckoned on it.
+	// a prefix of the run, and its length is what a candidate of it
+	// costs: the step budget reckons each run at the length of the
+	// smallest run it is a variant of.
 	sh.best = shrinkRun{opts: opts, it: it, size: sched.SizeOf(it.Sched)}
 	steps := it.Sched.Steps
 	if sh.budget() {
@@ -394,9 +405,8 @@ func Shrink(ctx context.Context, opts Options, it *Iteration, cfg ShrinkConfig) 
 			it.upTo = &shape
 		}
 	}
-	if steps = max(steps, 1); sh.cfg.MaxRuns > minShrinkRuns && int64(sh.cfg.MaxRuns)*steps > sh.cfg.MaxSteps {
-		sh.cfg.MaxRuns = int(max(sh.cfg.MaxSteps/steps, minShrinkRuns))
-	}
+	sh.cost = max(steps, 1)
+	sh.maxCost = sh.cost
 	scheduled := false // the scheduler's passes ran in the round before
 	for sh.stopped == "" {
 		progress := false
@@ -474,13 +484,39 @@ func isPrefix(a, b []sched.Decision) bool {
 	return len(a) <= len(b) && slices.Equal(a, b[:len(a)])
 }
 
+// left is how many more runs the budget allows: within MaxRuns, and
+// within MaxSteps, each run reckoned at the steps of the smallest run it
+// was a variant of (the runs since it became the smallest at its steps,
+// those before as they were reckoned then: spent), but at least
+// minShrinkRuns in all (unless MaxRuns is fewer).
+func (sh *shrinker) left() int {
+	n := sh.cfg.MaxRuns - sh.runs
+	if sh.cost > 0 && sh.cfg.MaxRuns > minShrinkRuns {
+		steps := sh.cfg.MaxSteps - sh.spent - int64(sh.runs-sh.costFrom)*sh.cost
+		if byStep := max(steps/sh.cost, int64(minShrinkRuns-sh.runs)); byStep < int64(n) {
+			n = int(byStep)
+		}
+	}
+	return max(n, 0)
+}
+
+// setBest makes r the smallest run: the runs from now on are reckoned
+// at its steps, or at the failing run's if it has more (a smaller
+// workload may take more steps to fail: the budget is never less than
+// the failing run's length gives).
+func (sh *shrinker) setBest(r shrinkRun) {
+	sh.spent += int64(sh.runs-sh.costFrom) * sh.cost
+	sh.costFrom, sh.cost = sh.runs, min(max(r.it.Sched.Steps, 1), sh.maxCost)
+	sh.best = r
+}
+
 // budget reports whether another run may start, setting stopped if not.
 func (sh *shrinker) budget() bool {
 	switch {
 	case sh.stopped != "":
 	case sh.ctx.Err() != nil:
 		sh.stopped = "cancelled"
-	case sh.runs >= sh.cfg.MaxRuns:
+	case sh.left() <= 0:
 		sh.stopped = "runs"
 	case sh.cfg.MaxTime > 0 && time.Since(sh.start) >= sh.cfg.MaxTime:
 		sh.stopped = "time"
@@ -518,7 +554,7 @@ func (sh *shrinker) tryMove(m move) bool {
 		if !sh.budget() {
 			return false
 		}
-		n := min(sh.cfg.Parallel, sh.cfg.MaxRuns-sh.runs, len(cands))
+		n := min(sh.cfg.Parallel, sh.left(), len(cands))
 		batch := cands[:n]
 		cands = cands[n:]
 		type outcome struct {
@@ -550,7 +586,7 @@ func (sh *shrinker) tryMove(m move) bool {
 			if o.same {
 				r := shrinkRun{opts: batch[i].opts, it: o.it, size: sched.SizeOf(o.it.Sched)}
 				if smaller(r, sh.best) {
-					sh.best = r
+					sh.setBest(r)
 					sh.accepted++
 					sh.report()
 					return true
@@ -581,7 +617,7 @@ func (sh *shrinker) schedulePasses() bool {
 	base := sh.runs
 	// Bound: a bound lowered by an earlier round is checked against the
 	// one the failure was found at.
-	so := sched.ShrinkOptions{MaxRuns: sh.cfg.MaxRuns - sh.runs, Parallel: sh.cfg.Parallel, Bound: sh.orig.Sched.Trace.MaxSteps}
+	so := sched.ShrinkOptions{MaxRuns: sh.left(), Parallel: sh.cfg.Parallel, Bound: sh.orig.Sched.Trace.MaxSteps}
 	if sh.cfg.MaxTime > 0 {
 		so.MaxTime = max(sh.cfg.MaxTime-time.Since(sh.start), time.Nanosecond)
 	}
@@ -622,7 +658,7 @@ func (sh *shrinker) schedulePasses() bool {
 		return false
 	}
 	it := its[sr.Result]
-	sh.best = shrinkRun{opts: opts, it: it, size: sched.SizeOf(it.Sched)}
+	sh.setBest(shrinkRun{opts: opts, it: it, size: sched.SizeOf(it.Sched)})
 	sh.accepted += sr.Accepted
 	return true
 }
@@ -682,7 +718,7 @@ func (sh *shrinker) exploreAgain() bool {
 	if sh.exploredAgain[key] {
 		return false
 	}
-	runs := min(max(exploreRuns, sh.orig.Index+1), sh.cfg.MaxRuns/4, (sh.cfg.MaxRuns-sh.runs)/2)
+	runs := min(max(exploreRuns, sh.orig.Index+1), sh.cfg.MaxRuns/4, sh.left()/2)
 	// Its seeds are apart from those of reexplore's workloads, and new
 	// at each call.
 	seed := sched.IterationSeed(sh.orig.Seed, exploreAgainSeeds+sh.againCalls)
@@ -717,10 +753,10 @@ func (sh *shrinker) exploreFresh(o Options, seed uint64, runs, bound int) bool {
 	for i := 0; i < runs; {
 		// A run it finds is run once more (leniently): one run of the
 		// budget is kept for that.
-		if !sh.budget() || sh.cfg.MaxRuns-sh.runs < 2 {
+		if !sh.budget() || sh.left() < 2 {
 			return false
 		}
-		n := min(sh.cfg.Parallel, sh.cfg.MaxRuns-sh.runs-1, runs-i)
+		n := min(sh.cfg.Parallel, sh.left()-1, runs-i)
 		found := make([]*Iteration, n)
 		var wg sync.WaitGroup
 		for j := range n {
@@ -755,7 +791,7 @@ func (sh *shrinker) exploreFresh(o Options, seed uint64, runs, bound int) bool {
 				i = start + j + 1
 				break
 			}
-			sh.best = r
+			sh.setBest(r)
 			sh.accepted++
 			sh.report()
 			return true
