@@ -354,11 +354,24 @@
 // that it stops as many rows before the end as it did. They
 // run to a fixpoint; then sched.Shrink
 // works on the schedule (preemptions, choices, blocks of decisions) until
-// it has accepted a few candidates, and the moves run again; until
-// nothing is accepted or the budget (ShrinkConfig: runs, and steps
-// reckoned as runs of the failing run's length up to its failure, both
-// deterministic, so a run that hit the step bound gets fewer runs;
-// optionally time) is spent. A candidate's run ends right after its
+// it has accepted a few candidates, and the moves run again. When
+// the moves find nothing after it, and the failure is an oracle's
+// assertion, the shrink explores the smallest run's own workload
+// afresh, once for each workload unless it finds a run: schedules drawn
+// as an exploration draws them, bounded by the smallest run's steps (a
+// run cut there fails otherwise and costs no more), as many as the
+// exploration took to find the failure (at least 200, at most a quarter
+// of the run budget and half of what is left). The scheduler's passes
+// shorten a run a few decisions at a time, and where machines wait on
+// virtual time most of their candidates no longer fail, while a fresh
+// schedule of the same workload is often far shorter; the first that
+// fails the same way in fewer steps is run again leniently and becomes
+// the smallest run. And so on, until
+// nothing is accepted or the budget (ShrinkConfig: runs, and steps,
+// each run reckoned at the length up to its failure of the smallest run
+// it was a variant of, at most the failing run's, both deterministic, so
+// a run that hit the step bound gets fewer runs, more as a shorter one
+// is found; optionally time) is spent. A candidate's run ends right after its
 // first failure in a machine (an oracle's check): the signature is the
 // first failure's, so the steps after it would be run for nothing
 // (oracle 2's failure, found after the schedule, needs the run to its

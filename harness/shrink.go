@@ -36,12 +36,15 @@ type ShrinkConfig struct {
 	// MaxRuns bounds the runs of the shrink (deterministic); zero means
 	// DefaultShrinkRuns.
 	MaxRuns int
-	// MaxSteps bounds the scheduler steps the shrink may spend, reckoned
-	// from the failing run's length up to its failure (a candidate's run
-	// stops at its first failure in a machine; one that fails after the
-	// schedule, or by the scheduler, runs to its end): the run budget
-	// becomes at most MaxSteps divided by those steps (but at least 100
-	// runs), so that it stays deterministic; zero means
+	// MaxSteps bounds the scheduler steps the shrink may spend, each run
+	// reckoned at the length up to its failure of the smallest failing
+	// run when it ran, the run it is a variant of, or of the failing run
+	// if that is shorter (a candidate's run stops at its first failure
+	// in a machine; one that fails after the schedule, or by the
+	// scheduler, runs to its end), so that it stays deterministic: at
+	// first the run budget is at most MaxSteps divided by the failing
+	// run's steps, and it grows as the smallest run gets shorter (but it
+	// is at least 100 runs, and at most MaxRuns); zero means
 	// DefaultShrinkSteps.
 	MaxSteps int64
 	// MaxTime bounds its wall-clock time; zero means no bound. A shrink
@@ -64,8 +67,8 @@ type ShrinkProgress struct {
 	Original       Shape
 	Runs, Accepted int
 	// Phase is the move being tried ("apps", "calls", ...), "explore"
-	// while smaller workloads are explored afresh, or "schedule/PASS"
-	// while the scheduler's passes run.
+	// while smaller workloads, or the smallest run's own, are explored
+	// afresh, or "schedule/PASS" while the scheduler's passes run.
 	Phase    string
 	Smallest Shape
 	Elapsed  time.Duration
@@ -340,6 +343,17 @@ type shrinker struct {
 	// explored is set once the smallest run's workload has been
 	// explored afresh (see reexplore).
 	explored bool
+	// The step budget (see left): the steps reckoned for the runs
+	// before run costFrom, and what each run since costs (the smallest
+	// run's steps, at most maxCost).
+	spent    int64
+	costFrom int
+	cost     int64
+	maxCost  int64 // the failing run's steps
+	// exploredAgain holds the workloads (their Params) exploreAgain
+	// found nothing for, againCalls counts its calls.
+	exploredAgain map[string]bool
+	againCalls    int
 }
 
 // Shrink looks for a smaller run that fails like it, a failing
@@ -370,8 +384,9 @@ func Shrink(ctx context.Context, opts Options, it *Iteration, cfg ShrinkConfig) 
 	// The run again, leniently: the same run, with the streams of its
 	// choices named (a lenient run records them), which the moves edit.
 	// It stops at its first failure (as every candidate does), so it is
-	// a prefix of the run, and its length is what a candidate costs: the
-	// step budget is reckoned on it.
+	// a prefix of the run, and its length is what a candidate of it
+	// costs: the step budget reckons each run at the length of the
+	// smallest run it is a variant of.
 	sh.best = shrinkRun{opts: opts, it: it, size: sched.SizeOf(it.Sched)}
 	steps := it.Sched.Steps
 	if sh.budget() {
@@ -390,9 +405,9 @@ func Shrink(ctx context.Context, opts Options, it *Iteration, cfg ShrinkConfig) 
 			it.upTo = &shape
 		}
 	}
-	if steps = max(steps, 1); sh.cfg.MaxRuns > minShrinkRuns && int64(sh.cfg.MaxRuns)*steps > sh.cfg.MaxSteps {
-		sh.cfg.MaxRuns = int(max(sh.cfg.MaxSteps/steps, minShrinkRuns))
-	}
+	sh.cost = max(steps, 1)
+	sh.maxCost = sh.cost
+	scheduled := false // the scheduler's passes ran in the round before
 	for sh.stopped == "" {
 		progress := false
 		for _, m := range moves {
@@ -403,6 +418,18 @@ func Shrink(ctx context.Context, opts Options, it *Iteration, cfg ShrinkConfig) 
 		}
 		if !sh.budget() {
 			break
+		}
+		if scheduled && !progress {
+			// The moves found nothing after the scheduler's passes: the
+			// smallest run's own workload is explored afresh for a
+			// shorter run.
+			sh.phase = "explore"
+			if sh.exploreAgain() {
+				continue // the moves again, on the run it found
+			}
+			if !sh.budget() {
+				break
+			}
 		}
 		if !sh.explored {
 			sh.explored = true
@@ -415,6 +442,7 @@ func Shrink(ctx context.Context, opts Options, it *Iteration, cfg ShrinkConfig) 
 			}
 		}
 		sh.phase = "schedule"
+		scheduled = true
 		if sh.schedulePasses() {
 			progress = true
 		}
@@ -456,13 +484,39 @@ func isPrefix(a, b []sched.Decision) bool {
 	return len(a) <= len(b) && slices.Equal(a, b[:len(a)])
 }
 
+// left is how many more runs the budget allows: within MaxRuns, and
+// within MaxSteps, each run reckoned at the steps of the smallest run it
+// was a variant of (the runs since it became the smallest at its steps,
+// those before as they were reckoned then: spent), but at least
+// minShrinkRuns in all (unless MaxRuns is fewer).
+func (sh *shrinker) left() int {
+	n := sh.cfg.MaxRuns - sh.runs
+	if sh.cost > 0 && sh.cfg.MaxRuns > minShrinkRuns {
+		steps := sh.cfg.MaxSteps - sh.spent - int64(sh.runs-sh.costFrom)*sh.cost
+		if byStep := max(steps/sh.cost, int64(minShrinkRuns-sh.runs)); byStep < int64(n) {
+			n = int(byStep)
+		}
+	}
+	return max(n, 0)
+}
+
+// setBest makes r the smallest run: the runs from now on are reckoned
+// at its steps, or at the failing run's if it has more (a smaller
+// workload may take more steps to fail: the budget is never less than
+// the failing run's length gives).
+func (sh *shrinker) setBest(r shrinkRun) {
+	sh.spent += int64(sh.runs-sh.costFrom) * sh.cost
+	sh.costFrom, sh.cost = sh.runs, min(max(r.it.Sched.Steps, 1), sh.maxCost)
+	sh.best = r
+}
+
 // budget reports whether another run may start, setting stopped if not.
 func (sh *shrinker) budget() bool {
 	switch {
 	case sh.stopped != "":
 	case sh.ctx.Err() != nil:
 		sh.stopped = "cancelled"
-	case sh.runs >= sh.cfg.MaxRuns:
+	case sh.left() <= 0:
 		sh.stopped = "runs"
 	case sh.cfg.MaxTime > 0 && time.Since(sh.start) >= sh.cfg.MaxTime:
 		sh.stopped = "time"
@@ -500,7 +554,7 @@ func (sh *shrinker) tryMove(m move) bool {
 		if !sh.budget() {
 			return false
 		}
-		n := min(sh.cfg.Parallel, sh.cfg.MaxRuns-sh.runs, len(cands))
+		n := min(sh.cfg.Parallel, sh.left(), len(cands))
 		batch := cands[:n]
 		cands = cands[n:]
 		type outcome struct {
@@ -532,7 +586,7 @@ func (sh *shrinker) tryMove(m move) bool {
 			if o.same {
 				r := shrinkRun{opts: batch[i].opts, it: o.it, size: sched.SizeOf(o.it.Sched)}
 				if smaller(r, sh.best) {
-					sh.best = r
+					sh.setBest(r)
 					sh.accepted++
 					sh.report()
 					return true
@@ -563,7 +617,7 @@ func (sh *shrinker) schedulePasses() bool {
 	base := sh.runs
 	// Bound: a bound lowered by an earlier round is checked against the
 	// one the failure was found at.
-	so := sched.ShrinkOptions{MaxRuns: sh.cfg.MaxRuns - sh.runs, Parallel: sh.cfg.Parallel, Bound: sh.orig.Sched.Trace.MaxSteps}
+	so := sched.ShrinkOptions{MaxRuns: sh.left(), Parallel: sh.cfg.Parallel, Bound: sh.orig.Sched.Trace.MaxSteps}
 	if sh.cfg.MaxTime > 0 {
 		so.MaxTime = max(sh.cfg.MaxTime-time.Since(sh.start), time.Nanosecond)
 	}
@@ -604,7 +658,7 @@ func (sh *shrinker) schedulePasses() bool {
 		return false
 	}
 	it := its[sr.Result]
-	sh.best = shrinkRun{opts: opts, it: it, size: sched.SizeOf(it.Sched)}
+	sh.setBest(shrinkRun{opts: opts, it: it, size: sched.SizeOf(it.Sched)})
 	sh.accepted += sr.Accepted
 	return true
 }
@@ -630,50 +684,119 @@ const scheduleChunk = 8
 // becomes the smallest run.
 func (sh *shrinker) reexplore() bool {
 	for k, o := range exploreWorkloads(sh.best.opts) {
-		ec := ExploreConfig{Options: o, Strategy: "portfolio", Seed: sched.IterationSeed(sh.orig.Seed, k), MaxSteps: sh.orig.Sched.Trace.MaxSteps}
-		for i := 0; i < exploreRuns; {
-			// A run it finds is run once more (leniently): one run of the
-			// budget is kept for that.
-			if !sh.budget() || sh.cfg.MaxRuns-sh.runs < 2 {
-				return false
-			}
-			n := min(sh.cfg.Parallel, sh.cfg.MaxRuns-sh.runs-1, exploreRuns-i)
-			found := make([]*Iteration, n)
-			var wg sync.WaitGroup
-			for j := range n {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					if it, same := sh.runConfig(o, ec.SchedConfig(i+j)); same {
-						found[j] = it
-					}
-				}()
-			}
-			wg.Wait()
-			// Counted as if they ran one at a time: up to the first found;
-			// after it, if it did not replay (never seen), the next
-			// batch starts with the run after it.
-			start := i
-			i += n
-			for j, it := range found {
-				sh.runs++
-				if it == nil {
-					continue
-				}
-				tr := *it.Sched.Trace
-				again, same := sh.runConfig(o, sched.Config{Strategy: "lenient", Replay: &tr})
-				sh.runs++
-				if !same || !isPrefix(again.Sched.Trace.Decisions, tr.Decisions) {
-					i = start + j + 1
-					break
-				}
-				sh.best = shrinkRun{opts: o, it: again, size: sched.SizeOf(again.Sched)}
-				sh.accepted++
-				sh.report()
-				return true
-			}
-			sh.report()
+		if sh.exploreFresh(o, sched.IterationSeed(sh.orig.Seed, k), exploreRuns, 0) {
+			return true
 		}
+		if !sh.budget() {
+			return false
+		}
+	}
+	return false
+}
+
+// exploreAgain explores the smallest run's own workload afresh, for a
+// run that fails the same way in fewer steps, each run drawn as an
+// exploration draws it and bounded by the smallest run's steps, so that
+// a run is cut (and cheap) where it would no longer be shorter. The
+// scheduler's passes shorten a run a few decisions at a time, and in the
+// production world, whose machines wait on virtual time, most of their
+// candidates no longer fail; a fresh schedule of the same workload is
+// often far shorter (bug 18 from seed 9, its shrunk workload's failing
+// runs in 1,500 fresh ones: 445 to 720 steps, where the shrink had
+// reached 766). It gets as many runs as the exploration took to find
+// the failure, at least exploreRuns, at most a quarter of the budget
+// and half of what is left (the run it finds needs the rest for its
+// moves). It runs for an assertion's failure only (the step it failed
+// at is where its run stops: another kind's run may need its whole
+// length, or fail at the bound itself), and not again for a workload
+// it found nothing for: a lower bound would find less.
+func (sh *shrinker) exploreAgain() bool {
+	if sh.sig.Kind != KindAssertion {
+		return false
+	}
+	key := fmt.Sprint(Params(sh.best.opts))
+	if sh.exploredAgain[key] {
+		return false
+	}
+	runs := min(max(exploreRuns, sh.orig.Index+1), sh.cfg.MaxRuns/4, sh.left()/2)
+	// Its seeds are apart from those of reexplore's workloads, and new
+	// at each call.
+	seed := sched.IterationSeed(sh.orig.Seed, exploreAgainSeeds+sh.againCalls)
+	sh.againCalls++
+	steps := sh.best.it.Sched.Steps
+	found := sh.exploreFresh(sh.best.opts, seed, runs, int(steps))
+	if !found {
+		if sh.exploredAgain == nil {
+			sh.exploredAgain = map[string]bool{}
+		}
+		sh.exploredAgain[key] = true
+	}
+	return found
+}
+
+// exploreAgainSeeds is the first iteration index of exploreAgain's seeds
+// (reexplore's are its workloads' indices).
+const exploreAgainSeeds = 1 << 16
+
+// exploreFresh runs up to runs fresh schedules of o, drawn as an
+// exploration with base seed seed draws them (portfolio), with step
+// bound bound (0: the original run's), numbered as the exploration's
+// iterations. The first that fails the same way (in iteration order, at
+// any Parallel) and is smaller than the smallest run is run again
+// leniently at the original run's bound, which names its choices'
+// streams for the moves, and becomes the smallest run.
+func (sh *shrinker) exploreFresh(o Options, seed uint64, runs, bound int) bool {
+	ec := ExploreConfig{Options: o, Strategy: "portfolio", Seed: seed, MaxSteps: sh.orig.Sched.Trace.MaxSteps}
+	if bound > 0 {
+		ec.MaxSteps = bound
+	}
+	for i := 0; i < runs; {
+		// A run it finds is run once more (leniently): one run of the
+		// budget is kept for that.
+		if !sh.budget() || sh.left() < 2 {
+			return false
+		}
+		n := min(sh.cfg.Parallel, sh.left()-1, runs-i)
+		found := make([]*Iteration, n)
+		var wg sync.WaitGroup
+		for j := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if it, same := sh.runConfig(o, ec.SchedConfig(i+j)); same {
+					found[j] = it
+				}
+			}()
+		}
+		wg.Wait()
+		// Counted as if they ran one at a time: up to the first found;
+		// after it, if it did not replay (never seen) or is not
+		// smaller, the next batch starts with the run after it.
+		start := i
+		i += n
+		for j, it := range found {
+			sh.runs++
+			if it == nil {
+				continue
+			}
+			tr := *it.Sched.Trace
+			tr.MaxSteps = sh.orig.Sched.Trace.MaxSteps
+			again, same := sh.runConfig(o, sched.Config{Strategy: "lenient", Replay: &tr})
+			sh.runs++
+			r := shrinkRun{opts: o, it: again}
+			if same {
+				r.size = sched.SizeOf(again.Sched)
+			}
+			if !same || !isPrefix(again.Sched.Trace.Decisions, tr.Decisions) || !smaller(r, sh.best) {
+				i = start + j + 1
+				break
+			}
+			sh.setBest(r)
+			sh.accepted++
+			sh.report()
+			return true
+		}
+		sh.report()
 	}
 	return false
 }

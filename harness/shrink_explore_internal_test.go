@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -124,6 +125,59 @@ func TestReexploreFindsSmaller(t *testing.T) {
 		}
 		t.Logf("parallel %d: %s in %d runs", par, w.Describe(), sh.runs)
 		found = append(found, sh.best.it.Sched.Trace.Decisions)
+	}
+	if !slices.Equal(found[0], found[1]) {
+		t.Errorf("the run found differs at Parallel 1 and 2")
+	}
+}
+
+// TestExploreAgainFindsShorter: the first failure of bug 18 from seed 1,
+// its shape fixed, explored afresh in its own workload with its length
+// as the step bound, fails the same way in fewer steps, the same run at
+// Parallel 1 and 2, named for the moves; explored again after it found
+// nothing, the workload is not; nor is a failure of another kind than an
+// assertion's.
+func TestExploreAgainFindsShorter(t *testing.T) {
+	opts := Options{Workload: DefaultWorkload(), Bug: mtable.BugMigratorResumeFromCachedState}
+	sum, err := Explore(ExploreConfig{Options: opts, Strategy: "portfolio", Seed: 1, Iterations: 2000, Parallel: 2})
+	if err != nil || sum.First == nil {
+		t.Fatalf("bug 18 from seed 1: not found in 2,000 iterations (%v)", err)
+	}
+	it := sum.First
+	fixed := opts
+	fixed.Workload = it.Workload
+	fixed.Workload.Swarm = false
+	var found [][]sched.Decision
+	for _, par := range []int{1, 2} {
+		sh := &shrinker{ctx: context.Background(), cfg: ShrinkConfig{MaxRuns: DefaultShrinkRuns, MaxSteps: DefaultShrinkSteps, Parallel: par}, sig: SignatureOf(it), orig: it,
+			best: shrinkRun{opts: fixed, it: it, size: sched.SizeOf(it.Sched)}}
+		if !sh.exploreAgain() {
+			t.Fatalf("parallel %d: nothing shorter found afresh in %d runs", par, sh.runs)
+		}
+		if got, was := sh.best.it.Sched.Steps, it.Sched.Steps; got >= was {
+			t.Errorf("parallel %d: found a run of %d steps, want fewer than %d", par, got, was)
+		}
+		if !slices.Equal(Params(sh.best.opts), Params(fixed)) {
+			t.Errorf("parallel %d: found a run of %s, want the workload explored, %s", par, sh.best.opts.Workload.Describe(), fixed.Workload.Describe())
+		}
+		if SignatureOf(sh.best.it) != sh.sig || sh.best.it.Sched.Trace.Streams == nil {
+			t.Errorf("parallel %d: the run found fails with %s (streams named: %v), want %s, named", par, SignatureOf(sh.best.it), sh.best.it.Sched.Trace.Streams != nil, sh.sig)
+		}
+		if got, want := sh.best.it.Sched.Trace.MaxSteps, it.Sched.Trace.MaxSteps; got != want {
+			t.Errorf("parallel %d: the run found has step bound %d, want the original's %d", par, got, want)
+		}
+		t.Logf("parallel %d: %d steps to %d in %d runs", par, it.Sched.Steps, sh.best.it.Sched.Steps, sh.runs)
+		found = append(found, sh.best.it.Sched.Trace.Decisions)
+
+		// Nothing found for a workload: not explored again.
+		sh.exploredAgain = map[string]bool{fmt.Sprint(Params(fixed)): true}
+		if runs := sh.runs; sh.exploreAgain() || sh.runs != runs {
+			t.Errorf("parallel %d: a workload it found nothing for explored again (%d runs)", par, sh.runs-runs)
+		}
+		sh.exploredAgain, sh.sig = nil, Signature{Kind: "deadlock"}
+		if runs := sh.runs; sh.exploreAgain() || sh.runs != runs {
+			t.Errorf("parallel %d: a deadlock's workload explored again (%d runs)", par, sh.runs-runs)
+		}
 	}
 	if !slices.Equal(found[0], found[1]) {
 		t.Errorf("the run found differs at Parallel 1 and 2")
