@@ -89,23 +89,30 @@ func originalWorkloadOf(w Workload) Workload {
 	return w
 }
 
+// bug18First returns the first failure of bug 18 from seed 1 (two
+// migrators, which the lenient replays of a smaller world rarely fail
+// again) and its options with the run's shape fixed (what the first
+// move does), as the fresh explorations start from.
+func bug18First(t *testing.T) (*Iteration, Options) {
+	t.Helper()
+	opts := Options{Workload: DefaultWorkload(), Bug: mtable.BugMigratorResumeFromCachedState}
+	sum, err := Explore(ExploreConfig{Options: opts, Strategy: "portfolio", Seed: 1, Iterations: 2000, Parallel: 2})
+	if err != nil || sum.First == nil {
+		t.Fatalf("bug 18 from seed 1: not found in 2,000 iterations (%v)", err)
+	}
+	fixed := opts
+	fixed.Workload = sum.First.Workload
+	fixed.Workload.Swarm = false
+	return sum.First, fixed
+}
+
 // TestReexploreFindsSmaller: a failure of bug 18 (two migrators, which
 // the lenient replays of a smaller world rarely fail again) explored
 // afresh fails the same way in a workload of at most two calls, the same
 // at Parallel 1 and 2; its smallest run replays leniently to the same
 // failure.
 func TestReexploreFindsSmaller(t *testing.T) {
-	opts := Options{Workload: DefaultWorkload(), Bug: mtable.BugMigratorResumeFromCachedState}
-	sum, err := Explore(ExploreConfig{Options: opts, Strategy: "portfolio", Seed: 1, Iterations: 2000, Parallel: 2})
-	if err != nil || sum.First == nil {
-		t.Fatalf("bug 18 from seed 1: not found in 2,000 iterations (%v)", err)
-	}
-	it := sum.First
-	// The run's shape fixed (what the first move does), as reexplore
-	// starts from.
-	fixed := opts
-	fixed.Workload = it.Workload
-	fixed.Workload.Swarm = false
+	it, fixed := bug18First(t)
 	var found [][]sched.Decision
 	for _, par := range []int{1, 2} {
 		sh := &shrinker{ctx: context.Background(), cfg: ShrinkConfig{MaxRuns: DefaultShrinkRuns, Parallel: par}, sig: SignatureOf(it), orig: it,
@@ -138,15 +145,7 @@ func TestReexploreFindsSmaller(t *testing.T) {
 // nothing, the workload is not; nor is a failure of another kind than an
 // assertion's.
 func TestExploreAgainFindsShorter(t *testing.T) {
-	opts := Options{Workload: DefaultWorkload(), Bug: mtable.BugMigratorResumeFromCachedState}
-	sum, err := Explore(ExploreConfig{Options: opts, Strategy: "portfolio", Seed: 1, Iterations: 2000, Parallel: 2})
-	if err != nil || sum.First == nil {
-		t.Fatalf("bug 18 from seed 1: not found in 2,000 iterations (%v)", err)
-	}
-	it := sum.First
-	fixed := opts
-	fixed.Workload = it.Workload
-	fixed.Workload.Swarm = false
+	it, fixed := bug18First(t)
 	var found [][]sched.Decision
 	for _, par := range []int{1, 2} {
 		sh := &shrinker{ctx: context.Background(), cfg: ShrinkConfig{MaxRuns: DefaultShrinkRuns, MaxSteps: DefaultShrinkSteps, Parallel: par}, sig: SignatureOf(it), orig: it,
