@@ -16,7 +16,7 @@ import (
 // machine's own read of the configuration table. The line stands at the
 // done's step, in its place:
 //
-//	step 106 [2 migrator]: push PREFER_OLD, steps 34-106: found PREFER_OLD (version 0); stored at step 39; leases at step 106: migrator acked 1, migrator2 acked 1; 21 quiet steps of migrator, lease-renew folded; clock +1s; done (err=<nil>)
+//	step 106 [2 migrator]: push PREFER_OLD, steps 34-106: found USE_OLD_HIDE_METADATA (version 0); stored at step 39; leases at step 106: migrator acked 1, migrator2 acked 1; 22 quiet steps of migrator, lease-renew folded; clock +1s; done (err=<nil>)
 //
 // It says what the push read of the state first, where it stored its
 // state, the acknowledgements of the leases it read last (what it waited
@@ -104,7 +104,7 @@ func summarise(span []sched.Event, kinds []quietKind) pushSummary {
 			q, r, ok := splitConfigRead(e.Text)
 			switch {
 			case !ok:
-			case strings.Contains(q, "'state'") && !found:
+			case q == stateFilter && !found:
 				found = true
 				facts = append(facts, "found "+describeState(r))
 			case strings.Contains(q, "'lease-'"):
@@ -117,17 +117,8 @@ func summarise(span []sched.Event, kinds []quietKind) pushSummary {
 	}
 	// The quiet steps: the steps of the span all of whose events in it
 	// are quiet. (The others hold the push's own reads, summarised.)
-	var steps []loggedStep
-	for i, e := range span {
-		if n := len(steps); n > 0 && steps[n-1].events[0].Step == e.Step {
-			steps[n-1].events = append(steps[n-1].events, e)
-			steps[n-1].kinds = append(steps[n-1].kinds, kinds[i])
-		} else {
-			steps = append(steps, loggedStep{events: []sched.Event{e}, kinds: []quietKind{kinds[i]}})
-		}
-	}
 	var quiet []loggedStep
-	for _, s := range steps {
+	for _, s := range groupSteps(span, kinds, nil) {
 		if s.quiet() {
 			quiet = append(quiet, s)
 		}

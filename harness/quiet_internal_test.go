@@ -283,6 +283,12 @@ func TestRunEndsAndLockHeld(t *testing.T) {
 	}
 }
 
+// stepEvent is the event text logged by machine m (named name) at
+// step s.
+func stepEvent(s int64, m int, name, text string) sched.Event {
+	return sched.Event{Step: s, Machine: m, Name: name, Text: text}
+}
+
 // checkQuiet checks which of events, a run of machines (Trace.Machines)
 // that failed on a machine of none of them at step 10, quietEvents
 // finds quiet: want, in order.
@@ -303,9 +309,7 @@ func checkQuiet(t *testing.T, machines []sched.TraceMachine, events []sched.Even
 // differ only in the clock's jumps is one step and a note naming the
 // clock at its end.
 func TestJoinEmptyStreamsAndRetries(t *testing.T) {
-	e := func(s int64, m int, name, text string) sched.Event {
-		return sched.Event{Step: s, Machine: m, Name: name, Text: text}
-	}
+	e := stepEvent
 	evs := []sched.Event{
 		e(1, 1, "migrator", "old.QueryStreamed()"),
 		e(2, 1, "migrator", "old.stream.Next -> end"),
@@ -588,9 +592,7 @@ func syntheticRun(evs []sched.Event, last int64, leases string) *Iteration {
 // is, a repetition noted, and the count of what is shown; the original
 // world prints every event.
 func TestStepListing(t *testing.T) {
-	e := func(s int64, m int, name, text string) sched.Event {
-		return sched.Event{Step: s, Machine: m, Name: name, Text: text}
-	}
+	e := stepEvent
 	evs := []sched.Event{
 		e(1, 2, "app0", "call 0: batch[Insert 'p0'/'0' {}]"),
 		e(2, 3, "lease-renew", "waits on Select"),
@@ -683,9 +685,7 @@ func TestStepListingTail(t *testing.T) {
 // shown event inside, or done at the step it started, is not
 // summarised.
 func TestPushSummary(t *testing.T) {
-	e := func(s int64, m int, name, text string) sched.Event {
-		return sched.Event{Step: s, Machine: m, Name: name, Text: text}
-	}
+	e := stepEvent
 	const leasesAB = "rows ['mtable-config'/'lease-app0.1' etag=\"cfg:3\" {acked=-1L beat=1L client='app0'}; 'mtable-config'/'lease-migrator.2' etag=\"cfg:4\" {acked=0L beat=1L client='migrator'}]"
 	const leasesAB1 = "rows ['mtable-config'/'lease-app0.1' etag=\"cfg:7\" {acked=1L beat=2L client='app0'}; 'mtable-config'/'lease-migrator.2' etag=\"cfg:8\" {acked=1L beat=2L client='migrator'}]"
 	evs := []sched.Event{
@@ -757,9 +757,7 @@ func TestDescribeConfig(t *testing.T) {
 // stream's opening joins its end over quiet steps between, which stay
 // folded before the joined line; a shown step between keeps them apart.
 func TestJoinEmptyStreamOverQuietSteps(t *testing.T) {
-	e := func(s int64, m int, name, text string) sched.Event {
-		return sched.Event{Step: s, Machine: m, Name: name, Text: text}
-	}
+	e := stepEvent
 	evs := []sched.Event{
 		e(1, 1, "migrator", "old.QueryStreamed()"),
 		e(2, 3, "lease-renew", "waits on Select"),

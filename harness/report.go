@@ -311,17 +311,7 @@ func stepLines(events []sched.Event, from, to int64, quiet []quietKind) []stepPr
 	if quiet != nil {
 		evs, kinds, summarised = summarisePushes(evs, kinds)
 	}
-	var steps []loggedStep
-	for i, e := range evs {
-		k := kinds[i]
-		if n := len(steps); n > 0 && steps[n-1].events[0].Step == e.Step {
-			steps[n-1].events = append(steps[n-1].events, e)
-			steps[n-1].kinds = append(steps[n-1].kinds, k)
-			steps[n-1].folded += summarised[i]
-		} else {
-			steps = append(steps, loggedStep{events: []sched.Event{e}, kinds: []quietKind{k}, folded: summarised[i]})
-		}
-	}
+	steps := groupSteps(evs, kinds, summarised)
 	steps = joinEmptyStreams(steps)
 	// Fold each maximal run of quiet steps that logged more than one
 	// event (a lone event is as short as its fold line, and says more).
@@ -387,6 +377,23 @@ func stepLines(events []sched.Event, from, to int64, quiet []quietKind) []stepPr
 		i = end
 	}
 	return out
+}
+
+// groupSteps groups events (with their kinds, indexed alike) by step;
+// folded, which may be nil, holds for an event's index the quiet steps
+// it stands for (a push summary's).
+func groupSteps(events []sched.Event, kinds []quietKind, folded map[int]int) []loggedStep {
+	var steps []loggedStep
+	for i, e := range events {
+		if n := len(steps); n > 0 && steps[n-1].events[0].Step == e.Step {
+			steps[n-1].events = append(steps[n-1].events, e)
+			steps[n-1].kinds = append(steps[n-1].kinds, kinds[i])
+			steps[n-1].folded += folded[i]
+		} else {
+			steps = append(steps, loggedStep{events: []sched.Event{e}, kinds: []quietKind{kinds[i]}, folded: folded[i]})
+		}
+	}
+	return steps
 }
 
 // clockJump reports whether e is the scheduler's "clock jumps to +D".

@@ -510,6 +510,14 @@ func (sh *shrinker) setBest(r shrinkRun) {
 	sh.best = r
 }
 
+// accept makes r, a candidate that failed the same way and is smaller,
+// the smallest run, and reports the progress.
+func (sh *shrinker) accept(r shrinkRun) {
+	sh.setBest(r)
+	sh.accepted++
+	sh.report()
+}
+
 // budget reports whether another run may start, setting stopped if not.
 func (sh *shrinker) budget() bool {
 	switch {
@@ -586,9 +594,7 @@ func (sh *shrinker) tryMove(m move) bool {
 			if o.same {
 				r := shrinkRun{opts: batch[i].opts, it: o.it, size: sched.SizeOf(o.it.Sched)}
 				if smaller(r, sh.best) {
-					sh.setBest(r)
-					sh.accepted++
-					sh.report()
+					sh.accept(r)
 					return true
 				}
 			}
@@ -791,9 +797,7 @@ func (sh *shrinker) exploreFresh(o Options, seed uint64, runs, bound int) bool {
 				i = start + j + 1
 				break
 			}
-			sh.setBest(r)
-			sh.accepted++
-			sh.report()
+			sh.accept(r)
 			return true
 		}
 		sh.report()
