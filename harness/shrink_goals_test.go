@@ -46,7 +46,7 @@ func TestShrinkGoals(t *testing.T) {
 	}
 	// MTABLE_SHRINK_WORLD=production measures the default world (leases,
 	// faults, plain clients: make shrink-table-production) with every
-	// bug it catches; the goals are held in the original world.
+	// bug it catches, against the same goals.
 	world, budgets, name := originalWorld(), bugBudgets, "original"
 	if os.Getenv("MTABLE_SHRINK_WORLD") == "production" {
 		world, budgets, name = faultsWorld(), faultBudgets, "production"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/migratingtable/migratingtable/harness"
@@ -103,20 +104,36 @@ func TestShrinkDeterministic(t *testing.T) {
 }
 
 // TestShrinkBudget: a shrink stops at its run budget and says so; what
-// it reached still fails the same way.
+// it reached still fails the same way. One whose report would be longer
+// than a screen there goes on, once, for as many runs again.
 func TestShrinkBudget(t *testing.T) {
 	opts, it := firstFailure(t, mtable.BugDeletePrimaryKey)
-	var last harness.ShrinkProgress
-	sr, err := harness.Shrink(context.Background(), opts, it, harness.ShrinkConfig{MaxRuns: 25,
-		Progress: func(p harness.ShrinkProgress) { last = p }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sr.Stopped != "runs" || sr.Runs != 25 || harness.SignatureOf(sr.Shrunk) != harness.SignatureOf(it) {
-		t.Errorf("stopped %q after %d runs with %v: want \"runs\" after 25, failing as before", sr.Stopped, sr.Runs, sr.Shrunk.Failure)
-	}
-	if last.Runs != 25 || last.Iteration != it.Index || last.Original != harness.ShapeOf(it) {
-		t.Errorf("last progress %+v: want 25 runs of iteration %d from %v", last, it.Index, harness.ShapeOf(it))
+	for _, c := range []struct {
+		budget, runs int
+		extended     bool
+	}{
+		{40, 40, false}, // 116 steps, 35 shown at 40 runs
+		{25, 50, true},  // more than ShortRun shown at 25 runs
+	} {
+		var last harness.ShrinkProgress
+		sr, err := harness.Shrink(context.Background(), opts, it, harness.ShrinkConfig{MaxRuns: c.budget,
+			Progress: func(p harness.ShrinkProgress) { last = p }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sr.Stopped != "runs" || sr.Runs != c.runs || sr.Extended != c.extended || harness.SignatureOf(sr.Shrunk) != harness.SignatureOf(it) {
+			t.Errorf("budget %d: stopped %q after %d runs (extended %v) with %v: want \"runs\" after %d (extended %v), failing as before",
+				c.budget, sr.Stopped, sr.Runs, sr.Extended, sr.Shrunk.Failure, c.runs, c.extended)
+		}
+		if last.Runs != c.runs || last.Iteration != it.Index || last.Original != harness.ShapeOf(it) {
+			t.Errorf("budget %d: last progress %+v: want %d runs of iteration %d from %v", c.budget, last, c.runs, it.Index, harness.ShapeOf(it))
+		}
+		if shown := harness.ShownSteps(sr.Shrunk); shown > harness.ShortRun && !sr.Extended {
+			t.Errorf("budget %d: the report shows %d steps, and the budget was not extended", c.budget, shown)
+		}
+		if got := strings.Contains(sr.Summary(), "budget doubled"); got != c.extended {
+			t.Errorf("budget %d: summary %q: want it to say the budget was doubled: %v", c.budget, sr.Summary(), c.extended)
+		}
 	}
 	// A step budget reckoned on the failing run's length up to its
 	// failing check (a candidate stops there), then on the smallest
@@ -126,7 +143,7 @@ func TestShrinkBudget(t *testing.T) {
 	if cf := it.Failure.Check; cf == nil || cf.Step >= it.Sched.Steps {
 		t.Fatalf("bug %d's first failure %v: want a check that fails before the run's end", int(opts.Bug), it.Failure)
 	}
-	sr, err = harness.Shrink(context.Background(), opts, it, harness.ShrinkConfig{MaxSteps: 120 * harness.ShapeOf(it).Steps})
+	sr, err := harness.Shrink(context.Background(), opts, it, harness.ShrinkConfig{MaxSteps: 120 * harness.ShapeOf(it).Steps})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,7 +50,9 @@
 // found. Each shrink is bounded by -shrink-runs runs (default 3000), which
 // keeps it deterministic: the same failure shrinks to the same run at any
 // -parallel; -shrink-time adds a wall-clock bound (not deterministic). A
-// shrink stopped by its budget reports the smallest run it reached. On a
+// shrink that reaches -shrink-runs while its report would still show more
+// than 40 steps goes on, once, for as many runs again. A shrink stopped
+// by its budget reports the smallest run it reached. On a
 // terminal a status line shows the shrink's progress. Without
 // -keep-going the first failure is shrunk after the exploration, -parallel
 // runs at a time; with -keep-going every failure is shrunk in the worker

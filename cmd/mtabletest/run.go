@@ -217,7 +217,8 @@ func newFlagSet(c *config) *flag.FlagSet {
 			"report it first and write its trace beside the original's; -shrink=false reports the run as is")
 	fs.IntVar(&c.shrinkRuns, "shrink-runs", harness.DefaultShrinkRuns,
 		fmt.Sprintf("bound each shrink to `N` runs, 1..%d: the same failure shrinks to the same run at any\n"+
-			"-parallel; a shrink that reaches the bound reports what it reached", maxShrinkRuns))
+			"-parallel; a shrink that reaches it while its report would show more than 40 steps goes on,\n"+
+			"once, for N runs more; one that reaches the bound reports what it reached", maxShrinkRuns))
 	fs.DurationVar(&c.shrinkTime, "shrink-time", 0,
 		"also bound each shrink's wall-clock time (e.g. 30s; 0: no bound). A shrink it stops depends on\n"+
 			"the machine's speed, so it is off by default")
