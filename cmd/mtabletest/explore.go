@@ -110,11 +110,14 @@ type shrinkJSON struct {
 	Shrunk   shapeJSON `json:"shrunk"`
 	// ShownSteps is the number of steps its report shows up to the
 	// failing check (see harness.ShownSteps).
-	ShownSteps int     `json:"shownSteps"`
-	Workload   string  `json:"workload"`
-	Runs       int     `json:"runs"`
-	Stopped    string  `json:"stopped,omitempty"`
-	Seconds    float64 `json:"seconds"`
+	ShownSteps int    `json:"shownSteps"`
+	Workload   string `json:"workload"`
+	Runs       int    `json:"runs"`
+	Stopped    string `json:"stopped,omitempty"`
+	// Extended: the shrink reached its budget with a report longer than
+	// a screen and went on for as many runs again.
+	Extended bool    `json:"extended,omitempty"`
+	Seconds  float64 `json:"seconds"`
 }
 
 // groupJSON is a harness.FailureGroup.
@@ -449,6 +452,9 @@ func writeSummary(w io.Writer, js summaryJSON) {
 	fmt.Fprintf(w, "first failure: iteration %d (%s, seed %d): %s\n", *js.FirstFailure, js.FirstStrategy, js.FirstSeed, js.Kind)
 	if sj := js.Shrink; sj != nil {
 		fmt.Fprintf(w, "shrunk from %s to %s in %d runs", shapeString(sj.Original), shapeString(sj.Shrunk), sj.Runs)
+		if sj.Extended {
+			fmt.Fprintf(w, " (its budget doubled: the report was longer than a screen)")
+		}
 		if sj.Stopped != "" {
 			fmt.Fprintf(w, " (stopped by its budget: %s)", sj.Stopped)
 		}
@@ -560,7 +566,7 @@ func (c *config) summaryJSON(sum harness.Summary, traces []traceJSON, failing []
 		if sr := f.Shrunk; sr != nil {
 			js.Shrink = &shrinkJSON{Original: shapeOf(sr.OriginalShape()), Shrunk: shapeOf(sr.ShrunkShape()),
 				ShownSteps: harness.ShownSteps(sr.Shrunk), Workload: sr.ShapeKey(), Runs: sr.Runs, Stopped: sr.Stopped,
-				Seconds: sr.Elapsed.Seconds()}
+				Extended: sr.Extended, Seconds: sr.Elapsed.Seconds()}
 		}
 	}
 	for _, g := range sum.Groups {

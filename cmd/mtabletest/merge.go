@@ -458,7 +458,7 @@ func writeMergedReport(w io.Writer, m summaryJSON) error {
 	}
 	shrunk.ShrunkFrom = orig
 	sr := &harness.ShrinkResult{Original: orig, Shrunk: shrunk, Options: opts, Signature: harness.SignatureOf(shrunk),
-		Runs: m.Shrink.Runs, Stopped: m.Shrink.Stopped, Elapsed: time.Duration(m.Shrink.Seconds * float64(time.Second))}
+		Runs: m.Shrink.Runs, Stopped: m.Shrink.Stopped, Extended: m.Shrink.Extended, Elapsed: time.Duration(m.Shrink.Seconds * float64(time.Second))}
 	harness.WriteShrunkReport(w, sr, fmt.Sprintf("go run ./cmd/mtabletest -replay %s    # the shrunk run\n"+
 		"go run ./cmd/mtabletest -replay %s    # the run as found", m.ShrunkTraceFile, m.TraceFile))
 	return nil

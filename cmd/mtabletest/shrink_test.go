@@ -395,3 +395,17 @@ func TestInterruptedWhileShrinking(t *testing.T) {
 		}
 	}
 }
+
+// TestShrinkBudgetDoubled: a shrink that reaches -shrink-runs with a
+// report longer than a screen goes on once for as many runs again, and
+// the summary and -json say so.
+func TestShrinkBudgetDoubled(t *testing.T) {
+	_, r := findFailure(t, t.TempDir(), "-json", "-shrink-runs", "5")
+	js := decodeSummary(t, r.stdout)
+	if js.Shrink == nil || !js.Shrink.Extended || js.Shrink.Runs != 10 || js.Shrink.Stopped != "runs" || js.Shrink.ShownSteps <= harness.ShortRun {
+		t.Fatalf("-shrink-runs 5: shrink %+v, want 10 runs, stopped by its budget, extended, with a report of more than %d steps", js.Shrink, harness.ShortRun)
+	}
+	if !strings.Contains(r.stderr, "budget doubled") {
+		t.Errorf("the report does not say the budget was doubled:\n%s", r.stderr)
+	}
+}
