@@ -208,7 +208,7 @@ func (c *config) writeBanner(w io.Writer, ec harness.ExploreConfig) {
 	line("max-steps", "%d", maxSteps)
 	line("bug", "%s (%s)", bugName(c.bug), c.bug.Description())
 	if c.shrink {
-		budget := fmt.Sprintf("up to %d runs", c.shrinkRuns)
+		budget := fmt.Sprintf("up to %d runs (%d for a report longer than %d steps)", c.shrinkRuns, 2*c.shrinkRuns, harness.ShortRun)
 		if c.shrinkTime > 0 {
 			budget += fmt.Sprintf(" or %v", c.shrinkTime)
 		}
