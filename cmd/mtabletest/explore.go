@@ -452,11 +452,15 @@ func writeSummary(w io.Writer, js summaryJSON) {
 	fmt.Fprintf(w, "first failure: iteration %d (%s, seed %d): %s\n", *js.FirstFailure, js.FirstStrategy, js.FirstSeed, js.Kind)
 	if sj := js.Shrink; sj != nil {
 		fmt.Fprintf(w, "shrunk from %s to %s in %d runs", shapeString(sj.Original), shapeString(sj.Shrunk), sj.Runs)
+		var notes []string
 		if sj.Extended {
-			fmt.Fprintf(w, " (its budget doubled: the report was longer than a screen)")
+			notes = append(notes, "its budget doubled: the report was longer than a screen")
 		}
 		if sj.Stopped != "" {
-			fmt.Fprintf(w, " (stopped by its budget: %s)", sj.Stopped)
+			notes = append(notes, "stopped by its budget: "+sj.Stopped)
+		}
+		if len(notes) > 0 {
+			fmt.Fprintf(w, " (%s)", strings.Join(notes, "; "))
 		}
 		fmt.Fprintln(w)
 	}

@@ -405,7 +405,7 @@ func TestShrinkBudgetDoubled(t *testing.T) {
 	if js.Shrink == nil || !js.Shrink.Extended || js.Shrink.Runs != 10 || js.Shrink.Stopped != "runs" || js.Shrink.ShownSteps <= harness.ShortRun {
 		t.Fatalf("-shrink-runs 5: shrink %+v, want 10 runs, stopped by its budget, extended, with a report of more than %d steps", js.Shrink, harness.ShortRun)
 	}
-	if !strings.Contains(r.stderr, "budget doubled") {
-		t.Errorf("the report does not say the budget was doubled:\n%s", r.stderr)
+	if !strings.Contains(r.stderr, "in 10 runs (its budget doubled: the report was longer than a screen; stopped by its budget: runs)") {
+		t.Errorf("the summary does not say the budget was doubled, then spent:\n%s", r.stderr)
 	}
 }
