@@ -359,7 +359,7 @@ step 17 [2 app0]: CHECK FAILED: x
 
 var (
 	foldLine   = regexp.MustCompile(`^\(steps? (\d+)(?:-(\d+))?: (\d+) quiet steps?( of [^:]+: [a-z ,']+)?(;? ?:? ?clock \+\S+)?\)$`)
-	repeatLine = regexp.MustCompile(`^\(the (?:step above repeats|\d+ steps above repeat) \d+ more times?, to step (\d+)(?:; clock \+\S+)?\)$`)
+	repeatLine = regexp.MustCompile(`^\(the (?:step above repeats|\d+ steps above repeat) \d+ more times?, to step (\d+)(?:, (\d+) quiet steps? folded)?(?:; clock \+\S+)?\)$`)
 	// pushLine is a push summarised (summarisePushes): the step it stands
 	// at, the machine, its steps and the quiet steps it folds.
 	pushLine = regexp.MustCompile(`^step (\d+) \[(\d+) [^\]]+\]: push [A-Z_]+, steps (\d+)-(\d+): (?:.*?(?:: |; )(\d+) quiet steps?(?: of [^;]*)? folded;)?`)
@@ -462,7 +462,12 @@ func checkSteps(t *testing.T, it *Iteration, report string) {
 				first = from
 			}
 		case repeatLine.MatchString(l):
-			to, _ := strconv.ParseInt(repeatLine.FindStringSubmatch(l)[1], 10, 64)
+			m := repeatLine.FindStringSubmatch(l)
+			to, _ := strconv.ParseInt(m[1], 10, 64)
+			if m[2] != "" {
+				n, _ := strconv.Atoi(m[2])
+				folded += n
+			}
 			repeats = append(repeats, span{prev + 1, to})
 			prev = to
 		case strings.HasPrefix(l, "(up to step"):
@@ -802,5 +807,44 @@ step 7 [1 app0]: again
 `
 	if got := b.String(); got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestRepeatNoteOverQuietSteps: a retry loop whose backoff lets quiet
+// steps of other machines in between is folded all the same; the note
+// counts the quiet steps it folds with the repetitions, and the header's
+// count of folded steps includes them.
+func TestRepeatNoteOverQuietSteps(t *testing.T) {
+	var evs []sched.Event
+	var kinds []quietKind
+	add := func(e sched.Event, k quietKind) {
+		evs, kinds = append(evs, e), append(kinds, k)
+	}
+	for s := int64(10); s <= 40; s += 10 {
+		add(sched.Event{Step: s, Machine: 2, Name: "migrator", Text: "backend fault: read-fails request of migrator on the config table"}, loud)
+		add(sched.Event{Step: s, Machine: -1, Name: "sched", Text: fmt.Sprintf("clock jumps to +%ds", s)}, quietWait)
+		if s < 40 {
+			// Between the retries, two quiet steps of another machine.
+			add(sched.Event{Step: s + 2, Machine: 5, Name: "lease-renew", Text: "waits on Select"}, quietWait)
+			add(sched.Event{Step: s + 4, Machine: 5, Name: "lease-renew", Text: "waits on Select"}, quietWait)
+		}
+	}
+	add(sched.Event{Step: 50, Machine: 2, Name: "migrator", Text: "gave up"}, loud)
+	ps := stepLines(evs, 0, 50, kinds)
+	var b bytes.Buffer
+	writeStepLines(&b, ps)
+	want := `step 10 [2 migrator]: backend fault: read-fails request of migrator on the config table
+step 10 [sched]: clock jumps to +10s
+(the step above repeats 3 more times, to step 40, 6 quiet steps folded; clock +40s)
+step 50 [2 migrator]: gave up
+`
+	if got := b.String(); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	if n := countFolded(ps); n != 6 {
+		t.Errorf("%d quiet steps counted folded, want 6", n)
+	}
+	if n := countShown(ps); n != 2 {
+		t.Errorf("%d steps counted shown, want 2", n)
 	}
 }

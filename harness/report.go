@@ -168,7 +168,11 @@ func writeStepLines(w io.Writer, ps []stepPrint) {
 			if p.period > 1 {
 				what = fmt.Sprintf("%d steps above repeat", p.period)
 			}
-			fmt.Fprintf(w, "(the %s %s, to step %d%s)\n", what, plural(p.repeats, "more time"), p.to, clock)
+			quiet := ""
+			if p.folded > 0 {
+				quiet = ", " + plural(p.folded, "quiet step") + " folded"
+			}
+			fmt.Fprintf(w, "(the %s %s, to step %d%s%s)\n", what, plural(p.repeats, "more time"), p.to, quiet, clock)
 		default:
 			for _, e := range p.events {
 				fmt.Fprintln(w, e)
@@ -204,6 +208,7 @@ func ShownSteps(it *Iteration) int {
 type stepPrint struct {
 	events          []sched.Event
 	period, repeats int
+	lead            int // a note's: the lines above it that are its period (with the fold lines among them)
 	to              int64
 	clock           string
 	fold            *quietRun
@@ -254,8 +259,8 @@ func listSteps(it *Iteration) stepListing {
 			}
 		}
 		for j := c; j < len(all); j++ {
-			if all[j].repeats > 0 && j-all[j].period < c {
-				c = j - all[j].period
+			if all[j].repeats > 0 && j-all[j].lead < c {
+				c = j - all[j].lead
 			}
 		}
 		l.tail = all[c:]
@@ -291,9 +296,11 @@ func countFolded(ps []stepPrint) int {
 // quiet, indexed like events, is nil to fold none) and then
 // repetitions: where the lines of p consecutive steps (p <= 4; the same
 // machines logging the same texts, the clock's jumps aside) occur again
-// at least twice right after, the first p are printed and the rest is a
-// note, which names the clock at the end of the repetitions. A fold line
-// never repeats another.
+// at least twice right after, fold lines between them aside, the first
+// p are printed and the rest is a note, which names the clock at the end
+// of the repetitions and the quiet steps it folds with them (a retry
+// loop's backoff lets other machines' quiet steps in). A fold line never
+// repeats another.
 func stepLines(events []sched.Event, from, to int64, quiet []quietKind) []stepPrint {
 	var evs []sched.Event
 	var kinds []quietKind
@@ -330,10 +337,7 @@ func stepLines(events []sched.Event, from, to int64, quiet []quietKind) []stepPr
 		units = append(units, stepPrint{events: steps[i].events, folded: steps[i].folded})
 		i++
 	}
-	key := func(i int, p stepPrint) string {
-		if p.fold != nil {
-			return fmt.Sprintf("\x01%d", i)
-		}
+	key := func(p stepPrint) string {
 		var b strings.Builder
 		for _, e := range p.events {
 			if !clockJump(e) {
@@ -342,16 +346,27 @@ func stepLines(events []sched.Event, from, to int64, quiet []quietKind) []stepPr
 		}
 		return b.String()
 	}
-	keys := make([]string, len(units))
+	// The repetitions are sought among the units that are not fold
+	// lines: a retry loop's backoff lets quiet steps of other machines
+	// in between, which the note then folds too.
+	var loudUnits []int            // the indices of the units that are not folds
+	pos := make([]int, len(units)) // a unit's index in loudUnits, -1 for a fold
+	var keys []string              // the keys of loudUnits
 	for i, u := range units {
-		keys[i] = key(i, u)
+		pos[i] = -1
+		if u.fold == nil {
+			pos[i] = len(loudUnits)
+			loudUnits = append(loudUnits, i)
+			keys = append(keys, key(u))
+		}
 	}
 	var out []stepPrint
 	for i := 0; i < len(units); {
+		k := pos[i]
 		bestP, bestR := 0, 0
-		for p := 1; p <= 4 && i+p <= len(units); p++ {
+		for p := 1; k >= 0 && p <= 4 && k+p <= len(keys); p++ {
 			r := 1
-			for i+(r+1)*p <= len(units) && slices.Equal(keys[i+r*p:i+(r+1)*p], keys[i:i+p]) {
+			for k+(r+1)*p <= len(keys) && slices.Equal(keys[k+r*p:k+(r+1)*p], keys[k:k+p]) {
 				r++
 			}
 			if r >= 3 && p*r > bestP*bestR {
@@ -363,17 +378,26 @@ func stepLines(events []sched.Event, from, to int64, quiet []quietKind) []stepPr
 			i++
 			continue
 		}
-		out = append(out, units[i:i+bestP]...)
-		end := i + bestP*bestR
-		clock := ""
-		for _, u := range units[i+bestP : end] {
+		first := loudUnits[k+bestP-1] + 1 // the first period ends there (fold lines within it kept)
+		out = append(out, units[i:first]...)
+		end := loudUnits[k+bestP*bestR-1] + 1
+		note := stepPrint{period: bestP, lead: first - i, repeats: bestR - 1, to: units[end-1].events[0].Step}
+		for _, u := range units[first:end] {
+			if u.fold != nil {
+				note.folded += u.fold.steps
+				if u.fold.clock != "" {
+					note.clock = u.fold.clock
+				}
+				continue
+			}
+			note.folded += u.folded
 			for _, e := range u.events {
 				if clockJump(e) {
-					clock = strings.TrimPrefix(e.Text, "clock jumps to ")
+					note.clock = strings.TrimPrefix(e.Text, "clock jumps to ")
 				}
 			}
 		}
-		out = append(out, stepPrint{period: bestP, repeats: bestR - 1, to: units[end-1].events[0].Step, clock: clock})
+		out = append(out, note)
 		i = end
 	}
 	return out
