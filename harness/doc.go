@@ -518,7 +518,18 @@
 // heartbeats: the state the push found first, where it stored its
 // state, the acknowledgements of the leases it read last (what it
 // waited for; a lease missing there is a lease it did not wait for),
-// the quiet steps it folds, the clock, and the push's outcome.
+// and its first read of them too when a lease came or went in between,
+// the quiet steps it folds, the clock, and the push's outcome. A push
+// with other machines' lines shown between its start and its done
+// (another push among them, summarised in its turn) leaves those lines,
+// and the quiet steps around them, in place: its own start,
+// configuration reads and the events of its done's step become one line
+// at the done's step, with the step of each fact:
+//
+//	step 128 [1 migrator]: push PREFER_OLD, steps 37-128: found USE_OLD_HIDE_METADATA (version 0) at step 38; stored at step 42; leases at step 39: migrator acked 0, migrator2 acked 0; at step 128: migrator acked 1; done (err=<nil>)
+//
+// Any other event of the pushing machine between keeps the push as it
+// is, line by line.
 //
 // ShownSteps counts the lines of steps a report shows up to the check:
 // a step counting one however many events it logged, a fold line one, a

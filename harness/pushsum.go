@@ -10,18 +10,23 @@ import (
 	"github.com/migratingtable/migratingtable/sched"
 )
 
-// A push summary is one line for a migrator's push of a state that ran
-// with nothing else shown in the middle: from its "push S: start" to its
-// "push S: done (...)", every event between is quiet or the pushing
-// machine's own read of the configuration table. The line stands at the
-// done's step, in its place:
+// A push summary is one line for a migrator's push of a state: from its
+// "push S: start" to its "push S: done (...)", every event of the
+// pushing machine between is quiet or its own read of the configuration
+// table. When nothing else is shown in the middle, the line stands for
+// the whole span, at the done's step, in its place:
 //
 //	step 106 [2 migrator]: push PREFER_OLD, steps 34-106: found USE_OLD_HIDE_METADATA (version 0); stored at step 39; leases at step 106: migrator acked 1, migrator2 acked 1; 22 quiet steps of migrator, lease-renew folded; clock +1s; done (err=<nil>)
 //
 // It says what the push read of the state first, where it stored its
 // state, the acknowledgements of the leases it read last (what it waited
-// for), the quiet steps it folds and the push's outcome: what the lines
-// it replaces said, less the rows' ETags and heartbeats.
+// for; and those it read first, when a lease came or went in between),
+// the quiet steps it folds and the push's outcome: what the lines it
+// replaces said, less the rows' ETags and heartbeats. When other
+// machines' lines are shown in the middle, they stay in place, as do the
+// quiet steps (folded as any); the push's start, its configuration reads
+// and its events at the done's step go, and the summary at the done
+// gives each fact its step (summariseMixed).
 
 const pushDonePrefix = ": done "
 
@@ -36,26 +41,53 @@ type pushSummary struct {
 // that can be summarised replaced by its summary's event, loud, and for
 // each summary's index in the result the quiet steps it folds.
 func summarisePushes(evs []sched.Event, kinds []quietKind) ([]sched.Event, []quietKind, map[int]int) {
+	drop := make([]bool, len(evs))
+	summaries := map[int]pushSummary{} // by the index of the push's done
+	for i := 0; i < len(evs); i++ {
+		j, ok := pushSpan(evs, kinds, i)
+		if !ok {
+			continue
+		}
+		if mixed(evs[i:j+1], kinds[i:j+1]) {
+			// Other machines' lines in the middle stay where they are
+			// (another push among them is summarised in turn), and so
+			// do the quiet steps, folded as any; the push's own start,
+			// configuration reads and events at its done's step go into
+			// the summary at its done.
+			for k := i; k < j; k++ {
+				if evs[k].Machine == evs[i].Machine && (kinds[k] == loud || evs[k].Step == evs[j].Step) {
+					drop[k] = true
+				}
+			}
+			summaries[j] = pushSummary{event: summariseMixed(evs[i : j+1])}
+			continue
+		}
+		for k := i; k < j; k++ {
+			drop[k] = true
+		}
+		summaries[j] = summarise(evs[i:j+1], kinds[i:j+1])
+		i = j
+	}
 	var out []sched.Event
 	var outKinds []quietKind
 	folded := map[int]int{}
-	for i := 0; i < len(evs); i++ {
-		if j, ok := pushSpan(evs, kinds, i); ok {
-			s := summarise(evs[i:j+1], kinds[i:j+1])
+	for k, e := range evs {
+		switch s, ok := summaries[k]; {
+		case ok:
 			folded[len(out)] = s.folded
 			out, outKinds = append(out, s.event), append(outKinds, loud)
-			i = j
-			continue
+		case !drop[k]:
+			out, outKinds = append(out, e), append(outKinds, kinds[k])
 		}
-		out, outKinds = append(out, evs[i]), append(outKinds, kinds[i])
 	}
 	return out, outKinds, folded
 }
 
 // pushSpan returns the index of the "push S: done" that ends the push
 // evs[i] starts, if evs[i] is a migrator's "push S: start" whose push can
-// be summarised: its done comes at a later step, and every event between
-// is quiet or the machine's own configuration read.
+// be summarised: its done comes at a later step, and every event of the
+// machine between is quiet or its configuration read (other machines'
+// events may be anything).
 func pushSpan(evs []sched.Event, kinds []quietKind, i int) (int, bool) {
 	e := evs[i]
 	st, ok := strings.CutSuffix(strings.TrimPrefix(e.Text, pushPrefix), pushStartSuffix)
@@ -68,7 +100,7 @@ func pushSpan(evs []sched.Event, kinds []quietKind, i int) (int, bool) {
 		if f.Machine == e.Machine && strings.HasPrefix(f.Text, done) {
 			return j, f.Step > e.Step
 		}
-		if kinds[j] == loud && (f.Machine != e.Machine || !strings.HasPrefix(f.Text, configReadPrefix)) {
+		if kinds[j] == loud && f.Machine == e.Machine && !strings.HasPrefix(f.Text, configReadPrefix) {
 			return 0, false
 		}
 	}
@@ -89,32 +121,7 @@ var clientField = regexp.MustCompile(`[{ ]client='((?:[^']|'')*)'[ }]`)
 func summarise(span []sched.Event, kinds []quietKind) pushSummary {
 	start, done := span[0], span[len(span)-1]
 	st := strings.TrimSuffix(strings.TrimPrefix(start.Text, pushPrefix), pushStartSuffix)
-	var facts []string
-	found, stored, leases := false, false, ""
-	var leasesAt int64
-	for _, e := range span[1 : len(span)-1] {
-		if e.Machine != start.Machine {
-			continue
-		}
-		switch {
-		case e.Text == storedPrefix+st+storedSuffix && !stored:
-			stored = true
-			facts = append(facts, fmt.Sprintf("stored at step %d", e.Step))
-		case strings.HasPrefix(e.Text, configReadPrefix):
-			q, r, ok := splitConfigRead(e.Text)
-			switch {
-			case !ok:
-			case q == stateFilter && !found:
-				found = true
-				facts = append(facts, "found "+describeState(r))
-			case strings.Contains(q, "'lease-'"):
-				leases, leasesAt = describeLeases(r), e.Step
-			}
-		}
-	}
-	if leases != "" {
-		facts = append(facts, fmt.Sprintf("leases at step %d: %s", leasesAt, leases))
-	}
+	facts := pushFacts(span, st, false)
 	// The quiet steps: the steps of the span all of whose events in it
 	// are quiet. (The others hold the push's own reads, summarised.)
 	var quiet []loggedStep
@@ -186,3 +193,99 @@ func describeLeases(result string) string {
 	}
 	return strings.Join(out, ", ")
 }
+
+// mixed reports whether a push's span shows another machine's line.
+func mixed(span []sched.Event, kinds []quietKind) bool {
+	for k, e := range span {
+		if kinds[k] == loud && e.Machine != span[0].Machine {
+			return true
+		}
+	}
+	return false
+}
+
+// summariseMixed is the summary of a push whose span shows other
+// machines' lines, which stay in place: what its own reads found, each
+// fact with its step, and its outcome.
+func summariseMixed(span []sched.Event) sched.Event {
+	start, done := span[0], span[len(span)-1]
+	st := strings.TrimSuffix(strings.TrimPrefix(start.Text, pushPrefix), pushStartSuffix)
+	facts := append(pushFacts(span, st, true), strings.TrimPrefix(done.Text, pushPrefix+st+": "))
+	return sched.Event{Step: done.Step, Machine: done.Machine, Name: done.Name,
+		Text: fmt.Sprintf("push %s, steps %d-%d: %s", st, start.Step, done.Step, strings.Join(facts, "; "))}
+}
+
+// pushFacts returns what the pushing machine's own events in span (a
+// push of st, start to done) say: the state its first read found (with
+// the read's step if foundStep), the step it stored st at, and the
+// leases it read last, with the first read of them too when a lease came
+// or went in between (a lease that expired or was taken away while the
+// push waited is the evidence of a lease bug).
+func pushFacts(span []sched.Event, st string, foundStep bool) []string {
+	start := span[0]
+	var facts []string
+	found, stored := false, false
+	type leaseRead struct {
+		step    int64
+		leases  string
+		clients string
+	}
+	var first, last *leaseRead
+	for _, e := range span[1 : len(span)-1] {
+		if e.Machine != start.Machine {
+			continue
+		}
+		switch {
+		case e.Text == storedPrefix+st+storedSuffix && !stored:
+			stored = true
+			facts = append(facts, fmt.Sprintf("stored at step %d", e.Step))
+		case strings.HasPrefix(e.Text, configReadPrefix):
+			q, r, ok := splitConfigRead(e.Text)
+			switch {
+			case !ok:
+			case q == stateFilter && !found:
+				found = true
+				fact := "found " + describeState(r)
+				if foundStep {
+					fact += fmt.Sprintf(" at step %d", e.Step)
+				}
+				facts = append(facts, fact)
+			case strings.Contains(q, "'lease-'"):
+				last = &leaseRead{e.Step, describeLeases(r), leaseClients(r)}
+				if first == nil {
+					first = last
+				}
+			}
+		}
+	}
+	switch {
+	case last == nil:
+	case first.clients != last.clients:
+		facts = append(facts, fmt.Sprintf("leases at step %d: %s; at step %d: %s", first.step, first.leases, last.step, last.leases))
+	default:
+		facts = append(facts, fmt.Sprintf("leases at step %d: %s", last.step, last.leases))
+	}
+	return facts
+}
+
+// leaseClients is the clients of the leases a read of them found, in
+// its order (each lease's row: its client and instance).
+func leaseClients(result string) string {
+	var out []string
+	for _, row := range leaseRow.FindAllString(result, -1) {
+		c := clientField.FindStringSubmatch(row)
+		if c == nil {
+			out = append(out, row)
+			continue
+		}
+		id := c[1]
+		if in := instanceField.FindStringSubmatch(row); in != nil {
+			id += "\x00" + in[1]
+		}
+		out = append(out, id)
+	}
+	return strings.Join(out, "\x00")
+}
+
+// instanceField is a lease's instance.
+var instanceField = regexp.MustCompile(`[{ ]instance='((?:[^']|'')*)'[ }]`)
