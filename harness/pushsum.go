@@ -26,7 +26,7 @@ import (
 // machines' lines are shown in the middle, they stay in place, as do the
 // quiet steps (folded as any); the push's start, its configuration reads
 // and its events at the done's step go, and the summary at the done
-// gives each fact its step (summariseMixed).
+// gives each fact its step.
 
 const pushDonePrefix = ": done "
 
@@ -44,11 +44,11 @@ func summarisePushes(evs []sched.Event, kinds []quietKind) ([]sched.Event, []qui
 	drop := make([]bool, len(evs))
 	summaries := map[int]pushSummary{} // by the index of the push's done
 	for i := 0; i < len(evs); i++ {
-		j, ok := pushSpan(evs, kinds, i)
+		j, mixed, ok := pushSpan(evs, kinds, i)
 		if !ok {
 			continue
 		}
-		if mixed(evs[i:j+1], kinds[i:j+1]) {
+		if mixed {
 			// Other machines' lines in the middle stay where they are
 			// (another push among them is summarised in turn), and so
 			// do the quiet steps, folded as any; the push's own start,
@@ -59,13 +59,13 @@ func summarisePushes(evs []sched.Event, kinds []quietKind) ([]sched.Event, []qui
 					drop[k] = true
 				}
 			}
-			summaries[j] = pushSummary{event: summariseMixed(evs[i : j+1])}
+			summaries[j] = summarise(evs[i:j+1], kinds[i:j+1], true)
 			continue
 		}
 		for k := i; k < j; k++ {
 			drop[k] = true
 		}
-		summaries[j] = summarise(evs[i:j+1], kinds[i:j+1])
+		summaries[j] = summarise(evs[i:j+1], kinds[i:j+1], false)
 		i = j
 	}
 	var out []sched.Event
@@ -87,24 +87,28 @@ func summarisePushes(evs []sched.Event, kinds []quietKind) ([]sched.Event, []qui
 // evs[i] starts, if evs[i] is a migrator's "push S: start" whose push can
 // be summarised: its done comes at a later step, and every event of the
 // machine between is quiet or its configuration read (other machines'
-// events may be anything).
-func pushSpan(evs []sched.Event, kinds []quietKind, i int) (int, bool) {
+// events may be anything); and whether another machine's event between
+// is shown (mixed).
+func pushSpan(evs []sched.Event, kinds []quietKind, i int) (j int, mixed, ok bool) {
 	e := evs[i]
 	st, ok := strings.CutSuffix(strings.TrimPrefix(e.Text, pushPrefix), pushStartSuffix)
 	if !ok || !strings.HasPrefix(e.Text, pushPrefix) || e.Machine < 0 || !mainMachine(e.Name) {
-		return 0, false
+		return 0, false, false
 	}
 	done := pushPrefix + st + pushDonePrefix
 	for j := i + 1; j < len(evs); j++ {
 		f := evs[j]
-		if f.Machine == e.Machine && strings.HasPrefix(f.Text, done) {
-			return j, f.Step > e.Step
-		}
-		if kinds[j] == loud && f.Machine == e.Machine && !strings.HasPrefix(f.Text, configReadPrefix) {
-			return 0, false
+		switch {
+		case f.Machine == e.Machine && strings.HasPrefix(f.Text, done):
+			return j, mixed, f.Step > e.Step
+		case kinds[j] != loud:
+		case f.Machine != e.Machine:
+			mixed = true
+		case !strings.HasPrefix(f.Text, configReadPrefix):
+			return 0, false, false
 		}
 	}
-	return 0, false
+	return 0, false, false
 }
 
 // leaseRow matches a row of a read of the leases: its properties.
@@ -117,17 +121,20 @@ var versionField = regexp.MustCompile(`[{ ]version=(-?[0-9]+)L[ }]`)
 var clientField = regexp.MustCompile(`[{ ]client='((?:[^']|'')*)'[ }]`)
 
 // summarise returns the summary of the push whose events (start to done)
-// are span.
-func summarise(span []sched.Event, kinds []quietKind) pushSummary {
+// are span. A mixed span's (other machines' lines shown in it, which
+// stay in place) gives each fact its step and folds no quiet steps.
+func summarise(span []sched.Event, kinds []quietKind, mixed bool) pushSummary {
 	start, done := span[0], span[len(span)-1]
 	st := strings.TrimSuffix(strings.TrimPrefix(start.Text, pushPrefix), pushStartSuffix)
-	facts := pushFacts(span, st, false)
+	facts := pushFacts(span, st, mixed)
 	// The quiet steps: the steps of the span all of whose events in it
 	// are quiet. (The others hold the push's own reads, summarised.)
 	var quiet []loggedStep
-	for _, s := range groupSteps(span, kinds, nil) {
-		if s.quiet() {
-			quiet = append(quiet, s)
+	if !mixed {
+		for _, s := range groupSteps(span, kinds, nil) {
+			if s.quiet() {
+				quiet = append(quiet, s)
+			}
 		}
 	}
 	n := 0
@@ -192,27 +199,6 @@ func describeLeases(result string) string {
 		}
 	}
 	return strings.Join(out, ", ")
-}
-
-// mixed reports whether a push's span shows another machine's line.
-func mixed(span []sched.Event, kinds []quietKind) bool {
-	for k, e := range span {
-		if kinds[k] == loud && e.Machine != span[0].Machine {
-			return true
-		}
-	}
-	return false
-}
-
-// summariseMixed is the summary of a push whose span shows other
-// machines' lines, which stay in place: what its own reads found, each
-// fact with its step, and its outcome.
-func summariseMixed(span []sched.Event) sched.Event {
-	start, done := span[0], span[len(span)-1]
-	st := strings.TrimSuffix(strings.TrimPrefix(start.Text, pushPrefix), pushStartSuffix)
-	facts := append(pushFacts(span, st, true), strings.TrimPrefix(done.Text, pushPrefix+st+": "))
-	return sched.Event{Step: done.Step, Machine: done.Machine, Name: done.Name,
-		Text: fmt.Sprintf("push %s, steps %d-%d: %s", st, start.Step, done.Step, strings.Join(facts, "; "))}
 }
 
 // pushFacts returns what the pushing machine's own events in span (a

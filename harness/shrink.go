@@ -363,8 +363,6 @@ type shrinker struct {
 	// found nothing for, againCalls counts its calls.
 	exploredAgain map[string]bool
 	againCalls    int
-	// extended is set when the budget was extended (see Shrink).
-	extended bool
 }
 
 // Shrink looks for a smaller run that fails like it, a failing
@@ -420,13 +418,13 @@ func Shrink(ctx context.Context, opts Options, it *Iteration, cfg ShrinkConfig) 
 	sh.maxCost = sh.cost
 	sh.loop()
 	shrunk, err := sh.finish()
-	if err == nil && sh.stopped == "runs" && ShownSteps(shrunk) > ShortRun {
+	extended := err == nil && sh.stopped == "runs" && ShownSteps(shrunk) > ShortRun
+	if extended {
 		// Its report would not fit on a screen: once, as many runs
 		// again.
 		sh.cfg.MaxRuns *= 2
 		sh.cfg.MaxSteps *= 2
 		sh.stopped = ""
-		sh.extended = true
 		sh.loop()
 		shrunk, err = sh.finish()
 	}
@@ -434,7 +432,7 @@ func Shrink(ctx context.Context, opts Options, it *Iteration, cfg ShrinkConfig) 
 		return nil, err
 	}
 	return &ShrinkResult{Original: it, Shrunk: shrunk, Options: sh.best.opts, Signature: sh.sig,
-		Runs: sh.runs, Accepted: sh.accepted, Stopped: sh.stopped, Extended: sh.extended, Elapsed: time.Since(sh.start)}, nil
+		Runs: sh.runs, Accepted: sh.accepted, Stopped: sh.stopped, Extended: extended, Elapsed: time.Since(sh.start)}, nil
 }
 
 // loop runs the moves, the fresh explorations and the scheduler's
@@ -489,13 +487,12 @@ func (sh *shrinker) loop() {
 // finish returns the shrunk run: the smallest run, run to its end and
 // replayed with its events.
 func (sh *shrinker) finish() (*Iteration, error) {
-	cfg := sh.cfg
 	// The smallest run stopped at its failure; the shrunk trace is that
 	// run to its end, as an ordinary replay runs it: its decisions again,
 	// leniently, without the stop (past their end, the lenient
 	// defaults), recorded exactly. Its first failure is the same.
 	tr := *sh.best.it.Sched.Trace
-	full, err := RunOnce(sh.best.opts, sched.Config{Strategy: "lenient", Replay: &tr, Params: Params(sh.best.opts), NoEvents: true}, cfg.LinBudget)
+	full, err := RunOnce(sh.best.opts, sched.Config{Strategy: "lenient", Replay: &tr, Params: Params(sh.best.opts), NoEvents: true}, sh.cfg.LinBudget)
 	if err != nil {
 		return nil, fmt.Errorf("shrink: running the shrunk run to its end: %v", err)
 	}
@@ -503,7 +500,7 @@ func (sh *shrinker) finish() (*Iteration, error) {
 		return nil, fmt.Errorf("shrink: internal error: the shrunk run, run to its end, does not fail the same way (%s, want %s)", SignatureOf(full), sh.sig)
 	}
 	// The report's run: the shrunk trace replayed exactly, with events.
-	shrunk, err := Replay(sh.best.opts, full.Sched.Trace, cfg.LinBudget)
+	shrunk, err := Replay(sh.best.opts, full.Sched.Trace, sh.cfg.LinBudget)
 	if err != nil {
 		return nil, fmt.Errorf("shrink: replaying the shrunk run: %v", err)
 	}
